@@ -1,0 +1,37 @@
+export { startBranch } from './startBranch'
+export { call, cast, send, whereis, type BranchTarget } from './messaging'
+export { Branch, DEFAULT_CALL_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
+export { DEFAULT_BRANCH_INTENSITY } from '../supervisor/branchOptions'
+export type { RestartIntensity } from '../supervisor/intensity'
+export type {
+  BranchEvents,
+  BranchOptions,
+  BranchPart,
+  BranchStatus,
+  CallOptions,
+  CastOptions,
+  CrashReport,
+  Listener,
+  ReplyFor,
+  ReplyMap,
+  RestartReport,
+  StateOf,
+  StopReason
+} from '../supervisor/types'
+export { reply, respond, deferReply, replyTo, type ReplyToken } from '../worker/reply'
+export { table } from '../worker/tables'
+export { systemClock, type Clock } from '../shared/clock'
+export {
+  KeepsakeError,
+  InvalidLogicError,
+  InvalidEventError,
+  InvalidOptionError,
+  NameTakenError,
+  UnknownNameError,
+  BranchStoppedError,
+  CallTimeoutError,
+  WorkerCrashedError,
+  RestartIntensityExceeded,
+  BranchStartError,
+  NotInBranchError
+} from '../shared/errors'

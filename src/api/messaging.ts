@@ -1,0 +1,80 @@
+import type { AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
+import { InvalidOptionError, UnknownNameError } from '../shared/errors'
+import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
+import type { CallOptions, CastOptions, ReplyFor, ReplyMap } from '../supervisor/types'
+
+/** A branch, or the name it was started with. */
+export type BranchTarget = AnyBranch | string
+
+/** The live branch registered under `name`, if any (Erlang's `whereis`). */
+export function whereis(name: string): AnyBranch | undefined {
+  if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name)
+  return branchNames.lookup(name)
+}
+
+function resolve(target: unknown): AnyBranch {
+  if (target instanceof Branch) return target
+  if (typeof target === 'string') {
+    const found = branchNames.lookup(target)
+    if (!found) throw new UnknownNameError(target)
+    return found
+  }
+  throw new InvalidOptionError('target', 'a Branch or the name of a running branch', target)
+}
+
+/**
+ * Sends `event` to a branch and resolves with the reply: what the logic
+ * answered with `reply`/`respond`/`replyTo`, or the state after the event
+ * when it answered nothing. Reaches the current worker whatever restarts
+ * happened; a call that arrives while the worker restarts waits for it.
+ * Rejects with `CallTimeoutError` (default timeout 5000 ms),
+ * `WorkerCrashedError` (the message crashed the worker, which restarted without
+ * it), `BranchStoppedError`, `UnknownNameError` or a validation error.
+ *
+ * @example
+ * const count = await call(branch, { type: 'get' }, { timeout: 1000 })
+ */
+export function call<L extends AnyActorLogic, R extends ReplyMap, E extends EventFromLogic<L>>(
+  target: Branch<L, R>,
+  event: E,
+  options?: CallOptions
+): Promise<ReplyFor<L, R, E>>
+export function call(target: string, event: EventObject, options?: CallOptions): Promise<unknown>
+export function call(target: BranchTarget, event: EventObject, options?: CallOptions): Promise<unknown> {
+  try {
+    return resolve(target).call(event, options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/**
+ * Sends `event` to a branch without waiting (after `delay` ms if given).
+ * Throws a typed error for a bad event, an unknown name or a stopped branch.
+ *
+ * @example
+ * cast('counter', { type: 'inc' })
+ * cast(branch, { type: 'tick' }, { delay: 1000 })
+ */
+export function cast<L extends AnyActorLogic>(target: Branch<L, ReplyMap>, event: EventFromLogic<L>, options?: CastOptions): void
+export function cast(target: string, event: EventObject, options?: CastOptions): void
+export function cast(target: BranchTarget, event: EventObject, options?: CastOptions): void {
+  resolve(target).cast(event, options)
+}
+
+/**
+ * Sends a raw message to a branch and returns it (Kernel.send/2). Delivered
+ * like `cast`.
+ *
+ * @example
+ * const sent = send('counter', { type: 'inc' })
+ */
+export function send<L extends AnyActorLogic, E extends EventFromLogic<L>>(
+  target: Branch<L, ReplyMap>,
+  message: E,
+  options?: CastOptions
+): E
+export function send<E extends EventObject>(target: string, message: E, options?: CastOptions): E
+export function send(target: BranchTarget, message: EventObject, options?: CastOptions): EventObject {
+  return resolve(target).send(message, options)
+}

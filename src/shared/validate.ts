@@ -1,0 +1,47 @@
+import { InvalidEventError, InvalidOptionError } from './errors'
+
+/** A value usable as an event: an object with a string `type`. */
+export function assertEvent(event: unknown): asserts event is { type: string } {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidEventError(event)
+  }
+  let type: unknown
+  try {
+    type = (event as { type?: unknown }).type
+  } catch {
+    throw new InvalidEventError(event)
+  }
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidEventError(event)
+}
+
+/** Options must be absent or a plain object. */
+export function readOptions(options: unknown, what: string): Record<string, unknown> {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(what, 'an object or undefined', options)
+  }
+  return options as Record<string, unknown>
+}
+
+/** A duration in ms: a non-negative number, `Infinity` allowed only when `allowInfinity`. */
+export function readDuration(
+  value: unknown,
+  option: string,
+  fallback: number,
+  allowInfinity = false
+): number {
+  if (value === undefined) return fallback
+  const ok =
+    typeof value === 'number' &&
+    value >= 0 &&
+    !Number.isNaN(value) &&
+    (allowInfinity || Number.isFinite(value))
+  if (!ok) {
+    throw new InvalidOptionError(
+      option,
+      allowInfinity ? 'a number of ms >= 0 (or Infinity)' : 'a finite number of ms >= 0',
+      value
+    )
+  }
+  return value
+}

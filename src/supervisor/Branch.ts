@@ -1,0 +1,426 @@
+import { EventEmitter } from 'eventemitter3'
+import type { ActorRefFrom, AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
+import {
+  BranchStartError,
+  BranchStoppedError,
+  RestartIntensityExceeded,
+  WorkerCrashedError,
+  type KeepsakeError
+} from '../shared/errors'
+import { assertEvent, readDuration, readOptions } from '../shared/validate'
+import { Keeper } from '../keeper/Keeper'
+import { withDelivery } from '../worker/reply'
+import { restorePointFor, type RestorePoint } from '../worker/restorePoint'
+import { Worker } from '../worker/Worker'
+import { readBranchOptions, type BranchConfig } from './branchOptions'
+import { Call, type CallOwner } from './Call'
+import { recordRestart } from './intensity'
+import { Mailbox } from './Mailbox'
+import { NameRegistry } from './registry'
+import type {
+  BranchEvents,
+  BranchPart,
+  BranchStatus,
+  CallOptions,
+  CastOptions,
+  ReplyFor,
+  ReplyMap,
+  StateOf,
+  StopReason
+} from './types'
+
+/** The default time a call waits for its reply, in ms. */
+export const DEFAULT_CALL_TIMEOUT = 5000
+
+/** Names of the live branches of this process. */
+export const branchNames = new NameRegistry<AnyBranch>()
+
+/** A message on its way to the worker; `call` is set for calls. */
+interface Envelope {
+  readonly event: EventObject
+  readonly call: Call | undefined
+}
+
+let anonymousBranches = 0
+
+/** A branch of any logic, as a name lookup returns it. */
+export type AnyBranch = Branch<any, any>
+
+/**
+ * A worker, its keeper and the supervisor that restarts the worker from the
+ * keeper when it crashes. Every message goes through the branch's mailbox and
+ * reaches whichever incarnation is current, so callers never hold a dead
+ * reference. Start one with `startBranch`.
+ *
+ * The supervising part is this class: it keeps the restart bookkeeping (the
+ * intensity window), the mailbox and the pending calls, and decides what a
+ * worker's crash, exit or kill means for them.
+ */
+export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> {
+  /** The branch's name, or a generated id when it has none. */
+  readonly id: string
+  /** The name it was registered under, if any. */
+  readonly name: string | undefined
+
+  readonly #config: BranchConfig
+  readonly #keeper = new Keeper()
+  readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
+  readonly #mailbox = new Mailbox<Envelope>()
+  #worker: Worker | undefined
+  #incarnation = 0
+  #starting = false
+  #draining = false
+  /** The message the worker is processing right now. */
+  #inFlight: Envelope | undefined
+  /** Answers given inside the running transition, released once its state is kept. */
+  #held: { call: Call; value: unknown }[] = []
+  /** Calls of the current incarnation waiting for a deferred reply. */
+  readonly #deferred = new Set<Call>()
+  /** Restart bookkeeping: restart times inside the intensity window, and the total. */
+  #restarts: { window: number[]; total: number } = { window: [], total: 0 }
+  /** A failed restart is retried from the event loop, never in a synchronous loop. */
+  #retry: ReturnType<typeof setImmediate> | undefined
+  readonly #delayed = new Set<unknown>()
+  #stopReason: StopReason | undefined
+  readonly #callOwner: CallOwner = {
+    answered: (call, value) => {
+      if (this.#worker?.inTransition) this.#held.push({ call, value })
+      else call.resolve(value)
+    },
+    deferred: (call) => this.#deferred.add(call),
+    settled: (call) => this.#deferred.delete(call)
+  }
+
+  private constructor(config: BranchConfig) {
+    this.#config = config
+    this.name = config.name
+    this.id = config.name ?? `branch-${++anonymousBranches}`
+  }
+
+  /** @internal Use `startBranch`. Starts a branch, or throws a typed error. */
+  static start<L extends AnyActorLogic, R extends ReplyMap>(options: unknown): Branch<L, R> {
+    const branch = new Branch<L, R>(readBranchOptions(options))
+    if (branch.name !== undefined) branchNames.register(branch.name, branch)
+    branch.#startIncarnation({ kind: 'initial', input: branch.#config.input })
+    const reason = branch.#stopReason
+    if (reason?.kind === 'failure') throw reason.error
+    return branch
+  }
+
+  /** `running`, `restarting` (between a crash and the next worker) or `stopped`. */
+  get status(): BranchStatus {
+    if (this.#stopReason) return 'stopped'
+    return this.#worker ? 'running' : 'restarting'
+  }
+
+  /** The last good state (frozen): a machine's context, a reducer's state. */
+  state(): StateOf<L> {
+    return this.#keeper.state as StateOf<L>
+  }
+
+  /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped. */
+  worker(): ActorRefFrom<L> | undefined {
+    return this.#worker?.actor as ActorRefFrom<L> | undefined
+  }
+
+  /** The branch's parts and their status (OTP's `which_children`). */
+  children(): BranchPart[] {
+    const stopped = this.#stopReason !== undefined
+    return [
+      { id: 'keeper', status: stopped ? 'stopped' : 'running' },
+      {
+        id: 'worker',
+        status: this.status,
+        incarnation: this.#incarnation,
+        restarts: this.#restarts.total
+      }
+    ]
+  }
+
+  /**
+   * Sends `event` and waits for the reply: what the logic answered with
+   * `reply`/`respond`/`replyTo`, or the state after the event if it answered
+   * nothing. Rejects with `CallTimeoutError`, `WorkerCrashedError`,
+   * `BranchStoppedError` or a validation error.
+   */
+  call<E extends EventFromLogic<L>>(event: E, options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+    try {
+      assertEvent(event)
+      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      this.#assertRunning()
+      const call = new Call(this.#callOwner, this.id, event.type)
+      this.#enqueue({ event, call })
+      call.arm(timeout, this.#config.clock)
+      return call.promise() as Promise<ReplyFor<L, R, E>>
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Sends `event` without waiting for anything (after `delay` ms if given). */
+  cast(event: EventFromLogic<L>, options?: CastOptions): void {
+    assertEvent(event)
+    const delay = readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    this.#assertRunning()
+    if (delay > 0) this.#enqueueLater(event, delay)
+    else this.#enqueue({ event, call: undefined })
+  }
+
+  /** Like `cast`, for a raw message; returns the message (Kernel.send/2). */
+  send<E extends EventFromLogic<L>>(message: E, options?: CastOptions): E {
+    this.cast(message, options)
+    return message
+  }
+
+  /**
+   * Ends the current worker abruptly, as a crash would: the branch restarts it
+   * from the kept state. For rehearsing failures.
+   */
+  kill(reason: unknown = new Error('killed by branch.kill()')): void {
+    this.#assertRunning()
+    if (this.#worker) this.#onCrash(this.#incarnation, reason)
+  }
+
+  /**
+   * Stops the branch: the worker stops, queued messages are dropped and their
+   * calls rejected with `BranchStoppedError`, the name is released. Resolves
+   * once everything has stopped; stopping twice is harmless.
+   */
+  stop(): Promise<void> {
+    this.#terminate({ kind: 'shutdown' })
+    return Promise.resolve()
+  }
+
+  /** Subscribes to one of the branch's events. */
+  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    this.#events.on(event, handler as never)
+    return this
+  }
+
+  /** Subscribes to the next occurrence of one of the branch's events. */
+  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    this.#events.once(event, handler as never)
+    return this
+  }
+
+  /** Removes a handler added with `on` or `once`. */
+  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    this.#events.off(event, handler as never)
+    return this
+  }
+
+  #assertRunning(): void {
+    if (this.#stopReason) throw new BranchStoppedError(this.id, describeStop(this.#stopReason))
+  }
+
+  // ---- the mailbox -------------------------------------------------------
+
+  #enqueue(envelope: Envelope): void {
+    this.#mailbox.push(envelope)
+    this.#drain()
+  }
+
+  #enqueueLater(event: EventObject, delay: number): void {
+    const { clock } = this.#config
+    const handle = clock.setTimeout(() => {
+      this.#delayed.delete(handle)
+      this.#enqueue({ event, call: undefined })
+    }, delay)
+    this.#delayed.add(handle)
+  }
+
+  /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
+  #drain(): void {
+    if (this.#draining) return
+    this.#draining = true
+    try {
+      while (this.#worker && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  #deliver(envelope: Envelope): void {
+    const worker = this.#worker as Worker
+    this.#inFlight = envelope
+    withDelivery(envelope.call, () => worker.deliver(envelope.event))
+    // A crash, exit or stop during delivery settled the call already.
+    if (this.#inFlight === envelope) this.#settleInFlight()
+  }
+
+  /** The message in flight was processed: a call that got no answer gets the state. */
+  #settleInFlight(): void {
+    const call = this.#inFlight?.call
+    this.#inFlight = undefined
+    if (call && call.pending && !call.deferred) call.resolve(this.#keeper.state)
+  }
+
+  // ---- the worker's life -------------------------------------------------
+
+  #startIncarnation(point: RestorePoint): void {
+    const incarnation = ++this.#incarnation
+    this.#keeper.open(incarnation)
+    const worker = new Worker(
+      this.#config.logic,
+      point,
+      {
+        snapshot: (snapshot) => this.#onSnapshot(incarnation, snapshot),
+        crash: (error) => this.#onCrash(incarnation, error),
+        done: () => this.#onDone(incarnation)
+      },
+      { clock: this.#config.clock, tables: this.#keeper.tables }
+    )
+    this.#worker = worker
+    this.#starting = true
+    try {
+      worker.start()
+    } finally {
+      this.#starting = false
+    }
+    if (this.#worker !== worker) return // it died starting; #onCrash or #onDone took over
+    if (incarnation > 1) {
+      this.#emit('restart', {
+        branchId: this.id,
+        incarnation,
+        restartsInWindow: this.#restarts.window.length
+      })
+    }
+    this.#drain()
+  }
+
+  #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1]): void {
+    const first = this.#keeper.snapshot === undefined
+    const prev = this.#keeper.state
+    if (!this.#keeper.accept(incarnation, snapshot)) return
+    if (this.#held.length > 0) {
+      const held = this.#held
+      this.#held = []
+      for (const { call, value } of held) call.resolve(value)
+    }
+    const next = this.#keeper.state
+    if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
+  }
+
+  #onCrash(incarnation: number, error: unknown): void {
+    const worker = this.#worker
+    if (incarnation !== this.#incarnation || !worker) return // a retired worker's late report
+    const kept = this.#keeper.snapshot
+    // Read the restore point before the dead worker's children are stopped.
+    const point = kept && restorePointFor(this.#config.logic, kept)
+    this.#retire(worker)
+    const crashed = this.#inFlight
+    this.#inFlight = undefined
+    this.#rejectPending(crashed?.call, (call) => new WorkerCrashedError(this.id, call.eventType, error))
+    this.#emit('crash', { branchId: this.id, incarnation, error, event: crashed?.event })
+
+    if (!point) return this.#terminate({ kind: 'failure', error: new BranchStartError(this.id, error) })
+    const { restarts: window, exceeded } = recordRestart(this.#restarts.window, this.#config.clock.now(), this.#config.intensity)
+    this.#restarts = { window, total: this.#restarts.total + 1 }
+    if (exceeded) {
+      const { maxRestarts, maxSeconds } = this.#config.intensity
+      return this.#terminate({
+        kind: 'failure',
+        error: new RestartIntensityExceeded(this.id, maxRestarts, maxSeconds, error)
+      })
+    }
+    if (!this.#starting) return this.#startIncarnation(point)
+    // It crashed while starting: try again from the event loop (OTP's
+    // try_again_restart), so a stop() or other messages can come first.
+    this.#retry = setImmediate(() => {
+      this.#retry = undefined
+      this.#startIncarnation(point)
+    })
+  }
+
+  #onDone(incarnation: number): void {
+    const worker = this.#worker
+    if (incarnation !== this.#incarnation || !worker) return
+    this.#settleInFlight()
+    const output = (worker.actor.getSnapshot() as { output?: unknown }).output
+    this.#terminate({ kind: 'normal', output })
+  }
+
+  #retire(worker: Worker): void {
+    this.#keeper.close()
+    this.#worker = undefined
+    worker.dispose()
+  }
+
+  /** Rejects the call in flight, answers held back, and deferred calls. */
+  #rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
+    const held = this.#held
+    this.#held = []
+    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...this.#deferred]
+    for (const call of calls) call.reject(error(call))
+  }
+
+  #terminate(reason: StopReason): void {
+    if (this.#stopReason) return
+    this.#stopReason = reason
+    if (this.#retry) clearImmediate(this.#retry)
+    for (const handle of this.#delayed) this.#config.clock.clearTimeout(handle)
+    this.#delayed.clear()
+    if (this.#worker) this.#retire(this.#worker)
+    else this.#keeper.close()
+
+    const cause = reason.kind === 'failure' ? reason.error : undefined
+    const stopped = new BranchStoppedError(this.id, describeStop(reason), { cause })
+    const inFlight = this.#inFlight
+    this.#inFlight = undefined
+    this.#rejectPending(inFlight?.call, () => stopped)
+    for (const { call } of this.#mailbox.takeAll()) call?.reject(stopped)
+    if (this.name !== undefined) branchNames.unregister(this.name, this)
+
+    const state = this.#keeper.state as StateOf<L>
+    this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
+    this.#emit('stop', reason, state)
+    this.#events.removeAllListeners()
+  }
+
+  // ---- telling the outside -----------------------------------------------
+
+  #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
+    const { listener } = this.#config
+    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(prev, next))
+    this.#emit('state', next, prev)
+  }
+
+  #emit<K extends keyof BranchEvents<StateOf<L>>>(
+    event: K,
+    ...args: Parameters<BranchEvents<StateOf<L>>[K]>
+  ): void {
+    this.#guard(() => (this.#events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args))
+  }
+
+  /**
+   * Runs user code (a listener, an event handler) so that what it throws can't
+   * reach xstate, which would rethrow it out of band and take the process down.
+   */
+  #guard(run: () => unknown): void {
+    try {
+      run()
+    } catch (error) {
+      try {
+        if (this.#events.listenerCount('listenerError') > 0) this.#events.emit('listenerError', error)
+        else process.emitWarning(`keepsake: a listener of branch "${this.id}" threw: ${String(error)}`)
+      } catch {
+        // The listenerError handler threw too; there is no one left to tell.
+      }
+    }
+  }
+}
+
+function describeStop(reason: StopReason): string {
+  switch (reason.kind) {
+    case 'normal':
+      return 'its logic reached a final state'
+    case 'shutdown':
+      return 'it was stopped'
+    case 'failure':
+      return failureText(reason.error)
+  }
+}
+
+function failureText(error: KeepsakeError): string {
+  return error instanceof RestartIntensityExceeded ? 'restart intensity exceeded' : error.message
+}

@@ -1,0 +1,103 @@
+import type { Clock } from '../shared/clock'
+import { CallTimeoutError } from '../shared/errors'
+import { releaseToken, type ReplyChannel, type ReplyToken } from '../worker/reply'
+
+/** What a call tells the branch it belongs to. */
+export interface CallOwner {
+  /** The logic answered `call` with `value`; the owner decides when the caller gets it. */
+  answered(call: Call, value: unknown): void
+  /** The logic deferred `call`'s answer. */
+  deferred(call: Call): void
+  /** `call` settled (resolved, rejected or timed out). */
+  settled(call: Call): void
+}
+
+const PENDING = 0
+const RESOLVED = 1
+const REJECTED = 2
+
+/**
+ * One `call`: a request waiting for its reply. It settles exactly once; after
+ * that every answer is dropped, so a late reply never reaches anyone. Its
+ * promise is made only when asked for, so a call answered synchronously costs
+ * no promise executor and no timer.
+ */
+export class Call implements ReplyChannel {
+  readonly branchId: string
+  readonly eventType: string
+  readonly #owner: CallOwner
+  #state = PENDING
+  #answered = false
+  #outcome: unknown
+  #token: ReplyToken | undefined
+  #timer: { clock: Clock; handle: unknown } | undefined
+  #resolve: ((value: unknown) => void) | undefined
+  #reject: ((error: unknown) => void) | undefined
+
+  constructor(owner: CallOwner, branchId: string, eventType: string) {
+    this.#owner = owner
+    this.branchId = branchId
+    this.eventType = eventType
+  }
+
+  get pending(): boolean {
+    return this.#state === PENDING
+  }
+
+  /** True once the logic took this call's reply token. */
+  get deferred(): boolean {
+    return this.#token !== undefined
+  }
+
+  answer(value: unknown): boolean {
+    if (this.#state !== PENDING || this.#answered) return false
+    this.#answered = true
+    this.#owner.answered(this, value)
+    return true
+  }
+
+  markDeferred(token: ReplyToken): void {
+    if (this.#state !== PENDING || this.#token !== undefined) return
+    this.#token = token
+    this.#owner.deferred(this)
+  }
+
+  /** Rejects the call with a {@link CallTimeoutError} unless it settles within `ms`. */
+  arm(ms: number, clock: Clock): void {
+    if (this.#state !== PENDING || ms === Infinity) return
+    const handle = clock.setTimeout(
+      () => this.reject(new CallTimeoutError(this.branchId, this.eventType, ms)),
+      ms
+    )
+    this.#timer = { clock, handle }
+  }
+
+  resolve(value: unknown): void {
+    if (this.#settle(RESOLVED, value)) this.#resolve?.(value)
+  }
+
+  reject(error: unknown): void {
+    if (this.#settle(REJECTED, error)) this.#reject?.(error)
+  }
+
+  /** The caller's promise. */
+  promise(): Promise<unknown> {
+    if (this.#state === RESOLVED) return Promise.resolve(this.#outcome)
+    if (this.#state === REJECTED) return Promise.reject(this.#outcome)
+    return new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+  }
+
+  #settle(state: number, outcome: unknown): boolean {
+    if (this.#state !== PENDING) return false
+    this.#state = state
+    this.#outcome = outcome
+    if (this.#timer) this.#timer.clock.clearTimeout(this.#timer.handle)
+    this.#timer = undefined
+    if (this.#token !== undefined) releaseToken(this.#token)
+    this.#owner.settled(this)
+    return true
+  }
+}

@@ -1,0 +1,62 @@
+import type { AnyActorLogic } from 'xstate'
+import { systemClock, type Clock } from '../shared/clock'
+import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
+import { readOptions } from '../shared/validate'
+import { isActorLogic } from '../worker/isActorLogic'
+import { readIntensity, type RestartIntensity } from './intensity'
+import type { Listener } from './types'
+
+/** A branch's default restart intensity: a rehydrated restart is cheap, so it is generous (Peeper's). */
+export const DEFAULT_BRANCH_INTENSITY: RestartIntensity = { maxRestarts: 1000, maxSeconds: 10 }
+
+/** `startBranch` options, checked and with defaults applied. */
+export interface BranchConfig {
+  readonly logic: AnyActorLogic
+  readonly name: string | undefined
+  readonly input: unknown
+  readonly intensity: RestartIntensity
+  readonly listener: Listener<unknown> | undefined
+  readonly clock: Clock
+}
+
+/** Checks `startBranch` options, throwing a typed error that names the first bad one. */
+export function readBranchOptions(options: unknown): BranchConfig {
+  const o = readOptions(options, 'startBranch options')
+  if (!isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
+  return {
+    logic: o.logic,
+    name: readName(o.name),
+    input: o.input,
+    intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
+    listener: readListener(o.listener),
+    clock: readClock(o.clock)
+  }
+}
+
+function readName(name: unknown): string | undefined {
+  if (name === undefined) return undefined
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidOptionError('name', 'a non-empty string', name)
+  }
+  return name
+}
+
+function readListener(listener: unknown): Listener<unknown> | undefined {
+  if (listener === undefined) return undefined
+  const l = readOptions(listener, 'listener')
+  for (const key of ['onStateChange', 'onTerminate'] as const) {
+    if (l[key] !== undefined && typeof l[key] !== 'function') {
+      throw new InvalidOptionError(`listener.${key}`, 'a function', l[key])
+    }
+  }
+  return l as Listener<unknown>
+}
+
+function readClock(clock: unknown): Clock {
+  if (clock === undefined) return systemClock
+  const c = readOptions(clock, 'clock')
+  for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof c[key] !== 'function') throw new InvalidOptionError(`clock.${key}`, 'a function', c[key])
+  }
+  return c as unknown as Clock
+}

@@ -1,0 +1,45 @@
+import { InvalidOptionError } from '../shared/errors'
+
+/** How many restarts (`maxRestarts`) a supervisor tolerates within `maxSeconds`. */
+export interface RestartIntensity {
+  readonly maxRestarts: number
+  readonly maxSeconds: number
+}
+
+/**
+ * Records a restart at `now` (ms) in the sliding window of recent restarts
+ * (oldest first), dropping those older than the window, and says whether the
+ * intensity is now exceeded: more than `maxRestarts` restarts within
+ * `maxSeconds`, as OTP's supervisor counts them.
+ */
+export function recordRestart(
+  restarts: readonly number[],
+  now: number,
+  intensity: RestartIntensity
+): { restarts: number[]; exceeded: boolean } {
+  const threshold = now - intensity.maxSeconds * 1000
+  let first = 0
+  while (first < restarts.length && (restarts[first] as number) < threshold) first++
+  const window = restarts.slice(first)
+  window.push(now)
+  return { restarts: window, exceeded: window.length > intensity.maxRestarts }
+}
+
+/**
+ * Reads a `{ maxRestarts, maxSeconds }` option over `defaults`: `maxRestarts`
+ * an integer >= 0 (0 means never restart), `maxSeconds` a finite number > 0.
+ */
+export function readIntensity(value: unknown, option: string, defaults: RestartIntensity): RestartIntensity {
+  if (value === undefined) return defaults
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(option, 'an object { maxRestarts?, maxSeconds? }', value)
+  }
+  const { maxRestarts = defaults.maxRestarts, maxSeconds = defaults.maxSeconds } = value as Record<string, unknown>
+  if (typeof maxRestarts !== 'number' || !Number.isInteger(maxRestarts) || maxRestarts < 0) {
+    throw new InvalidOptionError(`${option}.maxRestarts`, 'an integer >= 0', maxRestarts)
+  }
+  if (typeof maxSeconds !== 'number' || !Number.isFinite(maxSeconds) || maxSeconds <= 0) {
+    throw new InvalidOptionError(`${option}.maxSeconds`, 'a finite number of seconds > 0', maxSeconds)
+  }
+  return { maxRestarts, maxSeconds }
+}

@@ -1,0 +1,116 @@
+import type { AnyActorLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
+import type { Clock } from '../shared/clock'
+import type { KeepsakeError } from '../shared/errors'
+import type { RestartIntensity } from './intensity'
+
+/** A worker's state: a machine's context, a reducer's state. */
+export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined
+
+/**
+ * Declares the reply type of each event type that the logic answers with
+ * `reply`/`respond`/`replyTo`. Events not listed reply with the state.
+ *
+ * @example
+ * const branch = await startBranch<typeof counter, { get: number }>({ logic: counter })
+ * const n = await call(branch, { type: 'get' }) // n: number
+ */
+export type ReplyMap = Record<string, unknown>
+
+/** The reply type of a call with event `E`. */
+export type ReplyFor<L extends AnyActorLogic, R extends ReplyMap, E> = E extends { type: infer T }
+  ? T extends keyof R
+    ? R[T]
+    : StateOf<L>
+  : never
+
+/**
+ * Why a branch stopped:
+ * - `normal`: the logic reached a final state (`output` is its output);
+ * - `shutdown`: `stop()` was called;
+ * - `failure`: it gave up, for example on {@link RestartIntensityExceeded}.
+ */
+export type StopReason =
+  | { readonly kind: 'normal'; readonly output: unknown }
+  | { readonly kind: 'shutdown' }
+  | { readonly kind: 'failure'; readonly error: KeepsakeError }
+
+/** What is known of a crash. */
+export interface CrashReport {
+  readonly branchId: string
+  /** The incarnation of the worker that died (1 for the first). */
+  readonly incarnation: number
+  /** What it threw, or the reason given to `kill`. */
+  readonly error: unknown
+  /** The message being processed when it died, if it died processing one. */
+  readonly event: EventObject | undefined
+}
+
+/** What is known of a restart. */
+export interface RestartReport {
+  readonly branchId: string
+  /** The new incarnation's number. */
+  readonly incarnation: number
+  /** Restarts within the current intensity window, this one included. */
+  readonly restartsInWindow: number
+}
+
+/** Callbacks on a branch's life, like Peeper.Listener: the place for logs and telemetry. */
+export interface Listener<S> {
+  /** The kept state changed (not called for the initial state). */
+  onStateChange?(prev: S, next: S): void
+  /** The branch stopped; `state` is its last good state. */
+  onTerminate?(reason: StopReason, state: S): void
+}
+
+/** The events a branch emits (subscribe with `branch.on`). */
+export interface BranchEvents<S> {
+  state: (next: S, prev: S) => void
+  crash: (report: CrashReport) => void
+  restart: (report: RestartReport) => void
+  stop: (reason: StopReason, state: S) => void
+  /** A listener or event handler threw; the branch carried on. */
+  listenerError: (error: unknown) => void
+}
+
+/** `running` (a worker is up), `restarting` (none is, one is coming), `stopped`. */
+export type BranchStatus = 'running' | 'restarting' | 'stopped'
+
+/** One part of a branch, as `branch.children()` lists them (OTP's which_children). */
+export type BranchPart =
+  | { readonly id: 'keeper'; readonly status: 'running' | 'stopped' }
+  | {
+      readonly id: 'worker'
+      readonly status: BranchStatus
+      /** The current (or last) incarnation's number. */
+      readonly incarnation: number
+      /** Restarts since the branch started. */
+      readonly restarts: number
+    }
+
+/** Options of `startBranch`. */
+export interface BranchOptions<L extends AnyActorLogic> {
+  /** The worker's xstate logic: a machine, or logic from `fromTransition` and friends. */
+  logic: L
+  /** A unique name to reach the branch by; released when it stops. */
+  name?: string
+  /** The logic's input, used on the first start only (a restart resumes the kept state). */
+  input?: InputFrom<L>
+  /** Restart intensity; default `{ maxRestarts: 1000, maxSeconds: 10 }` (Peeper's). */
+  restart?: Partial<RestartIntensity>
+  /** Callbacks on state changes and termination. */
+  listener?: Listener<StateOf<L>>
+  /** Time source for call timeouts, delays, the intensity window and the worker's delays. */
+  clock?: Clock
+}
+
+/** Options of `call`. */
+export interface CallOptions {
+  /** ms to wait for the reply (default 5000; `Infinity` waits forever). */
+  timeout?: number
+}
+
+/** Options of `cast` and `send`. */
+export interface CastOptions {
+  /** ms to wait before the message is queued (default 0). */
+  delay?: number
+}

@@ -1,0 +1,125 @@
+import type {
+  ActionArgs,
+  ActionFunction,
+  EventObject,
+  MachineContext,
+  ParameterizedObject
+} from 'xstate'
+
+declare const replyTokenBrand: unique symbol
+
+/**
+ * The address of a call whose answer was deferred. A plain string, so it can be
+ * kept in a machine's context (and persisted with it); answer it with
+ * {@link replyTo}. A token outlives its caller harmlessly: replying to a call
+ * that already settled (answered, timed out, crashed) does nothing.
+ */
+export type ReplyToken = string & { readonly [replyTokenBrand]: true }
+
+/**
+ * The worker's side of a pending call. The branch implements it; the worker
+ * only records answers, and the branch settles the caller once the state the
+ * answer came with is held by the keeper.
+ */
+export interface ReplyChannel {
+  /** Records the answer. Returns false when the call has already settled. */
+  answer(value: unknown): boolean
+  /** Tells the channel its answer will come later, through `token`. */
+  markDeferred(token: ReplyToken): void
+}
+
+/** The token handed out when the message being processed is not a call. */
+const NO_CALL = 'keepsake-reply:none' as ReplyToken
+
+const tokenPrefix = `keepsake-reply:${Math.random().toString(36).slice(2, 10)}:`
+let tokenSeq = 0
+const deferredChannels = new Map<string, ReplyChannel>()
+
+/** The call whose message the worker is processing right now, if any. */
+let current: ReplyChannel | undefined
+
+/**
+ * Runs `deliver` with `channel` as the call being processed, so that `reply`,
+ * `respond` and `deferReply` inside the logic address it. Nests safely: a
+ * worker that synchronously messages another branch restores its own call.
+ */
+export function withDelivery(channel: ReplyChannel | undefined, deliver: () => void): void {
+  const saved = current
+  current = channel
+  try {
+    deliver()
+  } finally {
+    current = saved
+  }
+}
+
+/** Forgets a deferred call's token (the call settled). */
+export function releaseToken(token: ReplyToken): void {
+  deferredChannels.delete(token)
+}
+
+/**
+ * Answers the call being processed with `value`, from any logic (a reducer, an
+ * action, a guard-free helper). Returns false when the message is not a call.
+ *
+ * @example
+ * const counter = fromTransition((n: number, e: { type: 'inc' | 'double' }) => {
+ *   if (e.type === 'double') respond(n * 2)
+ *   return e.type === 'inc' ? n + 1 : n
+ * }, 0)
+ */
+export function respond(value: unknown): boolean {
+  return current ? current.answer(value) : false
+}
+
+/**
+ * An xstate action that answers the call being processed with what `fn`
+ * returns. The caller's promise resolves once the state after this message is
+ * kept, so an answered update can't be lost to a crash that follows it.
+ *
+ * @example
+ * on: { get: { actions: reply(({ context }) => context.count) } }
+ */
+export function reply<
+  TContext extends MachineContext,
+  TExpressionEvent extends EventObject,
+  TParams extends ParameterizedObject['params'] | undefined,
+  TEvent extends EventObject
+>(
+  fn: (args: ActionArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown
+): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, never> {
+  return (args, params) => {
+    if (current) current.answer(fn(args, params))
+  }
+}
+
+/**
+ * Takes the reply token of the call being processed and marks its answer as
+ * deferred (GenServer's `:noreply`): the call stays pending until
+ * {@link replyTo} is given the token, its timeout fires, or the worker crashes.
+ * Outside a call it returns a token that answers nobody.
+ *
+ * @example
+ * on: { load: { target: 'loading', actions: assign({ pending: () => deferReply() }) } }
+ */
+export function deferReply(): ReplyToken {
+  if (!current) return NO_CALL
+  const token = `${tokenPrefix}${++tokenSeq}` as ReplyToken
+  deferredChannels.set(token, current)
+  current.markDeferred(token)
+  return token
+}
+
+/**
+ * Answers a deferred call (GenServer.reply/2). Callable from anywhere: an
+ * action, a promise callback, another branch. Returns false when the call is
+ * gone (already answered, timed out, or its worker crashed).
+ *
+ * @example
+ * onDone: { actions: ({ context, event }) => replyTo(context.pending, event.output) }
+ */
+export function replyTo(token: ReplyToken | null | undefined, value: unknown): boolean {
+  if (typeof token !== 'string') return false
+  const channel = deferredChannels.get(token)
+  return channel ? channel.answer(value) : false
+}
