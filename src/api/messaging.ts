@@ -1,10 +1,16 @@
-import type { AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
+import type { EventFromLogic, EventObject } from 'xstate'
 import { InvalidOptionError, UnknownNameError } from '../shared/errors'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor, ReplyMap } from '../supervisor/types'
 
 /** A branch, or the name it was started with. */
 export type BranchTarget = AnyBranch | string
+
+/** The events a branch's logic accepts. */
+export type EventOf<B extends AnyBranch> = B extends Branch<infer L, infer _R> ? EventFromLogic<L> : never
+
+/** The reply type of a call with event `E` to branch `B`. */
+export type ReplyOf<B extends AnyBranch, E> = B extends Branch<infer L, infer R> ? ReplyFor<L, R, E> : never
 
 /** The live branch registered under `name`, if any (Erlang's `whereis`). */
 export function whereis(name: string): AnyBranch | undefined {
@@ -34,12 +40,12 @@ function resolve(target: unknown): AnyBranch {
  * @example
  * const count = await call(branch, { type: 'get' }, { timeout: 1000 })
  */
-export function call<L extends AnyActorLogic, R extends ReplyMap, E extends EventFromLogic<L>>(
-  target: Branch<L, R>,
+export function call<B extends AnyBranch, const E extends EventOf<B>>(
+  target: B,
   event: E,
   options?: CallOptions
-): Promise<ReplyFor<L, R, E>>
-export function call(target: string, event: EventObject, options?: CallOptions): Promise<unknown>
+): Promise<ReplyOf<B, E>>
+export function call<E extends EventObject>(target: string, event: E, options?: CallOptions): Promise<unknown>
 export function call(target: BranchTarget, event: EventObject, options?: CallOptions): Promise<unknown> {
   try {
     return resolve(target).call(event, options)
@@ -56,8 +62,8 @@ export function call(target: BranchTarget, event: EventObject, options?: CallOpt
  * cast('counter', { type: 'inc' })
  * cast(branch, { type: 'tick' }, { delay: 1000 })
  */
-export function cast<L extends AnyActorLogic>(target: Branch<L, ReplyMap>, event: EventFromLogic<L>, options?: CastOptions): void
-export function cast(target: string, event: EventObject, options?: CastOptions): void
+export function cast<B extends AnyBranch, const E extends EventOf<B>>(target: B, event: E, options?: CastOptions): void
+export function cast<E extends EventObject>(target: string, event: E, options?: CastOptions): void
 export function cast(target: BranchTarget, event: EventObject, options?: CastOptions): void {
   resolve(target).cast(event, options)
 }
@@ -69,11 +75,7 @@ export function cast(target: BranchTarget, event: EventObject, options?: CastOpt
  * @example
  * const sent = send('counter', { type: 'inc' })
  */
-export function send<L extends AnyActorLogic, E extends EventFromLogic<L>>(
-  target: Branch<L, ReplyMap>,
-  message: E,
-  options?: CastOptions
-): E
+export function send<B extends AnyBranch, const E extends EventOf<B>>(target: B, message: E, options?: CastOptions): E
 export function send<E extends EventObject>(target: string, message: E, options?: CastOptions): E
 export function send(target: BranchTarget, message: EventObject, options?: CastOptions): EventObject {
   return resolve(target).send(message, options)

@@ -43,11 +43,18 @@ export class Worker {
       ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
     })
     bindTables(this.actor.system, options.tables)
+    // The subscription outlives dispose(), muted: an actor with no error
+    // observer has xstate rethrow its errors out of band, and a logic may still
+    // throw while processing its stop event.
     this.#subscription = this.actor.subscribe({
-      next: (snapshot) => hooks.snapshot(snapshot),
-      error: (error) => hooks.crash(error),
+      next: (snapshot) => {
+        if (this.#alive) hooks.snapshot(snapshot)
+      },
+      error: (error) => {
+        if (this.#alive) hooks.crash(error)
+      },
       complete: () => {
-        if (this.actor.getSnapshot().status === 'done') hooks.done()
+        if (this.#alive && this.actor.getSnapshot().status === 'done') hooks.done()
       }
     })
   }
@@ -75,16 +82,20 @@ export class Worker {
   dispose(): void {
     if (!this.#alive) return
     this.#alive = false
-    this.#subscription.unsubscribe()
-    unbindTables(this.actor.system)
     // Stopping an actor from inside its own transition (a worker that kills or
     // stops its own branch) would run xstate's stop in the middle of that
     // transition; let the transition finish first. Its result reaches no one.
-    if (this.inTransition) queueMicrotask(() => this.#stopActor())
-    else this.#stopActor()
+    if (this.inTransition) queueMicrotask(() => this.#stop())
+    else this.#stop()
   }
 
-  #stopActor(): void {
+  #stop(): void {
+    this.#stopTree()
+    this.#subscription.unsubscribe()
+    unbindTables(this.actor.system)
+  }
+
+  #stopTree(): void {
     const snapshot = this.actor.getSnapshot() as Snapshot<unknown> & {
       children?: Record<string, unknown>
     }

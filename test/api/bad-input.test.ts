@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  BranchStoppedError,
+  call,
+  cast,
+  InvalidEventError,
+  InvalidLogicError,
+  InvalidOptionError,
+  KeepsakeError,
+  NameTakenError,
+  send,
+  startBranch,
+  UnknownNameError,
+  whereis,
+  type AnyBranch
+} from '../../src/index'
+import { counterReducer } from '../support/logics'
+
+const started: AnyBranch[] = []
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((b) => b.stop()))
+})
+const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
+
+async function rejection(promise: unknown): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}
+
+describe('startBranch rejects bad options with a typed error that says what to do', () => {
+  it.each([
+    ['no options', undefined, InvalidLogicError],
+    ['options that are not an object', 'counter', InvalidOptionError],
+    ['no logic', {}, InvalidLogicError],
+    ['a function as logic', { logic: () => 0 }, InvalidLogicError],
+    ['a plain object as logic', { logic: { type: 'counter' } }, InvalidLogicError],
+    ['a numeric name', { logic: counterReducer, name: 42 }, InvalidOptionError],
+    ['an empty name', { logic: counterReducer, name: '' }, InvalidOptionError],
+    ['a negative maxRestarts', { logic: counterReducer, restart: { maxRestarts: -1 } }, InvalidOptionError],
+    ['a listener that is not an object', { logic: counterReducer, listener: 'log' }, InvalidOptionError],
+    ['a listener callback that is not a function', { logic: counterReducer, listener: { onStateChange: 1 } }, InvalidOptionError],
+    ['a clock without now()', { logic: counterReducer, clock: { setTimeout, clearTimeout } }, InvalidOptionError]
+  ])('%s', async (_, options, type) => {
+    const error = await rejection(untyped(startBranch)(options))
+    expect(error).toBeInstanceOf(type)
+    expect(error).toBeInstanceOf(KeepsakeError)
+    expect((error as Error).message.length).toBeGreaterThan(30)
+  })
+
+  it('a taken name, naming it; the first branch keeps working', async () => {
+    const first = await startBranch({ logic: counterReducer, name: 'unique' })
+    started.push(first)
+    const error = await rejection(startBranch({ logic: counterReducer, name: 'unique' }))
+    expect(error).toBeInstanceOf(NameTakenError)
+    expect((error as Error).message).toContain('"unique"')
+    expect(await call('unique', { type: 'inc' })).toBe(1)
+  })
+
+  it('a name is released when its branch stops', async () => {
+    const first = await startBranch({ logic: counterReducer, name: 'reusable' })
+    await first.stop()
+    expect(whereis('reusable')).toBeUndefined()
+    const second = await startBranch({ logic: counterReducer, name: 'reusable' })
+    started.push(second)
+    expect(whereis('reusable')).toBe(second)
+  })
+})
+
+describe('call, cast and send reject bad input with typed errors', () => {
+  it.each([
+    ['a string event', 'inc'],
+    ['null', null],
+    ['an array', [{ type: 'inc' }]],
+    ['an event without a type', { kind: 'inc' }],
+    ['an event with a numeric type', { type: 1 }],
+    ['an event whose type getter throws', Object.defineProperty({}, 'type', { get: () => { throw new Error('getter') } })]
+  ])('%s', async (_, event) => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(await rejection(untyped(call)(branch, event))).toBeInstanceOf(InvalidEventError)
+    expect(thrown(() => untyped(cast)(branch, event))).toBeInstanceOf(InvalidEventError)
+    expect(thrown(() => untyped(send)(branch, event))).toBeInstanceOf(InvalidEventError)
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+  })
+
+  it.each([
+    ['a negative timeout', { timeout: -1 }],
+    ['a NaN timeout', { timeout: Number.NaN }],
+    ['a string timeout', { timeout: '100' }],
+    ['options that are not an object', 100]
+  ])('call with %s', async (_, options) => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(await rejection(untyped(call)(branch, { type: 'inc' }, options))).toBeInstanceOf(InvalidOptionError)
+    expect(branch.state()).toBe(0)
+  })
+
+  it.each([
+    ['a negative delay', { delay: -5 }],
+    ['an infinite delay', { delay: Infinity }]
+  ])('cast and send with %s', async (_, options) => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(thrown(() => untyped(cast)(branch, { type: 'inc' }, options))).toBeInstanceOf(InvalidOptionError)
+    expect(thrown(() => untyped(send)(branch, { type: 'inc' }, options))).toBeInstanceOf(InvalidOptionError)
+  })
+
+  it('an unknown name, named in the error', async () => {
+    const error = await rejection(call('nobody', { type: 'get' }))
+    expect(error).toBeInstanceOf(UnknownNameError)
+    expect((error as Error).message).toContain('"nobody"')
+    expect(thrown(() => cast('nobody', { type: 'inc' }))).toBeInstanceOf(UnknownNameError)
+  })
+
+  it('a target that is neither a branch nor a name', async () => {
+    expect(await rejection(untyped(call)(42, { type: 'get' }))).toBeInstanceOf(InvalidOptionError)
+    expect(thrown(() => untyped(cast)({}, { type: 'get' }))).toBeInstanceOf(InvalidOptionError)
+    expect(thrown(() => untyped(whereis)(7))).toBeInstanceOf(InvalidOptionError)
+  })
+
+  it('a stopped branch, by handle', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    await branch.stop()
+    expect(await rejection(call(branch, { type: 'get' }))).toBeInstanceOf(BranchStoppedError)
+    expect(thrown(() => cast(branch, { type: 'inc' }))).toBeInstanceOf(BranchStoppedError)
+    expect(thrown(() => branch.kill())).toBeInstanceOf(BranchStoppedError)
+  })
+})

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { assign, fromPromise, fromTransition, setup } from 'xstate'
+import { call, cast, reply, startBranch, whereis, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { counterMachine, counterReducer } from '../support/logics'
+
+// Peeper's own test suite, translated case by case where it applies to xstate workers.
+
+const started: AnyBranch[] = []
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((b) => b.stop()))
+})
+async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
+  const b = await branch
+  started.push(b)
+  return b
+}
+
+/** A machine with one way to crash per event type, and `get` replying the count. */
+const crashing = setup({
+  types: {
+    context: {} as { count: number },
+    events: {} as
+      | { type: 'inc' }
+      | { type: 'get' }
+      | { type: 'throwInAction' }
+      | { type: 'throwInGuard' }
+      | { type: 'throwInAssign' }
+      | { type: 'failChild' }
+  },
+  actors: {
+    failing: fromPromise(async () => {
+      throw new Error('invoked actor failed')
+    })
+  },
+  guards: {
+    explodes: () => {
+      throw new Error('guard threw')
+    }
+  }
+}).createMachine({
+  context: { count: 0 },
+  initial: 'idle',
+  on: {
+    inc: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+    get: { actions: reply(({ context }) => context.count) },
+    throwInAction: {
+      actions: () => {
+        throw new Error('action threw')
+      }
+    },
+    throwInGuard: { guard: 'explodes', actions: assign({ count: 999 }) },
+    throwInAssign: {
+      actions: assign({
+        count: () => {
+          throw new Error('assign threw')
+        }
+      })
+    }
+  },
+  states: {
+    idle: { on: { failChild: 'waiting' } },
+    // No onError: the invoked actor's failure is unhandled, so the worker errors.
+    waiting: { invoke: { src: 'failing' } }
+  }
+})
+
+describe('crashes of every kind keep the state', () => {
+  it.each(['throwInAction', 'throwInGuard', 'throwInAssign'] as const)(
+    'a message that hits %s rejects its call and leaves the count as it was',
+    async (type) => {
+      const branch = await start(startBranch({ logic: crashing }))
+      cast(branch, { type: 'inc' })
+      cast(branch, { type: 'inc' })
+      const error = await call(branch, { type }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(WorkerCrashedError)
+      expect((error as Error).cause).toBeInstanceOf(Error)
+      expect(await call(branch, { type: 'get' })).toBe(2)
+      expect(branch.children()[1]).toMatchObject({ incarnation: 2, restarts: 1 })
+    }
+  )
+
+  it('an unhandled error of an invoked actor crashes the worker, which comes back with the state', async () => {
+    const branch = await start(startBranch({ logic: crashing }))
+    cast(branch, { type: 'inc' })
+    const restarted = new Promise((resolve) => branch.once('restart', resolve))
+    cast(branch, { type: 'failChild' })
+    const crash = await new Promise<{ error: unknown }>((resolve) => branch.once('crash', resolve))
+    expect((crash.error as Error).message).toBe('invoked actor failed')
+    await restarted
+    expect(await call(branch, { type: 'get' })).toBe(1)
+    // The actor that crashed the worker is not revived with it.
+    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual([])
+    cast(branch, { type: 'inc' })
+    expect(await call(branch, { type: 'get' })).toBe(2)
+  })
+
+  it('survives 5 rapid kills in a row', async () => {
+    const branch = await start(startBranch({ logic: counterReducer }))
+    cast(branch, { type: 'inc', by: 7 })
+    const workers = new Set([branch.worker()])
+    for (let i = 0; i < 5; i++) {
+      branch.kill()
+      workers.add(branch.worker())
+    }
+    expect(workers.size).toBe(6)
+    expect(await call(branch, { type: 'get' })).toBe(7)
+  })
+
+  it('50 cycles of inc-then-kill end at 50, with a new worker each time', async () => {
+    const branch = await start(startBranch({ logic: counterMachine }))
+    const workers = new Set<unknown>()
+    for (let i = 0; i < 50; i++) {
+      cast(branch, { type: 'inc' })
+      workers.add(branch.worker())
+      branch.kill()
+    }
+    workers.add(branch.worker())
+    expect(workers.size).toBe(51)
+    expect(await call(branch, { type: 'get' })).toBe(50)
+    expect(branch.children()[1]).toMatchObject({ incarnation: 51, restarts: 50 })
+  })
+
+  it('20 concurrent callers casting 5 each reach 100 and keep it after a kill', async () => {
+    const branch = await start(startBranch({ logic: counterReducer }))
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 5; i++) {
+          cast(branch, { type: 'inc' })
+          await Promise.resolve()
+        }
+      })
+    )
+    expect(await call(branch, { type: 'get' })).toBe(100)
+    branch.kill()
+    expect(await call(branch, { type: 'get' })).toBe(100)
+  })
+
+  it.each([
+    ['null', null],
+    ['an empty object', {}],
+    ['an empty array', []],
+    ['a 10,000-element array', Array.from({ length: 10_000 }, (_, i) => ({ i }))]
+  ])('a state of %s survives a kill', async (_, initial) => {
+    const keep = fromTransition((state: unknown) => state, initial as unknown)
+    const branch = await start(startBranch({ logic: keep }))
+    branch.kill()
+    expect(await call(branch, { type: 'get' })).toEqual(initial)
+  })
+
+  it('unexpected messages the logic does not handle do no harm', async () => {
+    const branch = await start(startBranch({ logic: crashing }))
+    cast(branch, { type: 'inc' })
+    const untyped = branch as unknown as AnyBranch
+    cast(untyped, { type: 'whatever', payload: [1, 2, 3] })
+    expect(await call(untyped, { type: 'nobody-handles-this' })).toEqual({ count: 1 })
+    expect(branch.children()[1]).toMatchObject({ incarnation: 1, restarts: 0 })
+    expect(await call(branch, { type: 'get' })).toBe(1)
+  })
+})
+
+describe('a dead worker', () => {
+  it('that throws while being stopped does not take the process down', async () => {
+    const strict = fromTransition((n: number, e: { type: string }) => {
+      if (e.type !== 'inc' && e.type !== 'get') throw new Error(`unexpected ${e.type}`)
+      return e.type === 'inc' ? n + 1 : n
+    }, 0)
+    const branch = await start(startBranch({ logic: strict }))
+    cast(branch, { type: 'inc' })
+    branch.kill() // xstate hands the reducer its stop event, which it rejects
+    expect(await call(branch, { type: 'get' })).toBe(1)
+  })
+
+  it('can no longer change the state: its actor is stopped and the keeper ignores it', async () => {
+    const branch = await start(startBranch({ logic: counterReducer }))
+    cast(branch, { type: 'inc' })
+    const dead = branch.worker()!
+    branch.kill()
+    dead.send({ type: 'inc' })
+    expect(dead.getSnapshot().context).toBe(1)
+    expect(await call(branch, { type: 'get' })).toBe(1)
+  })
+
+  it('that kills its own branch from inside an action is replaced; the message in flight is rejected', async () => {
+    const selfKilling = fromTransition((n: number, e: { type: 'inc' } | { type: 'suicide' }) => {
+      if (e.type === 'suicide') whereis('self-killer')?.kill(new Error('by its own hand'))
+      return n + 1
+    }, 0)
+    const branch = await start(startBranch({ logic: selfKilling, name: 'self-killer' }))
+    cast(branch, { type: 'inc' })
+    await expect(call(branch, { type: 'suicide' })).rejects.toBeInstanceOf(WorkerCrashedError)
+    expect(await call(branch, { type: 'inc' })).toBe(2)
+  })
+})

@@ -1,0 +1,15 @@
+/** A promise with its resolvers (Promise.withResolvers is not in Node 20). */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Resolves on the branch's next `name` event. */
+export function next<T = unknown>(emitter: { once(event: never, handler: never): unknown }, name: string): Promise<T> {
+  return new Promise<T>((resolve) => (emitter.once as (e: string, h: (v: T) => void) => unknown)(name, resolve))
+}
