@@ -1,7 +1,7 @@
 import type { EventFromLogic, EventObject } from 'xstate'
 import { InvalidOptionError, UnknownNameError } from '../shared/errors'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
-import type { CallOptions, CastOptions, ReplyFor, ReplyMap } from '../supervisor/types'
+import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 
 /** A branch, or the name it was started with. */
 export type BranchTarget = AnyBranch | string

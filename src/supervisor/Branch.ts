@@ -306,7 +306,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (incarnation !== this.#incarnation || !worker) return // a retired worker's late report
     const kept = this.#keeper.snapshot
     // Read the restore point before the dead worker's children are stopped.
-    const point = kept && restorePointFor(this.#config.logic, kept)
+    const point = kept && restorePointFor(this.#config.logic, kept, worker.actor)
     this.#retire(worker)
     const crashed = this.#inFlight
     this.#inFlight = undefined

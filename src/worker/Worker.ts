@@ -8,6 +8,7 @@ import {
 } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { RestorePoint } from './restorePoint'
+import { reschedule } from './delays'
 import { bindTables, unbindTables, type TableProvider } from './tables'
 
 /** What a worker reports to whoever supervises it. */
@@ -34,10 +35,12 @@ export class Worker {
   /** The xstate actor running the user's logic. */
   readonly actor: AnyActorRef
   readonly #subscription: Subscription
+  readonly #point: RestorePoint
   #transitionDepth = 0
   #alive = true
 
   constructor(logic: AnyActorLogic, point: RestorePoint, hooks: WorkerHooks, options: WorkerOptions) {
+    this.#point = point
     this.actor = createActor(this.#instrument(logic, point), {
       clock: options.clock,
       ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
@@ -71,6 +74,7 @@ export class Worker {
   /** Starts the actor; a failing start is reported through `hooks.crash`. */
   start(): void {
     this.actor.start()
+    if (this.#point.kind !== 'initial' && this.#alive) reschedule(this.actor, this.#point.delays)
   }
 
   /** Hands one event to the actor, which processes it synchronously. */

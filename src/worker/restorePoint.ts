@@ -1,4 +1,5 @@
 import type { AnyActorLogic, AnyActorRef, Snapshot } from 'xstate'
+import { capturePendingDelays, type PendingDelay } from './delays'
 
 /**
  * Where a worker incarnation starts from:
@@ -8,16 +9,24 @@ import type { AnyActorLogic, AnyActorRef, Snapshot } from 'xstate'
  */
 export type RestorePoint =
   | { readonly kind: 'initial'; readonly input: unknown }
-  | { readonly kind: 'live'; readonly snapshot: Snapshot<unknown> }
-  | { readonly kind: 'persisted'; readonly snapshot: Snapshot<unknown> }
+  | Resumed<'live'>
+  | Resumed<'persisted'>
+
+/** A restart: the kept snapshot, and the delayed events that were pending. */
+interface Resumed<K extends 'live' | 'persisted'> {
+  readonly kind: K
+  readonly snapshot: Snapshot<unknown>
+  readonly delays: readonly PendingDelay[]
+}
 
 interface ChildEntry {
   snapshot?: { status?: string }
 }
 
 /**
- * Chooses how to bring back `kept`. It must run before the dead incarnation's
- * children are stopped: their states are read from them.
+ * Chooses how to bring back `kept` after `dead` died. It must run before the
+ * dead incarnation is stopped: its children's states and its pending delayed
+ * events are read from it.
  *
  * A snapshot without children is reused as it is. Going through xstate's
  * `restoreSnapshot` instead would walk the whole context looking for actor
@@ -26,9 +35,10 @@ interface ChildEntry {
  * carries each child's state; a child that itself failed is left out, so the
  * restarted worker is not handed the actor that crashed it.
  */
-export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>): RestorePoint {
+export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, dead: AnyActorRef): RestorePoint {
+  const delays = capturePendingDelays(dead)
   const children = (kept as { children?: Record<string, AnyActorRef> }).children
-  if (!children || Object.keys(children).length === 0) return { kind: 'live', snapshot: kept }
+  if (!children || Object.keys(children).length === 0) return { kind: 'live', snapshot: kept, delays }
 
   const persisted = logic.getPersistedSnapshot(kept) as Snapshot<unknown> & {
     children?: Record<string, ChildEntry>
@@ -38,5 +48,6 @@ export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>): 
     const status = entry.snapshot?.status
     if (status === 'active' || status === 'done') revivable[id] = entry
   }
-  return { kind: 'persisted', snapshot: { ...persisted, children: revivable } as unknown as Snapshot<unknown> }
+  const snapshot = { ...persisted, children: revivable } as unknown as Snapshot<unknown>
+  return { kind: 'persisted', snapshot, delays }
 }
