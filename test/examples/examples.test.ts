@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** Runs an example the way `npm run example` does, in its own process. */
+async function runExample(file: string): Promise<string[]> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000 })
+  return stdout.trim().split('\n')
+}
+
+describe('examples', () => {
+  it('thermometer.ts tells its story: crashes, restarts, and nothing lost', async () => {
+    expect(await runExample('examples/thermometer.ts')).toEqual([
+      'stats: { count: 3, mean: 22 }',
+      'worker #1 crashed: sensor returned NaN',
+      'worker #2 started from the kept state',
+      'the bad reading was rejected: WorkerCrashedError',
+      'stats after the crash: { count: 3, mean: 22 }',
+      'worker #2 crashed: device unplugged',
+      'worker #3 started from the kept state',
+      'stats after the unplug: { count: 4, mean: 22.25 }',
+      'calibrate: offset set to -0.5',
+      'stats after calibrating: { count: 5, mean: 22.5 }',
+      'stopped (shutdown) with 5 readings kept'
+    ])
+  })
+})
