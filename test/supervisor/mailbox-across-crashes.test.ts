@@ -3,6 +3,7 @@ import { fromTransition } from 'xstate'
 import {
   BranchStoppedError,
   call,
+  CallTimeoutError,
   cast,
   RestartIntensityExceeded,
   startBranch,
@@ -10,6 +11,7 @@ import {
   type AnyBranch
 } from '../../src/index'
 import { journalReducer } from '../support/logics'
+import { ManualClock } from '../support/ManualClock'
 
 const started: AnyBranch[] = []
 afterEach(async () => {
@@ -93,7 +95,20 @@ describe('messages across a crash', () => {
     expect(branch.children()[1]).toMatchObject({ status: 'running', restarts: 3 })
   })
 
-  it('a call waiting for a worker that never comes back is bounded by its timeout or the branch stopping', async () => {
+  it('a call waiting for a worker that keeps failing to start is bounded by its own timeout', async () => {
+    const failures = { left: 0 }
+    const clock = new ManualClock()
+    const branch = await startBranch({ logic: flakyStarter(failures), clock, restart: { maxRestarts: 1e9, maxSeconds: 60 } })
+    started.push(branch)
+    failures.left = Infinity
+    branch.kill()
+    const waiting = call(branch, { type: 'get' }, { timeout: 500 }).catch((e: unknown) => e)
+    clock.advance(500)
+    expect(await waiting).toBeInstanceOf(CallTimeoutError)
+    expect(branch.status).toBe('restarting')
+  })
+
+  it('a call waiting for a worker that never comes back is bounded by the branch stopping', async () => {
     const failures = { left: 0 }
     const branch = await startBranch({ logic: flakyStarter(failures), restart: { maxRestarts: 3, maxSeconds: 60 } })
     const stopped = new Promise<unknown>((resolve) => branch.on('stop', resolve))
