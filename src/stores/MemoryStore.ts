@@ -1,0 +1,160 @@
+import { decodeEvent, decodeSnapshot, type EventRow, type SnapshotRow } from './codec'
+import type {
+  AppendRequest,
+  KeeperStore,
+  NewEvent,
+  NewSnapshot,
+  ReadOptions,
+  StoredEvent,
+  StoredSnapshot,
+  TagPage,
+  TagQueryOptions
+} from './KeeperStore'
+import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+
+const NAME = 'MemoryStore'
+
+/** A stored event, with its tags at hand so `delete` can unindex it. */
+interface MemoryRow extends EventRow {
+  readonly seq: number
+  readonly position: number
+  readonly tagList: readonly string[]
+}
+
+/**
+ * The default store: journals and snapshots in this process's memory. They
+ * survive a worker's crashes, not the process. Values are kept as JSON text
+ * and decoded on every read, exactly as the durable stores do, so code that
+ * works on `MemoryStore` behaves the same on `SqliteStore` or `PostgresStore`
+ * (a value they would reject or change, this one rejects too).
+ */
+export class MemoryStore implements KeeperStore {
+  /** Each id's journal; the event with sequence number `seq` is at index `seq - 1`. */
+  readonly #journals = new Map<string, MemoryRow[]>()
+  readonly #snapshots = new Map<string, SnapshotRow>()
+  /** Each tag's events, ascending by position (appends only ever add higher positions). */
+  readonly #tagged = new Map<string, MemoryRow[]>()
+  #position = 0
+  #closed = false
+
+  /** See `KeeperStore.append`. */
+  append(id: string, events: readonly NewEvent[], expectedSeq: number): Promise<number> {
+    return guard(NAME, 'append', this.#closed, () => this.#write([encodeAppend(id, events, expectedSeq, Date.now())])[0]!)
+  }
+
+  /** See `KeeperStore.appendBatch`. */
+  appendBatch(requests: readonly AppendRequest[]): Promise<number[]> {
+    return guard(NAME, 'appendBatch', this.#closed, () => this.#write(encodeBatch(requests, Date.now())))
+  }
+
+  /** See `KeeperStore.read`. */
+  read(id: string, options?: ReadOptions): Promise<StoredEvent[]> {
+    return guard(NAME, 'read', this.#closed, () => {
+      checkName(id, 'id')
+      const { start, limit } = readRange(options, 'read', 'fromSeq', 1)
+      const journal = this.#journals.get(id) ?? []
+      return journal.slice(start - 1, limit === undefined ? undefined : start - 1 + limit).map(decodeEvent)
+    })
+  }
+
+  /** See `KeeperStore.lastSeq`. */
+  lastSeq(id: string): Promise<number> {
+    return guard(NAME, 'lastSeq', this.#closed, () => this.#lastSeq(checkName(id, 'id')))
+  }
+
+  /** See `KeeperStore.saveSnapshot`. */
+  saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean> {
+    return guard(NAME, 'saveSnapshot', this.#closed, () => {
+      checkName(id, 'id')
+      const s = encodeSnapshot(snapshot, Date.now())
+      const kept = this.#snapshots.get(id)
+      if (kept !== undefined && (kept.seq as number) > s.seq) return false
+      this.#snapshots.set(id, { id, ...s })
+      return true
+    })
+  }
+
+  /** See `KeeperStore.loadSnapshot`. */
+  loadSnapshot(id: string): Promise<StoredSnapshot | undefined> {
+    return guard(NAME, 'loadSnapshot', this.#closed, () => {
+      const row = this.#snapshots.get(checkName(id, 'id'))
+      return row === undefined ? undefined : decodeSnapshot(row)
+    })
+  }
+
+  /** See `KeeperStore.queryByTag`. */
+  queryByTag(tag: string, options?: TagQueryOptions): Promise<TagPage> {
+    return guard(NAME, 'queryByTag', this.#closed, () => {
+      checkName(tag, 'tag')
+      const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
+      const rows = this.#tagged.get(tag) ?? []
+      const first = firstAtOrAfter(rows, start)
+      const page = rows.slice(first, limit === undefined ? undefined : first + limit)
+      const last = page[page.length - 1]
+      return { events: page.map(decodeEvent), next: last === undefined ? start : last.position + 1 }
+    })
+  }
+
+  /** See `KeeperStore.delete`. */
+  delete(id: string): Promise<boolean> {
+    return guard(NAME, 'delete', this.#closed, () => {
+      checkName(id, 'id')
+      const journal = this.#journals.get(id) ?? []
+      for (const tag of new Set(journal.flatMap((row) => row.tagList))) {
+        const rest = this.#tagged.get(tag)!.filter((row) => row.id !== id)
+        if (rest.length === 0) this.#tagged.delete(tag)
+        else this.#tagged.set(tag, rest)
+      }
+      const hadJournal = this.#journals.delete(id)
+      return this.#snapshots.delete(id) || hadJournal
+    })
+  }
+
+  /** See `KeeperStore.listIds`. */
+  listIds(): Promise<string[]> {
+    return guard(NAME, 'listIds', this.#closed, () => [...new Set([...this.#journals.keys(), ...this.#snapshots.keys()])].sort())
+  }
+
+  /** See `KeeperStore.close`. Drops everything it held. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#journals.clear()
+    this.#snapshots.clear()
+    this.#tagged.clear()
+  }
+
+  #lastSeq(id: string): number {
+    return this.#journals.get(id)?.length ?? 0
+  }
+
+  /** Checks the whole batch first, then applies it: nothing is written if any request conflicts. */
+  #write(requests: readonly EncodedRequest[]): number[] {
+    const plan = planAppends(requests, (id) => this.#lastSeq(id))
+    for (const { id, firstSeq, events } of plan.appends) {
+      let journal = this.#journals.get(id)
+      if (journal === undefined) this.#journals.set(id, (journal = []))
+      events.forEach((event, i) => {
+        const row: MemoryRow = { id, seq: firstSeq + i, position: ++this.#position, ...event, tags: event.tagsJson, tagList: event.tags }
+        journal.push(row)
+        for (const tag of row.tagList) {
+          let rows = this.#tagged.get(tag)
+          if (rows === undefined) this.#tagged.set(tag, (rows = []))
+          rows.push(row)
+        }
+      })
+    }
+    return plan.lastSeqs
+  }
+}
+
+/** The index of the first row whose position is >= `position` (binary search). */
+function firstAtOrAfter(rows: readonly MemoryRow[], position: number): number {
+  let lo = 0
+  let hi = rows.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (rows[mid]!.position < position) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

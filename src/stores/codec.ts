@@ -1,0 +1,162 @@
+import { CorruptRecordError, InvalidRecordError } from './errors'
+import type { JsonValue, StoredEvent, StoredSnapshot } from './KeeperStore'
+
+/**
+ * The one place where values become stored text and stored rows become
+ * records, shared by every store so they all accept, reject and decode alike.
+ */
+
+/**
+ * A stored event as a database row: JSON columns as text; numbers as the
+ * driver hands them (node-postgres gives int8 as a string).
+ */
+export interface EventRow {
+  readonly id: string
+  readonly seq: number | string
+  readonly position: number | string
+  readonly type: unknown
+  readonly payload: unknown
+  readonly version: unknown
+  readonly tags: unknown
+  readonly at: unknown
+}
+
+/** A stored snapshot as a database row. */
+export interface SnapshotRow {
+  readonly id: string
+  readonly seq: number | string
+  readonly data: unknown
+  readonly version: unknown
+  readonly at: unknown
+}
+
+/**
+ * Checks that `value` is plain JSON that round-trips exactly (see
+ * `KeeperStore`) and returns its JSON text; throws `InvalidRecordError`
+ * naming the offending path (e.g. `events[0].payload.when`) otherwise.
+ */
+export function encodeJson(value: unknown, path: string): string {
+  const keys: (string | number)[] = []
+  const failure = (expected: string, got: unknown) => new InvalidRecordError(path + pathOf(keys), expected, got)
+  const ancestors = new Set<object>()
+
+  // Walks before stringifying, because JSON.stringify is lossy where we must
+  // not be: it calls toJSON (a Date becomes a string), turns NaN into null,
+  // drops functions and empties Maps. The path is kept as a stack of keys and
+  // joined only on failure, so valid values pay nothing for it.
+  const check = (value: unknown): void => {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return
+      case 'number':
+        if (Number.isFinite(value)) return
+        throw failure('a finite number', value)
+      case 'object': {
+        if (value === null) return
+        if (ancestors.has(value)) throw failure('JSON without cycles', value)
+        if (Array.isArray(value)) {
+          ancestors.add(value)
+          for (let i = 0; i < value.length; i++) {
+            keys.push(i)
+            if (value[i] === undefined) throw failure('a JSON value (undefined is not one)', undefined)
+            check(value[i])
+            keys.pop()
+          }
+        } else {
+          const proto: unknown = Object.getPrototypeOf(value)
+          if (proto !== Object.prototype && proto !== null) throw failure('a plain object', value)
+          ancestors.add(value)
+          for (const key of Object.keys(value)) {
+            const child = (value as Record<string, unknown>)[key]
+            if (child === undefined) continue // left out, as JSON.stringify does
+            keys.push(key)
+            check(child)
+            keys.pop()
+          }
+        }
+        ancestors.delete(value)
+        return
+      }
+      default:
+        throw failure('a JSON value', value)
+    }
+  }
+
+  try {
+    check(value)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    keys.length = 0 // too deep to name usefully: the call stack ran out
+    throw failure('JSON nested less deeply', value)
+  }
+  return JSON.stringify(value)
+}
+
+/** Decodes an event row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
+export function decodeEvent(row: EventRow): StoredEvent {
+  const seq = Number(row.seq)
+  try {
+    return {
+      id: row.id,
+      seq: integer(row.seq, 'seq'),
+      position: integer(row.position, 'position'),
+      type: text(row.type, 'type'),
+      payload: parseJson(row.payload, 'payload'),
+      version: integer(row.version, 'version'),
+      tags: tagList(parseJson(row.tags, 'tags')),
+      at: finite(row.at, 'at')
+    }
+  } catch (error) {
+    throw new CorruptRecordError(row.id, seq, 'event', error)
+  }
+}
+
+/** Decodes a snapshot row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
+export function decodeSnapshot(row: SnapshotRow): StoredSnapshot {
+  const seq = Number(row.seq)
+  try {
+    return {
+      id: row.id,
+      seq: integer(row.seq, 'seq'),
+      data: parseJson(row.data, 'data'),
+      version: integer(row.version, 'version'),
+      at: finite(row.at, 'at')
+    }
+  } catch (error) {
+    throw new CorruptRecordError(row.id, seq, 'snapshot', error)
+  }
+}
+
+function parseJson(value: unknown, field: string): JsonValue {
+  return JSON.parse(text(value, field)) as JsonValue
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${field} is not text`)
+  return value
+}
+
+function integer(value: unknown, field: string): number {
+  const n = typeof value === 'string' ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new TypeError(`${field} is not an integer`)
+  return n
+}
+
+function finite(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${field} is not a number`)
+  return value
+}
+
+function tagList(value: JsonValue): string[] {
+  if (!Array.isArray(value) || !value.every((tag) => typeof tag === 'string')) {
+    throw new TypeError('tags is not an array of strings')
+  }
+  return value as string[]
+}
+
+function pathOf(keys: readonly (string | number)[]): string {
+  return keys
+    .map((key) => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`))
+    .join('')
+}

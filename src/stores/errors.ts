@@ -1,0 +1,135 @@
+import { KeepsakeError, describe } from '../shared/errors'
+
+/**
+ * The errors a `KeeperStore` rejects with. Every store raises the same ones, so
+ * a keeper can tell "someone else wrote first" (retryable after a re-read) from
+ * "the store is down" (retryable later) from "this data can't be stored" or
+ * "the stored data is damaged" (not retryable).
+ */
+
+/**
+ * An append expected the journal to end at `expected` but it ends at `actual`:
+ * another writer appended (or deleted) first. Nothing of the append, or of its
+ * batch, was written.
+ */
+export class JournalConflictError extends KeepsakeError {
+  /** The branch id whose journal did not match. */
+  readonly id: string
+  /** The sequence number the append expected the journal to end at. */
+  readonly expected: number
+  /** The sequence number the journal actually ends at. */
+  readonly actual: number
+
+  constructor(id: string, expected: number, actual: number) {
+    super(
+      'JOURNAL_CONFLICT',
+      `The journal of "${id}" ends at sequence ${actual}, but the append expected ${expected}: ` +
+        `another writer got there first. Nothing was written. Re-read the journal (lastSeq) and ` +
+        `decide whether to append again; two live keepers for one id is a bug.`
+    )
+    this.id = id
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/**
+ * A stored event or snapshot could not be decoded (damaged or truncated bytes,
+ * a field of the wrong type). `cause` holds the decoding error. The record is
+ * left as it is: nothing is dropped or overwritten.
+ */
+export class CorruptRecordError extends KeepsakeError {
+  /** The branch id the record belongs to. */
+  readonly id: string
+  /** The record's sequence number (for a snapshot: the sequence it was taken at). */
+  readonly seq: number
+  /** Which kind of record is damaged. */
+  readonly record: 'event' | 'snapshot'
+
+  constructor(id: string, seq: number, record: 'event' | 'snapshot', cause: unknown) {
+    super(
+      'CORRUPT_RECORD',
+      `The stored ${record} of "${id}" at sequence ${seq} is corrupt (${describeCause(cause)}). ` +
+        `It was left untouched; restore it from a backup, or delete the branch's data to start it ` +
+        `afresh.`,
+      { cause }
+    )
+    this.id = id
+    this.seq = seq
+    this.record = record
+  }
+}
+
+/**
+ * The store could not be reached or failed while doing `operation` (a lost
+ * connection, a server that is down, a disk error). `cause` holds the driver's
+ * error. The operation may be retried once the store is back; a write that
+ * failed this way during its commit may or may not have been stored, which
+ * `lastSeq` tells (and the append's `expectedSeq` makes a blind retry safe: it
+ * fails with `JournalConflictError` instead of writing twice).
+ */
+export class StoreUnavailableError extends KeepsakeError {
+  /** The store's name, e.g. `PostgresStore`. */
+  readonly store: string
+  /** The operation that failed, e.g. `append`. */
+  readonly operation: string
+
+  constructor(store: string, operation: string, cause: unknown) {
+    super(
+      'STORE_UNAVAILABLE',
+      `${store} failed during ${operation} (${describeCause(cause)}). Check that the database is ` +
+        `running and reachable, then retry; acknowledged writes are kept.`,
+      { cause }
+    )
+    this.store = store
+    this.operation = operation
+  }
+}
+
+/** A store was used after `close()`. */
+export class StoreClosedError extends KeepsakeError {
+  /** The store's name, e.g. `SqliteStore`. */
+  readonly store: string
+
+  constructor(store: string, operation: string) {
+    super(
+      'STORE_CLOSED',
+      `${store} is closed; ${operation} can't run. Open a new store (or close it only after its ` +
+        `last use).`
+    )
+    this.store = store
+  }
+}
+
+/**
+ * A record can't be stored: a value is not plain JSON (see `KeeperStore`), or
+ * an id, sequence number, version, tag or time has the wrong type. Raised
+ * before anything is written.
+ */
+export class InvalidRecordError extends KeepsakeError {
+  /** Where the bad value is, e.g. `events[2].payload.when` or `expectedSeq`. */
+  readonly path: string
+
+  constructor(path: string, expected: string, got: unknown) {
+    super(
+      'INVALID_RECORD',
+      `Can't store ${path}: expected ${expected}, got ${describeValue(got)}. Nothing was written. ` +
+        `Convert it first (for example a Date to its ISO string, a Map to an object).`
+    )
+    this.path = path
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+    if (typeof name === 'string' && name !== 'Object') return `a ${name}`
+  }
+  return describe(value)
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`
+  return describe(cause)
+}

@@ -1,0 +1,205 @@
+import { InvalidOptionError, KeepsakeError } from '../shared/errors'
+import { readOptions } from '../shared/validate'
+import { encodeJson } from './codec'
+import { InvalidRecordError, JournalConflictError, StoreClosedError, StoreUnavailableError } from './errors'
+
+/**
+ * What every store does before and around touching its database: validate
+ * and encode what it was asked to write (so a bad value is rejected before
+ * anything is written), check appends against the journals (optimistic
+ * concurrency, shared so every store decides conflicts alike), read options,
+ * and map driver failures to typed errors.
+ */
+
+/** An event checked and encoded, ready for any store's insert. */
+export interface EncodedEvent {
+  readonly type: string
+  readonly payload: string
+  readonly version: number
+  readonly tags: readonly string[]
+  /** `tags` as the JSON text stored beside the event. */
+  readonly tagsJson: string
+  readonly at: number
+}
+
+/** An append request checked and encoded. */
+export interface EncodedRequest {
+  readonly id: string
+  readonly expectedSeq: number
+  readonly events: readonly EncodedEvent[]
+}
+
+/** A snapshot checked and encoded. */
+export interface EncodedSnapshot {
+  readonly seq: number
+  readonly data: string
+  readonly version: number
+  readonly at: number
+}
+
+/** One journal's part of a planned batch: its events are numbered `firstSeq`, `firstSeq + 1`, ... */
+export interface PlannedAppend {
+  readonly id: string
+  readonly firstSeq: number
+  readonly events: readonly EncodedEvent[]
+}
+
+/** A batch checked against the journals, ready to write. */
+export interface Plan {
+  readonly appends: readonly PlannedAppend[]
+  /** Each request's new last sequence number, in request order (what appendBatch resolves with). */
+  readonly lastSeqs: number[]
+  /** Each touched journal's last sequence number after the batch. */
+  readonly finalSeqs: ReadonlyMap<string, number>
+  /** How many events the batch writes. */
+  readonly eventCount: number
+}
+
+/** Checks and encodes one `append` call. */
+export function encodeAppend(id: unknown, events: unknown, expectedSeq: unknown, now: number): EncodedRequest {
+  return encodeRequest({ id, events, expectedSeq }, '', now)
+}
+
+/** Checks and encodes an `appendBatch` call. */
+export function encodeBatch(requests: unknown, now: number): EncodedRequest[] {
+  if (!Array.isArray(requests)) throw new InvalidRecordError('requests', 'an array of { id, expectedSeq, events }', requests)
+  return requests.map((request: unknown, i) => {
+    if (typeof request !== 'object' || request === null) {
+      throw new InvalidRecordError(`requests[${i}]`, 'an object { id, expectedSeq, events }', request)
+    }
+    return encodeRequest(request as Record<string, unknown>, `requests[${i}].`, now)
+  })
+}
+
+/** Checks and encodes a `saveSnapshot` call. */
+export function encodeSnapshot(snapshot: unknown, now: number): EncodedSnapshot {
+  if (typeof snapshot !== 'object' || snapshot === null) {
+    throw new InvalidRecordError('snapshot', 'an object { seq, data, version? }', snapshot)
+  }
+  const s = snapshot as Record<string, unknown>
+  return {
+    seq: checkCount(s.seq, 'snapshot.seq'),
+    version: checkVersion(s.version, 'snapshot.version'),
+    at: checkTime(s.at, 'snapshot.at', now),
+    data: encodeJson(s.data, 'snapshot.data')
+  }
+}
+
+/**
+ * Checks `requests`, in order, against the journals' ends (`lastSeqOf`,
+ * looked up inside the store's transaction) and numbers their events. Throws
+ * the first request's `JournalConflictError`; then nothing may be written.
+ */
+export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id: string) => number): Plan {
+  const finalSeqs = new Map<string, number>()
+  const appends: PlannedAppend[] = []
+  const lastSeqs: number[] = []
+  let eventCount = 0
+  for (const { id, expectedSeq, events } of requests) {
+    const actual = finalSeqs.get(id) ?? lastSeqOf(id)
+    if (actual !== expectedSeq) throw new JournalConflictError(id, expectedSeq, actual)
+    const last = expectedSeq + events.length
+    finalSeqs.set(id, last)
+    lastSeqs.push(last)
+    if (events.length > 0) appends.push({ id, firstSeq: expectedSeq + 1, events })
+    eventCount += events.length
+  }
+  return { appends, lastSeqs, finalSeqs, eventCount }
+}
+
+/** Reads `{ [startKey]?, limit? }` options of read/queryByTag. */
+export function readRange(
+  options: unknown,
+  what: string,
+  startKey: string,
+  startDefault: number
+): { start: number; limit: number | undefined } {
+  const o = readOptions(options, what)
+  const start = o[startKey] ?? startDefault
+  if (!Number.isSafeInteger(start) || (start as number) < startDefault) {
+    throw new InvalidOptionError(`${what}.${startKey}`, `an integer >= ${startDefault}`, start)
+  }
+  const limit = o.limit
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || (limit as number) < 0)) {
+    throw new InvalidOptionError(`${what}.limit`, 'an integer >= 0', limit)
+  }
+  return { start: start as number, limit: limit as number | undefined }
+}
+
+/**
+ * Runs one store operation: rejects with `StoreClosedError` once the store is
+ * closed, and turns anything the driver throws into `StoreUnavailableError`
+ * (keepsake's own errors pass through unchanged).
+ */
+export async function guard<T>(store: string, operation: string, closed: boolean, body: () => T | Promise<T>): Promise<T> {
+  if (closed) throw new StoreClosedError(store, operation)
+  try {
+    return await body()
+  } catch (error) {
+    if (error instanceof KeepsakeError) throw error
+    throw new StoreUnavailableError(store, operation, error)
+  }
+}
+
+function encodeRequest(r: Record<string, unknown>, prefix: string, now: number): EncodedRequest {
+  const id = checkName(r.id, `${prefix}id`)
+  const expectedSeq = checkCount(r.expectedSeq, `${prefix}expectedSeq`)
+  if (!Array.isArray(r.events)) throw new InvalidRecordError(`${prefix}events`, 'an array of events', r.events)
+  const events = r.events.map((event: unknown, i) => encodeEvent(event, `${prefix}events[${i}]`, now))
+  return { id, expectedSeq, events }
+}
+
+function encodeEvent(event: unknown, path: string, now: number): EncodedEvent {
+  if (typeof event !== 'object' || event === null) {
+    throw new InvalidRecordError(path, 'an event { type, payload, version?, tags?, at? }', event)
+  }
+  const e = event as Record<string, unknown>
+  const tags = checkTags(e.tags, `${path}.tags`)
+  return {
+    type: checkName(e.type, `${path}.type`),
+    version: checkVersion(e.version, `${path}.version`),
+    tags,
+    tagsJson: JSON.stringify(tags),
+    at: checkTime(e.at, `${path}.at`, now),
+    payload: encodeJson(e.payload, `${path}.payload`)
+  }
+}
+
+/**
+ * Checks an id, event type or tag: a non-empty string without NUL characters
+ * (PostgreSQL's text can't hold them, so no store accepts them).
+ */
+export function checkName(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\u0000')) {
+    throw new InvalidRecordError(path, 'a non-empty string without NUL characters', value)
+  }
+  return value
+}
+
+function checkCount(value: unknown, path: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new InvalidRecordError(path, 'an integer >= 0', value)
+  return value as number
+}
+
+function checkVersion(value: unknown, path: string): number {
+  if (value === undefined) return 1
+  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > 2 ** 31 - 1) {
+    throw new InvalidRecordError(path, 'an integer from 1 to 2^31 - 1', value)
+  }
+  return value as number
+}
+
+function checkTime(value: unknown, path: string, now: number): number {
+  if (value === undefined) return now
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidRecordError(path, 'a finite number of ms since the epoch', value)
+  }
+  return value
+}
+
+function checkTags(value: unknown, path: string): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw new InvalidRecordError(path, 'an array of tag strings', value)
+  value.forEach((tag: unknown, i) => checkName(tag, `${path}[${i}]`))
+  return [...new Set(value as string[])]
+}

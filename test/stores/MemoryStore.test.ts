@@ -1,0 +1,4 @@
+import { MemoryStore } from '../../src/stores/MemoryStore'
+import { defineStoreContract } from './contract'
+
+defineStoreContract('MemoryStore', { open: async () => new MemoryStore() })
