@@ -1,6 +1,6 @@
 export { startBranch } from './startBranch'
 export { call, cast, send, whereis, type BranchTarget, type EventOf, type ReplyOf } from './messaging'
-export { Branch, DEFAULT_CALL_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
+export { Branch, DEFAULT_CALL_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
 export { DEFAULT_BRANCH_INTENSITY } from '../supervisor/branchOptions'
 export type { RestartIntensity } from '../supervisor/intensity'
 export type {
@@ -33,5 +33,16 @@ export {
   WorkerCrashedError,
   RestartIntensityExceeded,
   BranchStartError,
-  NotInBranchError
+  NotInBranchError,
+  UnknownChildError,
+  ChildAlreadyExistsError,
+  ChildRunningError,
+  ChildStartError,
+  SupervisorFullError,
+  SupervisorStoppedError
 } from '../shared/errors'
+export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'
+export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
+export { Supervisor } from '../supervisor/Supervisor'
+export type { AutoShutdown, ChildInfo, Strategy, SupervisorEvents, SupervisorOptions, TreeNode } from '../supervisor/Supervisor'
+export type { Backoff, ChildSpec, RestartType, Shutdown, StartContext, Supervised } from '../supervisor/childSpec'

@@ -128,23 +128,24 @@ export class WorkerCrashedError extends KeepsakeError {
 }
 
 /**
- * More than `maxRestarts` crashes happened within `maxSeconds`: the branch gave
- * up and stopped. `cause` holds the last crash's error.
+ * More than `maxRestarts` restarts were needed within `maxSeconds`: the branch
+ * or supervisor `id` gave up and stopped. `cause` holds the last failure.
  */
 export class RestartIntensityExceeded extends KeepsakeError {
-  readonly branchId: string
+  /** The branch or supervisor that gave up. */
+  readonly id: string
   readonly maxRestarts: number
   readonly maxSeconds: number
 
-  constructor(branchId: string, maxRestarts: number, maxSeconds: number, cause: unknown) {
+  constructor(id: string, maxRestarts: number, maxSeconds: number, cause: unknown) {
     super(
       'RESTART_INTENSITY_EXCEEDED',
-      `Branch "${branchId}" crashed more than ${maxRestarts} times within ${maxSeconds} s and ` +
-        `stopped (last crash: ${describeCause(cause)}). Fix the crash, or raise ` +
-        `restart.maxRestarts / lower restart.maxSeconds.`,
+      `"${id}" needed more than ${maxRestarts} restarts within ${maxSeconds} s and gave up ` +
+        `(last failure: ${describeCause(cause)}). Fix the failure, or raise maxRestarts / lower ` +
+        `maxSeconds.`,
       { cause }
     )
-    this.branchId = branchId
+    this.id = id
     this.maxRestarts = maxRestarts
     this.maxSeconds = maxSeconds
   }
@@ -173,6 +174,91 @@ export class NotInBranchError extends KeepsakeError {
       `${what} can only be used from inside a branch's worker: pass the actor's self ` +
         `(e.g. ({ self }) => table(self, 'cache')).`
     )
+  }
+}
+
+/** A supervisor has no child with this id (or does not hold this branch). */
+export class UnknownChildError extends KeepsakeError {
+  readonly supervisorId: string
+  readonly childId: string
+
+  constructor(supervisorId: string, childId: string) {
+    super(
+      'UNKNOWN_CHILD',
+      `Supervisor "${supervisorId}" has no child "${childId}". List its children with ` +
+        `whichChildren().`
+    )
+    this.supervisorId = supervisorId
+    this.childId = childId
+  }
+}
+
+/** A child spec's id is already used in this supervisor (OTP's `already_present`). */
+export class ChildAlreadyExistsError extends KeepsakeError {
+  readonly childId: string
+
+  constructor(supervisorId: string, childId: string) {
+    super(
+      'CHILD_ALREADY_EXISTS',
+      `Supervisor "${supervisorId}" already has a child "${childId}". Give the new child another ` +
+        `id, or deleteChild("${childId}") first.`
+    )
+    this.childId = childId
+  }
+}
+
+/** The operation needs the child stopped, and it is running (or restarting). */
+export class ChildRunningError extends KeepsakeError {
+  readonly childId: string
+
+  constructor(supervisorId: string, childId: string, operation: string) {
+    super(
+      'CHILD_RUNNING',
+      `Cannot ${operation} child "${childId}" of supervisor "${supervisorId}" while it is running. ` +
+        `terminateChild("${childId}") first.`
+    )
+    this.childId = childId
+  }
+}
+
+/** A child's start function threw or returned something that is not a branch or supervisor. */
+export class ChildStartError extends KeepsakeError {
+  readonly childId: string
+
+  constructor(supervisorId: string, childId: string, cause: unknown) {
+    super(
+      'CHILD_START_FAILED',
+      `Supervisor "${supervisorId}" could not start child "${childId}" (${describeCause(cause)}).`,
+      { cause }
+    )
+    this.childId = childId
+  }
+}
+
+/** A dynamic supervisor already has `maxChildren` children. */
+export class SupervisorFullError extends KeepsakeError {
+  readonly supervisorId: string
+
+  constructor(supervisorId: string, maxChildren: number) {
+    super(
+      'SUPERVISOR_FULL',
+      `Supervisor "${supervisorId}" already has its maximum of ${maxChildren} children. Stop one, ` +
+        `or raise maxChildren.`
+    )
+    this.supervisorId = supervisorId
+  }
+}
+
+/** The supervisor is stopping or stopped and takes no more requests. */
+export class SupervisorStoppedError extends KeepsakeError {
+  readonly supervisorId: string
+
+  constructor(supervisorId: string) {
+    super(
+      'SUPERVISOR_STOPPED',
+      `Supervisor "${supervisorId}" is stopping or stopped. Start a new one to go on.`
+    )
+    this.supervisorId = supervisorId
   }
 }
 

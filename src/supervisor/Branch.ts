@@ -10,7 +10,7 @@ import {
 import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
-import { restorePointFor, type RestorePoint } from '../worker/restorePoint'
+import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/restorePoint'
 import { Worker } from '../worker/Worker'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
@@ -31,6 +31,9 @@ import type {
 
 /** The default time a call waits for its reply, in ms. */
 export const DEFAULT_CALL_TIMEOUT = 5000
+
+/** The default time a graceful stop gives deferred replies to arrive, in ms (OTP's worker default). */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 5000
 
 /** Names of the live branches of this process. */
 export const branchNames = new NameRegistry<AnyBranch>()
@@ -82,13 +85,20 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #retry: ReturnType<typeof setImmediate> | undefined
   readonly #delayed = new Set<unknown>()
   #stopReason: StopReason | undefined
+  /** Set by a graceful stop: no new messages; deferred replies may still arrive. */
+  #stopping: { resolve: () => void } | undefined
+  /** How to bring the state back after the branch stopped (for a supervisor's keepState). */
+  #finalImage: RestorePoint | undefined
   readonly #callOwner: CallOwner = {
     answered: (call, value) => {
       if (this.#worker?.inTransition) this.#held.push({ call, value })
       else call.resolve(value)
     },
     deferred: (call) => this.#deferred.add(call),
-    settled: (call) => this.#deferred.delete(call)
+    settled: (call) => {
+      this.#deferred.delete(call)
+      if (this.#stopping && this.#deferred.size === 0) this.#stopping.resolve()
+    }
   }
 
   private constructor(config: BranchConfig) {
@@ -97,19 +107,23 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.id = config.name ?? `branch-${++anonymousBranches}`
   }
 
-  /** @internal Use `startBranch`. Starts a branch, or throws a typed error. */
-  static start<L extends AnyActorLogic, R extends ReplyMap>(options: unknown): Branch<L, R> {
+  /**
+   * @internal Use `startBranch`. Starts a branch, from `from` if given (a
+   * supervisor restarting a branch with `keepState`), or throws a typed error.
+   */
+  static _start<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint): Branch<L, R> {
     const branch = new Branch<L, R>(readBranchOptions(options))
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
-    branch.#startIncarnation({ kind: 'initial', input: branch.#config.input })
+    branch.#startIncarnation(from ?? { kind: 'initial', input: branch.#config.input })
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     return branch
   }
 
-  /** `running`, `restarting` (between a crash and the next worker) or `stopped`. */
+  /** `running`, `restarting` (between a crash and the next worker), `stopping` or `stopped`. */
   get status(): BranchStatus {
     if (this.#stopReason) return 'stopped'
+    if (this.#stopping) return 'stopping'
     return this.#worker ? 'running' : 'restarting'
   }
 
@@ -182,13 +196,52 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   /**
-   * Stops the branch: the worker stops, queued messages are dropped and their
-   * calls rejected with `BranchStoppedError`, the name is released. Resolves
-   * once everything has stopped; stopping twice is harmless.
+   * Stops the branch. It takes no new messages; calls waiting for a deferred
+   * reply get up to `timeout` ms (default 5000; 0 stops at once) to be
+   * answered; then the worker stops, whatever is still queued or pending is
+   * rejected with `BranchStoppedError`, and the name is released. Resolves once
+   * everything has stopped; stopping twice is harmless.
+   *
+   * @example
+   * await branch.stop({ timeout: 1000 })
    */
-  stop(): Promise<void> {
+  async stop(options?: { timeout?: number }): Promise<void> {
+    const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', DEFAULT_SHUTDOWN_TIMEOUT, true)
+    if (this.#stopReason) return
+    if (!this.#stopping && this.#deferred.size > 0 && timeout > 0) {
+      const { clock } = this.#config
+      let timer: unknown
+      await new Promise<void>((resolve) => {
+        timer = timeout === Infinity ? undefined : clock.setTimeout(resolve, timeout)
+        this.#stopping = { resolve }
+      })
+      if (timer !== undefined) clock.clearTimeout(timer)
+    }
     this.#terminate({ kind: 'shutdown' })
-    return Promise.resolve()
+  }
+
+  /**
+   * @internal Used by `transfer`. Takes the worker down without failing
+   * anything, leaving the state in xstate's persisted form (what would cross a
+   * process boundary); messages queue until `_resume`.
+   */
+  _suspend(): RestorePoint {
+    this.#assertRunning()
+    const worker = this.#worker
+    const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
+    const image = persistedImage(this.#config.logic, kept, worker?.actor)
+    if (worker) this.#retire(worker)
+    return image
+  }
+
+  /** @internal Used by `transfer`: a new incarnation from `image`, then the queued messages. */
+  _resume(image: RestorePoint): void {
+    if (!this.#stopReason && !this.#worker) this.#startIncarnation(image)
+  }
+
+  /** @internal How to bring this branch's state back once it has stopped. */
+  _finalImage(): RestorePoint | undefined {
+    return this.#finalImage
   }
 
   /** Subscribes to one of the branch's events. */
@@ -211,6 +264,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   #assertRunning(): void {
     if (this.#stopReason) throw new BranchStoppedError(this.id, describeStop(this.#stopReason))
+    if (this.#stopping) throw new BranchStoppedError(this.id, 'it is stopping')
   }
 
   // ---- the mailbox -------------------------------------------------------
@@ -318,6 +372,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#restarts = { window, total: this.#restarts.total + 1 }
     if (exceeded) {
       const { maxRestarts, maxSeconds } = this.#config.intensity
+      this.#finalImage = point
       return this.#terminate({
         kind: 'failure',
         error: new RestartIntensityExceeded(this.id, maxRestarts, maxSeconds, error)
@@ -360,6 +415,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#retry) clearImmediate(this.#retry)
     for (const handle of this.#delayed) this.#config.clock.clearTimeout(handle)
     this.#delayed.clear()
+    const kept = this.#keeper.snapshot
+    if (kept && !this.#finalImage) {
+      const actor = this.#worker?.actor
+      this.#finalImage = actor ? restorePointFor(this.#config.logic, kept, actor) : persistedImage(this.#config.logic, kept, undefined)
+    }
     if (this.#worker) this.#retire(this.#worker)
     else this.#keeper.close()
 
@@ -408,6 +468,13 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       }
     }
   }
+}
+
+/** The kept state in xstate's persisted form, with the pending delays of `actor` if it still stands. */
+function persistedImage(logic: AnyActorLogic, kept: NonNullable<Keeper['snapshot']>, actor: Worker['actor'] | undefined): ResumePoint {
+  const point = actor ? restorePointFor(logic, kept, actor) : undefined
+  if (point?.kind === 'persisted') return point
+  return { kind: 'persisted', snapshot: logic.getPersistedSnapshot(kept) as typeof kept, delays: point?.delays ?? [] }
 }
 
 function describeStop(reason: StopReason): string {

@@ -72,8 +72,8 @@ export interface BranchEvents<S> {
   listenerError: (error: unknown) => void
 }
 
-/** `running` (a worker is up), `restarting` (none is, one is coming), `stopped`. */
-export type BranchStatus = 'running' | 'restarting' | 'stopped'
+/** `running` (a worker is up), `restarting` (none is, one is coming), `stopping` (a graceful stop waits for deferred replies), `stopped`. */
+export type BranchStatus = 'running' | 'restarting' | 'stopping' | 'stopped'
 
 /** One part of a branch, as `branch.children()` lists them (OTP's which_children). */
 export type BranchPart =

@@ -7,10 +7,10 @@ import { capturePendingDelays, type PendingDelay } from './delays'
  * - `live`: a snapshot the keeper holds, used as it is (no spawned children to revive);
  * - `persisted`: xstate's persisted form, revived by the logic's own `restoreSnapshot`.
  */
-export type RestorePoint =
-  | { readonly kind: 'initial'; readonly input: unknown }
-  | Resumed<'live'>
-  | Resumed<'persisted'>
+export type RestorePoint = { readonly kind: 'initial'; readonly input: unknown } | ResumePoint
+
+/** A point to resume a worker from (anything but its first start). */
+export type ResumePoint = Resumed<'live'> | Resumed<'persisted'>
 
 /** A restart: the kept snapshot, and the delayed events that were pending. */
 interface Resumed<K extends 'live' | 'persisted'> {
@@ -35,7 +35,7 @@ interface ChildEntry {
  * carries each child's state; a child that itself failed is left out, so the
  * restarted worker is not handed the actor that crashed it.
  */
-export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, dead: AnyActorRef): RestorePoint {
+export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, dead: AnyActorRef): ResumePoint {
   const delays = capturePendingDelays(dead)
   const children = (kept as { children?: Record<string, AnyActorRef> }).children
   if (!children || Object.keys(children).length === 0) return { kind: 'live', snapshot: kept, delays }

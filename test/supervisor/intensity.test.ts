@@ -82,7 +82,7 @@ describe('restart intensity of a branch', () => {
     const reason = stops[0] as Extract<StopReason, { kind: 'failure' }>
     expect(reason.kind).toBe('failure')
     expect(reason.error).toBeInstanceOf(RestartIntensityExceeded)
-    expect(reason.error.message).toMatch(/more than 3 times within 5 s/)
+    expect(reason.error.message).toMatch(/more than 3 restarts within 5 s/)
     await expect(call(branch, { type: 'get' })).rejects.toBeInstanceOf(BranchStoppedError)
     expect(branch.state()).toEqual({ count: 1 })
   })

@@ -1,0 +1,602 @@
+import { EventEmitter } from 'eventemitter3'
+import { systemClock, type Clock } from '../shared/clock'
+import {
+  ChildAlreadyExistsError,
+  ChildRunningError,
+  ChildStartError,
+  InvalidOptionError,
+  RestartIntensityExceeded,
+  SupervisorFullError,
+  SupervisorStoppedError,
+  UnknownChildError
+} from '../shared/errors'
+import { readDuration, readOptions } from '../shared/validate'
+import { Branch } from './Branch'
+import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
+import { readIntensity, recordRestart, type RestartIntensity } from './intensity'
+import type { StopReason } from './types'
+
+/** OTP's restart strategies. */
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
+
+/** When the exit of `significant` children shuts the supervisor down (OTP 24's auto_shutdown). */
+export type AutoShutdown = 'never' | 'any_significant' | 'all_significant'
+
+/** Options of `startSupervisor`. */
+export interface SupervisorOptions {
+  /** A name for reports and the tree view (default `supervisor-N`). */
+  id?: string
+  /** Default `'one_for_one'`. */
+  strategy?: Strategy
+  /** Started in order; stopped in reverse order. */
+  children?: readonly ChildSpec[]
+  /** Restart intensity: more than `maxRestarts` restarts in `maxSeconds` and it gives up (default 3 in 5, Elixir's). */
+  maxRestarts?: number
+  maxSeconds?: number
+  /** Default `'never'`. */
+  autoShutdown?: AutoShutdown
+  /** The most children it holds (default unlimited). */
+  maxChildren?: number
+  /** Time for the intensity window, backoff and shutdown timeouts. */
+  clock?: Clock
+}
+
+/** A child as `whichChildren()` lists it (OTP's which_children). */
+export interface ChildInfo {
+  readonly id: string
+  readonly type: 'worker' | 'supervisor'
+  readonly restart: ChildConfig['restart']
+  /** `restarting` while a restart is pending or failing; such a child is not active. */
+  readonly status: 'running' | 'restarting' | 'stopped'
+  readonly child: Supervised | undefined
+  /** How many times the supervisor restarted it. */
+  readonly restarts: number
+}
+
+/** One node of `tree()`: the whole hierarchy, for logs and inspectors. */
+export interface TreeNode {
+  readonly id: string
+  readonly kind: 'supervisor' | 'branch' | 'worker'
+  readonly status: string
+  readonly restarts: number
+  readonly strategy?: Strategy
+  /** For a supervisor: restarts within its intensity window, and its limit. */
+  readonly intensity?: { readonly inWindow: number; readonly maxRestarts: number; readonly maxSeconds: number }
+  readonly incarnation?: number
+  readonly children?: readonly TreeNode[]
+}
+
+/** The events a supervisor emits. */
+export interface SupervisorEvents {
+  /** It stopped, for whatever reason. */
+  stop: (reason: StopReason) => void
+  /** It stopped on its own: it gave up (restart intensity) or shut down automatically. */
+  shutdown: (reason: StopReason) => void
+  childExit: (report: { supervisorId: string; childId: string; reason: StopReason }) => void
+  restart: (report: { supervisorId: string; childId: string; restarts: number }) => void
+  /** A child did not stop within its `shutdown` time and was cut off. */
+  cutOff: (report: { supervisorId: string; childId: string }) => void
+  listenerError: (error: unknown) => void
+}
+
+/** The one state record of a child (OTP's #child{}). */
+interface ChildRecord {
+  readonly config: ChildConfig
+  instance: Supervised | undefined
+  /** The instance a restart replaces (for `keepState`). */
+  previous: Supervised | undefined
+  status: ChildInfo['status']
+  restarts: number
+  /** Consecutive restarts, for backoff. */
+  attempt: number
+  startedAt: number
+  /** A pending restart (backoff or retry). */
+  retry: { cancel(): void } | undefined
+  onStop: ((reason: StopReason) => void) | undefined
+}
+
+const DEFAULT_INTENSITY: RestartIntensity = { maxRestarts: 3, maxSeconds: 5 }
+const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
+const AUTO_SHUTDOWNS: readonly AutoShutdown[] = ['never', 'any_significant', 'all_significant']
+let anonymousSupervisors = 0
+let anonymousChildren = 0
+
+/**
+ * OTP's supervisor: starts children in order, restarts them by strategy,
+ * restart type and restart intensity, escalates when it gives up, and stops
+ * them in reverse order. Requests and child exits are handled one at a time,
+ * in order, as a gen_server handles its mailbox.
+ */
+export class Supervisor implements Supervised {
+  readonly id: string
+  readonly strategy: Strategy
+  readonly #intensity: RestartIntensity
+  readonly #autoShutdown: AutoShutdown
+  readonly #maxChildren: number
+  readonly #dynamic: boolean
+  readonly #clock: Clock
+  readonly #events = new EventEmitter<SupervisorEvents>()
+  /** Children in start order (the record order is the start order). */
+  readonly #children: ChildRecord[] = []
+  /** Restart times inside the intensity window. */
+  #restartWindow: number[] = []
+  #status: 'running' | 'stopping' | 'stopped' = 'running'
+  #tail: Promise<unknown> = Promise.resolve()
+  #busy = 0
+  #idle: (() => void)[] = []
+  #stopped: Promise<void> | undefined
+
+  private constructor(o: Record<string, unknown>, dynamic: boolean) {
+    this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++anonymousSupervisors}`
+    if (o.id !== undefined && this.id !== o.id) throw new InvalidOptionError('id', 'a non-empty string', o.id)
+    this.#dynamic = dynamic
+    this.strategy = (o.strategy ?? 'one_for_one') as Strategy
+    if (!STRATEGIES.includes(this.strategy)) throw new InvalidOptionError('strategy', STRATEGIES.join(', '), o.strategy)
+    if (dynamic && this.strategy !== 'one_for_one') throw new InvalidOptionError('strategy', "'one_for_one' for a dynamic supervisor", o.strategy)
+    this.#autoShutdown = (o.autoShutdown ?? 'never') as AutoShutdown
+    if (!AUTO_SHUTDOWNS.includes(this.#autoShutdown)) {
+      throw new InvalidOptionError('autoShutdown', AUTO_SHUTDOWNS.join(', '), o.autoShutdown)
+    }
+    this.#intensity = readIntensity({ maxRestarts: o.maxRestarts, maxSeconds: o.maxSeconds }, 'intensity', DEFAULT_INTENSITY)
+    const max = o.maxChildren ?? Infinity
+    if (typeof max !== 'number' || !(max === Infinity || (Number.isInteger(max) && max >= 0))) {
+      throw new InvalidOptionError('maxChildren', 'an integer >= 0 or Infinity', max)
+    }
+    this.#maxChildren = max
+    this.#clock = (o.clock as Clock | undefined) ?? systemClock
+  }
+
+  /** @internal Use `startSupervisor` / `startDynamicSupervisor`. */
+  static async _start(options: unknown, dynamic: boolean): Promise<Supervisor> {
+    const o = readOptions(options, 'supervisor options')
+    const supervisor = new Supervisor(o, dynamic)
+    const specs = o.children ?? []
+    if (!Array.isArray(specs)) throw new InvalidOptionError('children', 'an array of child specs', specs)
+    if (dynamic && specs.length > 0) throw new InvalidOptionError('children', 'absent for a dynamic supervisor (use startChild)', specs)
+    const configs = specs.map((spec) => supervisor.#readSpec(spec))
+    await supervisor.#serial(() => supervisor.#startInitial(configs))
+    return supervisor
+  }
+
+  /** `running`, `stopping` or `stopped`. */
+  get status(): 'running' | 'stopping' | 'stopped' {
+    return this.#status
+  }
+
+  /** Starts a child and adds it (OTP's start_child). Rejects with a typed error if it can't. */
+  startChild(spec: ChildSpec): Promise<Supervised> {
+    return this.#serial(async () => {
+      this.#assertRunning()
+      const config = this.#readSpec(spec)
+      if (this.#children.length >= this.#maxChildren) throw new SupervisorFullError(this.id, this.#maxChildren)
+      const record = newRecord(config)
+      await this.#startRecord(record)
+      this.#children.push(record)
+      return record.instance as Supervised
+    })
+  }
+
+  /** Stops a child; its spec stays (a dynamic supervisor's, or a temporary child's, goes). */
+  terminateChild(id: string): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertRunning()
+      const record = this.#find(id)
+      await this.#stopRecord(record)
+      if (this.#dynamic || record.config.restart === 'temporary') this.#remove(record)
+    })
+  }
+
+  /** Starts a stopped child again from its spec (OTP's restart_child). */
+  restartChild(id: string): Promise<Supervised> {
+    return this.#serial(async () => {
+      this.#assertRunning()
+      const record = this.#find(id)
+      if (record.status !== 'stopped') throw new ChildRunningError(this.id, id, 'restart')
+      await this.#startRecord(record)
+      return record.instance as Supervised
+    })
+  }
+
+  /** Forgets a stopped child's spec (OTP's delete_child). */
+  deleteChild(id: string): Promise<void> {
+    return this.#serial(() => {
+      this.#assertRunning()
+      const record = this.#find(id)
+      if (record.status !== 'stopped') throw new ChildRunningError(this.id, id, 'delete')
+      this.#remove(record)
+    })
+  }
+
+  /** The children, in start order, with their status. */
+  whichChildren(): ChildInfo[] {
+    return this.#children.map((r) => ({
+      id: r.config.id,
+      type: r.config.type,
+      restart: r.config.restart,
+      status: r.status,
+      child: r.instance,
+      restarts: r.restarts
+    }))
+  }
+
+  /** Counts of specs, running children, supervisors and workers (OTP's count_children). */
+  countChildren(): { specs: number; active: number; supervisors: number; workers: number } {
+    const supervisors = this.#children.filter((r) => r.config.type === 'supervisor').length
+    return {
+      specs: this.#children.length,
+      active: this.#children.filter((r) => r.status === 'running').length,
+      supervisors,
+      workers: this.#children.length - supervisors
+    }
+  }
+
+  /** The whole hierarchy below this supervisor: ids, kinds, status, restart counts. */
+  tree(): TreeNode {
+    return {
+      id: this.id,
+      kind: 'supervisor',
+      status: this.#status,
+      restarts: this.#restartWindow.length,
+      strategy: this.strategy,
+      intensity: { inWindow: this.#restartWindow.length, ...this.#intensity },
+      children: this.#children.map(nodeOf)
+    }
+  }
+
+  /** Resolves once no request, exit or restart (backoff included) is pending. */
+  whenIdle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  /**
+   * Stops every child in reverse start order, each within its `shutdown`
+   * time, then itself. `timeout` bounds the whole (children still running
+   * then are cut off). Resolves when the whole subtree has stopped.
+   */
+  stop(options?: { timeout?: number }): Promise<void> {
+    const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', Infinity, true)
+    return this.#shutdown({ kind: 'shutdown' }, false, timeout)
+  }
+
+  /** Subscribes to one of the supervisor's events. */
+  on<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    this.#events.on(event, handler as never)
+    return this
+  }
+
+  /** Subscribes to the next occurrence of one of the supervisor's events. */
+  once<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    this.#events.once(event, handler as never)
+    return this
+  }
+
+  /** Removes a handler. */
+  off<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    this.#events.off(event, handler as never)
+    return this
+  }
+
+  /**
+   * @internal Used by `transfer`: hands `child` with its spec to `to`, then
+   * moves its worker's state through xstate's persisted form. Fails with a
+   * typed error, leaving everything as it was, if this supervisor does not hold
+   * it or `to` can't take it.
+   */
+  _transfer(child: Supervised, to: Supervisor): Promise<void> {
+    return this.#serial(() => {
+      this.#assertRunning()
+      const record = this.#children.find((r) => r.instance === child)
+      if (!record) throw new UnknownChildError(this.id, child.id)
+      to.#assertCanAdopt(record.config)
+      this.#unwatch(record)
+      this.#remove(record)
+      to.#adopt(record.config, child)
+      if (child instanceof Branch) child._resume(child._suspend())
+    })
+  }
+
+  #assertCanAdopt(config: ChildConfig): void {
+    this.#assertRunning()
+    if (this.#children.some((r) => r.config.id === config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
+    if (this.#children.length >= this.#maxChildren) throw new SupervisorFullError(this.id, this.#maxChildren)
+  }
+
+  #adopt(config: ChildConfig, child: Supervised): void {
+    const record = newRecord(config)
+    this.#children.push(record)
+    this.#watch(record, child, this.#clock.now())
+  }
+
+  // ---- starting and stopping children -----------------------------------
+
+  async #startInitial(configs: ChildConfig[]): Promise<void> {
+    for (const config of configs) {
+      const record = newRecord(config)
+      try {
+        await this.#startRecord(record)
+      } catch (error) {
+        await this.#shutdown({ kind: 'failure', error: error as ChildStartError }, false, Infinity, true)
+        throw error
+      }
+      this.#children.push(record)
+    }
+  }
+
+  /** Starts a record's child; throws `ChildStartError` (the record is left stopped). */
+  async #startRecord(record: ChildRecord): Promise<void> {
+    let child: unknown
+    try {
+      child = await record.config.start({ previous: record.previous })
+    } catch (error) {
+      throw new ChildStartError(this.id, record.config.id, error)
+    }
+    if (!isSupervised(child)) {
+      throw new ChildStartError(this.id, record.config.id, new TypeError('start() must return a branch or a supervisor'))
+    }
+    if (this.#status !== 'running') {
+      // stop() began while this child was starting; it must not outlive us.
+      await child.stop({ timeout: 0 })
+      throw new SupervisorStoppedError(this.id)
+    }
+    this.#watch(record, child, this.#clock.now())
+    // A child that stopped before we could watch it exited at once.
+    if (child.status === 'stopped') this.#childStopped(record, child, { kind: 'normal', output: undefined })
+  }
+
+  #watch(record: ChildRecord, child: Supervised, now: number): void {
+    record.instance = child
+    record.status = 'running'
+    record.startedAt = now
+    record.onStop = (reason) => this.#childStopped(record, child, reason)
+    child.on('stop', record.onStop)
+  }
+
+  #unwatch(record: ChildRecord): void {
+    if (record.instance && record.onStop) record.instance.off('stop', record.onStop)
+    record.onStop = undefined
+    record.retry?.cancel()
+    record.retry = undefined
+  }
+
+  /**
+   * Stops a record's child within its shutdown time (and before `deadline`,
+   * when the whole supervisor's stop is bounded); a child that overstays is
+   * cut off.
+   */
+  async #stopRecord(record: ChildRecord, deadline?: Promise<void>): Promise<void> {
+    const child = record.instance
+    this.#unwatch(record)
+    record.instance = undefined
+    record.status = 'stopped'
+    if (!child) return
+    const ms = record.config.shutdownMs
+    const graceful = child.stop({ timeout: ms }).catch((error: unknown) => this.#report(error))
+    let timer: unknown
+    const outcomes = [graceful.then(() => true)]
+    if (ms !== Infinity) outcomes.push(new Promise((resolve) => (timer = this.#clock.setTimeout(() => resolve(false), ms))))
+    if (deadline) outcomes.push(deadline.then(() => false))
+    const inTime = await Promise.race(outcomes)
+    if (timer !== undefined) this.#clock.clearTimeout(timer)
+    if (inTime) return
+    this.#emit('cutOff', { supervisorId: this.id, childId: record.config.id })
+    // As far as JavaScript allows a kill: stop at once, and don't wait for one that won't.
+    void child.stop({ timeout: 0 }).catch((error: unknown) => this.#report(error))
+  }
+
+  // ---- exits and restarts -------------------------------------------------
+
+  #childStopped(record: ChildRecord, child: Supervised, reason: StopReason): void {
+    void this.#serial(() => this.#handleExit(record, child, reason))
+  }
+
+  async #handleExit(record: ChildRecord, child: Supervised, reason: StopReason): Promise<void> {
+    if (record.instance !== child || this.#status !== 'running') return // stale, or we are stopping it
+    this.#unwatch(record)
+    record.instance = undefined
+    record.previous = child
+    this.#emit('childExit', { supervisorId: this.id, childId: record.config.id, reason })
+    if (!isRestarted(record.config.restart, reason)) {
+      record.status = 'stopped'
+      if (this.#dynamic || record.config.restart === 'temporary') this.#remove(record)
+      if (record.config.significant) await this.#maybeAutoShutdown()
+      return
+    }
+    record.status = 'restarting'
+    const { backoff } = record.config
+    if (backoff && this.#clock.now() - record.startedAt >= backoff.resetAfterMs) record.attempt = 0
+    this.#scheduleRestart(record, reason, backoff ? backoffDelay(backoff, record.attempt) : 0)
+  }
+
+  /**
+   * Runs the restart for `record`'s exit after `delay` ms. A restart always
+   * goes through the mailbox, never straight on: a stop or terminateChild
+   * queued meanwhile comes first (OTP's try_again_restart).
+   */
+  #scheduleRestart(record: ChildRecord, reason: StopReason, delay: number): void {
+    this.#busy++
+    const run = (): void => {
+      record.retry = undefined
+      this.#busy--
+      void this.#serial(() => this.#restart(record, reason))
+    }
+    if (delay > 0) {
+      const handle = this.#clock.setTimeout(run, delay)
+      record.retry = { cancel: () => (this.#clock.clearTimeout(handle), this.#busy--, this.#checkIdle()) }
+    } else {
+      const handle = setImmediate(run)
+      record.retry = { cancel: () => (clearImmediate(handle), this.#busy--, this.#checkIdle()) }
+    }
+  }
+
+  async #restart(record: ChildRecord, reason: StopReason): Promise<void> {
+    if (this.#status !== 'running' || !this.#children.includes(record) || record.status !== 'restarting') return
+    const { restarts, exceeded } = recordRestart(this.#restartWindow, this.#clock.now(), this.#intensity)
+    this.#restartWindow = restarts
+    if (exceeded) {
+      const cause = reason.kind === 'failure' ? reason.error : reason
+      const error = new RestartIntensityExceeded(this.id, this.#intensity.maxRestarts, this.#intensity.maxSeconds, cause)
+      return this.#shutdown({ kind: 'failure', error }, true, Infinity)
+    }
+    for (const bystander of this.#bystanders(record).reverse()) {
+      await this.#stopRecord(bystander)
+      if (bystander.config.restart === 'temporary') this.#remove(bystander)
+      else bystander.status = 'restarting'
+    }
+    for (const r of this.#children.filter((c) => c.status === 'restarting' && !c.retry)) {
+      if (this.#status !== 'running') return
+      r.attempt++
+      r.restarts++
+      try {
+        await this.#startRecord(r)
+        this.#emit('restart', { supervisorId: this.id, childId: r.config.id, restarts: r.restarts })
+      } catch (error) {
+        // A failed restart counts as one more restart, and is tried again.
+        const failure = { kind: 'failure', error: error as ChildStartError } as const
+        this.#scheduleRestart(r, failure, r.config.backoff ? backoffDelay(r.config.backoff, r.attempt) : 0)
+      }
+    }
+  }
+
+  /** The children a strategy stops and restarts along with `record`, in start order. */
+  #bystanders(record: ChildRecord): ChildRecord[] {
+    const others = this.#children.filter((r) => r !== record && r.status !== 'restarting')
+    switch (this.strategy) {
+      case 'one_for_one':
+        return []
+      case 'one_for_all':
+        return others
+      case 'rest_for_one':
+        return others.filter((r) => this.#children.indexOf(r) > this.#children.indexOf(record))
+    }
+  }
+
+  async #maybeAutoShutdown(): Promise<void> {
+    const anyLeft = this.#children.some((r) => r.config.significant && r.status !== 'stopped')
+    if (this.#autoShutdown === 'any_significant' || (this.#autoShutdown === 'all_significant' && !anyLeft)) {
+      await this.#shutdown({ kind: 'shutdown' }, true, Infinity)
+    }
+  }
+
+  // ---- shutting down ----------------------------------------------------
+
+  /** Stops all children in reverse start order, then itself; once. */
+  #shutdown(reason: StopReason, onItsOwn: boolean, timeout: number, failedToStart = false): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#status = 'stopping'
+      let timer: unknown
+      const deadline =
+        timeout === Infinity ? undefined : new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, timeout)))
+      for (const record of [...this.#children].reverse()) await this.#stopRecord(record, deadline)
+      if (timer !== undefined) this.#clock.clearTimeout(timer)
+      this.#status = 'stopped'
+      if (!failedToStart) {
+        this.#emit('stop', reason)
+        if (onItsOwn) this.#announce(reason)
+      }
+      this.#events.removeAllListeners()
+    })()
+    return this.#stopped
+  }
+
+  /** Tells the world it gave up; a failure nobody listens for is still reported. */
+  #announce(reason: StopReason): void {
+    if (this.#events.listenerCount('shutdown') > 0) this.#emit('shutdown', reason)
+    else if (reason.kind === 'failure') process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${reason.error.message}`)
+  }
+
+  // ---- bookkeeping --------------------------------------------------------
+
+  /** Runs `op` after every operation queued before it (the supervisor's mailbox). */
+  #serial<T>(op: () => T | Promise<T>): Promise<T> {
+    this.#busy++
+    const result = this.#tail.then(op)
+    this.#tail = result.then(
+      () => this.#done(),
+      () => this.#done()
+    )
+    return result
+  }
+
+  #done(): void {
+    this.#busy--
+    this.#checkIdle()
+  }
+
+  #checkIdle(): void {
+    if (this.#busy > 0) return
+    const waiting = this.#idle
+    this.#idle = []
+    for (const resolve of waiting) resolve()
+  }
+
+  #readSpec(spec: unknown): ChildConfig {
+    const config = readChildSpec(spec, this.#dynamic ? () => `child-${++anonymousChildren}` : undefined)
+    if (config.significant && this.#autoShutdown === 'never') {
+      throw new InvalidOptionError(`${config.id}.significant`, "false when autoShutdown is 'never'", true)
+    }
+    if (this.#children.some((r) => r.config.id === config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
+    return config
+  }
+
+  #find(id: string): ChildRecord {
+    const record = this.#children.find((r) => r.config.id === id)
+    if (!record) throw new UnknownChildError(this.id, String(id))
+    return record
+  }
+
+  #remove(record: ChildRecord): void {
+    const at = this.#children.indexOf(record)
+    if (at >= 0) this.#children.splice(at, 1)
+  }
+
+  #assertRunning(): void {
+    if (this.#status !== 'running') throw new SupervisorStoppedError(this.id)
+  }
+
+  #emit<K extends keyof SupervisorEvents>(event: K, ...args: Parameters<SupervisorEvents[K]>): void {
+    try {
+      ;(this.#events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args)
+    } catch (error) {
+      this.#report(error)
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      if (this.#events.listenerCount('listenerError') > 0) this.#events.emit('listenerError', error)
+      else process.emitWarning(`keepsake: in supervisor "${this.id}": ${String(error)}`)
+    } catch {
+      // The listenerError handler threw too; there is no one left to tell.
+    }
+  }
+}
+
+function newRecord(config: ChildConfig): ChildRecord {
+  return {
+    config,
+    instance: undefined,
+    previous: undefined,
+    status: 'stopped',
+    restarts: 0,
+    attempt: 0,
+    startedAt: 0,
+    retry: undefined,
+    onStop: undefined
+  }
+}
+
+function isSupervised(value: unknown): value is Supervised {
+  const v = value as Partial<Record<'stop' | 'on' | 'off', unknown>> | null
+  return typeof v === 'object' && v !== null && typeof v.stop === 'function' && typeof v.on === 'function' && typeof v.off === 'function'
+}
+
+function nodeOf(record: ChildRecord): TreeNode {
+  const child = record.instance
+  if (child instanceof Supervisor) return { ...child.tree(), restarts: record.restarts }
+  if (child instanceof Branch) {
+    const worker = child.children()[1]
+    return { id: record.config.id, kind: 'branch', status: child.status, restarts: record.restarts, incarnation: worker?.id === 'worker' ? worker.incarnation : 0 }
+  }
+  return { id: record.config.id, kind: record.config.type, status: record.status, restarts: record.restarts }
+}
