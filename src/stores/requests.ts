@@ -91,17 +91,20 @@ export function encodeSnapshot(snapshot: unknown, now: number): EncodedSnapshot 
  * the first request's `JournalConflictError`; then nothing may be written.
  */
 export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id: string) => number): Plan {
-  const finalSeqs = new Map<string, number>()
+  const ends = new Map<string, number>() // every id seen so far, for a later request on it
+  const finalSeqs = new Map<string, number>() // only ids written to: an empty append creates nothing
   const appends: PlannedAppend[] = []
   const lastSeqs: number[] = []
   let eventCount = 0
   for (const { id, expectedSeq, events } of requests) {
-    const actual = finalSeqs.get(id) ?? lastSeqOf(id)
+    const actual = ends.get(id) ?? lastSeqOf(id)
     if (actual !== expectedSeq) throw new JournalConflictError(id, expectedSeq, actual)
     const last = expectedSeq + events.length
-    finalSeqs.set(id, last)
+    ends.set(id, last)
     lastSeqs.push(last)
-    if (events.length > 0) appends.push({ id, firstSeq: expectedSeq + 1, events })
+    if (events.length === 0) continue
+    finalSeqs.set(id, last)
+    appends.push({ id, firstSeq: expectedSeq + 1, events })
     eventCount += events.length
   }
   return { appends, lastSeqs, finalSeqs, eventCount }
