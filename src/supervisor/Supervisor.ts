@@ -491,18 +491,24 @@ export class Supervisor implements Supervised {
       if (timer !== undefined) this.#clock.clearTimeout(timer)
       this.#status = 'stopped'
       if (!failedToStart) {
-        this.#emit('stop', reason)
         if (onItsOwn) this.#announce(reason)
+        this.#emit('stop', reason)
       }
       this.#events.removeAllListeners()
     })()
     return this.#stopped
   }
 
-  /** Tells the world it gave up; a failure nobody listens for is still reported. */
+  /**
+   * Tells the world it stopped on its own. A failure that no one hears of (no
+   * parent, no stop or shutdown handler) is still reported, as a warning.
+   */
   #announce(reason: StopReason): void {
-    if (this.#events.listenerCount('shutdown') > 0) this.#emit('shutdown', reason)
-    else if (reason.kind === 'failure') process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${reason.error.message}`)
+    const heard = this.#events.listenerCount('shutdown') + this.#events.listenerCount('stop') > 0
+    this.#emit('shutdown', reason)
+    if (!heard && reason.kind === 'failure') {
+      process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${reason.error.message}`)
+    }
   }
 
   // ---- bookkeeping --------------------------------------------------------
