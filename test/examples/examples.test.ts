@@ -7,8 +7,8 @@ const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Runs an example the way `npm run example` does, in its own process. */
-async function runExample(file: string): Promise<string[]> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000 })
+async function runExample(file: string, ...args: string[]): Promise<string[]> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', file, ...args], { cwd: root, timeout: 60_000 })
   return stdout.trim().split('\n')
 }
 
@@ -27,5 +27,13 @@ describe('examples', () => {
       'stats after calibrating: { count: 5, mean: 22.5 }',
       'stopped (shutdown) with 5 readings kept'
     ])
+  })
+
+  it.each(['7', '42', '1234'])('device-pool.ts with seed %s: jams and transfers, and every job accounted for', async (seed) => {
+    const lines = await runExample('examples/device-pool.ts', seed)
+    expect(lines[0]).toMatch(/^pool-a: /)
+    expect(lines[1]).toMatch(/^pool-b: /)
+    expect(lines[2]).toMatch(/^[1-9]\d* jams survived, \d+ transfers between pools$/)
+    expect(lines[3]).toMatch(/^200 of 200 jobs printed, (\d+) of \1 pages: nothing lost$/)
   })
 })
