@@ -14,13 +14,26 @@ export function assertEvent(event: unknown): asserts event is { type: string } {
   if (typeof type !== 'string' || type.length === 0) throw new InvalidEventError(event)
 }
 
-/** Options must be absent or a plain object. */
+/**
+ * Options must be absent or an object. Returns a shallow copy, read once, so
+ * that a getter that throws (or answers differently each time) is caught here
+ * and reported as a bad option instead of escaping later.
+ */
 export function readOptions(options: unknown, what: string): Record<string, unknown> {
   if (options === undefined) return {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(what, 'an object or undefined', options)
   }
-  return options as Record<string, unknown>
+  try {
+    return { ...options }
+  } catch {
+    throw new InvalidOptionError(what, 'an object whose properties can be read', options)
+  }
+}
+
+/** A handler must be a function. */
+export function assertFunction(value: unknown, what: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw new InvalidOptionError(what, 'a function', value)
 }
 
 /** A duration in ms: a non-negative number, `Infinity` allowed only when `allowInfinity`. */

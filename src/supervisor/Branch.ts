@@ -7,7 +7,7 @@ import {
   WorkerCrashedError,
   type KeepsakeError
 } from '../shared/errors'
-import { assertEvent, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertFunction, readDuration, readOptions } from '../shared/validate'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
 import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/restorePoint'
@@ -246,18 +246,21 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   /** Subscribes to one of the branch's events. */
   on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    assertFunction(handler, `on('${String(event)}', handler)`)
     this.#events.on(event, handler as never)
     return this
   }
 
   /** Subscribes to the next occurrence of one of the branch's events. */
   once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    assertFunction(handler, `once('${String(event)}', handler)`)
     this.#events.once(event, handler as never)
     return this
   }
 
   /** Removes a handler added with `on` or `once`. */
   off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+    assertFunction(handler, `off('${String(event)}', handler)`)
     this.#events.off(event, handler as never)
     return this
   }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import { systemClock, type Clock } from '../shared/clock'
+import type { Clock } from '../shared/clock'
 import {
   ChildAlreadyExistsError,
   ChildRunningError,
@@ -10,8 +10,9 @@ import {
   SupervisorStoppedError,
   UnknownChildError
 } from '../shared/errors'
-import { readDuration, readOptions } from '../shared/validate'
+import { assertFunction, readDuration, readOptions } from '../shared/validate'
 import { Branch } from './Branch'
+import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
 import { readIntensity, recordRestart, type RestartIntensity } from './intensity'
 import type { StopReason } from './types'
@@ -143,7 +144,7 @@ export class Supervisor implements Supervised {
       throw new InvalidOptionError('maxChildren', 'an integer >= 0 or Infinity', max)
     }
     this.#maxChildren = max
-    this.#clock = (o.clock as Clock | undefined) ?? systemClock
+    this.#clock = readClock(o.clock)
   }
 
   /** @internal Use `startSupervisor` / `startDynamicSupervisor`. */
@@ -261,18 +262,21 @@ export class Supervisor implements Supervised {
 
   /** Subscribes to one of the supervisor's events. */
   on<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    assertFunction(handler, `on('${String(event)}', handler)`)
     this.#events.on(event, handler as never)
     return this
   }
 
   /** Subscribes to the next occurrence of one of the supervisor's events. */
   once<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    assertFunction(handler, `once('${String(event)}', handler)`)
     this.#events.once(event, handler as never)
     return this
   }
 
   /** Removes a handler. */
   off<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
+    assertFunction(handler, `off('${String(event)}', handler)`)
     this.#events.off(event, handler as never)
     return this
   }

@@ -52,11 +52,18 @@ function readListener(listener: unknown): Listener<unknown> | undefined {
   return l as Listener<unknown>
 }
 
-function readClock(clock: unknown): Clock {
+/** A clock is used as given (its methods may live on a class's prototype), once checked. */
+export function readClock(clock: unknown): Clock {
   if (clock === undefined) return systemClock
-  const c = readOptions(clock, 'clock')
+  if (typeof clock !== 'object' || clock === null) throw new InvalidOptionError('clock', 'an object', clock)
   for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
-    if (typeof c[key] !== 'function') throw new InvalidOptionError(`clock.${key}`, 'a function', c[key])
+    let method: unknown
+    try {
+      method = (clock as Record<string, unknown>)[key]
+    } catch {
+      method = undefined
+    }
+    if (typeof method !== 'function') throw new InvalidOptionError(`clock.${key}`, 'a function', method)
   }
-  return c as unknown as Clock
+  return clock as Clock
 }

@@ -1,3 +1,4 @@
+import { assertFunction } from '../shared/validate'
 import type {
   ActionArgs,
   ActionFunction,
@@ -88,6 +89,7 @@ export function reply<
 >(
   fn: (args: ActionArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown
 ): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, never> {
+  assertFunction(fn, 'reply(fn)')
   return (args, params) => {
     if (current) current.answer(fn(args, params))
   }

@@ -8,6 +8,7 @@ import {
   InvalidOptionError,
   KeepsakeError,
   NameTakenError,
+  reply,
   send,
   startBranch,
   UnknownNameError,
@@ -137,5 +138,24 @@ describe('call, cast and send reject bad input with typed errors', () => {
     expect(await rejection(call(branch, { type: 'get' }))).toBeInstanceOf(BranchStoppedError)
     expect(thrown(() => cast(branch, { type: 'inc' }))).toBeInstanceOf(BranchStoppedError)
     expect(thrown(() => branch.kill())).toBeInstanceOf(BranchStoppedError)
+  })
+})
+
+describe('hostile option objects and handlers', () => {
+  const throwing = Object.defineProperty({}, 'timeout', { enumerable: true, get: () => { throw new Error('getter') } })
+
+  it('an options object whose getter throws is a typed error, not the getter\'s', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(await rejection(untyped(call)(branch, { type: 'inc' }, throwing))).toBeInstanceOf(InvalidOptionError)
+    expect(await rejection(untyped(startBranch)(Object.defineProperty({}, 'logic', { enumerable: true, get: () => { throw new Error('x') } })))).toBeInstanceOf(InvalidOptionError)
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+  })
+
+  it('a handler that is not a function, and a reply() without a function', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(thrown(() => untyped(branch.on.bind(branch))('state', 'log it'))).toBeInstanceOf(InvalidOptionError)
+    expect(thrown(() => untyped(reply)(42))).toBeInstanceOf(InvalidOptionError)
   })
 })
