@@ -1,0 +1,337 @@
+import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
+import { InvalidOptionError } from '../shared/errors'
+import { readOptions } from '../shared/validate'
+import { decodeEvent, decodeSnapshot, type EventRow, type SnapshotRow } from './codec'
+import { StoreUnavailableError } from './errors'
+import type {
+  AppendRequest,
+  KeeperStore,
+  NewEvent,
+  NewSnapshot,
+  ReadOptions,
+  StoredEvent,
+  StoredSnapshot,
+  TagPage,
+  TagQueryOptions
+} from './KeeperStore'
+import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+
+const NAME = 'PostgresStore'
+
+/** Options of `PostgresStore.open`: a pool of yours, or a config for one the store makes. */
+export interface PostgresStoreOptions {
+  /**
+   * A node-postgres pool you made and own: the store never ends it. Give it
+   * an 'error' listener (node-postgres emits one when an idle connection
+   * dies, e.g. the server restarts, and an unheard one ends the process).
+   */
+  readonly pool?: Pool
+  /**
+   * The config of a pool the store makes (and ends on `close`), e.g.
+   * `{ connectionString }` or `{ host, port, user, password, database }`.
+   * `connectionTimeoutMillis` defaults to 10000 so an unreachable server
+   * fails a call instead of hanging it.
+   */
+  readonly config?: PoolConfig
+  /** The PostgreSQL schema to keep the tables in, created if absent. Default `public`. */
+  readonly schema?: string
+}
+
+/**
+ * A durable store on a PostgreSQL server (node-postgres, with a pool), for
+ * production. Creates its tables if absent. Each append or batch is one
+ * transaction; writes take one row lock (the global position counter) so
+ * positions are assigned and committed in the same order, which is what
+ * makes `queryByTag`'s `next` safe to resume from. Reads don't take it.
+ *
+ * When the server can't be reached or drops a connection, calls reject with
+ * `StoreUnavailableError`; the pool replaces broken connections, so once the
+ * server is back the same store goes on working, with every acknowledged
+ * append intact (it was committed before the call resolved).
+ */
+export class PostgresStore implements KeeperStore {
+  readonly #pool: Pool
+  readonly #ownsPool: boolean
+  readonly #sql: PostgresSql
+  #closed = false
+
+  private constructor(pool: Pool, ownsPool: boolean, sql: PostgresSql) {
+    this.#pool = pool
+    this.#ownsPool = ownsPool
+    this.#sql = sql
+  }
+
+  /**
+   * Connects and creates the schema and tables if absent. Rejects with
+   * `StoreUnavailableError` if the server can't be reached (a pool it made is
+   * then ended), `InvalidOptionError` for bad options. Needs the optional peer
+   * dependency `pg` when it makes the pool, loaded here so that importing
+   * keepsake doesn't.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const o = readOptions(options, 'PostgresStore.open options')
+    const schema = o.schema ?? 'public'
+    if (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new InvalidOptionError('schema', 'a plain identifier (letters, digits, _; at most 63)', schema)
+    }
+    if ((o.pool === undefined) === (o.config === undefined)) {
+      throw new InvalidOptionError('pool / config', 'exactly one of them', options)
+    }
+    const pool = (o.pool as Pool | undefined) ?? (await makePool(o.config as PoolConfig))
+    const sql = postgresSql(schema)
+    try {
+      await pool.query(sql.createSchema)
+    } catch (error) {
+      if (o.pool === undefined) await pool.end().catch(() => undefined)
+      throw new StoreUnavailableError(NAME, 'open', error)
+    }
+    return new PostgresStore(pool, o.pool === undefined, sql)
+  }
+
+  /** See `KeeperStore.append`. */
+  append(id: string, events: readonly NewEvent[], expectedSeq: number): Promise<number> {
+    return guard(NAME, 'append', this.#closed, async () => (await this.#write([encodeAppend(id, events, expectedSeq, Date.now())]))[0]!)
+  }
+
+  /** See `KeeperStore.appendBatch`. */
+  appendBatch(requests: readonly AppendRequest[]): Promise<number[]> {
+    return guard(NAME, 'appendBatch', this.#closed, () => this.#write(encodeBatch(requests, Date.now())))
+  }
+
+  /** See `KeeperStore.read`. */
+  read(id: string, options?: ReadOptions): Promise<StoredEvent[]> {
+    return guard(NAME, 'read', this.#closed, async () => {
+      checkName(id, 'id')
+      const { start, limit } = readRange(options, 'read', 'fromSeq', 1)
+      const { rows } = await this.#pool.query<EventRow>({ ...this.#sql.read, values: [id, start, limit ?? null] })
+      return rows.map(decodeEvent)
+    })
+  }
+
+  /** See `KeeperStore.lastSeq`. */
+  lastSeq(id: string): Promise<number> {
+    return guard(NAME, 'lastSeq', this.#closed, async () => {
+      const { rows } = await this.#pool.query<{ last_seq: string }>({ ...this.#sql.lastSeqs, values: [[checkName(id, 'id')]] })
+      return rows.length === 0 ? 0 : Number(rows[0]!.last_seq)
+    })
+  }
+
+  /** See `KeeperStore.saveSnapshot`. */
+  saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean> {
+    return guard(NAME, 'saveSnapshot', this.#closed, async () => {
+      checkName(id, 'id')
+      const s = encodeSnapshot(snapshot, Date.now())
+      const { rowCount } = await this.#pool.query({ ...this.#sql.saveSnapshot, values: [id, s.seq, s.version, s.data, s.at] })
+      return rowCount === 1
+    })
+  }
+
+  /** See `KeeperStore.loadSnapshot`. */
+  loadSnapshot(id: string): Promise<StoredSnapshot | undefined> {
+    return guard(NAME, 'loadSnapshot', this.#closed, async () => {
+      const { rows } = await this.#pool.query<SnapshotRow>({ ...this.#sql.loadSnapshot, values: [checkName(id, 'id')] })
+      return rows.length === 0 ? undefined : decodeSnapshot(rows[0]!)
+    })
+  }
+
+  /** See `KeeperStore.queryByTag`. */
+  queryByTag(tag: string, options?: TagQueryOptions): Promise<TagPage> {
+    return guard(NAME, 'queryByTag', this.#closed, async () => {
+      checkName(tag, 'tag')
+      const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
+      const { rows } = await this.#pool.query<EventRow>({ ...this.#sql.queryByTag, values: [tag, start, limit ?? null] })
+      const events = rows.map(decodeEvent)
+      const last = events[events.length - 1]
+      return { events, next: last === undefined ? start : last.position + 1 }
+    })
+  }
+
+  /** See `KeeperStore.delete`. */
+  delete(id: string): Promise<boolean> {
+    return guard(NAME, 'delete', this.#closed, () => {
+      checkName(id, 'id')
+      return this.#transaction(async (client) => {
+        await client.query(this.#sql.lockWrites)
+        const { rows } = await client.query<{ deleted: boolean }>({ ...this.#sql.delete, values: [id] })
+        return rows[0]!.deleted
+      })
+    })
+  }
+
+  /** See `KeeperStore.listIds`. */
+  listIds(): Promise<string[]> {
+    return guard(NAME, 'listIds', this.#closed, async () => {
+      const { rows } = await this.#pool.query<{ id: string }>(this.#sql.listIds)
+      return rows.map((row) => row.id).sort()
+    })
+  }
+
+  /** See `KeeperStore.close`. Ends the pool if the store made it. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownsPool) await this.#pool.end()
+  }
+
+  /**
+   * One transaction. It first advances the position counter, which locks
+   * its row until commit: appends are serialized, so the journals' ends it
+   * reads next are exact and positions commit in increasing order.
+   */
+  #write(requests: readonly EncodedRequest[]): Promise<number[]> {
+    const eventCount = requests.reduce((n, r) => n + r.events.length, 0)
+    const ids = [...new Set(requests.map((r) => r.id))]
+    return this.#transaction(async (client) => {
+      const counter = await client.query<{ position: string }>({ ...this.#sql.advancePositions, values: [eventCount] })
+      const { rows } = await client.query<{ id: string; last_seq: string }>({ ...this.#sql.lastSeqs, values: [ids] })
+      const ends = new Map(rows.map((row) => [row.id, Number(row.last_seq)]))
+      const plan = planAppends(requests, (id) => ends.get(id) ?? 0)
+      if (plan.eventCount > 0) {
+        await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
+      }
+      return plan.lastSeqs
+    })
+  }
+
+  /**
+   * Runs `body` between BEGIN and COMMIT on one pooled connection (ROLLBACK
+   * if it throws). A connection that broke is destroyed, not returned to the
+   * pool, so the next call gets a fresh one.
+   */
+  async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect()
+    let broken = false
+    // node-postgres emits 'error' on a checked-out connection that dies
+    // between queries; unheard, it would end the process. The query in
+    // flight (or the next) rejects with the reason.
+    const onError = () => (broken = true)
+    client.on('error', onError)
+    try {
+      await client.query('BEGIN')
+      const result = await body(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true))
+      throw error
+    } finally {
+      client.off('error', onError)
+      client.release(broken)
+    }
+  }
+}
+
+/** The parameters of `PostgresSql.insert`: one array per column, as unnest takes them. */
+function insertParameters(
+  appends: ReturnType<typeof planAppends>['appends'],
+  base: number,
+  finalSeqs: ReadonlyMap<string, number>
+): unknown[] {
+  const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []]
+  const [positions, ids, seqs, types, payloads, versions, tags, ats, tagNames, tagPositions] = columns as [
+    number[], string[], number[], string[], string[], number[], string[], number[], string[], number[]
+  ]
+  let position = base
+  for (const { id, firstSeq, events } of appends) {
+    events.forEach((e, i) => {
+      position++
+      positions.push(position)
+      ids.push(id)
+      seqs.push(firstSeq + i)
+      types.push(e.type)
+      payloads.push(e.payload)
+      versions.push(e.version)
+      tags.push(e.tagsJson)
+      ats.push(e.at)
+      for (const tag of e.tags) {
+        tagNames.push(tag)
+        tagPositions.push(position)
+      }
+    })
+  }
+  return [...columns, [...finalSeqs.keys()], [...finalSeqs.values()]]
+}
+
+async function makePool(config: PoolConfig): Promise<Pool> {
+  const { Pool } = await import('pg')
+  const pool = new Pool({ connectionTimeoutMillis: 10_000, ...config })
+  // An idle connection dies when the server goes away; the pool drops it and
+  // the next call reports the outage. Without a listener it would end the process.
+  pool.on('error', () => undefined)
+  return pool
+}
+
+/** A statement, named so that each connection prepares it once. */
+type Statement = Pick<QueryConfig, 'name' | 'text'>
+
+type PostgresSql = ReturnType<typeof postgresSql>
+
+/** The store's SQL for the tables in `schema` (an identifier checked by `open`). */
+function postgresSql(schema: string) {
+  const table = (name: string) => `"${schema}".keepsake_${name}`
+  const [events, journals, tags, snapshots, positions] = ['events', 'journals', 'tags', 'snapshots', 'positions'].map(table)
+  const statement = (name: string, text: string): Statement => ({ name: `keepsake_${schema}_${name}`, text })
+  const eventColumns = 'e.position, e.id, e.seq, e.type, e.payload, e.version, e.tags, e.at'
+  return {
+    // One implicit transaction (a multi-statement query), under an advisory
+    // lock: two processes creating the same tables at once would collide.
+    // JSON is kept as text, not jsonb: the codec decides the bytes (key order
+    // survives), and damaged text is reported as CorruptRecordError.
+    createSchema: `
+      SELECT pg_advisory_xact_lock(hashtext('keepsake schema'));
+      ${schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${schema}";`}
+      CREATE TABLE IF NOT EXISTS ${events} (
+        position bigint PRIMARY KEY, id text NOT NULL, seq bigint NOT NULL, type text NOT NULL,
+        payload text NOT NULL, version integer NOT NULL, tags text NOT NULL, at double precision NOT NULL,
+        UNIQUE (id, seq));
+      CREATE TABLE IF NOT EXISTS ${journals} (id text PRIMARY KEY, last_seq bigint NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${tags} (tag text NOT NULL, position bigint NOT NULL, PRIMARY KEY (tag, position));
+      CREATE TABLE IF NOT EXISTS ${snapshots} (
+        id text PRIMARY KEY, seq bigint NOT NULL, version integer NOT NULL, data text NOT NULL, at double precision NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${positions} (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), last bigint NOT NULL);
+      INSERT INTO ${positions} (last) VALUES (0) ON CONFLICT DO NOTHING;`,
+    // The counter's row lock serializes writers until their commit.
+    advancePositions: statement('advance', `UPDATE ${positions} SET last = last + $1 RETURNING last AS position`),
+    lockWrites: statement('lock', `SELECT last FROM ${positions} FOR UPDATE`),
+    lastSeqs: statement('last_seqs', `SELECT id, last_seq FROM ${journals} WHERE id = ANY($1::text[])`),
+    insert: statement(
+      'insert',
+      `WITH new_events AS (
+         INSERT INTO ${events} (position, id, seq, type, payload, version, tags, at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::text[], $8::float8[])
+       ), new_tags AS (
+         INSERT INTO ${tags} (tag, position) SELECT * FROM unnest($9::text[], $10::bigint[])
+       )
+       INSERT INTO ${journals} (id, last_seq) SELECT * FROM unnest($11::text[], $12::bigint[])
+       ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq`
+    ),
+    read: statement(
+      'read',
+      `SELECT ${eventColumns} FROM ${events} e WHERE e.id = $1 AND e.seq >= $2 ORDER BY e.seq LIMIT $3`
+    ),
+    queryByTag: statement(
+      'query_by_tag',
+      `SELECT ${eventColumns} FROM ${tags} t JOIN ${events} e ON e.position = t.position
+       WHERE t.tag = $1 AND t.position >= $2 ORDER BY t.position LIMIT $3`
+    ),
+    // The WHERE makes an older snapshot a no-op (rowCount 0): a late write never replaces a newer one.
+    saveSnapshot: statement(
+      'save_snapshot',
+      `INSERT INTO ${snapshots} AS kept (id, seq, version, data, at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, data = excluded.data, at = excluded.at
+       WHERE excluded.seq >= kept.seq`
+    ),
+    loadSnapshot: statement('load_snapshot', `SELECT id, seq, version, data, at FROM ${snapshots} WHERE id = $1`),
+    // Data-modifying CTEs all run, to completion, on the same snapshot: the
+    // tags' positions are found before their events are deleted.
+    delete: statement(
+      'delete',
+      `WITH gone_tags AS (DELETE FROM ${tags} WHERE position IN (SELECT position FROM ${events} WHERE id = $1)),
+       gone_events AS (DELETE FROM ${events} WHERE id = $1),
+       gone_journal AS (DELETE FROM ${journals} WHERE id = $1 RETURNING 1),
+       gone_snapshot AS (DELETE FROM ${snapshots} WHERE id = $1 RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM gone_journal) OR EXISTS (SELECT 1 FROM gone_snapshot) AS deleted`
+    ),
+    listIds: statement('list_ids', `SELECT id FROM ${journals} UNION SELECT id FROM ${snapshots}`)
+  }
+}

@@ -1,0 +1,174 @@
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { once } from 'node:events'
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+/**
+ * A private PostgreSQL server for the tests: its own data directory in a temp
+ * dir, on a free loopback port, started from the binaries `pg_config
+ * --bindir` names. It can be SIGKILLed and restarted on the same data and
+ * port, as a crashed database server would be.
+ */
+export interface PostgresServer {
+  /** How node-postgres reaches it (trust auth, loopback only). */
+  readonly connection: { host: '127.0.0.1'; port: number; user: 'postgres'; database: 'postgres' }
+  /** SIGKILLs the server and every process of it; resolves once the server process is gone. */
+  kill(): Promise<void>
+  /** Starts it again on the same data directory and port; resolves once it accepts connections. */
+  restart(): Promise<void>
+  /** Kills it and removes its directory. Safe to call more than once. */
+  stop(): Promise<void>
+}
+
+const READY = 'database system is ready to accept connections'
+
+/** Starts a fresh server; rejects (having cleaned up) if it can't. */
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = binaries()
+  const dir = mkdtempSync(join(tmpdir(), 'keepsake-pg-'))
+  const data = join(dir, 'data')
+  let server: Running | undefined
+  const cleanUp = () => {
+    server?.killNow()
+    try {
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // at process exit, a dying server may still be writing: best effort
+    }
+  }
+  // Whatever happens to the test process, don't leave a server behind.
+  process.on('exit', cleanUp)
+  try {
+    if (runsAsRoot()) chownSync(dir, ...postgresUser())
+    await run(bin.initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+    const port = await freePort()
+    const start = async () => (server = await startServer(bin.postgres, data, dir, port))
+    await start()
+    return {
+      connection: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' },
+      kill: async () => server?.kill(),
+      restart: async () => {
+        await server?.kill()
+        await start()
+      },
+      stop: async () => {
+        await server?.kill()
+        cleanUp()
+        process.off('exit', cleanUp)
+      }
+    }
+  } catch (error) {
+    cleanUp()
+    process.off('exit', cleanUp)
+    throw error
+  }
+}
+
+interface Running {
+  kill(): Promise<void>
+  killNow(): void
+}
+
+/**
+ * Runs `postgres` and resolves once its log says it is ready (an event, not
+ * a guess). As root it runs through `runuser -u postgres -- setsid`: runuser
+ * forks and waits for the server, and setsid puts the server (and its
+ * backends) in a process group of their own, so `kill` hits exactly the
+ * server and runuser reaps it. Were runuser killed too, the server would be
+ * orphaned, linger as a zombie holding its PID in `postmaster.pid`, and the
+ * restart would refuse to start.
+ */
+async function startServer(postgres: string, data: string, socketDir: string, port: number): Promise<Running> {
+  const args = ['-D', data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']
+  const child = runuserSpawn(postgres, args, ['setsid'])
+  const log: string[] = []
+  const exited = once(child, 'exit')
+  const ready = new Promise<void>((resolve, reject) => {
+    // Keeps reading for the server's whole life: a full pipe would block its logging.
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (log.push(line) > 200) log.shift()
+      if (line.includes(READY)) resolve()
+    })
+    exited.then(([code, signal]) => reject(new Error(`postgres exited (${code ?? signal}) before it was ready:\n${log.join('\n')}`)))
+  })
+  await ready
+  // The postmaster's PID (the first line of postmaster.pid) leads the server's process group.
+  const group = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  let gone = false
+  const killNow = () => {
+    if (gone) return
+    gone = true
+    try {
+      process.kill(-group, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  return {
+    killNow,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      killNow()
+      await exited
+    }
+  }
+}
+
+/** Runs a command to completion; rejects with its output if it fails. */
+async function run(command: string, args: string[]): Promise<void> {
+  const child = runuserSpawn(command, args, [])
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}):\n${output}`)
+}
+
+/** Spawns `command` as the postgres user when we are root (postgres refuses to run as root). */
+function runuserSpawn(command: string, args: string[], wrapper: string[]): ChildProcess {
+  const options: SpawnOptions = { detached: true, stdio: ['ignore', 'pipe', 'pipe'] }
+  if (!runsAsRoot()) return spawn(command, args, options)
+  return spawn('runuser', ['-u', 'postgres', '--', ...wrapper, command, ...args], options)
+}
+
+function runsAsRoot(): boolean {
+  return process.getuid?.() === 0
+}
+
+function postgresUser(): [number, number] {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
+    return [id('-u'), id('-g')]
+  } catch (error) {
+    throw new Error('Running as root, the tests run PostgreSQL as the "postgres" user, but there is none. Create it (useradd postgres) or run as another user.', { cause: error })
+  }
+}
+
+function binaries(): { initdb: string; postgres: string } {
+  let bindir: string
+  try {
+    bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim()
+  } catch (error) {
+    throw new Error('pg_config was not found on PATH: install the PostgreSQL 15 server (Debian: apt-get install postgresql-15) to run the PostgreSQL tests.', { cause: error })
+  }
+  const path = (name: string) => {
+    const file = join(bindir, name)
+    if (!existsSync(file)) throw new Error(`${file} is missing: install the PostgreSQL server binaries (Debian: postgresql-15), not only the client.`)
+    return file
+  }
+  return { initdb: path('initdb'), postgres: path('postgres') }
+}
+
+/** A free loopback port: the OS picks one for a listener on port 0, which we then close. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
