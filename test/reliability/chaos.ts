@@ -1,0 +1,204 @@
+/**
+ * Chaos under load: branches under a three-level tree, concurrent clients
+ * sending calls and casts that each carry a unique sequence number, and an
+ * injector that kills workers, stops branches (their supervisor restarts them
+ * with their state) and transfers branches between two pools. At the end each
+ * branch's state must hold exactly what was sent to it, once, in order.
+ *
+ * As a program: `npm run chaos -- --ops 1000000 --seed 7` prints a JSON report
+ * and exits non-zero on any violation. It never calls process.exit: a timer or
+ * listener left behind would keep it alive, which the test checks.
+ */
+import { pathToFileURL } from 'node:url'
+import { fromTransition } from 'xstate'
+import {
+  BranchStoppedError,
+  branchSpec,
+  call,
+  cast,
+  startSupervisor,
+  supervisorSpec,
+  transfer,
+  UnknownNameError,
+  whereis,
+  WorkerCrashedError,
+  KeepsakeError,
+  type Supervisor
+} from '../../src/index'
+import { pick, prng } from '../support/prng'
+
+/** What a branch knows of one client: the last sequence number, a count, and an order-sensitive hash. */
+interface Trace {
+  readonly last: number
+  readonly count: number
+  readonly hash: number
+}
+
+interface LedgerState {
+  readonly clients: Readonly<Record<number, Trace>>
+  /** Messages that arrived out of order or twice. */
+  readonly disorder: number
+}
+
+type LedgerEvent = { type: 'apply'; client: number; seq: number; poison: boolean } | { type: 'get' }
+
+const NO_TRACE: Trace = { last: -1, count: 0, hash: 0 }
+const mix = (hash: number, seq: number): number => (Math.imul(hash, 31) + seq) >>> 0
+
+const ledger = fromTransition(
+  (state: LedgerState, e: LedgerEvent): LedgerState => {
+    if (e.type !== 'apply') return state
+    if (e.poison) throw new Error(`poisoned message ${e.client}/${e.seq}`)
+    const t = state.clients[e.client] ?? NO_TRACE
+    return {
+      clients: { ...state.clients, [e.client]: { last: e.seq, count: t.count + 1, hash: mix(t.hash, e.seq) } },
+      disorder: state.disorder + (e.seq > t.last ? 0 : 1)
+    }
+  },
+  { clients: {}, disorder: 0 } as LedgerState
+)
+
+export interface ChaosOptions {
+  readonly ops: number
+  readonly seed: number
+  readonly branches?: number
+  readonly clients?: number
+}
+
+export interface ChaosReport {
+  readonly seed: number
+  readonly ops: number
+  readonly calls: number
+  readonly casts: number
+  readonly poisoned: number
+  readonly kills: number
+  readonly stops: number
+  readonly transfers: number
+  readonly refused: number
+  readonly violations: readonly string[]
+}
+
+/** Runs one chaos session and reports what it did and every invariant it saw broken. */
+export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosOptions): Promise<ChaosReport> {
+  const random = prng(seed)
+  const names = Array.from({ length: branches }, (_, i) => `chaos-${seed}-${i}`)
+  const pool = (id: string, members: string[]) =>
+    supervisorSpec({
+      supervisor: {
+        id,
+        maxRestarts: 1_000_000,
+        maxSeconds: 1,
+        children: members.map((name) =>
+          branchSpec({ branch: { logic: ledger, name, restart: { maxRestarts: 1_000_000, maxSeconds: 1 } }, keepState: true })
+        )
+      }
+    })
+  const root = await startSupervisor({
+    id: `chaos-root-${seed}`,
+    children: [pool('pool-a', names.filter((_, i) => i % 2 === 0)), pool('pool-b', names.filter((_, i) => i % 2 === 1))]
+  })
+  const pools = root.whichChildren().map((c) => c.child as Supervisor)
+
+  // What each client expects each branch to hold: the non-poisoned messages it sent there, in order.
+  const expected = new Map<string, Trace>()
+  const violations: string[] = []
+  const counts = { calls: 0, casts: 0, poisoned: 0, kills: 0, stops: 0, transfers: 0, refused: 0 }
+  const expect = (name: string, client: number, seq: number) => {
+    const key = `${name}/${client}`
+    const t = expected.get(key) ?? NO_TRACE
+    expected.set(key, { last: seq, count: t.count + 1, hash: mix(t.hash, seq) })
+  }
+  const notDelivered = (error: unknown) => error instanceof UnknownNameError || error instanceof BranchStoppedError
+
+  let running = clients
+  const clientLoop = async (client: number) => {
+    for (let seq = 0; seq < Math.ceil(ops / clients); seq++) {
+      const name = names[pick(random, branches)] as string
+      const poison = random() < 0.02
+      const message = { type: 'apply', client, seq, poison } as const
+      if (poison) counts.poisoned++
+      if (random() < 0.5) {
+        counts.calls++
+        try {
+          const reply = (await call(name, message)) as LedgerState
+          if (poison) violations.push(`poisoned call ${client}/${seq} was answered`)
+          else if (reply.clients[client]?.last !== seq) violations.push(`call ${client}/${seq} answered without its update`)
+          if (!poison) expect(name, client, seq)
+        } catch (error) {
+          if (poison && error instanceof WorkerCrashedError) continue
+          if (notDelivered(error)) continue
+          violations.push(`call ${client}/${seq} to ${name} failed: ${String(error)}`)
+        }
+      } else {
+        counts.casts++
+        try {
+          cast(name, message)
+          if (!poison) expect(name, client, seq)
+        } catch (error) {
+          if (!notDelivered(error)) violations.push(`cast ${client}/${seq} to ${name} threw: ${String(error)}`)
+        }
+        if (seq % 4 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    running--
+  }
+
+  const injector = async () => {
+    while (running > 0) {
+      const name = names[pick(random, branches)] as string
+      const branch = whereis(name)
+      const roll = random()
+      try {
+        if (!branch) counts.refused++
+        else if (roll < 0.6) {
+          branch.kill(new Error('injected fault'))
+          counts.kills++
+        } else if (roll < 0.7) {
+          await branch.stop({ timeout: 0 }) // its pool restarts it, with its state (keepState)
+          counts.stops++
+        } else {
+          const from = pools.find((p) => p.whichChildren().some((c) => c.child === branch))
+          const to = pools.find((p) => p !== from)
+          if (from && to) {
+            await transfer(branch, from, to)
+            counts.transfers++
+          } else counts.refused++
+        }
+      } catch (error) {
+        if (error instanceof KeepsakeError) counts.refused++
+        else violations.push(`injector: ${String(error)}`)
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  await Promise.all([...Array.from({ length: clients }, (_, c) => clientLoop(c)), injector()])
+  await Promise.all(pools.map((p) => p.whenIdle()))
+
+  for (const name of names) {
+    const state = (await call(name, { type: 'get' })) as LedgerState
+    if (state.disorder > 0) violations.push(`${name}: ${state.disorder} messages out of order or twice`)
+    for (let client = 0; client < clients; client++) {
+      const want = expected.get(`${name}/${client}`) ?? NO_TRACE
+      const got = state.clients[client] ?? NO_TRACE
+      if (want.count !== got.count || want.hash !== got.hash) {
+        violations.push(`${name}, client ${client}: expected ${want.count} updates (hash ${want.hash}), found ${got.count} (hash ${got.hash})`)
+      }
+    }
+  }
+  await root.stop()
+  return { seed, ops, ...counts, violations }
+}
+
+function argument(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`)
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a non-negative integer`)
+  return value
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const report = await runChaos({ ops: argument('ops', 100_000), seed: argument('seed', 1) })
+  console.log(JSON.stringify(report))
+  if (report.violations.length > 0) process.exitCode = 1
+}
