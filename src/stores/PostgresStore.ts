@@ -14,7 +14,18 @@ import type {
   TagPage,
   TagQueryOptions
 } from './KeeperStore'
-import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+import {
+  checkName,
+  encodeAppend,
+  encodeBatch,
+  encodeSnapshot,
+  guard,
+  loadDriver,
+  planAppends,
+  readRange,
+  type EncodedRequest,
+  type PlannedAppend
+} from './requests'
 
 const NAME = 'PostgresStore'
 
@@ -64,9 +75,9 @@ export class PostgresStore implements KeeperStore {
   /**
    * Connects and creates the schema and tables if absent. Rejects with
    * `StoreUnavailableError` if the server can't be reached (a pool it made is
-   * then ended), `InvalidOptionError` for bad options. Needs the optional peer
-   * dependency `pg` when it makes the pool, loaded here so that importing
-   * keepsake doesn't.
+   * then ended), `InvalidOptionError` for bad options, `MissingDriverError` if
+   * it must make the pool and the optional peer dependency `pg` can't be
+   * loaded (it is loaded here, not when keepsake is imported).
    */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const o = readOptions(options, 'PostgresStore.open options')
@@ -186,7 +197,7 @@ export class PostgresStore implements KeeperStore {
       const { rows } = await client.query<{ id: string; last_seq: string }>({ ...this.#sql.lastSeqs, values: [ids] })
       const ends = new Map(rows.map((row) => [row.id, Number(row.last_seq)]))
       const plan = planAppends(requests, (id) => ends.get(id) ?? 0)
-      if (plan.eventCount > 0) {
+      if (eventCount > 0) {
         await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
       }
       return plan.lastSeqs
@@ -223,7 +234,7 @@ export class PostgresStore implements KeeperStore {
 
 /** The parameters of `PostgresSql.insert`: one array per column, as unnest takes them. */
 function insertParameters(
-  appends: ReturnType<typeof planAppends>['appends'],
+  appends: readonly PlannedAppend[],
   base: number,
   finalSeqs: ReadonlyMap<string, number>
 ): unknown[] {
@@ -253,7 +264,7 @@ function insertParameters(
 }
 
 async function makePool(config: PoolConfig): Promise<Pool> {
-  const { Pool } = await import('pg')
+  const { Pool } = await loadDriver(NAME, 'pg', () => import('pg'))
   const pool = new Pool({ connectionTimeoutMillis: 10_000, ...config })
   // An idle connection dies when the server goes away; the pool drops it and
   // the next call reports the outage. Without a listener it would end the process.

@@ -14,7 +14,17 @@ import type {
   TagPage,
   TagQueryOptions
 } from './KeeperStore'
-import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+import {
+  checkName,
+  encodeAppend,
+  encodeBatch,
+  encodeSnapshot,
+  guard,
+  loadDriver,
+  planAppends,
+  readRange,
+  type EncodedRequest
+} from './requests'
 
 const NAME = 'SqliteStore'
 
@@ -86,10 +96,12 @@ export class SqliteStore implements KeeperStore {
   /**
    * Opens (creating if absent) the store in the file at `path`. Rejects with
    * `StoreUnavailableError` if the file can't be opened, and with
-   * `InvalidOptionError` for bad options. Needs the optional peer dependency
-   * `better-sqlite3`, loaded here so that importing keepsake doesn't.
+   * `InvalidOptionError` for bad options, `MissingDriverError` if the optional
+   * peer dependency `better-sqlite3` can't be loaded (it is loaded here, not
+   * when keepsake is imported).
    */
   static async open(path: string, options?: SqliteStoreOptions): Promise<SqliteStore> {
+    if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a file path', path)
     const o = readOptions(options, 'SqliteStore.open options')
     const synchronous = o.synchronous ?? 'FULL'
     if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous as string)) {
@@ -99,7 +111,7 @@ export class SqliteStore implements KeeperStore {
     if (!Number.isSafeInteger(busyTimeout) || (busyTimeout as number) < 0) {
       throw new InvalidOptionError('busyTimeout', 'an integer number of ms >= 0', busyTimeout)
     }
-    const { default: Driver } = await import('better-sqlite3')
+    const { default: Driver } = await loadDriver(NAME, 'better-sqlite3', () => import('better-sqlite3'))
     let db: Database | undefined
     try {
       db = new Driver(path)

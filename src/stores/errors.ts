@@ -86,6 +86,26 @@ export class StoreUnavailableError extends KeepsakeError {
   }
 }
 
+/** A store's driver, an optional peer dependency of keepsake, could not be loaded. */
+export class MissingDriverError extends KeepsakeError {
+  /** The store's name, e.g. `SqliteStore`. */
+  readonly store: string
+  /** The npm package it needs, e.g. `better-sqlite3`. */
+  readonly packageName: string
+
+  constructor(store: string, packageName: string, cause: unknown) {
+    super(
+      'MISSING_DRIVER',
+      `${store} needs the package "${packageName}", which could not be loaded ` +
+        `(${describeCause(cause)}). Install it beside keepsake (npm install ${packageName}), ` +
+        `built for this Node version, or use another store.`,
+      { cause }
+    )
+    this.store = store
+    this.packageName = packageName
+  }
+}
+
 /** A store was used after `close()`. */
 export class StoreClosedError extends KeepsakeError {
   /** The store's name, e.g. `SqliteStore`. */

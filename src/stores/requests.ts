@@ -1,7 +1,7 @@
 import { InvalidOptionError, KeepsakeError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { encodeJson } from './codec'
-import { InvalidRecordError, JournalConflictError, StoreClosedError, StoreUnavailableError } from './errors'
+import { InvalidRecordError, JournalConflictError, MissingDriverError, StoreClosedError, StoreUnavailableError } from './errors'
 
 /**
  * What every store does before and around touching its database: validate
@@ -49,10 +49,8 @@ export interface Plan {
   readonly appends: readonly PlannedAppend[]
   /** Each request's new last sequence number, in request order (what appendBatch resolves with). */
   readonly lastSeqs: number[]
-  /** Each touched journal's last sequence number after the batch. */
+  /** Each journal written to, with its last sequence number after the batch. */
   readonly finalSeqs: ReadonlyMap<string, number>
-  /** How many events the batch writes. */
-  readonly eventCount: number
 }
 
 /** Checks and encodes one `append` call. */
@@ -95,7 +93,6 @@ export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id:
   const finalSeqs = new Map<string, number>() // only ids written to: an empty append creates nothing
   const appends: PlannedAppend[] = []
   const lastSeqs: number[] = []
-  let eventCount = 0
   for (const { id, expectedSeq, events } of requests) {
     const actual = ends.get(id) ?? lastSeqOf(id)
     if (actual !== expectedSeq) throw new JournalConflictError(id, expectedSeq, actual)
@@ -105,9 +102,8 @@ export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id:
     if (events.length === 0) continue
     finalSeqs.set(id, last)
     appends.push({ id, firstSeq: expectedSeq + 1, events })
-    eventCount += events.length
   }
-  return { appends, lastSeqs, finalSeqs, eventCount }
+  return { appends, lastSeqs, finalSeqs }
 }
 
 /** Reads `{ [startKey]?, limit? }` options of read/queryByTag. */
@@ -141,6 +137,19 @@ export async function guard<T>(store: string, operation: string, closed: boolean
   } catch (error) {
     if (error instanceof KeepsakeError) throw error
     throw new StoreUnavailableError(store, operation, error)
+  }
+}
+
+/**
+ * Loads a store's driver on first use (`load` is the store's own literal
+ * `import('...')`, so bundlers still see it), so that importing keepsake never
+ * requires an optional peer dependency. Throws `MissingDriverError` if it fails.
+ */
+export async function loadDriver<T>(store: string, packageName: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (error) {
+    throw new MissingDriverError(store, packageName, error)
   }
 }
 
