@@ -1,4 +1,4 @@
-import { decodeEvent, decodeSnapshot, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
 import type {
   AppendRequest,
   KeeperStore,
@@ -89,9 +89,7 @@ export class MemoryStore implements KeeperStore {
       const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
       const rows = this.#tagged.get(tag) ?? []
       const first = firstAtOrAfter(rows, start)
-      const page = rows.slice(first, limit === undefined ? undefined : first + limit)
-      const last = page[page.length - 1]
-      return { events: page.map(decodeEvent), next: last === undefined ? start : last.position + 1 }
+      return decodeTagPage(rows.slice(first, limit === undefined ? undefined : first + limit), start)
     })
   }
 

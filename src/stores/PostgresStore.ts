@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
@@ -151,9 +151,7 @@ export class PostgresStore implements KeeperStore {
       checkName(tag, 'tag')
       const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
       const { rows } = await this.#pool.query<EventRow>({ ...this.#sql.queryByTag, values: [tag, start, limit ?? null] })
-      const events = rows.map(decodeEvent)
-      const last = events[events.length - 1]
-      return { events, next: last === undefined ? start : last.position + 1 }
+      return decodeTagPage(rows, start)
     })
   }
 

@@ -1,7 +1,7 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
@@ -172,9 +172,7 @@ export class SqliteStore implements KeeperStore {
     return guard(NAME, 'queryByTag', this.#closed, () => {
       checkName(tag, 'tag')
       const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
-      const events = (this.#sql.queryByTag.all(tag, start, limit ?? -1) as EventRow[]).map(decodeEvent)
-      const last = events[events.length - 1]
-      return { events, next: last === undefined ? start : last.position + 1 }
+      return decodeTagPage(this.#sql.queryByTag.all(tag, start, limit ?? -1) as EventRow[], start)
     })
   }
 

@@ -1,5 +1,5 @@
 import { CorruptRecordError, InvalidRecordError } from './errors'
-import type { JsonValue, StoredEvent, StoredSnapshot } from './KeeperStore'
+import type { JsonValue, StoredEvent, StoredSnapshot, TagPage } from './KeeperStore'
 
 /**
  * The one place where values become stored text and stored rows become
@@ -110,6 +110,13 @@ export function decodeEvent(row: EventRow): StoredEvent {
   } catch (error) {
     throw new CorruptRecordError(row.id, seq, 'event', error)
   }
+}
+
+/** Decodes a page of `queryByTag` rows (ascending by position) read from position `from`. */
+export function decodeTagPage(rows: readonly EventRow[], from: number): TagPage {
+  const events = rows.map(decodeEvent)
+  const last = events[events.length - 1]
+  return { events, next: last === undefined ? from : last.position + 1 }
 }
 
 /** Decodes a snapshot row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
