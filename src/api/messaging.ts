@@ -1,5 +1,6 @@
 import type { EventFromLogic, EventObject } from 'xstate'
 import { InvalidOptionError, UnknownNameError } from '../shared/errors'
+import { isInstance } from '../shared/validate'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 
@@ -19,7 +20,7 @@ export function whereis(name: string): AnyBranch | undefined {
 }
 
 function resolve(target: unknown): AnyBranch {
-  if (target instanceof Branch) return target
+  if (isInstance(target, Branch)) return target
   if (typeof target === 'string') {
     const found = branchNames.lookup(target)
     if (!found) throw new UnknownNameError(target)

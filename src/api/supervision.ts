@@ -1,6 +1,6 @@
 import type { AnyActorLogic } from 'xstate'
 import { InvalidOptionError } from '../shared/errors'
-import { readOptions } from '../shared/validate'
+import { isInstance, readOptions } from '../shared/validate'
 import { Branch, branchNames } from '../supervisor/Branch'
 import type { ChildSpec, StartContext } from '../supervisor/childSpec'
 import { Supervisor, type SupervisorOptions } from '../supervisor/Supervisor'
@@ -105,10 +105,10 @@ export function supervisorSpec(options: SupervisorSpecOptions): ChildSpec {
  * await transfer('printer', poolA, poolB)
  */
 export async function transfer(target: BranchTarget, from: Supervisor, to: Supervisor): Promise<void> {
-  if (!(from instanceof Supervisor)) throw new InvalidOptionError('from', 'a Supervisor', from)
-  if (!(to instanceof Supervisor)) throw new InvalidOptionError('to', 'a Supervisor', to)
+  if (!isInstance(from, Supervisor)) throw new InvalidOptionError('from', 'a Supervisor', from)
+  if (!isInstance(to, Supervisor)) throw new InvalidOptionError('to', 'a Supervisor', to)
   const branch = typeof target === 'string' ? branchNames.lookup(target) : target
-  if (!(branch instanceof Branch)) throw new InvalidOptionError('target', 'a Branch or the name of a running branch', target)
+  if (!isInstance(branch, Branch)) throw new InvalidOptionError('target', 'a Branch or the name of a running branch', target)
   if (from === to) return
   await from._transfer(branch, to)
 }

@@ -58,3 +58,25 @@ export function readDuration(
   }
   return value
 }
+
+/**
+ * `value instanceof type`, except that a hostile value (a proxy whose traps
+ * throw) is simply not an instance.
+ */
+export function isInstance<T>(value: unknown, type: Function & { prototype: T }): value is T {
+  try {
+    return value instanceof type
+  } catch {
+    return false
+  }
+}
+
+/** Reads `value[key]`, treating a getter or proxy trap that throws as absent. */
+export function safeRead(value: unknown, key: string): unknown {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined
+  try {
+    return (value as Record<string, unknown>)[key]
+  } catch {
+    return undefined
+  }
+}

@@ -246,21 +246,21 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   /** Subscribes to one of the branch's events. */
   on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
-    assertFunction(handler, `on('${String(event)}', handler)`)
+    assertFunction(handler, 'on(event, handler)')
     this.#events.on(event, handler as never)
     return this
   }
 
   /** Subscribes to the next occurrence of one of the branch's events. */
   once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
-    assertFunction(handler, `once('${String(event)}', handler)`)
+    assertFunction(handler, 'once(event, handler)')
     this.#events.once(event, handler as never)
     return this
   }
 
   /** Removes a handler added with `on` or `once`. */
   off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
-    assertFunction(handler, `off('${String(event)}', handler)`)
+    assertFunction(handler, 'off(event, handler)')
     this.#events.off(event, handler as never)
     return this
   }

@@ -10,7 +10,7 @@ import {
   SupervisorStoppedError,
   UnknownChildError
 } from '../shared/errors'
-import { assertFunction, readDuration, readOptions } from '../shared/validate'
+import { assertFunction, readDuration, readOptions, safeRead } from '../shared/validate'
 import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
@@ -262,21 +262,21 @@ export class Supervisor implements Supervised {
 
   /** Subscribes to one of the supervisor's events. */
   on<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
-    assertFunction(handler, `on('${String(event)}', handler)`)
+    assertFunction(handler, 'on(event, handler)')
     this.#events.on(event, handler as never)
     return this
   }
 
   /** Subscribes to the next occurrence of one of the supervisor's events. */
   once<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
-    assertFunction(handler, `once('${String(event)}', handler)`)
+    assertFunction(handler, 'once(event, handler)')
     this.#events.once(event, handler as never)
     return this
   }
 
   /** Removes a handler. */
   off<K extends keyof SupervisorEvents>(event: K, handler: SupervisorEvents[K]): this {
-    assertFunction(handler, `off('${String(event)}', handler)`)
+    assertFunction(handler, 'off(event, handler)')
     this.#events.off(event, handler as never)
     return this
   }
@@ -597,8 +597,7 @@ function newRecord(config: ChildConfig): ChildRecord {
 }
 
 function isSupervised(value: unknown): value is Supervised {
-  const v = value as Partial<Record<'stop' | 'on' | 'off', unknown>> | null
-  return typeof v === 'object' && v !== null && typeof v.stop === 'function' && typeof v.on === 'function' && typeof v.off === 'function'
+  return ['stop', 'on', 'off'].every((key) => typeof safeRead(value, key) === 'function')
 }
 
 function nodeOf(record: ChildRecord): TreeNode {

@@ -1,4 +1,5 @@
 import { InvalidOptionError, NotInBranchError } from '../shared/errors'
+import { safeRead } from '../shared/validate'
 
 /** Whatever holds a branch's tables across its worker's incarnations (the keeper). */
 export interface TableProvider {
@@ -34,7 +35,7 @@ export function table<K = unknown, V = unknown>(scope: { readonly system?: unkno
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidOptionError('name', 'a non-empty string', name)
   }
-  const system = typeof scope === 'object' && scope !== null ? scope.system : undefined
+  const system = safeRead(scope, 'system')
   const provider = typeof system === 'object' && system !== null ? providers.get(system) : undefined
   if (!provider) throw new NotInBranchError('table()')
   return provider.table(name) as Map<K, V>
