@@ -93,8 +93,8 @@ export interface KeeperStore {
   listIds(): Promise<string[]>
 
   /**
-   * Releases the store's resources (the file, the pool it made). Waits for
-   * operations already running. Calling it again does nothing; any other
+   * Releases the store's resources (the file, the pool it made); calls
+   * already running are let finish. Calling it again does nothing; any other
    * method rejects with `StoreClosedError` afterwards.
    */
   close(): Promise<void>

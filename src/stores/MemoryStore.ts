@@ -14,13 +14,6 @@ import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppend
 
 const NAME = 'MemoryStore'
 
-/** A stored event, with its tags at hand so `delete` can unindex it. */
-interface MemoryRow extends EventRow {
-  readonly seq: number
-  readonly position: number
-  readonly tagList: readonly string[]
-}
-
 /**
  * The default store: journals and snapshots in this process's memory. They
  * survive a worker's crashes, not the process. Values are kept as JSON text
@@ -30,10 +23,12 @@ interface MemoryRow extends EventRow {
  */
 export class MemoryStore implements KeeperStore {
   /** Each id's journal; the event with sequence number `seq` is at index `seq - 1`. */
-  readonly #journals = new Map<string, MemoryRow[]>()
+  readonly #journals = new Map<string, EventRow[]>()
   readonly #snapshots = new Map<string, SnapshotRow>()
   /** Each tag's events, ascending by position (appends only ever add higher positions). */
-  readonly #tagged = new Map<string, MemoryRow[]>()
+  readonly #tagged = new Map<string, EventRow[]>()
+  /** The tags each id's events carry, so `delete` knows which lists to clean. */
+  readonly #tagsOf = new Map<string, Set<string>>()
   #position = 0
   #closed = false
 
@@ -97,12 +92,12 @@ export class MemoryStore implements KeeperStore {
   delete(id: string): Promise<boolean> {
     return guard(NAME, 'delete', this.#closed, () => {
       checkName(id, 'id')
-      const journal = this.#journals.get(id) ?? []
-      for (const tag of new Set(journal.flatMap((row) => row.tagList))) {
-        const rest = this.#tagged.get(tag)!.filter((row) => row.id !== id)
+      for (const tag of this.#tagsOf.get(id) ?? []) {
+        const rest = this.#tagged.get(tag)!.filter((row) => row[1] !== id)
         if (rest.length === 0) this.#tagged.delete(tag)
         else this.#tagged.set(tag, rest)
       }
+      this.#tagsOf.delete(id)
       const hadJournal = this.#journals.delete(id)
       return this.#snapshots.delete(id) || hadJournal
     })
@@ -119,6 +114,7 @@ export class MemoryStore implements KeeperStore {
     this.#journals.clear()
     this.#snapshots.clear()
     this.#tagged.clear()
+    this.#tagsOf.clear()
   }
 
   #lastSeq(id: string): number {
@@ -131,13 +127,16 @@ export class MemoryStore implements KeeperStore {
     for (const { id, firstSeq, events } of plan.appends) {
       let journal = this.#journals.get(id)
       if (journal === undefined) this.#journals.set(id, (journal = []))
-      events.forEach((event, i) => {
-        const row: MemoryRow = { id, seq: firstSeq + i, position: ++this.#position, ...event, tags: event.tagsJson, tagList: event.tags }
+      events.forEach((e, i) => {
+        const row: EventRow = [++this.#position, id, firstSeq + i, e.type, e.payload, e.version, e.tagsJson, e.at]
         journal.push(row)
-        for (const tag of row.tagList) {
+        for (const tag of e.tags) {
           let rows = this.#tagged.get(tag)
           if (rows === undefined) this.#tagged.set(tag, (rows = []))
           rows.push(row)
+          let tags = this.#tagsOf.get(id)
+          if (tags === undefined) this.#tagsOf.set(id, (tags = new Set()))
+          tags.add(tag)
         }
       })
     }
@@ -146,12 +145,12 @@ export class MemoryStore implements KeeperStore {
 }
 
 /** The index of the first row whose position is >= `position` (binary search). */
-function firstAtOrAfter(rows: readonly MemoryRow[], position: number): number {
+function firstAtOrAfter(rows: readonly EventRow[], position: number): number {
   let lo = 0
   let hi = rows.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (rows[mid]!.position < position) lo = mid + 1
+    if ((rows[mid]![0] as number) < position) lo = mid + 1
     else hi = mid
   }
   return lo

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
@@ -114,8 +114,7 @@ export class PostgresStore implements KeeperStore {
     return guard(NAME, 'read', this.#closed, async () => {
       checkName(id, 'id')
       const { start, limit } = readRange(options, 'read', 'fromSeq', 1)
-      const { rows } = await this.#pool.query<EventRow>({ ...this.#sql.read, values: [id, start, limit ?? null] })
-      return rows.map(decodeEvent)
+      return (await this.#selectEvents(this.#sql.read, [id, start, limit ?? null])).map(decodeEvent)
     })
   }
 
@@ -150,8 +149,7 @@ export class PostgresStore implements KeeperStore {
     return guard(NAME, 'queryByTag', this.#closed, async () => {
       checkName(tag, 'tag')
       const { start, limit } = readRange(options, 'queryByTag', 'from', 0)
-      const { rows } = await this.#pool.query<EventRow>({ ...this.#sql.queryByTag, values: [tag, start, limit ?? null] })
-      return decodeTagPage(rows, start)
+      return decodeTagPage(await this.#selectEvents(this.#sql.queryByTag, [tag, start, limit ?? null]), start)
     })
   }
 
@@ -180,6 +178,12 @@ export class PostgresStore implements KeeperStore {
     if (this.#closed) return
     this.#closed = true
     if (this.#ownsPool) await this.#pool.end()
+  }
+
+  /** Runs an event SELECT, rows as arrays (see `EventRow`). */
+  async #selectEvents(statement: Statement, values: unknown[]): Promise<EventRow[]> {
+    const { rows } = await this.#pool.query({ ...statement, values, rowMode: 'array' })
+    return rows as unknown as EventRow[]
   }
 
   /**
@@ -280,7 +284,6 @@ function postgresSql(schema: string) {
   const table = (name: string) => `"${schema}".keepsake_${name}`
   const [events, journals, tags, snapshots, positions] = ['events', 'journals', 'tags', 'snapshots', 'positions'].map(table)
   const statement = (name: string, text: string): Statement => ({ name: `keepsake_${schema}_${name}`, text })
-  const eventColumns = 'e.position, e.id, e.seq, e.type, e.payload, e.version, e.tags, e.at'
   return {
     // One implicit transaction (a multi-statement query), under an advisory
     // lock: two processes creating the same tables at once would collide.
@@ -314,14 +317,12 @@ function postgresSql(schema: string) {
        INSERT INTO ${journals} (id, last_seq) SELECT * FROM unnest($11::text[], $12::bigint[])
        ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq`
     ),
-    read: statement(
-      'read',
-      `SELECT ${eventColumns} FROM ${events} e WHERE e.id = $1 AND e.seq >= $2 ORDER BY e.seq LIMIT $3`
-    ),
+    // Both return rows as arrays in EVENT_COLUMNS order (rowMode 'array', see EventRow).
+    read: statement('read', `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
     queryByTag: statement(
       'query_by_tag',
-      `SELECT ${eventColumns} FROM ${tags} t JOIN ${events} e ON e.position = t.position
-       WHERE t.tag = $1 AND t.position >= $2 ORDER BY t.position LIMIT $3`
+      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE position IN
+       (SELECT position FROM ${tags} WHERE tag = $1 AND position >= $2 ORDER BY position LIMIT $3) ORDER BY position`
     ),
     // The WHERE makes an older snapshot a no-op (rowCount 0): a late write never replaces a newer one.
     saveSnapshot: statement(

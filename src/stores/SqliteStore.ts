@@ -1,7 +1,7 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
@@ -62,8 +62,6 @@ CREATE TABLE IF NOT EXISTS keepsake_snapshots (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, at REAL NOT NULL
 ) STRICT;
 `
-
-const EVENT_COLUMNS = 'e.position, e.id, e.seq, e.type, e.payload, e.version, e.tags, e.at'
 
 /**
  * A durable store in one SQLite file (better-sqlite3), the embedded default.
@@ -243,11 +241,14 @@ function prepare(db: Database): Record<
       'INSERT INTO keepsake_journals (id, last_seq) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq'
     ),
     lastSeq: db.prepare('SELECT last_seq FROM keepsake_journals WHERE id = ?').pluck(),
-    read: db.prepare(`SELECT ${EVENT_COLUMNS} FROM keepsake_events e WHERE e.id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?`),
-    queryByTag: db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM keepsake_tags t JOIN keepsake_events e ON e.position = t.position ` +
-        'WHERE t.tag = ? AND t.position >= ? ORDER BY t.position LIMIT ?'
-    ),
+    // Raw mode: rows as arrays in EVENT_COLUMNS order (see EventRow).
+    read: db.prepare(`SELECT ${EVENT_COLUMNS} FROM keepsake_events WHERE id = ? AND seq >= ? ORDER BY seq LIMIT ?`).raw(),
+    queryByTag: db
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM keepsake_events WHERE position IN ` +
+          '(SELECT position FROM keepsake_tags WHERE tag = ? AND position >= ? ORDER BY position LIMIT ?) ORDER BY position'
+      )
+      .raw(),
     // The WHERE makes an older snapshot a no-op (changes = 0): a late write never replaces a newer one.
     saveSnapshot: db.prepare(
       'INSERT INTO keepsake_snapshots (id, seq, version, data, at) VALUES (?, ?, ?, ?, ?) ' +

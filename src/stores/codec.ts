@@ -7,19 +7,25 @@ import type { JsonValue, StoredEvent, StoredSnapshot, TagPage } from './KeeperSt
  */
 
 /**
- * A stored event as a database row: JSON columns as text; numbers as the
- * driver hands them (node-postgres gives int8 as a string).
+ * A stored event as the stores select it: an array in `EVENT_COLUMNS` order
+ * (better-sqlite3's raw mode, node-postgres's rowMode 'array'), because
+ * building a keyed object per row costs as much as the query itself when a
+ * long journal is replayed. JSON columns are text; numbers come as the driver
+ * hands them (node-postgres gives int8 as a string).
  */
-export interface EventRow {
-  readonly id: string
-  readonly seq: number | string
-  readonly position: number | string
-  readonly type: unknown
-  readonly payload: unknown
-  readonly version: unknown
-  readonly tags: unknown
-  readonly at: unknown
-}
+export type EventRow = readonly [
+  position: number | string,
+  id: string,
+  seq: number | string,
+  type: unknown,
+  payload: unknown,
+  version: unknown,
+  tags: unknown,
+  at: unknown
+]
+
+/** The columns of an `EventRow`, in order, for a SELECT. */
+export const EVENT_COLUMNS = 'position, id, seq, type, payload, version, tags, at'
 
 /** A stored snapshot as a database row. */
 export interface SnapshotRow {
@@ -95,20 +101,20 @@ export function encodeJson(value: unknown, path: string): string {
 
 /** Decodes an event row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
 export function decodeEvent(row: EventRow): StoredEvent {
-  const seq = Number(row.seq)
+  const [position, id, seq, type, payload, version, tags, at] = row
   try {
     return {
-      id: row.id,
-      seq: integer(row.seq, 'seq'),
-      position: integer(row.position, 'position'),
-      type: text(row.type, 'type'),
-      payload: parseJson(row.payload, 'payload'),
-      version: integer(row.version, 'version'),
-      tags: tagList(parseJson(row.tags, 'tags')),
-      at: finite(row.at, 'at')
+      id,
+      seq: integer(seq, 'seq'),
+      position: integer(position, 'position'),
+      type: text(type, 'type'),
+      payload: parseJson(payload, 'payload'),
+      version: integer(version, 'version'),
+      tags: tags === '[]' ? [] : tagList(parseJson(tags, 'tags')), // most events have none
+      at: finite(at, 'at')
     }
   } catch (error) {
-    throw new CorruptRecordError(row.id, seq, 'event', error)
+    throw new CorruptRecordError(id, Number(seq), 'event', error)
   }
 }
 
