@@ -114,7 +114,9 @@ export class SqliteStore implements KeeperStore {
     try {
       db = new Driver(path)
       db.pragma(`busy_timeout = ${busyTimeout as number}`)
-      db.pragma('journal_mode = WAL')
+      // SQLite answers with the mode it could set; an in-memory database can't do WAL.
+      const mode: unknown = db.pragma('journal_mode = WAL', { simple: true })
+      if (mode !== 'wal' && path !== ':memory:') throw new Error(`SQLite kept journal_mode ${String(mode)} instead of WAL`)
       db.pragma(`synchronous = ${synchronous as string}`)
       db.exec(SCHEMA)
       return new SqliteStore(db)

@@ -123,12 +123,13 @@ async function killWriterMidRun(path: string, runSeed: number): Promise<number> 
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
   let acked = 0
-  for await (const line of createInterface({ input: child.stdout })) {
-    expect(line).toBe(`ack ${acked}`)
-    if (++acked === killAfter) {
-      child.kill('SIGKILL')
-      break
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      expect(line).toBe(`ack ${acked}`)
+      if (++acked === killAfter) break
     }
+  } finally {
+    child.kill('SIGKILL') // also when an expectation failed: never leave the writer running
   }
   const [code, signal] = await exited
   if (signal !== 'SIGKILL') throw new Error(`The writer ended by itself (code ${code}) after ${acked} acks: ${stderr}`)
