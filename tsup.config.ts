@@ -1,10 +1,14 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The stores on native drivers are subpaths, so the root never pulls in
+  // better-sqlite3 or pg (nor their types).
+  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', postgres: 'src/postgres.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
+  // One copy of the shared code (error classes above all) for every entry, in CJS too.
+  splitting: true,
   target: 'node20'
 })

@@ -3,26 +3,55 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPostgres, type PostgresServer } from './support/postgres'
 
-// Every ```ts block in the README is a program; each must run as written.
+// Every ```ts block in the README and the docs is a program; each must run as written.
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
-const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string)
+const entries: Record<string, string> = {
+  keepsake: 'src/index.ts',
+  'keepsake/sqlite': 'src/sqlite.ts',
+  'keepsake/postgres': 'src/postgres.ts'
+}
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let postgres: PostgresServer | undefined
+
+function snippets(file: string): string[] {
+  return [...readFileSync(join(root, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string)
+}
+
+/** Runs a snippet with its `keepsake` imports pointed at the sources. */
+async function runSnippet(name: string, code: string): Promise<string> {
+  const file = join(dir, `${name}.mts`)
+  const source = code.replace(/from '(keepsake(?:\/\w+)?)'/g, (_, spec: string) => `from '${join(root, entries[spec] as string)}'`)
+  writeFileSync(file, source)
+  const { connection } = postgres ?? {}
+  const env = { ...process.env, ...(connection ? { DATABASE_URL: `postgres://postgres@127.0.0.1:${connection.port}/postgres` } : {}) }
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000, env })
+  return stdout
+}
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true })
+  await postgres?.stop()
+})
 
 describe('README snippets', () => {
-  it('there are snippets to run', () => {
-    expect(snippets.length).toBeGreaterThanOrEqual(8)
+  const readme = snippets('README.md')
+  it('there are snippets to run', () => expect(readme.length).toBeGreaterThanOrEqual(10))
+  it.each(readme.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
+    expect((await runSnippet(`readme-${i}`, code)).length).toBeGreaterThan(0)
   })
+})
 
-  it.each(snippets.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
-    const file = join(dir, `snippet-${i}.mts`)
-    writeFileSync(file, code.replaceAll("from 'keepsake'", `from '${join(root, 'src', 'index.ts')}'`))
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000 })
-    expect(stdout.length).toBeGreaterThan(0)
+describe('docs/stores.md snippets', () => {
+  beforeAll(async () => {
+    postgres = await startPostgres()
+  }, 60_000)
+  const docs = snippets('docs/stores.md')
+  it.each(docs.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
+    expect((await runSnippet(`stores-${i}`, code)).length).toBeGreaterThan(0)
   })
 })

@@ -46,3 +46,24 @@ export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
 export { Supervisor } from '../supervisor/Supervisor'
 export type { AutoShutdown, ChildInfo, Strategy, SupervisorEvents, SupervisorOptions, TreeNode } from '../supervisor/Supervisor'
 export type { Backoff, ChildSpec, RestartType, Shutdown, StartContext, Supervised } from '../supervisor/childSpec'
+export { MemoryStore } from '../stores/MemoryStore'
+export type {
+  AppendRequest,
+  JsonValue,
+  KeeperStore,
+  NewEvent,
+  NewSnapshot,
+  ReadOptions,
+  StoredEvent,
+  StoredSnapshot,
+  TagPage,
+  TagQueryOptions
+} from '../stores/KeeperStore'
+export {
+  JournalConflictError,
+  CorruptRecordError,
+  StoreUnavailableError,
+  MissingDriverError,
+  StoreClosedError,
+  InvalidRecordError
+} from '../stores/errors'

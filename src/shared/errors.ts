@@ -282,7 +282,8 @@ export function describe(value: unknown): string {
   }
 }
 
-function describeCause(cause: unknown): string {
+/** A short, safe description of an error's cause (never throws). */
+export function describeCause(cause: unknown): string {
   try {
     if (cause instanceof Error) return `${cause.name}: ${cause.message}`
     return describe(cause)

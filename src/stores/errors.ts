@@ -1,4 +1,4 @@
-import { KeepsakeError, describe } from '../shared/errors'
+import { KeepsakeError, describe, describeCause } from '../shared/errors'
 
 /**
  * The errors a `KeeperStore` rejects with. Every store raises the same ones, so
@@ -147,9 +147,4 @@ function describeValue(value: unknown): string {
     if (typeof name === 'string' && name !== 'Object') return `a ${name}`
   }
   return describe(value)
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`
-  return describe(cause)
 }

@@ -1,0 +1,2 @@
+/** `keepsake/sqlite`: the embedded durable store (needs `better-sqlite3`). */
+export { SqliteStore, type SqliteStoreOptions, type SqliteSynchronous } from './stores/SqliteStore'
