@@ -39,7 +39,9 @@ export {
   ChildRunningError,
   ChildStartError,
   SupervisorFullError,
-  SupervisorStoppedError
+  SupervisorStoppedError,
+  RecoveryError,
+  ReplayDivergenceError
 } from '../shared/errors'
 export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'
 export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
@@ -67,3 +69,4 @@ export {
   StoreClosedError,
   InvalidRecordError
 } from '../stores/errors'
+export type { DurableOptions, EventAdapter } from '../keeper/durable/options'

@@ -17,5 +17,5 @@ import type { BranchOptions, ReplyMap } from '../supervisor/types'
 export async function startBranch<L extends AnyActorLogic, R extends ReplyMap = {}>(
   options: BranchOptions<L>
 ): Promise<Branch<L, R>> {
-  return Branch._start<L, R>(options)
+  return Branch._open<L, R>(options)
 }

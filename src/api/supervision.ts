@@ -64,7 +64,7 @@ export function branchSpec<L extends AnyActorLogic>(options: BranchSpecOptions<L
     ...(typeof id === 'string' ? { id } : {}),
     type: 'worker',
     start: ({ previous }: StartContext) =>
-      Branch._start(branch, keepState && previous instanceof Branch ? previous._finalImage() : undefined)
+      Branch._open(branch, keepState && previous instanceof Branch ? previous._finalImage() : undefined)
   }
 }
 

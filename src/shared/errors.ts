@@ -262,6 +262,46 @@ export class SupervisorStoppedError extends KeepsakeError {
   }
 }
 
+/** A durable branch could not be brought back from its store. */
+export class RecoveryError extends KeepsakeError {
+  readonly branchId: string
+  /** The sequence number of the event that could not be applied, if it was one. */
+  readonly seq: number | undefined
+
+  constructor(branchId: string, seq: number | undefined, why: string, cause?: unknown) {
+    super(
+      'RECOVERY_FAILED',
+      `Could not recover "${branchId}"${seq === undefined ? '' : ` at event ${seq}`}: ${why}` +
+        `${cause === undefined ? '' : ` (${describeCause(cause)})`}. Nothing was changed in the store.`,
+      { cause }
+    )
+    this.branchId = branchId
+    this.seq = seq
+  }
+}
+
+/**
+ * Replaying a durable branch's journal gave another state than the live
+ * worker had: the logic is not deterministic (it read the clock, a random
+ * number or something outside its events), so recovery would not bring back
+ * what callers were told.
+ */
+export class ReplayDivergenceError extends KeepsakeError {
+  readonly branchId: string
+  readonly seq: number
+
+  constructor(branchId: string, seq: number) {
+    super(
+      'REPLAY_DIVERGENCE',
+      `Replaying the journal of "${branchId}" up to event ${seq} gave another state than the live ` +
+        `worker's. Keep the logic deterministic: pass times and random values in events, not from ` +
+        `inside transitions.`
+    )
+    this.branchId = branchId
+    this.seq = seq
+  }
+}
+
 /** A short, safe description of any value for error messages (never throws). */
 export function describe(value: unknown): string {
   try {

@@ -8,6 +8,7 @@ import {
   type KeepsakeError
 } from '../shared/errors'
 import { assertEvent, assertFunction, readDuration, readOptions } from '../shared/validate'
+import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
 import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/restorePoint'
@@ -67,6 +68,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   readonly #config: BranchConfig
   readonly #keeper = new Keeper()
+  /** Where the kept state is made durable, for a durable branch. */
+  readonly #durability: Durability | undefined
+  /** The write that makes the transition just kept durable (cleared before each delivery). */
+  #commit: Promise<void> | undefined
+  /** With sync durability, delivery waits for this write. */
+  #blockedBy: Promise<void> | undefined
+  /** Set while a durable branch reads its state back from the store after a failed write. */
+  #recovering: { timer: unknown } | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
   readonly #mailbox = new Mailbox<Envelope>()
   #worker: Worker | undefined
@@ -101,23 +110,47 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     }
   }
 
-  private constructor(config: BranchConfig) {
+  private constructor(config: BranchConfig, durability: Durability | undefined) {
     this.#config = config
     this.name = config.name
     this.id = config.name ?? `branch-${++anonymousBranches}`
+    this.#durability = durability
+    durability?.attach({
+      persisted: (record) => this.#emit('persisted', record),
+      divergence: (error) => {
+        if (this.#events.listenerCount('divergence') > 0) this.#emit('divergence', error)
+        else process.emitWarning(`keepsake: ${error.message}`)
+      }
+    })
   }
 
   /**
-   * @internal Use `startBranch`. Starts a branch, from `from` if given (a
-   * supervisor restarting a branch with `keepState`), or throws a typed error.
+   * @internal Use `startBranch`. Starts a branch: a durable one from what its
+   * store holds, else from `from` if given (a supervisor restarting a branch
+   * with `keepState`), else fresh. Rejects with a typed error.
    */
-  static _start<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint): Branch<L, R> {
-    const branch = new Branch<L, R>(readBranchOptions(options))
+  static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint): Promise<Branch<L, R>> {
+    const config = readBranchOptions(options)
+    const durability = config.durable && new Durability(config.logic, config.durable)
+    const stored = await durability?.recover(config.input)
+    const branch = new Branch<L, R>(config, durability)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
-    branch.#startIncarnation(from ?? { kind: 'initial', input: branch.#config.input })
+    branch.#startIncarnation(durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial()))
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
+    if (durability && !stored && branch.#keeper.snapshot) {
+      try {
+        await durability.begin(branch.#keeper.snapshot)
+      } catch (error) {
+        branch.#terminate({ kind: 'failure', error: new BranchStartError(branch.id, error) })
+        throw error
+      }
+    }
     return branch
+  }
+
+  #initial(): RestorePoint {
+    return { kind: 'initial', input: this.#config.input }
   }
 
   /** `running`, `restarting` (between a crash and the next worker), `stopping` or `stopped`. */
@@ -208,12 +241,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   async stop(options?: { timeout?: number }): Promise<void> {
     const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', DEFAULT_SHUTDOWN_TIMEOUT, true)
     if (this.#stopReason) return
-    if (!this.#stopping && this.#deferred.size > 0 && timeout > 0) {
+    if (!this.#stopping && timeout > 0 && (this.#deferred.size > 0 || this.#durability)) {
       const { clock } = this.#config
       let timer: unknown
       await new Promise<void>((resolve) => {
         timer = timeout === Infinity ? undefined : clock.setTimeout(resolve, timeout)
-        this.#stopping = { resolve }
+        // Deferred replies first, then the writes they (and everything before) made.
+        const durable = this.#durability
+        this.#stopping = { resolve: () => (durable ? void durable.settled().then(resolve) : resolve()) }
+        if (this.#deferred.size === 0) this.#stopping.resolve()
       })
       if (timer !== undefined) clock.clearTimeout(timer)
     }
@@ -291,7 +327,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#draining) return
     this.#draining = true
     try {
-      while (this.#worker && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+      while (this.#worker && !this.#blockedBy && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
     } finally {
       this.#draining = false
     }
@@ -300,6 +336,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #deliver(envelope: Envelope): void {
     const worker = this.#worker as Worker
     this.#inFlight = envelope
+    this.#commit = undefined
     withDelivery(envelope.call, () => worker.deliver(envelope.event))
     // A crash, exit or stop during delivery settled the call already.
     if (this.#inFlight === envelope) this.#settleInFlight()
@@ -309,7 +346,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #settleInFlight(): void {
     const call = this.#inFlight?.call
     this.#inFlight = undefined
-    if (call && call.pending && !call.deferred) call.resolve(this.#keeper.state)
+    if (call && call.pending && !call.deferred) this.#resolveWhenDurable(call, this.#keeper.state)
+  }
+
+  /** Resolves `call` with `value` once the state it answers from is as durable as the branch makes it. */
+  #resolveWhenDurable(call: Call, value: unknown): void {
+    const commit = this.#commit
+    if (!commit) call.resolve(value)
+    else commit.then(() => call.resolve(value), (error: unknown) => call.reject(error))
   }
 
   // ---- the worker's life -------------------------------------------------
@@ -321,7 +365,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       this.#config.logic,
       point,
       {
-        snapshot: (snapshot) => this.#onSnapshot(incarnation, snapshot),
+        snapshot: (snapshot, event) => this.#onSnapshot(incarnation, snapshot, event),
         crash: (error) => this.#onCrash(incarnation, error),
         done: () => this.#onDone(incarnation)
       },
@@ -345,14 +389,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#drain()
   }
 
-  #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1]): void {
+  #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
     const first = this.#keeper.snapshot === undefined
     const prev = this.#keeper.state
     if (!this.#keeper.accept(incarnation, snapshot)) return
+    this.#commit = event && this.#durability?.record(event, snapshot)
+    if (this.#commit) this.#awaitCommit(this.#commit)
     if (this.#held.length > 0) {
       const held = this.#held
       this.#held = []
-      for (const { call, value } of held) call.resolve(value)
+      for (const { call, value } of held) this.#resolveWhenDurable(call, value)
     }
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
@@ -390,6 +436,54 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     })
   }
 
+  /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
+  #awaitCommit(commit: Promise<void>): void {
+    if (this.#durability?.config.durability === 'sync') this.#blockedBy = commit
+    commit.then(
+      () => {
+        if (this.#blockedBy !== commit) return
+        this.#blockedBy = undefined
+        this.#drain()
+      },
+      (error: unknown) => this.#onCommitFailed(error)
+    )
+  }
+
+  /**
+   * A write failed: the worker is ahead of what is durable. It is stopped (its
+   * calls waiting on that write, or on it, reject) and the branch reads its
+   * state back from the store, retrying while the store is down; messages
+   * wait meanwhile, bounded by their own timeouts.
+   */
+  #onCommitFailed(error: unknown): void {
+    if (this.#recovering || this.#stopReason) return
+    this.#recovering = { timer: undefined }
+    this.#blockedBy = undefined
+    const worker = this.#worker
+    if (worker) {
+      this.#retire(worker)
+      this.#rejectPending(undefined, () => error)
+      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: undefined })
+    }
+    void this.#recoverFromStore(100)
+  }
+
+  async #recoverFromStore(retryMs: number): Promise<void> {
+    const durability = this.#durability as Durability
+    let point: RestorePoint | undefined
+    try {
+      point = (await durability.recover(this.#config.input)) ?? this.#initial()
+    } catch {
+      if (!this.#stopReason && this.#recovering) {
+        this.#recovering.timer = this.#config.clock.setTimeout(() => void this.#recoverFromStore(Math.min(retryMs * 2, 5000)), retryMs)
+      }
+      return
+    }
+    if (this.#stopReason) return
+    this.#recovering = undefined
+    this.#startIncarnation(point)
+  }
+
   #onDone(incarnation: number): void {
     const worker = this.#worker
     if (incarnation !== this.#incarnation || !worker) return
@@ -416,6 +510,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#stopReason) return
     this.#stopReason = reason
     if (this.#retry) clearImmediate(this.#retry)
+    if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
     for (const handle of this.#delayed) this.#config.clock.clearTimeout(handle)
     this.#delayed.clear()
     const kept = this.#keeper.snapshot

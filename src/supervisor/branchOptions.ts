@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
+import { readDurableOptions, type DurableConfig } from '../keeper/durable/options'
 import { readIntensity, type RestartIntensity } from './intensity'
 import type { Listener } from './types'
 
@@ -17,6 +18,7 @@ export interface BranchConfig {
   readonly intensity: RestartIntensity
   readonly listener: Listener<unknown> | undefined
   readonly clock: Clock
+  readonly durable: DurableConfig | undefined
 }
 
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
@@ -29,7 +31,8 @@ export function readBranchOptions(options: unknown): BranchConfig {
     input: o.input,
     intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
     listener: readListener(o.listener),
-    clock: readClock(o.clock)
+    clock: readClock(o.clock),
+    durable: o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name))
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AnyActorLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
-import type { KeepsakeError } from '../shared/errors'
+import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
+import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
 
 /** A worker's state: a machine's context, a reducer's state. */
@@ -68,6 +69,10 @@ export interface BranchEvents<S> {
   crash: (report: CrashReport) => void
   restart: (report: RestartReport) => void
   stop: (reason: StopReason, state: S) => void
+  /** Journal mode: an event is durable, with its sequence number (in order). */
+  persisted: (record: { seq: number; event: EventObject }) => void
+  /** Journal mode: replaying the last segment gave another state (`verifyReplay`). */
+  divergence: (error: ReplayDivergenceError) => void
   /** A listener or event handler threw; the branch carried on. */
   listenerError: (error: unknown) => void
 }
@@ -101,6 +106,8 @@ export interface BranchOptions<L extends AnyActorLogic> {
   listener?: Listener<StateOf<L>>
   /** Time source for call timeouts, delays, the intensity window and the worker's delays. */
   clock?: Clock
+  /** Makes the state durable in a store, and brings it back when the branch starts again. */
+  durable?: DurableOptions
 }
 
 /** Options of `call`. */

@@ -13,8 +13,12 @@ import { bindTables, unbindTables, type TableProvider } from './tables'
 
 /** What a worker reports to whoever supervises it. */
 export interface WorkerHooks {
-  /** An event was processed without error; `snapshot` is the state it left. */
-  snapshot(snapshot: Snapshot<unknown>): void
+  /**
+   * An event was processed without error; `snapshot` is the state it left.
+   * `event` is what the actor processed (a message, or an event it made
+   * itself: a child's output, a timer); undefined for the initial state.
+   */
+  snapshot(snapshot: Snapshot<unknown>, event: EventObject | undefined): void
   /** The actor failed: something threw while processing, or it entered xstate's error status. */
   crash(error: unknown): void
   /** The logic reached a final state: the worker exited normally. */
@@ -37,6 +41,7 @@ export class Worker {
   readonly #subscription: Subscription
   readonly #point: RestorePoint
   #transitionDepth = 0
+  #lastEvent: EventObject | undefined
   #alive = true
 
   constructor(logic: AnyActorLogic, point: RestorePoint, hooks: WorkerHooks, options: WorkerOptions) {
@@ -51,7 +56,7 @@ export class Worker {
     // throw while processing its stop event.
     this.#subscription = this.actor.subscribe({
       next: (snapshot) => {
-        if (this.#alive) hooks.snapshot(snapshot)
+        if (this.#alive) hooks.snapshot(snapshot, this.#lastEvent)
       },
       error: (error) => {
         if (this.#alive) hooks.crash(error)
@@ -123,6 +128,7 @@ export class Worker {
       transition: {
         value(...args: Parameters<AnyActorLogic['transition']>) {
           worker.#transitionDepth++
+          worker.#lastEvent = args[1] as EventObject
           try {
             return logic.transition(...args)
           } finally {

@@ -1,0 +1,259 @@
+import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
+import { RecoveryError, ReplayDivergenceError } from '../../shared/errors'
+import type { NewEvent, StoredEvent } from '../../stores/KeeperStore'
+import type { ResumePoint } from '../../worker/restorePoint'
+import { groupAppend } from './groupCommit'
+import type { DurableConfig } from './options'
+import { journalPayload } from './payload'
+import { inertScope, replay, revive } from './replay'
+
+/** What a durable keeper tells its branch. */
+export interface DurabilityHooks {
+  /** An event is durable (journal mode), in order. */
+  persisted(record: { seq: number; event: EventObject }): void
+  /** Replaying the last segment of the journal gave another state (see `verifyReplay`). */
+  divergence(error: ReplayDivergenceError): void
+}
+
+/** The events since the newest snapshot, kept to check that they replay to the same state. */
+interface Segment {
+  readonly base: Snapshot<unknown> | undefined
+  readonly events: EventObject[]
+}
+
+const PAGE = 10_000
+
+/**
+ * The durable side of a keeper (gen_persist's persist_proc): it writes what
+ * the worker processed to a store, in order, and brings it back after the
+ * process died. `snapshot` mode writes the persisted snapshot; `journal` mode
+ * appends each event and snapshots every `snapshotEvery`. A write that fails
+ * fails every write after it, until `recover()` reads the truth back from
+ * the store.
+ */
+export class Durability {
+  readonly config: DurableConfig
+  readonly #logic: AnyActorLogic
+  #hooks: DurabilityHooks = { persisted: () => {}, divergence: () => {} }
+  /** Journal: the last sequence number queued. Snapshot mode: the last snapshot number. */
+  #seq = 0
+  #tail: Promise<unknown> = Promise.resolve()
+  #failure: { error: unknown } | undefined
+  /** Bumped by each recovery: a write queued before it must not run after it. */
+  #epoch = 0
+  #segment: Segment | undefined
+  /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
+  #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
+  #writing = false
+
+  constructor(logic: AnyActorLogic, config: DurableConfig) {
+    this.#logic = logic
+    this.config = config
+  }
+
+  /** Where the branch hears of durable events and divergences. */
+  attach(hooks: DurabilityHooks): void {
+    this.#hooks = hooks
+  }
+
+  /**
+   * Reads the newest durable state back: the snapshot, then (journal mode)
+   * the later events replayed without side effects. Undefined when the store
+   * has nothing for this id. Rejects with `RecoveryError` naming the event
+   * that could not be applied, or with the store's error.
+   */
+  async recover(input: unknown): Promise<ResumePoint | undefined> {
+    const { store, id, mode } = this.config
+    const stored = await store.loadSnapshot(id)
+    let point: ResumePoint | undefined
+    if (mode === 'snapshot') {
+      this.#seq = stored?.seq ?? 0
+      const data = stored?.data as unknown as Snapshot<unknown> | undefined
+      if (stored) this.#revive(inertScope(this.#logic), { seq: stored.seq, data: data as Snapshot<unknown> }, undefined)
+      point = data && { kind: 'persisted', snapshot: data, delays: [] }
+    } else {
+      point = await this.#replayJournal(stored && { seq: stored.seq, data: stored.data as unknown as Snapshot<unknown> }, input)
+    }
+    this.#failure = undefined
+    this.#tail = Promise.resolve()
+    this.#epoch++
+    return point
+  }
+
+  /** Writes a fresh branch's first state, the base later events apply to. */
+  begin(snapshot: Snapshot<unknown>): Promise<void> {
+    const data = this.#persist(snapshot)
+    if (this.config.mode === 'journal') this.#segment = { base: data, events: [] }
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data }))
+  }
+
+  /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
+  record(event: EventObject, snapshot: Snapshot<unknown>): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure.error)
+    if (this.config.mode === 'snapshot') {
+      return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
+    }
+    return this.#append(event, snapshot)
+  }
+
+  /** Resolves once every write queued so far has ended, well or not. */
+  settled(): Promise<void> {
+    return Promise.all([this.#tail, this.#next?.done]).then(
+      () => {},
+      () => {}
+    )
+  }
+
+  // ---- journal mode -------------------------------------------------------
+
+  #append(event: EventObject, snapshot: Snapshot<unknown>): Promise<void> {
+    const { store, id, durability, eventVersion, tags, snapshotEvery } = this.config
+    const seq = ++this.#seq
+    const record: NewEvent = { type: event.type, payload: journalPayload(event), version: eventVersion, tags: tags?.(event) ?? [] }
+    const write =
+      durability === 'batched'
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: seq - 1, events: [record] }))
+        : this.#chain(() => store.append(id, [record], seq - 1))
+    const done = write.then(() => {
+      this.#segment?.events.push(event)
+      this.#hooks.persisted({ seq, event })
+    })
+    // A snapshot is a shortcut for recovery, not what makes the event durable:
+    // one that fails is taken again at the next interval.
+    if (snapshotEvery > 0 && seq % snapshotEvery === 0) {
+      const data = this.#persist(snapshot)
+      void done.then(() => this.#snapshotAt(seq, data)).catch(() => {})
+    }
+    return done
+  }
+
+  async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
+    const segment = this.#segment
+    this.#segment = { base: data, events: [] }
+    if (this.config.verifyReplay && segment?.base !== undefined && !this.#replaysTo(segment, data)) {
+      this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
+    }
+    await this.config.store.saveSnapshot(this.config.id, { seq, data })
+  }
+
+  /** Whether the segment's events, replayed from its base, reach `data`'s value and context. */
+  #replaysTo(segment: Segment, data: Snapshot<unknown>): boolean {
+    const scope = inertScope(this.#logic)
+    const replayed = this.#persist(replay(this.#logic, scope, revive(this.#logic, scope, segment.base, undefined), segment.events))
+    const own = (s: Snapshot<unknown>) => JSON.stringify([(s as { value?: unknown }).value, (s as { context?: unknown }).context])
+    return own(replayed) === own(data)
+  }
+
+  async #replayJournal(stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Promise<ResumePoint | undefined> {
+    const { store, id, snapshotEvery } = this.config
+    const scope = inertScope(this.#logic)
+    let live: Snapshot<unknown> | undefined
+    let seq = stored?.seq ?? 0
+    const events: EventObject[] = []
+    for (;;) {
+      const page = await store.read(id, { fromSeq: seq + 1, limit: PAGE })
+      if (page.length === 0) break
+      live ??= this.#revive(scope, stored, input)
+      for (const entry of page) {
+        for (const event of this.#adapt(entry)) {
+          try {
+            live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
+          } catch (error) {
+            throw new RecoveryError(id, entry.seq, 'the logic threw replaying it', error)
+          }
+          if (events.length < snapshotEvery) events.push(event)
+        }
+        seq = entry.seq
+      }
+    }
+    this.#seq = seq
+    if (live === undefined && stored === undefined) return undefined
+    live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
+    const data = this.#persist(live)
+    // Verify only a segment held whole: a longer one has nothing to check it against.
+    this.#segment = events.length < snapshotEvery ? { base: stored?.data, events } : undefined
+    return { kind: 'persisted', snapshot: data, delays: [] }
+  }
+
+  #revive(scope: ReturnType<typeof inertScope>, stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Snapshot<unknown> {
+    try {
+      return revive(this.#logic, scope, stored?.data, input)
+    } catch (error) {
+      throw new RecoveryError(this.config.id, stored?.seq, "the stored snapshot doesn't fit the logic", error)
+    }
+  }
+
+  /** A stored event as the logic takes it now: as written, or upgraded by the adapter. */
+  #adapt(entry: StoredEvent): readonly EventObject[] {
+    const { adapter, eventVersion, id } = this.config
+    const event = entry.payload as unknown as EventObject
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+      throw new RecoveryError(id, entry.seq, 'the stored event is not an event object')
+    }
+    if (entry.version === eventVersion) return [event]
+    if (!adapter) throw new RecoveryError(id, entry.seq, `it has version ${entry.version} and no adapter upgrades it to ${eventVersion}`)
+    try {
+      const adapted = adapter(event, entry.version)
+      return Array.isArray(adapted) ? adapted : [adapted as EventObject]
+    } catch (error) {
+      throw new RecoveryError(id, entry.seq, `the adapter could not upgrade version ${entry.version}`, error)
+    }
+  }
+
+  // ---- snapshot mode ------------------------------------------------------
+
+  #saveNext(snapshot: Snapshot<unknown>): Promise<void> {
+    const seq = ++this.#seq
+    const data = this.#persist(snapshot)
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data }))
+  }
+
+  /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */
+  #coalesce(snapshot: Snapshot<unknown>): Promise<void> {
+    if (this.#next) {
+      this.#next.snapshot = snapshot
+      return this.#next.done
+    }
+    let resolve!: () => void
+    let reject!: (e: unknown) => void
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
+    this.#next = { snapshot, done, resolve, reject }
+    if (!this.#writing) void this.#writeNext()
+    return done
+  }
+
+  async #writeNext(): Promise<void> {
+    this.#writing = true
+    while (this.#next) {
+      const next = this.#next
+      this.#next = undefined
+      try {
+        await this.#saveNext(next.snapshot)
+        next.resolve()
+      } catch (error) {
+        next.reject(error)
+      }
+    }
+    this.#writing = false
+  }
+
+  // ---- common -------------------------------------------------------------
+
+  /** Runs `write` after every write queued before it; once one fails, every later one fails too. */
+  #chain<T>(write: () => Promise<T>): Promise<void> {
+    const epoch = this.#epoch
+    const result = this.#tail.then(() => {
+      if (this.#failure) throw this.#failure.error
+      if (epoch !== this.#epoch) throw new RecoveryError(this.config.id, undefined, 'the write was queued before a recovery')
+      return write()
+    })
+    this.#tail = result.catch((error: unknown) => {
+      this.#failure ??= { error }
+    })
+    return result.then(() => {})
+  }
+
+  #persist(snapshot: Snapshot<unknown>): Snapshot<unknown> {
+    return this.#logic.getPersistedSnapshot(snapshot) as Snapshot<unknown>
+  }
+}

@@ -1,0 +1,100 @@
+import type { EventObject } from 'xstate'
+import { InvalidOptionError } from '../../shared/errors'
+import { assertFunction, readOptions } from '../../shared/validate'
+import type { KeeperStore } from '../../stores/KeeperStore'
+
+/**
+ * Upgrades a stored event written with an older `version` to what the logic
+ * takes now: return the event (changed or not), several events (a split), or
+ * none. Throw for a version it does not know.
+ */
+export type EventAdapter = (event: EventObject, version: number) => EventObject | readonly EventObject[]
+
+/** Options of a durable keeper (`startBranch({ durable })`). */
+export interface DurableOptions {
+  /** Where the state goes: `MemoryStore`, `SqliteStore`, `PostgresStore` or your own. */
+  readonly store: KeeperStore
+  /** The branch's id in the store (default: the branch's name). */
+  readonly id?: string
+  /**
+   * `snapshot`: the worker's persisted snapshot is written after each message.
+   * `journal` (event sourcing): each processed event is appended, and a
+   * snapshot taken every `snapshotEvery` events; recovery replays the events
+   * after the newest snapshot without running side effects. Default `snapshot`.
+   */
+  readonly mode?: 'snapshot' | 'journal'
+  /**
+   * `sync` (default): a call resolves once its message is durable, and the
+   * next message waits for it. `batched`: messages go on at once; writes are
+   * grouped (journal: one transaction per tick across every branch on the
+   * store; snapshot: only the newest state is written) and a call resolves
+   * when the write that covers it commits.
+   */
+  readonly durability?: 'sync' | 'batched'
+  /** Journal mode: a snapshot every this many events (default 1000; 0 never). */
+  readonly snapshotEvery?: number
+  /** Journal mode: the version stamped on new events (default 1). */
+  readonly eventVersion?: number
+  /** Journal mode: upgrades events stored with an older version, as they are read. */
+  readonly adapter?: EventAdapter
+  /** Journal mode: tags stored beside each event, for `store.queryByTag`. */
+  readonly tags?: (event: EventObject) => readonly string[]
+  /**
+   * Journal mode: at each snapshot, replay the events since the previous one
+   * and compare; a logic that replays to another state is reported with a
+   * `divergence` event (default true).
+   */
+  readonly verifyReplay?: boolean
+}
+
+/** Durable options, checked, with defaults. */
+export interface DurableConfig {
+  readonly store: KeeperStore
+  readonly id: string
+  readonly mode: 'snapshot' | 'journal'
+  readonly durability: 'sync' | 'batched'
+  readonly snapshotEvery: number
+  readonly eventVersion: number
+  readonly adapter: EventAdapter | undefined
+  readonly tags: ((event: EventObject) => readonly string[]) | undefined
+  readonly verifyReplay: boolean
+}
+
+const STORE_METHODS = ['append', 'appendBatch', 'read', 'lastSeq', 'saveSnapshot', 'loadSnapshot', 'delete']
+
+/** Checks `durable` options; `name` is the branch's name, the default id. */
+export function readDurableOptions(value: unknown, name: string | undefined): DurableConfig {
+  const o = readOptions(value, 'durable')
+  const store = o.store as KeeperStore
+  if (typeof store !== 'object' || store === null || !STORE_METHODS.every((m) => typeof (store as unknown as Record<string, unknown>)[m] === 'function')) {
+    throw new InvalidOptionError('durable.store', 'a KeeperStore (MemoryStore, SqliteStore, PostgresStore)', store)
+  }
+  const id = o.id ?? name
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new InvalidOptionError('durable.id', 'a non-empty string (or give the branch a name)', id)
+  }
+  const mode = o.mode ?? 'snapshot'
+  if (mode !== 'snapshot' && mode !== 'journal') throw new InvalidOptionError('durable.mode', "'snapshot' or 'journal'", mode)
+  const durability = o.durability ?? 'sync'
+  if (durability !== 'sync' && durability !== 'batched') throw new InvalidOptionError('durable.durability', "'sync' or 'batched'", durability)
+  const integer = (key: string, fallback: number, min: number): number => {
+    const v = o[key] ?? fallback
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidOptionError(`durable.${key}`, `an integer >= ${min}`, v)
+    return v
+  }
+  if (o.adapter !== undefined) assertFunction(o.adapter, 'durable.adapter')
+  if (o.tags !== undefined) assertFunction(o.tags, 'durable.tags')
+  const verifyReplay = o.verifyReplay ?? true
+  if (typeof verifyReplay !== 'boolean') throw new InvalidOptionError('durable.verifyReplay', 'a boolean', verifyReplay)
+  return {
+    store,
+    id,
+    mode,
+    durability,
+    snapshotEvery: integer('snapshotEvery', 1000, 0),
+    eventVersion: integer('eventVersion', 1, 1),
+    adapter: o.adapter as EventAdapter | undefined,
+    tags: o.tags as DurableConfig['tags'],
+    verifyReplay
+  }
+}
