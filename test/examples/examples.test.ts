@@ -1,4 +1,8 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -36,4 +40,25 @@ describe('examples', () => {
     expect(lines[2]).toMatch(/^[1-9]\d* jams survived, \d+ transfers between pools$/)
     expect(lines[3]).toMatch(/^200 of 200 jobs printed, (\d+) of \1 pages: nothing lost$/)
   })
+
+  it('durable-counter.ts carries on after it ran, and after it was killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepsake-example-'))
+    try {
+      const file = join(dir, 'counter.db')
+      expect(await runExample('examples/durable-counter.ts', file, '3')).toEqual(['recovered count: 0', 'count: 1', 'count: 2', 'count: 3'])
+      expect(await runExample('examples/durable-counter.ts', file, '2')).toEqual(['recovered count: 3', 'count: 4', 'count: 5'])
+
+      const endless = spawn(process.execPath, ['--import', 'tsx', 'examples/durable-counter.ts', file], { cwd: root })
+      const exited = new Promise((resolve) => endless.once('exit', resolve))
+      for await (const line of createInterface({ input: endless.stdout })) {
+        if (line === 'count: 1000') break
+      }
+      endless.kill('SIGKILL')
+      await exited
+      const [recovered] = await runExample('examples/durable-counter.ts', file, '0')
+      expect(Number(recovered?.replace('recovered count: ', ''))).toBeGreaterThanOrEqual(1000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
