@@ -24,6 +24,14 @@ export type EventRow = readonly [
   at: unknown
 ]
 
+/**
+ * The most JSON text one record (an event, a snapshot) may hold: 16 MiB of
+ * characters. A bigger value is refused when written (`InvalidRecordError`)
+ * and, found in a store, is reported as corrupt instead of parsed
+ * (`CorruptRecordError`), so a hostile or damaged row can't exhaust memory.
+ */
+export const MAX_RECORD_CHARS = 16 * 1024 * 1024
+
 /** The columns of an `EventRow`, in order, for a SELECT. */
 export const EVENT_COLUMNS = 'position, id, seq, type, payload, version, tags, at'
 
@@ -96,7 +104,9 @@ export function encodeJson(value: unknown, path: string): string {
     keys.length = 0 // too deep to name usefully: the call stack ran out
     throw failure('JSON nested less deeply', value)
   }
-  return JSON.stringify(value)
+  const json = JSON.stringify(value)
+  if (json.length > MAX_RECORD_CHARS) throw failure(`at most ${MAX_RECORD_CHARS} characters of JSON`, json)
+  return json
 }
 
 /** Decodes an event row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
@@ -142,7 +152,9 @@ export function decodeSnapshot(row: SnapshotRow): StoredSnapshot {
 }
 
 function parseJson(value: unknown, field: string): JsonValue {
-  return JSON.parse(text(value, field)) as JsonValue
+  const json = text(value, field)
+  if (json.length > MAX_RECORD_CHARS) throw new RangeError(`${field} is over ${MAX_RECORD_CHARS} characters`)
+  return JSON.parse(json) as JsonValue
 }
 
 function text(value: unknown, field: string): string {
