@@ -9,10 +9,11 @@ import { Tables } from './Tables'
  * from the one incarnation it was opened for, so a late report from a dead
  * worker can never overwrite newer state.
  *
- * States are deep-frozen (immer's `freeze`, which stops at already-frozen
- * subtrees, so a structurally shared update only freezes what is new). A state
- * handed to a listener or read through `state()` can't be mutated into the
- * worker behind its back.
+ * States are deep-frozen, stopping at already-frozen subtrees, so a
+ * structurally shared update only freezes what is new. A state handed to a
+ * listener or read through `state()` can't be mutated into the worker behind
+ * its back, and a worker that mutates its state in place fails (and restarts)
+ * instead of changing what the keeper holds.
  */
 export class Keeper {
   readonly tables = new Tables()
@@ -36,7 +37,7 @@ export class Keeper {
   accept(incarnation: number, snapshot: Snapshot<unknown>): boolean {
     if (incarnation !== this.#writer) return false
     if (snapshot !== this.#snapshot) {
-      freeze((snapshot as { context?: unknown }).context, true)
+      deepFreeze((snapshot as { context?: unknown }).context)
       this.#snapshot = snapshot
     }
     return true
@@ -50,5 +51,28 @@ export class Keeper {
   /** The last good state: the snapshot's context (a machine's context, a reducer's state). */
   get state(): unknown {
     return (this.#snapshot as { context?: unknown } | undefined)?.context
+  }
+}
+
+/**
+ * Deep-freezes plain objects and arrays, and (through immer's `freeze`, which
+ * also stops a Map's or Set's mutating methods) Maps and Sets. Class
+ * instances are left as they are, as immer leaves them: a device handle kept
+ * in the state stays usable. This runs on every message, so plain data takes
+ * a direct path (about twice as fast as immer's generic one).
+ */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  if (Array.isArray(value)) {
+    Object.freeze(value)
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i])
+    return
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    Object.freeze(value)
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
+  } else if (value instanceof Map || value instanceof Set) {
+    freeze(value, true)
   }
 }

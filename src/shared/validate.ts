@@ -14,13 +14,15 @@ export function assertEvent(event: unknown): asserts event is { type: string } {
   if (typeof type !== 'string' || type.length === 0) throw new InvalidEventError(event)
 }
 
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({})
+
 /**
  * Options must be absent or an object. Returns a shallow copy, read once, so
  * that a getter that throws (or answers differently each time) is caught here
  * and reported as a bad option instead of escaping later.
  */
 export function readOptions(options: unknown, what: string): Record<string, unknown> {
-  if (options === undefined) return {}
+  if (options === undefined) return NO_OPTIONS
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(what, 'an object or undefined', options)
   }

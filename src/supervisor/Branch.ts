@@ -47,6 +47,9 @@ interface Envelope {
 
 let anonymousBranches = 0
 
+/** The reason of a `kill()` given none: made once, as a stack trace costs more than the restart. */
+const KILLED = new Error('killed by branch.kill()')
+
 /** A branch of any logic, as a name lookup returns it. */
 export type AnyBranch = Branch<any, any>
 
@@ -223,7 +226,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * Ends the current worker abruptly, as a crash would: the branch restarts it
    * from the kept state. For rehearsing failures.
    */
-  kill(reason: unknown = new Error('killed by branch.kill()')): void {
+  kill(reason: unknown = KILLED): void {
     this.#assertRunning()
     if (this.#worker) this.#onCrash(this.#incarnation, reason)
   }
@@ -540,7 +543,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
     const { listener } = this.#config
     if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(prev, next))
-    this.#emit('state', next, prev)
+    if (this.#events.listenerCount('state') > 0) this.#emit('state', next, prev)
   }
 
   #emit<K extends keyof BranchEvents<StateOf<L>>>(

@@ -16,7 +16,7 @@ export class Mailbox<T> {
     const item = this.#items[this.#head]
     this.#items[this.#head++] = undefined
     if (this.#head === this.#items.length) {
-      this.#items = []
+      this.#items.length = 0
       this.#head = 0
     } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head)
