@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   BranchStoppedError,
   call,
@@ -16,11 +16,9 @@ import {
   type AnyBranch
 } from '../../src/index'
 import { counterReducer } from '../support/logics'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
 
 async function rejection(promise: unknown): Promise<unknown> {

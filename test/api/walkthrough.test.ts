@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, cast, send, startBranch, type AnyBranch } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 // Peeper's README example, step by step, for a reducer (a call with no reply
 // resolves with the state) and for a machine (which replies the count).

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, fromTransition, setup } from 'xstate'
 import { call, startBranch, type AnyBranch } from '../../src/index'
+import { stoppedAfterEach } from '../support/cleanup'
 
 // Peeper's keeper is updated asynchronously: measured here, 19-51% of kills
 // right after an acknowledged update of a ~1 MB state brought back the previous
 // value. The keeper holds a message's state before its call resolves, so none may.
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 interface Big {
   version: number

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import {
   call,
@@ -11,14 +11,12 @@ import {
   type KeeperStore
 } from '../../src/index'
 import { decodeSnapshot, MAX_RECORD_CHARS } from '../../src/stores/codec'
+import { stoppedAfterEach } from '../support/cleanup'
 
 // State and events that arrive serialized (from a store today, from another
 // node later) can't pollute prototypes or exhaust memory.
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 const HOSTILE = '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"toString":"nope"}'
 const merge = fromTransition(

@@ -1,4 +1,5 @@
 import type { AppendRequest, StoredEvent } from '../../src/stores/KeeperStore'
+import { prng } from '../support/prng'
 
 /**
  * A deterministic stream of appends for the crash tests: a writer process
@@ -18,21 +19,12 @@ export interface WorkloadPayload {
 
 const IDS = ['alpha', 'beta', 'gamma']
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same numbers. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded PRNG the workload draws from (re-exported for the tests that replay it). */
+export { prng as random } from '../support/prng'
 
 /** The workload for `seed`: an endless stream of steps. */
 export function* workload(seed: number): Generator<Step> {
-  const next = random(seed)
+  const next = prng(seed)
   const pick = (n: number) => Math.floor(next() * n)
   const lastSeq = new Map(IDS.map((id) => [id, 0]))
   for (let step = 0; ; step++) {

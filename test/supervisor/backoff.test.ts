@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startSupervisor, type Supervisor } from '../../src/index'
 import { backoffDelay } from '../../src/supervisor/childSpec'
 import { childOf, exits, recorded } from '../support/children'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const running: Supervisor[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()))
-})
+const running = stoppedAfterEach<Supervisor>()
 
 const exited = (sup: Supervisor) => new Promise((resolve) => sup.once('childExit', resolve))
 const restarted = (sup: Supervisor) => new Promise((resolve) => sup.once('restart', resolve))

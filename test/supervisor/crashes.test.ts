@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
 import { call, cast, reply, startBranch, whereis, WorkerCrashedError, type AnyBranch } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
+import { stoppedAfterEach } from '../support/cleanup'
 
 // Peeper's own test suite, translated case by case where it applies to xstate workers.
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
   const b = await branch
   started.push(b)

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import {
   BranchStoppedError,
@@ -13,11 +13,9 @@ import {
 import { readIntensity, recordRestart } from '../../src/supervisor/intensity'
 import { counterMachine } from '../support/logics'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 describe('recordRestart (the sliding window)', () => {
   const intensity = { maxRestarts: 3, maxSeconds: 5 }

@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import { call, cast, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
 import { counterReducer } from '../support/logics'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 describe('listener and events', () => {
   it('the listener sees every state change, in order, and the termination with the last state', async () => {

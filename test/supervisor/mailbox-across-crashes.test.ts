@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import {
   BranchStoppedError,
@@ -12,11 +12,9 @@ import {
 } from '../../src/index'
 import { journalReducer } from '../support/logics'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 type JournalEvent = { type: 'add'; id: number; fail?: boolean } | { type: 'get' } | { type: 'burst' }
 

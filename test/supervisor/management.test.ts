@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   branchSpec,
   call,
@@ -18,11 +18,9 @@ import {
 import { childOf, exits, finishable, recorded } from '../support/children'
 import { deferred } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const running: Supervisor[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()))
-})
+const running = stoppedAfterEach<Supervisor>()
 async function start(options: Parameters<typeof startSupervisor>[0]): Promise<Supervisor> {
   const sup = await startSupervisor(options)
   running.push(sup)

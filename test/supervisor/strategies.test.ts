@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startSupervisor, type Supervisor } from '../../src/index'
 import { childOf, exits, recorded } from '../support/children'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const running: Supervisor[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()))
-})
+const running = stoppedAfterEach<Supervisor>()
 
 async function threeChildren(strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one', log: string[]) {
   const sup = await startSupervisor({ strategy, children: ['a', 'b', 'c'].map((id) => recorded(id, log)) })

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   RestartIntensityExceeded,
   startSupervisor,
@@ -8,11 +8,9 @@ import {
 } from '../../src/index'
 import { childOf, exits, recorded } from '../support/children'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const running: Supervisor[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()))
-})
+const running = stoppedAfterEach<Supervisor>()
 
 function stopReason(sup: Supervisor): Promise<StopReason> {
   return new Promise((resolve) => sup.on('stop', resolve))

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
 import {
   branchSpec,
@@ -20,11 +20,9 @@ import {
   type Supervisor
 } from '../../src/index'
 import { deferred } from '../support/deferred'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const running: Supervisor[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.stop()))
-})
+const running = stoppedAfterEach<Supervisor>()
 async function pools(): Promise<[Supervisor, Supervisor]> {
   const a = await startSupervisor({ id: 'pool-a' })
   const b = await startSupervisor({ id: 'pool-b' })

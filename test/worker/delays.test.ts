@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, setup } from 'xstate'
 import { call, cast, startBranch, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
 
 // xstate does not carry delayed events over when it restores an actor: a
 // machine restarted while waiting in a state with `after` would wait forever.
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 const watchdog = setup({
   types: { context: {} as { timeouts: number }, events: {} as { type: 'arm' } | { type: 'disarm' } | { type: 'get' } }

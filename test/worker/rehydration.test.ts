@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, sendTo, setup, type ActorRefFrom } from 'xstate'
 import { call, cast, reply, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { stoppedAfterEach } from '../support/cleanup'
 
 // xstate users ask for nested rehydration (statelyai/xstate#4486, #5077): a
 // machine that invokes or spawns child machines must come back with their state.
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 const child = setup({
   types: { context: {} as { count: number }, events: {} as { type: 'inc' } }

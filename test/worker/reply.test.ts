@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
 import {
   call,
@@ -15,11 +15,9 @@ import {
 } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { deferred } from '../support/deferred'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 /** `fetch` defers its reply until the invoked `load` actor resolves (GenServer's noreply + reply/2). */
 function fetcher(load: () => Promise<string>) {

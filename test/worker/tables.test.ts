@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createActor, fromTransition } from 'xstate'
 import { call, cast, NotInBranchError, startBranch, table, type AnyBranch } from '../../src/index'
+import { stoppedAfterEach } from '../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 
 type Event = { type: 'see'; id: string } | { type: 'seen' } | { type: 'crash' }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup, type EventObject } from 'xstate'
 import {
   call,
@@ -12,11 +12,9 @@ import {
   type DurableOptions
 } from '../../../src/index'
 import { FlakyStore } from '../../support/stores'
+import { stoppedAfterEach } from '../../support/cleanup'
 
-const started: AnyBranch[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((b) => b.stop()))
-})
+const started = stoppedAfterEach<AnyBranch>()
 async function open<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
   const b = await branch
   started.push(b)
