@@ -11,7 +11,7 @@ describe('chaos under load', () => {
   // In its own process: if any timer or listener leaked, the process would not
   // exit on its own and the run would hit its time limit instead.
   it.each([11, 20261125])(
-    'seed %i: 50 branches, 8 clients, kills, stops and transfers; everything acknowledged is there once, in order',
+    'seed %i: 50 branches (half durable), 8 clients, kills, stops and transfers; everything acknowledged is there once, in order, and in the stores',
     async (seed) => {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/reliability/chaos.ts', '--ops', '30000', '--seed', String(seed)], {
         cwd: root,

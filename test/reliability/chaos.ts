@@ -2,8 +2,11 @@
  * Chaos under load: branches under a three-level tree, concurrent clients
  * sending calls and casts that each carry a unique sequence number, and an
  * injector that kills workers, stops branches (their supervisor restarts them
- * with their state) and transfers branches between two pools. At the end each
- * branch's state must hold exactly what was sent to it, once, in order.
+ * with their state) and transfers branches between two pools. Half the
+ * branches are durable (journal or snapshot mode, sync or batched): a stopped
+ * one comes back from its store. At the end each branch's state must hold
+ * exactly what was sent to it, once, in order, and each durable branch's
+ * store must give that same state back.
  *
  * As a program: `npm run chaos -- --ops 1000000 --seed 7` prints a JSON report
  * and exits non-zero on any violation. It never calls process.exit: a timer or
@@ -16,6 +19,8 @@ import {
   branchSpec,
   call,
   cast,
+  MemoryStore,
+  startBranch,
   startSupervisor,
   supervisorSpec,
   transfer,
@@ -82,20 +87,29 @@ export interface ChaosReport {
 export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosOptions): Promise<ChaosReport> {
   const random = prng(seed)
   const names = Array.from({ length: branches }, (_, i) => `chaos-${seed}-${i}`)
-  const pool = (id: string, members: string[]) =>
+  const store = new MemoryStore()
+  /** Every other branch is durable, cycling through the modes and durabilities. */
+  const durableOf = (i: number) =>
+    i % 2 === 0
+      ? undefined
+      : { store, mode: i % 4 === 1 ? ('journal' as const) : ('snapshot' as const), durability: i % 3 === 0 ? ('sync' as const) : ('batched' as const), snapshotEvery: 50 }
+  const pool = (id: string, members: number[]) =>
     supervisorSpec({
       supervisor: {
         id,
         maxRestarts: 1_000_000,
         maxSeconds: 1,
-        children: members.map((name) =>
-          branchSpec({ branch: { logic: ledger, name, restart: { maxRestarts: 1_000_000, maxSeconds: 1 } }, keepState: true })
+        children: members.map((i) =>
+          branchSpec({
+            branch: { logic: ledger, name: names[i] as string, restart: { maxRestarts: 1_000_000, maxSeconds: 1 }, durable: durableOf(i) },
+            keepState: true
+          })
         )
       }
     })
   const root = await startSupervisor({
     id: `chaos-root-${seed}`,
-    children: [pool('pool-a', names.filter((_, i) => i % 2 === 0)), pool('pool-b', names.filter((_, i) => i % 2 === 1))]
+    children: [pool('pool-a', names.map((_, i) => i).filter((i) => i % 3 !== 2)), pool('pool-b', names.map((_, i) => i).filter((i) => i % 3 === 2))]
   })
   const pools = root.whichChildren().map((c) => c.child as Supervisor)
 
@@ -175,8 +189,10 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
   await Promise.all([...Array.from({ length: clients }, (_, c) => clientLoop(c)), injector()])
   await Promise.all(pools.map((p) => p.whenIdle()))
 
+  const finals = new Map<string, LedgerState>()
   for (const name of names) {
     const state = (await call(name, { type: 'get' })) as LedgerState
+    finals.set(name, state)
     if (state.disorder > 0) violations.push(`${name}: ${state.disorder} messages out of order or twice`)
     for (let client = 0; client < clients; client++) {
       const want = expected.get(`${name}/${client}`) ?? NO_TRACE
@@ -187,6 +203,14 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
     }
   }
   await root.stop()
+  // What each durable branch's store gives back must be what it held.
+  for (const [i, name] of names.entries()) {
+    const durable = durableOf(i)
+    if (!durable) continue
+    const check = await startBranch({ logic: ledger, name: `${name}-check`, durable: { ...durable, id: name } })
+    if (JSON.stringify(check.state()) !== JSON.stringify(finals.get(name))) violations.push(`${name}: its store gives back another state than it held`)
+    await check.stop()
+  }
   return { seed, ops, ...counts, violations }
 }
 

@@ -24,6 +24,20 @@ interface Segment {
 const PAGE = 10_000
 
 /**
+ * The end of the write chain of each journal, per store. A branch started
+ * again under the same id in this process (restarted by its supervisor, say)
+ * gets a new Durability; its recovery and writes queue behind the writes the
+ * old one still had in flight, so none lands behind its back.
+ */
+const tails = new WeakMap<object, Map<string, Promise<unknown>>>()
+
+function tailsOf(store: object): Map<string, Promise<unknown>> {
+  let map = tails.get(store)
+  if (!map) tails.set(store, (map = new Map()))
+  return map
+}
+
+/**
  * The durable side of a keeper (gen_persist's persist_proc): it writes what
  * the worker processed to a store, in order, and brings it back after the
  * process died. `snapshot` mode writes the persisted snapshot; `journal` mode
@@ -37,7 +51,6 @@ export class Durability {
   #hooks: DurabilityHooks = { persisted: () => {}, divergence: () => {} }
   /** Journal: the last sequence number queued. Snapshot mode: the last snapshot number. */
   #seq = 0
-  #tail: Promise<unknown> = Promise.resolve()
   #failure: { error: unknown } | undefined
   /** Bumped by each recovery: a write queued before it must not run after it. */
   #epoch = 0
@@ -64,6 +77,8 @@ export class Durability {
    */
   async recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
+    this.#epoch++
+    await this.settled()
     const stored = await store.loadSnapshot(id)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
@@ -75,8 +90,6 @@ export class Durability {
       point = await this.#replayJournal(stored && { seq: stored.seq, data: stored.data as unknown as Snapshot<unknown> }, input)
     }
     this.#failure = undefined
-    this.#tail = Promise.resolve()
-    this.#epoch++
     return point
   }
 
@@ -98,7 +111,7 @@ export class Durability {
 
   /** Resolves once every write queued so far has ended, well or not. */
   settled(): Promise<void> {
-    return Promise.all([this.#tail, this.#next?.done]).then(
+    return Promise.all([tailsOf(this.config.store).get(this.config.id), this.#next?.done]).then(
       () => {},
       () => {}
     )
@@ -242,13 +255,19 @@ export class Durability {
   /** Runs `write` after every write queued before it; once one fails, every later one fails too. */
   #chain<T>(write: () => Promise<T>): Promise<void> {
     const epoch = this.#epoch
-    const result = this.#tail.then(() => {
+    const chains = tailsOf(this.config.store)
+    const result = (chains.get(this.config.id) ?? Promise.resolve()).then(() => {
       if (this.#failure) throw this.#failure.error
       if (epoch !== this.#epoch) throw new RecoveryError(this.config.id, undefined, 'the write was queued before a recovery')
       return write()
     })
-    this.#tail = result.catch((error: unknown) => {
-      this.#failure ??= { error }
+    const tail = result.catch((error: unknown) => {
+      if (epoch === this.#epoch) this.#failure ??= { error }
+    })
+    chains.set(this.config.id, tail)
+    // Forget a settled chain, so a store used for many ids holds no entry per id.
+    void tail.then(() => {
+      if (chains.get(this.config.id) === tail) chains.delete(this.config.id)
     })
     return result.then(() => {})
   }
