@@ -1,5 +1,5 @@
 export { startBranch } from './startBranch'
-export { call, cast, send, whereis, type BranchTarget, type EventOf, type ReplyOf } from './messaging'
+export { call, callAll, cast, send, whereis, type BranchTarget, type EventOf, type ReplyOf } from './messaging'
 export { Branch, DEFAULT_CALL_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
 export { DEFAULT_BRANCH_INTENSITY } from '../supervisor/branchOptions'
 export type { RestartIntensity } from '../supervisor/intensity'

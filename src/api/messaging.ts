@@ -56,6 +56,23 @@ export function call(target: BranchTarget, event: EventObject, options?: CallOpt
 }
 
 /**
+ * Sends several events to a branch as one message, applied all or none (see
+ * `Branch.callAll`): gen_persist's persist_all. Resolves like `call`.
+ *
+ * @example
+ * await callAll(account, [{ type: 'debit', cents: 500 }, { type: 'fee', cents: 25 }])
+ */
+export function callAll<B extends AnyBranch, const E extends EventOf<B>>(target: B, events: readonly E[], options?: CallOptions): Promise<ReplyOf<B, E>>
+export function callAll<E extends EventObject>(target: string, events: readonly E[], options?: CallOptions): Promise<unknown>
+export function callAll(target: BranchTarget, events: readonly EventObject[], options?: CallOptions): Promise<unknown> {
+  try {
+    return resolve(target).callAll(events, options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/**
  * Sends `event` to a branch without waiting (after `delay` ms if given).
  * Throws a typed error for a bad event, an unknown name or a stopped branch.
  *

@@ -3,6 +3,7 @@ import type { ActorRefFrom, AnyActorLogic, EventFromLogic, EventObject } from 'x
 import {
   BranchStartError,
   BranchStoppedError,
+  InvalidOptionError,
   RestartIntensityExceeded,
   WorkerCrashedError,
   type KeepsakeError
@@ -43,6 +44,8 @@ export const branchNames = new NameRegistry<AnyBranch>()
 interface Envelope {
   readonly event: EventObject
   readonly call: Call | undefined
+  /** For `callAll`: the events after `event`, applied with it all or none. */
+  readonly rest?: readonly EventObject[]
 }
 
 let anonymousBranches = 0
@@ -79,6 +82,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #blockedBy: Promise<void> | undefined
   /** Set while a durable branch reads its state back from the store after a failed write. */
   #recovering: { timer: unknown } | undefined
+  /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
+  #batchBase: Parameters<Keeper['accept']>[1] | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
   readonly #mailbox = new Mailbox<Envelope>()
   #worker: Worker | undefined
@@ -196,12 +201,34 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   call<E extends EventFromLogic<L>>(event: E, options?: CallOptions): Promise<ReplyFor<L, R, E>> {
     try {
       assertEvent(event)
-      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
-      this.#assertRunning()
-      const call = new Call(this.#callOwner, this.id, event.type)
-      this.#enqueue({ event, call })
-      call.arm(timeout, this.#config.clock)
-      return call.promise() as Promise<ReplyFor<L, R, E>>
+      return this.#request(event, options, undefined)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #request<T>(event: EventObject, options: CallOptions | undefined, rest: readonly EventObject[] | undefined): Promise<T> {
+    const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+    this.#assertRunning()
+    const call = new Call(this.#callOwner, this.id, event.type)
+    this.#enqueue(rest ? { event, call, rest } : { event, call })
+    call.arm(timeout, this.#config.clock)
+    return call.promise() as Promise<T>
+  }
+
+  /**
+   * Sends `events` as one message, applied all or none: nothing else is
+   * delivered in between; if one of them crashes the worker, none is kept
+   * (and, durable, none is written); else, durable, they are written in one
+   * go. Resolves like `call`, with the first answer given or the state after
+   * the last event.
+   */
+  callAll<E extends EventFromLogic<L>>(events: readonly E[], options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+    try {
+      if (!Array.isArray(events) || events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
+      for (const event of events) assertEvent(event)
+      const [first, ...rest] = events as readonly EventObject[]
+      return this.#request(first as EventObject, options, rest)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -337,12 +364,35 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #deliver(envelope: Envelope): void {
+    if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.#worker as Worker
     this.#inFlight = envelope
     this.#commit = undefined
     withDelivery(envelope.call, () => worker.deliver(envelope.event))
     // A crash, exit or stop during delivery settled the call already.
     if (this.#inFlight === envelope) this.#settleInFlight()
+  }
+
+  /**
+   * Delivers a `callAll` batch, nothing in between: if one of its events
+   * crashes the worker, it restarts from the state before the batch and none
+   * of it is kept or written; otherwise it is written in one go.
+   */
+  #deliverAll(envelope: Envelope, rest: readonly EventObject[]): void {
+    const worker = this.#worker as Worker
+    this.#inFlight = envelope
+    this.#commit = undefined
+    this.#batchBase = this.#keeper.snapshot
+    this.#durability?.openBatch()
+    for (const event of [envelope.event, ...rest]) {
+      withDelivery(envelope.call, () => worker.deliver(event))
+      if (this.#inFlight !== envelope) break
+    }
+    this.#batchBase = undefined
+    if (this.#inFlight !== envelope) return this.#durability?.abortBatch()
+    this.#commit = this.#durability?.closeBatch()
+    if (this.#commit) this.#awaitCommit(this.#commit)
+    this.#settleInFlight()
   }
 
   /** The message in flight was processed: a call that got no answer gets the state. */
@@ -410,7 +460,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #onCrash(incarnation: number, error: unknown): void {
     const worker = this.#worker
     if (incarnation !== this.#incarnation || !worker) return // a retired worker's late report
-    const kept = this.#keeper.snapshot
+    const kept = this.#batchBase ?? this.#keeper.snapshot
     // Read the restore point before the dead worker's children are stopped.
     const point = kept && restorePointFor(this.#config.logic, kept, worker.actor)
     this.#retire(worker)

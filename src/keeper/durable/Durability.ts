@@ -58,6 +58,8 @@ export class Durability {
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
+  /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
+  #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
   constructor(logic: AnyActorLogic, config: DurableConfig) {
     this.#logic = logic
@@ -103,10 +105,46 @@ export class Durability {
   /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
   record(event: EventObject, snapshot: Snapshot<unknown>): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure.error)
+    if (this.#batch) {
+      this.#batch.events.push(event)
+      this.#batch.last = snapshot
+      return this.#batch.done
+    }
     if (this.config.mode === 'snapshot') {
       return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
     }
-    return this.#append(event, snapshot)
+    return this.#append([event], snapshot)
+  }
+
+  /** From now until `closeBatch`, what is recorded is written all or none, in one go. */
+  openBatch(): void {
+    let resolve!: () => void
+    let reject!: (e: unknown) => void
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
+    this.#batch = { events: [], last: undefined, done, resolve, reject }
+  }
+
+  /** Writes the batch (journal: one append of all its events; snapshot: its last state). */
+  closeBatch(): Promise<void> | undefined {
+    const batch = this.#batch
+    this.#batch = undefined
+    if (!batch?.last) {
+      batch?.resolve()
+      return undefined
+    }
+    const write = this.#failure
+      ? Promise.reject(this.#failure.error)
+      : this.config.mode === 'snapshot'
+        ? this.#saveNext(batch.last)
+        : this.#append(batch.events, batch.last)
+    write.then(batch.resolve, batch.reject)
+    return batch.done
+  }
+
+  /** Drops the batch: nothing of it is written (its worker crashed; the calls know). */
+  abortBatch(): void {
+    this.#batch?.resolve()
+    this.#batch = undefined
   }
 
   /** Resolves once every write queued so far has ended, well or not. */
@@ -119,23 +157,27 @@ export class Durability {
 
   // ---- journal mode -------------------------------------------------------
 
-  #append(event: EventObject, snapshot: Snapshot<unknown>): Promise<void> {
+  /** Appends `events` (all or none), `snapshot` being the state after the last. */
+  #append(events: readonly EventObject[], snapshot: Snapshot<unknown>): Promise<void> {
     const { store, id, durability, eventVersion, tags, snapshotEvery } = this.config
-    const seq = ++this.#seq
-    const record: NewEvent = { type: event.type, payload: journalPayload(event), version: eventVersion, tags: tags?.(event) ?? [] }
+    const first = this.#seq + 1
+    const last = (this.#seq += events.length)
+    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: eventVersion, tags: tags?.(event) ?? [] }))
     const write =
       durability === 'batched'
-        ? this.#chain(() => groupAppend(store, { id, expectedSeq: seq - 1, events: [record] }))
-        : this.#chain(() => store.append(id, [record], seq - 1))
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
+        : this.#chain(() => store.append(id, records, first - 1))
     const done = write.then(() => {
-      this.#segment?.events.push(event)
-      this.#hooks.persisted({ seq, event })
+      events.forEach((event, i) => {
+        this.#segment?.events.push(event)
+        this.#hooks.persisted({ seq: first + i, event })
+      })
     })
-    // A snapshot is a shortcut for recovery, not what makes the event durable:
+    // A snapshot is a shortcut for recovery, not what makes the events durable:
     // one that fails is taken again at the next interval.
-    if (snapshotEvery > 0 && seq % snapshotEvery === 0) {
+    if (snapshotEvery > 0 && Math.floor(last / snapshotEvery) > Math.floor((first - 1) / snapshotEvery)) {
       const data = this.#persist(snapshot)
-      void done.then(() => this.#snapshotAt(seq, data)).catch(() => {})
+      void done.then(() => this.#snapshotAt(last, data)).catch(() => {})
     }
     return done
   }
