@@ -2,6 +2,7 @@ export { startBranch } from './startBranch'
 export { call, callAll, cast, send, whereis, type BranchTarget, type EventOf, type ReplyOf } from './messaging'
 export { Branch, DEFAULT_CALL_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
 export { DEFAULT_BRANCH_INTENSITY } from '../supervisor/branchOptions'
+export { eventDigest, type Grouper } from '../supervisor/dedupe'
 export type { RestartIntensity } from '../supervisor/intensity'
 export type {
   BranchEvents,
@@ -41,7 +42,8 @@ export {
   SupervisorFullError,
   SupervisorStoppedError,
   RecoveryError,
-  ReplayDivergenceError
+  ReplayDivergenceError,
+  LeaderDiedError
 } from '../shared/errors'
 export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'
 export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'

@@ -302,6 +302,26 @@ export class ReplayDivergenceError extends KeepsakeError {
   }
 }
 
+/**
+ * This call joined an identical call in flight (`dedupe`, or the branch's
+ * `grouper`), and that call's execution crashed the worker (hb_persistent's
+ * `leader_died`). `cause` is the leader's `WorkerCrashedError`.
+ */
+export class LeaderDiedError extends KeepsakeError {
+  readonly branchId: string
+
+  constructor(branchId: string, eventType: string, cause: unknown) {
+    super(
+      'LEADER_DIED',
+      `Call "${eventType}" to branch "${branchId}" waited on an identical call in flight, whose ` +
+        `execution crashed the worker (${describeCause(cause)}). Nothing of it was applied; the ` +
+        `worker restarted from its last good state. Retry the call if the work must still be done.`,
+      { cause }
+    )
+    this.branchId = branchId
+  }
+}
+
 /** A short, safe description of any value for error messages (never throws). */
 export function describe(value: unknown): string {
   try {

@@ -16,6 +16,7 @@ import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/
 import { Worker } from '../worker/Worker'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
+import { CallGroups, groupKeyOf } from './dedupe'
 import { recordRestart } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
@@ -106,6 +107,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #stopping: { resolve: () => void } | undefined
   /** How to bring the state back after the branch stopped (for a supervisor's keepState). */
   #finalImage: RestorePoint | undefined
+  /** Deduplicated calls in flight, by key (made on the first one). */
+  #groups: CallGroups | undefined
   readonly #callOwner: CallOwner = {
     answered: (call, value) => {
       if (this.#worker?.inTransition) this.#held.push({ call, value })
@@ -208,8 +211,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #request<T>(event: EventObject, options: CallOptions | undefined, rest: readonly EventObject[] | undefined): Promise<T> {
-    const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+    const o = readOptions(options, 'call options')
+    const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
     this.#assertRunning()
+    if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
+      const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
+      if (key !== undefined) {
+        this.#groups ??= new CallGroups(this.id, this.#callOwner)
+        return this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) => this.#enqueue({ event, call: execution })) as Promise<T>
+      }
+    }
     const call = new Call(this.#callOwner, this.id, event.type)
     this.#enqueue(rest ? { event, call, rest } : { event, call })
     call.arm(timeout, this.#config.clock)

@@ -44,6 +44,16 @@ export class Call implements ReplyChannel {
     return this.#state === PENDING
   }
 
+  /** True once the call was rejected (or timed out). */
+  get failed(): boolean {
+    return this.#state === REJECTED
+  }
+
+  /** What the call settled with: its value, or its error if it failed. */
+  get outcome(): unknown {
+    return this.#outcome
+  }
+
   /** True once the logic took this call's reply token. */
   get deferred(): boolean {
     return this.#token !== undefined

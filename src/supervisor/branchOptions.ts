@@ -5,6 +5,7 @@ import { readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { readDurableOptions, type DurableConfig } from '../keeper/durable/options'
 import { readIntensity, type RestartIntensity } from './intensity'
+import type { Grouper } from './dedupe'
 import type { Listener } from './types'
 
 /** A branch's default restart intensity: a rehydrated restart is cheap, so it is generous (Peeper's). */
@@ -19,6 +20,7 @@ export interface BranchConfig {
   readonly listener: Listener<unknown> | undefined
   readonly clock: Clock
   readonly durable: DurableConfig | undefined
+  readonly grouper: Grouper | undefined
 }
 
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
@@ -32,7 +34,8 @@ export function readBranchOptions(options: unknown): BranchConfig {
     intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
     listener: readListener(o.listener),
     clock: readClock(o.clock),
-    durable: o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name))
+    durable: o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name)),
+    grouper: readGrouper(o.grouper)
   }
 }
 
@@ -42,6 +45,11 @@ function readName(name: unknown): string | undefined {
     throw new InvalidOptionError('name', 'a non-empty string', name)
   }
   return name
+}
+
+function readGrouper(grouper: unknown): Grouper | undefined {
+  if (grouper !== undefined && typeof grouper !== 'function') throw new InvalidOptionError('grouper', 'a function (event) => string | undefined', grouper)
+  return grouper as Grouper | undefined
 }
 
 function readListener(listener: unknown): Listener<unknown> | undefined {

@@ -1,4 +1,4 @@
-import type { AnyActorLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
+import type { AnyActorLogic, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
@@ -108,12 +108,32 @@ export interface BranchOptions<L extends AnyActorLogic> {
   clock?: Clock
   /** Makes the state durable in a store, and brings it back when the branch starts again. */
   durable?: DurableOptions
+  /**
+   * Deduplicates calls: while a call whose event has a given key is in
+   * flight, calls with the same key queue no new work and get its outcome.
+   * Return `undefined` for events that must not be deduplicated. A call's
+   * `dedupe: false` opts out. Default: only calls with `dedupe: true` are
+   * deduplicated, keyed by the SHA-256 of the event's canonical form.
+   *
+   * @example
+   * grouper: (event) => (event.type === 'quote' ? `quote:${event.symbol}` : undefined)
+   */
+  grouper?: (event: EventFromLogic<L>) => string | undefined
 }
 
 /** Options of `call`. */
 export interface CallOptions {
   /** ms to wait for the reply (default 5000; `Infinity` waits forever). */
   timeout?: number
+  /**
+   * Single flight: `true` makes this call share the execution of an identical
+   * call in flight on the branch (same event data, whatever its key order;
+   * or the same key from the branch's `grouper`) instead of queueing its own.
+   * Each caller keeps its own timeout. If that execution crashes the worker,
+   * the callers who joined it reject with `LeaderDiedError`. `false` opts out
+   * of the branch's `grouper`. Not for `callAll`.
+   */
+  dedupe?: boolean
 }
 
 /** Options of `cast` and `send`. */
