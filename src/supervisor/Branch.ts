@@ -12,11 +12,13 @@ import { assertEvent, assertFunction, readDuration, readOptions } from '../share
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
+import { capturePendingDelays } from '../worker/delays'
 import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/restorePoint'
 import { Worker } from '../worker/Worker'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
+import { IdleTimer } from './passivation'
 import { recordRestart } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
@@ -107,6 +109,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #stopping: { resolve: () => void } | undefined
   /** How to bring the state back after the branch stopped (for a supervisor's keepState). */
   #finalImage: RestorePoint | undefined
+  /** With `idleTimeout`: lets the worker go after that long with no message. */
+  readonly #idle: IdleTimer | undefined
+  /** Set while passivated: no worker, and where the next one resumes from. */
+  #dormant: ResumePoint | undefined
   /** Deduplicated calls in flight, by key (made on the first one). */
   #groups: CallGroups | undefined
   readonly #callOwner: CallOwner = {
@@ -126,6 +132,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.name = config.name
     this.id = config.name ?? `branch-${++anonymousBranches}`
     this.#durability = durability
+    this.#idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
+      canPassivate: () => this.#canPassivate(),
+      settled: () => this.#durability?.settled(),
+      passivate: () => this.#passivate()
+    })
     durability?.attach({
       persisted: (record) => this.#emit('persisted', record),
       divergence: (error) => {
@@ -164,10 +175,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return { kind: 'initial', input: this.#config.input }
   }
 
-  /** `running`, `restarting` (between a crash and the next worker), `stopping` or `stopped`. */
+  /**
+   * `running`, `restarting` (between a crash and the next worker),
+   * `passivated` (idle: no worker, its state kept; the next message brings
+   * one back), `stopping` or `stopped`.
+   */
   get status(): BranchStatus {
     if (this.#stopReason) return 'stopped'
     if (this.#stopping) return 'stopping'
+    if (this.#dormant) return 'passivated'
     return this.#worker ? 'running' : 'restarting'
   }
 
@@ -308,6 +324,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config.logic, kept, worker?.actor)
     if (worker) this.#retire(worker)
+    this.#dormant = undefined
+    this.#idle?.cancel()
     return image
   }
 
@@ -351,6 +369,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   #enqueue(envelope: Envelope): void {
     this.#mailbox.push(envelope)
+    if (this.#idle) {
+      this.#idle.touch()
+      if (this.#dormant) return this.#activate()
+    }
     this.#drain()
   }
 
@@ -422,7 +444,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   // ---- the worker's life -------------------------------------------------
 
-  #startIncarnation(point: RestorePoint): void {
+  #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
     const worker = new Worker(
@@ -443,7 +465,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       this.#starting = false
     }
     if (this.#worker !== worker) return // it died starting; #onCrash or #onDone took over
-    if (incarnation > 1) {
+    this.#idle?.arm()
+    if (activation) this.#emit('activate', { branchId: this.id, incarnation })
+    else if (incarnation > 1) {
       this.#emit('restart', {
         branchId: this.id,
         incarnation,
@@ -498,6 +522,34 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       this.#retry = undefined
       this.#startIncarnation(point)
     })
+  }
+
+  // ---- idle passivation (see passivation.ts) ----------------------------
+
+  /** Idle for good: a worker up, nothing pending anywhere, no children or timers of its own. */
+  #canPassivate(): boolean {
+    const worker = this.#worker
+    if (!worker || this.#stopping || this.#stopReason || this.#recovering || this.#blockedBy || this.#retry) return false
+    if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred.size > 0) return false
+    const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
+    if (children && Object.keys(children).length > 0) return false
+    return capturePendingDelays(worker.actor).length === 0
+  }
+
+  /** Stops the worker; only the kept state remains, which the next message resumes. */
+  #passivate(): void {
+    const worker = this.#worker as Worker
+    const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
+    this.#dormant = restorePointFor(this.#config.logic, kept, worker.actor)
+    this.#retire(worker)
+    this.#emit('passivate', { branchId: this.id, incarnation: this.#incarnation })
+  }
+
+  /** A message for a passivated branch: a new worker from the kept state, synchronously (one, however many arrive). */
+  #activate(): void {
+    const point = this.#dormant as ResumePoint
+    this.#dormant = undefined
+    this.#startIncarnation(point, true)
   }
 
   /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
@@ -574,6 +626,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#stopReason) return
     this.#stopReason = reason
     if (this.#retry) clearImmediate(this.#retry)
+    this.#idle?.cancel()
+    this.#dormant = undefined
     if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
     for (const handle of this.#delayed) this.#config.clock.clearTimeout(handle)
     this.#delayed.clear()

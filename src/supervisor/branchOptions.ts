@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { systemClock, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
-import { readOptions } from '../shared/validate'
+import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { readDurableOptions, type DurableConfig } from '../keeper/durable/options'
 import { readIntensity, type RestartIntensity } from './intensity'
@@ -21,6 +21,8 @@ export interface BranchConfig {
   readonly clock: Clock
   readonly durable: DurableConfig | undefined
   readonly grouper: Grouper | undefined
+  /** ms with no message before the worker is passivated; Infinity: never. */
+  readonly idleTimeout: number
 }
 
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
@@ -35,7 +37,8 @@ export function readBranchOptions(options: unknown): BranchConfig {
     listener: readListener(o.listener),
     clock: readClock(o.clock),
     durable: o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name)),
-    grouper: readGrouper(o.grouper)
+    grouper: readGrouper(o.grouper),
+    idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true)
   }
 }
 

@@ -73,12 +73,20 @@ export interface BranchEvents<S> {
   persisted: (record: { seq: number; event: EventObject }) => void
   /** Journal mode: replaying the last segment gave another state (`verifyReplay`). */
   divergence: (error: ReplayDivergenceError) => void
+  /** The branch was idle for `idleTimeout`: its worker stopped; its state is kept. */
+  passivate: (report: { branchId: string; incarnation: number }) => void
+  /** A message reached a passivated branch: a new worker resumed its state. */
+  activate: (report: { branchId: string; incarnation: number }) => void
   /** A listener or event handler threw; the branch carried on. */
   listenerError: (error: unknown) => void
 }
 
-/** `running` (a worker is up), `restarting` (none is, one is coming), `stopping` (a graceful stop waits for deferred replies), `stopped`. */
-export type BranchStatus = 'running' | 'restarting' | 'stopping' | 'stopped'
+/**
+ * `running` (a worker is up), `restarting` (none is, one is coming),
+ * `passivated` (idle: none is, the next message brings one back), `stopping`
+ * (a graceful stop waits for deferred replies), `stopped`.
+ */
+export type BranchStatus = 'running' | 'restarting' | 'passivated' | 'stopping' | 'stopped'
 
 /** One part of a branch, as `branch.children()` lists them (OTP's which_children). */
 export type BranchPart =
@@ -119,6 +127,15 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * grouper: (event) => (event.type === 'quote' ? `quote:${event.symbol}` : undefined)
    */
   grouper?: (event: EventFromLogic<L>) => string | undefined
+  /**
+   * Idle passivation: after this many ms with no message (and nothing
+   * pending: no queued or deferred call, no write, no timer or child actor of
+   * the worker's own), the worker is stopped and only its state is kept (a
+   * durable branch's writes are settled first); status `passivated`, event
+   * `passivate`. The next `call`/`cast`/`send` starts one worker from that
+   * state and is processed (event `activate`). Default `Infinity`: never.
+   */
+  idleTimeout?: number
 }
 
 /** Options of `call`. */
