@@ -39,7 +39,7 @@ export async function callGroup(profile: Profile): Promise<Group> {
         subject: summarizeTask(pool, `keepsake ${kind}`, 'keepsake'),
         floor: summarizeTask(pool, `xstate ${kind}`, 'xstate send + emit'),
         target: ratioAtMost(1.3),
-        peeper: 'p50 31-45 µs'
+        anchor: 'p50 31-45 µs'
       })
     ),
     notes: [

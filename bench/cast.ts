@@ -54,7 +54,7 @@ export async function castGroup(profile: Profile): Promise<Group> {
         floor: perCast(`xstate ${kind}`, 'xstate send'),
         // Issue 5's goal is stated for a machine; the reducer line shows keepsake's fixed cost per message.
         ...(kind === 'machine' ? { target: ratioAtMost(1.2) } : {}),
-        peeper: '17-19k/s (falls with backlog)'
+        anchor: '17-19k/s (falls with backlog)'
       })
     ),
     notes: [

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { callGroup } from './call'
 import { castGroup } from './cast'
 import { describeEnvironment } from './environment'
+import { durableGroup } from './durable'
 import { gcExposed } from './harness'
 import { memoryGroup } from './memory'
 import { readProfile, type Profile } from './profile'
@@ -19,7 +20,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   cast: castGroup,
   restart: restartGroup,
   scale: scaleGroup,
-  memory: memoryGroup
+  memory: memoryGroup,
+  durable: durableGroup
 }
 
 const args = process.argv.slice(2)

@@ -35,7 +35,7 @@ export async function memoryGroup(profile: Profile): Promise<Group> {
         unit: 'bytes',
         subject: summarizeBytes('keepsake', [keepsake]),
         floor: summarizeBytes('xstate started root actor', [xstate]),
-        peeper: '~10.4 KB per instance'
+        anchor: '~10.4 KB per instance'
       })
     )
   }

@@ -19,6 +19,12 @@ export interface Profile {
   readonly startRounds: number
   /** Branches (and bare actors) alive when heap per branch is measured. */
   readonly memoryCount: number
+  /** Durable writes: a sample is one write to SQLite, or one batch of them (~0.01-10 ms). */
+  readonly durableWrites: Schedule
+  /** Journal lengths recovered (events); the target is for 1,000,000. */
+  readonly journalLengths: readonly number[]
+  /** Recoveries: a sample is one recovery (~1 ms with a snapshot, seconds for 1M events without). */
+  readonly recovery: Schedule
 }
 
 const full: Profile = {
@@ -28,7 +34,10 @@ const full: Profile = {
   population: { rounds: 4, time: 300, iterations: 200, warmupTime: 100 },
   startCounts: [10_000, 100_000],
   startRounds: 3,
-  memoryCount: 100_000
+  memoryCount: 100_000,
+  durableWrites: { rounds: 4, time: 250, iterations: 20, warmupTime: 50 },
+  journalLengths: [10_000, 100_000, 1_000_000],
+  recovery: { rounds: 3, time: 500, iterations: 1, warmupTime: 0 }
 }
 
 const quick: Profile = {
@@ -38,7 +47,10 @@ const quick: Profile = {
   population: { rounds: 2, time: 60, iterations: 50, warmupTime: 20 },
   startCounts: [10_000],
   startRounds: 1,
-  memoryCount: 10_000
+  memoryCount: 10_000,
+  durableWrites: { rounds: 2, time: 40, iterations: 5, warmupTime: 0 },
+  journalLengths: [10_000, 100_000],
+  recovery: { rounds: 1, time: 50, iterations: 1, warmupTime: 0 }
 }
 
 export function readProfile(args: readonly string[]): Profile {

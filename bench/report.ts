@@ -1,7 +1,7 @@
 import type { Environment } from './environment'
 import type { Measure } from './stats'
 
-/** A goal from issue 5, judged on this run's numbers. */
+/** A goal from issue 5 or 6, judged on this run's numbers. */
 export interface Target {
   readonly text: string
   readonly met: boolean
@@ -16,8 +16,8 @@ export interface Row {
   /** subject p50 / floor p50: how many times the floor's cost (>1 is slower or bigger). */
   readonly ratio: number | undefined
   readonly target: Target | undefined
-  /** Peeper's figure for the same line, from ../shared/ANCHOR-FIGURES.md (not measured here). */
-  readonly peeper: string | undefined
+  /** A reference figure for the same line from ../shared/ANCHOR-FIGURES.md (not measured here). */
+  readonly anchor: string | undefined
 }
 
 export interface Group {
@@ -26,6 +26,14 @@ export interface Group {
   readonly rows: readonly Row[]
   /** What the reader needs to know to read the table (sizes, how the spread is taken). */
   readonly notes: readonly string[]
+  /** Whose anchor figures the last column holds (default: Peeper's). */
+  readonly anchorTitle?: string
+}
+
+/** Part of a group: its rows and the notes that explain them. */
+export interface Section {
+  readonly rows: Row[]
+  readonly notes: string[]
 }
 
 export interface RowSpec {
@@ -35,7 +43,7 @@ export interface RowSpec {
   readonly floor?: Measure
   /** Judges the finished row; leave out for lines without a goal. */
   readonly target?: (row: { ratio: number | undefined; subject: Measure }) => Target
-  readonly peeper?: string
+  readonly anchor?: string
 }
 
 export function row(spec: RowSpec): Row {
@@ -47,7 +55,7 @@ export function row(spec: RowSpec): Row {
     floor: spec.floor,
     ratio,
     target: spec.target?.({ ratio, subject: spec.subject }),
-    peeper: spec.peeper
+    anchor: spec.anchor
   }
 }
 
@@ -96,9 +104,12 @@ function spread(m: Measure, unit: Row['unit']): string {
   return m.samples === 1 ? format(m.p50) : `${format(m.p50)} / ${format(m.p99)}`
 }
 
-const HEADER =
-  '| benchmark | keepsake p50 / p99 | keepsake rate | floor | floor p50 / p99 | floor rate | ratio | target | Peeper (anchor, not this run) |\n' +
-  '|---|---|---|---|---|---|---|---|---|'
+function header(anchorTitle = 'Peeper'): string {
+  return (
+    `| benchmark | keepsake p50 / p99 | keepsake rate | floor | floor p50 / p99 | floor rate | ratio | target | ${anchorTitle} (anchor, not this run) |\n` +
+    '|---|---|---|---|---|---|---|---|---|'
+  )
+}
 
 function tableLine(r: Row): string {
   const cells = [
@@ -110,7 +121,7 @@ function tableLine(r: Row): string {
     formatRate(r.floor?.opsPerSec),
     r.ratio === undefined ? '' : formatRatio(r.ratio),
     r.target ? `${r.target.text} ${r.target.met ? 'met' : '**missed**'}` : '',
-    r.peeper ?? ''
+    r.anchor ?? ''
   ]
   return `| ${cells.join(' | ')} |`
 }
@@ -127,11 +138,11 @@ export function markdown(env: Environment, groups: readonly Group[]): string {
       'rounds; rate = operations / total sampled time; ratio = keepsake p50 / floor p50.'
   ]
   for (const group of groups) {
-    out.push('', `## ${group.title}`, '', HEADER, ...group.rows.map(tableLine))
+    out.push('', `## ${group.title}`, '', header(group.anchorTitle), ...group.rows.map(tableLine))
     if (group.notes.length > 0) out.push('', ...group.notes.map((n) => `- ${n}`))
   }
   const judged = groups.flatMap((g) => g.rows.filter((r) => r.target).map((r) => ({ group: g.id, r })))
-  out.push('', '## Targets (issue 5)', '')
+  out.push('', '## Targets (issues 5 and 6)', '')
   for (const { group, r } of judged) {
     const target = r.target as Target
     out.push(`- ${target.met ? 'met' : '**missed**'}: ${group}, ${r.name} (${target.text}; ${measured(r)})`)

@@ -131,7 +131,7 @@ async function sizeRows(size: Size, profile: Profile): Promise<Row[]> {
       subject: summarizeTask(pool, `${how} ${size.name}`, 'keepsake'),
       floor,
       target: p50Under(size.targetMs),
-      peeper: size.peeper
+      anchor: size.peeper
     })
   )
 }

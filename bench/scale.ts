@@ -49,7 +49,7 @@ async function startRows(profile: Profile): Promise<Row[]> {
         name: `start ${count(n)} (time for all)`,
         subject: summarizeTask(pool, `keepsake start ${n}`, 'keepsake', n),
         floor: summarizeTask(pool, `xstate start ${n}`, 'xstate createActor().start()', n),
-        ...(n === 10_000 ? { target: p50Under(2000), peeper: '234 s' } : {})
+        ...(n === 10_000 ? { target: p50Under(2000), anchor: '234 s' } : {})
       })
     )
   }
@@ -98,7 +98,7 @@ async function populationRows(profile: Profile): Promise<{ rows: Row[]; notes: s
         subject: keepsakeMany,
         floor: summarizeTask(pool, `keepsake ${FEW} alive`, `keepsake, ${FEW} alive`),
         target: ratioAtMost(1.3),
-        peeper: 'p50 9.7 ms with 10,000 alive'
+        anchor: 'p50 9.7 ms with 10,000 alive'
       }),
       row({
         name: `call with ${count(MANY)} alive vs bare actors`,
