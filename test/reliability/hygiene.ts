@@ -1,10 +1,11 @@
 /**
  * Resource hygiene, run in its own process with --expose-gc: 10,000 branch
- * start/stop cycles and 10,000 crashes must leave the heap where it was (no
- * listener, timer or registry entry kept per branch). Prints a JSON report.
+ * start/stop cycles, 10,000 crashes and 100,000 journaled events must leave the
+ * heap where it was (no listener, timer or registry entry kept per branch, no
+ * event kept by a journal without snapshots). Prints a JSON report.
  */
 import { fromPromise, fromTransition, setup, assign } from 'xstate'
-import { branchSpec, call, cast, deferReply, startBranch, startSupervisor, type ReplyToken } from '../../src/index'
+import { branchSpec, call, cast, deferReply, MemoryStore, startBranch, startSupervisor, type KeeperStore, type ReplyToken } from '../../src/index'
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with node --expose-gc')
@@ -51,11 +52,28 @@ async function crashes(n: number): Promise<void> {
   await sup.stop()
 }
 
+/** A store that acknowledges appends and keeps nothing, so only the keeper's own memory shows. */
+class ForgetfulStore extends MemoryStore {
+  override append(...[, events, expectedSeq]: Parameters<KeeperStore['append']>): Promise<number> {
+    return Promise.resolve(expectedSeq + events.length)
+  }
+}
+
+/** Journals `n` events on a branch left running: a journal must not keep them in memory. */
+async function journaled(n: number): Promise<{ stop(): Promise<void> }> {
+  const branch = await startBranch({ logic: counter, durable: { store: new ForgetfulStore(), id: `journaled-${n}`, mode: 'journal', snapshotEvery: 0 } })
+  for (let i = 0; i < n; i++) await call(branch, { type: 'inc' })
+  return branch
+}
+
 await cycles(500) // warm up: JIT, caches
 await crashes(500)
+const warm = await journaled(500)
 const before = heap()
 await cycles(10_000)
 await crashes(10_000)
+const live = await journaled(100_000)
 const after = heap()
+await Promise.all([warm.stop(), live.stop()])
 const resources = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap')
 console.log(JSON.stringify({ before, after, growth: after - before, perCycle: (after - before) / 20_000, resources }))

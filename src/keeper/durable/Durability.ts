@@ -98,7 +98,7 @@ export class Durability {
   /** Writes a fresh branch's first state, the base later events apply to. */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persist(snapshot)
-    if (this.config.mode === 'journal') this.#segment = { base: data, events: [] }
+    if (this.#verifying) this.#segment = { base: data, events: [] }
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data }))
   }
 
@@ -184,7 +184,7 @@ export class Durability {
 
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
     const segment = this.#segment
-    this.#segment = { base: data, events: [] }
+    this.#segment = this.#verifying ? { base: data, events: [] } : undefined
     if (this.config.verifyReplay && segment?.base !== undefined && !this.#replaysTo(segment, data)) {
       this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
     }
@@ -226,7 +226,7 @@ export class Durability {
     live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
     const data = this.#persist(live)
     // Verify only a segment held whole: a longer one has nothing to check it against.
-    this.#segment = events.length < snapshotEvery ? { base: stored?.data, events } : undefined
+    this.#segment = this.#verifying && events.length < snapshotEvery ? { base: stored?.data, events } : undefined
     return { kind: 'persisted', snapshot: data, delays: [] }
   }
 
@@ -293,6 +293,16 @@ export class Durability {
   }
 
   // ---- common -------------------------------------------------------------
+
+  /**
+   * Whether segments are kept for checking: only in journal mode, with
+   * verifyReplay and snapshots (else a segment would never end, and would
+   * keep every event the branch journals).
+   */
+  get #verifying(): boolean {
+    const { mode, verifyReplay, snapshotEvery } = this.config
+    return mode === 'journal' && verifyReplay && snapshotEvery > 0
+  }
 
   /** Runs `write` after every write queued before it; once one fails, every later one fails too. */
   #chain<T>(write: () => Promise<T>): Promise<void> {
