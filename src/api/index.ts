@@ -43,8 +43,10 @@ export {
   SupervisorStoppedError,
   RecoveryError,
   ReplayDivergenceError,
-  LeaderDiedError
+  LeaderDiedError,
+  KeyTakenError
 } from '../shared/errors'
+export { startPool, Pool, DEFAULT_POOL_IDLE_TIMEOUT, type PoolOptions } from './pool'
 export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'
 export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
 export { Supervisor } from '../supervisor/Supervisor'

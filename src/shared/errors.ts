@@ -322,6 +322,22 @@ export class LeaderDiedError extends KeepsakeError {
   }
 }
 
+/** `seed` was asked for a key of a pool that already has a branch (or one starting). */
+export class KeyTakenError extends KeepsakeError {
+  readonly poolId: string
+  readonly key: string
+
+  constructor(poolId: string, key: string) {
+    super(
+      'KEY_TAKEN',
+      `Key "${key}" of pool "${poolId}" already has a branch, so it can't be seeded. Send it ` +
+        `messages instead, or stop its branch (pool.branch(key)?.stop()) and seed it again.`
+    )
+    this.poolId = poolId
+    this.key = key
+  }
+}
+
 /** A short, safe description of any value for error messages (never throws). */
 export function describe(value: unknown): string {
   try {

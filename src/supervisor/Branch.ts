@@ -19,6 +19,7 @@ import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer } from './passivation'
+import { seedPoint } from './seed'
 import { recordRestart } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
@@ -149,15 +150,20 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /**
    * @internal Use `startBranch`. Starts a branch: a durable one from what its
    * store holds, else from `from` if given (a supervisor restarting a branch
-   * with `keepState`), else fresh. Rejects with a typed error.
+   * with `keepState`), else fresh; with `seed`, from that state (a durable
+   * branch's store is cleared and the seed written as its base). Rejects
+   * with a typed error.
    */
-  static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint): Promise<Branch<L, R>> {
+  static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint, seed?: { state: unknown }): Promise<Branch<L, R>> {
     const config = readBranchOptions(options)
     const durability = config.durable && new Durability(config.logic, config.durable)
+    // A seed replaces whatever the store held for this branch.
+    if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
+    const seeded = seed && seedPoint(config.logic, seed.state, config.input)
     const branch = new Branch<L, R>(config, durability)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
-    branch.#startIncarnation(durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial()))
+    branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     if (durability && !stored && branch.#keeper.snapshot) {

@@ -1,0 +1,214 @@
+import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
+import { BranchStoppedError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
+import { assertEvent, readDuration, readOptions } from '../shared/validate'
+import type { DurableOptions } from '../keeper/durable/options'
+import { Branch } from '../supervisor/Branch'
+import { readBranchOptions } from '../supervisor/branchOptions'
+import { Supervisor } from '../supervisor/Supervisor'
+import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
+
+/** A keyed pool's default `idleTimeout`: 10 s, hb_persistent's `worker_timeout`. */
+export const DEFAULT_POOL_IDLE_TIMEOUT = 10_000
+
+/** Options of `startPool`. */
+export interface PoolOptions<L extends AnyActorLogic> extends Omit<BranchOptions<L>, 'name' | 'input' | 'durable' | 'idleTimeout'> {
+  /** The pool's id: its supervisor's id, and the prefix of its keys' durable ids (default `pool-N`). */
+  id?: string
+  /** The input of a key's branch, on its first start only (default none). */
+  input?: (key: string) => InputFrom<L>
+  /**
+   * ms with no message before a key's branch is passivated (its worker
+   * stopped, its state kept; the next message brings it back). Default
+   * 10,000 (hb_persistent's `worker_timeout`); `Infinity` never.
+   */
+  idleTimeout?: number
+  /**
+   * Makes every key's state durable in `store`, under the id `<pool id>/<key>`:
+   * a key whose branch is gone (the process restarted, or it was stopped)
+   * comes back from the store on its next message.
+   */
+  durable?: Omit<DurableOptions, 'id'>
+  /** The most keys with a live branch at once (default unlimited). */
+  maxKeys?: number
+}
+
+let anonymousPools = 0
+
+/**
+ * Branches on demand, by key (hb_persistent's `start_worker`/`forward_work`,
+ * Orleans' virtual actors): a key's branch is started on its first message,
+ * under a dynamic supervisor, and reached by its key from then on.
+ */
+export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> {
+  /** The pool's id (its supervisor's). */
+  readonly id: string
+  /** The dynamic supervisor the keys' branches run under. */
+  readonly supervisor: Supervisor
+  readonly #options: PoolOptions<L>
+  readonly #branches = new Map<string, Branch<L, R>>()
+  /** Keys whose branch is starting, with what waits for it (in arrival order). */
+  readonly #starting = new Map<string, { waiting: { ready(branch: Branch<L, R>): void; failed(error: unknown): void }[] }>()
+
+  /** @internal Use `startPool`. */
+  constructor(id: string, supervisor: Supervisor, options: PoolOptions<L>) {
+    this.id = id
+    this.supervisor = supervisor
+    this.#options = options
+  }
+
+  /**
+   * Calls the key's branch, starting it first if it has none (from the store
+   * when durable). Resolves like `call`; the timeout counts from when the
+   * branch is up. Rejects with the start's error if it could not start.
+   *
+   * @example
+   * const total = await carts.call('cart-42', { type: 'add', sku: 'tea' })
+   */
+  call<E extends EventFromLogic<L>>(key: string, event: E, options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+    try {
+      readKey(key)
+      assertEvent(event)
+      const live = this.#branches.get(key)
+      if (live) return live.call(event, options)
+      return new Promise((resolve, reject) =>
+        this.#whenUp(key, { ready: (branch) => branch.call(event, options).then(resolve, reject), failed: reject })
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Casts to the key's branch, starting it first if it has none. Messages to
+   * a key keep their order across its start. If the branch fails to start, a
+   * cast is dropped (as to a stopped process); use `call` to know.
+   */
+  cast(key: string, event: EventFromLogic<L>, options?: CastOptions): void {
+    readKey(key)
+    assertEvent(event)
+    readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    const live = this.#branches.get(key)
+    if (live) return live.cast(event, options)
+    this.#whenUp(key, { ready: (branch) => branch.cast(event, options), failed: () => {} })
+  }
+
+  /** Like `cast`, for a raw message; returns the message. */
+  send<E extends EventFromLogic<L>>(key: string, message: E, options?: CastOptions): E {
+    this.cast(key, message, options)
+    return message
+  }
+
+  /**
+   * Starts the key's branch from `state` (a machine's context, a reducer's
+   * state) instead of its initial one (the logic's initial snapshot is
+   * computed without input, its context replaced): the result of a computation, kept in
+   * memory so follow-up requests on it are served without recomputing it
+   * (hb_persistent keeps a resolved message in a worker). Durable, the seed
+   * replaces what the store held for the key. Rejects with `KeyTakenError`
+   * if the key already has a branch, or one is starting.
+   *
+   * @example
+   * await reports.seed('q3', computeReport('q3'))
+   */
+  async seed(key: string, state: StateOf<L>): Promise<Branch<L, R>> {
+    readKey(key)
+    if (this.#branches.has(key) || this.#starting.has(key)) throw new KeyTakenError(this.id, key)
+    return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }, { state }))
+  }
+
+  /** The key's live branch, if it has one (it may be passivated). */
+  branch(key: string): Branch<L, R> | undefined {
+    return this.#branches.get(key)
+  }
+
+  /** The keys with a live branch. */
+  keys(): string[] {
+    return [...this.#branches.keys()]
+  }
+
+  /** How many keys have a live branch. */
+  get size(): number {
+    return this.#branches.size
+  }
+
+  /** Stops every key's branch and the pool (durable state stays in the store). */
+  stop(options?: { timeout?: number }): Promise<void> {
+    return this.supervisor.stop(options)
+  }
+
+  /** Runs `waiter` once the key's branch is up: one start per key, however many wait. */
+  #whenUp(key: string, waiter: { ready(branch: Branch<L, R>): void; failed(error: unknown): void }, seed?: { state: unknown }): void {
+    const starting = this.#starting.get(key)
+    if (starting) return void starting.waiting.push(waiter)
+    if (this.supervisor.status !== 'running') throw new SupervisorStoppedError(this.supervisor.id)
+    const entry = { waiting: [waiter] }
+    this.#starting.set(key, entry)
+    void this.#start(key, seed).then(
+      (branch) => {
+        this.#starting.delete(key)
+        // In arrival order, before anyone else can reach the branch.
+        for (const w of entry.waiting) w.ready(branch)
+      },
+      (error: unknown) => {
+        this.#starting.delete(key)
+        for (const w of entry.waiting) w.failed(error)
+      }
+    )
+  }
+
+  async #start(key: string, seed: { state: unknown } | undefined): Promise<Branch<L, R>> {
+    const { id: _id, input, durable, maxKeys: _maxKeys, idleTimeout, ...rest } = this.#options
+    const options = (): BranchOptions<L> => ({
+      ...rest,
+      idleTimeout: idleTimeout ?? DEFAULT_POOL_IDLE_TIMEOUT,
+      // A seeded branch needs no input: its state is given.
+      ...(input && !seed ? { input: input(key) } : {}),
+      ...(durable ? { durable: { ...durable, id: `${this.id}/${key}` } } : {})
+    })
+    const child = await this.supervisor.startChild({
+      id: key,
+      type: 'worker',
+      restart: 'temporary',
+      start: () => Branch._open<L, R>(options(), undefined, seed)
+    })
+    const branch = child as Branch<L, R>
+    if (branch.status === 'stopped') throw new BranchStoppedError(branch.id, 'it stopped as it started')
+    this.#branches.set(key, branch)
+    branch.on('stop', () => {
+      if (this.#branches.get(key) === branch) this.#branches.delete(key)
+    })
+    return branch
+  }
+}
+
+function readKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionError('key', 'a non-empty string', key)
+}
+
+/**
+ * Starts a keyed pool: `pool.call(key, event)`, `cast` and `send` start the
+ * key's branch on its first message (single flight: any number of concurrent
+ * first messages start one), under a dynamic supervisor, and route later
+ * messages to it. Idle branches passivate after `idleTimeout` (default 10 s);
+ * with `durable`, a key's branch comes back from the store.
+ *
+ * @example
+ * const carts = await startPool({ logic: cart, durable: { store } })
+ * await carts.call('cart-42', { type: 'add', sku: 'tea' })
+ */
+export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}>(options: PoolOptions<L>): Promise<Pool<L, R>> {
+  const o = readOptions(options, 'startPool options') as unknown as PoolOptions<L>
+  if (o.input !== undefined && typeof o.input !== 'function') throw new InvalidOptionError('input', 'a function (key) => input', o.input)
+  if (o.durable !== undefined && readOptions(o.durable, 'durable').id !== undefined) {
+    throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)
+  }
+  readDuration(o.idleTimeout, 'idleTimeout', DEFAULT_POOL_IDLE_TIMEOUT, true)
+  const id = o.id ?? `pool-${++anonymousPools}`
+  // Check the branch options once, here, rather than at each key's first message.
+  readBranchOptions({ ...o, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
+  const supervisor = await Supervisor._start(
+    { id, ...(o.clock ? { clock: o.clock } : {}), ...(o.maxKeys !== undefined ? { maxChildren: o.maxKeys } : {}) },
+    true
+  )
+  return new Pool<L, R>(id, supervisor, o)
+}
