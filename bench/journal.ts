@@ -50,7 +50,7 @@ export function incs(n: number): NewEvent[] {
 export function observed<M extends keyof KeeperStore>(
   store: KeeperStore,
   method: M,
-  see: (...args: Parameters<KeeperStore[M]>) => void
+  see: (...args: Parameters<NonNullable<KeeperStore[M]>>) => void
 ): KeeperStore {
   return new Proxy(store, {
     get(target, key) {
@@ -58,7 +58,7 @@ export function observed<M extends keyof KeeperStore>(
       if (typeof value !== 'function') return value
       const bound = (value as (...args: unknown[]) => unknown).bind(target)
       if (key !== method) return bound
-      return (...args: Parameters<KeeperStore[M]>) => {
+      return (...args: Parameters<NonNullable<KeeperStore[M]>>) => {
         see(...args)
         return bound(...args)
       }

@@ -56,6 +56,15 @@ export interface KeeperStore {
    */
   read(id: string, options?: ReadOptions): Promise<StoredEvent[]>
 
+  /**
+   * Optional, for recovery: the same events as `read`, only their `seq`,
+   * `version` and `payload`. A store may answer it much faster than `read`
+   * (the SQLite and PostgreSQL stores fetch a page as one JSON text and parse
+   * it at once); a corrupt record still rejects with `CorruptRecordError`
+   * naming its sequence number.
+   */
+  readPayloads?(id: string, options?: ReadOptions): Promise<PayloadRecord[]>
+
   /** The last sequence number in the journal of `id`; 0 if it has no events. */
   lastSeq(id: string): Promise<number>
 
@@ -133,6 +142,13 @@ export interface StoredEvent {
   readonly version: number
   readonly tags: readonly string[]
   readonly at: number
+}
+
+/** What `readPayloads` returns of an event. */
+export interface PayloadRecord {
+  readonly seq: number
+  readonly version: number
+  readonly payload: JsonValue
 }
 
 /** One journal's part of `appendBatch`. */

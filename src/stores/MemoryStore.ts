@@ -1,9 +1,10 @@
-import { decodeEvent, decodeSnapshot, decodeTagPage, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodeSnapshot, decodeTagPage, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import type {
   AppendRequest,
   KeeperStore,
   NewEvent,
   NewSnapshot,
+  PayloadRecord,
   ReadOptions,
   StoredEvent,
   StoredSnapshot,
@@ -50,6 +51,11 @@ export class MemoryStore implements KeeperStore {
       const journal = this.#journals.get(id) ?? []
       return journal.slice(start - 1, limit === undefined ? undefined : start - 1 + limit).map(decodeEvent)
     })
+  }
+
+  /** See `KeeperStore.readPayloads`. */
+  async readPayloads(id: string, options?: ReadOptions): Promise<PayloadRecord[]> {
+    return (await this.read(id, options)).map(payloadOf)
   }
 
   /** See `KeeperStore.lastSeq`. */

@@ -1,13 +1,14 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodePayloadPage, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
   KeeperStore,
   NewEvent,
   NewSnapshot,
+  PayloadRecord,
   ReadOptions,
   StoredEvent,
   StoredSnapshot,
@@ -115,6 +116,17 @@ export class PostgresStore implements KeeperStore {
       checkName(id, 'id')
       const { start, limit } = readRange(options, 'read', 'fromSeq', 1)
       return (await this.#selectEvents(this.#sql.read, [id, start, limit ?? null])).map(decodeEvent)
+    })
+  }
+
+  /** See `KeeperStore.readPayloads`. */
+  readPayloads(id: string, options?: ReadOptions): Promise<PayloadRecord[]> {
+    return guard(NAME, 'readPayloads', this.#closed, async () => {
+      checkName(id, 'id')
+      const { start, limit } = readRange(options, 'readPayloads', 'fromSeq', 1)
+      const { rows } = await this.#pool.query({ ...this.#sql.readPayloads, values: [id, start, limit ?? null], rowMode: 'array' })
+      const [longest, page] = (rows[0] ?? []) as [unknown, unknown]
+      return decodePayloadPage(page, longest) ?? (await this.read(id, options)).map(payloadOf)
     })
   }
 
@@ -319,6 +331,12 @@ function postgresSql(schema: string) {
     ),
     // Both return rows as arrays in EVENT_COLUMNS order (rowMode 'array', see EventRow).
     read: statement('read', `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
+    // A whole page as one JSON text (see decodePayloadPage).
+    readPayloads: statement(
+      'read_payloads',
+      `SELECT max(length(payload)), '[' || string_agg(seq || ',' || version || ',' || payload, ',' ORDER BY seq) || ']'
+       FROM (SELECT seq, version, payload FROM ${events} WHERE id = $1 AND seq >= $2 ORDER BY seq LIMIT $3) AS page`
+    ),
     queryByTag: statement(
       'query_by_tag',
       `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE position IN

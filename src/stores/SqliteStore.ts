@@ -1,13 +1,14 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, type EventRow, type SnapshotRow } from './codec'
+import { decodeEvent, decodePayloadPage, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
   KeeperStore,
   NewEvent,
   NewSnapshot,
+  PayloadRecord,
   ReadOptions,
   StoredEvent,
   StoredSnapshot,
@@ -145,6 +146,16 @@ export class SqliteStore implements KeeperStore {
     })
   }
 
+  /** See `KeeperStore.readPayloads`. */
+  readPayloads(id: string, options?: ReadOptions): Promise<PayloadRecord[]> {
+    return guard(NAME, 'readPayloads', this.#closed, async () => {
+      checkName(id, 'id')
+      const { start, limit } = readRange(options, 'readPayloads', 'fromSeq', 1)
+      const [longest, page] = this.#sql.readPayloads.get(id, start, limit ?? -1) as [unknown, unknown]
+      return decodePayloadPage(page, longest) ?? (await this.read(id, options)).map(payloadOf)
+    })
+  }
+
   /** See `KeeperStore.lastSeq`. */
   lastSeq(id: string): Promise<number> {
     return guard(NAME, 'lastSeq', this.#closed, () => this.#lastSeq(checkName(id, 'id')))
@@ -224,6 +235,7 @@ function prepare(db: Database): Record<
   | 'setLastSeq'
   | 'lastSeq'
   | 'read'
+  | 'readPayloads'
   | 'queryByTag'
   | 'saveSnapshot'
   | 'loadSnapshot'
@@ -245,6 +257,12 @@ function prepare(db: Database): Record<
     lastSeq: db.prepare('SELECT last_seq FROM keepsake_journals WHERE id = ?').pluck(),
     // Raw mode: rows as arrays in EVENT_COLUMNS order (see EventRow).
     read: db.prepare(`SELECT ${EVENT_COLUMNS} FROM keepsake_events WHERE id = ? AND seq >= ? ORDER BY seq LIMIT ?`).raw(),
+    // A whole page as one JSON text (see decodePayloadPage): building a row per
+    // event costs more than replaying it.
+    readPayloads: db.prepare(
+      `SELECT max(length(payload)), '[' || group_concat(seq || ',' || version || ',' || payload, ',' ORDER BY seq) || ']'
+       FROM (SELECT seq, version, payload FROM keepsake_events WHERE id = ? AND seq >= ? ORDER BY seq LIMIT ?)`
+    ).raw(),
     queryByTag: db
       .prepare(
         `SELECT ${EVENT_COLUMNS} FROM keepsake_events WHERE position IN ` +

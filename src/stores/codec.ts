@@ -1,5 +1,5 @@
 import { CorruptRecordError, InvalidRecordError } from './errors'
-import type { JsonValue, StoredEvent, StoredSnapshot, TagPage } from './KeeperStore'
+import type { JsonValue, PayloadRecord, StoredEvent, StoredSnapshot, TagPage } from './KeeperStore'
 
 /**
  * The one place where values become stored text and stored rows become
@@ -126,6 +126,35 @@ export function decodeEvent(row: EventRow): StoredEvent {
   } catch (error) {
     throw new CorruptRecordError(id, Number(seq), 'event', error)
   }
+}
+
+/**
+ * Decodes a page that the database built as one JSON text, a flat array of
+ * `seq, version, payload` triples (`longest` is its longest payload), or
+ * returns undefined when it can't vouch for it (a payload over the limit, or
+ * text that does not parse): the caller then reads the page row by row, which
+ * names the record at fault.
+ */
+export function decodePayloadPage(page: unknown, longest: unknown): PayloadRecord[] | undefined {
+  if (page === null || page === undefined) return []
+  if (typeof page !== 'string' || Number(longest) > MAX_RECORD_CHARS) return undefined
+  let flat: unknown
+  try {
+    flat = JSON.parse(page)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(flat) || flat.length % 3 !== 0) return undefined
+  const records: PayloadRecord[] = []
+  for (let i = 0; i < flat.length; i += 3) {
+    records.push({ seq: flat[i] as number, version: flat[i + 1] as number, payload: flat[i + 2] as JsonValue })
+  }
+  return records
+}
+
+/** The part of a stored event that `readPayloads` returns. */
+export function payloadOf(event: StoredEvent): PayloadRecord {
+  return { seq: event.seq, version: event.version, payload: event.payload }
 }
 
 /** Decodes a page of `queryByTag` rows (ascending by position) read from position `from`. */

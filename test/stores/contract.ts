@@ -133,6 +133,20 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
       })
     })
 
+    describe('readPayloads (optional)', () => {
+      it('gives seq, version and payload of what read gives, paged the same way', async () => {
+        const store = await open()
+        if (!store.readPayloads) return
+        await store.append('a', [ev(1), { type: 'v', payload: { nested: [1, 'two', null], s: 'a,b]' }, version: 4 }, ev(3)], 0)
+        await store.append('b', [ev(9)], 0)
+        const full = (await store.read('a')).map(({ seq, version, payload }) => ({ seq, version, payload }))
+        expect(await store.readPayloads('a')).toEqual(full)
+        expect(await store.readPayloads('a', { fromSeq: 2, limit: 1 })).toEqual([full[1]])
+        expect(await store.readPayloads('nobody')).toEqual([])
+        await expect(store.readPayloads('a', { fromSeq: 0 })).rejects.toBeInstanceOf(InvalidOptionError)
+      })
+    })
+
     describe('values', () => {
       it('round-trips JSON exactly, key order included', async () => {
         const store = await open()
@@ -401,7 +415,8 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
           const store = await open()
           await store.append('a', [ev(1, ['t']), ev(2, ['t']), ev(3, ['t'])], 0)
           await corruptEvent(store, 'a', 2)
-          for (const call of [store.read('a'), store.queryByTag('t')]) {
+          const reads = [store.read('a'), store.queryByTag('t'), ...(store.readPayloads ? [store.readPayloads('a')] : [])]
+          for (const call of reads) {
             const error = await rejection(call)
             expect(error).toBeInstanceOf(CorruptRecordError)
             expect(error).toMatchObject({ id: 'a', seq: 2, record: 'event', code: 'CORRUPT_RECORD' })
