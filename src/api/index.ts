@@ -44,7 +44,8 @@ export {
   RecoveryError,
   ReplayDivergenceError,
   LeaderDiedError,
-  KeyTakenError
+  KeyTakenError,
+  CallRecursionError
 } from '../shared/errors'
 export { startPool, Pool, DEFAULT_POOL_IDLE_TIMEOUT, type PoolOptions } from './pool'
 export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'

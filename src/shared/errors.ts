@@ -338,6 +338,27 @@ export class KeyTakenError extends KeepsakeError {
   }
 }
 
+/**
+ * A worker called a branch while processing a message, and that call would
+ * come back to a branch still working on the message that led to it: its own
+ * branch, directly or through a chain of calls (hb_persistent's
+ * `infinite_recursion`). `chain` names the branches, the caller first and
+ * the one re-entered last.
+ */
+export class CallRecursionError extends KeepsakeError {
+  readonly chain: readonly string[]
+
+  constructor(chain: readonly string[], eventType: string) {
+    super(
+      'CALL_RECURSION',
+      `Call "${eventType}" would re-enter branch "${chain[chain.length - 1]}" through the chain ` +
+        `${chain.join(' -> ')} while it is still processing the message that led to it; such a ` +
+        `call waits on itself or loops. Cast instead, or pass { reentrant: true } if the re-entry is meant.`
+    )
+    this.chain = chain
+  }
+}
+
 /** A short, safe description of any value for error messages (never throws). */
 export function describe(value: unknown): string {
   try {

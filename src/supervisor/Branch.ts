@@ -19,6 +19,7 @@ import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer } from './passivation'
+import { chainFor, delivery } from './recursion'
 import { seedPoint } from './seed'
 import { recordRestart } from './intensity'
 import { Mailbox } from './Mailbox'
@@ -50,6 +51,8 @@ interface Envelope {
   readonly call: Call | undefined
   /** For `callAll`: the events after `event`, applied with it all or none. */
   readonly rest?: readonly EventObject[]
+  /** For a call made while a worker processed a message: the branches whose calls led to it. */
+  readonly chain?: readonly string[]
 }
 
 let anonymousBranches = 0
@@ -236,15 +239,19 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const o = readOptions(options, 'call options')
     const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
     this.#assertRunning()
+    const chain = delivery.branch === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
       if (key !== undefined) {
         this.#groups ??= new CallGroups(this.id, this.#callOwner)
-        return this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) => this.#enqueue({ event, call: execution })) as Promise<T>
+        return this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
+          this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+        ) as Promise<T>
       }
     }
     const call = new Call(this.#callOwner, this.id, event.type)
-    this.#enqueue(rest ? { event, call, rest } : { event, call })
+    if (chain) this.#enqueue(rest ? { event, call, rest, chain } : { event, call, chain })
+    else this.#enqueue(rest ? { event, call, rest } : { event, call })
     call.arm(timeout, this.#config.clock)
     return call.promise() as Promise<T>
   }
@@ -407,7 +414,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const worker = this.#worker as Worker
     this.#inFlight = envelope
     this.#commit = undefined
-    withDelivery(envelope.call, () => worker.deliver(envelope.event))
+    const { branch, chain } = delivery
+    delivery.branch = this.id
+    delivery.chain = envelope.chain
+    try {
+      withDelivery(envelope.call, () => worker.deliver(envelope.event))
+    } finally {
+      delivery.branch = branch
+      delivery.chain = chain
+    }
     // A crash, exit or stop during delivery settled the call already.
     if (this.#inFlight === envelope) this.#settleInFlight()
   }
@@ -423,9 +438,17 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#commit = undefined
     this.#batchBase = this.#keeper.snapshot
     this.#durability?.openBatch()
-    for (const event of [envelope.event, ...rest]) {
-      withDelivery(envelope.call, () => worker.deliver(event))
-      if (this.#inFlight !== envelope) break
+    const { branch, chain } = delivery
+    delivery.branch = this.id
+    delivery.chain = envelope.chain
+    try {
+      for (const event of [envelope.event, ...rest]) {
+        withDelivery(envelope.call, () => worker.deliver(event))
+        if (this.#inFlight !== envelope) break
+      }
+    } finally {
+      delivery.branch = branch
+      delivery.chain = chain
     }
     this.#batchBase = undefined
     if (this.#inFlight !== envelope) return this.#durability?.abortBatch()

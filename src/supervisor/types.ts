@@ -151,6 +151,12 @@ export interface CallOptions {
    * of the branch's `grouper`. Not for `callAll`.
    */
   dedupe?: boolean
+  /**
+   * Lets a worker's call re-enter a branch still processing the message that
+   * led to it (its own, or one earlier in the chain of calls). Without it,
+   * such a call rejects at once with `CallRecursionError`. Default false.
+   */
+  reentrant?: boolean
 }
 
 /** Options of `cast` and `send`. */

@@ -53,7 +53,7 @@ function slowOps(clock: ManualClock, ms: number) {
       case 'burst':
         // Calls its own branch: they queue behind this message, the first
         // (which crashes the worker) leading the others.
-        for (let i = 0; i < 3; i++) burst.push(call(self as AnyBranch, { type: 'op', x: -1 }, { dedupe: true }).catch((e) => e))
+        for (let i = 0; i < 3; i++) burst.push(call(self as AnyBranch, { type: 'op', x: -1 }, { dedupe: true, reentrant: true }).catch((e) => e))
         return n
     }
   }, 0)
