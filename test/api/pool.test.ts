@@ -60,6 +60,8 @@ describe('keyed pools', () => {
     await p.call('a', { type: 'add', item: 'x' })
     clock.advance(10_000)
     expect(p.branch('a')?.status).toBe('passivated')
+    expect(p.branch('a')?.worker()).toBeUndefined()
+    expect(p.supervisor.tree().children?.[0]).toMatchObject({ id: 'a', kind: 'branch', status: 'passivated' })
     expect(await p.call('a', { type: 'count' })).toBe(1)
     expect(p.branch('a')?.status).toBe('running')
   })

@@ -1,11 +1,11 @@
 /**
- * Memory per key of a keyed pool, run in its own process with --expose-gc:
- * the same keys measured active (each with its worker) and passivated (its
- * state kept, no actor). Prints a JSON report; `KEYS` sets the number of keys
- * (default 10,000).
+ * Memory per key of a keyed pool, and per plain branch, run in its own
+ * process with --expose-gc: the same keys (branches) measured active (each
+ * with its worker) and passivated (its state kept, no actor). Prints a JSON
+ * report; `KEYS` sets the number of keys and of branches (default 10,000).
  */
 import { fromTransition } from 'xstate'
-import { startPool } from '../../src/index'
+import { call, startBranch, startPool, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -28,11 +28,24 @@ clock.advance(1000)
 const passivated = heap()
 const all = pool.keys().every((key) => pool.branch(key)?.status === 'passivated')
 await pool.stop()
+
+const branchesBefore = heap()
+const branches: AnyBranch[] = []
+for (let i = 0; i < keys; i++) branches.push(await startBranch({ logic: counter, clock, idleTimeout: 1000 }))
+await Promise.all(branches.map((b) => call(b, { type: 'inc' })))
+const branchesActive = heap()
+clock.advance(1000)
+const branchesPassivated = heap()
+const allBranches = branches.every((b) => b.status === 'passivated')
+await Promise.all(branches.map((b) => b.stop()))
+
 console.log(
   JSON.stringify({
     keys,
-    allPassivated: all,
+    allPassivated: all && allBranches,
     activeBytesPerKey: Math.round((active - before) / keys),
-    passivatedBytesPerKey: Math.round((passivated - before) / keys)
+    passivatedBytesPerKey: Math.round((passivated - before) / keys),
+    activeBytesPerBranch: Math.round((branchesActive - branchesBefore) / keys),
+    passivatedBytesPerBranch: Math.round((branchesPassivated - branchesBefore) / keys)
   })
 )
