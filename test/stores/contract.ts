@@ -415,9 +415,10 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
           const store = await open()
           await store.append('a', [ev(1, ['t']), ev(2, ['t']), ev(3, ['t'])], 0)
           await corruptEvent(store, 'a', 2)
-          const reads = [store.read('a'), store.queryByTag('t'), ...(store.readPayloads ? [store.readPayloads('a')] : [])]
-          for (const call of reads) {
-            const error = await rejection(call)
+          // Made one at a time: a read started early could reject before anyone listened.
+          const reads = [() => store.read('a'), () => store.queryByTag('t'), ...(store.readPayloads ? [() => store.readPayloads!('a')] : [])]
+          for (const read of reads) {
+            const error = await rejection(read())
             expect(error).toBeInstanceOf(CorruptRecordError)
             expect(error).toMatchObject({ id: 'a', seq: 2, record: 'event', code: 'CORRUPT_RECORD' })
             expect((error as Error).message).toContain('"a" at sequence 2')
