@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs'
+import { activationGroup } from './activation'
 import { callGroup } from './call'
 import { castGroup } from './cast'
 import { describeEnvironment } from './environment'
+import { dedupGroup } from './dedup'
 import { durableGroup } from './durable'
 import { gcExposed } from './harness'
 import { memoryGroup } from './memory'
@@ -19,6 +21,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   call: callGroup,
   cast: castGroup,
   restart: restartGroup,
+  activation: activationGroup,
+  dedup: dedupGroup,
   scale: scaleGroup,
   memory: memoryGroup,
   durable: durableGroup

@@ -28,6 +28,8 @@ export interface Group {
   readonly notes: readonly string[]
   /** Whose anchor figures the last column holds (default: Peeper's). */
   readonly anchorTitle?: string
+  /** Numbers the rows do not hold (executions counted, bytes per build), for results.json. */
+  readonly figures?: Readonly<Record<string, number>>
 }
 
 /** Part of a group: its rows and the notes that explain them. */
@@ -62,6 +64,11 @@ export function row(spec: RowSpec): Row {
 /** Goal: at most `limit` times the floor's p50. */
 export function ratioAtMost(limit: number): NonNullable<RowSpec['target']> {
   return ({ ratio }) => ({ text: `≤ ${limit}x`, met: ratio !== undefined && ratio <= limit })
+}
+
+/** Goal: a size under `limitBytes`. */
+export function bytesUnder(limitBytes: number): NonNullable<RowSpec['target']> {
+  return ({ subject }) => ({ text: `< ${formatBytes(limitBytes)}`, met: subject.p50 < limitBytes })
 }
 
 /** Goal: a p50 under `limitMs`. */
