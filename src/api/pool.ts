@@ -1,8 +1,9 @@
 import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
-import { BranchStoppedError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
+import { BranchStoppedError, CallTimeoutError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
+import { systemClock } from '../shared/clock'
 import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
-import { Branch } from '../supervisor/Branch'
+import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
 import { readBranchOptions } from '../supervisor/branchOptions'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
@@ -58,8 +59,9 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
 
   /**
    * Calls the key's branch, starting it first if it has none (from the store
-   * when durable). Resolves like `call`; the timeout counts from when the
-   * branch is up. Rejects with the start's error if it could not start.
+   * when durable). Resolves like `call`; the timeout counts from this call,
+   * the branch's start included. Rejects with the start's error if it could
+   * not start.
    *
    * @example
    * const total = await carts.call('cart-42', { type: 'add', sku: 'tea' })
@@ -70,9 +72,31 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
       assertEvent(event)
       const live = this.#branches.get(key)
       if (live) return live.call(event, options)
-      return new Promise((resolve, reject) =>
-        this.#whenUp(key, { ready: (branch) => branch.call(event, options).then(resolve, reject), failed: reject })
-      )
+      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      return new Promise((resolve, reject) => {
+        const clock = this.#options.clock ?? systemClock
+        const since = clock.now()
+        let timedOut = false
+        const timer = timeout === Infinity ? undefined : clock.setTimeout(() => {
+          timedOut = true
+          reject(new CallTimeoutError(`${this.id}/${key}`, event.type, timeout))
+        }, timeout)
+        this.#whenUp(key, {
+          ready: (branch) => {
+            // Timed out while the branch started: the message is still delivered, as
+            // CallTimeoutError says; its outcome reaches no one.
+            if (timedOut) return void branch.call(event, { ...options, timeout: Infinity }).catch(() => {})
+            if (timer !== undefined) clock.clearTimeout(timer)
+            // What is left of the timeout once the branch is up (at least 1 ms: an expired one already fired).
+            const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (clock.now() - since))
+            branch.call(event, { ...options, timeout: left }).then(resolve, reject)
+          },
+          failed: (error) => {
+            if (timer !== undefined) clock.clearTimeout(timer)
+            reject(error)
+          }
+        })
+      })
     } catch (error) {
       return Promise.reject(error)
     }

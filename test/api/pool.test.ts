@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import {
+  CallTimeoutError,
   ChildStartError,
   DEFAULT_POOL_IDLE_TIMEOUT,
   InvalidOptionError,
@@ -12,6 +13,7 @@ import {
 } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
+import { deferred } from '../support/deferred'
 
 const started = stoppedAfterEach<Pool>()
 
@@ -116,6 +118,23 @@ describe('keyed pools', () => {
     expect(b).toBe(a)
     fail = false
     expect(await p.call('k', { type: 'get' })).toEqual(['ok'])
+  })
+
+  it("a call's timeout counts from the call, its branch's start included; the message is still delivered", async () => {
+    const gate = deferred<void>()
+    // A store slow to answer: the key's branch can't start until the gate opens.
+    class SlowStore extends MemoryStore {
+      override async loadSnapshot(id: string) {
+        await gate.promise
+        return super.loadSnapshot(id)
+      }
+    }
+    const { clock, pool: p } = await pool({ durable: { store: new SlowStore() } })
+    const late = p.call('k', { type: 'add', item: 'a' }, { timeout: 100 })
+    clock.advance(100)
+    await expect(late).rejects.toBeInstanceOf(CallTimeoutError)
+    gate.resolve()
+    await expect(p.call('k', { type: 'get' })).resolves.toEqual(['a'])
   })
 
   it('maxKeys caps the live branches; bad options and keys get typed errors', async () => {
