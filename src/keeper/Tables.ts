@@ -2,10 +2,12 @@ import type { TableProvider } from '../worker/tables'
 
 /** A branch's named tables. Held by the keeper, so they outlive every worker incarnation. */
 export class Tables implements TableProvider {
-  readonly #tables = new Map<string, Map<unknown, unknown>>()
+  // Made on first use: most branches never use a table, and an empty Map costs ~100 B a branch.
+  #tables: Map<string, Map<unknown, unknown>> | undefined
 
   /** The table called `name`, created empty on first use. */
   table(name: string): Map<unknown, unknown> {
+    this.#tables ??= new Map()
     let found = this.#tables.get(name)
     if (!found) {
       found = new Map()
@@ -16,6 +18,6 @@ export class Tables implements TableProvider {
 
   /** The names of the tables created so far. */
   names(): string[] {
-    return [...this.#tables.keys()]
+    return this.#tables ? [...this.#tables.keys()] : []
   }
 }

@@ -101,13 +101,13 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #inFlight: Envelope | undefined
   /** Answers given inside the running transition, released once its state is kept. */
   #held: { call: Call; value: unknown }[] = []
-  /** Calls of the current incarnation waiting for a deferred reply. */
-  readonly #deferred = new Set<Call>()
+  /** Calls of the current incarnation waiting for a deferred reply (made on first use, like #delayed: most branches never need them). */
+  #deferred: Set<Call> | undefined
   /** Restart bookkeeping: restart times inside the intensity window, and the total. */
   #restarts: { window: number[]; total: number } = { window: [], total: 0 }
   /** A failed restart is retried from the event loop, never in a synchronous loop. */
   #retry: ReturnType<typeof setImmediate> | undefined
-  readonly #delayed = new Set<unknown>()
+  #delayed: Set<unknown> | undefined
   #stopReason: StopReason | undefined
   /** Set by a graceful stop: no new messages; deferred replies may still arrive. */
   #stopping: { resolve: () => void } | undefined
@@ -124,10 +124,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       if (this.#worker?.inTransition) this.#held.push({ call, value })
       else call.resolve(value)
     },
-    deferred: (call) => this.#deferred.add(call),
+    deferred: (call) => (this.#deferred ??= new Set()).add(call),
     settled: (call) => {
-      this.#deferred.delete(call)
-      if (this.#stopping && this.#deferred.size === 0) this.#stopping.resolve()
+      this.#deferred?.delete(call)
+      if (this.#stopping && !this.#deferred?.size) this.#stopping.resolve()
     }
   }
 
@@ -311,7 +311,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   async stop(options?: { timeout?: number }): Promise<void> {
     const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', DEFAULT_SHUTDOWN_TIMEOUT, true)
     if (this.#stopReason) return
-    if (!this.#stopping && timeout > 0 && (this.#deferred.size > 0 || this.#durability)) {
+    if (!this.#stopping && timeout > 0 && (this.#deferred?.size || this.#durability)) {
       const { clock } = this.#config
       let timer: unknown
       await new Promise<void>((resolve) => {
@@ -319,7 +319,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
         // Deferred replies first, then the writes they (and everything before) made.
         const durable = this.#durability
         this.#stopping = { resolve: () => (durable ? void durable.settled().then(resolve) : resolve()) }
-        if (this.#deferred.size === 0) this.#stopping.resolve()
+        if (!this.#deferred?.size) this.#stopping.resolve()
       })
       if (timer !== undefined) clock.clearTimeout(timer)
     }
@@ -392,10 +392,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #enqueueLater(event: EventObject, delay: number): void {
     const { clock } = this.#config
     const handle = clock.setTimeout(() => {
-      this.#delayed.delete(handle)
+      this.#delayed?.delete(handle)
       this.#enqueue({ event, call: undefined })
     }, delay)
-    this.#delayed.add(handle)
+    ;(this.#delayed ??= new Set()).add(handle)
   }
 
   /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
@@ -559,7 +559,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #canPassivate(): boolean {
     const worker = this.#worker
     if (!worker || this.#stopping || this.#stopReason || this.#recovering || this.#blockedBy || this.#retry) return false
-    if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred.size > 0) return false
+    if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
     return capturePendingDelays(worker.actor).length === 0
@@ -647,7 +647,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
     const held = this.#held
     this.#held = []
-    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...this.#deferred]
+    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred ?? [])]
     for (const call of calls) call.reject(error(call))
   }
 
@@ -658,8 +658,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#idle?.cancel()
     this.#dormant = undefined
     if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
-    for (const handle of this.#delayed) this.#config.clock.clearTimeout(handle)
-    this.#delayed.clear()
+    for (const handle of this.#delayed ?? []) this.#config.clock.clearTimeout(handle)
+    this.#delayed = undefined
     const kept = this.#keeper.snapshot
     if (kept && !this.#finalImage) {
       const actor = this.#worker?.actor
