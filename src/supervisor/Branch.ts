@@ -57,6 +57,9 @@ interface Envelope {
 
 let anonymousBranches = 0
 
+/** The restart window of a branch that never restarted, shared (recordRestart copies it). */
+const NO_RESTARTS: readonly number[] = Object.freeze([])
+
 /** The reason of a `kill()` given none: made once, as a stack trace costs more than the restart. */
 const KILLED = new Error('killed by branch.kill()')
 
@@ -104,7 +107,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** Calls of the current incarnation waiting for a deferred reply (made on first use, like #delayed: most branches never need them). */
   #deferred: Set<Call> | undefined
   /** Restart bookkeeping: restart times inside the intensity window, and the total. */
-  #restarts: { window: number[]; total: number } = { window: [], total: 0 }
+  #restartWindow: readonly number[] = NO_RESTARTS
+  #restartTotal = 0
   /** A failed restart is retried from the event loop, never in a synchronous loop. */
   #retry: ReturnType<typeof setImmediate> | undefined
   #delayed: Set<unknown> | undefined
@@ -215,7 +219,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
         id: 'worker',
         status: this.status,
         incarnation: this.#incarnation,
-        restarts: this.#restarts.total
+        restarts: this.#restartTotal
       }
     ]
   }
@@ -500,7 +504,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       this.#emit('restart', {
         branchId: this.id,
         incarnation,
-        restartsInWindow: this.#restarts.window.length
+        restartsInWindow: this.#restartWindow.length
       })
     }
     this.#drain()
@@ -534,8 +538,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#emit('crash', { branchId: this.id, incarnation, error, event: crashed?.event })
 
     if (!point) return this.#terminate({ kind: 'failure', error: new BranchStartError(this.id, error) })
-    const { restarts: window, exceeded } = recordRestart(this.#restarts.window, this.#config.clock.now(), this.#config.intensity)
-    this.#restarts = { window, total: this.#restarts.total + 1 }
+    const { restarts: window, exceeded } = recordRestart(this.#restartWindow, this.#config.clock.now(), this.#config.intensity)
+    this.#restartWindow = window
+    this.#restartTotal++
     if (exceeded) {
       const { maxRestarts, maxSeconds } = this.#config.intensity
       this.#finalImage = point
