@@ -11,6 +11,7 @@ import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
 import { restartGroup } from './restart'
 import { scaleGroup } from './scale'
+import { telemetryGroup } from './telemetry'
 
 // `npm run bench [-- --quick] [-- group ...]`: runs the groups one after the
 // other (never two at once: they would share the 2 cores and skew each other),
@@ -25,7 +26,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   dedup: dedupGroup,
   scale: scaleGroup,
   memory: memoryGroup,
-  durable: durableGroup
+  durable: durableGroup,
+  telemetry: telemetryGroup
 }
 
 const args = process.argv.slice(2)

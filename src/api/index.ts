@@ -53,6 +53,8 @@ export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
 export { Supervisor } from '../supervisor/Supervisor'
 export type { AutoShutdown, ChildInfo, Strategy, SupervisorEvents, SupervisorOptions, TreeNode } from '../supervisor/Supervisor'
 export type { Backoff, ChildSpec, RestartType, Shutdown, StartContext, Supervised } from '../supervisor/childSpec'
+export { reportCrashes, type CrashLogger, type Offender, type SupervisorReport } from '../reports/crashReports'
+export type { ReasonRecord } from '../reports/reason'
 export { MemoryStore } from '../stores/MemoryStore'
 export type {
   AppendRequest,

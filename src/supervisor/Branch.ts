@@ -24,6 +24,7 @@ import { seedPoint } from './seed'
 import { recordRestart } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
+import { live, probe, type BranchSignal } from './probe'
 import type {
   BranchEvents,
   BranchPart,
@@ -130,6 +131,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     },
     deferred: (call) => (this.#deferred ??= new Set()).add(call),
     settled: (call) => {
+      if (probe.on) probe.settled(this, call)
       this.#deferred?.delete(call)
       if (this.#stopping && !this.#deferred?.size) this.#stopping.resolve()
     }
@@ -170,6 +172,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const seeded = seed && seedPoint(config.logic, seed.state, config.input)
     const branch = new Branch<L, R>(config, durability)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
+    live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
@@ -351,6 +354,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (!this.#stopReason && !this.#worker) this.#startIncarnation(image)
   }
 
+  /** @internal Messages queued and not yet delivered (for inspectors and telemetry). */
+  get _queued(): number {
+    return this.#mailbox.size
+  }
+
   /** @internal How to bring this branch's state back once it has stopped. */
   _finalImage(): RestorePoint | undefined {
     return this.#finalImage
@@ -386,6 +394,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   #enqueue(envelope: Envelope): void {
     this.#mailbox.push(envelope)
+    if (probe.on) probe.enqueued(this, envelope.event.type, envelope.call)
     if (this.#idle) {
       this.#idle.touch()
       if (this.#dormant) return this.#activate()
@@ -414,6 +423,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #deliver(envelope: Envelope): void {
+    if (probe.on) probe.delivered(this, envelope.event.type, envelope.call)
     if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.#worker as Worker
     this.#inFlight = envelope
@@ -680,6 +690,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#rejectPending(inFlight?.call, () => stopped)
     for (const { call } of this.#mailbox.takeAll()) call?.reject(stopped)
     if (this.name !== undefined) branchNames.unregister(this.name, this)
+    live.branches.delete(this)
 
     const state = this.#keeper.state as StateOf<L>
     this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
@@ -699,6 +710,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     event: K,
     ...args: Parameters<BranchEvents<StateOf<L>>[K]>
   ): void {
+    if (probe.on) probe.branchEvent(this, { event, args } as BranchSignal)
     this.#guard(() => (this.#events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args))
   }
 

@@ -15,6 +15,7 @@ import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
 import { readIntensity, recordRestart, type RestartIntensity } from './intensity'
+import { live, probe, type SupervisorSignal } from './probe'
 import type { StopReason } from './types'
 
 /** OTP's restart strategies. */
@@ -75,6 +76,8 @@ export interface SupervisorEvents {
   shutdown: (reason: StopReason) => void
   childExit: (report: { supervisorId: string; childId: string; reason: StopReason }) => void
   restart: (report: { supervisorId: string; childId: string; restarts: number }) => void
+  /** Restarting a child failed (its start threw); it is tried again. */
+  restartFailed: (report: { supervisorId: string; childId: string; error: ChildStartError }) => void
   /** A child did not stop within its `shutdown` time and was cut off. */
   cutOff: (report: { supervisorId: string; childId: string }) => void
   listenerError: (error: unknown) => void
@@ -155,6 +158,7 @@ export class Supervisor implements Supervised {
     if (!Array.isArray(specs)) throw new InvalidOptionError('children', 'an array of child specs', specs)
     if (dynamic && specs.length > 0) throw new InvalidOptionError('children', 'absent for a dynamic supervisor (use startChild)', specs)
     const configs = specs.map((spec) => supervisor.#readSpec(spec))
+    live.supervisors.add(supervisor)
     await supervisor.#serial(() => supervisor.#startInitial(configs))
     return supervisor
   }
@@ -296,6 +300,7 @@ export class Supervisor implements Supervised {
       this.#unwatch(record)
       this.#remove(record)
       to.#adopt(record.config, child)
+      if (probe.on && child instanceof Branch) probe.transferred(child, this, to)
       if (child instanceof Branch) child._resume(child._suspend())
     })
   }
@@ -456,6 +461,7 @@ export class Supervisor implements Supervised {
         this.#emit('restart', { supervisorId: this.id, childId: r.config.id, restarts: r.restarts })
       } catch (error) {
         // A failed restart counts as one more restart, and is tried again.
+        this.#emit('restartFailed', { supervisorId: this.id, childId: r.config.id, error: error as ChildStartError })
         const failure = { kind: 'failure', error: error as ChildStartError } as const
         this.#scheduleRestart(r, failure, r.config.backoff ? backoffDelay(r.config.backoff, r.attempt) : 0)
       }
@@ -494,6 +500,7 @@ export class Supervisor implements Supervised {
       for (const record of [...this.#children].reverse()) await this.#stopRecord(record, deadline)
       if (timer !== undefined) this.#clock.clearTimeout(timer)
       this.#status = 'stopped'
+      live.supervisors.delete(this)
       if (!failedToStart) {
         if (onItsOwn) this.#announce(reason)
         this.#emit('stop', reason)
@@ -565,6 +572,7 @@ export class Supervisor implements Supervised {
   }
 
   #emit<K extends keyof SupervisorEvents>(event: K, ...args: Parameters<SupervisorEvents[K]>): void {
+    if (probe.on) probe.supervisorEvent(this, { event, args } as SupervisorSignal)
     try {
       ;(this.#events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args)
     } catch (error) {
