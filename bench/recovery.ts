@@ -1,6 +1,7 @@
+import type { AnyActorLogic } from 'xstate'
 import { startBranch, type AnyBranch, type KeeperStore } from '../src/index'
 import { interleave, type Schedule, type Task } from './harness'
-import { countOf, durableLogic, incs, openSqlite, persistedAt } from './journal'
+import { countOf, durableLogic, durableReducer, incs, openSqlite, persistedAt, reducerPersistedAt } from './journal'
 import type { Profile } from './profile'
 import { p50Under, ratioAtMost, row, type Row, type Section } from './report'
 import { summarizeTask, type Measure } from './stats'
@@ -14,6 +15,7 @@ const PAGE = 10_000
 
 const count = (n: number) => n.toLocaleString('en-US')
 const journalOf = (n: number) => `journal-${n}`
+const reducerJournalOf = (n: number) => `reducer-journal-${n}`
 
 /**
  * Writes, untimed, a journal of `n` incs for each length, as a branch with
@@ -21,10 +23,13 @@ const journalOf = (n: number) => `journal-${n}`
  * events. All in one file, so every length is read from the same tables.
  */
 async function writeJournals(store: KeeperStore, lengths: readonly number[]): Promise<void> {
-  for (const n of lengths) {
-    await store.saveSnapshot(journalOf(n), { seq: 0, data: persistedAt(0) })
-    for (let seq = 0; seq < n; seq += CHUNK) await store.appendBatch([{ id: journalOf(n), expectedSeq: seq, events: incs(Math.min(CHUNK, n - seq)) }])
-  }
+  for (const n of lengths) await writeJournal(store, journalOf(n), persistedAt(0), n)
+}
+
+/** One journal of `n` incs after `initial` saved at seq 0. */
+async function writeJournal(store: KeeperStore, id: string, initial: unknown, n: number): Promise<void> {
+  await store.saveSnapshot(id, { seq: 0, data: initial })
+  for (let seq = 0; seq < n; seq += CHUNK) await store.appendBatch([{ id, expectedSeq: seq, events: incs(Math.min(CHUNK, n - seq)) }])
 }
 
 /** Saves each journal's snapshot `TAIL` events before its end, as `snapshotEvery: 1000` would have. */
@@ -33,7 +38,7 @@ async function snapshotJournals(store: KeeperStore, lengths: readonly number[]):
 }
 
 /** One sample = `startBranch` until it resolves, recovered; the branch is stopped untimed. */
-function recoverTask(name: string, store: KeeperStore, id: string, expected: number): Task {
+function recoverTask(name: string, store: KeeperStore, id: string, expected: number, logic: AnyActorLogic = durableLogic): Task {
   let live: AnyBranch | undefined
   const stop = async () => {
     await live?.stop()
@@ -45,7 +50,7 @@ function recoverTask(name: string, store: KeeperStore, id: string, expected: num
     beforeEach: stop,
     after: stop,
     fn: async () => {
-      live = await startBranch({ logic: durableLogic, durable: { store, id, mode: 'journal' } })
+      live = await startBranch({ logic, durable: { store, id, mode: 'journal' } })
       const got = countOf(live.state())
       if (got !== expected) throw new Error(`${id} recovered a count of ${got}, expected ${expected}`)
     }
@@ -84,6 +89,23 @@ async function replayRows(store: KeeperStore, lengths: readonly number[], schedu
     )
   }
   return rows
+}
+
+/**
+ * Recovery of the longest journal written by a `fromTransition` reducer: the
+ * same events, a transition that costs ~0.2 µs instead of a machine's ~2.5 µs,
+ * so what the line measures is keepsake's replay path and the store's read.
+ */
+async function reducerRow(store: KeeperStore, n: number, schedule: Schedule): Promise<Row> {
+  const id = reducerJournalOf(n)
+  await writeJournal(store, id, reducerPersistedAt(0), n)
+  const pool = await interleave([recoverTask('replay', store, id, n, durableReducer), readTask('read', store, id, n)], schedule)
+  return row({
+    name: `recover ${count(n)} events, no snapshot, fromTransition reducer`,
+    subject: summarizeTask(pool, 'replay', 'keepsake', n),
+    floor: summarizeTask(pool, 'read', `store.read, pages of ${count(PAGE)}`, n),
+    ...(n === 1_000_000 ? { target: p50Under(2000) } : {})
+  })
 }
 
 /** Recovery of the same journals once a snapshot TAIL events before their end is saved. */
@@ -126,12 +148,13 @@ export async function recoverySection(dir: string, profile: Profile): Promise<Se
   await interleave([recoverTask('warm-up', store, journalOf(shortest), shortest)], { rounds: 1, time: 0, iterations: 3, warmupTime: 0 })
 
   const replays = await replayRows(store, lengths, profile.recovery)
+  const reducer = await reducerRow(store, longest, profile.recovery)
   const snapshots = await snapshotRows(store, lengths, profile.recovery, replays)
   await store.close()
 
   const growth = (replays.get(longest)?.subject.p50 ?? NaN) / (replays.get(shortest)?.subject.p50 ?? NaN)
   return {
-    rows: [...replays.values(), ...snapshots],
+    rows: [...replays.values(), reducer, ...snapshots],
     notes: [
       "Recovery lines: one sample is `await startBranch({ logic, durable: { store, id, mode: 'journal' } })` " +
         "until it resolves with the state rebuilt (checked: the count equals the journal's length); the " +

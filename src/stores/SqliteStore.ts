@@ -258,9 +258,11 @@ function prepare(db: Database): Record<
     // Raw mode: rows as arrays in EVENT_COLUMNS order (see EventRow).
     read: db.prepare(`SELECT ${EVENT_COLUMNS} FROM keepsake_events WHERE id = ? AND seq >= ? ORDER BY seq LIMIT ?`).raw(),
     // A whole page as one JSON text (see decodePayloadPage): building a row per
-    // event costs more than replaying it.
+    // event costs more than replaying it. The aggregate takes the ordered
+    // subquery's rows as they come: an ORDER BY inside group_concat would sort
+    // the page again (half the query's time); decodePayloadPage checks the order.
     readPayloads: db.prepare(
-      `SELECT max(length(payload)), '[' || group_concat(seq || ',' || version || ',' || payload, ',' ORDER BY seq) || ']'
+      `SELECT max(length(payload)), '[' || group_concat(seq || ',' || version || ',' || payload, ',') || ']'
        FROM (SELECT seq, version, payload FROM keepsake_events WHERE id = ? AND seq >= ? ORDER BY seq LIMIT ?)`
     ).raw(),
     queryByTag: db

@@ -131,9 +131,9 @@ export function decodeEvent(row: EventRow): StoredEvent {
 /**
  * Decodes a page that the database built as one JSON text, a flat array of
  * `seq, version, payload` triples (`longest` is its longest payload), or
- * returns undefined when it can't vouch for it (a payload over the limit, or
- * text that does not parse): the caller then reads the page row by row, which
- * names the record at fault.
+ * returns undefined when it can't vouch for it (a payload over the limit,
+ * text that does not parse, or sequence numbers out of order): the caller
+ * then reads the page row by row, in order, naming any record at fault.
  */
 export function decodePayloadPage(page: unknown, longest: unknown): PayloadRecord[] | undefined {
   if (page === null || page === undefined) return []
@@ -146,8 +146,12 @@ export function decodePayloadPage(page: unknown, longest: unknown): PayloadRecor
   }
   if (!Array.isArray(flat) || flat.length % 3 !== 0) return undefined
   const records: PayloadRecord[] = []
+  let previous = -Infinity
   for (let i = 0; i < flat.length; i += 3) {
-    records.push({ seq: flat[i] as number, version: flat[i + 1] as number, payload: flat[i + 2] as JsonValue })
+    const seq = flat[i] as number
+    if (!(seq > previous)) return undefined
+    previous = seq
+    records.push({ seq, version: flat[i + 1] as number, payload: flat[i + 2] as JsonValue })
   }
   return records
 }

@@ -212,15 +212,18 @@ export class Durability {
       const page = await readPage(seq + 1)
       if (page.length === 0) break
       live ??= this.#revive(scope, stored, input)
-      for (const entry of page) {
-        for (const event of this.#adapt(entry)) {
-          try {
-            live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
-          } catch (error) {
-            throw new RecoveryError(id, entry.seq, 'the logic threw replaying it', error)
-          }
-          if (events.length < snapshotEvery) events.push(event)
+      const apply = (event: EventObject, at: number) => {
+        try {
+          live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
+        } catch (error) {
+          throw new RecoveryError(id, at, 'the logic threw replaying it', error)
         }
+        if (events.length < snapshotEvery) events.push(event)
+      }
+      for (const entry of page) {
+        const adapted = this.#adapt(entry)
+        if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
+        else apply(adapted as EventObject, entry.seq)
         seq = entry.seq
       }
     }
@@ -241,18 +244,17 @@ export class Durability {
     }
   }
 
-  /** A stored event as the logic takes it now: as written, or upgraded by the adapter. */
-  #adapt(entry: PayloadRecord): readonly EventObject[] {
+  /** A stored event as the logic takes it now: as written (no array, as it is most of them), or upgraded by the adapter. */
+  #adapt(entry: PayloadRecord): EventObject | readonly EventObject[] {
     const { adapter, eventVersion, id } = this.config
     const event = entry.payload as unknown as EventObject
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
       throw new RecoveryError(id, entry.seq, 'the stored event is not an event object')
     }
-    if (entry.version === eventVersion) return [event]
+    if (entry.version === eventVersion) return event
     if (!adapter) throw new RecoveryError(id, entry.seq, `it has version ${entry.version} and no adapter upgrades it to ${eventVersion}`)
     try {
-      const adapted = adapter(event, entry.version)
-      return Array.isArray(adapted) ? adapted : [adapted as EventObject]
+      return adapter(event, entry.version)
     } catch (error) {
       throw new RecoveryError(id, entry.seq, `the adapter could not upgrade version ${entry.version}`, error)
     }
