@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const entries: Record<string, string> = {
   keepsake: 'src/index.ts',
   'keepsake/sqlite': 'src/sqlite.ts',
-  'keepsake/postgres': 'src/postgres.ts'
+  'keepsake/postgres': 'src/postgres.ts',
+  'keepsake/telemetry': 'src/telemetry.ts'
 }
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
 let postgres: PostgresServer | undefined
