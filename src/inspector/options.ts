@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { InvalidOptionError } from '../shared/errors'
-import { readDuration, readOptions } from '../shared/validate'
+import { isInstance, readDuration, readOptions } from '../shared/validate'
 import { Branch, type AnyBranch } from '../supervisor/Branch'
 import { Supervisor } from '../supervisor/Supervisor'
 import { DEFAULT_STATE_LIMITS, type Redactor, type StateLimits } from './stateView'
@@ -44,7 +44,7 @@ const MIN_TOKEN = 16
 export function readInspectorOptions(options: unknown): InspectorConfig {
   const o = readOptions(options, 'startInspector options')
   const root = o.root
-  if (root !== undefined && !(root instanceof Supervisor) && !(root instanceof Branch)) {
+  if (root !== undefined && !isInstance(root, Supervisor) && !isInstance(root, Branch)) {
     throw new InvalidOptionError('root', 'a Supervisor or a Branch (or absent: every root of the process)', root)
   }
   const port = o.port ?? 0
@@ -66,7 +66,7 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
   const interval = readDuration(o.interval, 'interval', 1000)
   if (interval < 50) throw new InvalidOptionError('interval', 'at least 50 ms', interval)
   return {
-    root,
+    root: root as Supervisor | AnyBranch | undefined,
     port,
     host,
     token,

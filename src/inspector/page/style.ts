@@ -45,9 +45,11 @@ pre { background: #f3f4f6; border: 1px solid var(--line); border-radius: 4px; pa
 ol.crashes, ol.timeline { list-style: none; padding: 0; margin: 0; }
 .crashes li summary { cursor: pointer; display: flex; gap: 8px; }
 .crashes .stack { max-height: 180px; }
+.details .stack { max-height: 150px; }
+.details .state { max-height: 240px; }
 .timeline li { display: flex; gap: 8px; padding: 1px 0; cursor: pointer; align-items: baseline; }
 time { color: var(--dim); font: 11px ui-monospace, Menlo, Consolas, monospace; }
-.subject { font-family: ui-monospace, Menlo, Consolas, monospace; }
+.subject { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }
 .detail { color: var(--dim); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .badge.kind-crash, .badge.kind-exit, .badge.kind-shutdown, .badge.kind-restartFailed { background: #f6dcda; color: var(--bad); }
 .badge.kind-restart { background: #fdebd3; color: var(--warn); } .badge.kind-transfer { background: #dde6fb; color: var(--accent); }
