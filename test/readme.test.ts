@@ -14,7 +14,8 @@ const entries: Record<string, string> = {
   keepsake: 'src/index.ts',
   'keepsake/sqlite': 'src/sqlite.ts',
   'keepsake/postgres': 'src/postgres.ts',
-  'keepsake/telemetry': 'src/telemetry.ts'
+  'keepsake/telemetry': 'src/telemetry.ts',
+  'keepsake/inspector': 'src/inspector.ts'
 }
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
 let postgres: PostgresServer | undefined

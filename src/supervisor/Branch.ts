@@ -21,7 +21,7 @@ import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer } from './passivation'
 import { chainFor, delivery } from './recursion'
 import { seedPoint } from './seed'
-import { recordRestart } from './intensity'
+import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
 import { live, probe, type BranchSignal } from './probe'
@@ -357,6 +357,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** @internal Messages queued and not yet delivered (for inspectors and telemetry). */
   get _queued(): number {
     return this.#mailbox.size
+  }
+
+  /** @internal Restarts within the intensity window now, and the limit (for inspectors). */
+  _intensity(): IntensityUse {
+    return intensityUse(this.#restartWindow, this.#config.clock.now(), this.#config.intensity)
   }
 
   /** @internal How to bring this branch's state back once it has stopped. */

@@ -14,7 +14,7 @@ import { assertFunction, readDuration, readOptions, safeRead } from '../shared/v
 import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
-import { readIntensity, recordRestart, type RestartIntensity } from './intensity'
+import { intensityUse, readIntensity, recordRestart, type IntensityUse, type RestartIntensity } from './intensity'
 import { live, probe, type SupervisorSignal } from './probe'
 import type { StopReason } from './types'
 
@@ -237,15 +237,21 @@ export class Supervisor implements Supervised {
 
   /** The whole hierarchy below this supervisor: ids, kinds, status, restart counts. */
   tree(): TreeNode {
+    const intensity = this._intensity()
     return {
       id: this.id,
       kind: 'supervisor',
       status: this.#status,
-      restarts: this.#restartWindow.length,
+      restarts: intensity.inWindow,
       strategy: this.strategy,
-      intensity: { inWindow: this.#restartWindow.length, ...this.#intensity },
+      intensity,
       children: this.#children.map(nodeOf)
     }
+  }
+
+  /** @internal Restarts within the intensity window now, and the limit (for `tree()` and inspectors). */
+  _intensity(): IntensityUse {
+    return intensityUse(this.#restartWindow, this.#clock.now(), this.#intensity)
   }
 
   /** Resolves once no request, exit or restart (backoff included) is pending. */

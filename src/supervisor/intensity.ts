@@ -25,6 +25,19 @@ export function recordRestart(
   return { restarts: window, exceeded: window.length > intensity.maxRestarts }
 }
 
+/** Restarts within `intensity` at `now`, and the limit: how much intensity is left (for trees and inspectors). */
+export interface IntensityUse extends RestartIntensity {
+  readonly inWindow: number
+}
+
+/** Counts the restarts of a window (oldest first) still inside it at `now`. */
+export function intensityUse(restarts: readonly number[], now: number, intensity: RestartIntensity): IntensityUse {
+  const threshold = now - intensity.maxSeconds * 1000
+  let inWindow = 0
+  for (const at of restarts) if (at >= threshold) inWindow++
+  return { inWindow, maxRestarts: intensity.maxRestarts, maxSeconds: intensity.maxSeconds }
+}
+
 /**
  * Reads a `{ maxRestarts, maxSeconds }` option over `defaults`: `maxRestarts`
  * an integer >= 0 (0 means never restart), `maxSeconds` a finite number > 0.

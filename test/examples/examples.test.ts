@@ -61,4 +61,32 @@ describe('examples', () => {
       rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)
+
+  it('inspector.ts serves its demo plant at the URL it prints, takes actions with the token, and stops on SIGTERM', async () => {
+    const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/inspector.ts'], { cwd: root })
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)))
+    try {
+      let found: RegExpExecArray | null = null
+      for await (const line of createInterface({ input: demo.stdout })) {
+        found = /^inspector: (http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)$/.exec(line)
+        if (found) break
+      }
+      const [, url, token] = found ?? []
+      if (!url || !token) throw new Error('the example printed no inspector URL')
+      const page = await fetch(url)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('<title>keepsake inspector</title>')
+      const view = (await (await fetch(new URL('api/view', url))).json()) as { totals: { supervisors: number; branches: number }; roots: { key: string; children: { id: string; key: string }[] }[] }
+      expect(view.totals).toMatchObject({ supervisors: 4, branches: 54 })
+      const scheduler = view.roots[0]?.children.find((c) => c.id === 'scheduler')
+      const kill = (auth: string) =>
+        fetch(new URL('api/actions', url), { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: auth }, body: JSON.stringify({ action: 'kill', key: scheduler?.key }) })
+      expect((await kill('Bearer wrong-token-wrong-token')).status).toBe(401)
+      // The demo's own jams may have restarted it already: any incarnation.
+      expect(await (await kill(`Bearer ${token}`)).json()).toEqual({ ok: true, done: expect.stringMatching(/^killed worker #\d+ of scheduler$/) })
+    } finally {
+      demo.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  }, 60_000)
 })

@@ -1,0 +1,173 @@
+import { describeReason, type ReasonRecord } from '../reports/reason'
+import type { AnyBranch } from '../supervisor/Branch'
+import { observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
+import type { Supervisor } from '../supervisor/Supervisor'
+import type { NodeKeys } from './keys'
+
+/** One entry of the timeline: a crash, a restart, a transfer, a give-up. */
+export interface TimelineEntry {
+  /** Increases by one with each entry: what a client has seen. */
+  readonly seq: number
+  /** ms since the epoch. */
+  readonly at: number
+  readonly kind: 'crash' | 'restart' | 'transfer' | 'exit' | 'restartFailed' | 'shutdown'
+  /** The key of the node it is about (a branch, or a supervisor's child when it has one). */
+  readonly key: string | undefined
+  /** Who it is about: the branch's id, or `supervisor/child`. */
+  readonly subject: string
+  readonly detail: string
+  readonly reason?: ReasonRecord
+}
+
+/** The last crash of a branch, as its row shows it. */
+export interface LastCrash {
+  readonly at: number
+  readonly incarnation: number
+  readonly reason: ReasonRecord
+}
+
+const TIMELINE_LENGTH = 500
+const MAX_STACK = 4000
+const RATE_WINDOW = 1000
+
+interface Counter {
+  total: number
+  base: number
+  since: number
+  rate: number
+}
+
+/**
+ * What the inspector learns from the probe, as it happens: the timeline
+ * (the last 500 entries), each branch's last crash and its message rate.
+ */
+export class Activity {
+  readonly #keys: NodeKeys
+  readonly #now: () => number
+  readonly #changed: () => void
+  readonly #timeline: TimelineEntry[] = []
+  readonly #crashes = new WeakMap<AnyBranch, LastCrash>()
+  readonly #counters = new WeakMap<AnyBranch, Counter>()
+  #seq = 0
+  readonly #stop: () => void
+
+  /** Starts observing; `changed` is called after each new timeline entry. */
+  constructor(keys: NodeKeys, now: () => number, changed: () => void) {
+    this.#keys = keys
+    this.#now = now
+    this.#changed = changed
+    this.#stop = observe({
+      enqueued: (branch) => this.#count(branch),
+      branchEvent: (branch, signal) => this.#branchEvent(branch, signal),
+      supervisorEvent: (supervisor, signal) => this.#supervisorEvent(supervisor, signal),
+      transferred: (branch, from, to) =>
+        this.#add('transfer', branch, branch.id, `moved from ${from.id} to ${to.id}`)
+    })
+  }
+
+  /** Stops observing. */
+  close(): void {
+    this.#stop()
+  }
+
+  /** The entries after `seq` (all of them for 0), oldest first. */
+  since(seq: number): readonly TimelineEntry[] {
+    const first = this.#timeline.findIndex((entry) => entry.seq > seq)
+    return first < 0 ? [] : this.#timeline.slice(first)
+  }
+
+  /** The last entry's seq. */
+  get seq(): number {
+    return this.#seq
+  }
+
+  lastCrash(branch: AnyBranch): LastCrash | undefined {
+    return this.#crashes.get(branch)
+  }
+
+  /** Messages queued on `branch` per second, over the last second or so. */
+  rate(branch: AnyBranch): number {
+    const counter = this.#counters.get(branch)
+    if (!counter) return 0
+    const now = this.#now()
+    const elapsed = now - counter.since
+    if (elapsed >= RATE_WINDOW) {
+      counter.rate = ((counter.total - counter.base) * 1000) / elapsed
+      counter.base = counter.total
+      counter.since = now
+    }
+    return counter.rate
+  }
+
+  #count(branch: AnyBranch): void {
+    const counter = this.#counters.get(branch)
+    if (counter) counter.total++
+    else this.#counters.set(branch, { total: 1, base: 0, since: this.#now(), rate: 0 })
+  }
+
+  #branchEvent(branch: AnyBranch, signal: BranchSignal): void {
+    switch (signal.event) {
+      case 'crash': {
+        const [{ incarnation, error, event }] = signal.args
+        const reason = shortened(describeReason(error))
+        this.#crashes.set(branch, { at: this.#now(), incarnation, reason })
+        const during = event ? ` while processing ${event.type}` : ''
+        return this.#add('crash', branch, branch.id, `worker #${incarnation} crashed${during}: ${reason.message}`, reason)
+      }
+      case 'restart': {
+        const [{ incarnation, restartsInWindow }] = signal.args
+        return this.#add('restart', branch, branch.id, `worker #${incarnation} started from the kept state (${restartsInWindow} in the window)`)
+      }
+      case 'stop': {
+        const [reason] = signal.args
+        if (reason.kind !== 'failure') return
+        return this.#add('exit', branch, branch.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+      }
+    }
+  }
+
+  #supervisorEvent(supervisor: Supervisor, signal: SupervisorSignal): void {
+    const child = (childId: string) => supervisor.whichChildren().find((c) => c.id === childId)?.child
+    switch (signal.event) {
+      case 'restart': {
+        const [{ childId, restarts }] = signal.args
+        return this.#add('restart', child(childId), `${supervisor.id}/${childId}`, `restarted by ${supervisor.id} (${restarts} so far)`)
+      }
+      case 'restartFailed': {
+        const [{ childId, error }] = signal.args
+        const reason = shortened(describeReason(error.cause ?? error))
+        return this.#add('restartFailed', child(childId), `${supervisor.id}/${childId}`, `restart failed: ${reason.message}`, reason)
+      }
+      case 'shutdown': {
+        const [reason] = signal.args
+        if (reason.kind !== 'failure') return
+        return this.#add('shutdown', supervisor, supervisor.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+      }
+    }
+  }
+
+  #add(kind: TimelineEntry['kind'], node: object | undefined, subject: string, detail: string, reason?: ReasonRecord): void {
+    const entry: TimelineEntry = {
+      seq: ++this.#seq,
+      at: this.#now(),
+      kind,
+      key: node && this.#keys.of(node),
+      subject,
+      detail,
+      ...(reason ? { reason } : {})
+    }
+    this.#timeline.push(entry)
+    if (this.#timeline.length > TIMELINE_LENGTH) this.#timeline.shift()
+    this.#changed()
+  }
+}
+
+/** A reason with its stack (and its causes' stacks) cut to a page's worth. */
+function shortened(reason: ReasonRecord): ReasonRecord {
+  const { stack, cause, ...rest } = reason
+  return {
+    ...rest,
+    ...(stack !== undefined ? { stack: stack.length > MAX_STACK ? `${stack.slice(0, MAX_STACK)}…` : stack } : {}),
+    ...(cause ? { cause: shortened(cause) } : {})
+  }
+}

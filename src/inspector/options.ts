@@ -1,0 +1,99 @@
+import { isIP } from 'node:net'
+import { InvalidOptionError } from '../shared/errors'
+import { isInstance, readDuration, readOptions } from '../shared/validate'
+import { Branch, type AnyBranch } from '../supervisor/Branch'
+import { Supervisor } from '../supervisor/Supervisor'
+import { DEFAULT_STATE_LIMITS, type Redactor, type StateLimits } from './stateView'
+
+/** Options of `startInspector`. */
+export interface InspectorOptions {
+  /** The tree to show: a supervisor or a branch. Default: every root of the process (each live supervisor or branch no supervisor holds). */
+  root?: Supervisor | AnyBranch
+  /** Default 0: a free port (read it from `url`). */
+  port?: number
+  /** Default `127.0.0.1`. Any other than a loopback address needs a `token`. */
+  host?: string
+  /**
+   * Enables the actions (kill a worker, restart or terminate a child,
+   * transfer a branch) for requests that carry it; at least 16 characters.
+   * Without it the inspector is read-only. Open the page as `url#token=...`.
+   */
+  token?: string
+  /** Applied to every value of a branch's state before it leaves the process (see {@link Redactor}). */
+  redact?: Redactor
+  /** Bounds on a branch's state as the page gets it (default 64 KiB of JSON, 16 levels, 200 items, 2000 characters a string). */
+  stateLimits?: Partial<StateLimits>
+  /** ms between updates of the page (default 1000); crashes and restarts are sent at once. */
+  interval?: number
+}
+
+/** The options, checked, with defaults. */
+export interface InspectorConfig {
+  readonly root: Supervisor | AnyBranch | undefined
+  readonly port: number
+  readonly host: string
+  readonly token: string | undefined
+  readonly redact: Redactor | undefined
+  readonly stateLimits: StateLimits
+  readonly interval: number
+}
+
+const MIN_TOKEN = 16
+
+/** Checks `startInspector` options, throwing `InvalidOptionError` naming the first bad one. */
+export function readInspectorOptions(options: unknown): InspectorConfig {
+  const o = readOptions(options, 'startInspector options')
+  const root = o.root
+  if (root !== undefined && !isInstance(root, Supervisor) && !isInstance(root, Branch)) {
+    throw new InvalidOptionError('root', 'a Supervisor or a Branch (or absent: every root of the process)', root)
+  }
+  const port = o.port ?? 0
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError('port', 'an integer from 0 (a free port) to 65535', port)
+  }
+  const host = o.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'a host name or IP address', host)
+  const token = o.token
+  if (token !== undefined && (typeof token !== 'string' || token.length < MIN_TOKEN)) {
+    throw new InvalidOptionError('token', `a string of at least ${MIN_TOKEN} characters (for example randomBytes(24).toString('base64url'))`, token)
+  }
+  if (token === undefined && !isLoopback(host)) {
+    throw new InvalidOptionError('token', `set when host is not a loopback address (host is "${host}"): anyone who reaches the port would see the tree`, token)
+  }
+  if (o.redact !== undefined && typeof o.redact !== 'function') {
+    throw new InvalidOptionError('redact', 'a function (key, value, path, branchId) => value to show', o.redact)
+  }
+  const interval = readDuration(o.interval, 'interval', 1000)
+  if (interval < 50) throw new InvalidOptionError('interval', 'at least 50 ms', interval)
+  return {
+    root: root as Supervisor | AnyBranch | undefined,
+    port,
+    host,
+    token,
+    redact: o.redact as Redactor | undefined,
+    stateLimits: readStateLimits(o.stateLimits),
+    interval
+  }
+}
+
+function readStateLimits(value: unknown): StateLimits {
+  const o = readOptions(value, 'stateLimits')
+  const limits: Record<string, number> = { ...DEFAULT_STATE_LIMITS }
+  for (const name of Object.keys(DEFAULT_STATE_LIMITS)) {
+    const given = o[name]
+    if (given === undefined) continue
+    if (typeof given !== 'number' || !Number.isInteger(given) || given < 1) {
+      throw new InvalidOptionError(`stateLimits.${name}`, 'an integer >= 1', given)
+    }
+    limits[name] = given
+  }
+  return limits as unknown as StateLimits
+}
+
+/** `localhost`, `127.x.x.x` or `::1`. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (bare === 'localhost') return true
+  if (isIP(bare) === 4) return bare.startsWith('127.')
+  return bare === '::1' || bare === '0:0:0:0:0:0:0:1'
+}
