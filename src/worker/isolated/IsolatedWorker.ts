@@ -1,5 +1,4 @@
 import type { EventObject, Snapshot } from 'xstate'
-import type { Clock } from '../../shared/clock'
 import type { PendingDelay } from '../delays'
 import type { ReplyChannel, ReplyToken } from '../reply'
 import { withRevivableChildren, type RestorePoint, type ResumePoint } from '../restorePoint'
@@ -14,6 +13,13 @@ import type { IsolationConfig } from './options'
 /** A call as the proxy needs it: answered, deferred, or rejected when its reply can't cross. */
 interface RemoteCall extends ReplyChannel {
   reject(error: unknown): void
+}
+
+/** The message being processed over there: its call's ref and its watchdog. */
+interface Busy {
+  readonly ref: number
+  readonly eventType: string
+  timer: unknown
 }
 
 /** What an isolated incarnation needs from its branch, besides the hooks. */
@@ -114,7 +120,7 @@ export class IsolatedWorker implements Incarnation {
   #starting = true
   #inTransition = false
   /** The message being processed over there, with its watchdog. */
-  #busy: { ref: number; timer: unknown } | undefined
+  #busy: Busy | undefined
   /** Calls whose answers may still come, by ref. */
   readonly #calls = new Map<number, RemoteCall>()
   #nextRef = 0
@@ -165,11 +171,15 @@ export class IsolatedWorker implements Incarnation {
       ;(call as RemoteCall | undefined)?.reject(findUncloneable(rest ? [event, ...rest] : event, 'event') ?? error)
       return this.#hooks.processed()
     }
-    const { maxProcessingMs } = this.#runner.config
-    const clock: Clock = this.#options.clock
-    const timer = maxProcessingMs === Infinity ? undefined : clock.setTimeout(() => this.#hung(event.type), maxProcessingMs)
-    this.#busy = { ref, timer }
+    this.#busy = { ref, eventType: event.type, timer: undefined }
+    // The watchdog counts from when the host can process it: not while a new thread or process boots.
+    if (!this.#starting) this.#watch(this.#busy)
     this.#hold()
+  }
+
+  #watch(busy: Busy): void {
+    const { maxProcessingMs } = this.#runner.config
+    if (maxProcessingMs !== Infinity) busy.timer = this.#options.clock.setTimeout(() => this.#hung(busy.eventType), maxProcessingMs)
   }
 
   restorePoint(kept: Snapshot<unknown>): ResumePoint {
@@ -230,7 +240,8 @@ export class IsolatedWorker implements Incarnation {
     this.#delays = message.delays ?? []
     if (this.#starting) {
       this.#starting = false
-      if (!this.#busy) this.#hold()
+      if (this.#busy) this.#watch(this.#busy)
+      else this.#hold()
       this.#settleReady()
     }
     // Answers given in that transition are held by the branch until its state is kept, as in this thread.
