@@ -62,9 +62,10 @@ export const fetcher = setup({
   }
 })
 
-/** Counts unique ids in a table, which outlives crashes; `crash` throws. */
-export const seen = fromTransition((unique: number, event: { type: 'see'; id: string } | { type: 'crash' } | { type: 'count' }, { self }) => {
+/** Counts unique ids in a table, which outlives crashes; `crash` throws, `abort` takes the process down. */
+export const seen = fromTransition((unique: number, event: { type: 'see'; id: string } | { type: 'crash' } | { type: 'abort' } | { type: 'count' }, { self }) => {
   if (event.type === 'crash') throw new Error('crash after a table write')
+  if (event.type === 'abort') process.abort()
   if (event.type !== 'see') return unique
   const ids = table<string, true>(self, 'seen')
   if (ids.has(event.id)) return unique
