@@ -5,6 +5,7 @@ import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
 import { readBranchOptions } from '../supervisor/branchOptions'
+import { anchorLogicModule } from '../worker/isolated/options'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
 
@@ -221,7 +222,7 @@ function readKey(key: unknown): asserts key is string {
  * await carts.call('cart-42', { type: 'add', sku: 'tea' })
  */
 export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}>(options: PoolOptions<L>): Promise<Pool<L, R>> {
-  const o = readOptions(options, 'startPool options') as unknown as PoolOptions<L>
+  const o = anchorLogicModule(readOptions(options, 'startPool options'), startPool) as unknown as PoolOptions<L>
   if (o.input !== undefined && typeof o.input !== 'function') throw new InvalidOptionError('input', 'a function (key) => input', o.input)
   if (o.durable !== undefined && readOptions(o.durable, 'durable').id !== undefined) {
     throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)

@@ -1,6 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { Branch } from '../supervisor/Branch'
 import type { BranchOptions, ReplyMap } from '../supervisor/types'
+import { anchorLogicModule } from '../worker/isolated/options'
 
 /**
  * Starts a branch: a worker running `logic`, a keeper holding its last good
@@ -17,5 +18,5 @@ import type { BranchOptions, ReplyMap } from '../supervisor/types'
 export async function startBranch<L extends AnyActorLogic, R extends ReplyMap = {}>(
   options: BranchOptions<L>
 ): Promise<Branch<L, R>> {
-  return Branch._open<L, R>(options)
+  return Branch._open<L, R>(anchorLogicModule(options, startBranch))
 }

@@ -6,6 +6,7 @@ import type { ChildSpec, StartContext } from '../supervisor/childSpec'
 import { Supervisor, type SupervisorOptions } from '../supervisor/Supervisor'
 import type { BranchOptions } from '../supervisor/types'
 import type { BranchTarget } from './messaging'
+import { anchorLogicModule } from '../worker/isolated/options'
 
 /**
  * Starts a supervisor and its children, in order. If a child fails to start,
@@ -56,7 +57,8 @@ export interface BranchSpecOptions<L extends AnyActorLogic> extends Omit<ChildSp
  */
 export function branchSpec<L extends AnyActorLogic>(options: BranchSpecOptions<L>): ChildSpec {
   const o = readOptions(options, 'branchSpec options')
-  const { branch, keepState, ...child } = o as unknown as BranchSpecOptions<L>
+  const { branch: given, keepState, ...child } = o as unknown as BranchSpecOptions<L>
+  const branch = anchorLogicModule(given, branchSpec)
   const id = child.id ?? readOptions(branch, 'branch').name
   if (keepState !== undefined && typeof keepState !== 'boolean') throw new InvalidOptionError('keepState', 'a boolean', keepState)
   return {

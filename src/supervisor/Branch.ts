@@ -12,9 +12,11 @@ import { assertEvent, assertFunction, readDuration, readOptions } from '../share
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
-import { capturePendingDelays } from '../worker/delays'
-import { restorePointFor, type RestorePoint, type ResumePoint } from '../worker/restorePoint'
-import { Worker } from '../worker/Worker'
+import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
+import { Worker, type Incarnation } from '../worker/Worker'
+import { assertCloneable } from '../worker/isolated/cloneable'
+import { WorkerHungError } from '../worker/isolated/errors'
+import { loadLogic } from '../worker/isolated/loadLogic'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
@@ -97,7 +99,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #batchBase: Parameters<Keeper['accept']>[1] | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
   readonly #mailbox = new Mailbox<Envelope>()
-  #worker: Worker | undefined
+  #worker: Incarnation | undefined
   #incarnation = 0
   #starting = false
   #draining = false
@@ -164,16 +166,22 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * with a typed error.
    */
   static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint, seed?: { state: unknown }): Promise<Branch<L, R>> {
-    const config = readBranchOptions(options)
-    const durability = config.durable && new Durability(config.logic, config.durable)
+    let config = readBranchOptions(options)
+    // A module-named logic running in this thread is loaded here.
+    if (config.module && !config.isolated) config = { ...config, logic: await loadLogic(config.module) }
+    if (seed && config.isolated) throw new InvalidOptionError('isolation', "'none' for a seeded pool key (a seed is computed from the logic in this process)", 'isolated')
+    const logic = config.logic as AnyActorLogic
+    const durability = config.durable && new Durability(logic, config.durable)
     // A seed replaces whatever the store held for this branch.
     if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
-    const seeded = seed && seedPoint(config.logic, seed.state, config.input)
+    const seeded = seed && seedPoint(logic, seed.state, config.input)
     const branch = new Branch<L, R>(config, durability)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
+    // An isolated worker's first state comes from its thread or process.
+    await branch.#worker?.ready
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     if (durability && !stored && branch.#keeper.snapshot) {
@@ -246,6 +254,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const o = readOptions(options, 'call options')
     const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
     this.#assertRunning()
+    if (this.#config.isolated) assertCloneable(rest ? [event, ...rest] : event, 'event')
     const chain = delivery.branch === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
@@ -286,6 +295,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     assertEvent(event)
     const delay = readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
     this.#assertRunning()
+    if (this.#config.isolated) assertCloneable(event, 'event')
     if (delay > 0) this.#enqueueLater(event, delay)
     else this.#enqueue({ event, call: undefined })
   }
@@ -342,7 +352,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#assertRunning()
     const worker = this.#worker
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
-    const image = persistedImage(this.#config.logic, kept, worker?.actor)
+    const image = persistedImage(this.#config, kept, worker)
     if (worker) this.#retire(worker)
     this.#dormant = undefined
     this.#idle?.cancel()
@@ -421,7 +431,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#draining) return
     this.#draining = true
     try {
-      while (this.#worker && !this.#blockedBy && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+      // #inFlight stays set only while a remote worker processes a message.
+      while (this.#worker && !this.#blockedBy && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
     } finally {
       this.#draining = false
     }
@@ -430,9 +441,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #deliver(envelope: Envelope): void {
     if (probe.on) probe.delivered(this, envelope.event.type, envelope.call)
     if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
-    const worker = this.#worker as Worker
+    const worker = this.#worker as Incarnation
     this.#inFlight = envelope
     this.#commit = undefined
+    if (worker.remote) return worker.deliver(envelope.event, envelope.call) // its outcome comes through the hooks
     const { branch, chain } = delivery
     delivery.branch = this.id
     delivery.chain = envelope.chain
@@ -452,10 +464,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * of it is kept or written; otherwise it is written in one go.
    */
   #deliverAll(envelope: Envelope, rest: readonly EventObject[]): void {
-    const worker = this.#worker as Worker
+    const worker = this.#worker as Incarnation
     this.#inFlight = envelope
     this.#commit = undefined
     this.#batchBase = this.#keeper.snapshot
+    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed ends it
     this.#durability?.openBatch()
     const { branch, chain } = delivery
     delivery.branch = this.id
@@ -495,16 +508,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
-    const worker = new Worker(
-      this.#config.logic,
-      point,
-      {
-        snapshot: (snapshot, event) => this.#onSnapshot(incarnation, snapshot, event),
-        crash: (error) => this.#onCrash(incarnation, error),
-        done: () => this.#onDone(incarnation)
-      },
-      { clock: this.#config.clock, tables: this.#keeper.tables }
-    )
+    const hooks = {
+      snapshot: (snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined) => this.#onSnapshot(incarnation, snapshot, event),
+      crash: (error: unknown) => this.#onCrash(incarnation, error),
+      done: () => this.#onDone(incarnation),
+      processed: () => this.#onProcessed(incarnation)
+    }
+    const { clock, isolated } = this.#config
+    const worker = isolated
+      ? isolated.incarnate(incarnation, point, hooks, { clock, tables: this.#keeper.tables, branchId: this.id })
+      : new Worker(this.#config.logic as AnyActorLogic, point, hooks, { clock, tables: this.#keeper.tables })
     this.#worker = worker
     this.#starting = true
     try {
@@ -544,12 +557,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const worker = this.#worker
     if (incarnation !== this.#incarnation || !worker) return // a retired worker's late report
     const kept = this.#batchBase ?? this.#keeper.snapshot
+    this.#batchBase = undefined
     // Read the restore point before the dead worker's children are stopped.
-    const point = kept && restorePointFor(this.#config.logic, kept, worker.actor)
+    const point = kept && worker.restorePoint(kept)
     this.#retire(worker)
     const crashed = this.#inFlight
     this.#inFlight = undefined
-    this.#rejectPending(crashed?.call, (call) => new WorkerCrashedError(this.id, call.eventType, error))
+    // A hung message's call gets the hung error itself; the others learn of a crash.
+    const hung = error instanceof WorkerHungError ? error : undefined
+    this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
     this.#emit('crash', { branchId: this.id, incarnation, error, event: crashed?.event })
 
     if (!point) return this.#terminate({ kind: 'failure', error: new BranchStartError(this.id, error) })
@@ -582,14 +598,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
-    return capturePendingDelays(worker.actor).length === 0
+    return !worker.hasPendingDelays()
   }
 
   /** Stops the worker; only the kept state remains, which the next message resumes. */
   #passivate(): void {
-    const worker = this.#worker as Worker
+    const worker = this.#worker as Incarnation
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
-    this.#dormant = restorePointFor(this.#config.logic, kept, worker.actor)
+    this.#dormant = worker.restorePoint(kept)
     this.#retire(worker)
     this.#emit('passivate', { branchId: this.id, incarnation: this.#incarnation })
   }
@@ -653,11 +669,18 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const worker = this.#worker
     if (incarnation !== this.#incarnation || !worker) return
     this.#settleInFlight()
-    const output = (worker.actor.getSnapshot() as { output?: unknown }).output
-    this.#terminate({ kind: 'normal', output })
+    this.#terminate({ kind: 'normal', output: worker.output })
   }
 
-  #retire(worker: Worker): void {
+  /** A remote worker processed the message in flight (its states and answers came first). */
+  #onProcessed(incarnation: number): void {
+    if (incarnation !== this.#incarnation || !this.#worker) return
+    this.#batchBase = undefined
+    this.#settleInFlight()
+    this.#drain()
+  }
+
+  #retire(worker: Incarnation): void {
     this.#keeper.close()
     this.#worker = undefined
     worker.dispose()
@@ -682,11 +705,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#delayed = undefined
     const kept = this.#keeper.snapshot
     if (kept && !this.#finalImage) {
-      const actor = this.#worker?.actor
-      this.#finalImage = actor ? restorePointFor(this.#config.logic, kept, actor) : persistedImage(this.#config.logic, kept, undefined)
+      this.#finalImage = this.#worker ? this.#worker.restorePoint(kept) : persistedImage(this.#config, kept, undefined)
     }
     if (this.#worker) this.#retire(this.#worker)
     else this.#keeper.close()
+    this.#config.isolated?.close()
 
     const cause = reason.kind === 'failure' ? reason.error : undefined
     const stopped = new BranchStoppedError(this.id, describeStop(reason), { cause })
@@ -737,11 +760,13 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 }
 
-/** The kept state in xstate's persisted form, with the pending delays of `actor` if it still stands. */
-function persistedImage(logic: AnyActorLogic, kept: NonNullable<Keeper['snapshot']>, actor: Worker['actor'] | undefined): ResumePoint {
-  const point = actor ? restorePointFor(logic, kept, actor) : undefined
+/** The kept state in xstate's persisted form, with the pending delays of `worker` if it still stands. */
+function persistedImage(config: BranchConfig, kept: NonNullable<Keeper['snapshot']>, worker: Incarnation | undefined): ResumePoint {
+  const point = worker?.restorePoint(kept)
   if (point?.kind === 'persisted') return point
-  return { kind: 'persisted', snapshot: logic.getPersistedSnapshot(kept) as typeof kept, delays: point?.delays ?? [] }
+  // An isolated branch keeps its states in persisted form already.
+  const snapshot = config.logic ? (config.logic.getPersistedSnapshot(kept) as typeof kept) : kept
+  return { kind: 'persisted', snapshot, delays: point?.delays ?? [] }
 }
 
 function describeStop(reason: StopReason): string {

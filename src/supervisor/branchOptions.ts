@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
+import { IsolatedRunner } from '../worker/isolated/IsolatedWorker'
+import { isLogicModule, readIsolation, resolveLogicModule, type ResolvedModule } from '../worker/isolated/options'
 import { readDurableOptions, type DurableConfig } from '../keeper/durable/options'
 import { readIntensity, type RestartIntensity } from './intensity'
 import type { Grouper } from './dedupe'
@@ -13,7 +15,12 @@ export const DEFAULT_BRANCH_INTENSITY: RestartIntensity = { maxRestarts: 1000, m
 
 /** `startBranch` options, checked and with defaults applied. */
 export interface BranchConfig {
-  readonly logic: AnyActorLogic
+  /** The logic, when the worker runs in this thread (for a module-named logic, once `_open` loaded it). */
+  readonly logic: AnyActorLogic | undefined
+  /** The logic's module, when it was named by module. */
+  readonly module: ResolvedModule | undefined
+  /** With isolation 'thread' or 'process': what runs the branch's worker over there. */
+  readonly isolated: IsolatedRunner | undefined
   readonly name: string | undefined
   readonly input: unknown
   readonly intensity: RestartIntensity
@@ -28,9 +35,13 @@ export interface BranchConfig {
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
 export function readBranchOptions(options: unknown): BranchConfig {
   const o = readOptions(options, 'startBranch options')
-  if (!isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
+  const module = isLogicModule(o.logic) ? resolveLogicModule(o.logic, undefined) : undefined
+  if (!module && !isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
+  const isolation = readIsolation(o, module)
   return {
-    logic: o.logic,
+    logic: module ? undefined : (o.logic as AnyActorLogic),
+    module,
+    isolated: isolation && new IsolatedRunner(isolation),
     name: readName(o.name),
     input: o.input,
     intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),

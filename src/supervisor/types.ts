@@ -1,8 +1,10 @@
+import type { ResourceLimits } from 'node:worker_threads'
 import type { AnyActorLogic, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
+import type { Isolation, LogicModule } from '../worker/isolated/options'
 
 /** A worker's state: a machine's context, a reducer's state. */
 export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined
@@ -102,8 +104,13 @@ export type BranchPart =
 
 /** Options of `startBranch`. */
 export interface BranchOptions<L extends AnyActorLogic> {
-  /** The worker's xstate logic: a machine, or logic from `fromTransition` and friends. */
-  logic: L
+  /**
+   * The worker's xstate logic: a machine, or logic from `fromTransition` and
+   * friends; or the module that exports it (`{ module, export }`), which an
+   * isolated worker needs. A module's logic types can't be inferred: name them
+   * as `startBranch<typeof import('./printer.js').printer>(...)`.
+   */
+  logic: L | LogicModule
   /** A unique name to reach the branch by; released when it stops. */
   name?: string
   /** The logic's input, used on the first start only (a restart resumes the kept state). */
@@ -136,6 +143,26 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * state and is processed (event `activate`). Default `Infinity`: never.
    */
   idleTimeout?: number
+  /**
+   * Where the worker runs: `'none'` (default) in this thread; `'thread'` in
+   * a worker thread; `'process'` in a child process. Isolated, an endless loop,
+   * a heap blow-up or a native crash ends that worker only: the branch
+   * restarts it from the kept state. Needs `logic` named by module; messages,
+   * states and replies cross by structured clone. Not with `durable` (yet).
+   */
+  isolation?: Isolation
+  /**
+   * Isolated only: a message still processing after this many ms (an endless
+   * loop, a stuck driver call) gets its worker terminated and restarted from
+   * the last good state; its call rejects with `WorkerHungError`. Default: no limit.
+   */
+  maxProcessingMs?: number
+  /**
+   * Isolated only: Node's worker `resourceLimits` (`maxOldGenerationSizeMb`,
+   * ...). A worker that runs out of memory is a crash of the branch, not of the
+   * process. With `'process'`, `maxOldGenerationSizeMb` sets the child's heap.
+   */
+  resourceLimits?: ResourceLimits
 }
 
 /** Options of `call`. */

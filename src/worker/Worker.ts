@@ -7,8 +7,9 @@ import {
   type Subscription
 } from 'xstate'
 import type { Clock } from '../shared/clock'
-import type { RestorePoint } from './restorePoint'
-import { reschedule } from './delays'
+import { restorePointFor, type RestorePoint, type ResumePoint } from './restorePoint'
+import { capturePendingDelays, reschedule } from './delays'
+import type { ReplyChannel } from './reply'
 import { bindTables, unbindTables, type TableProvider } from './tables'
 
 /** What a worker reports to whoever supervises it. */
@@ -23,6 +24,39 @@ export interface WorkerHooks {
   crash(error: unknown): void
   /** The logic reached a final state: the worker exited normally. */
   done(): void
+  /**
+   * Only from an incarnation whose `remote` is true: the message last
+   * delivered was processed (its snapshots and answers came before this).
+   */
+  processed(): void
+}
+
+/**
+ * One incarnation of a branch's worker, as the branch sees it: the actor in
+ * this thread ({@link Worker}), or a proxy to one running in a worker thread
+ * or a child process (`isolated/IsolatedWorker`). Both report through
+ * {@link WorkerHooks}, so the branch's restart, keeper, mailbox and held-answer
+ * logic is one code path.
+ */
+export interface Incarnation {
+  /** The xstate actor, when it runs in this thread. */
+  readonly actor: AnyActorRef | undefined
+  /** False: `deliver` processes the event before it returns. True: its outcome comes later, through the hooks, ending with `processed`. */
+  readonly remote: boolean
+  /** See {@link Worker.inTransition}. */
+  readonly inTransition: boolean
+  /** For a remote incarnation: settles once its first state arrived, or it died first. */
+  readonly ready: Promise<void> | undefined
+  /** The logic's output, once it reached a final state. */
+  readonly output: unknown
+  start(): void
+  /** Hands one message to the actor (`rest`: more events applied with it, all or none; remote only). */
+  deliver(event: EventObject, call?: ReplyChannel, rest?: readonly EventObject[]): void
+  /** Where the next incarnation resumes `kept` from, read while this one still stands. */
+  restorePoint(kept: Snapshot<unknown>): ResumePoint
+  /** True while delayed events of the actor's own are pending. */
+  hasPendingDelays(): boolean
+  dispose(): void
 }
 
 export interface WorkerOptions {
@@ -35,9 +69,10 @@ export interface WorkerOptions {
  * nothing of restarts; it reports what happens to it through its hooks, and is
  * disposed of when it dies.
  */
-export class Worker {
+export class Worker implements Incarnation {
   /** The xstate actor running the user's logic. */
   readonly actor: AnyActorRef
+  readonly #logic: AnyActorLogic
   readonly #subscription: Subscription
   readonly #point: RestorePoint
   #transitionDepth = 0
@@ -46,6 +81,7 @@ export class Worker {
 
   constructor(logic: AnyActorLogic, point: RestorePoint, hooks: WorkerHooks, options: WorkerOptions) {
     this.#point = point
+    this.#logic = logic
     this.actor = createActor(this.#instrument(logic, point), {
       clock: options.clock,
       ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
@@ -74,6 +110,31 @@ export class Worker {
    */
   get inTransition(): boolean {
     return this.#transitionDepth > 0
+  }
+
+  /** Always false: the actor runs in this thread, and `deliver` processes the event before it returns. */
+  get remote(): false {
+    return false
+  }
+
+  /** Nothing to wait for: the first state is there once `start` returns. */
+  get ready(): undefined {
+    return undefined
+  }
+
+  /** The logic's output, once it reached a final state. */
+  get output(): unknown {
+    return (this.actor.getSnapshot() as { output?: unknown }).output
+  }
+
+  /** Where the next incarnation resumes `kept` from (see `restorePointFor`). */
+  restorePoint(kept: Snapshot<unknown>): ResumePoint {
+    return restorePointFor(this.#logic, kept, this.actor)
+  }
+
+  /** True while delayed events (`after`, delayed `raise`/`sendTo`) are pending in the actor's system. */
+  hasPendingDelays(): boolean {
+    return capturePendingDelays(this.actor).length > 0
   }
 
   /** Starts the actor; a failing start is reported through `hooks.crash`. */

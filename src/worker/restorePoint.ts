@@ -39,15 +39,21 @@ export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, d
   const delays = capturePendingDelays(dead)
   const children = (kept as { children?: Record<string, AnyActorRef> }).children
   if (!children || Object.keys(children).length === 0) return { kind: 'live', snapshot: kept, delays }
+  return { kind: 'persisted', snapshot: withRevivableChildren(logic.getPersistedSnapshot(kept) as Snapshot<unknown>), delays }
+}
 
-  const persisted = logic.getPersistedSnapshot(kept) as Snapshot<unknown> & {
-    children?: Record<string, ChildEntry>
-  }
+/**
+ * A persisted snapshot without the children that can't be revived: a child
+ * that itself failed is left out, so the restarted worker is not handed the
+ * actor that crashed it.
+ */
+export function withRevivableChildren(persisted: Snapshot<unknown>): Snapshot<unknown> {
+  const children = (persisted as { children?: Record<string, ChildEntry> }).children
+  if (!children) return persisted
   const revivable: Record<string, ChildEntry> = {}
-  for (const [id, entry] of Object.entries(persisted.children ?? {})) {
+  for (const [id, entry] of Object.entries(children)) {
     const status = entry.snapshot?.status
     if (status === 'active' || status === 'done') revivable[id] = entry
   }
-  const snapshot = { ...persisted, children: revivable } as unknown as Snapshot<unknown>
-  return { kind: 'persisted', snapshot, delays }
+  return { ...persisted, children: revivable } as unknown as Snapshot<unknown>
 }

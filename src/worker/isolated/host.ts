@@ -1,0 +1,240 @@
+/**
+ * The entry of a worker thread or child process that runs one branch's
+ * isolated worker. The branch (keeper, mailbox, restarts) stays in the
+ * parent; this side only runs incarnations of the logic, each a plain
+ * {@link Worker}, and reports what they do over the wire (protocol.ts). A
+ * crash that leaves this thread or process healthy ends the incarnation only;
+ * the next one starts here again.
+ */
+import { parentPort } from 'node:worker_threads'
+import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
+import { systemClock } from '../../shared/clock'
+import { capturePendingDelays } from '../delays'
+import { releaseToken, withDelivery, type ReplyChannel, type ReplyToken } from '../reply'
+import type { TableProvider } from '../tables'
+import { Worker } from '../Worker'
+import { findUncloneable } from './cloneable'
+import { UncloneableError } from './errors'
+import { loadLogic } from './loadLogic'
+import { toWire, type HostMessage, type ParentMessage, type WirePoint, type WireTables } from './protocol'
+
+interface Link {
+  post(message: HostMessage): void
+  listen(handler: (message: ParentMessage) => void): void
+}
+
+function openLink(): Link {
+  const port = parentPort
+  if (port) return { post: (m) => port.postMessage(m), listen: (h) => void port.on('message', h) }
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('keepsake: the isolated host must run in a worker thread or a child process with an IPC channel')
+  // The parent is gone: nothing can reach this worker any more.
+  process.on('disconnect', () => process.exit(0))
+  return { post: (m) => void send(m), listen: (h) => void process.on('message', h as (m: unknown) => void) }
+}
+
+const link = openLink()
+let logic: AnyActorLogic | undefined
+let loadError: Error | undefined
+/** Messages that arrived while the logic module was loading. */
+let backlog: Exclude<ParentMessage, { t: 'load' }>[] | undefined = []
+let session: Session | undefined
+
+// `load` comes first; what follows waits in the backlog until the logic is loaded.
+link.listen((message) => {
+  if (message.t === 'load') void load(message.url, message.export)
+  else if (backlog) backlog.push(message)
+  else handle(message)
+})
+
+function handle(message: Exclude<ParentMessage, { t: 'load' }>): void {
+  switch (message.t) {
+    case 'start':
+      session?.end()
+      if (loadError) return link.post({ t: 'crash', inc: message.inc, error: toWire(loadError) })
+      session = new Session(logic as AnyActorLogic, message.inc, message.point, message.tables)
+      return session.start()
+    case 'deliver':
+      if (session?.inc === message.inc) session.deliver(message.ref, message.events)
+      return
+    case 'dispose':
+      if (session?.inc === message.inc) session.end()
+  }
+}
+
+async function load(url: string, exportName: string): Promise<void> {
+  try {
+    logic = await loadLogic({ url, export: exportName })
+  } catch (error) {
+    loadError = error as Error
+  }
+  const queued = backlog ?? []
+  backlog = undefined
+  for (const message of queued) handle(message)
+}
+
+/** One incarnation running here. */
+class Session {
+  readonly inc: number
+  readonly #worker: Worker
+  readonly #logic: AnyActorLogic
+  /** The context sent last, so an unchanged one is not sent again. */
+  #lastContext: unknown
+  /** Replies given inside the running transition: they go with its snapshot. */
+  #answers: [number, unknown][] | undefined
+
+  constructor(logic: AnyActorLogic, inc: number, point: WirePoint, tables: WireTables) {
+    this.inc = inc
+    this.#logic = logic
+    this.#lastContext = point.kind === 'persisted' ? (point.snapshot as { context?: unknown }).context : undefined
+    this.#worker = new Worker(
+      logic,
+      point,
+      { snapshot: (s) => this.#snapshot(s), crash: (e) => this.#crash(e), done: () => this.#post({ t: 'done', inc }), processed: () => {} },
+      { clock: systemClock, tables: new MirroredTables(tables) }
+    )
+  }
+
+  get live(): boolean {
+    return session === this
+  }
+
+  start(): void {
+    this.#worker.start()
+  }
+
+  deliver(ref: number, events: readonly EventObject[]): void {
+    const channel = ref === 0 ? undefined : new HostChannel(this, ref)
+    for (const event of events) {
+      withDelivery(channel, () => this.#worker.deliver(event))
+      if (!this.live) return // it crashed: the crash was reported
+    }
+    this.#post(channel?.token ? { t: 'processed', inc: this.inc, deferred: channel.token } : { t: 'processed', inc: this.inc })
+  }
+
+  /** A reply to the call `ref`: with the running transition's snapshot, or at once outside one. */
+  answer(ref: number, value: unknown): void {
+    if (this.#worker.inTransition) return void (this.#answers ??= []).push([ref, value])
+    try {
+      link.post({ t: 'answer', inc: this.inc, ref, value })
+    } catch (error) {
+      link.post({ t: 'answer', inc: this.inc, ref, error: toWire(findUncloneable(value, 'reply') ?? error) })
+    }
+  }
+
+  /** Ends the incarnation (the parent disposed of it, or it crashed). */
+  end(): void {
+    if (session === this) session = undefined
+    this.#worker.dispose()
+  }
+
+  #snapshot(snapshot: Snapshot<unknown>): void {
+    if (!this.live) return
+    const context = (snapshot as { context?: unknown }).context
+    const same = context === this.#lastContext
+    this.#lastContext = context
+    const persisted = this.#logic.getPersistedSnapshot(snapshot) as Snapshot<unknown>
+    const answers = this.#answers
+    this.#answers = undefined
+    const delays = capturePendingDelays(this.#worker.actor)
+    const message: HostMessage = {
+      t: 'snapshot',
+      inc: this.inc,
+      snapshot: same ? ({ ...persisted, context: undefined } as unknown as Snapshot<unknown>) : persisted,
+      same,
+      ...(answers ? { answers } : {}),
+      ...(delays.length > 0 ? { delays } : {})
+    }
+    try {
+      link.post(message)
+    } catch (error) {
+      // The state (or a reply) can't cross: this transition is a crash, and the
+      // parent restarts from the last state that could.
+      const found = findUncloneable((persisted as { context?: unknown }).context, 'state') ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events')
+      this.#crash(found ?? new UncloneableError('state', `not copyable (${String(error)})`))
+    }
+  }
+
+  #crash(error: unknown): void {
+    if (!this.live) return
+    this.#post({ t: 'crash', inc: this.inc, error: toWire(error) })
+    session = undefined
+    // It may be inside xstate's own notification loop: stop it once that is done.
+    queueMicrotask(() => this.#worker.dispose())
+  }
+
+  #post(message: HostMessage): void {
+    if (this.live) link.post(message)
+  }
+}
+
+/** The host's side of a call: answers go to the parent by the call's ref. */
+class HostChannel implements ReplyChannel {
+  readonly #session: Session
+  readonly #ref: number
+  #answered = false
+  token: ReplyToken | undefined
+
+  constructor(session: Session, ref: number) {
+    this.#session = session
+    this.#ref = ref
+  }
+
+  answer(value: unknown): boolean {
+    if (this.#answered || !this.#session.live) return false
+    this.#answered = true
+    if (this.token) releaseToken(this.token)
+    this.#session.answer(this.#ref, value)
+    return true
+  }
+
+  markDeferred(token: ReplyToken): void {
+    this.token ??= token
+  }
+}
+
+/** The branch's tables as this side sees them: every write is mirrored to the keeper in the parent, which outlives this host. */
+class MirroredTables implements TableProvider {
+  readonly #tables = new Map<string, MirroredMap>()
+
+  constructor(initial: WireTables) {
+    for (const [name, entries] of initial) this.#tables.set(name, new MirroredMap(name, entries))
+  }
+
+  table(name: string): Map<unknown, unknown> {
+    let found = this.#tables.get(name)
+    if (!found) this.#tables.set(name, (found = new MirroredMap(name, [])))
+    return found
+  }
+}
+
+class MirroredMap extends Map<unknown, unknown> {
+  readonly #name: string
+
+  constructor(name: string, entries: readonly (readonly [unknown, unknown])[]) {
+    super()
+    this.#name = name
+    for (const [key, value] of entries) super.set(key, value)
+  }
+
+  override set(key: unknown, value: unknown): this {
+    const name = this.#name
+    try {
+      link.post({ t: 'table', name, op: 'set', key, value })
+    } catch (error) {
+      throw findUncloneable(key, `table(${JSON.stringify(name)}) key`) ?? findUncloneable(value, `table(${JSON.stringify(name)}).get(${String(key)})`) ?? error
+    }
+    return super.set(key, value)
+  }
+
+  override delete(key: unknown): boolean {
+    const had = super.delete(key)
+    if (had) link.post({ t: 'table', name: this.#name, op: 'delete', key })
+    return had
+  }
+
+  override clear(): void {
+    super.clear()
+    link.post({ t: 'table', name: this.#name, op: 'clear' })
+  }
+}

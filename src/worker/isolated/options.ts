@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { ResourceLimits } from 'node:worker_threads'
+import { InvalidOptionError } from '../../shared/errors'
+import { readDuration, readOptions, safeRead } from '../../shared/validate'
+
+/** Where a branch's worker runs: in this thread (default), a worker thread, or a child process. */
+export type Isolation = 'none' | 'thread' | 'process'
+
+/**
+ * Logic named by the module that exports it, for a branch whose worker runs
+ * in another thread or process (functions can't cross there). `module` is a
+ * path (relative to the file that calls `startBranch` / `branchSpec` /
+ * `startPool`, or absolute) or a `file:` URL; `export` defaults to `'default'`.
+ *
+ * @example
+ * { module: './devices/printer.js', export: 'printerMachine' }
+ */
+export interface LogicModule {
+  readonly module: string | URL
+  readonly export?: string
+}
+
+/** A logic module, resolved. */
+export interface ResolvedModule {
+  readonly url: string
+  readonly export: string
+  /** TypeScript: loaded through tsx. */
+  readonly typescript: boolean
+}
+
+/** An isolated branch's settings, checked. */
+export interface IsolationConfig {
+  readonly mode: 'thread' | 'process'
+  readonly module: ResolvedModule
+  /** ms a message may take before its worker is terminated as hung; Infinity: no limit. */
+  readonly maxProcessingMs: number
+  readonly resourceLimits: ResourceLimits | undefined
+}
+
+/** True for `{ module, export? }` (as opposed to xstate logic). */
+export function isLogicModule(value: unknown): value is LogicModule {
+  if (typeof value !== 'object' || value === null) return false
+  const module = safeRead(value, 'module')
+  return typeof module === 'string' || module instanceof URL
+}
+
+/**
+ * Resolves a logic module's path: a `file:` URL, an absolute path, or a path
+ * relative to `base` (the caller's directory; the working directory when it is
+ * unknown). Throws a typed error naming the option when it is malformed or
+ * the file does not exist.
+ */
+export function resolveLogicModule(value: LogicModule, base: string | undefined): ResolvedModule {
+  const exportName = safeRead(value, 'export') ?? 'default'
+  if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError('logic.export', 'the name of an export (a non-empty string)', exportName)
+  const spec = value.module
+  let path: string
+  if (spec instanceof URL || spec.startsWith('file:')) path = fileURLToPath(spec)
+  else if (isAbsolute(spec)) path = spec
+  else if (spec.startsWith('./') || spec.startsWith('../')) path = resolve(base ?? process.cwd(), spec)
+  else {
+    try {
+      path = createRequire(resolve(base ?? process.cwd(), 'index.js')).resolve(spec)
+    } catch {
+      throw new InvalidOptionError('logic.module', 'a path to a module (relative to the caller, absolute, or a file: URL)', spec)
+    }
+  }
+  if (!existsSync(path)) throw new InvalidOptionError('logic.module', `an existing module file (${path} does not exist)`, String(spec))
+  return { url: pathToFileURL(path).href, export: exportName, typescript: /\.[cm]?tsx?$/.test(path) }
+}
+
+/**
+ * Reads the isolation options of `startBranch`: `isolation`,
+ * `maxProcessingMs`, `resourceLimits`. Returns undefined for `'none'`.
+ * `logic` must be a resolved module when isolated.
+ */
+export function readIsolation(o: Record<string, unknown>, module: ResolvedModule | undefined): IsolationConfig | undefined {
+  const mode = o.isolation ?? 'none'
+  if (mode !== 'none' && mode !== 'thread' && mode !== 'process') throw new InvalidOptionError('isolation', "'none', 'thread' or 'process'", mode)
+  if (mode === 'none') {
+    if (o.maxProcessingMs !== undefined) throw new InvalidOptionError('maxProcessingMs', "used only with isolation 'thread' or 'process' (a worker in this thread can't be preempted); remove it, or isolate the worker", o.maxProcessingMs)
+    if (o.resourceLimits !== undefined) throw new InvalidOptionError('resourceLimits', "used only with isolation 'thread' or 'process'", o.resourceLimits)
+    return undefined
+  }
+  if (!module) throw new InvalidOptionError('logic', `named by module ({ module, export }) with isolation '${mode}': functions can't cross to another thread or process`, o.logic)
+  if (o.durable !== undefined) throw new InvalidOptionError('durable', `not supported with isolation '${mode}' yet (recovery replays the logic in this process); use isolation 'none'`, o.durable)
+  return { mode, module, maxProcessingMs: readMaxProcessing(o.maxProcessingMs), resourceLimits: readLimits(o.resourceLimits) }
+}
+
+function readMaxProcessing(value: unknown): number {
+  const ms = readDuration(value, 'maxProcessingMs', Infinity, true)
+  if (ms === 0) throw new InvalidOptionError('maxProcessingMs', 'a number of ms > 0 (or Infinity)', value)
+  return ms
+}
+
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const
+
+function readLimits(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined
+  const o = readOptions(value, 'resourceLimits')
+  const limits: Record<string, number> = {}
+  for (const key of Object.keys(o)) {
+    const n = o[key]
+    if (!(LIMITS as readonly string[]).includes(key)) throw new InvalidOptionError(`resourceLimits.${key}`, `one of ${LIMITS.join(', ')}`, n)
+    if (typeof n !== 'number' || !(n > 0) || !Number.isFinite(n)) throw new InvalidOptionError(`resourceLimits.${key}`, 'a positive number of MB', n)
+    limits[key] = n
+  }
+  return limits
+}
+
+/** The directory of the file that called `fn` (for modules named relative to it), if the stack tells. */
+export function callerDirectory(fn: Function): string | undefined {
+  const saved = Error.prepareStackTrace
+  const holder: { stack?: unknown } = {}
+  try {
+    Error.prepareStackTrace = (_, frames) => frames
+    Error.captureStackTrace(holder, fn)
+    const frames = holder.stack as NodeJS.CallSite[] | undefined
+    const file = frames?.find((frame) => frame.getFileName())?.getFileName()
+    if (!file) return undefined
+    return dirname(file.startsWith('file:') ? fileURLToPath(file) : file)
+  } catch {
+    return undefined
+  } finally {
+    Error.prepareStackTrace = saved
+  }
+}
+
+/**
+ * `options` with a relative `logic.module` made absolute against the file of
+ * the code that called `caller` (the stack is read only then).
+ */
+export function anchorLogicModule<T>(options: T, caller: Function): T {
+  const logic = safeRead(options, 'logic')
+  if (!isLogicModule(logic) || typeof logic.module !== 'string' || !/^\.\.?\//.test(logic.module)) return options
+  const dir = callerDirectory(caller)
+  return dir === undefined ? options : { ...options, logic: { ...logic, module: resolve(dir, logic.module) } }
+}

@@ -1,0 +1,123 @@
+import type { EventObject, Snapshot } from 'xstate'
+import type { PendingDelay } from '../delays'
+import { LogicModuleError, UncloneableError } from './errors'
+
+/**
+ * The wire between a branch (in the parent) and the host running its isolated
+ * worker (in a worker thread or a child process). Every message names the
+ * incarnation it is about, so a late message of a dead incarnation is dropped.
+ * Values cross by structured clone.
+ */
+
+/** Where an incarnation starts: the logic's initial state, or xstate's persisted form. */
+export type WirePoint =
+  | { readonly kind: 'initial'; readonly input: unknown }
+  | { readonly kind: 'persisted'; readonly snapshot: Snapshot<unknown>; readonly delays: readonly PendingDelay[] }
+
+/** A table's entries, as they cross at a start. */
+export type WireTables = readonly (readonly [name: string, entries: readonly (readonly [unknown, unknown])[]])[]
+
+export type ParentMessage =
+  /** Sent once, first: the module to take the logic from. */
+  | { readonly t: 'load'; readonly url: string; readonly export: string }
+  | { readonly t: 'start'; readonly inc: number; readonly point: WirePoint; readonly tables: WireTables }
+  /** One message; several for `callAll` (applied all or none). `ref` is 0 for a cast. */
+  | { readonly t: 'deliver'; readonly inc: number; readonly ref: number; readonly events: readonly EventObject[] }
+  | { readonly t: 'dispose'; readonly inc: number }
+
+/** An error as it crosses: enough to rebuild it on the other side. */
+export interface WireError {
+  readonly name: string
+  readonly message: string
+  readonly stack: string | undefined
+  readonly path?: string
+  readonly module?: string
+}
+
+export type HostMessage =
+  /**
+   * A transition's state, in xstate's persisted form; `same`: its context is
+   * the one sent last (it is then left out). `answers`: replies given inside
+   * that transition, by call ref. `delays`: delayed events pending after it.
+   */
+  | {
+      readonly t: 'snapshot'
+      readonly inc: number
+      readonly snapshot: Snapshot<unknown>
+      readonly same: boolean
+      readonly answers?: readonly (readonly [ref: number, value: unknown])[]
+      readonly delays?: readonly PendingDelay[]
+    }
+  /** A reply given outside a transition (a deferred reply), or why it could not cross. */
+  | { readonly t: 'answer'; readonly inc: number; readonly ref: number; readonly value?: unknown; readonly error?: WireError }
+  /** A delivered message was processed; `deferred` is its call's reply token if its answer was deferred. */
+  | { readonly t: 'processed'; readonly inc: number; readonly deferred?: string }
+  | { readonly t: 'crash'; readonly inc: number; readonly error: WireError }
+  | { readonly t: 'done'; readonly inc: number }
+  /** A table write, to mirror into the keeper's tables (they outlive the host). */
+  | { readonly t: 'table'; readonly name: string; readonly op: 'set' | 'delete' | 'clear'; readonly key?: unknown; readonly value?: unknown }
+
+/** Flattens any thrown value into a {@link WireError}. */
+export function toWire(error: unknown): WireError {
+  if (error instanceof Error) {
+    const extra = error as { path?: unknown; module?: unknown }
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      ...(typeof extra.path === 'string' ? { path: extra.path } : {}),
+      ...(typeof extra.module === 'string' ? { module: extra.module } : {})
+    }
+  }
+  return { name: 'Error', message: `non-error thrown: ${String(error)}`, stack: undefined }
+}
+
+const REBUILT: Record<string, { prototype: object }> = {
+  UncloneableError,
+  LogicModuleError
+}
+
+/** Rebuilds an error that crossed: keepsake's own classes as themselves, others as an `Error` with the original name and stack. */
+export function fromWire(wire: WireError): Error {
+  const type = REBUILT[wire.name]
+  const error = type ? (Object.create(type.prototype) as Error) : new Error(wire.message)
+  Object.assign(error, { ...wire, stack: wire.stack ?? error.stack })
+  if (type) Object.assign(error, { code: wire.name === 'UncloneableError' ? 'UNCLONEABLE' : 'LOGIC_MODULE' })
+  if (!type && wire.name !== 'Error') Object.defineProperty(error, 'name', { value: wire.name, configurable: true, writable: true })
+  return error
+}
+
+const HOST_KINDS = new Set(['snapshot', 'answer', 'processed', 'crash', 'done', 'table'])
+
+/**
+ * Checks the shape of what a host sent before the parent acts on it (a host
+ * runs user code and may be broken); returns a description of what is wrong,
+ * or undefined when it is a well-formed {@link HostMessage}.
+ */
+export function checkHostMessage(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null) return 'a message that is not an object'
+  const m = message as Record<string, unknown>
+  if (typeof m.t !== 'string' || !HOST_KINDS.has(m.t)) return `a message of unknown kind ${JSON.stringify(m.t)}`
+  if (m.t === 'table') {
+    const ok = typeof m.name === 'string' && (m.op === 'set' || m.op === 'delete' || m.op === 'clear')
+    return ok ? undefined : 'a malformed table write'
+  }
+  if (typeof m.inc !== 'number') return `a "${m.t}" message without an incarnation`
+  switch (m.t) {
+    case 'snapshot':
+      if (typeof m.snapshot !== 'object' || m.snapshot === null || typeof m.same !== 'boolean') return 'a malformed snapshot'
+      if (m.answers !== undefined && !Array.isArray(m.answers)) return 'a snapshot with malformed answers'
+      if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'
+      return undefined
+    case 'answer':
+      return typeof m.ref === 'number' ? undefined : 'an answer without a call ref'
+    case 'processed':
+      return m.deferred === undefined || typeof m.deferred === 'string' ? undefined : 'a malformed reply token'
+    case 'crash': {
+      const e = m.error as Record<string, unknown> | null
+      return typeof e === 'object' && e !== null && typeof e.message === 'string' && typeof e.name === 'string' ? undefined : 'a crash without an error'
+    }
+    default:
+      return undefined
+  }
+}

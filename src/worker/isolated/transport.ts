@@ -1,0 +1,126 @@
+import { fork } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker as ThreadWorker, type ResourceLimits } from 'node:worker_threads'
+import type { HostMessage, ParentMessage } from './protocol'
+
+/** The parent's handle on a running host: a worker thread or a child process. */
+export interface HostLink {
+  /** Sends a message; throws when it can't be copied. */
+  post(message: ParentMessage): void
+  /** Ends the host at once (a hang, a kill while busy, the branch stopping). Its exit is not reported. */
+  kill(): void
+  /** Whether the host keeps the parent's event loop alive: only while the branch waits on it. */
+  hold(on: boolean): void
+}
+
+/** What a host reports to the parent. */
+export interface HostEvents {
+  message(message: HostMessage): void
+  /** It ended without being killed: `how` says how ("ran out of memory", "was killed by SIGABRT"...). */
+  exit(how: string, cause?: unknown): void
+}
+
+export interface HostOptions {
+  readonly mode: 'thread' | 'process'
+  /** True when the logic module is TypeScript (loaded through tsx). */
+  readonly typescript: boolean
+  readonly resourceLimits: ResourceLimits | undefined
+}
+
+// This file is src/worker/isolated/transport.ts under tsx or vitest, and a
+// chunk of dist/ in the build, next to the host's own entry.
+const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)
+const fromSource = /\.[cm]?ts$/.test(here)
+const hostFile = fromSource ? join(dirname(here), 'host.ts') : join(dirname(here), here.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
+
+let tsx: { loader: string; api: string } | undefined
+
+/** tsx's loader (for `--import`) and ESM API (for `register`), resolved from here; TypeScript hosts and logic modules need them. */
+export function tsxUrls(): { loader: string; api: string } {
+  if (tsx) return tsx
+  const require = createRequire(here)
+  let manifest: string
+  try {
+    manifest = require.resolve('tsx/package.json')
+  } catch {
+    throw new Error('keepsake: an isolated worker whose logic module is TypeScript needs tsx (npm install --save-dev tsx), or compile the module to JavaScript')
+  }
+  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, unknown> }).exports
+  const api = exports['./esm/api'] as { import: { default: string } }
+  const root = dirname(manifest)
+  tsx = { loader: pathToFileURL(join(root, exports['.'] as string)).href, api: pathToFileURL(join(root, api.import.default)).href }
+  return tsx
+}
+
+/** Starts a host. Its first message must be `load`. */
+export function spawnHost(options: HostOptions, events: HostEvents): HostLink {
+  return options.mode === 'thread' ? spawnThread(options, events) : spawnProcess(options, events)
+}
+
+function spawnThread(options: HostOptions, events: HostEvents): HostLink {
+  // Node 20 does not apply --import loaders to worker threads: a TypeScript
+  // host or logic module is loaded after registering tsx from a one-line bootstrap.
+  const limits = options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}
+  const host = pathToFileURL(hostFile).href
+  const thread = fromSource || options.typescript
+    ? new ThreadWorker(`import(${JSON.stringify(tsxUrls().api)}).then((tsx) => (tsx.register(), import(${JSON.stringify(host)})))`, { eval: true, execArgv: [], ...limits })
+    : new ThreadWorker(hostFile, { execArgv: [], ...limits })
+  let killed = false
+  let failure: Error | undefined
+  thread.on('message', (message: HostMessage) => events.message(message))
+  thread.on('error', (error) => (failure ??= error))
+  thread.on('exit', (code) => {
+    if (killed) return
+    const oom = (failure as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    if (oom) events.exit('ran out of memory (its resourceLimits)', failure)
+    else if (failure) events.exit('failed', failure)
+    else events.exit(`exited with code ${code}`)
+  })
+  return {
+    post: (message) => {
+      if (!killed) thread.postMessage(message)
+    },
+    kill: () => {
+      killed = true
+      void thread.terminate()
+    },
+    hold: (on) => (on ? thread.ref() : thread.unref())
+  }
+}
+
+function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
+  const heap = options.resourceLimits?.maxOldGenerationSizeMb
+  const execArgv = [
+    ...(fromSource || options.typescript ? ['--import', tsxUrls().loader] : []),
+    ...(heap === undefined ? [] : [`--max-old-space-size=${heap}`])
+  ]
+  const child = fork(hostFile, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let killed = false
+  let failure: Error | undefined
+  child.on('message', (message) => events.message(message as HostMessage))
+  child.on('error', (error) => (failure ??= error))
+  child.on('exit', (code, signal) => {
+    if (killed) return
+    if (signal === 'SIGABRT') events.exit('aborted (SIGABRT)', failure)
+    else if (signal) events.exit(`was killed by ${signal}`, failure)
+    else events.exit(`exited with code ${code}`, failure)
+  })
+  return {
+    post: (message) => {
+      if (killed || !child.connected) return // it is exiting; its exit is reported
+      child.send(message)
+    },
+    kill: () => {
+      killed = true
+      child.kill('SIGKILL')
+    },
+    hold: (on) => {
+      const channel = child.channel as { ref(): void; unref(): void } | undefined
+      if (on) (child.ref(), channel?.ref())
+      else (child.unref(), channel?.unref())
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// Logic modules for the isolated-worker tests: these run inside worker threads
+// and child processes, named by module ({ module: './logics.ts', export }).
+import { threadId } from 'node:worker_threads'
+import { assign, fromPromise, fromTransition, setup } from 'xstate'
+import { deferReply, replyTo, respond, table, type ReplyToken } from '../../../src/index'
+
+export { counterMachine, counterReducer } from '../../support/logics'
+
+type DeviceEvent =
+  | { type: 'read'; value: number }
+  | { type: 'get' }
+  | { type: 'hang' }
+  | { type: 'bloat' }
+  | { type: 'abort' }
+  | { type: 'throw' }
+  | { type: 'where' }
+
+/** A device driver's state: readings; `hang` loops forever, `bloat` allocates without bound, `abort` takes the process down, `throw` crashes. */
+export const device = fromTransition((readings: readonly number[], event: DeviceEvent) => {
+  switch (event.type) {
+    case 'read':
+      return [...readings, event.value]
+    case 'hang':
+      for (;;) {
+        // a stuck synchronous driver call
+      }
+    case 'bloat': {
+      const hoard: number[][] = []
+      for (;;) hoard.push(new Array(100_000).fill(readings.length))
+    }
+    case 'abort':
+      process.abort()
+    case 'throw':
+      throw new Error('driver error')
+    case 'where':
+      respond({ pid: process.pid, threadId })
+      return readings
+    default:
+      return readings
+  }
+}, [] as readonly number[])
+
+/** Answers `fetch` later, from an invoked promise, through deferReply/replyTo. */
+export const fetcher = setup({
+  types: { context: {} as { pending: ReplyToken | null; fetched: number }, events: {} as { type: 'fetch'; value: string } },
+  actors: { load: fromPromise(async ({ input }: { input: string }) => `loaded ${input}`) }
+}).createMachine({
+  context: { pending: null, fetched: 0 },
+  initial: 'idle',
+  states: {
+    idle: { on: { fetch: { target: 'loading', actions: assign({ pending: () => deferReply() }) } } },
+    loading: {
+      invoke: {
+        src: 'load',
+        input: ({ event }) => (event as { value: string }).value,
+        onDone: {
+          target: 'idle',
+          actions: [({ context, event }) => replyTo(context.pending, event.output), assign({ pending: null, fetched: ({ context }) => context.fetched + 1 })]
+        }
+      }
+    }
+  }
+})
+
+/** Counts unique ids in a table, which outlives crashes; `crash` throws, `abort` takes the process down. */
+export const seen = fromTransition((unique: number, event: { type: 'see'; id: string } | { type: 'crash' } | { type: 'abort' } | { type: 'count' }, { self }) => {
+  if (event.type === 'crash') throw new Error('crash after a table write')
+  if (event.type === 'abort') process.abort()
+  if (event.type !== 'see') return unique
+  const ids = table<string, true>(self, 'seen')
+  if (ids.has(event.id)) return unique
+  ids.set(event.id, true)
+  return unique + 1
+}, 0)
+
+/** `keep` puts a function into the state, which can't cross back. */
+export const leaky = fromTransition(
+  (state: { n: number; fn?: () => void }, event: { type: 'inc' } | { type: 'keep' } | { type: 'get' }) =>
+    event.type === 'keep' ? { ...state, fn: () => {} } : event.type === 'inc' ? { n: state.n + 1 } : state,
+  { n: 0 } as { n: number; fn?: () => void }
+)
+
+/** Defers every `ask` and never answers it; `noop` is answered with the state. */
+export const silent = fromTransition((asked: number, event: { type: 'ask' } | { type: 'noop' }) => {
+  if (event.type === 'ask') deferReply()
+  return event.type === 'ask' ? asked + 1 : asked
+}, 0)
+
+export const notLogic = { hello: 'world' }
