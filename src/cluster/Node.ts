@@ -81,6 +81,13 @@ export class ClusterNode {
   readonly #routes = new Map<string, Route>()
   /** The kind and input of each global branch this node runs. */
   readonly #local = new Map<string, Spec>()
+  /**
+   * The global branches this node runs. One is in the process's name registry
+   * (so local callers reach it directly) only while it is settled here: held,
+   * not moving, and with none of this process's messages to it still in
+   * transit through the cluster, which a direct call would overtake.
+   */
+  readonly #branches = new Map<string, AnyBranch>()
   /** Names moving away or arriving: their requests wait here. */
   readonly #held = new Map<string, Held[]>()
   /** Branches stopped to be handed over (or fenced): their stop releases nothing. */
@@ -159,7 +166,7 @@ export class ClusterNode {
     const kind = this.#kind(o.kind)
     const spec: Spec = o.input === undefined ? { kind: o.kind as string } : { kind: o.kind as string, input: o.input }
     this.#assertConnected(`starting "${name}"`)
-    if (branchNames.lookup(name)) throw new NameTakenError(name)
+    if (branchNames.lookup(name) || this.#branches.has(name)) throw new NameTakenError(name)
     await this.#leases.claim(name)
     try {
       if (kind.durable) await this.#specs.put(nameKey(name), JSON.stringify(spec))
@@ -204,7 +211,7 @@ export class ClusterNode {
     readName(name)
     readToken(to, 'to')
     if (to === this.id && this.#leases.holds(name)) return
-    const branch = branchNames.lookup(name)
+    const branch = this.#branches.get(name)
     const spec = this.#local.get(name)
     if (!this.#leases.holds(name) || !branch || !spec) throw new NotOwnerError(name, this.id, this.#leases.owner(name)?.node)
     this.#assertConnected(`moving "${name}"`)
@@ -222,6 +229,7 @@ export class ClusterNode {
       await this.#reopen(name, spec, image, held)
       throw new TransferFailedError(name, 'it could not be stopped cleanly', { cause: error })
     }
+    await this.#leases.freeze(name)
     const revision = this.#leases.revisionOf(name) as number
     let outcome: Outcome | undefined
     let failure: unknown
@@ -234,12 +242,14 @@ export class ClusterNode {
     // No answer: the bucket says whether the other node took the name.
     const moved = reply ? reply.k === 'ok' : (await this.#leases.refresh(name).catch(() => undefined))?.node === to
     if (!moved) {
+      this.#leases.thaw(name)
       await this.#reopen(name, spec, image, held)
       const why = reply?.k === 'err' ? `node "${to}" refused it: ${reply.error.message}` : `node "${to}" did not answer`
       throw new TransferFailedError(name, why, { cause: failure })
     }
     this.#leases.forget(name)
     this.#local.delete(name)
+    this.#branches.delete(name)
     this.#held.delete(name)
     for (const { msg } of held) this.#respond(msg, { k: 'moved' })
   }
@@ -282,12 +292,26 @@ export class ClusterNode {
     }
     const branch = (await this.supervisor.startChild({ id: name, restart: 'temporary', start: () => Branch._open(options, image) })) as AnyBranch
     this.#local.set(name, spec)
+    this.#branches.set(name, branch)
     branch.on('stop', () => {
+      if (this.#branches.get(name) === branch) this.#branches.delete(name)
       if (this.#handedOver.has(branch)) return
       this.#local.delete(name)
       void this.#release(name, !this.#leaving).catch(() => undefined)
     })
+    // Branch._open registered it; it stays registered only if nothing of ours to it is still in transit.
+    if (!this.#settled(name)) branchNames.unregister(name, branch)
     return branch
+  }
+
+  #settled(name: string): boolean {
+    return this.#leases.holds(name) && !this.#held.has(name) && (this.#routes.get(name)?.idle ?? true)
+  }
+
+  /** Puts a settled branch (back) in the process's name registry, for direct local calls. */
+  #settle(name: string): void {
+    const branch = this.#branches.get(name)
+    if (branch && branch.status !== 'stopped' && this.#settled(name) && !branchNames.lookup(name)) branchNames.register(name, branch)
   }
 
   /** A transfer failed: the branch starts again here, then gets what waited for it. */
@@ -297,6 +321,7 @@ export class ClusterNode {
     } finally {
       this.#held.delete(name)
       for (const { request, msg } of held) this.#deliver(request, msg)
+      this.#settle(name)
     }
   }
 
@@ -323,9 +348,10 @@ export class ClusterNode {
     else this.#deliver(request, msg)
   }
 
-  /** Hands a request to the branch, in arrival order; `moved` if this node does not hold the name. */
+  /** Hands a request to the branch, in arrival order; `moved` if this node does not hold the name (in the sender's tenure). */
   #deliver(request: Exclude<Request, { k: 'adopt' }>, msg: Msg): void {
-    const branch = this.#leases.holds(request.n) ? branchNames.lookup(request.n) : undefined
+    // Only for the tenure the sender addressed: after a move away and back, its older messages bounce, so none overtakes.
+    const branch = this.#leases.tenureOf(request.n) === request.o ? this.#branches.get(request.n) : undefined
     if (!branch) return this.#respond(msg, { k: 'moved' })
     const answer = (promise: Promise<unknown>) =>
       promise.then(
@@ -356,7 +382,7 @@ export class ClusterNode {
       readName(name)
       this.#kind(request.kind)
       image = readImage(request.image)
-      if (branchNames.lookup(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
+      if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
     } catch (error) {
       return refuse(error)
     }
@@ -382,6 +408,7 @@ export class ClusterNode {
     } finally {
       this.#held.delete(name)
       for (const h of held) this.#deliver(h.request, h.msg)
+      this.#settle(name)
     }
   }
 
@@ -404,9 +431,9 @@ export class ClusterNode {
   // ---- reaching other nodes ----------------------------------------------------
 
   #routeFor(name: string): NameRoute | undefined {
-    if (!this.#leases.owner(name) && !this.#held.has(name)) return undefined
+    if (!this.#leases.owner(name) && !this.#held.has(name) && !this.#branches.has(name)) return undefined
     let route = this.#routes.get(name)
-    if (!route) this.#routes.set(name, (route = new Route(name, this.#leases, this.#transport)))
+    if (!route) this.#routes.set(name, (route = new Route(name, this.#leases, this.#transport, () => this.#settle(name))))
     return route
   }
 
@@ -465,7 +492,7 @@ export class ClusterNode {
 
   /** Stops the local branch of a name this node no longer holds, releasing nothing. */
   #fence(name: string): void {
-    const branch = branchNames.lookup(name)
+    const branch = this.#branches.get(name)
     this.#leases.forget(name)
     this.#local.delete(name)
     if (!branch) return
@@ -496,7 +523,7 @@ export class ClusterNode {
     for (const { name, spec } of orphans) {
       seen.add(name)
       if (placeOn(name, live) !== this.id && !this.#orphansSeen.has(name)) continue
-      if (branchNames.lookup(name)) continue
+      if (branchNames.lookup(name) || this.#branches.has(name)) continue
       try {
         await this.#leases.claim(name)
       } catch {

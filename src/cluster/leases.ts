@@ -1,12 +1,18 @@
+import { randomUUID } from 'node:crypto'
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
 import { NameTakenError } from '../shared/errors'
 import { nameKey, nameOfKey, nodeKey, nodeOfKey } from './keys'
 
-/** Who holds a global name: a node, in one of its lives (`inc`), at a bucket revision. */
+/**
+ * Who holds a global name: a node, in one of its lives (`inc`), for one
+ * tenure (a token made when the node claimed or took over the name, kept by
+ * its renewals), at a bucket revision.
+ */
 export interface Owner {
   readonly node: string
   readonly inc: string
+  readonly tenure: string
   readonly revision: number
 }
 
@@ -33,8 +39,11 @@ export class Leases {
   readonly #owners = new Map<string, Owner>()
   /** Heartbeats seen, by node: when (local time) and in which life. */
   readonly #nodes = new Map<string, { inc: string; seen: number }>()
-  /** The names this node holds, and the revision it last wrote for each. */
-  readonly #mine = new Map<string, number>()
+  /** The names this node holds: the revision it last wrote for each, and its tenure. */
+  readonly #mine = new Map<string, { revision: number; tenure: string }>()
+  /** Names being handed over: not renewed, so the revision handed over stays the current one. */
+  readonly #frozen = new Set<string>()
+  #renewing: Promise<unknown> | undefined
   #heartbeat = 0
   #stopWatch: (() => void) | undefined
   /** Bucket revision the watch has reached. */
@@ -89,9 +98,9 @@ export class Leases {
 
   /** Claims `name` for this node; rejects with NameTakenError if any node holds it. */
   async claim(name: string): Promise<void> {
+    const tenure = randomUUID()
     try {
-      const revision = await this.#kv.create(nameKey(name), this.#value())
-      this.#mine.set(name, revision)
+      this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
     } catch (error) {
       if (isWrongRevision(error)) throw new NameTakenError(name)
       throw error
@@ -100,8 +109,9 @@ export class Leases {
 
   /** Takes `name` over from the node that holds it at `revision` (the end of a transfer); false if it changed meanwhile. */
   async takeOver(name: string, revision: number): Promise<boolean> {
+    const tenure = randomUUID()
     try {
-      this.#mine.set(name, await this.#kv.update(nameKey(name), this.#value(), revision))
+      this.#mine.set(name, { revision: await this.#kv.update(nameKey(name), this.#value(tenure), revision), tenure })
       return true
     } catch (error) {
       if (isWrongRevision(error)) return false
@@ -111,21 +121,38 @@ export class Leases {
 
   /** The revision this node last wrote for `name` (for handing it over). */
   revisionOf(name: string): number | undefined {
-    return this.#mine.get(name)
+    return this.#mine.get(name)?.revision
+  }
+
+  /** This node's tenure of `name`, if it holds it. */
+  tenureOf(name: string): string | undefined {
+    return this.#mine.get(name)?.tenure
+  }
+
+  /** Stops renewing `name` (it is being handed over); resolves once no renewal of it is in flight. */
+  async freeze(name: string): Promise<void> {
+    this.#frozen.add(name)
+    await this.#renewing?.catch(() => undefined)
+  }
+
+  /** Renews `name` again. */
+  thaw(name: string): void {
+    this.#frozen.delete(name)
   }
 
   /** Forgets `name` without touching the bucket (it was handed to another node, or lost). */
   forget(name: string): void {
+    this.#frozen.delete(name)
     this.#mine.delete(name)
   }
 
   /** Releases `name` if this node still holds it (a delete guarded by its revision). */
   async release(name: string): Promise<void> {
-    const revision = this.#mine.get(name)
-    if (revision === undefined) return
+    const held = this.#mine.get(name)
+    if (held === undefined) return
     this.#mine.delete(name)
     try {
-      await this.#kv.delete(nameKey(name), { previousSeq: revision })
+      await this.#kv.delete(nameKey(name), { previousSeq: held.revision })
     } catch (error) {
       if (!isWrongRevision(error)) throw error
     }
@@ -136,20 +163,28 @@ export class Leases {
    * again). Resolves with the names found taken by another node: this node
    * lost them. Rejects if the bucket could not be reached.
    */
-  async renew(): Promise<string[]> {
+  renew(): Promise<string[]> {
+    const renewing = this.#renewAll()
+    this.#renewing = renewing
+    return renewing
+  }
+
+  async #renewAll(): Promise<string[]> {
     await this.#beat()
     const lost: string[] = []
     await Promise.all(
-      [...this.#mine].map(async ([name, revision]) => {
+      [...this.#mine].map(async ([name, held]) => {
+        if (this.#frozen.has(name)) return
         try {
-          const next = await this.#kv.update(nameKey(name), this.#value(), revision)
-          if (this.#mine.has(name)) this.#mine.set(name, next)
+          const revision = await this.#kv.update(nameKey(name), this.#value(held.tenure), held.revision)
+          if (this.#mine.get(name) === held) this.#mine.set(name, { revision, tenure: held.tenure })
         } catch (error) {
           if (!isWrongRevision(error)) throw error
-          if (this.#mine.get(name) !== revision) return
-          // Expired while this node could not renew it: take it back, unless another node has it.
+          if (this.#mine.get(name) !== held) return
+          // Expired while this node could not renew it: take it back (a new tenure), unless another node has it.
+          const tenure = randomUUID()
           try {
-            this.#mine.set(name, await this.#kv.create(nameKey(name), this.#value()))
+            this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
           } catch (again) {
             if (!isWrongRevision(again)) throw again
             this.#mine.delete(name)
@@ -183,8 +218,8 @@ export class Leases {
     return this.#heartbeat
   }
 
-  #value(): string {
-    return JSON.stringify({ node: this.#self.node, inc: this.#self.inc })
+  #value(tenure: string): string {
+    return JSON.stringify({ node: this.#self.node, inc: this.#self.inc, tenure })
   }
 
   #observe(entry: KvEntry): void {
@@ -221,8 +256,8 @@ function readJson(entry: KvEntry): Record<string, unknown> | undefined {
 /** A name's value, checked: anything else in the bucket is ignored. */
 function readOwner(entry: KvEntry): Owner | undefined {
   const value = readJson(entry)
-  if (typeof value?.node !== 'string' || typeof value.inc !== 'string') return undefined
-  return { node: value.node, inc: value.inc, revision: entry.revision }
+  if (typeof value?.node !== 'string' || typeof value.inc !== 'string' || typeof value.tenure !== 'string') return undefined
+  return { node: value.node, inc: value.inc, tenure: value.tenure, revision: entry.revision }
 }
 
 function isWrongRevision(error: unknown): boolean {

@@ -5,7 +5,7 @@ import type { CallOptions, CastOptions } from '../supervisor/types'
 import { CallTimeoutError, InvalidOptionError, UnknownNameError } from '../shared/errors'
 import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import { NodeUnavailableError } from './errors'
-import type { Leases } from './leases'
+import type { Leases, Owner } from './leases'
 import { decodeError, type Reply, type Request } from './wire'
 
 /** What a message sent to a node came to. */
@@ -20,9 +20,12 @@ export interface Transport {
   dropped(name: string, event: EventObject, error: Error): void
 }
 
+/** A message as the route holds it: the tenure it addresses is added when it is sent. */
+type Body = Request extends infer R ? (R extends { o: string } ? Omit<R, 'o'> : never) : never
+
 /** A message waiting for its node's answer. */
 interface Pending {
-  readonly body: Request
+  readonly body: Body
   readonly deadline: number
   readonly eventType: string
   /** The caller's timeout, for the error. */
@@ -64,12 +67,22 @@ export class Route implements NameRoute {
   /** While paused: the bounced messages, and those sent after the first bounce still unanswered. */
   #bounce: Bounce | undefined
   #backoff = 0
-  #node: string | undefined
+  /** Where the messages go now: a node, for one tenure of the name. */
+  #owner: Owner | undefined
 
-  constructor(name: string, leases: Leases, transport: Transport) {
+  readonly #onIdle: () => void
+
+  /** `onIdle` runs whenever the last message in transit has been answered. */
+  constructor(name: string, leases: Leases, transport: Transport, onIdle: () => void) {
     this.#name = name
     this.#leases = leases
     this.#transport = transport
+    this.#onIdle = onIdle
+  }
+
+  /** Nothing queued, in transit or bounced: a message sent now by another path can't overtake one of ours. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && this.#sent.length === 0 && this.#bounce === undefined
   }
 
   call(event: EventObject, options?: CallOptions): Promise<unknown> {
@@ -122,7 +135,7 @@ export class Route implements NameRoute {
     return message
   }
 
-  #request(eventType: string, timeout: number, body: (t: number | null) => Request): Promise<unknown> {
+  #request(eventType: string, timeout: number, body: (t: number | null) => Body): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let done = false
       const timer = timeout === Infinity ? undefined : setTimeout(() => finish(() => reject(new CallTimeoutError(this.#name, eventType, timeout))), timeout)
@@ -151,26 +164,27 @@ export class Route implements NameRoute {
 
   #pump(): void {
     if (this.#bounce) return
-    const owner = this.#node ?? this.#leases.owner(this.#name)?.node
+    const owner = this.#owner ?? this.#leases.owner(this.#name)
     const queue = this.#queue
     this.#queue = []
     if (owner === undefined) {
       for (const p of queue) p.fail(new UnknownNameError(this.#name))
       return
     }
-    this.#node = owner
+    this.#owner = owner
     for (const p of queue) this.#send(p, owner)
   }
 
-  #send(pending: Pending, node: string): void {
+  #send(pending: Pending, owner: Owner): void {
     const left = pending.deadline - Date.now()
     if (left <= 0) return this.#expire(pending, undefined)
     this.#sent.push(pending)
-    // The body carries what is left of the caller's timeout, so the owner's own timeout fires with the same error.
-    const body = pending.body.k === 'call' || pending.body.k === 'callAll' ? { ...pending.body, t: pending.body.t === null ? null : Math.max(0, Math.floor(left)) } : pending.body
-    this.#transport.request(node, body, Math.min(left === Infinity ? FOREVER : left + 1000, FOREVER)).then(
-      (outcome) => this.#answered(pending, node, outcome),
-      (error: Error) => this.#answered(pending, node, undefined, error)
+    // A call carries what is left of the caller's timeout, so the owner's own timeout fires with the same error.
+    const b = pending.body
+    const body = (b.k === 'cast' ? { ...b, o: owner.tenure } : { ...b, o: owner.tenure, t: b.t === null ? null : Math.max(0, Math.floor(left)) }) as Request
+    this.#transport.request(owner.node, body, Math.min(left === Infinity ? FOREVER : left + 1000, FOREVER)).then(
+      (outcome) => this.#answered(pending, owner.node, outcome),
+      (error: Error) => this.#answered(pending, owner.node, undefined, error)
     )
   }
 
@@ -185,6 +199,7 @@ export class Route implements NameRoute {
     else if (outcome.reply.k === 'ok') pending.settle(outcome.reply.value)
     else if (outcome.reply.k === 'err') pending.fail(decodeError(outcome.reply.error))
     this.#resumeIfSettled()
+    if (this.idle) this.#onIdle()
   }
 
   /** `pending` came back unsent; so will everything sent after it to that node. */
@@ -202,19 +217,19 @@ export class Route implements NameRoute {
   #resumeIfSettled(): void {
     const bounce = this.#bounce
     if (!bounce || bounce.waiting.size > 0 || bounce.bounced.length === 0) return
-    this.#node = undefined
+    this.#owner = undefined
     const retryIn = bounce.unreachable ? (this.#backoff = Math.min(Math.max(this.#backoff * 2, 50), 1000)) : 0
     const resend = () => {
       void this.#leases.refresh(this.#name).then(
-        (owner) => this.#resume(bounce, owner?.node),
-        () => this.#resume(bounce, this.#leases.owner(this.#name)?.node)
+        (owner) => this.#resume(bounce, owner),
+        () => this.#resume(bounce, this.#leases.owner(this.#name))
       )
     }
     if (retryIn > 0) setTimeout(resend, retryIn)
     else resend()
   }
 
-  #resume(bounce: Bounce, owner: string | undefined): void {
+  #resume(bounce: Bounce, owner: Owner | undefined): void {
     if (this.#bounce !== bounce) return
     this.#bounce = undefined
     const again = [...bounce.bounced, ...this.#queue]
@@ -223,10 +238,11 @@ export class Route implements NameRoute {
       for (const p of again) p.fail(new UnknownNameError(this.#name))
       return
     }
-    if (owner !== bounce.unreachable) this.#backoff = 0
-    this.#node = owner
+    const stillGone = owner.node === bounce.unreachable
+    if (!stillGone) this.#backoff = 0
+    this.#owner = owner
     for (const p of again) {
-      if (p.deadline <= Date.now()) this.#expire(p, owner === bounce.unreachable ? owner : undefined)
+      if (p.deadline <= Date.now()) this.#expire(p, stillGone ? owner.node : undefined)
       else this.#send(p, owner)
     }
   }

@@ -9,9 +9,9 @@ import { InvalidMessageError, RemoteError } from './errors'
  * node drops, and logs, anything that is not exactly one of these shapes.
  */
 export type Request =
-  | { readonly k: 'call'; readonly n: string; readonly e: EventObject; readonly t: number | null; readonly d?: boolean }
-  | { readonly k: 'callAll'; readonly n: string; readonly es: readonly EventObject[]; readonly t: number | null }
-  | { readonly k: 'cast'; readonly n: string; readonly e: EventObject }
+  | { readonly k: 'call'; readonly n: string; readonly o: string; readonly e: EventObject; readonly t: number | null; readonly d?: boolean }
+  | { readonly k: 'callAll'; readonly n: string; readonly o: string; readonly es: readonly EventObject[]; readonly t: number | null }
+  | { readonly k: 'cast'; readonly n: string; readonly o: string; readonly e: EventObject }
   | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly rev: number }
 
 export type Reply =
@@ -47,6 +47,7 @@ export function decodeRequest(bytes: Uint8Array, cluster: string, maxBytes: numb
   if (o === undefined) return undefined
   const name = o.n
   if (typeof name !== 'string' || name.length === 0) throw new InvalidMessageError('"n" must be a non-empty string')
+  if (o.k !== 'adopt' && typeof o.o !== 'string') throw new InvalidMessageError('"o" (the tenure addressed) must be a string')
   switch (o.k) {
     case 'call':
       checkEvent(o.e, 'e')

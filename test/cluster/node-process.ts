@@ -5,7 +5,7 @@
  * durable kind.
  */
 import { assign, setup, type EventObject } from 'xstate'
-import { call, callAll, cast, deferReply, reply, send } from '../../src/index'
+import { call, callAll, cast, deferReply, reply, send, startBranch } from '../../src/index'
 import { startNode, type ClusterNode, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
     start: async (a) => (await node.startBranch({ kind: a.kind as string, name: a.name as string })).id,
+    /** A branch of this process only, outside the cluster. */
+    startLocal: async (a) => (await startBranch({ logic: journal, name: a.name as string })).id,
     startMany: (a) => Promise.allSettled(Array.from({ length: a.count as number }, () => node.startBranch({ kind: a.kind as string, name: a.name as string }))).then((results) => results.map((r) => (r.status === 'fulfilled' ? 'won' : errorOf(r.reason).name))),
     call: (a) => call(a.name as string, a.event as EventObject, a.options as object),
     callAll: (a) => callAll(a.name as string, a.events as EventObject[]),
