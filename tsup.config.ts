@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   // The stores on native drivers are subpaths, so the root never pulls in
   // better-sqlite3 or pg (nor their types).
-  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', postgres: 'src/postgres.ts', telemetry: 'src/telemetry.ts', inspector: 'src/inspector.ts' },
+  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', postgres: 'src/postgres.ts', telemetry: 'src/telemetry.ts', inspector: 'src/inspector.ts', cluster: 'src/cluster.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

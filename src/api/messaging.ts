@@ -19,10 +19,35 @@ export function whereis(name: string): AnyBranch | undefined {
   return branchNames.lookup(name)
 }
 
-function resolve(target: unknown): AnyBranch {
+/**
+ * @internal What takes the messages for a name that no branch of this process
+ * holds (the cluster's route to the node that owns it): the same four methods
+ * as a branch, with the same errors.
+ */
+export interface NameRoute {
+  call(event: EventObject, options?: CallOptions): Promise<unknown>
+  callAll(events: readonly EventObject[], options?: CallOptions): Promise<unknown>
+  cast(event: EventObject, options?: CastOptions): void
+  send(message: EventObject, options?: CastOptions): EventObject
+}
+
+let routeFor: ((name: string) => NameRoute | undefined) | undefined
+
+/**
+ * @internal Installs the lookup asked for names the local registry does not
+ * know (keepsake/cluster does, so call/cast/send reach branches on other
+ * nodes); `undefined` removes it. Returns the one it replaced.
+ */
+export function _setNameResolver(resolver: ((name: string) => NameRoute | undefined) | undefined): typeof routeFor {
+  const previous = routeFor
+  routeFor = resolver
+  return previous
+}
+
+function resolve(target: unknown): AnyBranch | NameRoute {
   if (isInstance(target, Branch)) return target
   if (typeof target === 'string') {
-    const found = branchNames.lookup(target)
+    const found = branchNames.lookup(target) ?? routeFor?.(target)
     if (!found) throw new UnknownNameError(target)
     return found
   }

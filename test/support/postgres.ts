@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { freePort } from './ports'
 
 /**
  * A private PostgreSQL server for the tests: its own data directory in a temp
@@ -160,15 +160,4 @@ function binaries(): { initdb: string; postgres: string } {
     return file
   }
   return { initdb: path('initdb'), postgres: path('postgres') }
-}
-
-/** A free loopback port: the OS picks one for a listener on port 0, which we then close. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }

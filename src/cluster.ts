@@ -1,0 +1,18 @@
+/**
+ * keepsake/cluster: branches across Node processes on NATS JetStream. Only
+ * this subpath loads the NATS client (@nats-io/transport-node, /jetstream,
+ * /kv, optional peer dependencies).
+ */
+export { startNode, ClusterNode, type GlobalBranchOptions } from './cluster/Node'
+export { DEFAULT_LEASE_TTL, type ClusterLogger, type NodeAuth, type NodeKind, type NodeOptions } from './cluster/options'
+export { DEFAULT_MAX_MESSAGE_BYTES } from './cluster/wire'
+export { MAX_NAME_BYTES } from './cluster/keys'
+export {
+  ClusterUnavailableError,
+  NodeUnavailableError,
+  TransferFailedError,
+  NotOwnerError,
+  UnknownKindError,
+  InvalidMessageError,
+  RemoteError
+} from './cluster/errors'

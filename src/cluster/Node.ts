@@ -1,0 +1,579 @@
+import { randomUUID } from 'node:crypto'
+import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { Kvm, type KV } from '@nats-io/kv'
+import type { AnyActorLogic, EventObject } from 'xstate'
+import { _setNameResolver, type NameRoute } from '../api/messaging'
+import { startDynamicSupervisor } from '../api/supervision'
+import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
+import type { Supervisor } from '../supervisor/Supervisor'
+import type { RestorePoint } from '../worker/restorePoint'
+import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
+import { readOptions } from '../shared/validate'
+import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFailedError, UnknownKindError } from './errors'
+import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
+import { Leases } from './leases'
+import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
+import { placeOn } from './placement'
+import { Route, type Outcome, type Transport } from './routes'
+import { decodeReply, decodeRequest, encode, encodeError, type Reply, type Request } from './wire'
+
+/** Options of `node.startBranch`. */
+export interface GlobalBranchOptions {
+  /** One of the node's kinds. */
+  readonly kind: string
+  /** The global name: unique in the whole cluster. */
+  readonly name: string
+  /** The logic's input, on the first start only (JSON: it travels with the branch). */
+  readonly input?: unknown
+}
+
+/** What the specs bucket keeps of a failover-capable branch, so any node can start it again. */
+interface Spec {
+  readonly kind: string
+  readonly input?: unknown
+}
+
+/** A request held while its branch moves (or arrives), answered once it is settled. */
+interface Held {
+  readonly request: Exclude<Request, { k: 'adopt' }>
+  readonly msg: Msg
+}
+
+/** How long the node that hands a branch over waits for the other to take it. */
+const ADOPT_TIMEOUT = 10_000
+
+let running: ClusterNode | undefined
+
+/**
+ * Joins a cluster: connects to NATS, opens the cluster's buckets and starts
+ * serving messages for the global names this node will hold. `call`, `cast`
+ * and `send` with a global name then reach its branch from this process,
+ * wherever it runs. One node per process (the name registry is the
+ * process's). Rejects with a typed error for bad options; with the NATS
+ * client's error if no server can be reached.
+ *
+ * @example
+ * const node = await startNode({ servers: 'nats://127.0.0.1:4222', cluster: 'shop', kinds: { counter: { logic: counter } } })
+ * await node.startBranch({ kind: 'counter', name: 'visits' })
+ * await call('visits', { type: 'inc' }) // from any node of 'shop'
+ */
+export async function startNode(options: NodeOptions): Promise<ClusterNode> {
+  const config = readNodeOptions(options)
+  if (running) throw new InvalidOptionError('startNode', 'called once per process (stop the running node first)', running.id)
+  return ClusterNode._start(config)
+}
+
+/** A process's membership of a cluster; see `startNode`. */
+export class ClusterNode {
+  /** This node's id. */
+  readonly id: string
+  /** The cluster's name. */
+  readonly cluster: string
+  /** The supervisor of the global branches this node runs. */
+  readonly supervisor: Supervisor
+
+  readonly #config: NodeConfig
+  readonly #nc: NatsConnection
+  readonly #names: ClusterNames
+  readonly #leases: Leases
+  readonly #specs: KV
+  readonly #subscription: Subscription
+  readonly #routes = new Map<string, Route>()
+  /** The kind and input of each global branch this node runs. */
+  readonly #local = new Map<string, Spec>()
+  /**
+   * The global branches this node runs. One is in the process's name registry
+   * (so local callers reach it directly) only while it is settled here: held,
+   * not moving, and with none of this process's messages to it still in
+   * transit through the cluster, which a direct call would overtake.
+   */
+  readonly #branches = new Map<string, AnyBranch>()
+  /** Names moving away or arriving: their requests wait here. */
+  readonly #held = new Map<string, Held[]>()
+  /** Branches stopped to be handed over (or fenced): their stop releases nothing. */
+  readonly #handedOver = new WeakSet<AnyBranch>()
+  readonly #timers: ReturnType<typeof setInterval>[] = []
+  readonly #previousResolver: ReturnType<typeof _setNameResolver>
+  #connected = true
+  #leaving = false
+  /** The last time every lease was renewed (local clock). */
+  #renewedAt = Date.now()
+  /** Orphans seen on the previous scan that their preferred node did not take: anyone may take them now. */
+  #orphansSeen = new Set<string>()
+
+  private constructor(config: NodeConfig, nc: NatsConnection, leases: Leases, specs: KV, supervisor: Supervisor, id: string) {
+    this.#config = config
+    this.#nc = nc
+    this.id = id
+    this.cluster = config.cluster
+    this.#names = clusterNames(config.cluster)
+    this.#leases = leases
+    this.#specs = specs
+    this.supervisor = supervisor
+    this.#subscription = nc.subscribe(this.#names.node(id), { callback: (error, msg) => {
+      if (!error) this.#onRequest(msg)
+    } })
+    this.#previousResolver = _setNameResolver((name) => this.#routeFor(name))
+    running = this
+    void this.#watchConnection()
+    const every = (ms: number, run: () => Promise<void>) => {
+      let busy = false
+      const timer = setInterval(() => {
+        if (busy) return
+        busy = true
+        run().catch(() => undefined).finally(() => (busy = false))
+      }, ms)
+      timer.unref()
+      this.#timers.push(timer)
+    }
+    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : this.#fenceIfExpired()))
+    every(Math.max(100, Math.floor(config.leaseMs / 2)), () => (this.#connected ? this.#adoptOrphans() : Promise.resolve()))
+  }
+
+  /** @internal Use `startNode`. */
+  static async _start(config: NodeConfig): Promise<ClusterNode> {
+    const id = config.nodeId ?? randomUUID().replaceAll('-', '').slice(0, 16)
+    const nc = await connect(config.connection)
+    try {
+      const names = clusterNames(config.cluster)
+      const kvm = new Kvm(nc)
+      const leasesKv = await kvm.create(names.leases, { ttl: config.leaseMs, history: 1 })
+      const specs = await kvm.create(names.specs, { history: 1 })
+      const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs)
+      await leases.start()
+      const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
+      const node = new ClusterNode(config, nc, leases, specs, supervisor, id)
+      await nc.flush()
+      return node
+    } catch (error) {
+      await nc.close()
+      throw error
+    }
+  }
+
+  /**
+   * Starts a branch of `kind` under the global `name`, on this node. The name
+   * is claimed in the cluster's bucket with compare-and-set: of any number of
+   * nodes racing for it, one wins and the others reject with NameTakenError.
+   * A durable kind's branch is recorded for failover.
+   *
+   * @example
+   * const cart = await node.startBranch({ kind: 'cart', name: 'cart:42' })
+   */
+  async startBranch(options: GlobalBranchOptions): Promise<AnyBranch> {
+    const o = readOptions(options, 'startBranch options')
+    const name = readName(o.name)
+    const kind = this.#kind(o.kind)
+    const spec: Spec = o.input === undefined ? { kind: o.kind as string } : { kind: o.kind as string, input: o.input }
+    this.#assertConnected(`starting "${name}"`)
+    if (branchNames.lookup(name) || this.#branches.has(name)) throw new NameTakenError(name)
+    await this.#leases.claim(name)
+    try {
+      if (kind.durable) await this.#specs.put(nameKey(name), JSON.stringify(spec))
+      return await this.#open(name, spec, undefined)
+    } catch (error) {
+      await this.#release(name)
+      throw error
+    }
+  }
+
+  /** The node holding `name`, as this node last heard. */
+  owner(name: string): string | undefined {
+    readName(name)
+    if (this.#leases.holds(name)) return this.id
+    return this.#leases.owner(name)?.node
+  }
+
+  /** The nodes of the cluster whose heartbeat is fresh, this one included. */
+  nodes(): string[] {
+    return this.#leases.liveNodes()
+  }
+
+  /** The global names this node holds. */
+  held(): string[] {
+    return this.#leases.held()
+  }
+
+  /**
+   * Moves the live branch `name`, which this node holds, to node `to`: its
+   * state travels in xstate's persisted form (a durable branch's writes are
+   * settled first and it resumes from the shared store), the name follows by
+   * compare-and-set, and messages sent meanwhile, from any node, wait and are
+   * then delivered there once, in order. On any failure it rejects with
+   * TransferFailedError and the branch stays here, working. In-process tables
+   * do not travel (they hold live objects); a handle to the old branch object
+   * is stopped: address a moved branch by name.
+   *
+   * @example
+   * await node.transfer('cart:42', 'node-b')
+   */
+  async transfer(name: string, to: string): Promise<void> {
+    readName(name)
+    readToken(to, 'to')
+    if (to === this.id && this.#leases.holds(name)) return
+    const branch = this.#branches.get(name)
+    const spec = this.#local.get(name)
+    if (!this.#leases.holds(name) || !branch || !spec) throw new NotOwnerError(name, this.id, this.#leases.owner(name)?.node)
+    this.#assertConnected(`moving "${name}"`)
+    if (!this.nodes().includes(to)) throw new TransferFailedError(name, `node "${to}" is not in the cluster`)
+    const held: Held[] = []
+    this.#held.set(name, held)
+    branchNames.unregister(name, branch)
+    this.#handedOver.add(branch)
+    let image: RestorePoint | undefined
+    try {
+      await drained(branch)
+      await branch.stop()
+      image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
+    } catch (error) {
+      await this.#reopen(name, spec, image, held)
+      throw new TransferFailedError(name, 'it could not be stopped cleanly', { cause: error })
+    }
+    await this.#leases.freeze(name)
+    const revision = this.#leases.revisionOf(name) as number
+    let outcome: Outcome | undefined
+    let failure: unknown
+    try {
+      outcome = await this.#request(to, { k: 'adopt', n: name, kind: spec.kind, input: spec.input, image, rev: revision }, ADOPT_TIMEOUT)
+    } catch (error) {
+      failure = error
+    }
+    const reply = outcome && 'reply' in outcome ? outcome.reply : undefined
+    // No answer: the bucket says whether the other node took the name.
+    const moved = reply ? reply.k === 'ok' : (await this.#leases.refresh(name).catch(() => undefined))?.node === to
+    if (!moved) {
+      this.#leases.thaw(name)
+      await this.#reopen(name, spec, image, held)
+      const why = reply?.k === 'err' ? `node "${to}" refused it: ${reply.error.message}` : `node "${to}" did not answer`
+      throw new TransferFailedError(name, why, { cause: failure })
+    }
+    this.#leases.forget(name)
+    this.#local.delete(name)
+    this.#branches.delete(name)
+    this.#held.delete(name)
+    for (const { msg } of held) this.#respond(msg, { k: 'moved' })
+  }
+
+  /**
+   * Leaves the cluster: stops this node's global branches (their names are
+   * released; durable ones are left for the other nodes to start again),
+   * stops serving, and closes the connection.
+   */
+  async stop(): Promise<void> {
+    if (this.#leaving) return
+    this.#leaving = true
+    for (const timer of this.#timers) clearInterval(timer)
+    await this.supervisor.stop()
+    this.#subscription.unsubscribe()
+    this.#leases.stop()
+    _setNameResolver(this.#previousResolver)
+    if (running === this) running = undefined
+    await this.#nc.drain().catch(() => undefined)
+  }
+
+  // ---- branches of this node ------------------------------------------------
+
+  #kind(kind: unknown): NodeKind {
+    const found = typeof kind === 'string' ? this.#config.kinds.get(kind) : undefined
+    if (!found) throw new UnknownKindError(String(kind), [...this.#config.kinds.keys()])
+    return found
+  }
+
+  /** Starts the branch for `name` (held by this node) under the node's supervisor, from `image` if given. */
+  async #open(name: string, spec: Spec, image: RestorePoint | undefined): Promise<AnyBranch> {
+    const kind = this.#kind(spec.kind)
+    const options = {
+      logic: kind.logic,
+      name,
+      input: spec.input,
+      ...(kind.restart ? { restart: kind.restart } : {}),
+      ...(kind.idleTimeout === undefined ? {} : { idleTimeout: kind.idleTimeout }),
+      ...(kind.durable ? { durable: { ...kind.durable, id: name } } : {})
+    }
+    const branch = (await this.supervisor.startChild({ id: name, restart: 'temporary', start: () => Branch._open(options, image) })) as AnyBranch
+    this.#local.set(name, spec)
+    this.#branches.set(name, branch)
+    branch.on('stop', () => {
+      if (this.#branches.get(name) === branch) this.#branches.delete(name)
+      if (this.#handedOver.has(branch)) return
+      this.#local.delete(name)
+      void this.#release(name, !this.#leaving).catch(() => undefined)
+    })
+    // Branch._open registered it; it stays registered only if nothing of ours to it is still in transit.
+    if (!this.#settled(name)) branchNames.unregister(name, branch)
+    return branch
+  }
+
+  #settled(name: string): boolean {
+    return this.#leases.holds(name) && !this.#held.has(name) && (this.#routes.get(name)?.idle ?? true)
+  }
+
+  /** Puts a settled branch (back) in the process's name registry, for direct local calls. */
+  #settle(name: string): void {
+    const branch = this.#branches.get(name)
+    if (branch && branch.status !== 'stopped' && this.#settled(name) && !branchNames.lookup(name)) branchNames.register(name, branch)
+  }
+
+  /** A transfer failed: the branch starts again here, then gets what waited for it. */
+  async #reopen(name: string, spec: Spec, image: RestorePoint | undefined, held: Held[]): Promise<void> {
+    try {
+      await this.#open(name, spec, image)
+    } finally {
+      this.#held.delete(name)
+      for (const { request, msg } of held) this.#deliver(request, msg)
+      this.#settle(name)
+    }
+  }
+
+  /** Releases `name` in the bucket; with `forGood`, its failover record too. */
+  async #release(name: string, forGood = true): Promise<void> {
+    await this.#leases.release(name)
+    if (forGood) await this.#specs.delete(nameKey(name)).catch(() => undefined)
+  }
+
+  // ---- serving the network ----------------------------------------------------
+
+  #onRequest(msg: Msg): void {
+    let request: Request | undefined
+    try {
+      request = decodeRequest(msg.data, this.cluster, this.#config.maxMessageBytes)
+    } catch (error) {
+      this.#config.logger.warn({ node: this.id, subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message }, 'keepsake cluster: refused a message')
+      return
+    }
+    if (!request) return // another cluster's: not ours to answer
+    if (request.k === 'adopt') return void this.#adopt(request, msg)
+    const held = this.#held.get(request.n)
+    if (held) held.push({ request, msg })
+    else this.#deliver(request, msg)
+  }
+
+  /** Hands a request to the branch, in arrival order; `moved` if this node does not hold the name (in the sender's tenure). */
+  #deliver(request: Exclude<Request, { k: 'adopt' }>, msg: Msg): void {
+    // Only for the tenure the sender addressed: after a move away and back, its older messages bounce, so none overtakes.
+    const branch = this.#leases.tenureOf(request.n) === request.o ? this.#branches.get(request.n) : undefined
+    if (!branch) return this.#respond(msg, { k: 'moved' })
+    const answer = (promise: Promise<unknown>) =>
+      promise.then(
+        (value) => this.#respond(msg, { k: 'ok', value }),
+        (error: unknown) => this.#respond(msg, { k: 'err', error: encodeError(error) })
+      )
+    try {
+      switch (request.k) {
+        case 'cast':
+          branch.cast(request.e)
+          return this.#respond(msg, { k: 'ok' })
+        case 'call':
+          return void answer(branch.call(request.e, { timeout: request.t ?? Infinity, ...(request.d === undefined ? {} : { dedupe: request.d }) }))
+        case 'callAll':
+          return void answer(branch.callAll(request.es, { timeout: request.t ?? Infinity }))
+      }
+    } catch (error) {
+      this.#respond(msg, { k: 'err', error: encodeError(error) })
+    }
+  }
+
+  /** The receiving end of a transfer: start the branch from its image, then take the name over. */
+  async #adopt(request: Extract<Request, { k: 'adopt' }>, msg: Msg): Promise<void> {
+    const name = request.n
+    const refuse = (error: unknown) => this.#respond(msg, { k: 'err', error: encodeError(error) })
+    let image: RestorePoint
+    try {
+      readName(name)
+      this.#kind(request.kind)
+      image = readImage(request.image)
+      if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
+    } catch (error) {
+      return refuse(error)
+    }
+    const held: Held[] = []
+    this.#held.set(name, held)
+    const spec: Spec = request.input === undefined ? { kind: request.kind } : { kind: request.kind, input: request.input }
+    try {
+      const branch = await this.#open(name, spec, image)
+      let took = false
+      try {
+        took = await this.#leases.takeOver(name, request.rev)
+      } finally {
+        if (!took) {
+          this.#handedOver.add(branch)
+          this.#local.delete(name)
+          await branch.stop()
+        }
+      }
+      if (!took) return refuse(new TransferFailedError(name, 'its lease changed during the move'))
+      this.#respond(msg, { k: 'ok' })
+    } catch (error) {
+      refuse(error)
+    } finally {
+      this.#held.delete(name)
+      for (const h of held) this.#deliver(h.request, h.msg)
+      this.#settle(name)
+    }
+  }
+
+  #respond(msg: Msg, reply: Reply): void {
+    if (!msg.reply) return
+    let bytes: Uint8Array
+    try {
+      bytes = encode(this.cluster, reply)
+      if (bytes.byteLength > this.#config.maxMessageBytes) throw new InvalidMessageError(`the reply is ${bytes.byteLength} bytes, over the limit`)
+    } catch (error) {
+      bytes = encode(this.cluster, { k: 'err', error: encodeError(error instanceof KeepsakeError ? error : new InvalidMessageError('the reply is not JSON')) })
+    }
+    try {
+      msg.respond(bytes)
+    } catch {
+      // Disconnected: the sender's own timeout answers it.
+    }
+  }
+
+  // ---- reaching other nodes ----------------------------------------------------
+
+  #routeFor(name: string): NameRoute | undefined {
+    if (!this.#leases.owner(name) && !this.#held.has(name) && !this.#branches.has(name)) return undefined
+    let route = this.#routes.get(name)
+    if (!route) this.#routes.set(name, (route = new Route(name, this.#leases, this.#transport, () => this.#settle(name))))
+    return route
+  }
+
+  readonly #transport: Transport = {
+    assertConnected: (what) => this.#assertConnected(what),
+    request: (node, body, timeoutMs) => this.#request(node, body, timeoutMs),
+    dropped: (name, event, error) =>
+      this.#config.logger.warn({ node: this.id, name, eventType: event.type, reason: error.message }, 'keepsake cluster: a cast could not be delivered')
+  }
+
+  async #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
+    try {
+      const msg = await this.#nc.request(this.#names.node(node), encode(this.cluster, body), { timeout: timeoutMs })
+      return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
+    } catch (error) {
+      if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
+      if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return { timedOut: true }
+      if (error instanceof KeepsakeError) throw error
+      throw new ClusterUnavailableError(this.id, `a message to node "${node}"`)
+    }
+  }
+
+  #assertConnected(what: string): void {
+    if (!this.#connected || this.#nc.isClosed()) throw new ClusterUnavailableError(this.id, what)
+  }
+
+  async #watchConnection(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === 'disconnect') this.#connected = false
+      else if (status.type === 'reconnect') {
+        this.#connected = true
+        void this.#renew().catch(() => undefined)
+      }
+    }
+  }
+
+  // ---- leases and failover -------------------------------------------------------
+
+  /** Renews every lease; a name found taken by another node is stopped here (never two live owners). */
+  async #renew(): Promise<void> {
+    const lost = await this.#leases.renew()
+    this.#renewedAt = Date.now()
+    for (const name of lost) this.#fence(name)
+  }
+
+  /**
+   * Cut off from NATS for most of a lease: the other nodes will soon start this
+   * node's failover-capable branches again, so they stop here first (never two
+   * live owners). Other global branches go on, and take their names back on
+   * reconnect if no one else took them.
+   */
+  async #fenceIfExpired(): Promise<void> {
+    if (Date.now() - this.#renewedAt < this.#config.leaseMs * 0.8) return
+    for (const [name, spec] of this.#local) if (this.#kind(spec.kind).durable) this.#fence(name)
+  }
+
+  /** Stops the local branch of a name this node no longer holds, releasing nothing. */
+  #fence(name: string): void {
+    const branch = this.#branches.get(name)
+    this.#leases.forget(name)
+    this.#local.delete(name)
+    if (!branch) return
+    this.#handedOver.add(branch)
+    void branch.stop({ timeout: 0 })
+  }
+
+  /**
+   * Starts the failover-capable branches whose node is gone (their record is
+   * in the specs bucket, their lease expired). Placement: each orphan has a
+   * preferred live node (rendezvous hashing, so they spread); the others take
+   * it only if it is still an orphan at their next scan. The lease's
+   * compare-and-set decides every race.
+   */
+  async #adoptOrphans(): Promise<void> {
+    if (this.#leaving) return
+    const present = await this.#leases.presentNames()
+    const orphans: { name: string; spec: Spec }[] = []
+    for await (const key of await this.#specs.keys()) {
+      const name = nameOfKey(key)
+      if (name === undefined || present.has(name)) continue
+      const entry = await this.#specs.get(key)
+      const spec = entry?.operation === 'PUT' ? readSpec(entry.string()) : undefined
+      if (spec && this.#config.kinds.has(spec.kind)) orphans.push({ name, spec })
+    }
+    const live = this.#leases.liveNodes()
+    const seen = new Set<string>()
+    for (const { name, spec } of orphans) {
+      seen.add(name)
+      if (placeOn(name, live) !== this.id && !this.#orphansSeen.has(name)) continue
+      if (branchNames.lookup(name) || this.#branches.has(name)) continue
+      try {
+        await this.#leases.claim(name)
+      } catch {
+        continue // another node took it first
+      }
+      try {
+        await this.#open(name, spec, undefined)
+      } catch (error) {
+        await this.#leases.release(name).catch(() => undefined)
+        this.#config.logger.warn({ node: this.id, name, reason: (error as Error).message }, 'keepsake cluster: a failover start failed')
+      }
+    }
+    this.#orphansSeen = seen
+  }
+}
+
+/** Resolves once nothing is queued in the branch (transfer waits for it before stopping it). */
+async function drained(branch: AnyBranch): Promise<void> {
+  const until = Date.now() + ADOPT_TIMEOUT
+  while (branch._queued > 0) {
+    if (Date.now() > until) throw new Error('its mailbox did not drain')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** A restore point that survives JSON: the persisted form of the kept snapshot. */
+function jsonImage(logic: AnyActorLogic, point: RestorePoint | undefined): RestorePoint | undefined {
+  if (!point || point.kind === 'initial') return point
+  const snapshot = point.kind === 'live' ? logic.getPersistedSnapshot(point.snapshot) : point.snapshot
+  return JSON.parse(JSON.stringify({ kind: 'persisted', snapshot, delays: point.delays })) as RestorePoint
+}
+
+/** An image from the network: the persisted form and pending delays, checked for shape. */
+function readImage(value: unknown): RestorePoint {
+  const o = value as { kind?: unknown; snapshot?: unknown; delays?: unknown; input?: unknown }
+  if (o.kind === 'initial') return { kind: 'initial', input: o.input }
+  const delaysOk =
+    Array.isArray(o.delays) &&
+    o.delays.every((d: Record<string, unknown>) => typeof d === 'object' && d !== null && typeof d.id === 'string' && typeof d.dueAt === 'number' && typeof (d.event as EventObject | undefined)?.type === 'string')
+  if (o.kind !== 'persisted' || typeof o.snapshot !== 'object' || o.snapshot === null || !delaysOk) {
+    throw new InvalidMessageError('"image" must be { kind: "persisted", snapshot, delays }')
+  }
+  return o as RestorePoint
+}
+
+function readSpec(text: string): Spec | undefined {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>
+    return typeof value?.kind === 'string' ? (value as unknown as Spec) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,84 @@
+import { KeepsakeError } from '../shared/errors'
+
+/** This node has no connection to NATS right now: a message for another node can't leave. */
+export class ClusterUnavailableError extends KeepsakeError {
+  readonly nodeId: string
+
+  constructor(nodeId: string, what: string) {
+    super(
+      'CLUSTER_UNAVAILABLE',
+      `Node "${nodeId}" is not connected to NATS, so ${what} can't reach another node. Local ` +
+        `branches keep working; retry once the connection is back (the client reconnects by itself).`
+    )
+    this.nodeId = nodeId
+  }
+}
+
+/** The node that holds a global name did not answer (it is gone, or its lease has not expired yet). */
+export class NodeUnavailableError extends KeepsakeError {
+  readonly branchName: string
+
+  constructor(name: string, nodeId: string) {
+    super(
+      'NODE_UNAVAILABLE',
+      `Branch "${name}" is held by node "${nodeId}", which does not answer. If that node died, ` +
+        `its lease expires and a failover-capable branch comes back on another node: retry later.`
+    )
+    this.branchName = name
+  }
+}
+
+/** A remote transfer did not happen; the branch is where it was, working. */
+export class TransferFailedError extends KeepsakeError {
+  readonly branchName: string
+
+  constructor(name: string, why: string, options?: { cause?: unknown }) {
+    super('TRANSFER_FAILED', `Branch "${name}" was not moved (${why}); it stays on its node and keeps working.`, options)
+    this.branchName = name
+  }
+}
+
+/** An operation that only the owner of a global name can do was asked of another node. */
+export class NotOwnerError extends KeepsakeError {
+  readonly branchName: string
+
+  constructor(name: string, nodeId: string, owner: string | undefined) {
+    super(
+      'NOT_OWNER',
+      `Node "${nodeId}" does not hold branch "${name}" (${owner ? `node "${owner}" does` : 'no node does'}). ` +
+        `Ask its owner, or use node.owner(name) to find it.`
+    )
+    this.branchName = name
+  }
+}
+
+/** A branch was asked of a kind this node was not started with. */
+export class UnknownKindError extends KeepsakeError {
+  readonly kind: string
+
+  constructor(kind: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_KIND',
+      `No kind "${kind}" on this node (it knows: ${known.length ? known.join(', ') : 'none'}). Give every ` +
+        `node the same kinds in startNode({ kinds }): a branch's logic is code and can't travel.`
+    )
+    this.kind = kind
+  }
+}
+
+/** A message from the network was refused (bad schema, too big, or a prototype-polluting key). */
+export class InvalidMessageError extends KeepsakeError {
+  constructor(why: string) {
+    super('INVALID_MESSAGE', `A cluster message was refused: ${why}. It was dropped before it reached any branch.`)
+  }
+}
+
+/** An error raised on another node whose class this node does not know; `remoteName` names it. */
+export class RemoteError extends KeepsakeError {
+  readonly remoteName: string
+
+  constructor(remoteName: string, message: string) {
+    super('REMOTE_ERROR', `${remoteName} on another node: ${message}`)
+    this.remoteName = remoteName
+  }
+}

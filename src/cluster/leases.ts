@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto'
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
+import type { KV, KvEntry } from '@nats-io/kv'
+import { NameTakenError } from '../shared/errors'
+import { nameKey, nameOfKey, nodeKey, nodeOfKey } from './keys'
+
+/**
+ * Who holds a global name: a node, in one of its lives (`inc`), for one
+ * tenure (a token made when the node claimed or took over the name, kept by
+ * its renewals), at a bucket revision.
+ */
+export interface Owner {
+  readonly node: string
+  readonly inc: string
+  readonly tenure: string
+  readonly revision: number
+}
+
+/** This node, in this life. */
+export interface Self {
+  readonly node: string
+  readonly inc: string
+}
+
+/**
+ * Global names as leases in a KV bucket whose max-age is the lease time
+ * (nats-server 2.9 has no per-key TTL; a bucket's max-age works the same way
+ * for keys that are rewritten): a name is claimed with `create` (one winner
+ * of any race), kept alive by rewriting it with compare-and-set on the
+ * revision this node last wrote, and, if its node stops rewriting it, removed
+ * by the server once it is older than the lease. Node heartbeats live in the
+ * same bucket. A watch keeps `owner()` fresh for routing.
+ */
+export class Leases {
+  readonly #kv: KV
+  readonly #self: Self
+  readonly #leaseMs: number
+  /** The watch's view of every name, for routing (a hint: the bucket decides). */
+  readonly #owners = new Map<string, Owner>()
+  /** Heartbeats seen, by node: when (local time) and in which life. */
+  readonly #nodes = new Map<string, { inc: string; seen: number }>()
+  /** The names this node holds: the revision it last wrote for each, and its tenure. */
+  readonly #mine = new Map<string, { revision: number; tenure: string }>()
+  /** Names being handed over: not renewed, so the revision handed over stays the current one. */
+  readonly #frozen = new Set<string>()
+  #renewing: Promise<unknown> | undefined
+  #heartbeat = 0
+  #stopWatch: (() => void) | undefined
+  /** Bucket revision the watch has reached. */
+  #watched = 0
+  #waiters: { revision: number; resolve: () => void }[] = []
+
+  constructor(kv: KV, self: Self, leaseMs: number) {
+    this.#kv = kv
+    this.#self = self
+    this.#leaseMs = leaseMs
+  }
+
+  /** Starts the watch and the heartbeat; resolves once the watch has read the whole bucket. */
+  async start(): Promise<void> {
+    const watch = await this.#kv.watch()
+    this.#stopWatch = () => watch.stop()
+    void (async () => {
+      for await (const entry of watch) this.#observe(entry)
+    })().catch(() => undefined)
+    const revision = await this.#beat()
+    await this.#seen(revision)
+  }
+
+  stop(): void {
+    this.#stopWatch?.()
+    this.#stopWatch = undefined
+  }
+
+  /** The holder of `name` as the watch last saw it. */
+  owner(name: string): Owner | undefined {
+    return this.#owners.get(name)
+  }
+
+  /** Reads the holder of `name` from the bucket itself (after a message bounced), and caches it. */
+  async refresh(name: string): Promise<Owner | undefined> {
+    const entry = await this.#kv.get(nameKey(name))
+    const owner = entry && entry.operation === 'PUT' ? readOwner(entry) : undefined
+    if (owner) this.#owners.set(name, owner)
+    else this.#owners.delete(name)
+    return owner
+  }
+
+  /** True while this node holds `name`. */
+  holds(name: string): boolean {
+    return this.#mine.has(name)
+  }
+
+  /** The names this node holds. */
+  held(): string[] {
+    return [...this.#mine.keys()]
+  }
+
+  /** Claims `name` for this node; rejects with NameTakenError if any node holds it. */
+  async claim(name: string): Promise<void> {
+    const tenure = randomUUID()
+    try {
+      this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
+    } catch (error) {
+      if (isWrongRevision(error)) throw new NameTakenError(name)
+      throw error
+    }
+  }
+
+  /** Takes `name` over from the node that holds it at `revision` (the end of a transfer); false if it changed meanwhile. */
+  async takeOver(name: string, revision: number): Promise<boolean> {
+    const tenure = randomUUID()
+    try {
+      this.#mine.set(name, { revision: await this.#kv.update(nameKey(name), this.#value(tenure), revision), tenure })
+      return true
+    } catch (error) {
+      if (isWrongRevision(error)) return false
+      throw error
+    }
+  }
+
+  /** The revision this node last wrote for `name` (for handing it over). */
+  revisionOf(name: string): number | undefined {
+    return this.#mine.get(name)?.revision
+  }
+
+  /** This node's tenure of `name`, if it holds it. */
+  tenureOf(name: string): string | undefined {
+    return this.#mine.get(name)?.tenure
+  }
+
+  /** Stops renewing `name` (it is being handed over); resolves once no renewal of it is in flight. */
+  async freeze(name: string): Promise<void> {
+    this.#frozen.add(name)
+    await this.#renewing?.catch(() => undefined)
+  }
+
+  /** Renews `name` again. */
+  thaw(name: string): void {
+    this.#frozen.delete(name)
+  }
+
+  /** Forgets `name` without touching the bucket (it was handed to another node, or lost). */
+  forget(name: string): void {
+    this.#frozen.delete(name)
+    this.#mine.delete(name)
+  }
+
+  /** Releases `name` if this node still holds it (a delete guarded by its revision). */
+  async release(name: string): Promise<void> {
+    const held = this.#mine.get(name)
+    if (held === undefined) return
+    this.#mine.delete(name)
+    try {
+      await this.#kv.delete(nameKey(name), { previousSeq: held.revision })
+    } catch (error) {
+      if (!isWrongRevision(error)) throw error
+    }
+  }
+
+  /**
+   * Rewrites the heartbeat and every held name (an expired one is claimed
+   * again). Resolves with the names found taken by another node: this node
+   * lost them. Rejects if the bucket could not be reached.
+   */
+  renew(): Promise<string[]> {
+    const renewing = this.#renewAll()
+    this.#renewing = renewing
+    return renewing
+  }
+
+  async #renewAll(): Promise<string[]> {
+    await this.#beat()
+    const lost: string[] = []
+    await Promise.all(
+      [...this.#mine].map(async ([name, held]) => {
+        if (this.#frozen.has(name)) return
+        try {
+          const revision = await this.#kv.update(nameKey(name), this.#value(held.tenure), held.revision)
+          if (this.#mine.get(name) === held) this.#mine.set(name, { revision, tenure: held.tenure })
+        } catch (error) {
+          if (!isWrongRevision(error)) throw error
+          if (this.#mine.get(name) !== held) return
+          // Expired while this node could not renew it: take it back (a new tenure), unless another node has it.
+          const tenure = randomUUID()
+          try {
+            this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
+          } catch (again) {
+            if (!isWrongRevision(again)) throw again
+            this.#mine.delete(name)
+            lost.push(name)
+          }
+        }
+      })
+    )
+    return lost
+  }
+
+  /** Nodes whose heartbeat was seen within the lease time, this one included, sorted. */
+  liveNodes(now = Date.now()): string[] {
+    const live = [...this.#nodes].filter(([, n]) => now - n.seen <= this.#leaseMs).map(([id]) => id)
+    if (!live.includes(this.#self.node)) live.push(this.#self.node)
+    return live.sort()
+  }
+
+  /** Names present in the bucket right now (the server's view, expired leases gone). */
+  async presentNames(): Promise<Set<string>> {
+    const names = new Set<string>()
+    for await (const key of await this.#kv.keys()) {
+      const name = nameOfKey(key)
+      if (name !== undefined) names.add(name)
+    }
+    return names
+  }
+
+  async #beat(): Promise<number> {
+    this.#heartbeat = await this.#kv.put(nodeKey(this.#self.node), JSON.stringify({ inc: this.#self.inc }))
+    return this.#heartbeat
+  }
+
+  #value(tenure: string): string {
+    return JSON.stringify({ node: this.#self.node, inc: this.#self.inc, tenure })
+  }
+
+  #observe(entry: KvEntry): void {
+    this.#watched = Math.max(this.#watched, entry.revision)
+    const name = nameOfKey(entry.key)
+    if (name !== undefined) {
+      const owner = entry.operation === 'PUT' ? readOwner(entry) : undefined
+      if (owner) this.#owners.set(name, owner)
+      else this.#owners.delete(name)
+    }
+    const node = nodeOfKey(entry.key)
+    if (node !== undefined && entry.operation === 'PUT') {
+      const inc = readJson(entry)?.inc
+      if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
+    }
+    this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#watched ? (w.resolve(), false) : true))
+  }
+
+  #seen(revision: number): Promise<void> {
+    if (revision <= this.#watched) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push({ revision, resolve }))
+  }
+}
+
+function readJson(entry: KvEntry): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = entry.json()
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A name's value, checked: anything else in the bucket is ignored. */
+function readOwner(entry: KvEntry): Owner | undefined {
+  const value = readJson(entry)
+  if (typeof value?.node !== 'string' || typeof value.inc !== 'string' || typeof value.tenure !== 'string') return undefined
+  return { node: value.node, inc: value.inc, tenure: value.tenure, revision: entry.revision }
+}
+
+function isWrongRevision(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  )
+}

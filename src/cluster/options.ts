@@ -1,0 +1,139 @@
+import type { AnyActorLogic } from 'xstate'
+import { readFileSync } from 'node:fs'
+import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type TlsOptions } from '@nats-io/transport-node'
+import type { DurableOptions } from '../keeper/durable/options'
+import type { RestartIntensity } from '../supervisor/intensity'
+import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
+import { readDuration, readOptions } from '../shared/validate'
+import { isActorLogic } from '../worker/isActorLogic'
+import { readToken } from './keys'
+import { DEFAULT_MAX_MESSAGE_BYTES } from './wire'
+
+/**
+ * A kind of branch every node of the cluster can run: its logic is code, so
+ * every node is started with the same kinds and only the kind's name travels.
+ */
+export interface NodeKind {
+  readonly logic: AnyActorLogic
+  /**
+   * A durable keeper on a store every node shares (PostgresStore): a branch of
+   * this kind is restarted on a surviving node when its node dies (the store
+   * id is the branch's name).
+   */
+  readonly durable?: Omit<DurableOptions, 'id'>
+  readonly restart?: Partial<RestartIntensity>
+  readonly idleTimeout?: number
+}
+
+/** NATS credentials, passed to the client as they are. */
+export type NodeAuth =
+  | { readonly user: string; readonly pass: string }
+  | { readonly token: string }
+  | { readonly nkeySeed: string }
+  | { readonly credsFile: string }
+
+/** A pino-shaped logger (console works too); refused network messages are logged with `warn`. */
+export interface ClusterLogger {
+  warn(details: Record<string, unknown>, message: string): unknown
+}
+
+/** Options of `startNode`. */
+export interface NodeOptions {
+  /** The NATS servers, e.g. `'nats://127.0.0.1:4222'`. */
+  readonly servers: string | readonly string[]
+  /** The cluster's name: a namespace on the NATS deployment (letters, digits, `_`, `-`). */
+  readonly cluster: string
+  /** This node's id (default: a random one); unique in the cluster. */
+  readonly nodeId?: string
+  readonly auth?: NodeAuth
+  /** TLS options for the NATS client, as it takes them. */
+  readonly tls?: TlsOptions
+  /** The kinds of branch this node can run (the same on every node). */
+  readonly kinds?: Readonly<Record<string, NodeKind>>
+  /**
+   * ms a node's names outlive it: a node that stops renewing them (it died,
+   * or lost NATS) loses them this long after its last renewal. Default 5000;
+   * renewals every third of it.
+   */
+  readonly leaseTtl?: number
+  /** The largest message accepted from the network, in bytes (default 1 MiB). */
+  readonly maxMessageBytes?: number
+  /** Where refused messages and undeliverable casts are reported (default: process warnings). */
+  readonly logger?: ClusterLogger
+}
+
+export interface NodeConfig {
+  readonly connection: ConnectionOptions
+  readonly cluster: string
+  readonly nodeId: string | undefined
+  readonly kinds: ReadonlyMap<string, NodeKind>
+  readonly leaseMs: number
+  readonly maxMessageBytes: number
+  readonly logger: ClusterLogger
+}
+
+export const DEFAULT_LEASE_TTL = 5000
+
+const processWarnings: ClusterLogger = {
+  warn: (details, message) => process.emitWarning(`keepsake cluster: ${message} ${JSON.stringify(details)}`)
+}
+
+/** Checks `startNode` options, throwing a typed error naming the first bad one. */
+export function readNodeOptions(options: unknown): NodeConfig {
+  const o = readOptions(options, 'startNode options')
+  const servers = typeof o.servers === 'string' ? [o.servers] : o.servers
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new InvalidOptionError('servers', 'a NATS URL or a non-empty array of them', o.servers)
+  }
+  const cluster = readToken(o.cluster, 'cluster')
+  const nodeId = o.nodeId === undefined ? undefined : readToken(o.nodeId, 'nodeId')
+  const leaseMs = readDuration(o.leaseTtl, 'leaseTtl', DEFAULT_LEASE_TTL)
+  if (leaseMs < 300) throw new InvalidOptionError('leaseTtl', 'at least 300 ms', o.leaseTtl)
+  const maxMessageBytes = readDuration(o.maxMessageBytes, 'maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES)
+  const logger = o.logger === undefined ? processWarnings : (o.logger as ClusterLogger)
+  if (typeof logger?.warn !== 'function') throw new InvalidOptionError('logger', 'an object with a warn(details, message) method', o.logger)
+  return {
+    connection: { servers: servers as string[], name: `keepsake:${cluster}`, maxReconnectAttempts: -1, ...readAuth(o.auth), ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions }) },
+    cluster,
+    nodeId,
+    kinds: readKinds(o.kinds),
+    leaseMs,
+    maxMessageBytes,
+    logger
+  }
+}
+
+function readKinds(value: unknown): Map<string, NodeKind> {
+  const kinds = new Map<string, NodeKind>()
+  for (const [name, kind] of Object.entries(readOptions(value, 'kinds'))) {
+    const k = readOptions(kind, `kinds.${name}`)
+    if (!isActorLogic(k.logic)) throw new InvalidLogicError(k.logic)
+    if (k.durable !== undefined) readOptions(k.durable, `kinds.${name}.durable`)
+    kinds.set(name, k as unknown as NodeKind)
+  }
+  return kinds
+}
+
+/** Credentials as the NATS client takes them (an nkey seed or a creds file through its authenticators). */
+function readAuth(value: unknown): Partial<ConnectionOptions> {
+  if (value === undefined) return {}
+  const a = readOptions(value, 'auth')
+  const text = (key: string) => {
+    if (typeof a[key] !== 'string' || a[key] === '') throw new InvalidOptionError(`auth.${key}`, 'a non-empty string', a[key])
+    return a[key] as string
+  }
+  if ('user' in a) return { user: text('user'), pass: text('pass') }
+  if ('token' in a) return { token: text('token') }
+  if ('nkeySeed' in a) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(text('nkeySeed'))) }
+  if ('credsFile' in a) {
+    const file = text('credsFile')
+    let creds: Uint8Array
+    try {
+      creds = readFileSync(file)
+    } catch {
+      throw new InvalidOptionError('auth.credsFile', 'a readable NATS .creds file', file)
+    }
+    return { authenticator: credsAuthenticator(creds) }
+  }
+  throw new InvalidOptionError('auth', '{ user, pass }, { token }, { nkeySeed } or { credsFile }', value)
+}

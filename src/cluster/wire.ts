@@ -1,0 +1,178 @@
+import type { EventObject } from 'xstate'
+import * as coreErrors from '../shared/errors'
+import * as storeErrors from '../stores/errors'
+import * as clusterErrors from './errors'
+import { InvalidMessageError, RemoteError } from './errors'
+
+/**
+ * What nodes say to each other, as JSON. Every message names its cluster; a
+ * node drops, and logs, anything that is not exactly one of these shapes.
+ */
+export type Request =
+  | { readonly k: 'call'; readonly n: string; readonly o: string; readonly e: EventObject; readonly t: number | null; readonly d?: boolean }
+  | { readonly k: 'callAll'; readonly n: string; readonly o: string; readonly es: readonly EventObject[]; readonly t: number | null }
+  | { readonly k: 'cast'; readonly n: string; readonly o: string; readonly e: EventObject }
+  | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly rev: number }
+
+export type Reply =
+  | { readonly k: 'ok'; readonly value?: unknown }
+  | { readonly k: 'err'; readonly error: WireError }
+  /** This node does not hold the name (any more): ask the bucket who does, and send it there. */
+  | { readonly k: 'moved' }
+
+export interface WireError {
+  readonly name: string
+  readonly message: string
+  readonly fields: Record<string, string | number | boolean | null>
+  readonly cause?: { readonly name: string; readonly message: string }
+}
+
+/** Default size limit of one message, in bytes (NATS's own default max_payload). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+const MAX_DEPTH = 64
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** JSON bytes of `{ v: 1, c: cluster, ...body }`. */
+export function encode(cluster: string, body: Request | Reply): Uint8Array {
+  return encoder.encode(JSON.stringify({ v: 1, c: cluster, ...body }))
+}
+
+/** Parses and checks a message: returns it, or `undefined` if it is for another cluster; throws InvalidMessageError if it is malformed. */
+export function decodeRequest(bytes: Uint8Array, cluster: string, maxBytes: number): Request | undefined {
+  const o = parse(bytes, cluster, maxBytes)
+  if (o === undefined) return undefined
+  const name = o.n
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidMessageError('"n" must be a non-empty string')
+  if (o.k !== 'adopt' && typeof o.o !== 'string') throw new InvalidMessageError('"o" (the tenure addressed) must be a string')
+  switch (o.k) {
+    case 'call':
+      checkEvent(o.e, 'e')
+      checkTimeout(o.t)
+      if (o.d !== undefined && typeof o.d !== 'boolean') throw new InvalidMessageError('"d" must be a boolean')
+      return o as Request
+    case 'callAll':
+      if (!Array.isArray(o.es) || o.es.length === 0) throw new InvalidMessageError('"es" must be a non-empty array of events')
+      o.es.forEach((event, i) => checkEvent(event, `es[${i}]`))
+      checkTimeout(o.t)
+      return o as Request
+    case 'cast':
+      checkEvent(o.e, 'e')
+      return o as Request
+    case 'adopt':
+      if (typeof o.kind !== 'string') throw new InvalidMessageError('"kind" must be a string')
+      if (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0) throw new InvalidMessageError('"rev" must be a positive integer')
+      if (typeof o.image !== 'object' || o.image === null) throw new InvalidMessageError('"image" must be an object')
+      return o as Request
+    default:
+      throw new InvalidMessageError(`unknown kind ${JSON.stringify(o.k)}`)
+  }
+}
+
+/** Parses and checks a reply (same rules as requests). */
+export function decodeReply(bytes: Uint8Array, cluster: string, maxBytes: number): Reply {
+  const o = parse(bytes, cluster, maxBytes)
+  if (o === undefined) throw new InvalidMessageError('a reply named another cluster')
+  switch (o.k) {
+    case 'ok':
+    case 'moved':
+      return o as Reply
+    case 'err': {
+      const e = o.error as Record<string, unknown> | undefined
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.message !== 'string' || typeof e.fields !== 'object' || e.fields === null) {
+        throw new InvalidMessageError('"error" must be { name, message, fields }')
+      }
+      return o as Reply
+    }
+    default:
+      throw new InvalidMessageError(`unknown reply kind ${JSON.stringify(o.k)}`)
+  }
+}
+
+function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
+  if (bytes.byteLength > maxBytes) throw new InvalidMessageError(`${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`)
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(bytes))
+  } catch {
+    throw new InvalidMessageError('it is not UTF-8 JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidMessageError('it is not a JSON object')
+  assertPlain(value, 0)
+  const o = value as Record<string, unknown>
+  if (o.v !== 1) throw new InvalidMessageError(`unknown version ${JSON.stringify(o.v)}`)
+  if (typeof o.c !== 'string') throw new InvalidMessageError('"c" (the cluster) must be a string')
+  return o.c === cluster ? o : undefined
+}
+
+/** No key anywhere that could reach a prototype once user code spreads or merges it; bounded depth. */
+function assertPlain(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) return
+  if (depth > MAX_DEPTH) throw new InvalidMessageError(`it nests deeper than ${MAX_DEPTH} levels`)
+  if (Array.isArray(value)) {
+    for (const item of value) assertPlain(item, depth + 1)
+    return
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) throw new InvalidMessageError(`it has a "${key}" key`)
+    assertPlain((value as Record<string, unknown>)[key], depth + 1)
+  }
+}
+
+function checkEvent(event: unknown, field: string): void {
+  if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as { type?: unknown }).type !== 'string' || (event as { type: string }).type.length === 0) {
+    throw new InvalidMessageError(`"${field}" must be an event object with a string "type"`)
+  }
+}
+
+function checkTimeout(t: unknown): void {
+  if (t !== null && (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t))) throw new InvalidMessageError('"t" must be a number of ms >= 0, or null for Infinity')
+}
+
+// ---- errors across the wire -----------------------------------------------
+
+type ErrorClass = new (...args: never[]) => Error
+
+/** Every keepsake error class, by name: an error crosses as its name and fields and comes back as the same class. */
+const errorClasses = new Map<string, ErrorClass>()
+for (const module of [coreErrors, storeErrors, clusterErrors]) {
+  for (const value of Object.values(module)) {
+    if (typeof value === 'function' && (value === coreErrors.KeepsakeError || value.prototype instanceof coreErrors.KeepsakeError)) {
+      errorClasses.set(value.name, value as ErrorClass)
+    }
+  }
+}
+
+const RESERVED_FIELDS = new Set(['name', 'message', 'stack', 'cause', ...FORBIDDEN_KEYS])
+
+export function encodeError(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), fields: {} }
+  const fields: Record<string, string | number | boolean | null> = {}
+  for (const [key, value] of Object.entries(error)) {
+    if (RESERVED_FIELDS.has(key)) continue
+    if (typeof value === 'string' || typeof value === 'boolean' || value === null) fields[key] = value
+    else if (typeof value === 'number') fields[key] = Number.isFinite(value) ? value : null
+  }
+  const cause = (error as { cause?: unknown }).cause
+  const wire: WireError = { name: error.name, message: error.message, fields }
+  if (cause === undefined) return wire
+  return { ...wire, cause: cause instanceof Error ? { name: cause.name, message: cause.message } : { name: 'Error', message: String(cause) } }
+}
+
+/** The error again, as its own class when this node knows it (so `instanceof` works), else RemoteError. */
+export function decodeError(wire: WireError): Error {
+  const type = errorClasses.get(wire.name)
+  if (!type) return new RemoteError(wire.name, wire.message)
+  const cause = wire.cause && Object.assign(new Error(wire.cause.message), { name: wire.cause.name })
+  const error = Reflect.construct(Error, cause ? [wire.message, { cause }] : [wire.message], type) as Error
+  for (const [key, value] of Object.entries(wire.fields)) {
+    if (!RESERVED_FIELDS.has(key) && (value === null || ['string', 'number', 'boolean'].includes(typeof value))) {
+      Object.defineProperty(error, key, { value, enumerable: true, writable: false })
+    }
+  }
+  Object.defineProperty(error, 'name', { value: wire.name, enumerable: true, writable: true })
+  return error
+}

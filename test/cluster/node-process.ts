@@ -1,0 +1,120 @@
+/**
+ * One cluster node in a child process, driven by its parent over IPC
+ * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
+ * KS_NODE, KS_LEASE, and KS_PG (a PostgreSQL connection, JSON) for the
+ * durable kind.
+ */
+import { assign, setup, type EventObject } from 'xstate'
+import { call, callAll, cast, deferReply, reply, send, startBranch } from '../../src/index'
+import { startNode, type ClusterNode, type NodeKind } from '../../src/cluster'
+import { PostgresStore } from '../../src/postgres'
+
+type Command = { id: number; op: string; args: Record<string, unknown> }
+
+/** A journal of ids in arrival order; `get` replies it, `hang` never replies, `crash` throws. */
+const journal = setup({
+  types: { context: {} as { ids: string[]; count: number }, events: {} as { type: 'add'; id: string } | { type: 'inc'; by?: number } | { type: 'get' } | { type: 'hang' } | { type: 'crash' } }
+}).createMachine({
+  context: { ids: [], count: 0 },
+  on: {
+    add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
+    inc: { actions: assign({ count: ({ context, event }) => context.count + (event.by ?? 1) }) },
+    get: { actions: reply(({ context }) => context) },
+    hang: { actions: () => void deferReply() },
+    crash: {
+      actions: () => {
+        throw new Error('crashed on purpose')
+      }
+    }
+  }
+})
+
+const warnings: { details: Record<string, unknown>; message: string }[] = []
+
+async function main(): Promise<void> {
+  const kinds: Record<string, NodeKind> = { journal: { logic: journal } }
+  let store: PostgresStore | undefined
+  if (process.env.KS_PG) {
+    store = await PostgresStore.open({ config: JSON.parse(process.env.KS_PG), schema: 'cluster' })
+    kinds.account = { logic: journal, durable: { store } }
+  }
+  const node: ClusterNode = await startNode({
+    servers: process.env.KS_NATS as string,
+    cluster: process.env.KS_CLUSTER as string,
+    nodeId: process.env.KS_NODE as string,
+    leaseTtl: Number(process.env.KS_LEASE ?? 2000),
+    kinds,
+    logger: { warn: (details, message) => void warnings.push({ details, message }) }
+  })
+  const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
+    start: async (a) => (await node.startBranch({ kind: a.kind as string, name: a.name as string })).id,
+    /** A branch of this process only, outside the cluster. */
+    startLocal: async (a) => (await startBranch({ logic: journal, name: a.name as string })).id,
+    startMany: (a) => Promise.allSettled(Array.from({ length: a.count as number }, () => node.startBranch({ kind: a.kind as string, name: a.name as string }))).then((results) => results.map((r) => (r.status === 'fulfilled' ? 'won' : errorOf(r.reason).name))),
+    call: (a) => call(a.name as string, a.event as EventObject, a.options as object),
+    callAll: (a) => callAll(a.name as string, a.events as EventObject[]),
+    cast: (a) => cast(a.name as string, a.event as EventObject),
+    send: (a) => send(a.name as string, a.event as EventObject),
+    /** Casts `count` adds tagged `tag`, yielding to the event loop every few so that they overlap whatever else runs. */
+    castStream: async (a) => {
+      for (let i = 0; i < (a.count as number); i++) {
+        cast(a.name as string, { type: 'add', id: `${a.tag}:${i}` })
+        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1))
+      }
+    },
+    /** Calls `inc` on each name every `every` ms until told to stop; the acknowledged increments, by name. */
+    callLoop: (a) => {
+      acked = {}
+      looping = true
+      void (async () => {
+        while (looping) {
+          await Promise.all(
+            (a.names as string[]).map((name) =>
+              call(name, { type: 'inc' }, { timeout: 1000 }).then(
+                () => void (acked[name] = (acked[name] ?? 0) + 1),
+                () => undefined
+              )
+            )
+          )
+          await new Promise((r) => setTimeout(r, a.every as number))
+        }
+      })()
+    },
+    stopLoop: () => {
+      looping = false
+      return acked
+    },
+    transfer: (a) => node.transfer(a.name as string, a.to as string),
+    owner: (a) => node.owner(a.name as string) ?? null,
+    held: () => node.held().sort(),
+    nodes: () => node.nodes(),
+    warnings: () => warnings,
+    stop: async () => {
+      await node.stop()
+      await store?.close()
+      setImmediate(() => process.exit(0))
+    }
+  }
+  let acked: Record<string, number> = {}
+  let looping = false
+  process.on('message', (command: Command) => {
+    const op = ops[command.op]
+    Promise.resolve()
+      .then(() => (op ? op(command.args) : Promise.reject(new Error(`no op ${command.op}`))))
+      .then(
+        (value) => process.send?.({ id: command.id, ok: true, value: value ?? null }),
+        (error: unknown) => process.send?.({ id: command.id, ok: false, error: errorOf(error) })
+      )
+  })
+  process.send?.({ ready: node.id })
+}
+
+function errorOf(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) }
+  return { ...(error as unknown as Record<string, unknown>), name: error.name, message: error.message, instanceOf: error.constructor.name }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,92 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** An error as it came back from a node process: its class name and own fields. */
+export interface RemoteFailure {
+  readonly name: string
+  readonly message: string
+  readonly code?: string
+  readonly instanceOf?: string
+  readonly [field: string]: unknown
+}
+
+/** A cluster node running in a child process (node-process.ts), driven over IPC. */
+export interface NodeProcess {
+  readonly id: string
+  readonly pid: number
+  /** Runs one of node-process.ts's ops; rejects with the node's error as a RemoteFailure. */
+  run<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>
+  /** The op's error, or throws if it succeeded. */
+  failure(op: string, args?: Record<string, unknown>): Promise<RemoteFailure>
+  /** SIGKILL; resolves once the process is gone. */
+  kill(): Promise<void>
+  /** Leaves the cluster and exits. */
+  stop(): Promise<void>
+}
+
+const script = fileURLToPath(new URL('./node-process.ts', import.meta.url))
+
+/** Starts a node process; resolves once it has joined the cluster. */
+export async function startNodeProcess(env: { nats: string; cluster: string; node: string; lease?: number; pg?: object }): Promise<NodeProcess> {
+  const child: ChildProcess = fork(script, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      KS_NATS: env.nats,
+      KS_CLUSTER: env.cluster,
+      KS_NODE: env.node,
+      KS_LEASE: String(env.lease ?? 2000),
+      ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {})
+    }
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
+  let next = 0
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`node ${env.node} exited (${code}) before it joined`)))
+    child.on('message', (message: { ready?: string; id?: number; ok?: boolean; value?: unknown; error?: RemoteFailure }) => {
+      if (message.ready) return resolve()
+      const waiter = pending.get(message.id as number)
+      pending.delete(message.id as number)
+      if (message.ok) waiter?.resolve(message.value)
+      else waiter?.reject(Object.assign(new Error(message.error?.message), { remote: message.error }))
+    })
+  })
+  void exited.then(() => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`node ${env.node} exited`))
+    pending.clear()
+  })
+  const run = <T>(op: string, args: Record<string, unknown> = {}): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const id = ++next
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      child.send({ id, op, args })
+    })
+  return {
+    id: env.node,
+    pid: child.pid as number,
+    run,
+    failure: async (op, args) => {
+      try {
+        await run(op, args)
+      } catch (error) {
+        const remote = (error as { remote?: RemoteFailure }).remote
+        if (remote) return remote
+        throw error
+      }
+      throw new Error(`${op} succeeded; a failure was expected`)
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      await Promise.race([run('stop'), exited]).catch(() => undefined)
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    }
+  }
+}
