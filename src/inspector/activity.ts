@@ -46,12 +46,14 @@ export class Activity {
   readonly #now: () => number
   readonly #changed: () => void
   readonly #timeline: TimelineEntry[] = []
+  /** Entries not yet judged in or out of the tree shown, with the key of the node that decides. */
+  readonly #pending: { entry: Omit<TimelineEntry, 'seq'>; scope: string }[] = []
   readonly #crashes = new WeakMap<AnyBranch, LastCrash>()
   readonly #counters = new WeakMap<AnyBranch, Counter>()
   #seq = 0
   readonly #stop: () => void
 
-  /** Starts observing; `changed` is called after each new timeline entry. */
+  /** Starts observing; `changed` is called after each new event, which waits in `pending` until {@link drain}. */
   constructor(keys: NodeKeys, now: () => number, changed: () => void) {
     this.#keys = keys
     this.#now = now
@@ -60,14 +62,28 @@ export class Activity {
       enqueued: (branch) => this.#count(branch),
       branchEvent: (branch, signal) => this.#branchEvent(branch, signal),
       supervisorEvent: (supervisor, signal) => this.#supervisorEvent(supervisor, signal),
-      transferred: (branch, from, to) =>
-        this.#add('transfer', branch, branch.id, `moved from ${from.id} to ${to.id}`)
+      transferred: (branch, from, to) => this.#add(branch, 'transfer', branch, branch.id, `moved from ${from.id} to ${to.id}`)
     })
   }
 
   /** Stops observing. */
   close(): void {
     this.#stop()
+  }
+
+  /**
+   * Moves the events since the last drain into the timeline, those whose node
+   * (the branch, or the supervisor that emitted the event) `inScope` accepts,
+   * and drops the others. The inspector drains after each walk of the tree,
+   * judging by the walk, so a node started since the previous walk is judged
+   * by where it is now.
+   */
+  drain(inScope: (key: string) => boolean): void {
+    for (const { entry, scope } of this.#pending.splice(0)) {
+      if (!inScope(scope)) continue
+      this.#timeline.push({ seq: ++this.#seq, ...entry })
+      if (this.#timeline.length > TIMELINE_LENGTH) this.#timeline.shift()
+    }
   }
 
   /** The entries after `seq` (all of them for 0), oldest first. */
@@ -112,16 +128,16 @@ export class Activity {
         const reason = shortened(describeReason(error))
         this.#crashes.set(branch, { at: this.#now(), incarnation, reason })
         const during = event ? ` while processing ${event.type}` : ''
-        return this.#add('crash', branch, branch.id, `worker #${incarnation} crashed${during}: ${reason.message}`, reason)
+        return this.#add(branch, 'crash', branch, branch.id, `worker #${incarnation} crashed${during}: ${reason.message}`, reason)
       }
       case 'restart': {
         const [{ incarnation, restartsInWindow }] = signal.args
-        return this.#add('restart', branch, branch.id, `worker #${incarnation} started from the kept state (${restartsInWindow} in the window)`)
+        return this.#add(branch, 'restart', branch, branch.id, `worker #${incarnation} started from the kept state (${restartsInWindow} in the window)`)
       }
       case 'stop': {
         const [reason] = signal.args
         if (reason.kind !== 'failure') return
-        return this.#add('exit', branch, branch.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+        return this.#add(branch, 'exit', branch, branch.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
       }
     }
   }
@@ -131,33 +147,26 @@ export class Activity {
     switch (signal.event) {
       case 'restart': {
         const [{ childId, restarts }] = signal.args
-        return this.#add('restart', child(childId), `${supervisor.id}/${childId}`, `restarted by ${supervisor.id} (${restarts} so far)`)
+        return this.#add(supervisor, 'restart', child(childId), `${supervisor.id}/${childId}`, `restarted by ${supervisor.id} (${restarts} so far)`)
       }
       case 'restartFailed': {
         const [{ childId, error }] = signal.args
         const reason = shortened(describeReason(error.cause ?? error))
-        return this.#add('restartFailed', child(childId), `${supervisor.id}/${childId}`, `restart failed: ${reason.message}`, reason)
+        return this.#add(supervisor, 'restartFailed', child(childId), `${supervisor.id}/${childId}`, `restart failed: ${reason.message}`, reason)
       }
       case 'shutdown': {
         const [reason] = signal.args
         if (reason.kind !== 'failure') return
-        return this.#add('shutdown', supervisor, supervisor.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+        return this.#add(supervisor, 'shutdown', supervisor, supervisor.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
       }
     }
   }
 
-  #add(kind: TimelineEntry['kind'], node: object | undefined, subject: string, detail: string, reason?: ReasonRecord): void {
-    const entry: TimelineEntry = {
-      seq: ++this.#seq,
-      at: this.#now(),
-      kind,
-      key: node && this.#keys.of(node),
-      subject,
-      detail,
-      ...(reason ? { reason } : {})
-    }
-    this.#timeline.push(entry)
-    if (this.#timeline.length > TIMELINE_LENGTH) this.#timeline.shift()
+  #add(scope: object, kind: TimelineEntry['kind'], node: object | undefined, subject: string, detail: string, reason?: ReasonRecord): void {
+    const entry = { at: this.#now(), kind, key: node && this.#keys.of(node), subject, detail, ...(reason ? { reason } : {}) }
+    this.#pending.push({ entry, scope: this.#keys.of(scope) })
+    // Undrained (no walk for a while): keep the newest, as the timeline does.
+    if (this.#pending.length > TIMELINE_LENGTH) this.#pending.shift()
     this.#changed()
   }
 }

@@ -111,27 +111,24 @@ export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: Nod
     totals.byStatus[status]++
     totals.rate += rate
     totals.queued += queued
-    return add({
-      node: {
-        key: keys.of(branch),
-        kind: 'branch',
-        id: info?.id ?? branch.id,
-        path,
-        status,
-        ...(parent ? { parent: keys.of(parent) } : {}),
-        restarts: info?.restarts ?? 0,
-        ...(info ? { restart: info.restart } : {}),
-        intensity: branch._intensity(),
-        incarnation: worker?.id === 'worker' ? worker.incarnation : 0,
-        workerRestarts: worker?.id === 'worker' ? worker.restarts : 0,
-        queued,
-        rate,
-        ...(lastCrash ? { lastCrash } : {})
-      },
-      object: branch,
-      parent,
-      children: undefined
-    })
+    // Plain properties, undefined when absent (JSON leaves them out): this runs for every branch on every update.
+    const node: Entry['node'] = {
+      key: keys.of(branch),
+      kind: 'branch',
+      id: info ? info.id : branch.id,
+      path,
+      status,
+      parent: parent && keys.of(parent),
+      restarts: info ? info.restarts : 0,
+      restart: info?.restart,
+      intensity: branch._intensity(),
+      incarnation: worker?.id === 'worker' ? worker.incarnation : 0,
+      workerRestarts: worker?.id === 'worker' ? worker.restarts : 0,
+      queued,
+      rate,
+      lastCrash
+    }
+    return add({ node, object: branch, parent, children: undefined })
   }
 
   const supervisorEntry = (supervisor: Supervisor, path: string, parent: Supervisor | undefined, info: ChildInfo | undefined): Entry => {

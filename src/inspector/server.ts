@@ -29,7 +29,11 @@ export interface Inspector {
 
 const MAX_CLIENTS = 32
 const MAX_ACTION_BYTES = 4096
-/** Crashes and restarts are sent at once, but no more than one update every this many ms. */
+/**
+ * Crashes and restarts are sent at once, but no more than one update every
+ * this many ms, nor more often than ten times the last walk took (a crash
+ * storm in a big tree costs the process a tenth of a core at most).
+ */
 const MIN_GAP = 100
 
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -63,10 +67,18 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
   const checkToken = config.token === undefined ? undefined : tokenChecker(config.token)
   let lastModel: Model | undefined
   let lastFlush = 0
+  let lastWalk = 0
   let soon: ReturnType<typeof setTimeout> | undefined
 
   const roots = () => (config.root ? (config.root.status === 'stopped' ? [] : [config.root]) : liveRoots())
-  const model = (): Model => (lastModel = buildModel(roots(), keys, activity, Date.now()))
+  /** Walks the tree, then lets into the timeline the events of nodes in this walk or the one before (one that stopped since). */
+  const model = (): Model => {
+    const previous = lastModel
+    const current = buildModel(roots(), keys, activity, Date.now())
+    lastModel = current
+    activity.drain(config.root ? (key) => current.index.has(key) || previous?.index.has(key) === true : () => true)
+    return current
+  }
 
   const flush = (): void => {
     if (soon !== undefined) clearTimeout(soon)
@@ -75,6 +87,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     if (clients.size === 0) return
     const current = model()
     for (const client of clients) push(client, current)
+    lastWalk = Date.now() - lastFlush
   }
 
   /** Sends a client what it has not seen of the timeline, then the view; a client still draining the last one waits for the next. */
@@ -86,13 +99,18 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     client.res.write(event('view', viewOf(current, client.filter)))
   }
 
-  const activity = new Activity(keys, Date.now, () => {
-    if (soon !== undefined || clients.size === 0) return
-    soon = setTimeout(flush, Math.max(0, MIN_GAP - (Date.now() - lastFlush)))
-    soon.unref()
-  })
+  const activity = new Activity(
+    keys,
+    Date.now,
+    () => {
+      if (soon !== undefined || clients.size === 0) return
+      soon = setTimeout(flush, Math.max(0, Math.max(MIN_GAP, 10 * lastWalk) - (Date.now() - lastFlush)))
+      soon.unref()
+    }
+  )
   const ticker = setInterval(flush, config.interval)
   ticker.unref()
+  model() // the first walk: what is in the tree now is in scope from the start
 
   const stream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     if (clients.size >= MAX_CLIENTS) throw new HttpError(503, `at most ${MAX_CLIENTS} pages at once`)
@@ -145,6 +163,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
       case 'GET /api/view':
         return sendJson(res, 200, viewOf(model(), readFilter(url.searchParams)))
       case 'GET /api/timeline':
+        model()
         return sendJson(res, 200, activity.since(Number(url.searchParams.get('after')) || 0))
       case 'GET /api/events':
         return stream(req, res, url)

@@ -145,6 +145,18 @@ describe('inspector server: the tree', () => {
     expect((await getJson(inspector, 'api/view?limit=0')).status).toBe(400)
   })
 
+  it('keeps to its root: the timeline has no events of other trees', async () => {
+    const mine = await tree('mine')
+    await tree('other')
+    const inspector = await inspect(mine)
+    await expect(call('clock-other', { type: 'fail' })).rejects.toThrow()
+    await expect(call('clock-mine', { type: 'fail' })).rejects.toThrow()
+    const added = await mine.startChild(branchSpec({ id: 'late', branch: { logic: device, name: 'late-mine' } }))
+    await expect(call(added as never, { type: 'fail' })).rejects.toThrow()
+    const { body } = await getJson<TimelineEntry[]>(inspector, 'api/timeline')
+    expect(body.map((e) => `${e.kind} ${e.subject}`)).toEqual(['crash clock-mine', 'restart clock-mine', 'crash late-mine', 'restart late-mine'])
+  })
+
   it('shows every root of the process when given none', async () => {
     const root = await tree('all')
     const loose = await startBranch({ logic: device, name: 'loose-all' })
