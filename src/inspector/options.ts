@@ -7,7 +7,11 @@ import { DEFAULT_STATE_LIMITS, type Redactor, type StateLimits } from './stateVi
 
 /** Options of `startInspector`. */
 export interface InspectorOptions {
-  /** The tree to show: a supervisor or a branch. Default: every root of the process (each live supervisor or branch no supervisor holds). */
+  /**
+   * The tree to show: a supervisor (for a pool, `pool.supervisor`) or a
+   * branch. Default: every root of the process (each live supervisor or
+   * branch no supervisor holds).
+   */
   root?: Supervisor | AnyBranch
   /** Default 0: a free port (read it from `url`). */
   port?: number

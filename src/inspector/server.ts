@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -63,6 +64,8 @@ interface Client {
 export async function startInspector(options?: InspectorOptions): Promise<Inspector> {
   const config = readInspectorOptions(options)
   const keys = new NodeKeys()
+  /** Tells a page that reconnects whether it reached the same inspector (else its timeline starts again). */
+  const instance = randomUUID()
   const clients = new Set<Client>()
   const checkToken = config.token === undefined ? undefined : tokenChecker(config.token)
   let lastModel: Model | undefined
@@ -117,7 +120,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     const client: Client = { res, filter: readFilter(url.searchParams), seq: 0 }
     res.writeHead(200, { ...SAFE_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' })
     res.write('retry: 1000\n\n')
-    res.write(event('hello', { actions: checkToken !== undefined, interval: config.interval }))
+    res.write(event('hello', { instance, actions: checkToken !== undefined, interval: config.interval }))
     clients.add(client)
     req.once('close', () => clients.delete(client))
     push(client, model())

@@ -76,7 +76,7 @@ describe('inspector server: the tree', () => {
     const inspector = await inspect(root, { interval: 60_000 })
     const stream = await openStream(new URL('api/events', inspector.url).href)
     try {
-      expect((await stream.next((e) => e.event === 'hello', 'hello')).data).toEqual({ actions: false, interval: 60_000 })
+      expect((await stream.next((e) => e.event === 'hello', 'hello')).data).toEqual({ instance: expect.any(String), actions: false, interval: 60_000 })
       await stream.next((e) => e.event === 'view', 'the first view')
       await expect(call('sensor-2-stream', { type: 'fail' })).rejects.toThrow()
       // The interval is a minute: only the crash itself can bring these.

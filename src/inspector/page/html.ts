@@ -25,7 +25,7 @@ export const PAGE_HTML = `<!doctype html>
     <option value="passivated">passivated</option>
     <option value="stopping">stopping</option>
     <option value="stopped">stopped</option>
-    <option value="crashed">crashed (since the page's server started)</option>
+    <option value="crashed">crashed (since the inspector started)</option>
   </select>
   <select id="sort" aria-label="order">
     <option value="start">start order</option>

@@ -11,7 +11,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline')
   }
   var page = {
-    source: null, view: null, index: new Map(), supervisors: [], actions: false,
+    source: null, instance: null, view: null, index: new Map(), supervisors: [], actions: false,
     selected: null, collapsed: new Set(), timeline: [], lastSeq: 0,
     detail: null, stateBusy: false, result: null
   }
@@ -48,7 +48,14 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     source.onopen = function () { setConn('live', 'live') }
     source.onerror = function () { setConn('down', 'reconnecting…') }
     source.addEventListener('hello', function (e) {
-      page.actions = JSON.parse(e.data).actions
+      var hello = JSON.parse(e.data)
+      // Another inspector on this address (it was restarted): its timeline starts again.
+      if (page.instance && page.instance !== hello.instance) {
+        page.timeline = []
+        page.lastSeq = 0
+      }
+      page.instance = hello.instance
+      page.actions = hello.actions
       ui.tokenField.hidden = !page.actions
     })
     source.addEventListener('timeline', function (e) {
@@ -145,7 +152,9 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     } else if (node.restarts) {
       row.appendChild(el('span', 'restarts', 'restarted ' + num(node.restarts) + '×'))
     }
+    row.tabIndex = 0
     row.addEventListener('click', function () { select(node.key) })
+    row.addEventListener('keydown', function (e) { if (e.key === 'Enter') select(node.key) })
     box.appendChild(row)
     if (node.children && open) {
       var list = el('div', 'children')
@@ -193,7 +202,11 @@ export const PAGE_SCRIPT = String.raw`'use strict'
   // choice in progress (the transfer target, an open stack) survives updates.
   function renderDetails() {
     var node = page.selected && page.index.get(page.selected)
-    if (!node) return
+    if (!node) {
+      // Selected from the timeline, or filtered out since: say so once, keep what was shown otherwise.
+      if (page.selected && !page.detail) ui.details.replaceChildren(el('p', 'hint', 'That node is not in the view: it stopped, or the filter hides it.'))
+      return
+    }
     var d = page.detail
     if (!d || d.key !== node.key) {
       d = page.detail = {
