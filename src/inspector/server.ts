@@ -87,7 +87,11 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     if (soon !== undefined) clearTimeout(soon)
     soon = undefined
     lastFlush = Date.now()
-    if (clients.size === 0) return
+    if (clients.size === 0) {
+      // Nobody watching: hold no stopped branch or supervisor until someone does.
+      lastModel = undefined
+      return
+    }
     const current = model()
     for (const client of clients) push(client, current)
     lastWalk = Date.now() - lastFlush

@@ -3,6 +3,7 @@ import { fromTransition } from 'xstate'
 import { afterEach, describe, expect, it } from 'vitest'
 import { branchSpec, call, cast, InvalidOptionError, startBranch, startDynamicSupervisor, startSupervisor, type Supervisor } from '../../src/index'
 import { startInspector, type Inspector, type TimelineEntry, type View, type ViewNode } from '../../src/inspector'
+import { probe } from '../../src/supervisor/probe'
 import { openStream } from '../support/sse'
 import { device, redactSecrets, startTree } from './tree'
 
@@ -360,7 +361,9 @@ describe('inspector server: where it listens', () => {
     const inspector = await startInspector({ root })
     const stream = await openStream(new URL('api/events', inspector.url).href)
     await stream.next((e) => e.event === 'view', 'a view')
+    expect(probe.on).toBe(true)
     await inspector.close()
+    expect(probe.on).toBe(false)
     await expect(stream.next(() => false, 'the end')).rejects.toThrow(/ended/)
     await expect(fetch(inspector.url)).rejects.toThrow()
   })
