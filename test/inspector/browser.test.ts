@@ -21,17 +21,31 @@ afterAll(async () => {
   await browser?.close()
 })
 
+/** Errors the page threw or logged (a script error, a refused policy): none is expected. */
+const pageErrors: string[] = []
+
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  expect(pageErrors.splice(0)).toEqual([])
 })
+
+async function newPage(): Promise<Page> {
+  const page = await browser.context.newPage()
+  cleanups.push(() => page.close())
+  page.on('pageerror', (error) => pageErrors.push(String(error)))
+  page.on('console', (message) => {
+    // A refused action answers 401/403, which Chromium logs as a failed resource: that one is expected.
+    if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) pageErrors.push(message.text())
+  })
+  return page
+}
 
 async function open(suffix: string, options: Parameters<typeof startInspector>[0] = {}, hash = ''): Promise<{ root: Supervisor; inspector: Inspector; page: Page }> {
   const root = await startTree(suffix)
   cleanups.push(() => root.stop())
   const inspector = await startInspector({ root, redact: redactSecrets, ...options })
   cleanups.push(() => inspector.close())
-  const page = await browser.context.newPage()
-  cleanups.push(() => page.close())
+  const page = await newPage()
   await page.goto(inspector.url + hash)
   await page.locator('#conn.live').waitFor()
   return { root, inspector, page }
@@ -124,8 +138,7 @@ describe('inspector page', () => {
     await Promise.all(Array.from({ length: 10_000 }, (_, i) => pool.startChild(branchSpec({ id: `w-${i}`, branch: { logic: device } }))))
     const inspector = await startInspector({ root: pool })
     cleanups.push(() => inspector.close())
-    const page = await browser.context.newPage()
-    cleanups.push(() => page.close())
+    const page = await newPage()
     await page.goto(inspector.url)
     await page.locator('.more', { hasText: '… 9,900 more' }).waitFor()
     expect(await page.locator('.node').count()).toBe(101)
@@ -163,8 +176,7 @@ describe('inspector page', () => {
       for (let i = 0; i < 3; i++) cast('printer-3-shot', { type: 'read' })
     }, 50)
     cleanups.push(async () => clearInterval(load))
-    const page = await browser.context.newPage()
-    cleanups.push(() => page.close())
+    const page = await newPage()
     await page.goto(`${inspector.url}#token=${TOKEN}`)
     await page.locator('#conn.live').waitFor()
     await expect(call('printer-5-shot', { type: 'fail' })).rejects.toThrow()
