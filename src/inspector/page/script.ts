@@ -11,7 +11,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline')
   }
   var page = {
-    source: null, instance: null, view: null, index: new Map(), supervisors: [], actions: false,
+    source: null, instance: null, view: null, limit: 100, index: new Map(), supervisors: [], actions: false,
     selected: null, collapsed: new Set(), timeline: [], lastSeq: 0,
     detail: null, stateBusy: false, result: null
   }
@@ -42,7 +42,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
 
   function connect() {
     if (page.source) page.source.close()
-    var params = new URLSearchParams({ q: ui.filter.value, status: ui.status.value, sort: ui.sort.value })
+    var params = new URLSearchParams({ q: ui.filter.value, status: ui.status.value, sort: ui.sort.value, limit: String(page.limit) })
     var source = new EventSource('/api/events?' + params)
     page.source = source
     source.onopen = function () { setConn('live', 'live') }
@@ -80,6 +80,8 @@ export const PAGE_SCRIPT = String.raw`'use strict'
 
   var typing = null
   ui.filter.addEventListener('input', function () {
+    // A new filter starts again from a page of 100 rows per supervisor.
+    page.limit = 100
     clearTimeout(typing)
     typing = setTimeout(connect, 200)
   })
@@ -159,13 +161,27 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     if (node.children && open) {
       var list = el('div', 'children')
       for (var i = 0; i < node.children.length; i++) list.appendChild(nodeElement(node.children[i]))
-      if (node.hidden) list.appendChild(el('div', 'more', '… ' + num(node.hidden) + ' more: filter or sort to find them'))
+      if (node.hidden) list.appendChild(more(node.hidden))
       box.appendChild(list)
     } else if (node.children) {
       collect(node.children)
     }
     return box
   }
+  // Children left out: say how many, and offer more rows per supervisor (up to the server's 1,000).
+  function more(hidden) {
+    var line = el('div', 'more', '… ' + num(hidden) + ' more: filter or sort to find them')
+    if (page.limit < 1000) {
+      var button = el('button', 'show-more', 'show ' + Math.min(1000, page.limit * 2) + ' per supervisor')
+      button.addEventListener('click', function () {
+        page.limit = Math.min(1000, page.limit * 2)
+        connect()
+      })
+      line.appendChild(button)
+    }
+    return line
+  }
+
   // A collapsed supervisor's supervisors still count as transfer targets.
   function collect(children) {
     for (var i = 0; i < children.length; i++) {

@@ -31,6 +31,7 @@ main { flex: 1; display: flex; min-height: 0; }
 .hot { color: var(--warn); font-weight: 600; }
 .reason { color: var(--bad); font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
 .more { color: var(--dim); padding: 2px 28px; font-style: italic; }
+.show-more { margin-left: 10px; font-style: normal; border: 1px solid #c9ccd3; border-radius: 4px; background: #f4f5f7; cursor: pointer; }
 .hint { color: var(--dim); }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 .facts dt { color: var(--dim); }
