@@ -356,6 +356,19 @@ describe('inspector server: where it listens', () => {
     expect((await fetch(new URL('nothing', inspector.url))).status).toBe(404)
   })
 
+  it('serves at most 32 pages at once', async () => {
+    const root = await tree('many')
+    const inspector = await inspect(root)
+    const streams = await Promise.all(Array.from({ length: 32 }, () => openStream(new URL('api/events', inspector.url).href)))
+    try {
+      const refused = await fetch(new URL('api/events', inspector.url))
+      expect(refused.status).toBe(503)
+      expect(await refused.json()).toEqual({ error: 'at most 32 pages at once' })
+    } finally {
+      for (const stream of streams) stream.close()
+    }
+  })
+
   it('close() ends the streams and frees the port', async () => {
     const root = await tree('close')
     const inspector = await startInspector({ root })
