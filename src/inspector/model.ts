@@ -33,6 +33,10 @@ export interface ViewNode {
   readonly queued?: number
   readonly rate?: number
   readonly lastCrash?: LastCrash
+  /** A branch: where its state is made durable, where its worker runs (when not in this thread), ms idle before it passivates (when it does). */
+  readonly durable?: { readonly mode: 'snapshot' | 'journal'; readonly durability: 'sync' | 'batched' }
+  readonly isolation?: 'thread' | 'process'
+  readonly idleTimeout?: number
   /** A supervisor: the branches below it, by status (whatever the filter). */
   readonly counts?: StatusCounts
   readonly children?: readonly ViewNode[]
@@ -107,6 +111,7 @@ export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: Nod
     const rate = activity.rate(branch)
     const queued = branch._queued
     const lastCrash = activity.lastCrash(branch)
+    const setup = branch._setup()
     totals.branches++
     totals.byStatus[status]++
     totals.rate += rate
@@ -126,7 +131,10 @@ export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: Nod
       workerRestarts: worker?.id === 'worker' ? worker.restarts : 0,
       queued,
       rate,
-      lastCrash
+      lastCrash,
+      durable: setup.durable,
+      isolation: setup.isolation === 'none' ? undefined : setup.isolation,
+      idleTimeout: setup.idleTimeout === Infinity ? undefined : setup.idleTimeout
     }
     return add({ node, object: branch, parent, children: undefined })
   }

@@ -30,6 +30,7 @@ import { live, probe, type BranchSignal } from './probe'
 import type {
   BranchEvents,
   BranchPart,
+  BranchSetup,
   BranchStatus,
   CallOptions,
   CastOptions,
@@ -372,6 +373,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** @internal Restarts within the intensity window now, and the limit (for inspectors). */
   _intensity(): IntensityUse {
     return intensityUse(this.#restartWindow, this.#config.clock.now(), this.#config.intensity)
+  }
+
+  /** @internal How the branch is set up (for inspectors): where its state is kept, where its worker runs, when it passivates. */
+  _setup(): BranchSetup {
+    const { durable, isolated, idleTimeout } = this.#config
+    return {
+      durable: durable && { mode: durable.mode, durability: durable.durability },
+      isolation: isolated ? isolated.config.mode : 'none',
+      idleTimeout
+    }
   }
 
   /** @internal How to bring this branch's state back once it has stopped. */

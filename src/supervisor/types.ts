@@ -102,6 +102,16 @@ export type BranchPart =
       readonly restarts: number
     }
 
+/** How a branch is set up, as inspectors show it. */
+export interface BranchSetup {
+  /** Where its state is made durable, if it is. */
+  readonly durable: { readonly mode: 'snapshot' | 'journal'; readonly durability: 'sync' | 'batched' } | undefined
+  /** Where its worker runs. */
+  readonly isolation: 'none' | 'thread' | 'process'
+  /** ms idle before it passivates (Infinity: never). */
+  readonly idleTimeout: number
+}
+
 /** Options of `startBranch`. */
 export interface BranchOptions<L extends AnyActorLogic> {
   /**

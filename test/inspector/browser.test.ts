@@ -90,6 +90,7 @@ describe('inspector page', () => {
     expect(JSON.parse(text)).toEqual({ readings: 1, apiKey: '[redacted]', owner: { name: 'ada', password: '[redacted]' } })
     expect(await page.content()).not.toMatch(/hunter2|SECRET/)
     await page.locator('.details .crash-reason', { hasText: 'Error: sensor returned NaN' }).waitFor()
+    expect(await page.locator('.details .facts').textContent()).toMatch(/state keptin memory.*worker runsin this thread.*passivatesnever/)
     expect(await page.locator('.details .stack').textContent()).toContain('sensor returned NaN')
   })
 

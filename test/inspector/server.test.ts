@@ -1,7 +1,8 @@
 import { request } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { fromTransition } from 'xstate'
 import { afterEach, describe, expect, it } from 'vitest'
-import { branchSpec, call, cast, InvalidOptionError, startBranch, startDynamicSupervisor, startSupervisor, type Supervisor } from '../../src/index'
+import { branchSpec, call, cast, InvalidOptionError, MemoryStore, startBranch, startDynamicSupervisor, startSupervisor, whereis, type AnyBranch, type Supervisor } from '../../src/index'
 import { startInspector, type Inspector, type TimelineEntry, type View, type ViewNode } from '../../src/inspector'
 import { probe } from '../../src/supervisor/probe'
 import { openStream } from '../support/sse'
@@ -111,6 +112,28 @@ describe('inspector server: the tree', () => {
     } finally {
       stream.close()
     }
+  })
+
+  it('shows how each branch is set up: durable, isolated, passivating, and passivated once idle', async () => {
+    const sup = await startSupervisor({
+      id: 'setups',
+      children: [
+        branchSpec({ id: 'kept', branch: { logic: device, name: 'kept-setups', durable: { store: new MemoryStore(), id: 'kept', mode: 'journal' } } }),
+        branchSpec({ id: 'apart', branch: { logic: { module: fileURLToPath(new URL('../worker/isolated/logics.ts', import.meta.url)), export: 'device' }, name: 'apart-setups', isolation: 'thread' } }),
+        branchSpec({ id: 'sleepy', branch: { logic: device, name: 'sleepy-setups', idleTimeout: 20 } })
+      ]
+    })
+    trees.push(sup)
+    const inspector = await inspect(sup)
+    const { body: view } = await getJson<View>(inspector, 'api/view')
+    expect(find(view.roots, 'setups/kept')).toMatchObject({ durable: { mode: 'journal', durability: 'sync' } })
+    expect(find(view.roots, 'setups/kept').isolation).toBeUndefined()
+    expect(find(view.roots, 'setups/apart')).toMatchObject({ isolation: 'thread', status: 'running' })
+    expect(find(view.roots, 'setups/sleepy').idleTimeout).toBe(20)
+    const sleepy = whereis('sleepy-setups') as AnyBranch
+    if (sleepy.status !== 'passivated') await new Promise((resolve) => sleepy.once('passivate', resolve))
+    expect(find((await getJson<View>(inspector, 'api/view')).body.roots, 'setups/sleepy').status).toBe('passivated')
+    expect(find((await getJson<View>(inspector, 'api/view?status=passivated')).body.roots, 'setups').children?.map((c) => c.id)).toEqual(['sleepy'])
   })
 
   it('stays small with 10,000 branches: a page of children, counts of all, a filter that finds one', async () => {

@@ -140,6 +140,8 @@ export const PAGE_SCRIPT = String.raw`'use strict'
       if (node.restarts) row.appendChild(el('span', 'restarts', 'restarted ' + num(node.restarts) + '×'))
       if (node.counts) row.appendChild(el('span', 'counts', counts(node.counts)))
     } else if (node.kind === 'branch') {
+      if (node.durable) row.appendChild(el('span', 'tag', 'durable'))
+      if (node.isolation) row.appendChild(el('span', 'tag', node.isolation))
       row.appendChild(el('span', 'inc', '#' + node.incarnation))
       var restarts = node.restarts + node.workerRestarts
       row.appendChild(el('span', 'restarts' + (restarts ? ' hot' : ''), num(restarts) + ' restarts'))
@@ -247,6 +249,11 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     if (node.incarnation !== undefined) fact('worker', '#' + node.incarnation + ' (' + num(node.workerRestarts) + ' worker restarts, ' + num(node.restarts) + ' by its supervisor)')
     if (node.intensity) fact('intensity', node.intensity.inWindow + ' of ' + node.intensity.maxRestarts + ' restarts used in ' + node.intensity.maxSeconds + 's')
     if (node.rate !== undefined) fact('messages', rate(node.rate) + ', mailbox ' + num(node.queued))
+    if (node.kind === 'branch') {
+      fact('state kept', node.durable ? 'durable (' + node.durable.mode + ', ' + node.durable.durability + ' writes)' : 'in memory')
+      fact('worker runs', node.isolation === 'thread' ? 'in a worker thread' : node.isolation === 'process' ? 'in a child process' : 'in this thread')
+      fact('passivates', node.idleTimeout === undefined ? 'never' : 'after ' + num(node.idleTimeout) + ' ms idle')
+    }
     d.facts.replaceChildren.apply(d.facts, facts)
     var sig = [page.actions, node.status, node.parent].concat(page.supervisors.map(function (s) { return s.key })).join('|')
     if (sig !== d.actionsSig) {

@@ -29,6 +29,7 @@ main { flex: 1; display: flex; min-height: 0; }
 .status-passivated { background: #e5e6f7; color: var(--sleep); } .status-stopping, .status-stopped { background: #f6dcda; color: var(--bad); }
 .strategy, .counts, .inc, .rate, .queue, .restarts, .intensity { color: var(--dim); font-size: 12px; }
 .hot { color: var(--warn); font-weight: 600; }
+.tag { font-size: 11px; padding: 0 5px; border: 1px solid var(--line); border-radius: 3px; color: var(--dim); }
 .reason { color: var(--bad); font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
 .more { color: var(--dim); padding: 2px 28px; font-style: italic; }
 .show-more { margin-left: 10px; font-style: normal; border: 1px solid #c9ccd3; border-radius: 4px; background: #f4f5f7; cursor: pointer; }
