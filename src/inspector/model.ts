@@ -66,9 +66,21 @@ export interface ViewFilter {
   readonly limit: number
 }
 
+/** The cluster node the inspector runs on, when it was given one. */
+export interface ClusterView {
+  readonly node: string
+  readonly cluster: string
+  /** Live nodes, this one included. */
+  readonly nodes: readonly string[]
+  /** Global names this node holds: how many, and the first 100. */
+  readonly heldCount: number
+  readonly held: readonly string[]
+}
+
 /** One update of the page: the tree cut to the filter, and the totals. */
 export interface View {
   readonly at: number
+  readonly cluster?: ClusterView
   readonly totals: Totals
   readonly roots: readonly ViewNode[]
   /** Nodes sent, and branches matching the filter (shown or not). */
@@ -87,6 +99,7 @@ export interface Entry {
 /** The tree, walked once per update and shared by every client. */
 export interface Model {
   readonly at: number
+  readonly cluster: ClusterView | undefined
   readonly roots: readonly Entry[]
   readonly index: ReadonlyMap<string, Entry>
   readonly totals: Totals
@@ -96,7 +109,7 @@ export interface Model {
 export const NODE_CAP = 2000
 
 /** Walks the trees under `roots` into a model. */
-export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: NodeKeys, activity: Activity, now: number): Model {
+export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: NodeKeys, activity: Activity, now: number, cluster?: ClusterView): Model {
   const index = new Map<string, Entry>()
   const totals = { supervisors: 0, branches: 0, byStatus: noCounts(), rate: 0, queued: 0 }
 
@@ -179,7 +192,7 @@ export function buildModel(roots: readonly (Supervisor | AnyBranch)[], keys: Nod
   }
 
   const entries = roots.map((root) => (root instanceof Supervisor ? supervisorEntry(root, root.id, undefined, undefined) : branchEntry(root, root.id, undefined, undefined)))
-  return { at: now, roots: entries, index, totals }
+  return { at: now, cluster, roots: entries, index, totals }
 }
 
 /** Cuts the model to what one client asked for: matching nodes, `limit` children per supervisor, {@link NODE_CAP} nodes in all. */
@@ -241,7 +254,7 @@ export function viewOf(model: Model, filter: ViewFilter): View {
     const node = visit(root)
     if (node) roots.push(node)
   }
-  return { at: model.at, totals: model.totals, roots, shown: NODE_CAP - budget, matched }
+  return { at: model.at, ...(model.cluster ? { cluster: model.cluster } : {}), totals: model.totals, roots, shown: NODE_CAP - budget, matched }
 }
 
 const metrics: Record<Exclude<ViewFilter['sort'], 'start'>, (node: Entry['node']) => number> = {

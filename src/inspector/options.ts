@@ -5,6 +5,22 @@ import { Branch, type AnyBranch } from '../supervisor/Branch'
 import { Supervisor } from '../supervisor/Supervisor'
 import { DEFAULT_STATE_LIMITS, type Redactor, type StateLimits } from './stateView'
 
+/**
+ * What the inspector reads of a cluster node: a `ClusterNode` from
+ * `keepsake/cluster` is one (described by shape, so the inspector never loads
+ * the NATS client).
+ */
+export interface InspectedNode {
+  readonly id: string
+  readonly cluster: string
+  /** The supervisor of the global branches the node runs: the default root. */
+  readonly supervisor: Supervisor
+  /** The nodes of the cluster whose heartbeat is fresh. */
+  nodes(): string[]
+  /** The global names this node holds. */
+  held(): string[]
+}
+
 /** Options of `startInspector`. */
 export interface InspectorOptions {
   /**
@@ -13,6 +29,8 @@ export interface InspectorOptions {
    * branch no supervisor holds).
    */
   root?: Supervisor | AnyBranch
+  /** A cluster node: the page shows the node, its cluster's live nodes and the names it holds; the default root is its supervisor. */
+  node?: InspectedNode
   /** Default 0: a free port (read it from `url`). */
   port?: number
   /** Default `127.0.0.1`. Any other than a loopback address needs a `token`. */
@@ -34,6 +52,7 @@ export interface InspectorOptions {
 /** The options, checked, with defaults. */
 export interface InspectorConfig {
   readonly root: Supervisor | AnyBranch | undefined
+  readonly node: InspectedNode | undefined
   readonly port: number
   readonly host: string
   readonly token: string | undefined
@@ -50,6 +69,10 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
   const root = o.root
   if (root !== undefined && !isInstance(root, Supervisor) && !isInstance(root, Branch)) {
     throw new InvalidOptionError('root', 'a Supervisor or a Branch (or absent: every root of the process)', root)
+  }
+  const node = o.node as InspectedNode | undefined
+  if (node !== undefined && !isInspectedNode(node)) {
+    throw new InvalidOptionError('node', 'a cluster node from startNode (keepsake/cluster)', node)
   }
   const port = o.port ?? 0
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -70,13 +93,24 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
   const interval = readDuration(o.interval, 'interval', 1000)
   if (interval < 50) throw new InvalidOptionError('interval', 'at least 50 ms', interval)
   return {
-    root: root as Supervisor | AnyBranch | undefined,
+    root: (root as Supervisor | AnyBranch | undefined) ?? node?.supervisor,
+    node,
     port,
     host,
     token,
     redact: o.redact as Redactor | undefined,
     stateLimits: readStateLimits(o.stateLimits),
     interval
+  }
+}
+
+function isInspectedNode(value: unknown): boolean {
+  const o = value as Partial<Record<keyof InspectedNode, unknown>> | null
+  try {
+    return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.cluster === 'string' &&
+      typeof o.nodes === 'function' && typeof o.held === 'function' && isInstance(o.supervisor, Supervisor)
+  } catch {
+    return false
   }
 }
 

@@ -8,7 +8,7 @@ import { perform, readAction } from './actions'
 import { Activity } from './activity'
 import { HttpError, readJson, SAFE_HEADERS, sendJson } from './http'
 import { NodeKeys } from './keys'
-import { buildModel, viewOf, type Model, type ViewFilter } from './model'
+import { buildModel, viewOf, type ClusterView, type Model, type ViewFilter } from './model'
 import { isLoopback, readInspectorOptions, type InspectorOptions } from './options'
 import { PAGE_HTML } from './page/html'
 import { PAGE_SCRIPT } from './page/script'
@@ -73,11 +73,17 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
   let lastWalk = 0
   let soon: ReturnType<typeof setTimeout> | undefined
 
+  const clusterView = (): ClusterView | undefined => {
+    const { node } = config
+    if (!node) return undefined
+    const held = node.held()
+    return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100) }
+  }
   const roots = () => (config.root ? (config.root.status === 'stopped' ? [] : [config.root]) : liveRoots())
   /** Walks the tree, then lets into the timeline the events of nodes in this walk or the one before (one that stopped since). */
   const model = (): Model => {
     const previous = lastModel
-    const current = buildModel(roots(), keys, activity, Date.now())
+    const current = buildModel(roots(), keys, activity, Date.now(), clusterView())
     lastModel = current
     activity.drain(config.root ? (key) => current.index.has(key) || previous?.index.has(key) === true : () => true)
     return current

@@ -14,6 +14,7 @@ export const PAGE_HTML = `<!doctype html>
 <header>
   <h1>keepsake inspector</h1>
   <span id="conn" class="conn">connecting…</span>
+  <span id="cluster" class="cluster" hidden></span>
   <span id="totals" class="totals"></span>
   <label id="token-field" class="token" hidden>token <input id="token" type="password" autocomplete="off" spellcheck="false"></label>
 </header>

@@ -6,7 +6,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
 ;(function () {
   var $ = function (id) { return document.getElementById(id) }
   var ui = {
-    conn: $('conn'), totals: $('totals'), tokenField: $('token-field'), token: $('token'),
+    conn: $('conn'), cluster: $('cluster'), totals: $('totals'), tokenField: $('token-field'), token: $('token'),
     filter: $('filter'), status: $('status'), sort: $('sort'), shown: $('shown'),
     tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline')
   }
@@ -100,6 +100,12 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     for (var i = 0; i < statuses.length; i++) if (t.byStatus[statuses[i]]) parts.push(num(t.byStatus[statuses[i]]) + ' ' + statuses[i])
     parts.push(rate(t.rate), num(t.queued) + ' queued')
     ui.totals.textContent = parts.join(' · ')
+    var c = view.cluster
+    ui.cluster.hidden = !c
+    if (c) {
+      ui.cluster.textContent = 'node ' + c.node + ' of ' + c.cluster + ' · ' + c.nodes.length + ' live: ' + c.nodes.join(', ') + ' · ' + num(c.heldCount) + ' names held'
+      ui.cluster.title = c.held.join('\n') + (c.heldCount > c.held.length ? '\n…' : '')
+    }
     ui.shown.textContent = 'showing ' + num(view.shown) + ' nodes; ' + num(view.matched) + ' branches match'
     var fragment = document.createDocumentFragment()
     for (var r = 0; r < view.roots.length; r++) fragment.appendChild(nodeElement(view.roots[r]))
