@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net'
 import { Branch } from '../supervisor/Branch'
 import { liveRoots } from '../supervisor/probe'
 import { perform, readAction } from './actions'
-import { Activity } from './activity'
 import { HttpError, readJson, SAFE_HEADERS, sendJson } from './http'
 import { NodeKeys } from './keys'
-import { buildModel, viewOf, type ClusterView, type Model, type ViewFilter } from './model'
+import { LiveTree } from './liveTree'
+import { viewOf, type ViewFilter } from './model'
 import { isLoopback, readInspectorOptions, type InspectorOptions } from './options'
 import { PAGE_HTML } from './page/html'
 import { PAGE_SCRIPT } from './page/script'
@@ -28,26 +28,12 @@ export interface Inspector {
   close(): Promise<void>
 }
 
-const MAX_CLIENTS = 32
 const MAX_ACTION_BYTES = 4096
-/**
- * Crashes and restarts are sent at once, but no more than one update every
- * this many ms, nor more often than ten times the last walk took (a crash
- * storm in a big tree costs the process a tenth of a core at most).
- */
-const MIN_GAP = 100
 
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const SORTS: readonly ViewFilter['sort'][] = ['start', 'rate', 'queue', 'restarts']
 const STATUSES = ['', 'running', 'restarting', 'passivated', 'stopping', 'stopped', 'crashed']
-
-interface Client {
-  readonly res: ServerResponse
-  readonly filter: ViewFilter
-  /** The last timeline entry it was sent. */
-  seq: number
-}
 
 /**
  * Serves a page and a live stream (server-sent events) of the supervision
@@ -63,82 +49,25 @@ interface Client {
  */
 export async function startInspector(options?: InspectorOptions): Promise<Inspector> {
   const config = readInspectorOptions(options)
-  const keys = new NodeKeys()
-  /** Tells a page that reconnects whether it reached the same inspector (else its timeline starts again). */
-  const instance = randomUUID()
-  const clients = new Set<Client>()
   const checkToken = config.token === undefined ? undefined : tokenChecker(config.token)
-  let lastModel: Model | undefined
-  let lastFlush = 0
-  let lastWalk = 0
-  let soon: ReturnType<typeof setTimeout> | undefined
-
-  const clusterView = (): ClusterView | undefined => {
-    const { node } = config
-    if (!node) return undefined
-    const held = node.held()
-    return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100) }
-  }
-  const roots = () => (config.root ? (config.root.status === 'stopped' ? [] : [config.root]) : liveRoots())
-  /** Walks the tree, then lets into the timeline the events of nodes in this walk or the one before (one that stopped since). */
-  const model = (): Model => {
-    const previous = lastModel
-    const current = buildModel(roots(), keys, activity, Date.now(), clusterView())
-    lastModel = current
-    activity.drain(config.root ? (key) => current.index.has(key) || previous?.index.has(key) === true : () => true)
-    return current
-  }
-
-  const flush = (): void => {
-    if (soon !== undefined) clearTimeout(soon)
-    soon = undefined
-    lastFlush = Date.now()
-    if (clients.size === 0) {
-      // Nobody watching: hold no stopped branch or supervisor until someone does.
-      lastModel = undefined
-      return
-    }
-    const current = model()
-    for (const client of clients) push(client, current)
-    lastWalk = Date.now() - lastFlush
-  }
-
-  /** Sends a client what it has not seen of the timeline, then the view; a client still draining the last one waits for the next. */
-  const push = (client: Client, current: Model): void => {
-    if (client.res.writableNeedDrain) return
-    const entries = activity.since(client.seq)
-    client.seq = activity.seq
-    if (entries.length > 0) client.res.write(event('timeline', entries))
-    client.res.write(event('view', viewOf(current, client.filter)))
-  }
-
-  const activity = new Activity(
-    keys,
-    Date.now,
-    () => {
-      if (soon !== undefined || clients.size === 0) return
-      soon = setTimeout(flush, Math.max(0, Math.max(MIN_GAP, 10 * lastWalk) - (Date.now() - lastFlush)))
-      soon.unref()
-    }
-  )
-  const ticker = setInterval(flush, config.interval)
-  ticker.unref()
-  model() // the first walk: what is in the tree now is in scope from the start
-
-  const stream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
-    if (clients.size >= MAX_CLIENTS) throw new HttpError(503, `at most ${MAX_CLIENTS} pages at once`)
-    const client: Client = { res, filter: readFilter(url.searchParams), seq: 0 }
-    res.writeHead(200, { ...SAFE_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' })
-    res.write('retry: 1000\n\n')
-    res.write(event('hello', { instance, actions: checkToken !== undefined, interval: config.interval }))
-    clients.add(client)
-    req.once('close', () => clients.delete(client))
-    push(client, model())
-  }
+  /** Tells a page that reconnects whether it reached the same inspector (else its timeline starts again). */
+  const hello = { instance: randomUUID(), actions: checkToken !== undefined, interval: config.interval }
+  const { root, node } = config
+  const tree = new LiveTree({
+    keys: new NodeKeys(),
+    roots: () => (root ? (root.status === 'stopped' ? [] : [root]) : liveRoots()),
+    cluster: () => {
+      if (!node) return undefined
+      const held = node.held()
+      return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100) }
+    },
+    scoped: root !== undefined,
+    interval: config.interval
+  })
 
   const state = (res: ServerResponse, url: URL): void => {
     const key = url.searchParams.get('key') ?? ''
-    const entry = lastModel?.index.get(key) ?? model().index.get(key)
+    const entry = tree.find(key)
     const branch = entry?.object
     if (!entry || !(branch instanceof Branch)) throw new HttpError(404, `no branch with key ${JSON.stringify(key)} in the tree`)
     try {
@@ -154,8 +83,8 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     if (!checkToken) throw new HttpError(403, 'this inspector is read-only: start it with a token to enable actions')
     if (!checkToken(req.headers.authorization)) throw new HttpError(401, 'refused: this action needs the inspector\'s token (Authorization: Bearer <token>)')
     const request = readAction(await readJson(req, MAX_ACTION_BYTES))
-    const done = await perform(request, model())
-    flush()
+    const done = await perform(request, tree.walk())
+    tree.flush()
     sendJson(res, 200, { ok: true, done })
   }
 
@@ -174,12 +103,12 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
       case 'GET /app.css':
         return asset(res, 'text/css', PAGE_STYLE)
       case 'GET /api/view':
-        return sendJson(res, 200, viewOf(model(), readFilter(url.searchParams)))
+        return sendJson(res, 200, viewOf(tree.walk(), readFilter(url.searchParams)))
       case 'GET /api/timeline':
-        model()
-        return sendJson(res, 200, activity.since(Number(url.searchParams.get('after')) || 0))
+        tree.walk()
+        return sendJson(res, 200, tree.activity.since(Number(url.searchParams.get('after')) || 0))
       case 'GET /api/events':
-        return stream(req, res, url)
+        return tree.open(req, res, readFilter(url.searchParams), hello)
       case 'GET /api/state':
         return state(res, url)
       case 'POST /api/actions':
@@ -201,8 +130,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     server.listen(config.port, config.host)
     await once(server, 'listening')
   } catch (error) {
-    activity.close()
-    clearInterval(ticker)
+    tree.close()
     throw error
   }
   const { port } = server.address() as AddressInfo
@@ -212,14 +140,10 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     url: `http://${host}:${port}/`,
     host: config.host,
     port,
-    actions: checkToken !== undefined,
+    actions: hello.actions,
     close: () =>
       (closed ??= (async () => {
-        activity.close()
-        clearInterval(ticker)
-        if (soon !== undefined) clearTimeout(soon)
-        for (const { res } of clients) res.end()
-        clients.clear()
+        tree.close()
         const done = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections()
         await done
@@ -230,10 +154,6 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
 function asset(res: ServerResponse, type: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(200, { ...SAFE_HEADERS, ...headers, 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': Buffer.byteLength(body) })
   res.end(body)
-}
-
-function event(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
 }
 
 /** A Host header's name, without its port. */
