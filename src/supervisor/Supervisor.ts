@@ -122,6 +122,8 @@ export class Supervisor implements Supervised {
   readonly #events = new EventEmitter<SupervisorEvents>()
   /** Children in start order (the record order is the start order). */
   readonly #children: ChildRecord[] = []
+  /** The same records by id (OTP's `{Ids, Db}`): a lookup never scans the children. */
+  readonly #byId = new Map<string, ChildRecord>()
   /** Restart times inside the intensity window. */
   #restartWindow: number[] = []
   #status: 'running' | 'stopping' | 'stopped' = 'running'
@@ -158,6 +160,12 @@ export class Supervisor implements Supervised {
     if (!Array.isArray(specs)) throw new InvalidOptionError('children', 'an array of child specs', specs)
     if (dynamic && specs.length > 0) throw new InvalidOptionError('children', 'absent for a dynamic supervisor (use startChild)', specs)
     const configs = specs.map((spec) => supervisor.#readSpec(spec))
+    // OTP's check_startspec: two initial children may not share an id.
+    const ids = new Set<string>()
+    for (const { id } of configs) {
+      if (ids.has(id)) throw new ChildAlreadyExistsError(supervisor.id, id)
+      ids.add(id)
+    }
     live.supervisors.add(supervisor)
     await supervisor.#serial(() => supervisor.#startInitial(configs))
     return supervisor
@@ -176,7 +184,7 @@ export class Supervisor implements Supervised {
       if (this.#children.length >= this.#maxChildren) throw new SupervisorFullError(this.id, this.#maxChildren)
       const record = newRecord(config)
       await this.#startRecord(record)
-      this.#children.push(record)
+      this.#add(record)
       return record.instance as Supervised
     })
   }
@@ -313,13 +321,13 @@ export class Supervisor implements Supervised {
 
   #assertCanAdopt(config: ChildConfig): void {
     this.#assertRunning()
-    if (this.#children.some((r) => r.config.id === config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
+    if (this.#byId.has(config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
     if (this.#children.length >= this.#maxChildren) throw new SupervisorFullError(this.id, this.#maxChildren)
   }
 
   #adopt(config: ChildConfig, child: Supervised): void {
     const record = newRecord(config)
-    this.#children.push(record)
+    this.#add(record)
     this.#watch(record, child, this.#clock.now())
   }
 
@@ -334,7 +342,7 @@ export class Supervisor implements Supervised {
         await this.#shutdown({ kind: 'failure', error: error as ChildStartError }, false, Infinity, true)
         throw error
       }
-      this.#children.push(record)
+      this.#add(record)
     }
   }
 
@@ -558,19 +566,25 @@ export class Supervisor implements Supervised {
     if (config.significant && this.#autoShutdown === 'never') {
       throw new InvalidOptionError(`${config.id}.significant`, "false when autoShutdown is 'never'", true)
     }
-    if (this.#children.some((r) => r.config.id === config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
+    if (this.#byId.has(config.id)) throw new ChildAlreadyExistsError(this.id, config.id)
     return config
   }
 
   #find(id: string): ChildRecord {
-    const record = this.#children.find((r) => r.config.id === id)
+    const record = this.#byId.get(id)
     if (!record) throw new UnknownChildError(this.id, String(id))
     return record
+  }
+
+  #add(record: ChildRecord): void {
+    this.#children.push(record)
+    this.#byId.set(record.config.id, record)
   }
 
   #remove(record: ChildRecord): void {
     const at = this.#children.indexOf(record)
     if (at >= 0) this.#children.splice(at, 1)
+    if (this.#byId.get(record.config.id) === record) this.#byId.delete(record.config.id)
   }
 
   #assertRunning(): void {

@@ -52,6 +52,24 @@ describe('managing children', () => {
     expect(sup.whichChildren().map((c) => c.id)).toEqual(['a'])
   })
 
+  it('refuses two initial children with one id, starting neither', async () => {
+    const log: string[] = []
+    await expect(startSupervisor({ children: [recorded('a', log), recorded('a', log)] })).rejects.toBeInstanceOf(ChildAlreadyExistsError)
+    expect(log).toEqual([])
+  })
+
+  it('keeps ids unique among 10,000 dynamic children as they come and go', async () => {
+    const sup = await startDynamicSupervisor({ maxChildren: 20_000 })
+    running.push(sup)
+    const log: string[] = []
+    for (let i = 0; i < 10_000; i++) await sup.startChild(recorded(`c${i}`, log))
+    await expect(sup.startChild(recorded('c5000', log))).rejects.toBeInstanceOf(ChildAlreadyExistsError)
+    await sup.terminateChild('c9999')
+    await expect(sup.terminateChild('c9999')).rejects.toBeInstanceOf(UnknownChildError)
+    await sup.startChild(recorded('c9999', log))
+    expect(sup.countChildren().specs).toBe(10_000)
+  })
+
   it('rejects bad specs and options with typed errors', async () => {
     const sup = await start({})
     await expect(sup.startChild({ id: '', start: () => undefined as never })).rejects.toBeInstanceOf(InvalidOptionError)
