@@ -3,12 +3,15 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   // The stores on native drivers are subpaths, so the root never pulls in
   // better-sqlite3 or pg (nor their types).
-  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', postgres: 'src/postgres.ts', telemetry: 'src/telemetry.ts' },
+  // isolated-host is the entry of the worker threads and child processes that run isolated workers.
+  entry: { index: 'src/index.ts', sqlite: 'src/sqlite.ts', postgres: 'src/postgres.ts', telemetry: 'src/telemetry.ts', 'isolated-host': 'src/worker/isolated/host.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   // One copy of the shared code (error classes above all) for every entry, in CJS too.
   splitting: true,
-  target: 'node20'
+  target: 'node20',
+  // The isolated workers find their host entry from import.meta.url, in CJS too.
+  shims: true
 })

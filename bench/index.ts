@@ -6,6 +6,7 @@ import { describeEnvironment } from './environment'
 import { dedupGroup } from './dedup'
 import { durableGroup } from './durable'
 import { gcExposed } from './harness'
+import { isolationGroup } from './isolation'
 import { memoryGroup } from './memory'
 import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
@@ -27,7 +28,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   scale: scaleGroup,
   memory: memoryGroup,
   durable: durableGroup,
-  telemetry: telemetryGroup
+  telemetry: telemetryGroup,
+  isolation: isolationGroup
 }
 
 const args = process.argv.slice(2)

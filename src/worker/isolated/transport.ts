@@ -32,7 +32,7 @@ export interface HostOptions {
 
 // This file is src/worker/isolated/transport.ts under tsx or vitest, and a
 // chunk of dist/ in the build, next to the host's own entry.
-const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)
+const here = fileURLToPath(import.meta.url)
 const fromSource = /\.[cm]?ts$/.test(here)
 const hostFile = fromSource ? join(dirname(here), 'host.ts') : join(dirname(here), here.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
 
