@@ -353,6 +353,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const worker = this.#worker
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
+    // A remote worker may be processing a message: it goes first to the next incarnation (its state was not kept).
+    if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
+    this.#inFlight = undefined
+    this.#batchBase = undefined
     if (worker) this.#retire(worker)
     this.#dormant = undefined
     this.#idle?.cancel()
@@ -593,7 +597,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
-    return !worker.hasPendingDelays()
+    return !worker.hasPendingWork()
   }
 
   /** Stops the worker; only the kept state remains, which the next message resumes. */

@@ -54,8 +54,8 @@ export interface Incarnation {
   deliver(event: EventObject, call?: ReplyChannel, rest?: readonly EventObject[]): void
   /** Where the next incarnation resumes `kept` from, read while this one still stands. */
   restorePoint(kept: Snapshot<unknown>): ResumePoint
-  /** True while delayed events of the actor's own are pending. */
-  hasPendingDelays(): boolean
+  /** True while the worker has work of its own under way (pending delayed events; a remote one also while it starts or processes). */
+  hasPendingWork(): boolean
   dispose(): void
 }
 
@@ -133,7 +133,7 @@ export class Worker implements Incarnation {
   }
 
   /** True while delayed events (`after`, delayed `raise`/`sendTo`) are pending in the actor's system. */
-  hasPendingDelays(): boolean {
+  hasPendingWork(): boolean {
     return capturePendingDelays(this.actor).length > 0
   }
 

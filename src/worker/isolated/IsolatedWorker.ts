@@ -186,8 +186,8 @@ export class IsolatedWorker implements Incarnation {
     return { kind: 'persisted', snapshot: withRevivableChildren(kept), delays: this.#delays }
   }
 
-  hasPendingDelays(): boolean {
-    return this.#delays.length > 0
+  hasPendingWork(): boolean {
+    return this.#starting || this.#busy !== undefined || this.#delays.length > 0
   }
 
   dispose(): void {
