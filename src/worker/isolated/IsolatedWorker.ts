@@ -193,9 +193,9 @@ export class IsolatedWorker implements Incarnation {
   dispose(): void {
     if (!this.#alive) return
     this.#alive = false
-    const busy = this.#busy
+    const busy = this.#busy !== undefined || this.#starting
     this.#idle()
-    // A busy host may be stuck in the very message: end it rather than queue behind it.
+    // A busy or starting host may be stuck in that very work: end it rather than queue behind it.
     if (busy) this.#runner.kill(this.#host)
     else this.#host.post({ t: 'dispose', inc: this.#incarnation })
     this.#settleReady()
