@@ -54,7 +54,7 @@ describe('an isolated branch in the rest of keepsake', () => {
     cast('moved', { type: 'inc' })
     await transfer('moved', a, b)
     cast('moved', { type: 'inc' })
-    expect(await call('moved', { type: 'get' })).toBe(2)
+    expect(await call('moved', { type: 'get' }, { timeout: 20_000 })).toBe(2) // the busy thread was ended: a new one boots
     expect(b.whichChildren().map((c) => c.id)).toEqual(['moved'])
   })
 
