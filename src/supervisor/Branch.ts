@@ -8,7 +8,7 @@ import {
   WorkerCrashedError,
   type KeepsakeError
 } from '../shared/errors'
-import { assertEvent, assertFunction, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertFunction, isInstance, readDuration, readOptions } from '../shared/validate'
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
@@ -563,7 +563,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const crashed = this.#inFlight
     this.#inFlight = undefined
     // A hung message's call gets the hung error itself; the others learn of a crash.
-    const hung = error instanceof WorkerHungError ? error : undefined
+    const hung = isInstance(error, WorkerHungError) ? error : undefined
     this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
     this.#emit('crash', { branchId: this.id, incarnation, error, event: crashed?.event })
 
