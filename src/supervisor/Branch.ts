@@ -216,7 +216,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return this.#keeper.state as StateOf<L>
   }
 
-  /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped. */
+  /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped, and for an isolated worker (its actor is in another thread or process). */
   worker(): ActorRefFrom<L> | undefined {
     return this.#worker?.actor as ActorRefFrom<L> | undefined
   }
