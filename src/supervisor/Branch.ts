@@ -181,7 +181,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
     // An isolated worker's first state comes from its thread or process.
-    await branch.#worker?.ready
+    if (config.isolated) await branch.#worker?.ready
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     if (durability && !stored && branch.#keeper.snapshot) {
