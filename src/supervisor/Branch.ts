@@ -13,7 +13,7 @@ import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
-import { Worker, type Incarnation } from '../worker/Worker'
+import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
 import { assertCloneable } from '../worker/isolated/cloneable'
 import { WorkerHungError } from '../worker/isolated/errors'
 import { loadLogic } from '../worker/isolated/loadLogic'
@@ -507,15 +507,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
-    const hooks = {
-      snapshot: (snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined) => this.#onSnapshot(incarnation, snapshot, event),
-      crash: (error: unknown) => this.#onCrash(incarnation, error),
-      done: () => this.#onDone(incarnation),
-      processed: () => this.#onProcessed(incarnation)
+    const hooks: WorkerHooks = {
+      snapshot: (snapshot, event) => this.#onSnapshot(incarnation, snapshot, event),
+      crash: (error) => this.#onCrash(incarnation, error),
+      done: () => this.#onDone(incarnation)
     }
     const { clock, isolated } = this.#config
     const worker = isolated
-      ? isolated.incarnate(incarnation, point, hooks, { clock, tables: this.#keeper.tables, branchId: this.id })
+      ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
       : new Worker(this.#config.logic as AnyActorLogic, point, hooks, { clock, tables: this.#keeper.tables })
     this.#worker = worker
     this.#starting = true

@@ -25,10 +25,11 @@ export interface WorkerHooks {
   /** The logic reached a final state: the worker exited normally. */
   done(): void
   /**
-   * Only from an incarnation whose `remote` is true: the message last
-   * delivered was processed (its snapshots and answers came before this).
+   * Required by an incarnation whose `remote` is true, which calls it when the
+   * message last delivered was processed (its snapshots and answers came
+   * before this); a worker in this thread never does.
    */
-  processed(): void
+  processed?(): void
 }
 
 /**
