@@ -7,6 +7,7 @@ import { dedupGroup } from './dedup'
 import { durableGroup } from './durable'
 import { gcExposed } from './harness'
 import { inspectorGroup } from './inspector'
+import { isolationGroup } from './isolation'
 import { memoryGroup } from './memory'
 import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
@@ -29,7 +30,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   memory: memoryGroup,
   durable: durableGroup,
   telemetry: telemetryGroup,
-  inspector: inspectorGroup
+  inspector: inspectorGroup,
+  isolation: isolationGroup
 }
 
 const args = process.argv.slice(2)

@@ -13,7 +13,7 @@ import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import { withDelivery } from '../worker/reply'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
-import { Worker, type Incarnation } from '../worker/Worker'
+import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
 import { assertCloneable } from '../worker/isolated/cloneable'
 import { WorkerHungError } from '../worker/isolated/errors'
 import { loadLogic } from '../worker/isolated/loadLogic'
@@ -182,7 +182,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
     // An isolated worker's first state comes from its thread or process.
-    await branch.#worker?.ready
+    if (config.isolated) await branch.#worker?.ready
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     if (durability && !stored && branch.#keeper.snapshot) {
@@ -217,7 +217,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return this.#keeper.state as StateOf<L>
   }
 
-  /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped. */
+  /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped, and for an isolated worker (its actor is in another thread or process). */
   worker(): ActorRefFrom<L> | undefined {
     return this.#worker?.actor as ActorRefFrom<L> | undefined
   }
@@ -354,6 +354,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     const worker = this.#worker
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
+    // A remote worker may be processing a message: it goes first to the next incarnation (its state was not kept).
+    if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
+    this.#inFlight = undefined
+    this.#batchBase = undefined
     if (worker) this.#retire(worker)
     this.#dormant = undefined
     this.#idle?.cancel()
@@ -519,15 +523,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
-    const hooks = {
-      snapshot: (snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined) => this.#onSnapshot(incarnation, snapshot, event),
-      crash: (error: unknown) => this.#onCrash(incarnation, error),
-      done: () => this.#onDone(incarnation),
-      processed: () => this.#onProcessed(incarnation)
+    const hooks: WorkerHooks = {
+      snapshot: (snapshot, event) => this.#onSnapshot(incarnation, snapshot, event),
+      crash: (error) => this.#onCrash(incarnation, error),
+      done: () => this.#onDone(incarnation)
     }
     const { clock, isolated } = this.#config
     const worker = isolated
-      ? isolated.incarnate(incarnation, point, hooks, { clock, tables: this.#keeper.tables, branchId: this.id })
+      ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
       : new Worker(this.#config.logic as AnyActorLogic, point, hooks, { clock, tables: this.#keeper.tables })
     this.#worker = worker
     this.#starting = true
@@ -609,7 +612,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
-    return !worker.hasPendingDelays()
+    return !worker.hasPendingWork()
   }
 
   /** Stops the worker; only the kept state remains, which the next message resumes. */

@@ -25,6 +25,12 @@ export class Mailbox<T> {
     return item
   }
 
+  /** Puts `item` back at the head (a message taken back from a worker that did not finish it). */
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item
+    else this.#items.unshift(item)
+  }
+
   /** Empties the queue, returning what was in it, oldest first. */
   takeAll(): T[] {
     const rest = this.#items.slice(this.#head) as T[]

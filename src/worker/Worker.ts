@@ -25,10 +25,11 @@ export interface WorkerHooks {
   /** The logic reached a final state: the worker exited normally. */
   done(): void
   /**
-   * Only from an incarnation whose `remote` is true: the message last
-   * delivered was processed (its snapshots and answers came before this).
+   * Required by an incarnation whose `remote` is true, which calls it when the
+   * message last delivered was processed (its snapshots and answers came
+   * before this); a worker in this thread never does.
    */
-  processed(): void
+  processed?(): void
 }
 
 /**
@@ -54,8 +55,8 @@ export interface Incarnation {
   deliver(event: EventObject, call?: ReplyChannel, rest?: readonly EventObject[]): void
   /** Where the next incarnation resumes `kept` from, read while this one still stands. */
   restorePoint(kept: Snapshot<unknown>): ResumePoint
-  /** True while delayed events of the actor's own are pending. */
-  hasPendingDelays(): boolean
+  /** True while the worker has work of its own under way (pending delayed events; a remote one also while it starts or processes). */
+  hasPendingWork(): boolean
   dispose(): void
 }
 
@@ -133,7 +134,7 @@ export class Worker implements Incarnation {
   }
 
   /** True while delayed events (`after`, delayed `raise`/`sendTo`) are pending in the actor's system. */
-  hasPendingDelays(): boolean {
+  hasPendingWork(): boolean {
     return capturePendingDelays(this.actor).length > 0
   }
 

@@ -41,6 +41,14 @@ describe('examples', () => {
     expect(lines[3]).toMatch(/^200 of 200 jobs printed, (\d+) of \1 pages: nothing lost$/)
   })
 
+  it('flaky-device.ts survives its driver hanging and aborting, and keeps every reading', async () => {
+    const lines = await runExample('examples/flaky-device.ts')
+    expect(lines.filter((l) => l.endsWith('hPa'))).toHaveLength(15)
+    expect(lines.filter((l) => l.includes('the driver hung'))).toEqual([3, 10, 17].map((n) => `measure ${n}: the driver hung; it was terminated after 500 ms and restarted`))
+    expect(lines.filter((l) => l.includes('aborted'))).toEqual([5, 14].map((n) => `measure ${n}: the driver's process aborted (SIGABRT); a new one was started`))
+    expect(lines.at(-1)).toBe('3 hangs and 2 aborts survived; 15 readings kept, mean 1004.57 hPa; the device is running')
+  }, 60_000)
+
   it('durable-counter.ts carries on after it ran, and after it was killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keepsake-example-'))
     try {

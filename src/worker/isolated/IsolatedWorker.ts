@@ -44,7 +44,7 @@ export class IsolatedRunner {
   }
 
   /** A new incarnation, on the live host or a new one. */
-  incarnate(incarnation: number, point: RestorePoint, hooks: WorkerHooks, options: IsolatedOptions): IsolatedWorker {
+  incarnate(incarnation: number, point: RestorePoint, hooks: Required<WorkerHooks>, options: IsolatedOptions): IsolatedWorker {
     const host = this.#host ?? this.#spawn(options.tables)
     const worker = new IsolatedWorker(this, host, incarnation, point, hooks, options)
     this.#current = worker
@@ -113,7 +113,7 @@ export class IsolatedWorker implements Incarnation {
   readonly #host: HostLink
   readonly #incarnation: number
   readonly #point: RestorePoint
-  readonly #hooks: WorkerHooks
+  readonly #hooks: Required<WorkerHooks>
   readonly #options: IsolatedOptions
   #settleReady: () => void = () => {}
   #alive = true
@@ -127,7 +127,7 @@ export class IsolatedWorker implements Incarnation {
   #last: Snapshot<unknown> | undefined
   #delays: readonly PendingDelay[] = []
 
-  constructor(runner: IsolatedRunner, host: HostLink, incarnation: number, point: RestorePoint, hooks: WorkerHooks, options: IsolatedOptions) {
+  constructor(runner: IsolatedRunner, host: HostLink, incarnation: number, point: RestorePoint, hooks: Required<WorkerHooks>, options: IsolatedOptions) {
     this.#runner = runner
     this.#host = host
     this.#incarnation = incarnation
@@ -186,16 +186,16 @@ export class IsolatedWorker implements Incarnation {
     return { kind: 'persisted', snapshot: withRevivableChildren(kept), delays: this.#delays }
   }
 
-  hasPendingDelays(): boolean {
-    return this.#delays.length > 0
+  hasPendingWork(): boolean {
+    return this.#starting || this.#busy !== undefined || this.#delays.length > 0
   }
 
   dispose(): void {
     if (!this.#alive) return
     this.#alive = false
-    const busy = this.#busy
+    const busy = this.#busy !== undefined || this.#starting
     this.#idle()
-    // A busy host may be stuck in the very message: end it rather than queue behind it.
+    // A busy or starting host may be stuck in that very work: end it rather than queue behind it.
     if (busy) this.#runner.kill(this.#host)
     else this.#host.post({ t: 'dispose', inc: this.#incarnation })
     this.#settleReady()

@@ -8,7 +8,11 @@ import { UncloneableError } from './errors'
  * or before sending something a caller handed in.
  */
 export function findUncloneable(value: unknown, root: string): UncloneableError | undefined {
-  return walk(value, root, new Set())
+  try {
+    return walk(value, root, new Set())
+  } catch {
+    return new UncloneableError(root, 'a value that could not be read (a getter or a proxy threw)')
+  }
 }
 
 /** Throws the {@link UncloneableError} of {@link findUncloneable}, if any. */

@@ -49,6 +49,8 @@ export class UncloneableError extends KeepsakeError {
  */
 export class WorkerExitedError extends KeepsakeError {
   readonly branchId: string
+  /** How it ended: `'aborted (SIGABRT)'`, `'ran out of memory (its resourceLimits)'`, `'exited with code 1'`... */
+  readonly how: string
 
   constructor(branchId: string, how: string, cause?: unknown) {
     super(
@@ -58,6 +60,7 @@ export class WorkerExitedError extends KeepsakeError {
       cause === undefined ? undefined : { cause }
     )
     this.branchId = branchId
+    this.how = how
   }
 }
 

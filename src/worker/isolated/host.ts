@@ -90,7 +90,7 @@ class Session {
     this.#worker = new Worker(
       logic,
       point,
-      { snapshot: (s) => this.#snapshot(s), crash: (e) => this.#crash(e), done: () => this.#post({ t: 'done', inc }), processed: () => {} },
+      { snapshot: (s) => this.#snapshot(s), crash: (e) => this.#crash(e), done: () => this.#post({ t: 'done', inc }) },
       { clock: systemClock, tables: new MirroredTables(tables) }
     )
   }

@@ -2,6 +2,11 @@ import type { AnyActorLogic } from 'xstate'
 import { isActorLogic } from '../isActorLogic'
 import { LogicModuleError } from './errors'
 
+// Node's own import(), which the CommonJS build would otherwise turn into a
+// require() (that can't load an ES module on Node 20). A TypeScript module goes
+// through the bundler's import(), which tsx or vitest serve.
+const nativeImport = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>
+
 /**
  * Imports a logic module and returns the xstate logic it exports under
  * `module.export` (a TypeScript module needs a loader such as tsx registered).
@@ -10,7 +15,7 @@ import { LogicModuleError } from './errors'
 export async function loadLogic(module: { readonly url: string; readonly export: string }): Promise<AnyActorLogic> {
   let exports: Record<string, unknown>
   try {
-    exports = (await import(module.url)) as Record<string, unknown>
+    exports = (await (/\.[cm]?tsx?$/.test(module.url) ? import(module.url) : nativeImport(module.url))) as Record<string, unknown>
   } catch (error) {
     throw new LogicModuleError(module.url, module.export, `it failed to load (${String(error)})`)
   }

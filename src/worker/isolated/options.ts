@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { ResourceLimits } from 'node:worker_threads'
 import { InvalidOptionError } from '../../shared/errors'
-import { readDuration, readOptions, safeRead } from '../../shared/validate'
+import { isInstance, readDuration, readOptions, safeRead } from '../../shared/validate'
 
 /** Where a branch's worker runs: in this thread (default), a worker thread, or a child process. */
 export type Isolation = 'none' | 'thread' | 'process'
@@ -44,7 +44,7 @@ export interface IsolationConfig {
 export function isLogicModule(value: unknown): value is LogicModule {
   if (typeof value !== 'object' || value === null) return false
   const module = safeRead(value, 'module')
-  return typeof module === 'string' || module instanceof URL
+  return typeof module === 'string' || isInstance(module, URL)
 }
 
 /**
@@ -56,9 +56,16 @@ export function isLogicModule(value: unknown): value is LogicModule {
 export function resolveLogicModule(value: LogicModule, base: string | undefined): ResolvedModule {
   const exportName = safeRead(value, 'export') ?? 'default'
   if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError('logic.export', 'the name of an export (a non-empty string)', exportName)
-  const spec = value.module
+  const spec = safeRead(value, 'module')
+  if (typeof spec !== 'string' && !isInstance(spec, URL)) throw new InvalidOptionError('logic.module', 'a path or a file: URL', spec)
   let path: string
-  if (spec instanceof URL || spec.startsWith('file:')) path = fileURLToPath(spec)
+  if (typeof spec !== 'string' || spec.startsWith('file:')) {
+    try {
+      path = fileURLToPath(spec)
+    } catch {
+      throw new InvalidOptionError('logic.module', 'a file: URL (or a path)', String(spec))
+    }
+  }
   else if (isAbsolute(spec)) path = spec
   else if (spec.startsWith('./') || spec.startsWith('../')) path = resolve(base ?? process.cwd(), spec)
   else {
@@ -137,5 +144,10 @@ export function anchorLogicModule<T>(options: T, caller: Function): T {
   const logic = safeRead(options, 'logic')
   if (!isLogicModule(logic) || typeof logic.module !== 'string' || !/^\.\.?\//.test(logic.module)) return options
   const dir = callerDirectory(caller)
-  return dir === undefined ? options : { ...options, logic: { ...logic, module: resolve(dir, logic.module) } }
+  if (dir === undefined) return options
+  try {
+    return { ...options, logic: { ...logic, module: resolve(dir, logic.module) } }
+  } catch {
+    return options // unreadable options: reading them again reports what is wrong
+  }
 }

@@ -32,7 +32,7 @@ export interface HostOptions {
 
 // This file is src/worker/isolated/transport.ts under tsx or vitest, and a
 // chunk of dist/ in the build, next to the host's own entry.
-const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)
+const here = fileURLToPath(import.meta.url)
 const fromSource = /\.[cm]?ts$/.test(here)
 const hostFile = fromSource ? join(dirname(here), 'host.ts') : join(dirname(here), here.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
 
@@ -55,9 +55,19 @@ export function tsxUrls(): { loader: string; api: string } {
   return tsx
 }
 
-/** Starts a host. Its first message must be `load`. */
+/**
+ * Starts a host. Its first message must be `load`. A host that can't even be
+ * started (no tsx for a TypeScript module, no processes left) reports that as
+ * its exit, from the event loop, like any other death.
+ */
 export function spawnHost(options: HostOptions, events: HostEvents): HostLink {
-  return options.mode === 'thread' ? spawnThread(options, events) : spawnProcess(options, events)
+  try {
+    return options.mode === 'thread' ? spawnThread(options, events) : spawnProcess(options, events)
+  } catch (error) {
+    let killed = false
+    setImmediate(() => killed || events.exit('could not be started', error))
+    return { post: () => {}, kill: () => void (killed = true), hold: () => {} }
+  }
 }
 
 function spawnThread(options: HostOptions, events: HostEvents): HostLink {

@@ -87,3 +87,23 @@ export const silent = fromTransition((asked: number, event: { type: 'ask' } | { 
 }, 0)
 
 export const notLogic = { hello: 'world' }
+
+/** Counts `inc`s and reaches a final state on `finish`, with the count as output; `tick` after 50 ms in `timing`. */
+export const finisher = setup({
+  types: { context: {} as { count: number }, events: {} as { type: 'inc' } | { type: 'finish' } | { type: 'time' } | { type: 'get' } }
+}).createMachine({
+  context: { count: 0 },
+  initial: 'counting',
+  states: {
+    counting: {
+      on: {
+        inc: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+        time: 'timing',
+        finish: 'finished'
+      }
+    },
+    timing: { after: { 50: { target: 'counting', actions: assign({ count: ({ context }) => context.count + 100 }) } } },
+    finished: { type: 'final' }
+  },
+  output: ({ context }) => context.count
+})

@@ -54,11 +54,11 @@ describe("isolation: 'process'", () => {
     await expect(call(branch, { type: 'abort' })).rejects.toBeInstanceOf(WorkerCrashedError)
     cast(branch, { type: 'see', id: 'a' })
     cast(branch, { type: 'see', id: 'b' })
-    expect(await call(branch, { type: 'count' })).toBe(2)
+    expect(await call(branch, { type: 'count' }, { timeout: 20_000 })).toBe(2)
   })
 
   it('the watchdog terminates a hung child process', async () => {
-    const branch = await inProcess('device', { maxProcessingMs: 200 })
+    const branch = await inProcess('device', { maxProcessingMs: 500 })
     await call(branch, { type: 'read', value: 5 })
     const before = await pidOf(branch)
     await expect(call(branch, { type: 'hang' })).rejects.toBeInstanceOf(WorkerHungError)

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The published build, not the sources: its isolated workers must find their
+// host entry (dist/isolated-host.*) and load a JavaScript logic module with
+// plain Node, from the ES module build and from the CommonJS one.
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'keepsake-dist-'))
+
+const LOGIC = `import { fromTransition } from 'xstate'
+export const counter = fromTransition((n, e) => {
+  if (e.type === 'hang') for (;;) {}
+  if (e.type === 'abort') process.abort()
+  return e.type === 'inc' ? n + 1 : n
+}, 0)
+`
+
+const program = (entry: string) => `
+const { call, cast, startBranch, WorkerCrashedError, WorkerHungError } = ${entry}
+const main = async () => {
+  for (const isolation of ['thread', 'process']) {
+    const branch = await startBranch({ logic: { module: ${JSON.stringify(join(dir, 'logic.js'))}, export: 'counter' }, isolation, maxProcessingMs: 1000 })
+    cast(branch, { type: 'inc' })
+    const hung = await call(branch, { type: 'hang' }).catch((e) => e instanceof WorkerHungError)
+    const afterHang = await call(branch, { type: 'get' }, { timeout: 20000 })
+    const aborted = await call(branch, { type: 'abort' }, { timeout: 20000 }).catch((e) => e instanceof WorkerCrashedError)
+    const afterAbort = await call(branch, { type: 'get' }, { timeout: 20000 })
+    console.log(JSON.stringify({ isolation, hung, afterHang, aborted, afterAbort }))
+    await branch.stop()
+  }
+}
+main()
+`
+
+beforeAll(async () => {
+  await run(join(root, 'node_modules/.bin/tsup'), ['--out-dir', join(dir, 'dist'), '--no-dts', '--silent'], { cwd: root, timeout: 120_000 })
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(dir, 'logic.js'), LOGIC)
+  writeFileSync(join(dir, 'esm.js'), program(`await import('./dist/index.js')`).replace('main()', 'await main()'))
+  writeFileSync(join(dir, 'cjs.cjs'), program(`require('./dist/index.cjs')`))
+}, 120_000)
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('the built package', () => {
+  it.each(['esm.js', 'cjs.cjs'])('%s: isolated workers in a thread and a process survive a hang and an abort', async (file) => {
+    const { stdout } = await run(process.execPath, [join(dir, file)], { cwd: dir, timeout: 60_000 })
+    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual(
+      ['thread', 'process'].map((isolation) => ({ isolation, hung: true, afterHang: 1, aborted: true, afterAbort: 1 }))
+    )
+  }, 60_000)
+})

@@ -1,0 +1,2 @@
+// A logic module whose loading ends the thread or process it is loaded in.
+process.exit(3)

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { BranchStartError, LogicModuleError, startBranch, UncloneableError, WorkerExitedError } from '../../../src/index'
+import { findUncloneable } from '../../../src/worker/isolated/cloneable'
+import { checkHostMessage, fromWire, toWire } from '../../../src/worker/isolated/protocol'
+
+describe('the wire', () => {
+  it('finds the first field structured clone would refuse or change, by path', () => {
+    class Handle {}
+    expect(findUncloneable({ a: [1, { b: () => 1 }] }, 'event')?.path).toBe('event.a[1].b')
+    expect(findUncloneable({ m: new Map([['k', Symbol('s')]]) }, 'state')?.path).toBe('state.m.get("k")')
+    expect(findUncloneable({ h: new Handle() }, 'state')?.message).toMatch(/state\.h is an instance of Handle/)
+    const cyclic: Record<string, unknown> = { when: new Date(0), bytes: new Uint8Array(2), set: new Set([1]), error: new Error('x') }
+    cyclic.self = cyclic
+    expect(findUncloneable(cyclic, 'state')).toBeUndefined()
+    expect(findUncloneable(Object.create(null), 'state')).toBeUndefined()
+  })
+
+  it("rebuilds keepsake's errors as themselves and others with their name and stack", () => {
+    const uncloneable = fromWire(toWire(new UncloneableError('state.fn', 'a function')))
+    expect(uncloneable).toBeInstanceOf(UncloneableError)
+    expect((uncloneable as UncloneableError).path).toBe('state.fn')
+    expect((uncloneable as UncloneableError).code).toBe('UNCLONEABLE')
+    expect(fromWire(toWire(new LogicModuleError('file:///x.js', 'x', 'no'))).constructor).toBe(LogicModuleError)
+    const type = new TypeError('bad')
+    const rebuilt = fromWire(toWire(type))
+    expect([rebuilt.name, rebuilt.message, rebuilt.stack]).toEqual(['TypeError', 'bad', type.stack])
+    expect(fromWire(toWire('a string')).message).toBe('non-error thrown: a string')
+  })
+
+  it('refuses malformed messages from a host, saying what is wrong', () => {
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, same: false })).toBeUndefined()
+    expect(checkHostMessage({ t: 'table', name: 't', op: 'set', key: 1, value: 2 })).toBeUndefined()
+    expect(checkHostMessage(null)).toMatch(/not an object/)
+    expect(checkHostMessage({ t: 'launch' })).toMatch(/unknown kind "launch"/)
+    expect(checkHostMessage({ t: 'processed' })).toMatch(/without an incarnation/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, same: false, answers: 'x' })).toMatch(/answers/)
+    expect(checkHostMessage({ t: 'crash', inc: 1, error: 'boom' })).toMatch(/without an error/)
+    expect(checkHostMessage({ t: 'answer', inc: 1 })).toMatch(/call ref/)
+    expect(checkHostMessage({ t: 'table', name: 't', op: 'drop' })).toMatch(/table write/)
+  })
+})
+
+describe('a host that dies before its first state', () => {
+  it.each(['thread', 'process'] as const)('with isolation %s fails the start with BranchStartError, caused by WorkerExitedError', async (isolation) => {
+    const error = await startBranch({ logic: { module: './exits-on-load.ts', export: 'never' }, isolation }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BranchStartError)
+    const cause = (error as { cause: unknown }).cause
+    expect(cause).toBeInstanceOf(WorkerExitedError)
+    expect((cause as WorkerExitedError).how).toBe('exited with code 3')
+  })
+})
