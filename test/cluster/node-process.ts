@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
     start: async (a) => (await node.startBranch({ kind: a.kind as string, name: a.name as string })).id,
+    startAll: (a) => Promise.all((a.names as string[]).map((name) => node.startBranch({ kind: a.kind as string, name }))).then(() => null),
     /** A branch of this process only, outside the cluster. */
     startLocal: async (a) => (await startBranch({ logic: journal, name: a.name as string })).id,
     startMany: (a) => Promise.allSettled(Array.from({ length: a.count as number }, () => node.startBranch({ kind: a.kind as string, name: a.name as string }))).then((results) => results.map((r) => (r.status === 'fulfilled' ? 'won' : errorOf(r.reason).name))),
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
         }
       })()
     },
+    acked: () => acked,
     stopLoop: () => {
       looping = false
       return acked
