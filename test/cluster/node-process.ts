@@ -1,7 +1,7 @@
 /**
  * One cluster node in a child process, driven by its parent over IPC
  * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
- * KS_NODE, KS_LEASE, and KS_PG (a PostgreSQL connection, JSON) for the
+ * KS_NODE, KS_LEASE, KS_MAXBYTES, and KS_PG (a PostgreSQL connection, JSON) for the
  * durable kind.
  */
 import { assign, setup, type EventObject } from 'xstate'
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     cluster: process.env.KS_CLUSTER as string,
     nodeId: process.env.KS_NODE as string,
     leaseTtl: Number(process.env.KS_LEASE ?? 2000),
+    ...(process.env.KS_MAXBYTES ? { maxMessageBytes: Number(process.env.KS_MAXBYTES) } : {}),
     kinds,
     logger: { warn: (details, message) => void warnings.push({ details, message }) }
   })
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
     held: () => node.held().sort(),
     nodes: () => node.nodes(),
     warnings: () => warnings,
+    /** Whether anything reached Object.prototype. */
+    polluted: () => Object.keys(Object.prototype).length > 0 || ({} as Record<string, unknown>).polluted !== undefined,
     stop: async () => {
       await node.stop()
       await store?.close()
