@@ -93,6 +93,8 @@ export class ClusterNode {
   /** Branches stopped to be handed over (or fenced): their stop releases nothing. */
   readonly #handedOver = new WeakSet<AnyBranch>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
+  /** Names being released in the bucket (a stopped branch's); `stop` waits for them. */
+  readonly #releasing = new Set<Promise<void>>()
   readonly #previousResolver: ReturnType<typeof _setNameResolver>
   #connected = true
   #leaving = false
@@ -264,6 +266,7 @@ export class ClusterNode {
     this.#leaving = true
     for (const timer of this.#timers) clearInterval(timer)
     await this.supervisor.stop()
+    await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
     this.#leases.stop()
     _setNameResolver(this.#previousResolver)
@@ -297,7 +300,10 @@ export class ClusterNode {
       if (this.#branches.get(name) === branch) this.#branches.delete(name)
       if (this.#handedOver.has(branch)) return
       this.#local.delete(name)
-      void this.#release(name, !this.#leaving).catch(() => undefined)
+      const release: Promise<void> = this.#release(name, !this.#leaving)
+        .catch(() => undefined)
+        .finally(() => this.#releasing.delete(release))
+      this.#releasing.add(release)
     })
     // Branch._open registered it; it stays registered only if nothing of ours to it is still in transit.
     if (!this.#settled(name)) branchNames.unregister(name, branch)
@@ -466,6 +472,7 @@ export class ClusterNode {
       else if (status.type === 'reconnect') {
         this.#connected = true
         void this.#renew().catch(() => undefined)
+        this.#leases.rewatch()
       }
     }
   }
