@@ -39,6 +39,9 @@ interface Held {
   readonly msg: Msg
 }
 
+/** The part of a lease after which a node that could not renew stops its durable global branches (checked every tenth). */
+const FENCE_AT = 0.7
+
 /** How long the node that hands a branch over waits for the other to take it. */
 const ADOPT_TIMEOUT = 10_000
 
@@ -128,7 +131,9 @@ export class ClusterNode {
       timer.unref()
       this.#timers.push(timer)
     }
-    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : this.#fenceIfExpired()))
+    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : Promise.resolve()))
+    // Checked often, so a cut-off node stops its durable branches well before its leases can expire.
+    every(Math.max(25, Math.floor(config.leaseMs / 10)), () => this.#fenceIfExpired())
     every(Math.max(100, Math.floor(config.leaseMs / 2)), () => (this.#connected ? this.#adoptOrphans() : Promise.resolve()))
   }
 
@@ -481,19 +486,21 @@ export class ClusterNode {
 
   /** Renews every lease; a name found taken by another node is stopped here (never two live owners). */
   async #renew(): Promise<void> {
+    // Taken before the writes: the server dates each lease from its write, which comes later.
+    const started = Date.now()
     const lost = await this.#leases.renew()
-    this.#renewedAt = Date.now()
+    this.#renewedAt = started
     for (const name of lost) this.#fence(name)
   }
 
   /**
-   * Cut off from NATS for most of a lease: the other nodes will soon start this
+   * Unable to renew for most of a lease (cut off from NATS, or the bucket unreachable): the other nodes will soon start this
    * node's failover-capable branches again, so they stop here first (never two
    * live owners). Other global branches go on, and take their names back on
    * reconnect if no one else took them.
    */
   async #fenceIfExpired(): Promise<void> {
-    if (Date.now() - this.#renewedAt < this.#config.leaseMs * 0.8) return
+    if (Date.now() - this.#renewedAt < this.#config.leaseMs * FENCE_AT) return
     for (const [name, spec] of this.#local) if (this.#kind(spec.kind).durable) this.#fence(name)
   }
 
