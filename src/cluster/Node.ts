@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import { Kvm, type KV } from '@nats-io/kv'
-import type { AnyActorLogic, EventObject } from 'xstate'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
@@ -13,6 +12,7 @@ import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFa
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
+import { drained, jsonImage, readImage } from './image'
 import { placeOn } from './placement'
 import { Route, type Outcome, type Transport } from './routes'
 import { decodeReply, decodeRequest, encode, encodeError, type Reply, type Request } from './wire'
@@ -229,7 +229,7 @@ export class ClusterNode {
     this.#handedOver.add(branch)
     let image: RestorePoint | undefined
     try {
-      await drained(branch)
+      await drained(branch, ADOPT_TIMEOUT)
       await branch.stop()
       image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
     } catch (error) {
@@ -552,35 +552,6 @@ export class ClusterNode {
     }
     this.#orphansSeen = seen
   }
-}
-
-/** Resolves once nothing is queued in the branch (transfer waits for it before stopping it). */
-async function drained(branch: AnyBranch): Promise<void> {
-  const until = Date.now() + ADOPT_TIMEOUT
-  while (branch._queued > 0) {
-    if (Date.now() > until) throw new Error('its mailbox did not drain')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-/** A restore point that survives JSON: the persisted form of the kept snapshot. */
-function jsonImage(logic: AnyActorLogic, point: RestorePoint | undefined): RestorePoint | undefined {
-  if (!point || point.kind === 'initial') return point
-  const snapshot = point.kind === 'live' ? logic.getPersistedSnapshot(point.snapshot) : point.snapshot
-  return JSON.parse(JSON.stringify({ kind: 'persisted', snapshot, delays: point.delays })) as RestorePoint
-}
-
-/** An image from the network: the persisted form and pending delays, checked for shape. */
-function readImage(value: unknown): RestorePoint {
-  const o = value as { kind?: unknown; snapshot?: unknown; delays?: unknown; input?: unknown }
-  if (o.kind === 'initial') return { kind: 'initial', input: o.input }
-  const delaysOk =
-    Array.isArray(o.delays) &&
-    o.delays.every((d: Record<string, unknown>) => typeof d === 'object' && d !== null && typeof d.id === 'string' && typeof d.dueAt === 'number' && typeof (d.event as EventObject | undefined)?.type === 'string')
-  if (o.kind !== 'persisted' || typeof o.snapshot !== 'object' || o.snapshot === null || !delaysOk) {
-    throw new InvalidMessageError('"image" must be { kind: "persisted", snapshot, delays }')
-  }
-  return o as RestorePoint
 }
 
 function readSpec(text: string): Spec | undefined {
