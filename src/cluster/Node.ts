@@ -273,7 +273,7 @@ export class ClusterNode {
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
-    this.#leases.stop()
+    await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
     if (running === this) running = undefined
     await this.#nc.drain().catch(() => undefined)

@@ -103,9 +103,11 @@ export class Leases {
     this.#watch().catch(() => this.#rewatchSoon())
   }
 
-  stop(): void {
+  /** Stops the watch and removes this node's heartbeat, so the others stop counting it at once. */
+  async stop(): Promise<void> {
     this.#closed = true
     this.#stopWatch?.()
+    await this.#kv.delete(nodeKey(this.#self.node)).catch(() => undefined)
   }
 
   /** The holder of `name` as the watch last saw it. */
@@ -270,7 +272,8 @@ export class Leases {
       else this.#owners.delete(name)
     }
     const node = nodeOfKey(entry.key)
-    if (node !== undefined && entry.operation === 'PUT') {
+    if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
+    else if (node !== undefined) {
       const inc = readJson(entry)?.inc
       if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
     }

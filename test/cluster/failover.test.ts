@@ -71,9 +71,17 @@ describe('failover of durable branches', () => {
     expect(all.sort()).toEqual([...names].sort())
 
     // Every acknowledged increment is in the state (calls that timed out may have been applied too).
+    const counts: Record<string, number> = {}
     for (const name of names) {
       const { count } = await b.run<{ count: number }>('call', { name, event: { type: 'get' } })
       expect(count).toBeGreaterThanOrEqual(final[name] as number)
+      counts[name] = count
     }
+
+    // A node that leaves gracefully releases its names at once: the others start its branches again, state intact.
+    const leaving = await a.run<string[]>('held')
+    await a.stop()
+    await until(async () => [...(await b.run<string[]>('held')), ...(await c2.run<string[]>('held'))].length === 20, LEASE + 10_000, 'a\'s branches on b and c')
+    for (const name of leaving) expect(await b.run('call', { name, event: { type: 'get' } })).toMatchObject({ count: counts[name] })
   }, 90_000)
 })
