@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { activationGroup } from './activation'
 import { callGroup } from './call'
 import { castGroup } from './cast'
+import { clusterGroup } from './cluster'
 import { describeEnvironment } from './environment'
 import { dedupGroup } from './dedup'
 import { durableGroup } from './durable'
@@ -31,7 +32,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   durable: durableGroup,
   telemetry: telemetryGroup,
   inspector: inspectorGroup,
-  isolation: isolationGroup
+  isolation: isolationGroup,
+  cluster: clusterGroup
 }
 
 const args = process.argv.slice(2)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startNats, type NatsServer } from './support/nats'
 import { startPostgres, type PostgresServer } from './support/postgres'
 
 // Every ```ts block in the README and the docs is a program; each must run as written.
@@ -15,10 +16,12 @@ const entries: Record<string, string> = {
   'keepsake/sqlite': 'src/sqlite.ts',
   'keepsake/postgres': 'src/postgres.ts',
   'keepsake/telemetry': 'src/telemetry.ts',
-  'keepsake/inspector': 'src/inspector.ts'
+  'keepsake/inspector': 'src/inspector.ts',
+  'keepsake/cluster': 'src/cluster.ts'
 }
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
 let postgres: PostgresServer | undefined
+let nats: NatsServer | undefined
 
 function snippets(file: string): string[] {
   return [...readFileSync(join(root, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string)
@@ -30,7 +33,11 @@ async function runSnippet(name: string, code: string): Promise<string> {
   const source = code.replace(/from '(keepsake(?:\/\w+)?)'/g, (_, spec: string) => `from '${join(root, entries[spec] as string)}'`)
   writeFileSync(file, source)
   const { connection } = postgres ?? {}
-  const env = { ...process.env, ...(connection ? { DATABASE_URL: `postgres://postgres@127.0.0.1:${connection.port}/postgres` } : {}) }
+  const env = {
+    ...process.env,
+    ...(connection ? { DATABASE_URL: `postgres://postgres@127.0.0.1:${connection.port}/postgres` } : {}),
+    ...(nats ? { NATS_URL: nats.url } : {})
+  }
   const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000, env })
   return stdout
 }
@@ -38,9 +45,14 @@ async function runSnippet(name: string, code: string): Promise<string> {
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
   await postgres?.stop()
+  await nats?.stop()
 })
 
 describe('README snippets', () => {
+  // The Cluster section's snippet joins a private nats-server, never the system's.
+  beforeAll(async () => {
+    nats = await startNats()
+  }, 60_000)
   const readme = snippets('README.md')
   it('there are snippets to run', () => expect(readme.length).toBeGreaterThanOrEqual(10))
   it.each(readme.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import { Kvm, type KV } from '@nats-io/kv'
-import type { AnyActorLogic, EventObject } from 'xstate'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
@@ -13,6 +12,7 @@ import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFa
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
+import { drained, jsonImage, readImage } from './image'
 import { placeOn } from './placement'
 import { Route, type Outcome, type Transport } from './routes'
 import { decodeReply, decodeRequest, encode, encodeError, type Reply, type Request } from './wire'
@@ -38,6 +38,9 @@ interface Held {
   readonly request: Exclude<Request, { k: 'adopt' }>
   readonly msg: Msg
 }
+
+/** The part of a lease after which a node that could not renew stops its durable global branches (checked every tenth). */
+const FENCE_AT = 0.7
 
 /** How long the node that hands a branch over waits for the other to take it. */
 const ADOPT_TIMEOUT = 10_000
@@ -93,6 +96,8 @@ export class ClusterNode {
   /** Branches stopped to be handed over (or fenced): their stop releases nothing. */
   readonly #handedOver = new WeakSet<AnyBranch>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
+  /** Names being released in the bucket (a stopped branch's); `stop` waits for them. */
+  readonly #releasing = new Set<Promise<void>>()
   readonly #previousResolver: ReturnType<typeof _setNameResolver>
   #connected = true
   #leaving = false
@@ -126,7 +131,9 @@ export class ClusterNode {
       timer.unref()
       this.#timers.push(timer)
     }
-    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : this.#fenceIfExpired()))
+    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : Promise.resolve()))
+    // Checked often, so a cut-off node stops its durable branches well before its leases can expire.
+    every(Math.max(25, Math.floor(config.leaseMs / 10)), () => this.#fenceIfExpired())
     every(Math.max(100, Math.floor(config.leaseMs / 2)), () => (this.#connected ? this.#adoptOrphans() : Promise.resolve()))
   }
 
@@ -222,7 +229,7 @@ export class ClusterNode {
     this.#handedOver.add(branch)
     let image: RestorePoint | undefined
     try {
-      await drained(branch)
+      await drained(branch, ADOPT_TIMEOUT)
       await branch.stop()
       image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
     } catch (error) {
@@ -264,8 +271,9 @@ export class ClusterNode {
     this.#leaving = true
     for (const timer of this.#timers) clearInterval(timer)
     await this.supervisor.stop()
+    await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
-    this.#leases.stop()
+    await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
     if (running === this) running = undefined
     await this.#nc.drain().catch(() => undefined)
@@ -297,7 +305,10 @@ export class ClusterNode {
       if (this.#branches.get(name) === branch) this.#branches.delete(name)
       if (this.#handedOver.has(branch)) return
       this.#local.delete(name)
-      void this.#release(name, !this.#leaving).catch(() => undefined)
+      const release: Promise<void> = this.#release(name, !this.#leaving)
+        .catch(() => undefined)
+        .finally(() => this.#releasing.delete(release))
+      this.#releasing.add(release)
     })
     // Branch._open registered it; it stays registered only if nothing of ours to it is still in transit.
     if (!this.#settled(name)) branchNames.unregister(name, branch)
@@ -466,6 +477,7 @@ export class ClusterNode {
       else if (status.type === 'reconnect') {
         this.#connected = true
         void this.#renew().catch(() => undefined)
+        this.#leases.rewatch()
       }
     }
   }
@@ -474,19 +486,21 @@ export class ClusterNode {
 
   /** Renews every lease; a name found taken by another node is stopped here (never two live owners). */
   async #renew(): Promise<void> {
+    // Taken before the writes: the server dates each lease from its write, which comes later.
+    const started = Date.now()
     const lost = await this.#leases.renew()
-    this.#renewedAt = Date.now()
+    this.#renewedAt = started
     for (const name of lost) this.#fence(name)
   }
 
   /**
-   * Cut off from NATS for most of a lease: the other nodes will soon start this
+   * Unable to renew for most of a lease (cut off from NATS, or the bucket unreachable): the other nodes will soon start this
    * node's failover-capable branches again, so they stop here first (never two
    * live owners). Other global branches go on, and take their names back on
    * reconnect if no one else took them.
    */
   async #fenceIfExpired(): Promise<void> {
-    if (Date.now() - this.#renewedAt < this.#config.leaseMs * 0.8) return
+    if (Date.now() - this.#renewedAt < this.#config.leaseMs * FENCE_AT) return
     for (const [name, spec] of this.#local) if (this.#kind(spec.kind).durable) this.#fence(name)
   }
 
@@ -538,35 +552,6 @@ export class ClusterNode {
     }
     this.#orphansSeen = seen
   }
-}
-
-/** Resolves once nothing is queued in the branch (transfer waits for it before stopping it). */
-async function drained(branch: AnyBranch): Promise<void> {
-  const until = Date.now() + ADOPT_TIMEOUT
-  while (branch._queued > 0) {
-    if (Date.now() > until) throw new Error('its mailbox did not drain')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
-/** A restore point that survives JSON: the persisted form of the kept snapshot. */
-function jsonImage(logic: AnyActorLogic, point: RestorePoint | undefined): RestorePoint | undefined {
-  if (!point || point.kind === 'initial') return point
-  const snapshot = point.kind === 'live' ? logic.getPersistedSnapshot(point.snapshot) : point.snapshot
-  return JSON.parse(JSON.stringify({ kind: 'persisted', snapshot, delays: point.delays })) as RestorePoint
-}
-
-/** An image from the network: the persisted form and pending delays, checked for shape. */
-function readImage(value: unknown): RestorePoint {
-  const o = value as { kind?: unknown; snapshot?: unknown; delays?: unknown; input?: unknown }
-  if (o.kind === 'initial') return { kind: 'initial', input: o.input }
-  const delaysOk =
-    Array.isArray(o.delays) &&
-    o.delays.every((d: Record<string, unknown>) => typeof d === 'object' && d !== null && typeof d.id === 'string' && typeof d.dueAt === 'number' && typeof (d.event as EventObject | undefined)?.type === 'string')
-  if (o.kind !== 'persisted' || typeof o.snapshot !== 'object' || o.snapshot === null || !delaysOk) {
-    throw new InvalidMessageError('"image" must be { kind: "persisted", snapshot, delays }')
-  }
-  return o as RestorePoint
 }
 
 function readSpec(text: string): Spec | undefined {

@@ -46,6 +46,7 @@ export class Leases {
   #renewing: Promise<unknown> | undefined
   #heartbeat = 0
   #stopWatch: (() => void) | undefined
+  #closed = false
   /** Bucket revision the watch has reached. */
   #watched = 0
   #waiters: { revision: number; resolve: () => void }[] = []
@@ -58,18 +59,55 @@ export class Leases {
 
   /** Starts the watch and the heartbeat; resolves once the watch has read the whole bucket. */
   async start(): Promise<void> {
-    const watch = await this.#kv.watch()
-    this.#stopWatch = () => watch.stop()
-    void (async () => {
-      for await (const entry of watch) this.#observe(entry)
-    })().catch(() => undefined)
+    await this.#watch()
     const revision = await this.#beat()
     await this.#seen(revision)
   }
 
-  stop(): void {
+  /**
+   * (Re)starts the watch from the revision it had reached. A watch that ends
+   * (its consumer lost with the server) is started again, so the cache never
+   * goes stale for good.
+   */
+  async #watch(): Promise<void> {
+    const watch = await this.#kv.watch(this.#watched > 0 ? { resumeFromRevision: this.#watched + 1 } : {})
+    let stopped = false
+    this.#stopWatch = () => {
+      stopped = true
+      watch.stop()
+    }
+    void (async () => {
+      try {
+        for await (const entry of watch) this.#observe(entry)
+      } catch {
+        // ended by the connection; started again below
+      }
+      if (!stopped) this.#rewatchSoon()
+    })()
+  }
+
+  #rewatchSoon(): void {
+    const timer = setTimeout(() => this.rewatch(), 250)
+    timer.unref()
+    this.#stopWatch = () => clearTimeout(timer)
+  }
+
+  /**
+   * Replaces the watch with a new one from where it was (after a reconnect,
+   * in case its consumer is gone); while that fails (JetStream not back
+   * yet), tries again every 250 ms.
+   */
+  rewatch(): void {
+    if (this.#closed) return
     this.#stopWatch?.()
-    this.#stopWatch = undefined
+    this.#watch().catch(() => this.#rewatchSoon())
+  }
+
+  /** Stops the watch and removes this node's heartbeat, so the others stop counting it at once. */
+  async stop(): Promise<void> {
+    this.#closed = true
+    this.#stopWatch?.()
+    await this.#kv.delete(nodeKey(this.#self.node)).catch(() => undefined)
   }
 
   /** The holder of `name` as the watch last saw it. */
@@ -79,11 +117,14 @@ export class Leases {
 
   /** Reads the holder of `name` from the bucket itself (after a message bounced), and caches it. */
   async refresh(name: string): Promise<Owner | undefined> {
+    const cached = this.#owners.get(name)
     const entry = await this.#kv.get(nameKey(name))
     const owner = entry && entry.operation === 'PUT' ? readOwner(entry) : undefined
-    if (owner) this.#owners.set(name, owner)
-    else this.#owners.delete(name)
-    return owner
+    // The watch may have brought something newer while the get was under way: keep the newest.
+    const now = this.#owners.get(name)
+    if (owner && (!now || now.revision <= owner.revision)) this.#owners.set(name, owner)
+    else if (!owner && now === cached) this.#owners.delete(name)
+    return owner ?? (now !== cached ? now : undefined)
   }
 
   /** True while this node holds `name`. */
@@ -231,7 +272,8 @@ export class Leases {
       else this.#owners.delete(name)
     }
     const node = nodeOfKey(entry.key)
-    if (node !== undefined && entry.operation === 'PUT') {
+    if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
+    else if (node !== undefined) {
       const inc = readJson(entry)?.inc
       if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
     }

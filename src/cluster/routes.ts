@@ -11,6 +11,9 @@ import { decodeError, type Reply, type Request } from './wire'
 /** What a message sent to a node came to. */
 export type Outcome = { readonly reply: Reply } | { readonly unreachable: true } | { readonly timedOut: true }
 
+/** Where a route learns a name's owner: the watch's cache, and the bucket itself after a bounce. */
+export type Owners = Pick<Leases, 'owner' | 'refresh'>
+
 /** How routes reach nodes (the node's NATS connection). */
 export interface Transport {
   /** Throws ClusterUnavailableError at once while disconnected. */
@@ -30,6 +33,8 @@ interface Pending {
   readonly eventType: string
   /** The caller's timeout, for the error. */
   readonly timeout: number
+  /** The node that last did not exist for it: a timeout then says so (NodeUnavailableError). */
+  unreachable?: string
   settle(value: unknown): void
   fail(error: Error): void
 }
@@ -58,7 +63,7 @@ const FOREVER = 2 ** 31 - 1
  */
 export class Route implements NameRoute {
   readonly #name: string
-  readonly #leases: Leases
+  readonly #leases: Owners
   readonly #transport: Transport
   /** Not sent yet (the route is paused, or just submitted). */
   #queue: Pending[] = []
@@ -73,7 +78,7 @@ export class Route implements NameRoute {
   readonly #onIdle: () => void
 
   /** `onIdle` runs whenever the last message in transit has been answered. */
-  constructor(name: string, leases: Leases, transport: Transport, onIdle: () => void) {
+  constructor(name: string, leases: Owners, transport: Transport, onIdle: () => void) {
     this.#name = name
     this.#leases = leases
     this.#transport = transport
@@ -138,7 +143,9 @@ export class Route implements NameRoute {
   #request(eventType: string, timeout: number, body: (t: number | null) => Body): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let done = false
-      const timer = timeout === Infinity ? undefined : setTimeout(() => finish(() => reject(new CallTimeoutError(this.#name, eventType, timeout))), timeout)
+      let pending: Pending | undefined
+      const timedOut = () => (pending?.unreachable ? new NodeUnavailableError(this.#name, pending.unreachable) : new CallTimeoutError(this.#name, eventType, timeout))
+      const timer = timeout === Infinity ? undefined : setTimeout(() => finish(() => reject(timedOut())), timeout)
       const finish = (then: () => void) => {
         if (done) return
         done = true
@@ -146,14 +153,15 @@ export class Route implements NameRoute {
         then()
       }
       const deadline = timeout === Infinity ? Infinity : Date.now() + timeout
-      this.#submit({
+      pending = {
         body: body(timeout === Infinity ? null : timeout),
         deadline,
         eventType,
         timeout,
         settle: (value) => finish(() => resolve(value)),
         fail: (error) => finish(() => reject(error))
-      })
+      }
+      this.#submit(pending)
     })
   }
 
@@ -177,7 +185,8 @@ export class Route implements NameRoute {
 
   #send(pending: Pending, owner: Owner): void {
     const left = pending.deadline - Date.now()
-    if (left <= 0) return this.#expire(pending, undefined)
+    if (left <= 0) return this.#expire(pending, pending.unreachable)
+    if (pending.unreachable !== owner.node) pending.unreachable = undefined
     this.#sent.push(pending)
     // A call carries what is left of the caller's timeout, so the owner's own timeout fires with the same error.
     const b = pending.body
@@ -210,7 +219,7 @@ export class Route implements NameRoute {
     }
     this.#bounce.waiting.delete(pending)
     this.#bounce.bounced.push(pending)
-    if (unreachable) this.#bounce.unreachable = unreachable
+    if (unreachable) this.#bounce.unreachable = pending.unreachable = unreachable
     this.#resumeIfSettled()
   }
 

@@ -1,7 +1,7 @@
 /**
  * One cluster node in a child process, driven by its parent over IPC
  * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
- * KS_NODE, KS_LEASE, and KS_PG (a PostgreSQL connection, JSON) for the
+ * KS_NODE, KS_LEASE, KS_MAXBYTES, and KS_PG (a PostgreSQL connection, JSON) for the
  * durable kind.
  */
 import { assign, setup, type EventObject } from 'xstate'
@@ -43,11 +43,13 @@ async function main(): Promise<void> {
     cluster: process.env.KS_CLUSTER as string,
     nodeId: process.env.KS_NODE as string,
     leaseTtl: Number(process.env.KS_LEASE ?? 2000),
+    ...(process.env.KS_MAXBYTES ? { maxMessageBytes: Number(process.env.KS_MAXBYTES) } : {}),
     kinds,
     logger: { warn: (details, message) => void warnings.push({ details, message }) }
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
     start: async (a) => (await node.startBranch({ kind: a.kind as string, name: a.name as string })).id,
+    startAll: (a) => Promise.all((a.names as string[]).map((name) => node.startBranch({ kind: a.kind as string, name }))).then(() => null),
     /** A branch of this process only, outside the cluster. */
     startLocal: async (a) => (await startBranch({ logic: journal, name: a.name as string })).id,
     startMany: (a) => Promise.allSettled(Array.from({ length: a.count as number }, () => node.startBranch({ kind: a.kind as string, name: a.name as string }))).then((results) => results.map((r) => (r.status === 'fulfilled' ? 'won' : errorOf(r.reason).name))),
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
         }
       })()
     },
+    acked: () => acked,
     stopLoop: () => {
       looping = false
       return acked
@@ -89,6 +92,8 @@ async function main(): Promise<void> {
     held: () => node.held().sort(),
     nodes: () => node.nodes(),
     warnings: () => warnings,
+    /** Whether anything reached Object.prototype. */
+    polluted: () => Object.keys(Object.prototype).length > 0 || ({} as Record<string, unknown>).polluted !== undefined,
     stop: async () => {
       await node.stop()
       await store?.close()

@@ -27,7 +27,7 @@ export interface NodeProcess {
 const script = fileURLToPath(new URL('./node-process.ts', import.meta.url))
 
 /** Starts a node process; resolves once it has joined the cluster. */
-export async function startNodeProcess(env: { nats: string; cluster: string; node: string; lease?: number; pg?: object }): Promise<NodeProcess> {
+export async function startNodeProcess(env: { nats: string; cluster: string; node: string; lease?: number; pg?: object; maxBytes?: number }): Promise<NodeProcess> {
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -37,7 +37,8 @@ export async function startNodeProcess(env: { nats: string; cluster: string; nod
       KS_CLUSTER: env.cluster,
       KS_NODE: env.node,
       KS_LEASE: String(env.lease ?? 2000),
-      ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {})
+      ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
+      ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {})
     }
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

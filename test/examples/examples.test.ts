@@ -49,6 +49,16 @@ describe('examples', () => {
     expect(lines.at(-1)).toBe('3 hangs and 2 aborts survived; 15 readings kept, mean 1004.57 hPa; the device is running')
   }, 60_000)
 
+  it('cluster.ts: three nodes, a worker moved, a node killed, its workers back with their counts', async () => {
+    expect(await runExample('examples/cluster.ts')).toEqual([
+      'node a runs counter-1, counter-2, counter-3, counter-4',
+      'node b counted 3 on each, through the cluster: counter-1 is 3',
+      'moved counter-1 to node c: c runs counter-1; node b still reads 3',
+      'killed node a (kill -9), which ran counter-2, counter-3, counter-4',
+      'counter-2, counter-3, counter-4 came back on the surviving nodes with counts 3, 3, 3: nothing lost'
+    ])
+  }, 60_000)
+
   it('durable-counter.ts carries on after it ran, and after it was killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keepsake-example-'))
     try {

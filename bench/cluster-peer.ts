@@ -1,0 +1,21 @@
+/**
+ * The other process of the cluster benchmark: a node holding the branch the
+ * bench calls, and, on a connection of its own, a raw NATS responder that
+ * echoes each request (the floor). Told the NATS URL in argv; says `ready`.
+ */
+import { connect } from '@nats-io/transport-node'
+import { startNode } from '../src/cluster'
+import { counterMachine } from './logics'
+
+const [servers, cluster] = process.argv.slice(2) as [string, string]
+const node = await startNode({ servers, cluster, nodeId: 'peer', kinds: { counter: { logic: counterMachine('keepsake') } } })
+await node.startBranch({ kind: 'counter', name: 'bench-counter' })
+const raw = await connect({ servers })
+raw.subscribe(`bench.${cluster}.raw`, { callback: (error, msg) => void (error || msg.respond(msg.data)) })
+await raw.flush()
+process.on('message', async () => {
+  await node.stop()
+  await raw.close()
+  process.exit(0)
+})
+process.send?.('ready')
