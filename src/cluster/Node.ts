@@ -227,15 +227,16 @@ export class ClusterNode {
     this.#held.set(name, held)
     branchNames.unregister(name, branch)
     this.#handedOver.add(branch)
-    let image: RestorePoint | undefined
     try {
       await drained(branch, ADOPT_TIMEOUT)
-      await branch.stop()
-      image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
     } catch (error) {
-      await this.#reopen(name, spec, image, held)
-      throw new TransferFailedError(name, 'it could not be stopped cleanly', { cause: error })
+      // Still running here: it just takes its name and what waited for it back.
+      this.#handedOver.delete(branch)
+      this.#unhold(name, held)
+      throw new TransferFailedError(name, 'its mailbox did not drain', { cause: error })
     }
+    await branch.stop()
+    const image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
     await this.#leases.freeze(name)
     const revision = this.#leases.revisionOf(name) as number
     let outcome: Outcome | undefined
@@ -330,10 +331,15 @@ export class ClusterNode {
     try {
       await this.#open(name, spec, image)
     } finally {
-      this.#held.delete(name)
-      for (const { request, msg } of held) this.#deliver(request, msg)
-      this.#settle(name)
+      this.#unhold(name, held)
     }
+  }
+
+  /** Delivers, in order, what waited while `name` moved or arrived, then lets local callers at it directly again. */
+  #unhold(name: string, held: readonly Held[]): void {
+    this.#held.delete(name)
+    for (const { request, msg } of held) this.#deliver(request, msg)
+    this.#settle(name)
   }
 
   /** Releases `name` in the bucket; with `forGood`, its failover record too. */
@@ -417,9 +423,7 @@ export class ClusterNode {
     } catch (error) {
       refuse(error)
     } finally {
-      this.#held.delete(name)
-      for (const h of held) this.#deliver(h.request, h.msg)
-      this.#settle(name)
+      this.#unhold(name, held)
     }
   }
 
