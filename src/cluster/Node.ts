@@ -5,6 +5,7 @@ import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { Supervisor } from '../supervisor/Supervisor'
+import type { Tables } from '../keeper/Tables'
 import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
@@ -12,7 +13,7 @@ import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFa
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
-import { drained, jsonImage, readImage } from './image'
+import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
 import { placeOn } from './placement'
 import { Route, type Outcome, type Transport } from './routes'
 import { decodeReply, decodeRequest, encode, encodeError, type Reply, type Request } from './wire'
@@ -207,9 +208,11 @@ export class ClusterNode {
    * settled first and it resumes from the shared store), the name follows by
    * compare-and-set, and messages sent meanwhile, from any node, wait and are
    * then delivered there once, in order. On any failure it rejects with
-   * TransferFailedError and the branch stays here, working. In-process tables
-   * do not travel (they hold live objects); a handle to the old branch object
-   * is stopped: address a moved branch by name.
+   * TransferFailedError and the branch stays here, working. Its tables travel
+   * with it when they hold plain data; a table holding anything else (a
+   * device handle, a function) can't leave this process, and the transfer
+   * fails naming the entry. A handle to the old branch object is stopped:
+   * address a moved branch by name.
    *
    * @example
    * await node.transfer('cart:42', 'node-b')
@@ -223,6 +226,12 @@ export class ClusterNode {
     if (!this.#leases.holds(name) || !branch || !spec) throw new NotOwnerError(name, this.id, this.#leases.owner(name)?.node)
     this.#assertConnected(`moving "${name}"`)
     if (!this.nodes().includes(to)) throw new TransferFailedError(name, `node "${to}" is not in the cluster`)
+    // Checked again once it has stopped: a table can change while its mailbox drains.
+    try {
+      jsonTables(branch._tables())
+    } catch (error) {
+      throw new TransferFailedError(name, 'one of its tables holds what cannot leave this process', { cause: error })
+    }
     const held: Held[] = []
     this.#held.set(name, held)
     branchNames.unregister(name, branch)
@@ -237,12 +246,20 @@ export class ClusterNode {
     }
     await branch.stop()
     const image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
+    const tables = branch._tables()
+    let tablesImage: TablesImage
+    try {
+      tablesImage = jsonTables(tables)
+    } catch (error) {
+      await this.#reopen(name, spec, image, held, tables)
+      throw new TransferFailedError(name, 'one of its tables holds what cannot leave this process', { cause: error })
+    }
     await this.#leases.freeze(name)
     const revision = this.#leases.revisionOf(name) as number
     let outcome: Outcome | undefined
     let failure: unknown
     try {
-      outcome = await this.#request(to, { k: 'adopt', n: name, kind: spec.kind, input: spec.input, image, rev: revision }, ADOPT_TIMEOUT)
+      outcome = await this.#request(to, { k: 'adopt', n: name, kind: spec.kind, input: spec.input, image, tables: tablesImage, rev: revision }, ADOPT_TIMEOUT)
     } catch (error) {
       failure = error
     }
@@ -251,7 +268,7 @@ export class ClusterNode {
     const moved = reply ? reply.k === 'ok' : (await this.#leases.refresh(name).catch(() => undefined))?.node === to
     if (!moved) {
       this.#leases.thaw(name)
-      await this.#reopen(name, spec, image, held)
+      await this.#reopen(name, spec, image, held, tables)
       const why = reply?.k === 'err' ? `node "${to}" refused it: ${reply.error.message}` : `node "${to}" did not answer`
       throw new TransferFailedError(name, why, { cause: failure })
     }
@@ -288,8 +305,8 @@ export class ClusterNode {
     return found
   }
 
-  /** Starts the branch for `name` (held by this node) under the node's supervisor, from `image` if given. */
-  async #open(name: string, spec: Spec, image: RestorePoint | undefined): Promise<AnyBranch> {
+  /** Starts the branch for `name` (held by this node) under the node's supervisor, from `image` and with `tables` if given. */
+  async #open(name: string, spec: Spec, image: RestorePoint | undefined, tables?: Tables): Promise<AnyBranch> {
     const kind = this.#kind(spec.kind)
     const options = {
       logic: kind.logic,
@@ -299,7 +316,7 @@ export class ClusterNode {
       ...(kind.idleTimeout === undefined ? {} : { idleTimeout: kind.idleTimeout }),
       ...(kind.durable ? { durable: { ...kind.durable, id: name } } : {})
     }
-    const branch = (await this.supervisor.startChild({ id: name, restart: 'temporary', start: () => Branch._open(options, image) })) as AnyBranch
+    const branch = (await this.supervisor.startChild({ id: name, restart: 'temporary', start: () => Branch._open(options, image, undefined, tables) })) as AnyBranch
     this.#local.set(name, spec)
     this.#branches.set(name, branch)
     branch.on('stop', () => {
@@ -326,10 +343,10 @@ export class ClusterNode {
     if (branch && branch.status !== 'stopped' && this.#settled(name) && !branchNames.lookup(name)) branchNames.register(name, branch)
   }
 
-  /** A transfer failed: the branch starts again here, then gets what waited for it. */
-  async #reopen(name: string, spec: Spec, image: RestorePoint | undefined, held: Held[]): Promise<void> {
+  /** A transfer failed: the branch starts again here, with its own tables, then gets what waited for it. */
+  async #reopen(name: string, spec: Spec, image: RestorePoint | undefined, held: Held[], tables: Tables): Promise<void> {
     try {
-      await this.#open(name, spec, image)
+      await this.#open(name, spec, image, tables)
     } finally {
       this.#unhold(name, held)
     }
@@ -395,10 +412,12 @@ export class ClusterNode {
     const name = request.n
     const refuse = (error: unknown) => this.#respond(msg, { k: 'err', error: encodeError(error) })
     let image: RestorePoint
+    let tables: Tables
     try {
       readName(name)
       this.#kind(request.kind)
       image = readImage(request.image)
+      tables = readTables(request.tables)
       if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
     } catch (error) {
       return refuse(error)
@@ -407,7 +426,7 @@ export class ClusterNode {
     this.#held.set(name, held)
     const spec: Spec = request.input === undefined ? { kind: request.kind } : { kind: request.kind, input: request.input }
     try {
-      const branch = await this.#open(name, spec, image)
+      const branch = await this.#open(name, spec, image, tables)
       let took = false
       try {
         took = await this.#leases.takeOver(name, request.rev)

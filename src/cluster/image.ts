@@ -1,9 +1,14 @@
 import type { AnyActorLogic, EventObject } from 'xstate'
+import { Tables } from '../keeper/Tables'
+import { encodeJson } from '../stores/codec'
 import type { AnyBranch } from '../supervisor/Branch'
 import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidMessageError } from './errors'
 
-// What a remote transfer sends: the branch's restore point, in a form that survives JSON.
+// What a remote transfer sends: the branch's restore point and its tables, in a form that survives JSON.
+
+/** A branch's tables on the wire: `[name, [key, value][]][]`. */
+export type TablesImage = [string, [unknown, unknown][]][]
 
 /** Resolves once nothing is queued in the branch (transfer waits for it before stopping it). */
 export async function drained(branch: AnyBranch, timeoutMs: number): Promise<void> {
@@ -32,4 +37,24 @@ export function readImage(value: unknown): RestorePoint {
     throw new InvalidMessageError('"image" must be { kind: "persisted", snapshot, delays }')
   }
   return o as RestorePoint
+}
+
+/**
+ * The branch's tables as JSON, or throws the store codec's InvalidRecordError
+ * naming the first entry that is not plain data (a device handle, a
+ * function, a Date): such a table can't leave its process.
+ */
+export function jsonTables(tables: Tables): TablesImage {
+  const image: TablesImage = tables.entries().map(([name, map]) => [name, [...map]])
+  return JSON.parse(encodeJson(image, 'tables')) as TablesImage
+}
+
+/** Tables from the network, checked for shape (the wire already refused prototype keys and deep nesting). */
+export function readTables(value: unknown): Tables {
+  if (value === undefined) return new Tables()
+  const shaped =
+    Array.isArray(value) &&
+    value.every((t: unknown) => Array.isArray(t) && t.length === 2 && typeof t[0] === 'string' && Array.isArray(t[1]) && t[1].every((e: unknown) => Array.isArray(e) && e.length === 2))
+  if (!shaped) throw new InvalidMessageError('"tables" must be [name, [key, value][]][]')
+  return new Tables((value as TablesImage).map(([name, entries]) => [name, new Map(entries)]))
 }

@@ -12,7 +12,7 @@ export type Request =
   | { readonly k: 'call'; readonly n: string; readonly o: string; readonly e: EventObject; readonly t: number | null; readonly d?: boolean }
   | { readonly k: 'callAll'; readonly n: string; readonly o: string; readonly es: readonly EventObject[]; readonly t: number | null }
   | { readonly k: 'cast'; readonly n: string; readonly o: string; readonly e: EventObject }
-  | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly rev: number }
+  | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly tables?: unknown; readonly rev: number }
 
 export type Reply =
   | { readonly k: 'ok'; readonly value?: unknown }

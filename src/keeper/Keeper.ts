@@ -16,9 +16,14 @@ import { Tables } from './Tables'
  * instead of changing what the keeper holds.
  */
 export class Keeper {
-  readonly tables = new Tables()
+  readonly tables: Tables
   #snapshot: Snapshot<unknown> | undefined
   #writer: number | undefined
+
+  /** A keeper of `tables` (new, empty ones unless a branch brings its own). */
+  constructor(tables: Tables = new Tables()) {
+    this.tables = tables
+  }
 
   /** Lets `incarnation`, and only it, write from now on. */
   open(incarnation: number): void {

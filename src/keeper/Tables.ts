@@ -5,6 +5,11 @@ export class Tables implements TableProvider {
   // Made on first use: most branches never use a table, and an empty Map costs ~100 B a branch.
   #tables: Map<string, Map<unknown, unknown>> | undefined
 
+  /** Tables holding `entries` (a branch moved from another process brings its tables). */
+  constructor(entries?: Iterable<readonly [string, Map<unknown, unknown>]>) {
+    if (entries) this.#tables = new Map(entries)
+  }
+
   /** The table called `name`, created empty on first use. */
   table(name: string): Map<unknown, unknown> {
     this.#tables ??= new Map()
@@ -19,5 +24,10 @@ export class Tables implements TableProvider {
   /** The names of the tables created so far. */
   names(): string[] {
     return this.#tables ? [...this.#tables.keys()] : []
+  }
+
+  /** Every table with its name, in creation order. */
+  entries(): [string, Map<unknown, unknown>][] {
+    return this.#tables ? [...this.#tables] : []
   }
 }

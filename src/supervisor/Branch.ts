@@ -11,6 +11,7 @@ import {
 import { assertEvent, assertFunction, isInstance, readDuration, readOptions } from '../shared/validate'
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
+import type { Tables } from '../keeper/Tables'
 import { withDelivery } from '../worker/reply'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
 import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
@@ -87,7 +88,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   readonly name: string | undefined
 
   readonly #config: BranchConfig
-  readonly #keeper = new Keeper()
+  readonly #keeper: Keeper
   /** Where the kept state is made durable, for a durable branch. */
   readonly #durability: Durability | undefined
   /** The write that makes the transition just kept durable (cleared before each delivery). */
@@ -140,8 +141,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     }
   }
 
-  private constructor(config: BranchConfig, durability: Durability | undefined) {
+  private constructor(config: BranchConfig, durability: Durability | undefined, tables: Tables | undefined) {
     this.#config = config
+    this.#keeper = new Keeper(tables)
     this.name = config.name
     this.id = config.name ?? `branch-${++anonymousBranches}`
     this.#durability = durability
@@ -163,10 +165,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * @internal Use `startBranch`. Starts a branch: a durable one from what its
    * store holds, else from `from` if given (a supervisor restarting a branch
    * with `keepState`), else fresh; with `seed`, from that state (a durable
-   * branch's store is cleared and the seed written as its base). Rejects
+   * branch's store is cleared and the seed written as its base); with
+   * `tables`, holding those (a branch moved from another process). Rejects
    * with a typed error.
    */
-  static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint, seed?: { state: unknown }): Promise<Branch<L, R>> {
+  static async _open<L extends AnyActorLogic, R extends ReplyMap>(
+    options: unknown,
+    from?: RestorePoint,
+    seed?: { state: unknown },
+    tables?: Tables
+  ): Promise<Branch<L, R>> {
     let config = readBranchOptions(options)
     // A module-named logic running in this thread is loaded here.
     if (config.module && !config.isolated) config = { ...config, logic: await loadLogic(config.module) }
@@ -177,7 +185,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
     const seeded = seed && seedPoint(logic, seed.state, config.input)
-    const branch = new Branch<L, R>(config, durability)
+    const branch = new Branch<L, R>(config, durability, tables)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
@@ -387,6 +395,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       isolation: isolated ? isolated.config.mode : 'none',
       idleTimeout
     }
+  }
+
+  /** @internal The branch's tables (held by its keeper), for a move to another process. */
+  _tables(): Tables {
+    return this.#keeper.tables
   }
 
   /** @internal How to bring this branch's state back once it has stopped. */

@@ -5,21 +5,37 @@
  * durable kind.
  */
 import { assign, setup, type EventObject } from 'xstate'
-import { call, callAll, cast, deferReply, reply, send, startBranch } from '../../src/index'
+import { call, callAll, cast, deferReply, reply, send, startBranch, table } from '../../src/index'
 import { startNode, type ClusterNode, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
 type Command = { id: number; op: string; args: Record<string, unknown> }
 
-/** A journal of ids in arrival order; `get` replies it, `hang` never replies, `crash` throws. */
+/**
+ * A journal of ids in arrival order; `get` replies it, `hang` never replies,
+ * `crash` throws. `note` writes plain data to the branch's `notes` table,
+ * `noteHandle` a live object (a function), `notes` replies the table.
+ */
 const journal = setup({
-  types: { context: {} as { ids: string[]; count: number }, events: {} as { type: 'add'; id: string } | { type: 'inc'; by?: number } | { type: 'get' } | { type: 'hang' } | { type: 'crash' } }
+  types: { context: {} as { ids: string[]; count: number }, events: {} as
+      | { type: 'add'; id: string }
+      | { type: 'inc'; by?: number }
+      | { type: 'get' }
+      | { type: 'hang' }
+      | { type: 'crash' }
+      | { type: 'note'; key: string; value: unknown }
+      | { type: 'noteHandle' }
+      | { type: 'notes' }
+  }
 }).createMachine({
   context: { ids: [], count: 0 },
   on: {
     add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
     inc: { actions: assign({ count: ({ context, event }) => context.count + (event.by ?? 1) }) },
     get: { actions: reply(({ context }) => context) },
+    note: { actions: ({ self, event }) => void table(self, 'notes').set(event.key, event.value) },
+    noteHandle: { actions: ({ self }) => void table(self, 'notes').set('handle', () => 'a device') },
+    notes: { actions: reply(({ self }) => Object.fromEntries([...table<string, unknown>(self, 'notes')].map(([k, v]) => [k, typeof v === 'function' ? 'a function' : v]))) },
     hang: { actions: () => void deferReply() },
     crash: {
       actions: () => {

@@ -59,4 +59,20 @@ describe('remote transfer', () => {
     expect(await b.run('call', { name: 'stayer', event: { type: 'get' } })).toMatchObject({ count: 6 })
     expect(await b.run('held')).toEqual(['stayer'])
   })
+
+  it("a moved branch's tables travel with it; a table holding a live object keeps the branch home, working, tables and all", async () => {
+    await a.run('start', { kind: 'journal', name: 'tabled' })
+    const port = { path: '/dev/ttyUSB0', baud: 9600, flags: ['rts', 'cts'] }
+    await a.run('call', { name: 'tabled', event: { type: 'note', key: 'port', value: port } })
+    await a.run('transfer', { name: 'tabled', to: 'b' })
+    expect(await b.run('owner', { name: 'tabled' })).toBe('b')
+    expect(await c.run('call', { name: 'tabled', event: { type: 'notes' } })).toEqual({ port })
+
+    await b.run('call', { name: 'tabled', event: { type: 'noteHandle' } })
+    const refused = await b.failure('transfer', { name: 'tabled', to: 'c' })
+    expect(refused).toMatchObject({ instanceOf: 'TransferFailedError', branchName: 'tabled' })
+    expect(refused.message).toContain('tables')
+    expect(await b.run('owner', { name: 'tabled' })).toBe('b')
+    expect(await a.run('call', { name: 'tabled', event: { type: 'notes' } })).toEqual({ port, handle: 'a function' })
+  }, 60_000)
 })
