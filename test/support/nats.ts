@@ -1,10 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { freePort } from './ports'
+import { privateServer, readyLine, type Running, type ServerControls } from './server'
 
 /**
  * A private `nats-server -js` for the tests: its own JetStream store in a temp
@@ -12,16 +9,10 @@ import { freePort } from './ports'
  * stopped and started again on the same store and port, as a lost server
  * would be.
  */
-export interface NatsServer {
+export interface NatsServer extends ServerControls {
   /** Where clients reach it: `nats://127.0.0.1:<port>`. */
   readonly url: string
   readonly port: number
-  /** SIGKILLs the server; resolves once it is gone. */
-  kill(): Promise<void>
-  /** Starts it again on the same store and port; resolves once it is ready. */
-  restart(): Promise<void>
-  /** Kills it and removes its directory. Safe to call more than once. */
-  stop(): Promise<void>
 }
 
 const READY = 'Server is ready'
@@ -29,58 +20,20 @@ const READY = 'Server is ready'
 /** Starts a fresh server; rejects (having cleaned up) if it can't. */
 export async function startNats(extraArgs: readonly string[] = []): Promise<NatsServer> {
   const binary = natsBinary()
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-nats-'))
-  let server: Running | undefined
-  const cleanUp = () => {
-    server?.killNow()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  process.on('exit', cleanUp)
-  try {
+  return privateServer('keepsake-nats-', async (dir) => {
     const port = await freePort()
-    const start = async () => (server = await startServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]))
-    await start()
     return {
-      url: `nats://127.0.0.1:${port}`,
-      port,
-      kill: async () => server?.kill(),
-      restart: async () => {
-        await server?.kill()
-        await start()
-      },
-      stop: async () => {
-        await server?.kill()
-        cleanUp()
-        process.off('exit', cleanUp)
-      }
+      start: () => startServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]),
+      details: { url: `nats://127.0.0.1:${port}`, port }
     }
-  } catch (error) {
-    cleanUp()
-    process.off('exit', cleanUp)
-    throw error
-  }
+  })
 }
 
-interface Running {
-  kill(): Promise<void>
-  killNow(): void
-}
-
-/** Runs the server and resolves once its log says it is ready (an event, not a guess). */
+/** Runs the server and resolves once its log says it is ready. */
 async function startServer(binary: string, args: string[]): Promise<Running> {
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const log: string[] = []
   const exited = once(child, 'exit')
-  await new Promise<void>((resolve, reject) => {
-    // Keeps reading for the server's whole life: a full pipe would block its logging.
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        if (log.push(line) > 200) log.shift()
-        if (line.includes(READY)) resolve()
-      })
-    }
-    exited.then(([code, signal]) => reject(new Error(`nats-server exited (${code ?? signal}) before it was ready:\n${log.join('\n')}`)))
-  })
+  await readyLine('nats-server', child, [child.stdout!, child.stderr!], READY)
   const killNow = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }

@@ -1,10 +1,9 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chownSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { freePort } from './ports'
+import { privateServer, readyLine, type Running, type ServerControls } from './server'
 
 /**
  * A private PostgreSQL server for the tests: its own data directory in a temp
@@ -12,15 +11,9 @@ import { freePort } from './ports'
  * --bindir` names. It can be SIGKILLed and restarted on the same data and
  * port, as a crashed database server would be.
  */
-export interface PostgresServer {
+export interface PostgresServer extends ServerControls {
   /** How node-postgres reaches it (trust auth, loopback only). */
   readonly connection: { host: '127.0.0.1'; port: number; user: 'postgres'; database: 'postgres' }
-  /** SIGKILLs the server and every process of it; resolves once the server process is gone. */
-  kill(): Promise<void>
-  /** Starts it again on the same data directory and port; resolves once it accepts connections. */
-  restart(): Promise<void>
-  /** Kills it and removes its directory. Safe to call more than once. */
-  stop(): Promise<void>
 }
 
 const READY = 'database system is ready to accept connections'
@@ -28,48 +21,16 @@ const READY = 'database system is ready to accept connections'
 /** Starts a fresh server; rejects (having cleaned up) if it can't. */
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = binaries()
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-pg-'))
-  const data = join(dir, 'data')
-  let server: Running | undefined
-  const cleanUp = () => {
-    server?.killNow()
-    try {
-      rmSync(dir, { recursive: true, force: true })
-    } catch {
-      // at process exit, a dying server may still be writing: best effort
-    }
-  }
-  // Whatever happens to the test process, don't leave a server behind.
-  process.on('exit', cleanUp)
-  try {
+  return privateServer('keepsake-pg-', async (dir) => {
+    const data = join(dir, 'data')
     if (runsAsRoot()) chownSync(dir, ...postgresUser())
     await run(bin.initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
     const port = await freePort()
-    const start = async () => (server = await startServer(bin.postgres, data, dir, port))
-    await start()
     return {
-      connection: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' },
-      kill: async () => server?.kill(),
-      restart: async () => {
-        await server?.kill()
-        await start()
-      },
-      stop: async () => {
-        await server?.kill()
-        cleanUp()
-        process.off('exit', cleanUp)
-      }
+      start: () => startServer(bin.postgres, data, dir, port),
+      details: { connection: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' } as const }
     }
-  } catch (error) {
-    cleanUp()
-    process.off('exit', cleanUp)
-    throw error
-  }
-}
-
-interface Running {
-  kill(): Promise<void>
-  killNow(): void
+  })
 }
 
 /**
@@ -84,17 +45,8 @@ interface Running {
 async function startServer(postgres: string, data: string, socketDir: string, port: number): Promise<Running> {
   const args = ['-D', data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']
   const child = runuserSpawn(postgres, args, ['setsid'])
-  const log: string[] = []
   const exited = once(child, 'exit')
-  const ready = new Promise<void>((resolve, reject) => {
-    // Keeps reading for the server's whole life: a full pipe would block its logging.
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (log.push(line) > 200) log.shift()
-      if (line.includes(READY)) resolve()
-    })
-    exited.then(([code, signal]) => reject(new Error(`postgres exited (${code ?? signal}) before it was ready:\n${log.join('\n')}`)))
-  })
-  await ready
+  await readyLine('postgres', child, [child.stderr!], READY)
   // The postmaster's PID (the first line of postmaster.pid) leads the server's process group.
   const group = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
   let gone = false
