@@ -168,11 +168,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    */
   static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint, seed?: { state: unknown }): Promise<Branch<L, R>> {
     let config = readBranchOptions(options)
-    // A module-named logic running in this thread is loaded here.
-    if (config.module && !config.isolated) config = { ...config, logic: await loadLogic(config.module) }
     if (seed && config.isolated) throw new InvalidOptionError('isolation', "'none' for a seeded pool key (a seed is computed from the logic in this process)", 'isolated')
-    const logic = config.logic as AnyActorLogic
-    const durability = config.durable && new Durability(logic, config.durable)
+    // A module-named logic is loaded here when it runs in this thread, or when an
+    // isolated worker's durable keeper needs it (recovery replays it here, inertly).
+    const logic = config.module && (!config.isolated || config.durable) ? await loadLogic(config.module) : (config.logic as AnyActorLogic)
+    if (config.module && !config.isolated) config = { ...config, logic }
+    const durability = config.durable && new Durability(logic, config.durable, config.isolated !== undefined)
     // A seed replaces whatever the store held for this branch.
     if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
@@ -352,9 +353,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   _suspend(): RestorePoint {
     this.#assertRunning()
     const worker = this.#worker
-    const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
+    // A remote worker may be processing a message (a callAll batch: from the state before it).
+    const kept = (this.#batchBase ?? this.#keeper.snapshot) as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
-    // A remote worker may be processing a message: it goes first to the next incarnation (its state was not kept).
+    // That message goes first to the next incarnation (its state was not kept).
+    if (this.#inFlight?.rest) this.#durability?.abortBatch()
     if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
     this.#inFlight = undefined
     this.#batchBase = undefined
@@ -483,8 +486,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#inFlight = envelope
     this.#commit = undefined
     this.#batchBase = this.#keeper.snapshot
-    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed ends it
     this.#durability?.openBatch()
+    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed or #onCrash ends it
     const { branch, chain } = delivery
     delivery.branch = this.id
     delivery.chain = envelope.chain
@@ -577,6 +580,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#retire(worker)
     const crashed = this.#inFlight
     this.#inFlight = undefined
+    if (crashed?.rest) this.#durability?.abortBatch()
     // A hung message's call gets the hung error itself; the others learn of a crash.
     const hung = isInstance(error, WorkerHungError) ? error : undefined
     this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
@@ -690,6 +694,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #onProcessed(incarnation: number): void {
     if (incarnation !== this.#incarnation || !this.#worker) return
     this.#batchBase = undefined
+    if (this.#inFlight?.rest && this.#durability) {
+      this.#commit = this.#durability.closeBatch()
+      if (this.#commit) this.#awaitCommit(this.#commit)
+    }
     this.#settleInFlight()
     this.#drain()
   }
