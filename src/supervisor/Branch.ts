@@ -660,9 +660,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#blockedBy = undefined
     const worker = this.#worker
     if (worker) {
+      // A remote worker may be processing a message: it is lost with the worker.
+      const inFlight = this.#inFlight
+      this.#inFlight = undefined
+      this.#batchBase = undefined
+      if (inFlight?.rest) this.#durability?.abortBatch()
       this.#retire(worker)
-      this.#rejectPending(undefined, () => error)
-      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: undefined })
+      this.#rejectPending(inFlight?.call, () => error)
+      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: inFlight?.event })
     }
     void this.#recoverFromStore(100)
   }

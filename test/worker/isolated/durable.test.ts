@@ -9,6 +9,7 @@ import {
   MemoryStore,
   ReplayDivergenceError,
   startBranch,
+  StoreUnavailableError,
   WorkerCrashedError,
   WorkerHungError,
   type AnyBranch,
@@ -17,6 +18,7 @@ import {
 } from '../../../src/index'
 import { SqliteStore } from '../../../src/sqlite'
 import { stoppedAfterEach } from '../../support/cleanup'
+import { FlakyStore } from '../../support/stores'
 import { effects } from './logics'
 import { logicModule, next } from './support'
 
@@ -114,6 +116,22 @@ describe.each(['thread', 'process'] as const)("durable with isolation '%s'", (is
     expect(journal).toEqual([{ type: 'read', value: 1 }, { type: 'read', value: 2 }, { type: 'get' }])
     branch = await again(branch, () => meter(isolation, durable))
     expect(readings(branch)).toEqual([1, 2])
+  }, 60_000)
+})
+
+describe('durable with isolation: a store that fails', () => {
+  it("rejects the write's call with the store's error, and the worker starts again from what the store holds", async () => {
+    const store = new FlakyStore()
+    const branch = await meter('thread', { store, id: 'flaky', mode: 'journal' })
+    await call(branch, { type: 'read', value: 1 })
+    store.down = true
+    await expect(call(branch, { type: 'read', value: 2 }, LONG)).rejects.toBeInstanceOf(StoreUnavailableError)
+    store.down = false
+    expect(await call(branch, { type: 'read', value: 3 }, LONG)).toEqual({ readings: [1, 3] })
+    expect((await store.read('flaky', { fromSeq: 1 })).map((entry) => entry.payload)).toEqual([
+      { type: 'read', value: 1 },
+      { type: 'read', value: 3 }
+    ])
   }, 60_000)
 })
 
