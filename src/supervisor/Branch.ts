@@ -168,10 +168,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    */
   static async _open<L extends AnyActorLogic, R extends ReplyMap>(options: unknown, from?: RestorePoint, seed?: { state: unknown }): Promise<Branch<L, R>> {
     let config = readBranchOptions(options)
-    if (seed && config.isolated) throw new InvalidOptionError('isolation', "'none' for a seeded pool key (a seed is computed from the logic in this process)", 'isolated')
-    // A module-named logic is loaded here when it runs in this thread, or when an
-    // isolated worker's durable keeper needs it (recovery replays it here, inertly).
-    const logic = config.module && (!config.isolated || config.durable) ? await loadLogic(config.module) : (config.logic as AnyActorLogic)
+    if (seed && config.isolated) assertCloneable(seed.state, 'state')
+    // A module-named logic is loaded here when it runs in this thread, or when an isolated
+    // worker's durable keeper or seed needs it (recovery replays it here, a seed is computed here, inertly).
+    const logic = config.module && (!config.isolated || config.durable || seed) ? await loadLogic(config.module) : (config.logic as AnyActorLogic)
     if (config.module && !config.isolated) config = { ...config, logic }
     const durability = config.durable && new Durability(logic, config.durable, config.isolated !== undefined)
     // A seed replaces whatever the store held for this branch.

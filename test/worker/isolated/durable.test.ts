@@ -5,11 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import {
   call,
   callAll,
+  ChildStartError,
   cast,
   MemoryStore,
   ReplayDivergenceError,
   startBranch,
+  startPool,
   StoreUnavailableError,
+  UncloneableError,
   WorkerCrashedError,
   WorkerHungError,
   type AnyBranch,
@@ -155,6 +158,29 @@ describe('durable with isolation: events the actor makes itself', () => {
     started.push(fetching, timing)
     expect(fetching.state()).toEqual({ pending: null, fetched: 1 })
     expect(await call(timing, { type: 'get' })).toEqual({ count: 100 })
+  }, 60_000)
+})
+
+describe('a keyed pool of isolated, durable workers', () => {
+  it('seeds a key (computed here, started over there), keeps it in the store, and refuses a seed that cannot cross', async () => {
+    const store = new MemoryStore()
+    const pool = await startPool({ id: 'meters', logic: logicModule('meter'), isolation: 'thread', durable: { store, mode: 'journal' } })
+    try {
+      await pool.seed('a', { readings: [7] })
+      expect(await pool.call('a', { type: 'read', value: 8 }, LONG)).toEqual({ readings: [7, 8] })
+      const refused = await pool.seed('b', { readings: [() => 1] }).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(ChildStartError)
+      expect((refused as Error).cause).toBeInstanceOf(UncloneableError)
+      expect(((refused as Error).cause as UncloneableError).path).toBe('state.readings[0]')
+    } finally {
+      await pool.stop()
+    }
+    const again = await startPool({ id: 'meters', logic: logicModule('meter'), isolation: 'thread', durable: { store, mode: 'journal' } })
+    try {
+      expect(await again.call('a', { type: 'get' }, LONG)).toEqual({ readings: [7, 8] })
+    } finally {
+      await again.stop()
+    }
   }, 60_000)
 })
 
