@@ -161,6 +161,19 @@ describe('durable with isolation: events the actor makes itself', () => {
   }, 60_000)
 })
 
+describe('durable with isolation: passivation', () => {
+  it('passivates once its writes are settled and comes back with its state, journaling on', async () => {
+    const store = new MemoryStore()
+    const branch = await meter('thread', { store, id: 'idle', mode: 'journal', durability: 'batched' }, { idleTimeout: 50 })
+    cast(branch, { type: 'read', value: 1 })
+    await call(branch, { type: 'read', value: 2 })
+    await next(branch, 'passivate')
+    expect(await store.lastSeq('idle')).toBe(2)
+    expect(await call(branch, { type: 'read', value: 3 }, LONG)).toEqual({ readings: [1, 2, 3] })
+    expect(await store.lastSeq('idle')).toBe(3)
+  }, 60_000)
+})
+
 describe('a keyed pool of isolated, durable workers', () => {
   it('seeds a key (computed here, started over there), keeps it in the store, and refuses a seed that cannot cross', async () => {
     const store = new MemoryStore()
