@@ -176,11 +176,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     tables?: Tables
   ): Promise<Branch<L, R>> {
     let config = readBranchOptions(options)
-    // A module-named logic running in this thread is loaded here.
-    if (config.module && !config.isolated) config = { ...config, logic: await loadLogic(config.module) }
-    if (seed && config.isolated) throw new InvalidOptionError('isolation', "'none' for a seeded pool key (a seed is computed from the logic in this process)", 'isolated')
-    const logic = config.logic as AnyActorLogic
-    const durability = config.durable && new Durability(logic, config.durable)
+    if (seed && config.isolated) assertCloneable(seed.state, 'state')
+    // A module-named logic is loaded here when it runs in this thread, or when an isolated
+    // worker's durable keeper or seed needs it (recovery replays it here, a seed is computed here, inertly).
+    const logic = config.module && (!config.isolated || config.durable || seed) ? await loadLogic(config.module) : (config.logic as AnyActorLogic)
+    if (config.module && !config.isolated) config = { ...config, logic }
+    const durability = config.durable && new Durability(logic, config.durable, config.isolated !== undefined)
     // A seed replaces whatever the store held for this branch.
     if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
@@ -360,9 +361,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   _suspend(): RestorePoint {
     this.#assertRunning()
     const worker = this.#worker
-    const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
+    // A remote worker may be processing a message (a callAll batch: from the state before it).
+    const kept = (this.#batchBase ?? this.#keeper.snapshot) as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
-    // A remote worker may be processing a message: it goes first to the next incarnation (its state was not kept).
+    // That message goes first to the next incarnation (its state was not kept).
+    if (this.#inFlight?.rest) this.#durability?.abortBatch()
     if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
     this.#inFlight = undefined
     this.#batchBase = undefined
@@ -496,8 +499,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#inFlight = envelope
     this.#commit = undefined
     this.#batchBase = this.#keeper.snapshot
-    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed ends it
     this.#durability?.openBatch()
+    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed or #onCrash ends it
     const { branch, chain } = delivery
     delivery.branch = this.id
     delivery.chain = envelope.chain
@@ -590,6 +593,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#retire(worker)
     const crashed = this.#inFlight
     this.#inFlight = undefined
+    if (crashed?.rest) this.#durability?.abortBatch()
     // A hung message's call gets the hung error itself; the others learn of a crash.
     const hung = isInstance(error, WorkerHungError) ? error : undefined
     this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
@@ -669,9 +673,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#blockedBy = undefined
     const worker = this.#worker
     if (worker) {
+      // A remote worker may be processing a message: it is lost with the worker.
+      const inFlight = this.#inFlight
+      this.#inFlight = undefined
+      this.#batchBase = undefined
+      if (inFlight?.rest) this.#durability?.abortBatch()
       this.#retire(worker)
-      this.#rejectPending(undefined, () => error)
-      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: undefined })
+      this.#rejectPending(inFlight?.call, () => error)
+      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: inFlight?.event })
     }
     void this.#recoverFromStore(100)
   }
@@ -703,6 +712,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #onProcessed(incarnation: number): void {
     if (incarnation !== this.#incarnation || !this.#worker) return
     this.#batchBase = undefined
+    if (this.#inFlight?.rest && this.#durability) {
+      this.#commit = this.#durability.closeBatch()
+      if (this.#commit) this.#awaitCommit(this.#commit)
+    }
     this.#settleInFlight()
     this.#drain()
   }

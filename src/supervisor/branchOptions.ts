@@ -38,16 +38,18 @@ export function readBranchOptions(options: unknown): BranchConfig {
   const module = isLogicModule(o.logic) ? resolveLogicModule(o.logic, undefined) : undefined
   if (!module && !isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
   const isolation = readIsolation(o, module)
+  const durable = o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name))
   return {
     logic: module ? undefined : (o.logic as AnyActorLogic),
     module,
-    isolated: isolation && new IsolatedRunner(isolation),
+    // A durable keeper journals each event (or, in snapshot mode, only needs to know one was processed).
+    isolated: isolation && new IsolatedRunner(isolation, durable && (durable.mode === 'journal' ? 'event' : 'type')),
     name: readName(o.name),
     input: o.input,
     intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
     listener: readListener(o.listener),
     clock: readClock(o.clock),
-    durable: o.durable === undefined ? undefined : readDurableOptions(o.durable, readName(o.name)),
+    durable,
     grouper: readGrouper(o.grouper),
     idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true)
   }

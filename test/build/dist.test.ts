@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,41 @@ const main = async () => {
 main()
 `
 
+// The CommonJS build loads logic modules with Node's own import() (tsup rewrites
+// import() into require() there): ES modules, CommonJS modules, and TypeScript
+// (here in a CommonJS package) through tsx in the worker's thread or process.
+// A durable keeper loads the module in the parent too, for recovery.
+const COUNTER_CJS = `const { fromTransition } = require('xstate')
+exports.counter = fromTransition((n, e) => (e.type === 'inc' ? n + 1 : n), 0)
+`
+const COUNTER_TS = `import { fromTransition } from 'xstate'
+export const counter = fromTransition((n: number, e: { type: string }) => (e.type === 'inc' ? n + 1 : n), 0)
+`
+const MODULES = ['logic.mjs', 'logic.cjs', 'cjs-package/logic.ts']
+
+const modulesProgram = `
+const { call, MemoryStore, startBranch } = require('./dist/index.cjs')
+const main = async () => {
+  for (const file of ${JSON.stringify(MODULES)}) for (const isolation of ['thread', 'process']) {
+    const branch = await startBranch({ logic: { module: './' + file, export: 'counter' }, isolation })
+    await call(branch, { type: 'inc' })
+    console.log(JSON.stringify({ file, isolation, n: await call(branch, { type: 'get' }, { timeout: 20000 }) }))
+    await branch.stop()
+  }
+  const store = new MemoryStore()
+  for (const isolation of ['thread', 'process']) {
+    const start = () => startBranch({ logic: { module: './logic.mjs', export: 'counter' }, isolation, durable: { store, id: isolation, mode: 'journal' } })
+    const first = await start()
+    await call(first, { type: 'inc' })
+    await first.stop()
+    const again = await start()
+    console.log(JSON.stringify({ durable: isolation, n: again.state() }))
+    await again.stop()
+  }
+}
+main()
+`
+
 beforeAll(async () => {
   await run(join(root, 'node_modules/.bin/tsup'), ['--out-dir', join(dir, 'dist'), '--no-dts', '--silent'], { cwd: root, timeout: 120_000 })
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
@@ -46,6 +81,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'logic.js'), LOGIC)
   writeFileSync(join(dir, 'esm.js'), program(`await import('./dist/index.js')`).replace('main()', 'await main()'))
   writeFileSync(join(dir, 'cjs.cjs'), program(`require('./dist/index.cjs')`))
+  writeFileSync(join(dir, 'logic.mjs'), LOGIC)
+  writeFileSync(join(dir, 'logic.cjs'), COUNTER_CJS)
+  mkdirSync(join(dir, 'cjs-package'))
+  writeFileSync(join(dir, 'cjs-package/package.json'), '{ "type": "commonjs" }\n')
+  writeFileSync(join(dir, 'cjs-package/logic.ts'), COUNTER_TS)
+  writeFileSync(join(dir, 'modules.cjs'), modulesProgram)
 }, 120_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -56,5 +97,14 @@ describe('the built package', () => {
     expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual(
       ['thread', 'process'].map((isolation) => ({ isolation, hung: true, afterHang: 1, aborted: true, afterAbort: 1 }))
     )
+  }, 60_000)
+
+  it('modules.cjs: the CommonJS build runs ES, CommonJS and TypeScript logic modules in a thread and a process, durable too', async () => {
+    const { stdout } = await run(process.execPath, [join(dir, 'modules.cjs')], { cwd: dir, timeout: 60_000 })
+    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      ...MODULES.flatMap((file) => ['thread', 'process'].map((isolation) => ({ file, isolation, n: 1 }))),
+      { durable: 'thread', n: 1 },
+      { durable: 'process', n: 1 }
+    ])
   }, 60_000)
 })

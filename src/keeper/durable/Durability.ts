@@ -48,6 +48,8 @@ function tailsOf(store: object): Map<string, Promise<unknown>> {
 export class Durability {
   readonly config: DurableConfig
   readonly #logic: AnyActorLogic
+  /** True when the worker's states arrive in xstate's persisted form already (an isolated worker's do). */
+  readonly #reportsPersisted: boolean
   #hooks: DurabilityHooks = { persisted: () => {}, divergence: () => {} }
   /** Journal: the last sequence number queued. Snapshot mode: the last snapshot number. */
   #seq = 0
@@ -61,9 +63,15 @@ export class Durability {
   /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
   #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
-  constructor(logic: AnyActorLogic, config: DurableConfig) {
+  /**
+   * `logic` is what recovery and the replay check run (in an inert scope, in
+   * this thread, even when the worker runs elsewhere); `reportsPersisted`:
+   * the states given to `begin` and `record` are in persisted form already.
+   */
+  constructor(logic: AnyActorLogic, config: DurableConfig, reportsPersisted = false) {
     this.#logic = logic
     this.config = config
+    this.#reportsPersisted = reportsPersisted
   }
 
   /** Where the branch hears of durable events and divergences. */
@@ -97,7 +105,7 @@ export class Durability {
 
   /** Writes a fresh branch's first state, the base later events apply to. */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
-    const data = this.#persist(snapshot)
+    const data = this.#persistReported(snapshot)
     if (this.#verifying) this.#segment = { base: data, events: [] }
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data }))
   }
@@ -176,7 +184,7 @@ export class Durability {
     // A snapshot is a shortcut for recovery, not what makes the events durable:
     // one that fails is taken again at the next interval.
     if (snapshotEvery > 0 && Math.floor(last / snapshotEvery) > Math.floor((first - 1) / snapshotEvery)) {
-      const data = this.#persist(snapshot)
+      const data = this.#persistReported(snapshot)
       void done.then(() => this.#snapshotAt(last, data)).catch(() => {})
     }
     return done
@@ -264,7 +272,7 @@ export class Durability {
 
   #saveNext(snapshot: Snapshot<unknown>): Promise<void> {
     const seq = ++this.#seq
-    const data = this.#persist(snapshot)
+    const data = this.#persistReported(snapshot)
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data }))
   }
 
@@ -331,5 +339,10 @@ export class Durability {
 
   #persist(snapshot: Snapshot<unknown>): Snapshot<unknown> {
     return this.#logic.getPersistedSnapshot(snapshot) as Snapshot<unknown>
+  }
+
+  /** A state the worker reported, in persisted form (xstate's persisting walks children, which a persisted state holds as plain records). */
+  #persistReported(snapshot: Snapshot<unknown>): Snapshot<unknown> {
+    return this.#reportsPersisted ? snapshot : this.#persist(snapshot)
   }
 }

@@ -6,7 +6,7 @@ import type { Incarnation, WorkerHooks, WorkerOptions } from '../Worker'
 import type { Tables } from '../../keeper/Tables'
 import { findUncloneable } from './cloneable'
 import { WorkerExitedError, WorkerHungError } from './errors'
-import { checkHostMessage, fromWire, type HostMessage, type WirePoint, type WireTables } from './protocol'
+import { checkHostMessage, fromWire, type EventReport, type HostMessage, type WirePoint, type WireTables } from './protocol'
 import { spawnHost, type HostLink } from './transport'
 import type { IsolationConfig } from './options'
 
@@ -36,11 +36,14 @@ export interface IsolatedOptions extends WorkerOptions {
  */
 export class IsolatedRunner {
   readonly config: IsolationConfig
+  readonly #events: EventReport | undefined
   #host: HostLink | undefined
   #current: IsolatedWorker | undefined
 
-  constructor(config: IsolationConfig) {
+  /** `events`: what the host reports of each processed event, for a durable branch (see {@link EventReport}). */
+  constructor(config: IsolationConfig, events?: EventReport) {
     this.config = config
+    this.#events = events
   }
 
   /** A new incarnation, on the live host or a new one. */
@@ -77,7 +80,7 @@ export class IsolatedRunner {
       }
     )
     this.#host = host
-    host.post({ t: 'load', url, export: this.config.module.export })
+    host.post({ t: 'load', url, export: this.config.module.export, ...(this.#events ? { events: this.#events } : {}) })
     return host
   }
 
@@ -257,7 +260,7 @@ export class IsolatedWorker implements Incarnation {
         this.#inTransition = false
       }
     }
-    this.#hooks.snapshot(snapshot, undefined)
+    this.#hooks.snapshot(snapshot, message.event)
   }
 
   #processed(deferred: ReplyToken | undefined): void {

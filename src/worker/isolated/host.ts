@@ -16,7 +16,7 @@ import { Worker } from '../Worker'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
 import { loadLogic } from './loadLogic'
-import { toWire, type HostMessage, type ParentMessage, type WirePoint, type WireTables } from './protocol'
+import { toWire, type EventReport, type HostMessage, type ParentMessage, type WirePoint, type WireTables } from './protocol'
 
 interface Link {
   post(message: HostMessage): void
@@ -36,13 +36,18 @@ function openLink(): Link {
 const link = openLink()
 let logic: AnyActorLogic | undefined
 let loadError: Error | undefined
+/** What each snapshot reports of its event (a durable branch's keeper needs it). */
+let eventReport: EventReport | undefined
 /** Messages that arrived while the logic module was loading. */
 let backlog: Exclude<ParentMessage, { t: 'load' }>[] | undefined = []
 let session: Session | undefined
 
 // `load` comes first; what follows waits in the backlog until the logic is loaded.
 link.listen((message) => {
-  if (message.t === 'load') void load(message.url, message.export)
+  if (message.t === 'load') {
+    eventReport = message.events
+    void load(message.url, message.export)
+  }
   else if (backlog) backlog.push(message)
   else handle(message)
 })
@@ -90,7 +95,7 @@ class Session {
     this.#worker = new Worker(
       logic,
       point,
-      { snapshot: (s) => this.#snapshot(s), crash: (e) => this.#crash(e), done: () => this.#post({ t: 'done', inc }) },
+      { snapshot: (s, e) => this.#snapshot(s, e), crash: (e) => this.#crash(e), done: () => this.#post({ t: 'done', inc }) },
       { clock: systemClock, tables: new MirroredTables(tables) }
     )
   }
@@ -128,7 +133,7 @@ class Session {
     this.#worker.dispose()
   }
 
-  #snapshot(snapshot: Snapshot<unknown>): void {
+  #snapshot(snapshot: Snapshot<unknown>, processed: EventObject | undefined): void {
     if (!this.live) return
     const context = (snapshot as { context?: unknown }).context
     const same = context === this.#lastContext
@@ -137,20 +142,22 @@ class Session {
     const answers = this.#answers
     this.#answers = undefined
     const delays = capturePendingDelays(this.#worker.actor)
+    const event = processed && eventReport && (eventReport === 'event' ? processed : { type: processed.type })
     const message: HostMessage = {
       t: 'snapshot',
       inc: this.inc,
       snapshot: same ? ({ ...persisted, context: undefined } as unknown as Snapshot<unknown>) : persisted,
       same,
       ...(answers ? { answers } : {}),
-      ...(delays.length > 0 ? { delays } : {})
+      ...(delays.length > 0 ? { delays } : {}),
+      ...(event ? { event } : {})
     }
     try {
       link.post(message)
     } catch (error) {
       // The state (or a reply) can't cross: this transition is a crash, and the
       // parent restarts from the last state that could.
-      const found = findUncloneable((persisted as { context?: unknown }).context, 'state') ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events')
+      const found = findUncloneable((persisted as { context?: unknown }).context, 'state') ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events') ?? findUncloneable(event, 'event')
       this.#crash(found ?? new UncloneableError('state', `not copyable (${String(error)})`))
     }
   }

@@ -93,7 +93,6 @@ export function readIsolation(o: Record<string, unknown>, module: ResolvedModule
     return undefined
   }
   if (!module) throw new InvalidOptionError('logic', `named by module ({ module, export }) with isolation '${mode}': functions can't cross to another thread or process`, o.logic)
-  if (o.durable !== undefined) throw new InvalidOptionError('durable', `not supported with isolation '${mode}' yet (recovery replays the logic in this process); use isolation 'none'`, o.durable)
   return { mode, module, maxProcessingMs: readMaxProcessing(o.maxProcessingMs), resourceLimits: readLimits(o.resourceLimits) }
 }
 

@@ -17,9 +17,16 @@ export type WirePoint =
 /** A table's entries, as they cross at a start. */
 export type WireTables = readonly (readonly [name: string, entries: readonly (readonly [unknown, unknown])[]])[]
 
+/**
+ * What a snapshot says of the event that led to it, for a durable branch:
+ * `event` the event itself (a journal appends it), `type` only its type (a
+ * snapshot-mode keeper only needs to know one was processed).
+ */
+export type EventReport = 'event' | 'type'
+
 export type ParentMessage =
-  /** Sent once, first: the module to take the logic from. */
-  | { readonly t: 'load'; readonly url: string; readonly export: string }
+  /** Sent once, first: the module to take the logic from, and what snapshots report of their events (nothing when undefined). */
+  | { readonly t: 'load'; readonly url: string; readonly export: string; readonly events?: EventReport }
   | { readonly t: 'start'; readonly inc: number; readonly point: WirePoint; readonly tables: WireTables }
   /** One message; several for `callAll` (applied all or none). `ref` is 0 for a cast. */
   | { readonly t: 'deliver'; readonly inc: number; readonly ref: number; readonly events: readonly EventObject[] }
@@ -39,12 +46,15 @@ export type HostMessage =
    * A transition's state, in xstate's persisted form; `same`: its context is
    * the one sent last (it is then left out). `answers`: replies given inside
    * that transition, by call ref. `delays`: delayed events pending after it.
+   * `event`: the event processed (or just its type), when the parent asked
+   * for it (see {@link EventReport}); absent for the initial state.
    */
   | {
       readonly t: 'snapshot'
       readonly inc: number
       readonly snapshot: Snapshot<unknown>
       readonly same: boolean
+      readonly event?: EventObject
       readonly answers?: readonly (readonly [ref: number, value: unknown])[]
       readonly delays?: readonly PendingDelay[]
     }
@@ -108,6 +118,7 @@ export function checkHostMessage(message: unknown): string | undefined {
       if (typeof m.snapshot !== 'object' || m.snapshot === null || typeof m.same !== 'boolean') return 'a malformed snapshot'
       if (m.answers !== undefined && !Array.isArray(m.answers)) return 'a snapshot with malformed answers'
       if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'
+      if (m.event !== undefined && typeof (m.event as { type?: unknown } | null)?.type !== 'string') return 'a snapshot with a malformed event'
       return undefined
     case 'answer':
       return typeof m.ref === 'number' ? undefined : 'an answer without a call ref'

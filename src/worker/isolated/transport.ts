@@ -2,9 +2,10 @@ import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { Worker as ThreadWorker, type ResourceLimits } from 'node:worker_threads'
 import type { HostMessage, ParentMessage } from './protocol'
+import { fromSource, here } from './source'
 
 /** The parent's handle on a running host: a worker thread or a child process. */
 export interface HostLink {
@@ -30,16 +31,13 @@ export interface HostOptions {
   readonly resourceLimits: ResourceLimits | undefined
 }
 
-// This file is src/worker/isolated/transport.ts under tsx or vitest, and a
-// chunk of dist/ in the build, next to the host's own entry.
-const here = fileURLToPath(import.meta.url)
-const fromSource = /\.[cm]?ts$/.test(here)
+// The host's own entry is next to this code: host.ts in the sources, isolated-host.* in dist/.
 const hostFile = fromSource ? join(dirname(here), 'host.ts') : join(dirname(here), here.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
 
-let tsx: { loader: string; api: string } | undefined
+let tsx: { loader: string; api: string; cjsApi: string } | undefined
 
-/** tsx's loader (for `--import`) and ESM API (for `register`), resolved from here; TypeScript hosts and logic modules need them. */
-export function tsxUrls(): { loader: string; api: string } {
+/** tsx's loader (for `--import`) and its ESM and CommonJS APIs (for `register`), resolved from here; TypeScript hosts and logic modules need them. */
+export function tsxUrls(): { loader: string; api: string; cjsApi: string } {
   if (tsx) return tsx
   const require = createRequire(here)
   let manifest: string
@@ -49,9 +47,9 @@ export function tsxUrls(): { loader: string; api: string } {
     throw new Error('keepsake: an isolated worker whose logic module is TypeScript needs tsx (npm install --save-dev tsx), or compile the module to JavaScript')
   }
   const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, unknown> }).exports
-  const api = exports['./esm/api'] as { import: { default: string } }
   const root = dirname(manifest)
-  tsx = { loader: pathToFileURL(join(root, exports['.'] as string)).href, api: pathToFileURL(join(root, api.import.default)).href }
+  const api = (path: string) => pathToFileURL(join(root, (exports[path] as { import: { default: string } }).import.default)).href
+  tsx = { loader: pathToFileURL(join(root, exports['.'] as string)).href, api: api('./esm/api'), cjsApi: api('./cjs/api') }
   return tsx
 }
 
@@ -72,11 +70,12 @@ export function spawnHost(options: HostOptions, events: HostEvents): HostLink {
 
 function spawnThread(options: HostOptions, events: HostEvents): HostLink {
   // Node 20 does not apply --import loaders to worker threads: a TypeScript
-  // host or logic module is loaded after registering tsx from a one-line bootstrap.
+  // host or logic module is loaded after registering tsx from a one-line bootstrap,
+  // for both module systems, as --import tsx does (a .ts file in a CommonJS package is CommonJS).
   const limits = options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}
   const host = pathToFileURL(hostFile).href
   const thread = fromSource || options.typescript
-    ? new ThreadWorker(`import(${JSON.stringify(tsxUrls().api)}).then((tsx) => (tsx.register(), import(${JSON.stringify(host)})))`, { eval: true, execArgv: [], ...limits })
+    ? new ThreadWorker(bootstrap(tsxUrls(), host), { eval: true, execArgv: [], ...limits })
     : new ThreadWorker(hostFile, { execArgv: [], ...limits })
   let killed = false
   let failure: Error | undefined
@@ -99,6 +98,12 @@ function spawnThread(options: HostOptions, events: HostEvents): HostLink {
     },
     hold: (on) => (on ? thread.ref() : thread.unref())
   }
+}
+
+/** A thread's first code: registers tsx's hooks, then imports the host. */
+function bootstrap(urls: { api: string; cjsApi: string }, host: string): string {
+  const [esm, cjs] = [urls.api, urls.cjsApi].map((url) => JSON.stringify(url))
+  return `Promise.all([import(${esm}), import(${cjs})]).then(([esm, cjs]) => (esm.register(), cjs.register(), import(${JSON.stringify(host)})))`
 }
 
 function spawnProcess(options: HostOptions, events: HostEvents): HostLink {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { fromTransition } from 'xstate'
 
 /** Adds `n` to a total; `adds` counts the adds. */
@@ -6,3 +7,6 @@ export const durableCounter = fromTransition(
     e.type === 'add' ? { total: s.total + e.n, adds: s.adds + 1 } : s,
   { total: 0, adds: 0 }
 )
+
+/** The same logic named by module, for a branch whose worker is isolated. */
+export const durableCounterModule = { module: fileURLToPath(import.meta.url), export: 'durableCounter' }

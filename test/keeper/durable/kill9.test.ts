@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startBranch } from '../../../src/index'
 import { SqliteStore } from '../../../src/sqlite'
 import { pick, prng } from '../../support/prng'
-import { durableCounter } from './kill9-logic'
+import { durableCounter, durableCounterModule } from './kill9-logic'
 
 // A child process drives a durable branch with sync calls and prints each
 // acknowledged one; it is SIGKILLed at a seeded moment, then the branch is
@@ -22,8 +22,8 @@ const seed = Number(process.env.KEEPSAKE_SEED ?? Date.now() % 100_000)
 const random = prng(seed)
 
 /** Runs the writer until it acknowledged `acks` updates, SIGKILLs it, returns the last n it acknowledged. */
-async function runAndKill(file: string, mode: string, acks: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/keeper/durable/kill9-writer.ts', file, mode], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+async function runAndKill(file: string, mode: string, isolation: string, acks: number): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/keeper/durable/kill9-writer.ts', file, mode, isolation], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   let last = 0
   let seen = 0
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -40,12 +40,18 @@ async function runAndKill(file: string, mode: string, acks: number): Promise<num
 }
 
 describe(`kill -9 durability (seed ${seed}, KEEPSAKE_SEED to replay)`, () => {
-  it.each(['snapshot', 'journal'] as const)('%s mode, sync: every acknowledged update survives, nothing is invented', async (mode) => {
-    const file = join(dir, `${mode}.db`)
+  it.each([
+    ['snapshot', 'none'],
+    ['journal', 'none'],
+    // The worker in a thread: the keeper (and the journal) are in the process that dies.
+    ['journal', 'thread']
+  ] as const)('%s mode, sync, isolation %s: every acknowledged update survives, nothing is invented', async (mode, isolation) => {
+    const file = join(dir, `${mode}-${isolation}.db`)
+    const logic = isolation === 'none' ? { logic: durableCounter } : { logic: durableCounterModule, isolation }
     for (let round = 0; round < 3; round++) {
-      const acked = await runAndKill(file, mode, 20 + pick(random, 150))
+      const acked = await runAndKill(file, mode, isolation, 20 + pick(random, 150))
       const store = await SqliteStore.open(file)
-      const branch = await startBranch({ logic: durableCounter, name: `k9-check-${mode}-${round}`, durable: { store, id: 'k9', mode } })
+      const branch = await startBranch({ ...logic, name: `k9-check-${mode}-${round}`, durable: { store, id: 'k9', mode } })
       const { total, adds } = branch.state()
       await branch.stop()
       await store.close()

@@ -107,3 +107,34 @@ export const finisher = setup({
   },
   output: ({ context }) => context.count
 })
+
+/** Side effects run in this thread or process: a replay must run none. */
+export const effects = { count: 0 }
+
+type MeterEvent = { type: 'read'; value: number } | { type: 'get' } | { type: 'hang' } | { type: 'abort' } | { type: 'effects' }
+
+/** A flaky meter: `read` keeps a reading and runs a side effect (an action); `hang` loops, `abort` takes the process down; `effects` answers the count here. */
+export const meter = setup({
+  types: { context: {} as { readings: readonly number[] }, events: {} as MeterEvent },
+  actions: { effect: () => void effects.count++ }
+}).createMachine({
+  context: { readings: [] },
+  on: {
+    read: { actions: [assign({ readings: ({ context, event }) => [...context.readings, event.value] }), 'effect'] },
+    hang: {
+      actions: () => {
+        for (;;) {
+          // a stuck synchronous driver call
+        }
+      }
+    },
+    abort: { actions: () => process.abort() },
+    effects: { actions: () => respond(effects.count) }
+  }
+})
+
+/** Keeps a random number with each reading: a replay can't reach the same state (verifyReplay reports it). */
+export const noisy = fromTransition(
+  (readings: readonly (readonly [number, number])[], event: { type: 'read'; value: number }) => [...readings, [event.value, Math.random()] as const],
+  [] as readonly (readonly [number, number])[]
+)

@@ -34,6 +34,8 @@ describe('the wire', () => {
     expect(checkHostMessage({ t: 'launch' })).toMatch(/unknown kind "launch"/)
     expect(checkHostMessage({ t: 'processed' })).toMatch(/without an incarnation/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, same: false, answers: 'x' })).toMatch(/answers/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, same: false, event: { type: 'read' } })).toBeUndefined()
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, same: false, event: 'read' })).toMatch(/malformed event/)
     expect(checkHostMessage({ t: 'crash', inc: 1, error: 'boom' })).toMatch(/without an error/)
     expect(checkHostMessage({ t: 'answer', inc: 1 })).toMatch(/call ref/)
     expect(checkHostMessage({ t: 'table', name: 't', op: 'drop' })).toMatch(/table write/)
