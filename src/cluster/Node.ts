@@ -13,6 +13,7 @@ import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFa
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
+import { ensureBucket } from './buckets'
 import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
 import { placeOn } from './placement'
 import { Route, type Outcome, type Transport } from './routes'
@@ -145,8 +146,8 @@ export class ClusterNode {
     try {
       const names = clusterNames(config.cluster)
       const kvm = new Kvm(nc)
-      const leasesKv = await kvm.create(names.leases, { ttl: config.leaseMs, history: 1 })
-      const specs = await kvm.create(names.specs, { history: 1 })
+      const leasesKv = await ensureBucket(kvm, names.leases, { ttl: config.leaseMs, history: 1 })
+      const specs = await ensureBucket(kvm, names.specs, { history: 1 })
       const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs)
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
