@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
-import { startNodeProcess, type NodeProcess, type RemoteFailure } from './nodes'
+import { startNodeProcesses, type NodeProcess, type RemoteFailure } from './nodes'
 
 let nats: NatsServer
 let a: NodeProcess, b: NodeProcess
 
 beforeAll(async () => {
   nats = await startNats()
-  ;[a, b] = (await Promise.all(['a', 'b'].map((node) => startNodeProcess({ nats: nats.url, cluster: 'outage', node })))) as [NodeProcess, NodeProcess]
+  ;[a, b] = (await startNodeProcesses(['a', 'b'].map((node) => ({ nats: nats.url, cluster: 'outage', node })))) as [NodeProcess, NodeProcess]
 }, 60_000)
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
-import { startNodeProcess, type NodeProcess } from './nodes'
+import { startNodeProcesses, type NodeProcess } from './nodes'
 
 let nats: NatsServer
 let a: NodeProcess, b: NodeProcess, other: NodeProcess
@@ -9,11 +9,11 @@ let raw: NatsConnection
 
 beforeAll(async () => {
   nats = await startNats()
-  ;[a, b, other] = (await Promise.all([
-    startNodeProcess({ nats: nats.url, cluster: 'hostile', node: 'a', maxBytes: 4096 }),
-    startNodeProcess({ nats: nats.url, cluster: 'hostile', node: 'b' }),
+  ;[a, b, other] = (await startNodeProcesses([
+    { nats: nats.url, cluster: 'hostile', node: 'a', maxBytes: 4096 },
+    { nats: nats.url, cluster: 'hostile', node: 'b' },
     // Another cluster on the same NATS, with the same node id and branch name.
-    startNodeProcess({ nats: nats.url, cluster: 'elsewhere', node: 'a' })
+    { nats: nats.url, cluster: 'elsewhere', node: 'a' }
   ])) as [NodeProcess, NodeProcess, NodeProcess]
   raw = await connect({ servers: nats.url })
 }, 60_000)

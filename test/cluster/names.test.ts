@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
-import { startNodeProcess, type NodeProcess } from './nodes'
+import { startNodeProcesses, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 let nats: NatsServer
@@ -8,7 +8,7 @@ let nodes: NodeProcess[] = []
 
 beforeAll(async () => {
   nats = await startNats()
-  nodes = await Promise.all(['a', 'b', 'c'].map((node) => startNodeProcess({ nats: nats.url, cluster: 'names', node, lease: LEASE })))
+  nodes = await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: nats.url, cluster: 'names', node, lease: LEASE })))
 }, 60_000)
 
 afterAll(async () => {

@@ -27,7 +27,30 @@ export interface NodeProcess {
 const script = fileURLToPath(new URL('./node-process.ts', import.meta.url))
 
 /** Starts a node process; resolves once it has joined the cluster. */
-export async function startNodeProcess(env: { nats: string; cluster: string; node: string; lease?: number; pg?: object; maxBytes?: number }): Promise<NodeProcess> {
+/** Where a node process joins, and how. */
+export interface NodeEnv {
+  nats: string
+  cluster: string
+  node: string
+  lease?: number
+  pg?: object
+  maxBytes?: number
+}
+
+/**
+ * Starts several node processes at once; if one fails to join, the others are
+ * stopped before the error is thrown, so a failed start leaves no process
+ * behind to hold the test run open.
+ */
+export async function startNodeProcesses(envs: readonly NodeEnv[]): Promise<NodeProcess[]> {
+  const started = await Promise.allSettled(envs.map((env) => startNodeProcess(env)))
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (!failed) return started.map((r) => (r as PromiseFulfilledResult<NodeProcess>).value)
+  await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)))
+  throw failed.reason
+}
+
+export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
-import { startNodeProcess, type NodeProcess, type RemoteFailure } from './nodes'
+import { startNodeProcesses, type NodeProcess, type RemoteFailure } from './nodes'
 
 let nats: NatsServer
 let a: NodeProcess, b: NodeProcess, c: NodeProcess
 
 beforeAll(async () => {
   nats = await startNats()
-  ;[a, b, c] = (await Promise.all(['a', 'b', 'c'].map((node) => startNodeProcess({ nats: nats.url, cluster: 'routing', node })))) as [NodeProcess, NodeProcess, NodeProcess]
+  ;[a, b, c] = (await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: nats.url, cluster: 'routing', node })))) as [NodeProcess, NodeProcess, NodeProcess]
   await a.run('start', { kind: 'journal', name: 'box' })
 }, 60_000)
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
-import { startNodeProcess, type NodeProcess } from './nodes'
+import { startNodeProcesses, type NodeProcess } from './nodes'
 
 let nats: NatsServer
 let a: NodeProcess, b: NodeProcess, c: NodeProcess
 
 beforeAll(async () => {
   nats = await startNats()
-  ;[a, b, c] = (await Promise.all(['a', 'b', 'c'].map((node) => startNodeProcess({ nats: nats.url, cluster: 'transfer', node })))) as [NodeProcess, NodeProcess, NodeProcess]
+  ;[a, b, c] = (await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: nats.url, cluster: 'transfer', node })))) as [NodeProcess, NodeProcess, NodeProcess]
 }, 60_000)
 
 afterAll(async () => {
