@@ -364,7 +364,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     // A remote worker may be processing a message (a callAll batch: from the state before it).
     const kept = (this.#batchBase ?? this.#keeper.snapshot) as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
-    // That message goes first to the next incarnation (its state was not kept).
+    // A remote worker's message whose state was kept (its end not yet reported) is done: delivered
+    // again it would be applied twice. Its call gets the kept state, as at the end of any message.
+    if (this.#inFlight && !this.#inFlight.rest && worker?.deliveryApplied) this.#settleInFlight()
+    // Any other message goes first to the next incarnation (its state was not kept).
     if (this.#inFlight?.rest) this.#durability?.abortBatch()
     if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
     this.#inFlight = undefined

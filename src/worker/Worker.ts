@@ -48,6 +48,8 @@ export interface Incarnation {
   readonly inTransition: boolean
   /** For a remote incarnation: settles once its first state arrived, or it died first. */
   readonly ready: Promise<void> | undefined
+  /** For a remote incarnation: a state it reported already holds the message it is processing (whose end has not come yet). */
+  readonly deliveryApplied: boolean
   /** The logic's output, once it reached a final state. */
   readonly output: unknown
   start(): void
@@ -119,6 +121,10 @@ export class Worker implements Incarnation {
   }
 
   /** Nothing to wait for: the first state is there once `start` returns. */
+  get deliveryApplied(): false {
+    return false
+  }
+
   get ready(): undefined {
     return undefined
   }

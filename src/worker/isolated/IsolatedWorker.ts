@@ -20,6 +20,8 @@ interface Busy {
   readonly ref: number
   readonly eventType: string
   timer: unknown
+  /** A state that holds this message has arrived (its `processed` has not yet). */
+  applied?: boolean
 }
 
 /** What an isolated incarnation needs from its branch, besides the hooks. */
@@ -146,6 +148,10 @@ export class IsolatedWorker implements Incarnation {
     return undefined
   }
 
+  get deliveryApplied(): boolean {
+    return this.#busy?.applied === true
+  }
+
   get remote(): true {
     return true
   }
@@ -241,6 +247,7 @@ export class IsolatedWorker implements Incarnation {
       : message.snapshot
     this.#last = snapshot
     this.#delays = message.delays ?? []
+    if (message.d && this.#busy) this.#busy.applied = true
     if (this.#starting) {
       this.#starting = false
       if (this.#busy) this.#watch(this.#busy)

@@ -88,6 +88,9 @@ class Session {
   /** Replies given inside the running transition: they go with its snapshot. */
   #answers: [number, unknown][] | undefined
 
+  /** True while a delivered message is processed: its states are marked so (the parent knows they hold it). */
+  #delivering = false
+
   constructor(logic: AnyActorLogic, inc: number, point: WirePoint, tables: WireTables) {
     this.inc = inc
     this.#logic = logic
@@ -110,9 +113,14 @@ class Session {
 
   deliver(ref: number, events: readonly EventObject[]): void {
     const channel = ref === 0 ? undefined : new HostChannel(this, ref)
-    for (const event of events) {
-      withDelivery(channel, () => this.#worker.deliver(event))
-      if (!this.live) return // it crashed: the crash was reported
+    this.#delivering = true
+    try {
+      for (const event of events) {
+        withDelivery(channel, () => this.#worker.deliver(event))
+        if (!this.live) return // it crashed: the crash was reported
+      }
+    } finally {
+      this.#delivering = false
     }
     this.#post(channel?.token ? { t: 'processed', inc: this.inc, deferred: channel.token } : { t: 'processed', inc: this.inc })
   }
@@ -150,7 +158,8 @@ class Session {
       same,
       ...(answers ? { answers } : {}),
       ...(delays.length > 0 ? { delays } : {}),
-      ...(event ? { event } : {})
+      ...(event ? { event } : {}),
+      ...(this.#delivering ? { d: true as const } : {})
     }
     try {
       link.post(message)

@@ -47,13 +47,15 @@ export type HostMessage =
    * the one sent last (it is then left out). `answers`: replies given inside
    * that transition, by call ref. `delays`: delayed events pending after it.
    * `event`: the event processed (or just its type), when the parent asked
-   * for it (see {@link EventReport}); absent for the initial state.
+   * for it (see {@link EventReport}); absent for the initial state. `d`: the
+   * state came from the message being delivered (its `processed` follows).
    */
   | {
       readonly t: 'snapshot'
       readonly inc: number
       readonly snapshot: Snapshot<unknown>
       readonly same: boolean
+      readonly d?: true
       readonly event?: EventObject
       readonly answers?: readonly (readonly [ref: number, value: unknown])[]
       readonly delays?: readonly PendingDelay[]
@@ -119,6 +121,7 @@ export function checkHostMessage(message: unknown): string | undefined {
       if (m.answers !== undefined && !Array.isArray(m.answers)) return 'a snapshot with malformed answers'
       if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'
       if (m.event !== undefined && typeof (m.event as { type?: unknown } | null)?.type !== 'string') return 'a snapshot with a malformed event'
+      if (m.d !== undefined && m.d !== true) return 'a snapshot with a malformed delivery flag'
       return undefined
     case 'answer':
       return typeof m.ref === 'number' ? undefined : 'an answer without a call ref'

@@ -58,6 +58,17 @@ describe('an isolated branch in the rest of keepsake', () => {
     expect(b.whichChildren().map((c) => c.id)).toEqual(['moved'])
   })
 
+  it("a move between the message's state and its end applies it once, and answers its call", async () => {
+    const branch = await startBranch({ logic: logicModule('counterReducer'), isolation: 'thread' })
+    branches.push(branch)
+    expect(await call(branch, { type: 'get' })).toBe(0)
+    // The state of the inc is kept; its end ('processed') is still on its way: move the branch now,
+    // as a transfer does (suspend, then resume from the kept image), in that very window.
+    branch.once('state', () => branch._resume(branch._suspend()))
+    expect(await call(branch, { type: 'inc' }, { timeout: 20_000 })).toBe(1)
+    expect(await call(branch, { type: 'get' }, { timeout: 20_000 })).toBe(1)
+  })
+
   it('a supervisor restarts it with its state (keepState), its module named relative to the spec', async () => {
     const sup = await startSupervisor({
       id: 'iso-sup',
