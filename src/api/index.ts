@@ -40,6 +40,7 @@ export {
   UnknownChildError,
   ChildAlreadyExistsError,
   ChildRunningError,
+  ChildRestartingError,
   ChildStartError,
   SupervisorFullError,
   SupervisorStoppedError,

@@ -2,6 +2,7 @@ import { describeReason, type ReasonRecord } from '../reports/reason'
 import type { AnyBranch } from '../supervisor/Branch'
 import { observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
+import { stopError } from '../supervisor/types'
 import type { NodeKeys } from './keys'
 
 /** One entry of the timeline: a crash, a restart, a transfer, a give-up. */
@@ -155,9 +156,9 @@ export class Activity {
         return this.#add(supervisor, 'restartFailed', child(childId), `${supervisor.id}/${childId}`, `restart failed: ${reason.message}`, reason)
       }
       case 'shutdown': {
-        const [reason] = signal.args
-        if (reason.kind !== 'failure') return
-        return this.#add(supervisor, 'shutdown', supervisor, supervisor.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+        const error = stopError(signal.args[0])
+        if (!error) return
+        return this.#add(supervisor, 'shutdown', supervisor, supervisor.id, `gave up: ${error.message}`, shortened(describeReason(error)))
       }
     }
   }

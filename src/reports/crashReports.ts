@@ -2,6 +2,7 @@ import { InvalidOptionError, RestartIntensityExceeded } from '../shared/errors'
 import type { AnyBranch } from '../supervisor/Branch'
 import { observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
+import { stopError } from '../supervisor/types'
 import { describeReason, type ReasonRecord } from './reason'
 
 /**
@@ -100,12 +101,12 @@ function supervisorReport(supervisor: Supervisor, signal: SupervisorSignal): Sup
       return { supervisor: supervisor.id, context: 'shutdown_error', reason: 'killed', offender: offender(supervisor, childId) }
     }
     case 'shutdown': {
-      const [reason] = signal.args
-      if (reason.kind !== 'failure') return undefined
+      const error = stopError(signal.args[0])
+      if (!error) return undefined
       return {
         supervisor: supervisor.id,
         context: 'shutdown',
-        reason: reason.error instanceof RestartIntensityExceeded ? 'reached_max_restart_intensity' : describeReason(reason.error),
+        reason: error instanceof RestartIntensityExceeded ? 'reached_max_restart_intensity' : describeReason(error),
         offender: { id: supervisor.id, type: 'supervisor' }
       }
     }

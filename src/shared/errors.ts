@@ -207,7 +207,7 @@ export class ChildAlreadyExistsError extends KeepsakeError {
   }
 }
 
-/** The operation needs the child stopped, and it is running (or restarting). */
+/** The operation needs the child stopped, and it is running. */
 export class ChildRunningError extends KeepsakeError {
   readonly childId: string
 
@@ -216,6 +216,25 @@ export class ChildRunningError extends KeepsakeError {
       'CHILD_RUNNING',
       `Cannot ${operation} child "${childId}" of supervisor "${supervisorId}" while it is running. ` +
         `terminateChild("${childId}") first.`
+    )
+    this.childId = childId
+  }
+}
+
+/**
+ * The operation needs the child stopped, and its supervisor is retrying its
+ * start (OTP's `{error, restarting}`): its last start threw.
+ */
+export class ChildRestartingError extends KeepsakeError {
+  readonly childId: string
+  /** Always true: the child is between a failed start and the next try. */
+  readonly restarting = true
+
+  constructor(supervisorId: string, childId: string, operation: string) {
+    super(
+      'CHILD_RESTARTING',
+      `Cannot ${operation} child "${childId}" of supervisor "${supervisorId}" while it is restarting ` +
+        `(its supervisor is retrying its start). terminateChild("${childId}") first.`
     )
     this.childId = childId
   }

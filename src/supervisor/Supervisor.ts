@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3'
 import type { Clock } from '../shared/clock'
 import {
   ChildAlreadyExistsError,
+  ChildRestartingError,
   ChildRunningError,
   ChildStartError,
   InvalidOptionError,
@@ -16,7 +17,7 @@ import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
 import { intensityUse, readIntensity, recordRestart, type IntensityUse, type RestartIntensity } from './intensity'
 import { live, probe, type SupervisorSignal } from './probe'
-import type { StopReason } from './types'
+import { stopError, type StopReason } from './types'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -139,6 +140,8 @@ export class Supervisor implements Supervised {
     this.strategy = (o.strategy ?? 'one_for_one') as Strategy
     if (!STRATEGIES.includes(this.strategy)) throw new InvalidOptionError('strategy', STRATEGIES.join(', '), o.strategy)
     if (dynamic && this.strategy !== 'one_for_one') throw new InvalidOptionError('strategy', "'one_for_one' for a dynamic supervisor", o.strategy)
+    // OTP (bad_combination) and Elixir refuse it too: children come and go at run time.
+    if (dynamic && o.autoShutdown !== undefined) throw new InvalidOptionError('autoShutdown', 'absent for a dynamic supervisor', o.autoShutdown)
     this.#autoShutdown = (o.autoShutdown ?? 'never') as AutoShutdown
     if (!AUTO_SHUTDOWNS.includes(this.#autoShutdown)) {
       throw new InvalidOptionError('autoShutdown', AUTO_SHUTDOWNS.join(', '), o.autoShutdown)
@@ -203,8 +206,7 @@ export class Supervisor implements Supervised {
   restartChild(id: string): Promise<Supervised> {
     return this.#serial(async () => {
       this.#assertRunning()
-      const record = this.#find(id)
-      if (record.status !== 'stopped') throw new ChildRunningError(this.id, id, 'restart')
+      const record = this.#stoppedChild(id, 'restart')
       await this.#startRecord(record)
       return record.instance as Supervised
     })
@@ -214,8 +216,7 @@ export class Supervisor implements Supervised {
   deleteChild(id: string): Promise<void> {
     return this.#serial(() => {
       this.#assertRunning()
-      const record = this.#find(id)
-      if (record.status !== 'stopped') throw new ChildRunningError(this.id, id, 'delete')
+      const record = this.#stoppedChild(id, 'delete')
       this.#remove(record)
     })
   }
@@ -457,16 +458,24 @@ export class Supervisor implements Supervised {
     const { restarts, exceeded } = recordRestart(this.#restartWindow, this.#clock.now(), this.#intensity)
     this.#restartWindow = restarts
     if (exceeded) {
-      const cause = reason.kind === 'failure' ? reason.error : reason
-      const error = new RestartIntensityExceeded(this.id, this.#intensity.maxRestarts, this.#intensity.maxSeconds, cause)
-      return this.#shutdown({ kind: 'failure', error }, true, Infinity)
+      const { maxRestarts, maxSeconds } = this.#intensity
+      const cause = new RestartIntensityExceeded(this.id, maxRestarts, maxSeconds, stopError(reason) ?? reason)
+      // OTP's supervisor exits with `shutdown` here: a transient parent spec leaves it down.
+      return this.#shutdown({ kind: 'shutdown', cause }, true, Infinity)
     }
-    for (const bystander of this.#bystanders(record).reverse()) {
-      await this.#stopRecord(bystander)
-      if (bystander.config.restart === 'temporary') this.#remove(bystander)
-      else bystander.status = 'restarting'
+    const group = this.#restartGroup(record)
+    for (const member of [...group].reverse()) {
+      if (member === record) continue
+      // A member waiting for its own retry is started with the group instead.
+      if (member.instance) member.previous = member.instance
+      await this.#stopRecord(member)
+      if (member.config.restart === 'temporary') this.#remove(member)
     }
-    for (const r of this.#children.filter((c) => c.status === 'restarting' && !c.retry)) {
+    const starting = group.filter((r) => this.#children.includes(r))
+    for (const r of starting) r.status = 'restarting'
+    // OTP's start_children: in start order, up to the first that fails to
+    // start. That one is tried again; the ones after it stay down until it starts.
+    for (const [at, r] of starting.entries()) {
       if (this.#status !== 'running') return
       r.attempt++
       r.restarts++
@@ -476,22 +485,23 @@ export class Supervisor implements Supervised {
       } catch (error) {
         // A failed restart counts as one more restart, and is tried again.
         this.#emit('restartFailed', { supervisorId: this.id, childId: r.config.id, error: error as ChildStartError })
+        for (const later of starting.slice(at + 1)) later.status = 'stopped'
         const failure = { kind: 'failure', error: error as ChildStartError } as const
         this.#scheduleRestart(r, failure, r.config.backoff ? backoffDelay(r.config.backoff, r.attempt) : 0)
+        return
       }
     }
   }
 
-  /** The children a strategy stops and restarts along with `record`, in start order. */
-  #bystanders(record: ChildRecord): ChildRecord[] {
-    const others = this.#children.filter((r) => r !== record && r.status !== 'restarting')
+  /** The children a restart of `record` stops and starts again, in start order (its strategy's group). */
+  #restartGroup(record: ChildRecord): ChildRecord[] {
     switch (this.strategy) {
       case 'one_for_one':
-        return []
+        return [record]
       case 'one_for_all':
-        return others
+        return [...this.#children]
       case 'rest_for_one':
-        return others.filter((r) => this.#children.indexOf(r) > this.#children.indexOf(record))
+        return this.#children.slice(this.#children.indexOf(record))
     }
   }
 
@@ -511,7 +521,11 @@ export class Supervisor implements Supervised {
       let timer: unknown
       const deadline =
         timeout === Infinity ? undefined : new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, timeout)))
-      for (const record of [...this.#children].reverse()) await this.#stopRecord(record, deadline)
+      const children = [...this.#children].reverse()
+      // A dynamic supervisor's children are independent: they stop all at once,
+      // each within its own shutdown time (as OTP and Elixir stop them).
+      if (this.#dynamic) await Promise.all(children.map((record) => this.#stopRecord(record, deadline)))
+      else for (const record of children) await this.#stopRecord(record, deadline)
       if (timer !== undefined) this.#clock.clearTimeout(timer)
       this.#status = 'stopped'
       live.supervisors.delete(this)
@@ -531,8 +545,9 @@ export class Supervisor implements Supervised {
   #announce(reason: StopReason): void {
     const heard = this.#events.listenerCount('shutdown') + this.#events.listenerCount('stop') > 0
     this.#emit('shutdown', reason)
-    if (!heard && reason.kind === 'failure') {
-      process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${reason.error.message}`)
+    const error = stopError(reason)
+    if (!heard && error) {
+      process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${error.message}`)
     }
   }
 
@@ -573,6 +588,14 @@ export class Supervisor implements Supervised {
   #find(id: string): ChildRecord {
     const record = this.#byId.get(id)
     if (!record) throw new UnknownChildError(this.id, String(id))
+    return record
+  }
+
+  /** The record of a stopped child, for an operation that needs it stopped (OTP's `{error, running | restarting}`). */
+  #stoppedChild(id: string, operation: string): ChildRecord {
+    const record = this.#find(id)
+    if (record.status === 'restarting') throw new ChildRestartingError(this.id, id, operation)
+    if (record.status !== 'stopped') throw new ChildRunningError(this.id, id, operation)
     return record
   }
 

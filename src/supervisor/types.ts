@@ -27,15 +27,23 @@ export type ReplyFor<L extends AnyActorLogic, R extends ReplyMap, E> = E extends
   : never
 
 /**
- * Why a branch stopped:
+ * Why a branch or a supervisor stopped:
  * - `normal`: the logic reached a final state (`output` is its output);
- * - `shutdown`: `stop()` was called;
- * - `failure`: it gave up, for example on {@link RestartIntensityExceeded}.
+ * - `shutdown`: `stop()` was called, or a supervisor stopped on its own: it
+ *   shut down automatically, or it gave up (as OTP's supervisor exits with
+ *   `shutdown`), in which case `cause` is the {@link RestartIntensityExceeded};
+ * - `failure`: a branch gave up, for example on {@link RestartIntensityExceeded}.
  */
 export type StopReason =
   | { readonly kind: 'normal'; readonly output: unknown }
-  | { readonly kind: 'shutdown' }
+  | { readonly kind: 'shutdown'; readonly cause?: KeepsakeError }
   | { readonly kind: 'failure'; readonly error: KeepsakeError }
+
+/** The error a stop carries, if any: a failure's error, or the cause of a supervisor's give-up. */
+export function stopError(reason: StopReason): KeepsakeError | undefined {
+  if (reason.kind === 'failure') return reason.error
+  return reason.kind === 'shutdown' ? reason.cause : undefined
+}
 
 /** What is known of a crash. */
 export interface CrashReport {

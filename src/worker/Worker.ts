@@ -62,6 +62,9 @@ export interface Incarnation {
   dispose(): void
 }
 
+/** The events by which xstate tells a machine that its child `<id>` finished or failed. */
+const OUTCOME_PREFIXES = ['xstate.done.actor.', 'xstate.error.actor.'] as const
+
 export interface WorkerOptions {
   readonly clock: Clock
   readonly tables: TableProvider
@@ -78,6 +81,11 @@ export class Worker implements Incarnation {
   readonly #logic: AnyActorLogic
   readonly #subscription: Subscription
   readonly #point: RestorePoint
+  /** Children whose outcome (their done or error event) a kept state has processed. */
+  readonly #seen = new WeakSet<AnyActorRef>()
+  /** Each child's state when first seen, and the children object last looked through. */
+  readonly #firstStates = new WeakMap<AnyActorRef, Snapshot<unknown>>()
+  #knownChildren: object | undefined
   #transitionDepth = 0
   #lastEvent: EventObject | undefined
   #alive = true
@@ -90,12 +98,15 @@ export class Worker implements Incarnation {
       ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
     })
     bindTables(this.actor.system, options.tables)
+    if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
     // The subscription outlives dispose(), muted: an actor with no error
     // observer has xstate rethrow its errors out of band, and a logic may still
     // throw while processing its stop event.
     this.#subscription = this.actor.subscribe({
       next: (snapshot) => {
-        if (this.#alive) hooks.snapshot(snapshot, this.#lastEvent)
+        if (!this.#alive) return
+        this.#noteChildren(snapshot)
+        hooks.snapshot(snapshot, this.#lastEvent)
       },
       error: (error) => {
         if (this.#alive) hooks.crash(error)
@@ -136,7 +147,10 @@ export class Worker implements Incarnation {
 
   /** Where the next incarnation resumes `kept` from (see `restorePointFor`). */
   restorePoint(kept: Snapshot<unknown>): ResumePoint {
-    return restorePointFor(this.#logic, kept, this.actor)
+    return restorePointFor(this.#logic, kept, this.actor, {
+      seen: (child) => this.#seen.has(child),
+      firstState: (child) => this.#firstStates.get(child)
+    })
   }
 
   /** True while delayed events (`after`, delayed `raise`/`sendTo`) are pending in the actor's system. */
@@ -147,7 +161,41 @@ export class Worker implements Incarnation {
   /** Starts the actor; a failing start is reported through `hooks.crash`. */
   start(): void {
     this.actor.start()
-    if (this.#point.kind !== 'initial' && this.#alive) reschedule(this.actor, this.#point.delays)
+    const point = this.#point
+    if (point.kind === 'initial' || !this.#alive) return
+    reschedule(this.actor, point.delays)
+    // A child that finished unseen delivers its output now (xstate starts only active children).
+    for (const id of point.outcomes ?? []) if (this.#alive) this.#children()[id]?.start()
+  }
+
+  #children(): Record<string, AnyActorRef> {
+    return (this.actor.getSnapshot() as { children?: Record<string, AnyActorRef> }).children ?? {}
+  }
+
+  /**
+   * Notes what a restore point needs of the children of a state about to be
+   * kept: each new child's first state, and whether this state processed a
+   * child's outcome (done or error). xstate keeps the children object while
+   * no child comes or goes, so looking through it costs nothing otherwise.
+   */
+  #noteChildren(snapshot: Snapshot<unknown>): void {
+    const children = (snapshot as { children?: Record<string, AnyActorRef> }).children
+    if (children && children !== this.#knownChildren) {
+      this.#knownChildren = children
+      for (const child of Object.values(children)) if (!this.#firstStates.has(child)) this.#firstStates.set(child, child.getSnapshot())
+    }
+    const type = this.#lastEvent?.type
+    if (type === undefined || !children || !type.startsWith('xstate.')) return
+    const prefix = OUTCOME_PREFIXES.find((p) => type.startsWith(p))
+    const child = prefix && children[type.slice(prefix.length)]
+    if (child) this.#seen.add(child)
+  }
+
+  /** Children restored done or failed were seen so (a restore point brings back unseen ones running), but for the outcomes still to deliver. */
+  #seeRestoredOutcomes(point: ResumePoint): void {
+    for (const [id, child] of Object.entries(this.#children())) {
+      if (child.getSnapshot().status !== 'active' && !point.outcomes?.includes(id)) this.#seen.add(child)
+    }
   }
 
   /** Hands one event to the actor, which processes it synchronously. */

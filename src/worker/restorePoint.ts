@@ -17,10 +17,24 @@ interface Resumed<K extends 'live' | 'persisted'> {
   readonly kind: K
   readonly snapshot: Snapshot<unknown>
   readonly delays: readonly PendingDelay[]
+  /**
+   * Children that reached their final state after the kept state was taken:
+   * started as they are once the worker is up, so it receives their output.
+   */
+  readonly outcomes?: readonly string[]
 }
 
+type ChildSnapshot = { status?: string; value?: unknown }
 interface ChildEntry {
-  snapshot?: { status?: string }
+  snapshot?: ChildSnapshot
+}
+
+/** What a worker knows of its children's past, beyond their state now. */
+export interface ChildHistory {
+  /** Whether a kept state processed the child's outcome (its done or error event). */
+  seen(child: AnyActorRef): boolean
+  /** The child's state when the worker first saw it (a promise's holds its input; its final one does not). */
+  firstState(child: AnyActorRef): Snapshot<unknown> | undefined
 }
 
 /**
@@ -31,29 +45,47 @@ interface ChildEntry {
  * A snapshot without children is reused as it is. Going through xstate's
  * `restoreSnapshot` instead would walk the whole context looking for actor
  * references (~9 ms for a 1 MB context), which is what makes a restart cost
- * time proportional to the state. With children, xstate's persisted form
- * carries each child's state; a child that itself failed is left out, so the
- * restarted worker is not handed the actor that crashed it.
+ * time proportional to the state.
+ *
+ * With children, xstate's persisted form carries each child's state as it is
+ * now, and children come back as the kept state had them: a child whose
+ * outcome the kept state never saw was still running then, so it runs again.
+ * A promise (callback, observable) runs again from its input, as restoring
+ * that state in plain xstate would; a machine that failed resumes its own
+ * last good state (the one before its failing transition); a machine that
+ * finished can't leave its final state, so it delivers its output again. A
+ * child that keeps failing is then a crash like any other, bounded by the
+ * branch's restart intensity.
  */
-export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, dead: AnyActorRef): ResumePoint {
+export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, dead: AnyActorRef, history: ChildHistory): ResumePoint {
   const delays = capturePendingDelays(dead)
   const children = (kept as { children?: Record<string, AnyActorRef> }).children
   if (!children || Object.keys(children).length === 0) return { kind: 'live', snapshot: kept, delays }
-  return { kind: 'persisted', snapshot: withRevivableChildren(logic.getPersistedSnapshot(kept) as Snapshot<unknown>), delays }
+  const persisted = logic.getPersistedSnapshot(kept) as { children?: Record<string, ChildEntry> }
+  const entries = { ...persisted.children }
+  const outcomes: string[] = []
+  for (const [id, child] of Object.entries(children)) {
+    const entry = entries[id]
+    const now = entry?.snapshot
+    if (!now || (now.status !== 'error' && now.status !== 'done') || history.seen(child)) continue
+    const isMachine = 'value' in now
+    if (isMachine && now.status === 'done') outcomes.push(id)
+    else entries[id] = { ...entry, snapshot: isMachine ? runningAgain(now) : firstState(child, history) ?? runningAgain(now) }
+  }
+  const snapshot = { ...persisted, children: entries } as unknown as Snapshot<unknown>
+  return outcomes.length > 0 ? { kind: 'persisted', snapshot, delays, outcomes } : { kind: 'persisted', snapshot, delays }
 }
 
-/**
- * A persisted snapshot without the children that can't be revived: a child
- * that itself failed is left out, so the restarted worker is not handed the
- * actor that crashed it.
- */
-export function withRevivableChildren(persisted: Snapshot<unknown>): Snapshot<unknown> {
-  const children = (persisted as { children?: Record<string, ChildEntry> }).children
-  if (!children) return persisted
-  const revivable: Record<string, ChildEntry> = {}
-  for (const [id, entry] of Object.entries(children)) {
-    const status = entry.snapshot?.status
-    if (status === 'active' || status === 'done') revivable[id] = entry
-  }
-  return { ...persisted, children: revivable } as unknown as Snapshot<unknown>
+/** A failed machine's state made active again: xstate leaves its last good context and value in it. */
+function runningAgain(snapshot: ChildSnapshot): ChildSnapshot {
+  const { error: _error, ...rest } = snapshot as ChildSnapshot & { error?: unknown }
+  return { ...rest, status: 'active' }
+}
+
+/** The child's first state, in its logic's persisted form. */
+function firstState(child: AnyActorRef, history: ChildHistory): ChildSnapshot | undefined {
+  const first = history.firstState(child)
+  if (!first) return undefined
+  const logic = (child as { logic?: AnyActorLogic }).logic
+  return (logic?.getPersistedSnapshot ? logic.getPersistedSnapshot(first) : first) as ChildSnapshot
 }

@@ -1,10 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { branchSpec, call, cast, startSupervisor, transfer, whereis, type Supervisor } from '../../src/index'
+import { branchSpec, call, cast, startSupervisor, transfer, whereis, type Strategy, type Supervisor } from '../../src/index'
 import { counterReducer } from '../support/logics'
 
 // Random sequences of start / call / cast / kill / stop / restart-child /
 // delete / transfer, against a reference model of what each branch must hold.
+// Each pool has a random strategy. n0 and n1 absorb a kill (their branch
+// restarts the worker with its state); n2 and n3 give up at once, so a kill
+// is an exit to their pool, which restarts its strategy's group from the spec
+// (in start order; a transfer moves a branch to the end of its new pool).
 
 type Pool = 'a' | 'b'
 interface Entry {
@@ -15,8 +19,26 @@ interface Entry {
 type Model = Map<string, Entry>
 interface Real {
   pools: Record<Pool, Supervisor>
+  strategies: Strategies
 }
+/** Those that give up at their first crash (`restart: { maxRestarts: 0 }`). */
+const fragile = new Set(['n2', 'n3'])
 type Cmd = fc.AsyncCommand<Model, Real>
+type Strategies = Record<Pool, Strategy>
+
+/** The branches a pool restarts when `name` exits: its strategy's group, in start order (the model's order). */
+function group(m: Model, strategies: Strategies, name: string): string[] {
+  const { pool } = m.get(name) as Entry
+  const siblings = [...m.keys()].filter((n) => m.get(n)?.pool === pool)
+  switch (strategies[pool]) {
+    case 'one_for_one':
+      return [name]
+    case 'one_for_all':
+      return siblings
+    case 'rest_for_one':
+      return siblings.slice(siblings.indexOf(name))
+  }
+}
 
 const names = ['n0', 'n1', 'n2', 'n3']
 const other = (p: Pool): Pool => (p === 'a' ? 'b' : 'a')
@@ -49,7 +71,8 @@ async function observe(m: Model, r: Real): Promise<void> {
 const commands = [
   fc.tuple(fc.constantFrom(...names), fc.constantFrom<Pool>('a', 'b')).map(([name, pool]) =>
     command(`start(${name}, ${pool})`, is(name, 'absent'), async (m, r) => {
-      await r.pools[pool].startChild(branchSpec({ branch: { logic: counterReducer, name } }))
+      const restart = fragile.has(name) ? { restart: { maxRestarts: 0 } } : {}
+      await r.pools[pool].startChild(branchSpec({ branch: { logic: counterReducer, name, ...restart } }))
       m.set(name, { pool, count: 0, status: 'running' })
     })
   ),
@@ -66,8 +89,13 @@ const commands = [
     })
   ),
   fc.constantFrom(...names).map((name) =>
-    command(`kill(${name})`, is(name, 'running'), async () => {
+    command(`kill(${name})`, is(name, 'running'), async (m, r) => {
+      const { pool } = m.get(name) as Entry
       whereis(name)?.kill()
+      await r.pools[pool].whenIdle()
+      if (!fragile.has(name)) return
+      // Restarted from the spec: the initial state (no keepState).
+      for (const restarted of group(m, r.strategies, name)) Object.assign(m.get(restarted) as Entry, { status: 'running', count: 0 })
     })
   ),
   fc.constantFrom(...names).map((name) =>
@@ -96,18 +124,23 @@ const commands = [
       const entry = m.get(name) as Entry
       await transfer(name, r.pools[entry.pool], r.pools[other(entry.pool)])
       entry.pool = other(entry.pool)
+      m.delete(name)
+      m.set(name, entry)
     })
   )
 ]
 
+const strategy = fc.constantFrom<Strategy>('one_for_one', 'one_for_all', 'rest_for_one')
+const strategies = fc.record({ a: strategy, b: strategy })
+
 describe('model-based: the library against a reference model', () => {
   it('start / call / cast / kill / stop / restart-child / delete / transfer keep what the model says', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "max" }), async (cmds) => {
+      fc.asyncProperty(strategies, fc.commands(commands, { maxCommands: 60, size: 'max' }), async (chosen, cmds) => {
         const options = { maxRestarts: 1000, maxSeconds: 1 }
-        const pools = { a: await startSupervisor({ id: 'a', ...options }), b: await startSupervisor({ id: 'b', ...options }) }
+        const pools = { a: await startSupervisor({ id: 'a', strategy: chosen.a, ...options }), b: await startSupervisor({ id: 'b', strategy: chosen.b, ...options }) }
         try {
-          await fc.asyncModelRun(() => ({ model: new Map(), real: { pools } }), cmds)
+          await fc.asyncModelRun(() => ({ model: new Map(), real: { pools, strategies: chosen } }), cmds)
         } finally {
           await Promise.all([pools.a.stop(), pools.b.stop()])
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { call, cast, reply, startBranch, whereis, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 
@@ -77,19 +77,18 @@ describe('crashes of every kind keep the state', () => {
     }
   )
 
-  it('an unhandled error of an invoked actor crashes the worker, which comes back with the state', async () => {
-    const branch = await start(startBranch({ logic: crashing }))
+  it('an unhandled error of an invoked actor crashes the worker, which comes back with the state and the invoke running again', async () => {
+    const branch = await start(startBranch({ logic: crashing, restart: { maxRestarts: 2 } }))
     cast(branch, { type: 'inc' })
-    const restarted = new Promise((resolve) => branch.once('restart', resolve))
+    const stopped = new Promise<StopReason>((resolve) => branch.once('stop', resolve))
+    const crash = new Promise<{ error: unknown }>((resolve) => branch.once('crash', resolve))
     cast(branch, { type: 'failChild' })
-    const crash = await new Promise<{ error: unknown }>((resolve) => branch.once('crash', resolve))
-    expect((crash.error as Error).message).toBe('invoked actor failed')
-    await restarted
-    expect(await call(branch, { type: 'get' })).toBe(1)
-    // The actor that crashed the worker is not revived with it.
-    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual([])
-    cast(branch, { type: 'inc' })
-    expect(await call(branch, { type: 'get' })).toBe(2)
+    expect(((await crash).error as Error).message).toBe('invoked actor failed')
+    // The kept state is `waiting` with its invoke: it runs (and fails) again each time, bounded by the intensity.
+    const reason = await stopped
+    expect(reason).toMatchObject({ kind: 'failure', error: expect.any(RestartIntensityExceeded) })
+    expect(branch.children()[1]).toMatchObject({ incarnation: 3, restarts: 3 })
+    expect(branch.state()).toEqual({ count: 1 })
   })
 
   it('survives 5 rapid kills in a row', async () => {

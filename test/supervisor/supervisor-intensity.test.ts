@@ -30,9 +30,10 @@ describe('supervisor restart intensity (default 3 in 5 s)', () => {
     }
     expect(sup.status).toBe('running')
     exits.failure(childOf(sup, 'x'))
+    // OTP's supervisor exits with shutdown; the reason carries why.
     const reason = await stopped
-    expect(reason.kind).toBe('failure')
-    expect((reason as { error: unknown }).error).toBeInstanceOf(RestartIntensityExceeded)
+    expect(reason.kind).toBe('shutdown')
+    expect((reason as { cause: unknown }).cause).toBeInstanceOf(RestartIntensityExceeded)
     expect(sup.status).toBe('stopped')
     expect(log.filter((e) => e === 'start x')).toHaveLength(4)
   })
@@ -56,12 +57,12 @@ describe('supervisor restart intensity (default 3 in 5 s)', () => {
     const stopped = stopReason(sup)
     running.push(sup)
     exits.failure(childOf(sup, 'x'))
-    expect((await stopped).kind).toBe('failure')
+    expect((await stopped).kind).toBe('shutdown')
     await expect(startSupervisor({ maxRestarts: -1 })).rejects.toThrow(/maxRestarts/)
     await expect(startSupervisor({ maxSeconds: 0 })).rejects.toThrow(/maxSeconds/)
   })
 
-  it('escalates through three levels of nesting, and the top announces its shutdown', async () => {
+  it('one_for_one_escalation: escalates through three levels of nesting, and the top announces its shutdown', async () => {
     const log: string[] = []
     const leaf = { id: 'leaf', maxRestarts: 1, children: [recorded('device', log)] }
     const mid = { id: 'mid', maxRestarts: 0, children: [supervisorSpec({ supervisor: leaf })] }
@@ -74,9 +75,9 @@ describe('supervisor restart intensity (default 3 in 5 s)', () => {
     await leafSup.whenIdle()
     exits.failure(childOf(leafSup, 'device')) // leaf gives up; mid (0) gives up; root (0) gives up
 
-    const reason = (await announced) as Extract<StopReason, { kind: 'failure' }>
+    const reason = (await announced) as Extract<StopReason, { kind: 'shutdown' }>
     const chain: string[] = []
-    for (let e: unknown = reason.error; e instanceof RestartIntensityExceeded; e = e.cause) chain.push(e.id)
+    for (let e: unknown = reason.cause; e instanceof RestartIntensityExceeded; e = e.cause) chain.push(e.id)
     expect(chain).toEqual(['root', 'mid', 'leaf', expect.stringMatching(/^branch-/)])
     expect([root.status, midSup.status, leafSup.status]).toEqual(['stopped', 'stopped', 'stopped'])
     expect(log).toEqual(['start device', 'stop device', 'start device', 'stop device'])

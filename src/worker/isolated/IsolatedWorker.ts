@@ -1,7 +1,7 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { PendingDelay } from '../delays'
 import type { ReplyChannel, ReplyToken } from '../reply'
-import { withRevivableChildren, type RestorePoint, type ResumePoint } from '../restorePoint'
+import type { RestorePoint, ResumePoint } from '../restorePoint'
 import type { Incarnation, WorkerHooks, WorkerOptions } from '../Worker'
 import type { Tables } from '../../keeper/Tables'
 import { findUncloneable } from './cloneable'
@@ -192,7 +192,8 @@ export class IsolatedWorker implements Incarnation {
   }
 
   restorePoint(kept: Snapshot<unknown>): ResumePoint {
-    return { kind: 'persisted', snapshot: withRevivableChildren(kept), delays: this.#delays }
+    // The host persisted each state with its children as they were then: as the kept state had them.
+    return { kind: 'persisted', snapshot: kept, delays: this.#delays }
   }
 
   hasPendingWork(): boolean {

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest'
+import { assign, createActor, fromPromise, sendTo, setup, type ActorRefFrom } from 'xstate'
+import { call, cast, reply, RestartIntensityExceeded, startBranch, type AnyBranch, type StopReason } from '../../src/index'
+import { stoppedAfterEach } from '../support/cleanup'
+import { deferred } from '../support/deferred'
+
+// A worker comes back with its invoked actors as its kept state had them, as
+// xstate's own rehydration does: a persisted snapshot taken in `loading`,
+// restored, runs its invoke again. Named for xstate's persistence cases.
+
+const started = stoppedAfterEach<AnyBranch>()
+async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
+  const b = await branch
+  started.push(b)
+  return b
+}
+
+/** A device read that fails while `device.failures` is above 0; `runs` counts the reads. */
+function deviceMachine(device: { failures: number; runs: number; throwOnDone?: number }) {
+  return setup({
+    types: { context: {} as { reading: number | null }, events: {} as { type: 'load' } | { type: 'get' } },
+    actors: {
+      read: fromPromise(async ({ input }: { input: { at: number } }) => {
+        device.runs++
+        if (device.failures > 0) {
+          device.failures--
+          throw new Error('device not ready')
+        }
+        return input.at + device.runs
+      })
+    }
+  }).createMachine({
+    context: { reading: null },
+    initial: 'idle',
+    on: { get: { actions: reply(({ context }) => context.reading) } },
+    states: {
+      idle: { on: { load: 'loading' } },
+      // No onError: a failed read is a crash of the worker (a flaky device).
+      loading: {
+        invoke: {
+          src: 'read',
+          input: { at: 100 },
+          onDone: {
+            target: 'ready',
+            actions: [
+              () => {
+                if ((device.throwOnDone ?? 0) > 0) {
+                  device.throwOnDone = (device.throwOnDone ?? 0) - 1
+                  throw new Error('handler failed')
+                }
+              },
+              assign({ reading: ({ event }) => event.output })
+            ]
+          }
+        }
+      },
+      ready: {}
+    }
+  })
+}
+
+function stateValue(branch: AnyBranch): unknown {
+  return (branch.worker()?.getSnapshot() as { value?: unknown } | undefined)?.value
+}
+
+/** Resolves once the branch's kept reading is set. */
+function readingKept(branch: AnyBranch): Promise<unknown> {
+  return new Promise((resolve) => branch.on('state', (next) => (next as { reading: unknown }).reading !== null && resolve(next)))
+}
+
+describe('invoked actors across a crash (xstate persistence: restoring a snapshot re-runs its active invoke)', () => {
+  it('plain xstate: a snapshot persisted in loading, restored, runs the promise again', async () => {
+    const device = { failures: 0, runs: 0 }
+    const logic = deviceMachine(device)
+    const first = createActor(logic).start()
+    first.send({ type: 'load' })
+    const persisted = first.getPersistedSnapshot()
+    first.stop()
+    const restored = createActor(logic, { snapshot: persisted }).start()
+    await new Promise<void>((resolve) => restored.subscribe((s) => s.matches('ready') && resolve()))
+    expect(device.runs).toBe(2)
+    restored.stop()
+  })
+
+  it('a flaky device: the promise that rejected in loading runs again after the restart, until it resolves', async () => {
+    const device = { failures: 2, runs: 0 }
+    const branch = await start(startBranch({ logic: deviceMachine(device) }))
+    const kept = readingKept(branch)
+    cast(branch, { type: 'load' })
+    expect(await kept).toEqual({ reading: 103 })
+    expect(stateValue(branch)).toBe('ready')
+    expect(device.runs).toBe(3)
+    expect(branch.children()[1]).toMatchObject({ incarnation: 3, restarts: 2 })
+    expect(await call(branch, { type: 'get' })).toBe(103)
+  })
+
+  it('a device that keeps failing is bounded by the restart intensity, never left stuck in loading', async () => {
+    const device = { failures: Infinity, runs: 0 }
+    const branch = await start(startBranch({ logic: deviceMachine(device), restart: { maxRestarts: 3, maxSeconds: 60 } }))
+    const stopped = new Promise<StopReason>((resolve) => branch.once('stop', resolve))
+    cast(branch, { type: 'load' })
+    expect(await stopped).toMatchObject({ kind: 'failure', error: expect.any(RestartIntensityExceeded) })
+    expect(device.runs).toBe(4)
+  })
+
+  it('a promise that resolved, whose onDone handler crashed the worker, runs again and its output is processed once', async () => {
+    const device = { failures: 0, runs: 0, throwOnDone: 1 }
+    const branch = await start(startBranch({ logic: deviceMachine(device) }))
+    const kept = readingKept(branch)
+    cast(branch, { type: 'load' })
+    expect(await kept).toEqual({ reading: 102 })
+    expect(device.runs).toBe(2)
+    expect(branch.children()[1]).toMatchObject({ incarnation: 2, restarts: 1 })
+  })
+
+  it('an error the kept state already handled is not run again by a later crash', async () => {
+    let runs = 0
+    const gate = deferred<void>()
+    const logic = setup({
+      types: { context: {} as { failures: number }, events: {} as { type: 'crash' } | { type: 'get' } },
+      actors: {
+        failing: fromPromise(async () => {
+          runs++
+          await gate.promise
+          throw new Error('once')
+        })
+      }
+    }).createMachine({
+      context: { failures: 0 },
+      // The error is handled without leaving the state: the failed child stays in the snapshot.
+      invoke: { src: 'failing', id: 'probe', onError: { actions: assign({ failures: ({ context }) => context.failures + 1 }) } },
+      on: {
+        get: { actions: reply(({ context }) => context.failures) },
+        crash: {
+          actions: () => {
+            throw new Error('unrelated crash')
+          }
+        }
+      }
+    })
+    const branch = await start(startBranch({ logic }))
+    const handled = new Promise((resolve) => branch.on('state', resolve))
+    gate.resolve()
+    await handled
+    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual(['probe'])
+    expect(runs).toBe(1)
+    await call(branch, { type: 'crash' }).catch(() => {})
+    await call(branch, { type: 'crash' }).catch(() => {})
+    expect(await call(branch, { type: 'get' })).toBe(1)
+    expect(runs).toBe(1)
+  })
+
+  it('a machine child that failed resumes its own last good state', async () => {
+    const child = setup({ types: { context: {} as { count: number }, events: {} as { type: 'inc' } | { type: 'boom' } } }).createMachine({
+      context: { count: 0 },
+      on: {
+        inc: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+        boom: {
+          actions: () => {
+            throw new Error('child failed')
+          }
+        }
+      }
+    })
+    const parent = setup({
+      types: { events: {} as { type: 'inc' } | { type: 'boom' } | { type: 'get' } },
+      actors: { child }
+    }).createMachine({
+      invoke: { src: 'child', id: 'counter' },
+      on: {
+        inc: { actions: sendTo('counter', { type: 'inc' }) },
+        boom: { actions: sendTo('counter', { type: 'boom' }) },
+        get: {
+          actions: reply(({ self }) => {
+            const counter = self.getSnapshot().children.counter as ActorRefFrom<typeof child>
+            return { status: counter.getSnapshot().status, count: counter.getSnapshot().context.count }
+          })
+        }
+      }
+    })
+    const branch = await start(startBranch({ logic: parent }))
+    cast(branch, { type: 'inc' })
+    cast(branch, { type: 'inc' })
+    const restarted = deferred<void>()
+    branch.once('restart', () => restarted.resolve())
+    cast(branch, { type: 'boom' })
+    await restarted.promise
+    expect(await call(branch, { type: 'get' })).toEqual({ status: 'active', count: 2 })
+    cast(branch, { type: 'inc' })
+    expect(await call(branch, { type: 'get' })).toEqual({ status: 'active', count: 3 })
+  })
+})
