@@ -72,6 +72,7 @@ export type {
 } from '../stores/KeeperStore'
 export {
   JournalConflictError,
+  SnapshotConflictError,
   CorruptRecordError,
   StoreUnavailableError,
   MissingDriverError,
