@@ -103,11 +103,15 @@ export class Durability {
     return point
   }
 
-  /** Writes a fresh branch's first state, the base later events apply to. */
+  /**
+   * Writes a fresh branch's first state, the base later events apply to; it
+   * rejects with `SnapshotConflictError` if another writer saved one since
+   * recovery found none.
+   */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
     if (this.#verifying) this.#segment = { base: data, events: [] }
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null }))
   }
 
   /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
@@ -270,10 +274,16 @@ export class Durability {
 
   // ---- snapshot mode ------------------------------------------------------
 
+  /**
+   * Fenced on the snapshot before it (the one recovered, or this writer's
+   * previous write: writes run in order and one failing fails the rest), so
+   * a second writer on the id gets `SnapshotConflictError` instead of
+   * overwriting newer state, and its branch recovers from the store.
+   */
   #saveNext(snapshot: Snapshot<unknown>): Promise<void> {
     const seq = ++this.#seq
     const data = this.#persistReported(snapshot)
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1 }))
   }
 
   /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */
