@@ -73,6 +73,7 @@ export type {
 } from '../stores/KeeperStore'
 export {
   JournalConflictError,
+  SnapshotConflictError,
   CorruptRecordError,
   StoreUnavailableError,
   MissingDriverError,

@@ -281,16 +281,21 @@ export class SupervisorStoppedError extends KeepsakeError {
   }
 }
 
-/** A durable branch could not be brought back from its store. */
+/**
+ * A durable branch could not be brought back from its store: a stored record
+ * is corrupt (`cause` is the store's `CorruptRecordError`), the journal has a
+ * gap, the snapshot is not one the logic can restore, or an event could not
+ * be applied. `seq` names the record at fault.
+ */
 export class RecoveryError extends KeepsakeError {
   readonly branchId: string
-  /** The sequence number of the event that could not be applied, if it was one. */
+  /** The sequence number of the record at fault (an event's, or the snapshot's), if one is. */
   readonly seq: number | undefined
 
   constructor(branchId: string, seq: number | undefined, why: string, cause?: unknown) {
     super(
       'RECOVERY_FAILED',
-      `Could not recover "${branchId}"${seq === undefined ? '' : ` at event ${seq}`}: ${why}` +
+      `Could not recover "${branchId}"${seq === undefined ? '' : ` at sequence ${seq}`}: ${why}` +
         `${cause === undefined ? '' : ` (${describeCause(cause)})`}. Nothing was changed in the store.`,
       { cause }
     )

@@ -20,6 +20,8 @@
  * **Errors.** Every method rejects (never throws synchronously) with:
  * `InvalidRecordError` for bad input (written: nothing); `JournalConflictError`
  * when an append's `expectedSeq` is not the journal's end (written: nothing);
+ * `SnapshotConflictError` when a fenced snapshot write's `expectedSeq` is not
+ * the kept snapshot's (written: nothing);
  * `CorruptRecordError` when a stored record can't be decoded (it names the id
  * and sequence number; the record is left as it is); `StoreUnavailableError`
  * when the database can't be reached or fails; `StoreClosedError` after
@@ -76,6 +78,13 @@ export interface KeeperStore {
    * (then nothing changes: a late write never replaces a newer one). `seq`
    * is the journal sequence the snapshot includes; the store does not check
    * it against the journal, so a snapshot-only keeper may count on its own.
+   *
+   * Fencing: with `expectedSeq` (the `seq` of the snapshot this writer last
+   * read or wrote, or null if it found none), the write is conditional
+   * instead: it is stored (resolving true) only if the kept snapshot is still
+   * that one, whatever the new `seq`; otherwise it rejects with
+   * `SnapshotConflictError` and nothing changes. The check and the write are
+   * one atomic step, so of two writers that read the same snapshot, one wins.
    */
   saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean>
 
@@ -177,6 +186,12 @@ export interface NewSnapshot {
   readonly version?: number
   /** When it was taken, in ms since the epoch. Default: `Date.now()` at the save. */
   readonly at?: number
+  /**
+   * Makes the write conditional (see `KeeperStore.saveSnapshot`): the `seq` of
+   * the snapshot the writer last read or wrote, or null if it found none.
+   * Default: unconditional (kept if its `seq` is not older).
+   */
+  readonly expectedSeq?: number | null
 }
 
 /** A snapshot as stored. */

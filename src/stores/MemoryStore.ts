@@ -11,7 +11,7 @@ import type {
   TagPage,
   TagQueryOptions
 } from './KeeperStore'
-import { checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+import { admitSnapshot, checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
 
 const NAME = 'MemoryStore'
 
@@ -68,9 +68,8 @@ export class MemoryStore implements KeeperStore {
     return guard(NAME, 'saveSnapshot', this.#closed, () => {
       checkName(id, 'id')
       const s = encodeSnapshot(snapshot, Date.now())
-      const kept = this.#snapshots.get(id)
-      if (kept !== undefined && (kept.seq as number) > s.seq) return false
-      this.#snapshots.set(id, { id, ...s })
+      if (!admitSnapshot(id, s, this.#snapshots.get(id)?.seq as number | undefined)) return false
+      this.#snapshots.set(id, { id, seq: s.seq, data: s.data, version: s.version, at: s.at })
       return true
     })
   }

@@ -2,7 +2,7 @@ import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { decodeEvent, decodePayloadPage, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
-import { StoreUnavailableError } from './errors'
+import { SnapshotConflictError, StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
   KeeperStore,
@@ -143,8 +143,14 @@ export class PostgresStore implements KeeperStore {
     return guard(NAME, 'saveSnapshot', this.#closed, async () => {
       checkName(id, 'id')
       const s = encodeSnapshot(snapshot, Date.now())
-      const { rowCount } = await this.#pool.query({ ...this.#sql.saveSnapshot, values: [id, s.seq, s.version, s.data, s.at] })
-      return rowCount === 1
+      const values = [id, s.seq, s.version, s.data, s.at]
+      if (s.expectedSeq === undefined) return (await this.#pool.query({ ...this.#sql.saveSnapshot, values })).rowCount === 1
+      // A fenced write is one conditional statement: a concurrent one waits for this row's lock and then sees the new seq.
+      const fenced = s.expectedSeq === null ? this.#sql.createSnapshot : this.#sql.replaceSnapshot
+      const { rowCount } = await this.#pool.query({ ...fenced, values: s.expectedSeq === null ? values : [...values, s.expectedSeq] })
+      if (rowCount === 1) return true
+      const { rows } = await this.#pool.query<{ seq: string }>({ ...this.#sql.snapshotSeq, values: [id] })
+      throw new SnapshotConflictError(id, s.expectedSeq, rows.length === 0 ? null : Number(rows[0]!.seq))
     })
   }
 
@@ -349,6 +355,15 @@ function postgresSql(schema: string) {
        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, data = excluded.data, at = excluded.at
        WHERE excluded.seq >= kept.seq`
     ),
+    createSnapshot: statement(
+      'create_snapshot',
+      `INSERT INTO ${snapshots} (id, seq, version, data, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
+    ),
+    replaceSnapshot: statement(
+      'replace_snapshot',
+      `UPDATE ${snapshots} SET seq = $2, version = $3, data = $4, at = $5 WHERE id = $1 AND seq = $6`
+    ),
+    snapshotSeq: statement('snapshot_seq', `SELECT seq FROM ${snapshots} WHERE id = $1`),
     loadSnapshot: statement('load_snapshot', `SELECT id, seq, version, data, at FROM ${snapshots} WHERE id = $1`),
     // Data-modifying CTEs all run, to completion, on the same snapshot: the
     // tags' positions are found before their events are deleted.

@@ -16,6 +16,7 @@ import type {
   TagQueryOptions
 } from './KeeperStore'
 import {
+  admitSnapshot,
   checkName,
   encodeAppend,
   encodeBatch,
@@ -24,7 +25,8 @@ import {
   loadDriver,
   planAppends,
   readRange,
-  type EncodedRequest
+  type EncodedRequest,
+  type EncodedSnapshot
 } from './requests'
 
 const NAME = 'SqliteStore'
@@ -78,6 +80,7 @@ export class SqliteStore implements KeeperStore {
   readonly #sql: ReturnType<typeof prepare>
   readonly #writeTransaction: Transaction<(requests: readonly EncodedRequest[]) => number[]>
   readonly #deleteTransaction: Transaction<(id: string) => boolean>
+  readonly #snapshotTransaction: Transaction<(id: string, snapshot: EncodedSnapshot) => boolean>
   #closed = false
 
   private constructor(db: Database) {
@@ -89,6 +92,12 @@ export class SqliteStore implements KeeperStore {
       this.#sql.deleteEvents.run(id)
       const journals = this.#sql.deleteJournal.run(id).changes
       return journals + this.#sql.deleteSnapshot.run(id).changes > 0
+    })
+    // The kept snapshot's seq is read under the write lock, so a fenced write's check holds until it commits.
+    this.#snapshotTransaction = db.transaction((id, s) => {
+      if (!admitSnapshot(id, s, this.#sql.snapshotSeq.get(id) as number | undefined)) return false
+      this.#sql.saveSnapshot.run(id, s.seq, s.version, s.data, s.at)
+      return true
     })
   }
 
@@ -165,8 +174,7 @@ export class SqliteStore implements KeeperStore {
   saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean> {
     return guard(NAME, 'saveSnapshot', this.#closed, () => {
       checkName(id, 'id')
-      const s = encodeSnapshot(snapshot, Date.now())
-      return this.#sql.saveSnapshot.run(id, s.seq, s.version, s.data, s.at).changes > 0
+      return this.#snapshotTransaction.immediate(id, encodeSnapshot(snapshot, Date.now()))
     })
   }
 
@@ -238,6 +246,7 @@ function prepare(db: Database): Record<
   | 'readPayloads'
   | 'queryByTag'
   | 'saveSnapshot'
+  | 'snapshotSeq'
   | 'loadSnapshot'
   | 'deleteTags'
   | 'deleteEvents'
@@ -271,12 +280,12 @@ function prepare(db: Database): Record<
           '(SELECT position FROM keepsake_tags WHERE tag = ? AND position >= ? ORDER BY position LIMIT ?) ORDER BY position'
       )
       .raw(),
-    // The WHERE makes an older snapshot a no-op (changes = 0): a late write never replaces a newer one.
+    // Runs only once admitSnapshot has decided, in the same transaction.
     saveSnapshot: db.prepare(
       'INSERT INTO keepsake_snapshots (id, seq, version, data, at) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, data = excluded.data, at = excluded.at ' +
-        'WHERE excluded.seq >= keepsake_snapshots.seq'
+        'ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, data = excluded.data, at = excluded.at'
     ),
+    snapshotSeq: db.prepare('SELECT seq FROM keepsake_snapshots WHERE id = ?').pluck(),
     loadSnapshot: db.prepare('SELECT id, seq, version, data, at FROM keepsake_snapshots WHERE id = ?'),
     deleteTags: db.prepare(
       'DELETE FROM keepsake_tags WHERE position IN (SELECT position FROM keepsake_events WHERE id = ?)'

@@ -34,6 +34,33 @@ export class JournalConflictError extends KeepsakeError {
 }
 
 /**
+ * A fenced snapshot write (`saveSnapshot` with `expectedSeq`) found another
+ * snapshot kept than the one its writer last read or wrote: another writer
+ * saved (or deleted) first. Nothing was written; the newer state stays.
+ */
+export class SnapshotConflictError extends KeepsakeError {
+  /** The branch id whose snapshot did not match. */
+  readonly id: string
+  /** The `seq` of the snapshot the write expected to replace (null: none). */
+  readonly expected: number | null
+  /** The `seq` of the snapshot kept (null: none). */
+  readonly actual: number | null
+
+  constructor(id: string, expected: number | null, actual: number | null) {
+    const name = (seq: number | null) => (seq === null ? 'no snapshot' : `the snapshot at sequence ${seq}`)
+    super(
+      'SNAPSHOT_CONFLICT',
+      `The store keeps ${name(actual)} for "${id}", but the write expected ${name(expected)}: another ` +
+        `writer got there first. Nothing was written. Read the snapshot again (loadSnapshot) before ` +
+        `writing; two live keepers for one id is a bug.`
+    )
+    this.id = id
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+/**
  * A stored event or snapshot could not be decoded (damaged or truncated bytes,
  * a field of the wrong type). `cause` holds the decoding error. The record is
  * left as it is: nothing is dropped or overwritten.

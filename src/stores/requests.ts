@@ -1,7 +1,14 @@
 import { InvalidOptionError, KeepsakeError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { encodeJson } from './codec'
-import { InvalidRecordError, JournalConflictError, MissingDriverError, StoreClosedError, StoreUnavailableError } from './errors'
+import {
+  InvalidRecordError,
+  JournalConflictError,
+  MissingDriverError,
+  SnapshotConflictError,
+  StoreClosedError,
+  StoreUnavailableError
+} from './errors'
 
 /**
  * What every store does before and around touching its database: validate
@@ -35,6 +42,8 @@ export interface EncodedSnapshot {
   readonly data: string
   readonly version: number
   readonly at: number
+  /** A fenced write: the kept snapshot's `seq` it requires (null: none kept); undefined: unconditional. */
+  readonly expectedSeq: number | null | undefined
 }
 
 /** One journal's part of a planned batch: its events are numbered `firstSeq`, `firstSeq + 1`, ... */
@@ -79,8 +88,22 @@ export function encodeSnapshot(snapshot: unknown, now: number): EncodedSnapshot 
     seq: checkCount(s.seq, 'snapshot.seq'),
     version: checkVersion(s.version, 'snapshot.version'),
     at: checkTime(s.at, 'snapshot.at', now),
+    expectedSeq: s.expectedSeq === undefined || s.expectedSeq === null ? s.expectedSeq : checkCount(s.expectedSeq, 'snapshot.expectedSeq'),
     data: encodeJson(s.data, 'snapshot.data')
   }
+}
+
+/**
+ * Decides a snapshot write against the kept snapshot's `seq` (`kept`, read
+ * inside the store's transaction; undefined if none): true to write, false
+ * for an unconditional write older than the kept one. Throws
+ * `SnapshotConflictError` when a fenced write's `expectedSeq` does not match.
+ */
+export function admitSnapshot(id: string, snapshot: EncodedSnapshot, kept: number | undefined): boolean {
+  const { expectedSeq } = snapshot
+  if (expectedSeq === undefined) return kept === undefined || kept <= snapshot.seq
+  if ((kept ?? null) !== expectedSeq) throw new SnapshotConflictError(id, expectedSeq, kept ?? null)
+  return true
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   BranchStartError,
   BranchStoppedError,
   InvalidOptionError,
+  RecoveryError,
   RestartIntensityExceeded,
   WorkerCrashedError,
   type KeepsakeError
@@ -693,7 +694,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     let point: RestorePoint | undefined
     try {
       point = (await durability.recover(this.#config.input)) ?? this.#initial()
-    } catch {
+    } catch (error) {
+      // Damaged or unusable stored data won't heal by waiting: the branch fails as its start would.
+      if (error instanceof RecoveryError) return this.#terminate({ kind: 'failure', error })
       if (!this.#stopReason && this.#recovering) {
         this.#recovering.timer = this.#config.clock.setTimeout(() => void this.#recoverFromStore(Math.min(retryMs * 2, 5000)), retryMs)
       }

@@ -64,7 +64,13 @@ async function main(): Promise<void> {
     logger: { warn: (details, message) => void warnings.push({ details, message }) }
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
-    start: async (a) => (await node.startBranch({ kind: a.kind as string, name: a.name as string })).id,
+    start: async (a) => {
+      const branch = await node.startBranch({ kind: a.kind as string, name: a.name as string })
+      branch.on('stop', () => void (stoppedAt[a.name as string] = Date.now()))
+      return branch.id
+    },
+    /** When (this process's Date.now()) each branch started by `start` stopped. */
+    stoppedAt: () => stoppedAt,
     startAll: (a) => Promise.all((a.names as string[]).map((name) => node.startBranch({ kind: a.kind as string, name }))).then(() => null),
     /** A branch of this process only, outside the cluster. */
     startLocal: async (a) => (await startBranch({ logic: journal, name: a.name as string })).id,
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
       setImmediate(() => process.exit(0))
     }
   }
+  const stoppedAt: Record<string, number> = {}
   let acked: Record<string, number> = {}
   let looping = false
   process.on('message', (command: Command) => {

@@ -4,6 +4,7 @@ import {
   CorruptRecordError,
   InvalidRecordError,
   JournalConflictError,
+  SnapshotConflictError,
   StoreClosedError
 } from '../../src/stores/errors'
 import type { KeeperStore, NewEvent, StoredEvent } from '../../src/stores/KeeperStore'
@@ -295,6 +296,37 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
         await store.saveSnapshot('a', { seq: 3, data: 'v1', version: 1 })
         expect(await store.saveSnapshot('a', { seq: 3, data: 'v2', version: 2 })).toBe(true)
         expect(await store.loadSnapshot('a')).toMatchObject({ seq: 3, data: 'v2', version: 2 })
+      })
+
+      it('second writer: a fenced write stores only over the snapshot its writer last read or wrote', async () => {
+        const store = await open()
+        expect(await store.saveSnapshot('a', { seq: 0, data: 'base', expectedSeq: null })).toBe(true)
+        const twice = await rejection(store.saveSnapshot('a', { seq: 0, data: 'other base', expectedSeq: null }))
+        expect(twice).toBeInstanceOf(SnapshotConflictError)
+        expect(twice).toMatchObject({ id: 'a', expected: null, actual: 0 })
+        // Two writers both read seq 0: the first write wins, the second is refused whatever its seq.
+        expect(await store.saveSnapshot('a', { seq: 1, data: 'first', expectedSeq: 0 })).toBe(true)
+        for (const seq of [1, 2]) {
+          expect(await rejection(store.saveSnapshot('a', { seq, data: 'second', expectedSeq: 0 }))).toMatchObject({ expected: 0, actual: 1 })
+        }
+        expect(await store.loadSnapshot('a')).toMatchObject({ seq: 1, data: 'first' })
+        expect(await store.saveSnapshot('a', { seq: 2, data: 'first again', expectedSeq: 1 })).toBe(true)
+        await store.delete('a')
+        expect(await rejection(store.saveSnapshot('a', { seq: 3, data: 'late', expectedSeq: 2 }))).toMatchObject({ expected: 2, actual: null })
+        expect(await store.loadSnapshot('a')).toBeUndefined()
+        const bad = await rejection(store.saveSnapshot('a', { seq: 1, data: 1, expectedSeq: -1 }))
+        expect(bad).toBeInstanceOf(InvalidRecordError)
+        expect((bad as InvalidRecordError).path).toBe('snapshot.expectedSeq')
+      })
+
+      it('second writer: of fenced writes racing on one snapshot, exactly one is stored', async () => {
+        const store = await open()
+        await store.saveSnapshot('a', { seq: 0, data: 0, expectedSeq: null })
+        const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.saveSnapshot('a', { seq: 1, data: i + 1, expectedSeq: 0 })))
+        const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i + 1] : []))
+        expect(won).toHaveLength(1)
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SnapshotConflictError)
+        expect((await store.loadSnapshot('a'))!.data).toBe(won[0])
       })
 
       it('keeps snapshots apart from journals and from each other', async () => {

@@ -1,11 +1,13 @@
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { RecoveryError, ReplayDivergenceError } from '../../shared/errors'
+import { CorruptRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
 import type { DurableConfig } from './options'
 import { journalPayload } from './payload'
 import { inertScope, replay, revive } from './replay'
+import { unrestorable } from './restorable'
 
 /** What a durable keeper tells its branch. */
 export interface DurabilityHooks {
@@ -82,32 +84,54 @@ export class Durability {
   /**
    * Reads the newest durable state back: the snapshot, then (journal mode)
    * the later events replayed without side effects. Undefined when the store
-   * has nothing for this id. Rejects with `RecoveryError` naming the event
-   * that could not be applied, or with the store's error.
+   * has nothing for this id. Rejects with `RecoveryError` naming the record
+   * at fault (a corrupt one, its `cause` the store's `CorruptRecordError`; a
+   * snapshot this logic can't restore; a gap in the journal; an event that
+   * could not be applied), or with the store's error.
    */
   async recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
     this.#epoch++
     await this.settled()
-    const stored = await store.loadSnapshot(id)
+    const found = await this.#read(() => store.loadSnapshot(id))
+    const stored = found && { seq: found.seq, data: found.data as unknown as Snapshot<unknown> }
+    if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
       this.#seq = stored?.seq ?? 0
-      const data = stored?.data as unknown as Snapshot<unknown> | undefined
-      if (stored) this.#revive(inertScope(this.#logic), { seq: stored.seq, data: data as Snapshot<unknown> }, undefined)
-      point = data && { kind: 'persisted', snapshot: data, delays: [] }
+      if (stored) this.#revive(inertScope(this.#logic), stored, input)
+      point = stored && { kind: 'persisted', snapshot: stored.data, delays: [] }
     } else {
-      point = await this.#replayJournal(stored && { seq: stored.seq, data: stored.data as unknown as Snapshot<unknown> }, input)
+      point = await this.#replayJournal(stored, input)
     }
     this.#failure = undefined
     return point
   }
 
-  /** Writes a fresh branch's first state, the base later events apply to. */
+  /** Runs a store read of recovery; a corrupt record becomes the `RecoveryError` the start fails with. */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read()
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error
+      throw new RecoveryError(this.config.id, error.seq, `its stored ${error.record} is corrupt`, error)
+    }
+  }
+
+  #checkRestorable(stored: { seq: number; data: Snapshot<unknown> }, input: unknown): void {
+    const why = unrestorable(this.#logic, inertScope(this.#logic), stored.data, input)
+    if (why !== undefined) throw new RecoveryError(this.config.id, stored.seq, `the stored snapshot can't be restored by this logic: ${why}`)
+  }
+
+  /**
+   * Writes a fresh branch's first state, the base later events apply to; it
+   * rejects with `SnapshotConflictError` if another writer saved one since
+   * recovery found none.
+   */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
     if (this.#verifying) this.#segment = { base: data, events: [] }
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null }))
   }
 
   /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
@@ -215,7 +239,7 @@ export class Durability {
     const events: EventObject[] = []
     // Only seq, version and payload are needed: a store's readPayloads can be much faster than read.
     const readPage = (fromSeq: number): Promise<readonly PayloadRecord[]> =>
-      store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })
+      this.#read(() => (store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })))
     for (;;) {
       const page = await readPage(seq + 1)
       if (page.length === 0) break
@@ -229,12 +253,17 @@ export class Durability {
         if (events.length < snapshotEvery) events.push(event)
       }
       for (const entry of page) {
+        // Gapless from the snapshot on: each event is the one after the last (O(1) per event).
+        if (entry.seq !== seq + 1) throw new RecoveryError(id, seq + 1, `the journal has no event ${seq + 1} (the next one stored is ${entry.seq})`)
         const adapted = this.#adapt(entry)
         if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
         else apply(adapted as EventObject, entry.seq)
         seq = entry.seq
       }
     }
+    // A gap at the end reads as a shorter journal: its recorded end tells.
+    const end = await this.#read(() => store.lastSeq(id))
+    if (end > seq) throw new RecoveryError(id, seq + 1, `the journal ends at ${end} but has no event ${seq + 1}`)
     this.#seq = seq
     if (live === undefined && stored === undefined) return undefined
     live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
@@ -270,10 +299,16 @@ export class Durability {
 
   // ---- snapshot mode ------------------------------------------------------
 
+  /**
+   * Fenced on the snapshot before it (the one recovered, or this writer's
+   * previous write: writes run in order and one failing fails the rest), so
+   * a second writer on the id gets `SnapshotConflictError` instead of
+   * overwriting newer state, and its branch recovers from the store.
+   */
   #saveNext(snapshot: Snapshot<unknown>): Promise<void> {
     const seq = ++this.#seq
     const data = this.#persistReported(snapshot)
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1 }))
   }
 
   /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */
