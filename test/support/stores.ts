@@ -59,18 +59,22 @@ export class FlakyStore extends MemoryStore {
 /**
  * A real store (MemoryStore, SqliteStore...) whose writes can be held: while
  * held, append, appendBatch and saveSnapshot wait at a gate before they reach
- * it, so a test sees what waits for a write and what does not. `landed`
- * counts the writes the real store has finished.
+ * it, so a test sees what waits for a write and what does not. With `lag`,
+ * each write also waits a turn of the event loop first, as a networked
+ * store's would, so that a caller told too early hears before it lands.
  */
 export class HeldStore implements KeeperStore {
   readonly inner: KeeperStore
+  readonly #lag: boolean
+  /** Writes the real store has finished. */
   landed = 0
+  /** Writes waiting at the gate. */
+  waiting = 0
   #gate: Promise<void> | undefined
-  /** Called after each write the real store finished (a test's probe). */
-  onLanded: (() => void) | undefined
 
-  constructor(inner: KeeperStore) {
+  constructor(inner: KeeperStore, options: { lag?: boolean } = {}) {
     this.inner = inner
+    this.#lag = options.lag ?? false
   }
 
   /** Holds writes until the returned function is called. */
@@ -85,10 +89,12 @@ export class HeldStore implements KeeperStore {
   }
 
   async #write<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#lag) await new Promise<void>((resolve) => setImmediate(resolve))
+    this.waiting++
     while (this.#gate) await this.#gate
+    this.waiting--
     const result = await write()
     this.landed++
-    this.onLanded?.()
     return result
   }
 
