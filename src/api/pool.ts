@@ -1,10 +1,9 @@
 import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
 import { BranchStoppedError, CallTimeoutError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
-import { systemClock } from '../shared/clock'
 import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
-import { readBranchOptions } from '../supervisor/branchOptions'
+import { readBranchOptions, readClock } from '../supervisor/branchOptions'
 import { anchorLogicModule } from '../worker/isolated/options'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
@@ -75,7 +74,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
       if (live) return live.call(event, options)
       const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
       return new Promise((resolve, reject) => {
-        const clock = this.#options.clock ?? systemClock
+        const clock = readClock(this.#options.clock)
         const since = clock.now()
         let timedOut = false
         const timer = timeout === Infinity ? undefined : clock.setTimeout(() => {

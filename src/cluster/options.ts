@@ -4,6 +4,7 @@ import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type Tls
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from '../supervisor/intensity'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
+import { MAX_TIMER_MS } from '../shared/clock'
 import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { readToken } from './keys'
@@ -88,7 +89,8 @@ export function readNodeOptions(options: unknown): NodeConfig {
   const cluster = readToken(o.cluster, 'cluster')
   const nodeId = o.nodeId === undefined ? undefined : readToken(o.nodeId, 'nodeId')
   const leaseMs = readDuration(o.leaseTtl, 'leaseTtl', DEFAULT_LEASE_TTL)
-  if (leaseMs < 300) throw new InvalidOptionError('leaseTtl', 'at least 300 ms', o.leaseTtl)
+  // Renewals and fence checks are timers at fractions of the lease: it must fit one.
+  if (leaseMs < 300 || leaseMs > MAX_TIMER_MS) throw new InvalidOptionError('leaseTtl', `at least 300 ms and at most ${MAX_TIMER_MS} ms (~24.8 days)`, o.leaseTtl)
   const maxMessageBytes = readDuration(o.maxMessageBytes, 'maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES)
   const logger = o.logger === undefined ? processWarnings : (o.logger as ClusterLogger)
   if (typeof logger?.warn !== 'function') throw new InvalidOptionError('logger', 'an object with a warn(details, message) method', o.logger)

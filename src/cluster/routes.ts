@@ -3,6 +3,7 @@ import type { NameRoute } from '../api/messaging'
 import { DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
 import type { CallOptions, CastOptions } from '../supervisor/types'
 import { CallTimeoutError, InvalidOptionError, UnknownNameError } from '../shared/errors'
+import { MAX_TIMER_MS, systemClock } from '../shared/clock'
 import { assertEvent, readDuration, readOptions } from '../shared/validate'
 import { NodeUnavailableError } from './errors'
 import type { Leases, Owner } from './leases'
@@ -49,8 +50,8 @@ interface Bounce {
 
 /** How long a cast may take to reach its branch before it is reported as dropped. */
 const CAST_DEADLINE = DEFAULT_CALL_TIMEOUT
-/** The longest timer Node accepts; a call with timeout Infinity asks for this. */
-const FOREVER = 2 ** 31 - 1
+/** The longest wait a NATS request takes; a call with a longer timeout (or Infinity) asks for this. */
+const FOREVER = MAX_TIMER_MS
 
 /**
  * The messages one node sends to one global name, in order. They go to the
@@ -131,7 +132,7 @@ export class Route implements NameRoute {
         fail: (error) => this.#transport.dropped(this.#name, event, error)
       })
     }
-    if (delay > 0) setTimeout(submit, delay)
+    if (delay > 0) systemClock.setTimeout(submit, delay)
     else submit()
   }
 
@@ -145,11 +146,11 @@ export class Route implements NameRoute {
       let done = false
       let pending: Pending | undefined
       const timedOut = () => (pending?.unreachable ? new NodeUnavailableError(this.#name, pending.unreachable) : new CallTimeoutError(this.#name, eventType, timeout))
-      const timer = timeout === Infinity ? undefined : setTimeout(() => finish(() => reject(timedOut())), timeout)
+      const timer = timeout === Infinity ? undefined : systemClock.setTimeout(() => finish(() => reject(timedOut())), timeout)
       const finish = (then: () => void) => {
         if (done) return
         done = true
-        if (timer) clearTimeout(timer)
+        if (timer !== undefined) systemClock.clearTimeout(timer)
         then()
       }
       const deadline = timeout === Infinity ? Infinity : Date.now() + timeout

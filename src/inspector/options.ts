@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { InvalidOptionError } from '../shared/errors'
+import { MAX_TIMER_MS } from '../shared/clock'
 import { isInstance, readDuration, readOptions } from '../shared/validate'
 import { Branch, type AnyBranch } from '../supervisor/Branch'
 import { Supervisor } from '../supervisor/Supervisor'
@@ -91,7 +92,7 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
     throw new InvalidOptionError('redact', 'a function (key, value, path, branchId) => value to show', o.redact)
   }
   const interval = readDuration(o.interval, 'interval', 1000)
-  if (interval < 50) throw new InvalidOptionError('interval', 'at least 50 ms', interval)
+  if (interval < 50 || interval > MAX_TIMER_MS) throw new InvalidOptionError('interval', `at least 50 ms and at most ${MAX_TIMER_MS} ms (~24.8 days)`, interval)
   return {
     root: (root as Supervisor | AnyBranch | undefined) ?? node?.supervisor,
     node,

@@ -110,8 +110,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #inFlight: Envelope | undefined
   /** Answers given inside the running transition, released once its state is kept. */
   #held: { call: Call; value: unknown }[] = []
-  /** Calls of the current incarnation waiting for a deferred reply (made on first use, like #delayed: most branches never need them). */
-  #deferred: Set<Call> | undefined
+  /**
+   * Calls of the current incarnation waiting for a deferred reply, each with the write of the
+   * state it answers from, the one its message left (made on first use, like #delayed: most branches never need them).
+   */
+  #deferred: Map<Call, Promise<void> | undefined> | undefined
   /** Restart bookkeeping: restart times inside the intensity window, and the total. */
   #restartWindow: readonly number[] = NO_RESTARTS
   #restartTotal = 0
@@ -132,9 +135,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   readonly #callOwner: CallOwner = {
     answered: (call, value) => {
       if (this.#worker?.inTransition) this.#held.push({ call, value })
-      else call.resolve(value)
+      else this.#resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
     },
-    deferred: (call) => (this.#deferred ??= new Set()).add(call),
+    deferred: (call) => (this.#deferred ??= new Map()).set(call, undefined),
     settled: (call) => {
       if (probe.on) probe.settled(this, call)
       this.#deferred?.delete(call)
@@ -528,12 +531,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #settleInFlight(): void {
     const call = this.#inFlight?.call
     this.#inFlight = undefined
-    if (call && call.pending && !call.deferred) this.#resolveWhenDurable(call, this.#keeper.state)
+    if (call?.pending && call.deferred) this.#deferred?.set(call, this.#commit)
+    else if (call && call.pending) this.#resolveAfter(call, this.#keeper.state, this.#commit)
   }
 
-  /** Resolves `call` with `value` once the state it answers from is as durable as the branch makes it. */
-  #resolveWhenDurable(call: Call, value: unknown): void {
-    const commit = this.#commit
+  /** Resolves `call` with `value` once `commit`, the write of the state it answers from, is done. */
+  #resolveAfter(call: Call, value: unknown, commit: Promise<void> | undefined): void {
     if (!commit) call.resolve(value)
     else commit.then(() => call.resolve(value), (error: unknown) => call.reject(error))
   }
@@ -581,7 +584,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (this.#held.length > 0) {
       const held = this.#held
       this.#held = []
-      for (const { call, value } of held) this.#resolveWhenDurable(call, value)
+      for (const { call, value } of held) this.#resolveAfter(call, value, this.#commit)
     }
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
@@ -736,7 +739,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
     const held = this.#held
     this.#held = []
-    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred ?? [])]
+    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred?.keys() ?? [])]
     for (const call of calls) call.reject(error(call))
   }
 

@@ -1,5 +1,5 @@
 import type { AnyActorLogic } from 'xstate'
-import { systemClock, type Clock } from '../shared/clock'
+import { systemClock, withLongTimers, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
@@ -79,7 +79,10 @@ function readListener(listener: unknown): Listener<unknown> | undefined {
   return l as Listener<unknown>
 }
 
-/** A clock is used as given (its methods may live on a class's prototype), once checked. */
+/**
+ * A clock is used as given (its methods may live on a class's prototype), once
+ * checked, with timers longer than one of its own can be chained from it.
+ */
 export function readClock(clock: unknown): Clock {
   if (clock === undefined) return systemClock
   if (typeof clock !== 'object' || clock === null) throw new InvalidOptionError('clock', 'an object', clock)
@@ -92,5 +95,5 @@ export function readClock(clock: unknown): Clock {
     }
     if (typeof method !== 'function') throw new InvalidOptionError(`clock.${key}`, 'a function', method)
   }
-  return clock as Clock
+  return withLongTimers(clock as Clock)
 }

@@ -134,7 +134,7 @@ function readBackoff(value: unknown, id: string): Required<Backoff> | undefined 
   if (value === undefined) return undefined
   const o = readOptions(value, `${id}.backoff`)
   const num = (key: string, fallback: number, ok: (n: number) => boolean, expected: string): number => {
-    const v = o[key] ?? fallback
+    const v = o[key] === undefined ? fallback : o[key]
     if (typeof v !== 'number' || !ok(v)) throw new InvalidOptionError(`${id}.backoff.${key}`, expected, v)
     return v
   }

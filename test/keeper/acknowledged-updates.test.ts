@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
 import { assign, fromTransition, setup } from 'xstate'
-import { call, startBranch, type AnyBranch } from '../../src/index'
+import { call, MemoryStore, startBranch, type AnyBranch, type KeeperStore } from '../../src/index'
+import { SqliteStore } from '../../src/sqlite'
 import { stoppedAfterEach } from '../support/cleanup'
+import { HeldStore } from '../support/stores'
 
 // Peeper's keeper is updated asynchronously: measured here, 19-51% of kills
 // right after an acknowledged update of a ~1 MB state brought back the previous
@@ -57,5 +62,50 @@ describe('an acknowledged update survives an immediate kill', () => {
     }
     expect(lost).toBe(0)
     expect(branch.children()[1]).toMatchObject({ restarts: 200 })
+  })
+})
+
+// Durable, the promise is stronger: the update is in the store before its
+// caller hears of it, so the process can die at once. A fast store hides a call
+// resolved before its write (the write lands before anyone looks); this store
+// holds each write at a gate until the test has checked the caller still waits.
+
+const dir = mkdtempSync(join(tmpdir(), 'keepsake-acked-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Lets promise callbacks and store I/O run. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+const counter = fromTransition((n: number, e: { type: 'set'; version: number } | { type: 'get' }) => (e.type === 'set' ? e.version : n), 0)
+
+describe('a durable acknowledged update is in the store before its caller hears of it', () => {
+  it.each([
+    ['MemoryStore', 'snapshot'],
+    ['MemoryStore', 'journal'],
+    ['SqliteStore', 'snapshot'],
+    ['SqliteStore', 'journal']
+  ] as const)('on a %s in %s mode: no call resolves while its write is held, and a restart right after finds it', async (kind, mode) => {
+    const inner: KeeperStore = kind === 'MemoryStore' ? new MemoryStore() : await SqliteStore.open(join(dir, `${mode}.db`))
+    const store = new HeldStore(inner)
+    const branch = await startBranch({ logic: counter, durable: { store, id: 'acked', mode } })
+    started.push(branch)
+    for (let version = 1; version <= 30; version++) {
+      const release = store.hold()
+      let acknowledged = false
+      const acked = call(branch, { type: 'set', version }).then((value) => ((acknowledged = true), value))
+      while (store.waiting === 0) await turns(1)
+      await turns(5)
+      expect(acknowledged, `version ${version} was acknowledged before its write`).toBe(false)
+      const landed = store.landed
+      release()
+      expect(await acked).toBe(version)
+      expect(store.landed).toBeGreaterThan(landed)
+      // The process dies now: what a new start finds in the store.
+      const after = await startBranch({ logic: counter, name: `acked-${kind}-${mode}-${version}`, durable: { store: inner, id: 'acked', mode } })
+      expect(after.state()).toBe(version)
+      await after.stop()
+    }
   })
 })

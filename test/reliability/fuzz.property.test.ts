@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fromTransition } from 'xstate'
+import { assign, fromTransition, setup } from 'xstate'
 import * as keepsake from '../../src/index'
 import { KeepsakeError, Supervisor, type AnyBranch } from '../../src/index'
+import { NodeLikeClock } from '../support/ManualClock'
 
 // Every public function fed arbitrary values: it never crashes the process,
 // never corrupts a live branch, and fails only with the library's own errors.
@@ -109,5 +110,61 @@ describe('fuzzed public API', () => {
     expect(canary.status).toBe('running')
     expect(await keepsake.call('canary', { type: 'get' })).toBe(before + 1)
     expect(supervisor.status).toBe('running')
+  })
+})
+
+// Durations at and past Node's timer limit (2^31-1 ms), on a clock whose
+// timers overflow as Node's do: none fires early, none reaches the clock
+// unchained, and those short enough to wait out here fire when due.
+
+const MAX_TIMER = 2 ** 31 - 1
+const longDuration = fc.oneof(
+  fc.constantFrom(MAX_TIMER - 1, MAX_TIMER, MAX_TIMER + 1, 2 ** 32, 30 * 86_400_000, Number.MAX_SAFE_INTEGER, Number.MAX_VALUE, Infinity),
+  fc.integer({ min: MAX_TIMER - 5, max: 10 * MAX_TIMER }),
+  fc.double({ min: MAX_TIMER, max: 1e300, noNaN: true })
+)
+
+/** Defers `wait`, counts `inc`. */
+const patientLogic = setup({
+  types: { context: {} as { n: number; token: keepsake.ReplyToken | null }, events: {} as { type: 'wait' } | { type: 'inc' } }
+}).createMachine({
+  context: { n: 0, token: null },
+  on: {
+    wait: { actions: assign({ token: () => keepsake.deferReply() }) },
+    inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }
+  }
+})
+
+describe('fuzzed durations at and past 2^31-1 ms (seed 46)', () => {
+  it('a call timeout, cast delay and idleTimeout wait their whole length, on a clock with Node-like timers', async () => {
+    await fc.assert(
+      fc.asyncProperty(longDuration, async (ms) => {
+        const clock = new NodeLikeClock()
+        const branch = await keepsake.startBranch({ logic: patientLogic, clock, idleTimeout: ms })
+        try {
+          let outcome: unknown = 'pending'
+          keepsake.call(branch, { type: 'wait' }, { timeout: ms }).then((v) => (outcome = v), (e: unknown) => (outcome = e))
+          // A cast delay is finite (a cast delayed forever is not a cast): Infinity is refused.
+          if (ms === Infinity) expect(() => branch.cast({ type: 'inc' }, { delay: ms })).toThrow(keepsake.InvalidOptionError)
+          else branch.cast({ type: 'inc' }, { delay: ms })
+          // Up to just before it is due (at most three links of a chain).
+          clock.advance(Math.min(ms, 3 * MAX_TIMER) - 1)
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          expect(outcome).toBe('pending')
+          expect((branch.state() as { n: number }).n).toBe(0)
+          expect(branch.status).toBe('running')
+          if (ms <= 3 * MAX_TIMER) {
+            clock.advance(1)
+            await new Promise<void>((resolve) => setImmediate(resolve))
+            expect(outcome).toBeInstanceOf(keepsake.CallTimeoutError)
+            expect((branch.state() as { n: number }).n).toBe(1)
+          }
+          expect(clock.overflows).toBe(0)
+        } finally {
+          await branch.stop({ timeout: 0 })
+        }
+      }),
+      { numRuns: 60, seed: 46 }
+    )
   })
 })

@@ -41,3 +41,17 @@ export class ManualClock implements Clock {
     this.#now = target
   }
 }
+
+/**
+ * A manual clock whose timers behave as Node's do: a delay over 2^31-1 ms
+ * fires after 1 ms. A clock a user builds on the global timers is like this.
+ */
+export class NodeLikeClock extends ManualClock {
+  /** Delays Node's own timers refused (and ran after 1 ms instead). */
+  overflows = 0
+
+  override setTimeout(fn: () => void, ms: number): unknown {
+    if (ms > 2 ** 31 - 1) this.overflows++
+    return super.setTimeout(fn, ms > 2 ** 31 - 1 ? 1 : ms)
+  }
+}

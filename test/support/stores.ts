@@ -55,3 +55,86 @@ export class FlakyStore extends MemoryStore {
     return super.read(...args)
   }
 }
+
+/**
+ * A real store (MemoryStore, SqliteStore...) whose writes can be held: while
+ * held, append, appendBatch and saveSnapshot wait at a gate before they reach
+ * it, so a test sees what waits for a write and what does not. With `lag`,
+ * each write also waits a turn of the event loop first, as a networked
+ * store's would, so that a caller told too early hears before it lands.
+ */
+export class HeldStore implements KeeperStore {
+  readonly inner: KeeperStore
+  readonly #lag: boolean
+  /** Writes the real store has finished. */
+  landed = 0
+  /** Writes waiting at the gate. */
+  waiting = 0
+  #gate: Promise<void> | undefined
+
+  constructor(inner: KeeperStore, options: { lag?: boolean } = {}) {
+    this.inner = inner
+    this.#lag = options.lag ?? false
+  }
+
+  /** Holds writes until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    this.#gate = gate
+    return () => {
+      if (this.#gate === gate) this.#gate = undefined
+      release()
+    }
+  }
+
+  async #write<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#lag) await new Promise<void>((resolve) => setImmediate(resolve))
+    this.waiting++
+    while (this.#gate) await this.#gate
+    this.waiting--
+    const result = await write()
+    this.landed++
+    return result
+  }
+
+  append(...args: Parameters<KeeperStore['append']>): Promise<number> {
+    return this.#write(() => this.inner.append(...args))
+  }
+
+  appendBatch(...args: Parameters<KeeperStore['appendBatch']>): Promise<number[]> {
+    return this.#write(() => this.inner.appendBatch(...args))
+  }
+
+  saveSnapshot(...args: Parameters<KeeperStore['saveSnapshot']>): Promise<boolean> {
+    return this.#write(() => this.inner.saveSnapshot(...args))
+  }
+
+  read(...args: Parameters<KeeperStore['read']>): ReturnType<KeeperStore['read']> {
+    return this.inner.read(...args)
+  }
+
+  lastSeq(id: string): Promise<number> {
+    return this.inner.lastSeq(id)
+  }
+
+  loadSnapshot(id: string): ReturnType<KeeperStore['loadSnapshot']> {
+    return this.inner.loadSnapshot(id)
+  }
+
+  queryByTag(...args: Parameters<KeeperStore['queryByTag']>): ReturnType<KeeperStore['queryByTag']> {
+    return this.inner.queryByTag(...args)
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.#write(() => this.inner.delete(id))
+  }
+
+  listIds(): Promise<string[]> {
+    return this.inner.listIds()
+  }
+
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+}

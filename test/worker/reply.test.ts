@@ -100,6 +100,34 @@ describe('replies', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it('a token whose call timed out never answers a later deferred call, on this branch or another (tokens are not reused)', async () => {
+    const clock = new ManualClock()
+    const branches = [await startBranch({ logic: fetcher(async () => 'x'), clock }), await startBranch({ logic: fetcher(async () => 'x'), clock })]
+    started.push(...branches)
+    const dead: ReplyToken[] = []
+    for (let round = 0; round < 20; round++) {
+      const branch = branches[round % 2] as (typeof branches)[number]
+      // A deferred call times out: its token is dead from now on.
+      const late = call(branch, { type: 'stall' }, { timeout: 10 }).catch((e: unknown) => e)
+      dead.push(branch.state().pending as ReplyToken)
+      clock.advance(10)
+      expect(await late).toBeInstanceOf(CallTimeoutError)
+      if (round === 10) branch.kill() // a new incarnation changes nothing
+      // The next deferred caller, on either branch, has a token of its own that no dead one reaches.
+      const next = branches[(round + 1) % 2] as (typeof branches)[number]
+      let outcome: unknown = 'pending'
+      const waiting = call(next, { type: 'stall' }, { timeout: Infinity }).then((value) => (outcome = value))
+      const token = next.state().pending as ReplyToken
+      expect(dead).not.toContain(token)
+      for (const old of dead) expect(replyTo(old, `late answer to ${old}`)).toBe(false)
+      await Promise.resolve()
+      expect(outcome).toBe('pending')
+      expect(replyTo(token, `answer ${round}`)).toBe(true)
+      await waiting
+      expect(outcome).toBe(`answer ${round}`)
+    }
+  })
+
   it('a reducer answers with respond(); a call it does not answer gets the state', async () => {
     const logic = fromTransition((n: number, e: { type: 'inc' } | { type: 'double' }) => {
       if (e.type === 'double') respond(n * 2)

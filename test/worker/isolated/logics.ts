@@ -2,7 +2,7 @@
 // and child processes, named by module ({ module: './logics.ts', export }).
 import { threadId } from 'node:worker_threads'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { deferReply, replyTo, respond, table, type ReplyToken } from '../../../src/index'
+import { deferReply, reply, replyTo, respond, table, type ReplyToken } from '../../../src/index'
 
 export { counterMachine, counterReducer } from '../../support/logics'
 
@@ -138,3 +138,37 @@ export const noisy = fromTransition(
   (readings: readonly (readonly [number, number])[], event: { type: 'read'; value: number }) => [...readings, [event.value, Math.random()] as const],
   [] as readonly (readonly [number, number])[]
 )
+
+/**
+ * Defers each `ask` and answers it from a microtask, outside any transition
+ * (as a callback would), then notes the answer in its table `answered` (which
+ * reaches an isolated worker's parent after the answer); `count` is answered
+ * with `reply`, `bump` with `respond`.
+ */
+export const lateAnswerer = setup({
+  types: { context: {} as { asks: number }, events: {} as { type: 'ask' } | { type: 'count' } | { type: 'bump' } }
+}).createMachine({
+  context: { asks: 0 },
+  on: {
+    ask: {
+      actions: [
+        assign({ asks: ({ context }) => context.asks + 1 }),
+        ({ context, self }) => {
+          const token = deferReply()
+          const asks = context.asks // the assign before this action ran already
+          queueMicrotask(() => {
+            replyTo(token, `answer ${asks}`)
+            table(self, 'answered').set('asks', asks)
+          })
+        }
+      ]
+    },
+    count: { actions: reply(({ context }) => context.asks) },
+    bump: {
+      actions: [
+        assign({ asks: ({ context }) => context.asks + 1 }),
+        () => void respond('bumped')
+      ]
+    }
+  }
+})
