@@ -85,7 +85,7 @@ describe('the frames of a child process channel', () => {
     expect(() => reader.push(Buffer.concat([good, Buffer.from([0x00])]))).toThrow(/not a frame/)
     expect(reader.parsed).toEqual([{ t: 'a' }])
     const changed = frames({ t: 'b' })
-    changed[changed.length - 1] ^= 0xff
+    changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 0xff, changed.length - 1)
     expect(() => new FrameReader().push(changed)).toThrow(/checksum/)
   })
 
