@@ -9,6 +9,7 @@ import type { Tables } from '../keeper/Tables'
 import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
+import { systemClock } from '../shared/clock'
 import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, WireValueError } from './errors'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
@@ -16,6 +17,7 @@ import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } fro
 import { ensureBucket } from './buckets'
 import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
 import { placeOn } from './placement'
+import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
 import { decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
@@ -104,6 +106,7 @@ export class ClusterNode {
   /** Names being released in the bucket (a stopped branch's); `stop` waits for them. */
   readonly #releasing = new Set<Promise<void>>()
   readonly #previousResolver: ReturnType<typeof _setNameResolver>
+  readonly #refusals: RefusalLog
   #connected = true
   #leaving = false
   /** The last time every lease was renewed (local clock). */
@@ -120,6 +123,7 @@ export class ClusterNode {
     this.#leases = leases
     this.#specs = specs
     this.supervisor = supervisor
+    this.#refusals = new RefusalLog(config.logger, systemClock, id)
     this.#subscription = nc.subscribe(this.#names.node(id), { callback: (error, msg) => {
       if (!error) this.#onRequest(msg)
     } })
@@ -295,6 +299,7 @@ export class ClusterNode {
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
+    this.#refusals.close()
     await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
     if (running === this) running = undefined
@@ -376,7 +381,7 @@ export class ClusterNode {
     try {
       request = decodeRequest(msg.data, this.cluster, this.#config.maxMessageBytes)
     } catch (error) {
-      this.#config.logger.warn({ node: this.id, subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message }, 'keepsake cluster: refused a message')
+      this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message })
       return
     }
     if (!request) return // another cluster's: not ours to answer
