@@ -39,7 +39,7 @@ function openLink(): Link {
       readFrames(channel, {
         message: (m) => h(m as ParentMessage),
         broken: (why) => {
-          process.stderr.write(`keepsake: an isolated host's channel broke: the parent's end received ${why}\n`)
+          process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
           process.exit(70)
         }
       })
