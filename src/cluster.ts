@@ -14,5 +14,6 @@ export {
   NotOwnerError,
   UnknownKindError,
   InvalidMessageError,
-  RemoteError
+  RemoteError,
+  WireValueError
 } from './cluster/errors'

@@ -9,15 +9,17 @@ import type { Tables } from '../keeper/Tables'
 import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { ClusterUnavailableError, InvalidMessageError, NotOwnerError, TransferFailedError, UnknownKindError } from './errors'
+import { systemClock } from '../shared/clock'
+import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, WireValueError } from './errors'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
 import { ensureBucket } from './buckets'
 import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
 import { placeOn } from './placement'
-import { Route, type Outcome, type Transport } from './routes'
-import { decodeReply, decodeRequest, encode, encodeError, type Reply, type Request } from './wire'
+import { RefusalLog } from './refusals'
+import { Route, type Body, type Outcome, type Transport } from './routes'
+import { decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
 /** Options of `node.startBranch`. */
 export interface GlobalBranchOptions {
@@ -46,6 +48,9 @@ const FENCE_AT = 0.7
 
 /** How long the node that hands a branch over waits for the other to take it. */
 const ADOPT_TIMEOUT = 10_000
+
+/** A tenure as long as a real one (a UUID): a message measured with it is as long as the one sent. */
+const TENURE_STANDIN = randomUUID()
 
 let running: ClusterNode | undefined
 
@@ -101,6 +106,7 @@ export class ClusterNode {
   /** Names being released in the bucket (a stopped branch's); `stop` waits for them. */
   readonly #releasing = new Set<Promise<void>>()
   readonly #previousResolver: ReturnType<typeof _setNameResolver>
+  readonly #refusals: RefusalLog
   #connected = true
   #leaving = false
   /** The last time every lease was renewed (local clock). */
@@ -117,6 +123,7 @@ export class ClusterNode {
     this.#leases = leases
     this.#specs = specs
     this.supervisor = supervisor
+    this.#refusals = new RefusalLog(config.logger, systemClock, id)
     this.#subscription = nc.subscribe(this.#names.node(id), { callback: (error, msg) => {
       if (!error) this.#onRequest(msg)
     } })
@@ -292,6 +299,7 @@ export class ClusterNode {
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
+    this.#refusals.close()
     await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
     if (running === this) running = undefined
@@ -373,7 +381,7 @@ export class ClusterNode {
     try {
       request = decodeRequest(msg.data, this.cluster, this.#config.maxMessageBytes)
     } catch (error) {
-      this.#config.logger.warn({ node: this.id, subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message }, 'keepsake cluster: refused a message')
+      this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message })
       return
     }
     if (!request) return // another cluster's: not ours to answer
@@ -451,10 +459,10 @@ export class ClusterNode {
     if (!msg.reply) return
     let bytes: Uint8Array
     try {
-      bytes = encode(this.cluster, reply)
-      if (bytes.byteLength > this.#config.maxMessageBytes) throw new InvalidMessageError(`the reply is ${bytes.byteLength} bytes, over the limit`)
+      if (reply.k === 'ok') assertWireable(reply.value, 'reply')
+      bytes = this.#encodeWithin(reply, 'reply')
     } catch (error) {
-      bytes = encode(this.cluster, { k: 'err', error: encodeError(error instanceof KeepsakeError ? error : new InvalidMessageError('the reply is not JSON')) })
+      bytes = encode(this.cluster, { k: 'err', error: encodeError(error) })
     }
     try {
       msg.respond(bytes)
@@ -474,14 +482,20 @@ export class ClusterNode {
 
   readonly #transport: Transport = {
     assertConnected: (what) => this.#assertConnected(what),
+    assertSendable: (body) => {
+      const path = pathOf(body)
+      assertWireable(body.k === 'callAll' ? body.es : body.e, path)
+      this.#encodeWithin({ ...body, o: TENURE_STANDIN } as Request, path)
+    },
     request: (node, body, timeoutMs) => this.#request(node, body, timeoutMs),
     dropped: (name, event, error) =>
       this.#config.logger.warn({ node: this.id, name, eventType: event.type, reason: error.message }, 'keepsake cluster: a cast could not be delivered')
   }
 
   async #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
+    const bytes = this.#encodeWithin(body, pathOf(body))
     try {
-      const msg = await this.#nc.request(this.#names.node(node), encode(this.cluster, body), { timeout: timeoutMs })
+      const msg = await this.#nc.request(this.#names.node(node), bytes, { timeout: timeoutMs })
       return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
@@ -489,6 +503,24 @@ export class ClusterNode {
       if (error instanceof KeepsakeError) throw error
       throw new ClusterUnavailableError(this.id, `a message to node "${node}"`)
     }
+  }
+
+  /**
+   * `body` as bytes, within the size limit: this node's `maxMessageBytes` and
+   * the server's max_payload (a larger message would be refused by either).
+   * Throws WireValueError naming `path` otherwise.
+   */
+  #encodeWithin(body: Request | Reply, path: string): Uint8Array {
+    let bytes: Uint8Array
+    try {
+      bytes = encode(this.cluster, body)
+    } catch (error) {
+      // Checked before it was queued: it was changed since.
+      throw new WireValueError(path, `can't be made JSON (${(error as Error).message})`)
+    }
+    const limit = Math.min(this.#config.maxMessageBytes, this.#nc.info?.max_payload ?? Infinity)
+    if (bytes.byteLength > limit) throw new WireValueError(path, `makes a message of ${bytes.byteLength} bytes, over the ${limit}-byte limit (maxMessageBytes, or the NATS server's max_payload)`)
+    return bytes
   }
 
   #assertConnected(what: string): void {
@@ -585,4 +617,15 @@ function readSpec(text: string): Spec | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Throws WireValueError for the first field of `value` (at `path`, one level under a message's top) that can't cross as it is. */
+function assertWireable(value: unknown, path: string): void {
+  const found = findWireProblem(value, path, 1)
+  if (found) throw new WireValueError(found.path, found.what)
+}
+
+/** What a message carries, as its errors name it. */
+function pathOf(body: Body | Request): string {
+  return body.k === 'callAll' ? 'events' : body.k === 'adopt' ? 'the transferred branch' : 'event'
 }

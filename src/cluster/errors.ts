@@ -82,3 +82,28 @@ export class RemoteError extends KeepsakeError {
     this.remoteName = remoteName
   }
 }
+
+/**
+ * A message to another node can't carry a value as it is: nodes speak JSON,
+ * and keepsake sends nothing JSON would refuse or change, nor anything a node
+ * refuses (a BigInt, a cycle, a getter, NaN, a function, a symbol, a Map or a
+ * Date, a `__proto__` key, nesting past 64 levels, more than the message size
+ * limit). `path` names the field (`event.amount`, `events[1].items[3]`,
+ * `reply.total`). Nothing was sent; for a reply, the message was processed and
+ * only its answer could not come back.
+ */
+export class WireValueError extends KeepsakeError {
+  /** Where the value is: `event...`, `events[i]...` or `reply...`. */
+  readonly path: string
+
+  constructor(path: string, what: string) {
+    super(
+      'WIRE_VALUE',
+      `${path} ${what}, so it can't cross to another node: messages between nodes are JSON of plain ` +
+        `objects and arrays, strings, finite numbers, booleans and null, within the wire's depth and ` +
+        `size (maxMessageBytes) limits. It was not sent; convert the value (a BigInt or a Date to a string, a ` +
+        `Map to an array of entries) or keep it on its node.`
+    )
+    this.path = path
+  }
+}

@@ -19,13 +19,15 @@ export type Owners = Pick<Leases, 'owner' | 'refresh'>
 export interface Transport {
   /** Throws ClusterUnavailableError at once while disconnected. */
   assertConnected(what: string): void
+  /** Throws WireValueError, naming the field, for a message that can't cross as it is (checked before it is queued). */
+  assertSendable(body: Body): void
   request(node: string, body: Request, timeoutMs: number): Promise<Outcome>
   /** Reports a cast that could not be delivered (it is never dropped silently). */
   dropped(name: string, event: EventObject, error: Error): void
 }
 
 /** A message as the route holds it: the tenure it addresses is added when it is sent. */
-type Body = Request extends infer R ? (R extends { o: string } ? Omit<R, 'o'> : never) : never
+export type Body = Request extends infer R ? (R extends { o: string } ? Omit<R, 'o'> : never) : never
 
 /** A message waiting for its node's answer. */
 interface Pending {
@@ -50,6 +52,8 @@ interface Bounce {
 
 /** How long a cast may take to reach its branch before it is reported as dropped. */
 const CAST_DEADLINE = DEFAULT_CALL_TIMEOUT
+/** A call's timeout as it crosses: null for Infinity (JSON has none). */
+const wireTimeout = (timeout: number): number | null => (timeout === Infinity ? null : timeout)
 /** The longest wait a NATS request takes; a call with a longer timeout (or Infinity) asks for this. */
 const FOREVER = MAX_TIMER_MS
 
@@ -98,8 +102,10 @@ export class Route implements NameRoute {
       const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
       const dedupe = o.dedupe
       if (dedupe !== undefined && typeof dedupe !== 'boolean') throw new InvalidOptionError('dedupe', 'a boolean', dedupe)
+      const body: Body = { k: 'call', n: this.#name, e: event, t: wireTimeout(timeout), ...(dedupe === undefined ? {} : { d: dedupe }) }
+      this.#transport.assertSendable(body)
       this.#transport.assertConnected(`a call to "${this.#name}"`)
-      return this.#request(event.type, timeout, (t) => ({ k: 'call', n: this.#name, e: event, t, ...(dedupe === undefined ? {} : { d: dedupe }) }))
+      return this.#request(event.type, timeout, body)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -107,11 +113,15 @@ export class Route implements NameRoute {
 
   callAll(events: readonly EventObject[], options?: CallOptions): Promise<unknown> {
     try {
-      if (!Array.isArray(events) || events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
-      for (const event of events) assertEvent(event)
+      if (!Array.isArray(events)) throw new InvalidOptionError('events', 'a non-empty array of events', events)
       const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const body: Body = { k: 'callAll', n: this.#name, es: events, t: wireTimeout(timeout) }
+      // First: it reads the array without running a getter or a Proxy trap, which the checks below would.
+      this.#transport.assertSendable(body)
+      if (events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
+      for (const event of events) assertEvent(event)
       this.#transport.assertConnected(`a call to "${this.#name}"`)
-      return this.#request((events[0] as EventObject).type, timeout, (t) => ({ k: 'callAll', n: this.#name, es: events, t }))
+      return this.#request((events[0] as EventObject).type, timeout, body)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -120,11 +130,13 @@ export class Route implements NameRoute {
   cast(event: EventObject, options?: CastOptions): void {
     assertEvent(event)
     const delay = readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    const body: Body = { k: 'cast', n: this.#name, e: event }
+    this.#transport.assertSendable(body)
     this.#transport.assertConnected(`a cast to "${this.#name}"`)
     const submit = () => {
       const deadline = Date.now() + CAST_DEADLINE
       this.#submit({
-        body: { k: 'cast', n: this.#name, e: event },
+        body,
         deadline,
         eventType: event.type,
         timeout: CAST_DEADLINE,
@@ -141,7 +153,7 @@ export class Route implements NameRoute {
     return message
   }
 
-  #request(eventType: string, timeout: number, body: (t: number | null) => Body): Promise<unknown> {
+  #request(eventType: string, timeout: number, body: Body): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let done = false
       let pending: Pending | undefined
@@ -155,7 +167,7 @@ export class Route implements NameRoute {
       }
       const deadline = timeout === Infinity ? Infinity : Date.now() + timeout
       pending = {
-        body: body(timeout === Infinity ? null : timeout),
+        body,
         deadline,
         eventType,
         timeout,

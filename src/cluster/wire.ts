@@ -1,3 +1,4 @@
+import { types } from 'node:util'
 import type { EventObject } from 'xstate'
 import * as coreErrors from '../shared/errors'
 import * as storeErrors from '../stores/errors'
@@ -31,8 +32,10 @@ export interface WireError {
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-const MAX_DEPTH = 64
+/** How deep a message may nest, counted from its top (the event of a call is at depth 1). */
+export const MAX_DEPTH = 64
 
+const { isProxy } = types
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -101,25 +104,118 @@ function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<str
     throw new InvalidMessageError('it is not UTF-8 JSON')
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidMessageError('it is not a JSON object')
-  assertPlain(value, 0)
+  const found = findWireProblem(value, '', 0)
+  if (found) throw new InvalidMessageError(`${found.path} ${found.what}`)
   const o = value as Record<string, unknown>
   if (o.v !== 1) throw new InvalidMessageError(`unknown version ${JSON.stringify(o.v)}`)
   if (typeof o.c !== 'string') throw new InvalidMessageError('"c" (the cluster) must be a string')
   return o.c === cluster ? o : undefined
 }
 
-/** No key anywhere that could reach a prototype once user code spreads or merges it; bounded depth. */
-function assertPlain(value: unknown, depth: number): void {
-  if (typeof value !== 'object' || value === null) return
-  if (depth > MAX_DEPTH) throw new InvalidMessageError(`it nests deeper than ${MAX_DEPTH} levels`)
-  if (Array.isArray(value)) {
-    for (const item of value) assertPlain(item, depth + 1)
-    return
+/** A value a message can't carry as it is: where (`event.items[2]`, `reply`, `e.__proto__`...) and what is wrong there. */
+export interface WireProblem {
+  readonly path: string
+  /** Says what is wrong, as a predicate: `is a BigInt`, `nests deeper than 64 levels`... */
+  readonly what: string
+}
+
+/** A frame of the walk: a value to check, or an object whose subtree is done (`leave`). */
+type Step = { readonly value: unknown; readonly path: string; readonly depth: number } | { readonly leave: object }
+
+const PATH_CHARS = 200
+
+/**
+ * The first value under `root` that would not arrive as it was sent, or that
+ * every node refuses: what JSON can't carry (a BigInt, a symbol, a function, a
+ * cycle), what it would change (NaN and the infinities become null, a Map `{}`,
+ * a Date a string, a hole or `undefined` in an array null, a symbol-keyed
+ * property disappears, a getter is replaced by what it returned), a Proxy, a
+ * `__proto__`/`constructor`/`prototype` key, or nesting past the wire's limit
+ * (`depth` is `root`'s own, counted from the message's top). The walk is
+ * iterative and reads property descriptors only: it runs no getter, no
+ * `toJSON` and no Proxy trap. A property whose value is `undefined` is left out
+ * by JSON and reads `undefined` on the other side too: it passes. A node runs
+ * the same walk over every message it receives, so a message that passes here
+ * is never refused there.
+ */
+export function findWireProblem(root: unknown, path: string, depth: number): WireProblem | undefined {
+  const steps: Step[] = [{ value: root, path, depth }]
+  /** The objects whose subtree is being walked: meeting one again is a cycle (a shared, acyclic reference is fine). */
+  const open = new Set<object>()
+  while (steps.length > 0) {
+    const step = steps.pop() as Step
+    if ('leave' in step) {
+      open.delete(step.leave)
+      continue
+    }
+    const { value } = step
+    const what = primitiveProblem(value)
+    if (what !== undefined) return problem(step.path, what)
+    if (typeof value !== 'object' || value === null) continue
+    if (isProxy(value)) return problem(step.path, 'is a Proxy (reading it would run its traps)')
+    if (open.has(value)) return problem(step.path, 'refers back to an object that contains it (a cycle)')
+    if (step.depth > MAX_DEPTH) return problem(step.path, `nests deeper than ${MAX_DEPTH} levels`)
+    const shape = shapeProblem(value)
+    if (shape !== undefined) return problem(step.path, shape)
+    open.add(value)
+    steps.push({ leave: value })
+    const children: Step[] = []
+    const array = Array.isArray(value)
+    const keys = array ? Array.from({ length: value.length }, (_, i) => i) : Object.keys(value)
+    for (const key of keys) {
+      const at = childPath(step.path, key)
+      if (!array && FORBIDDEN_KEYS.has(key as string)) return problem(step.path, `has a "${key as string}" key, which every node refuses`)
+      const descriptor = Object.getOwnPropertyDescriptor(value, key)
+      if (!descriptor) return problem(at, 'is a hole in an array (JSON makes it null)')
+      if (descriptor.get || descriptor.set) return problem(at, 'is a getter or setter (JSON would send what it returned, running its code)')
+      if (descriptor.value === undefined) {
+        if (array) return problem(at, 'is undefined in an array (JSON makes it null)')
+        continue
+      }
+      children.push({ value: descriptor.value, path: at, depth: step.depth + 1 })
+    }
+    // Reversed, so the first bad field in order is the one named.
+    for (let i = children.length - 1; i >= 0; i--) steps.push(children[i] as Step)
   }
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) throw new InvalidMessageError(`it has a "${key}" key`)
-    assertPlain((value as Record<string, unknown>)[key], depth + 1)
+  return undefined
+}
+
+function primitiveProblem(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'bigint':
+      return 'is a BigInt (JSON has none: send it as a string)'
+    case 'symbol':
+      return 'is a symbol'
+    case 'function':
+      return 'is a function'
+    case 'number':
+      return Number.isFinite(value) ? undefined : `is ${value} (JSON makes it null)`
+    default:
+      return undefined
   }
+}
+
+/** Why an object is not a plain object or array, if it is not. */
+function shapeProblem(value: object): string | undefined {
+  if (Object.getOwnPropertySymbols(value).length > 0) return 'has a symbol-keyed property (JSON leaves it out)'
+  if (Array.isArray(value)) return undefined
+  const prototype = Object.getPrototypeOf(value) as object | null
+  // Object.prototype (of any realm) or none: a plain object.
+  if (prototype === null || Object.getPrototypeOf(prototype) === null) return undefined
+  const constructor = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value as { name?: unknown } | undefined
+  const name = typeof constructor === 'function' && typeof constructor.name === 'string' && constructor.name ? constructor.name : 'class'
+  return `is a ${name} instance (JSON keeps only plain objects and arrays)`
+}
+
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`
+  const name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`
+  return path === '' ? name : name.startsWith('[') ? `${path}${name}` : `${path}.${name}`
+}
+
+function problem(path: string, what: string): WireProblem {
+  const shown = path === '' ? 'the message' : path.length > PATH_CHARS ? `${path.slice(0, PATH_CHARS)}...` : path
+  return { path: shown, what }
 }
 
 function checkEvent(event: unknown, field: string): void {

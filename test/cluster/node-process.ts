@@ -11,10 +11,20 @@ import { PostgresStore } from '../../src/postgres'
 
 type Command = { id: number; op: string; args: Record<string, unknown> }
 
+/** Replies JSON can't carry as they are: refused with WireValueError, never sent changed. */
+const oddities = {
+  nan: { total: Number.NaN },
+  bigint: { total: 10n },
+  date: { at: new Date(0) },
+  function: { format: () => 'text' },
+  huge: { text: 'x'.repeat(1_200_000) }
+}
+
 /**
  * A journal of ids in arrival order; `get` replies it, `hang` never replies,
  * `crash` throws. `note` writes plain data to the branch's `notes` table,
- * `noteHandle` a live object (a function), `notes` replies the table.
+ * `noteHandle` a live object (a function), `notes` replies the table. `echo`
+ * replies its value; `odd` replies one of {@link oddities}, which JSON can't carry as they are.
  */
 const journal = setup({
   types: { context: {} as { ids: string[]; count: number }, events: {} as
@@ -26,6 +36,8 @@ const journal = setup({
       | { type: 'note'; key: string; value: unknown }
       | { type: 'noteHandle' }
       | { type: 'notes' }
+      | { type: 'echo'; value: unknown }
+      | { type: 'odd'; what: keyof typeof oddities }
   }
 }).createMachine({
   context: { ids: [], count: 0 },
@@ -35,6 +47,8 @@ const journal = setup({
     get: { actions: reply(({ context }) => context) },
     note: { actions: ({ self, event }) => void table(self, 'notes').set(event.key, event.value) },
     noteHandle: { actions: ({ self }) => void table(self, 'notes').set('handle', () => 'a device') },
+    echo: { actions: reply(({ event }) => event.value) },
+    odd: { actions: reply(({ event }) => oddities[event.what]) },
     notes: { actions: reply(({ self }) => Object.fromEntries([...table<string, unknown>(self, 'notes')].map(([k, v]) => [k, typeof v === 'function' ? 'a function' : v]))) },
     hang: { actions: () => void deferReply() },
     crash: {

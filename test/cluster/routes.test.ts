@@ -20,6 +20,7 @@ function harness(owner: Owner | undefined) {
   const owners: Owners = { owner: () => current, refresh: async () => current }
   const transport: Transport = {
     assertConnected: () => undefined,
+    assertSendable: () => undefined,
     request: (node, body) => new Promise((resolve) => sent.push({ node, body, answer: resolve })),
     dropped: (_name, event, error) => void dropped.push(`${event.type}: ${error.name}`)
   }

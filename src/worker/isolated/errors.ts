@@ -44,12 +44,13 @@ export class UncloneableError extends KeepsakeError {
 
 /**
  * The thread or process running a branch's isolated worker ended on its own:
- * it ran out of memory (`resourceLimits`), aborted (a native crash), exited, or
- * broke the wire protocol. The branch treats it as a crash of its worker.
+ * it ran out of memory, aborted (a native crash), exited, or broke the wire
+ * protocol or its channel (bytes that are no message, killed then). The branch
+ * treats it as a crash of its worker.
  */
 export class WorkerExitedError extends KeepsakeError {
   readonly branchId: string
-  /** How it ended: `'aborted (SIGABRT)'`, `'ran out of memory (its resourceLimits)'`, `'exited with code 1'`... */
+  /** How it ended: `'aborted (SIGABRT)'`, `'ran out of memory (its resourceLimits)'`, `'exited with code 1'`, `'broke its channel to the parent: ...'`... */
   readonly how: string
 
   constructor(branchId: string, how: string, cause?: unknown) {

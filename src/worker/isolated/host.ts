@@ -6,6 +6,7 @@
  * crash that leaves this thread or process healthy ends the incarnation only;
  * the next one starts here again.
  */
+import { Socket } from 'node:net'
 import { parentPort } from 'node:worker_threads'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { systemClock } from '../../shared/clock'
@@ -13,6 +14,7 @@ import { capturePendingDelays } from '../delays'
 import { releaseToken, withDelivery, type ReplyChannel, type ReplyToken } from '../reply'
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
+import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
 import { loadLogic } from './loadLogic'
@@ -26,11 +28,22 @@ interface Link {
 function openLink(): Link {
   const port = parentPort
   if (port) return { post: (m) => port.postMessage(m), listen: (h) => void port.on('message', h) }
-  const send = process.send?.bind(process)
-  if (!send) throw new Error('keepsake: the isolated host must run in a worker thread or a child process with an IPC channel')
-  // The parent is gone: nothing can reach this worker any more.
-  process.on('disconnect', () => process.exit(0))
-  return { post: (m) => void send(m), listen: (h) => void process.on('message', h as (m: unknown) => void) }
+  if (!process.argv.includes(CHANNEL_ARG)) throw new Error('keepsake: the isolated host must run in a worker thread or a child process started by keepsake')
+  const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+  // The parent is gone, or its frames can't be read: nothing can reach this worker any more.
+  channel.on('close', () => process.exit(0))
+  channel.on('error', () => process.exit(0))
+  return {
+    post: (m) => writeFrame(channel, m),
+    listen: (h) =>
+      readFrames(channel, {
+        message: (m) => h(m as ParentMessage),
+        broken: (why) => {
+          process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
+          process.exit(70)
+        }
+      })
+  }
 }
 
 const link = openLink()

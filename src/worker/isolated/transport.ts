@@ -1,9 +1,11 @@
-import { fork } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker as ThreadWorker, type ResourceLimits } from 'node:worker_threads'
+import { CHANNEL_ARG, readFrames, writeFrame } from './channel'
 import type { HostMessage, ParentMessage } from './protocol'
 import { fromSource, here } from './source'
 
@@ -112,30 +114,87 @@ function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
     ...(fromSource || options.typescript ? ['--import', tsxUrls().loader] : []),
     ...(heap === undefined ? [] : [`--max-old-space-size=${heap}`])
   ]
-  const child = fork(hostFile, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // stderr is read (and passed on) to tell an out-of-memory from any other abort; fd 3 is the channel (CHANNEL_ARG).
+  const child = spawn(process.execPath, [...execArgv, hostFile, CHANNEL_ARG], { stdio: ['ignore', 'inherit', 'pipe', 'pipe'] })
+  const channel = child.stdio[3] as Socket
+  const stderr = child.stdio[2] as Socket
+  const outOfMemory = watchForOutOfMemory(stderr)
   let killed = false
   let failure: Error | undefined
-  child.on('message', (message) => events.message(message as HostMessage))
-  child.on('error', (error) => (failure ??= error))
+  /** Reports the end once; nothing after a kill. */
+  const end = (how: string, cause?: unknown) => {
+    if (killed) return
+    killed = true
+    events.exit(how, cause)
+  }
+  readFrames(channel, {
+    message: (message) => {
+      if (!killed) events.message(message as HostMessage)
+    },
+    broken: (why) => {
+      child.kill('SIGKILL')
+      end(`broke its channel to the parent: it sent ${why}`)
+    }
+  })
+  channel.on('error', () => {}) // a child's death shows as its exit
+  child.on('error', (error) => {
+    if (child.pid === undefined) end('could not be started', error) // no exit follows
+    else failure ??= error
+  })
   child.on('exit', (code, signal) => {
     if (killed) return
-    if (signal === 'SIGABRT') events.exit('aborted (SIGABRT)', failure)
-    else if (signal) events.exit(`was killed by ${signal}`, failure)
-    else events.exit(`exited with code ${code}`, failure)
+    void outOfMemory().then((oom) => {
+      if (oom) end(`ran out of memory (${heap === undefined ? 'its JavaScript heap' : 'its resourceLimits'}; ${signal ? `killed by ${signal}` : `exit code ${code}`})`, failure)
+      else if (signal === 'SIGABRT') end('aborted (SIGABRT)', failure)
+      else if (signal) end(`was killed by ${signal}`, failure)
+      else end(`exited with code ${code}`, failure)
+    })
   })
   return {
     post: (message) => {
-      if (killed || !child.connected) return // it is exiting; its exit is reported
-      child.send(message)
+      if (killed || !channel.writable) return // it is exiting; its exit is reported
+      writeFrame(channel, message)
     },
     kill: () => {
       killed = true
       child.kill('SIGKILL')
     },
     hold: (on) => {
-      const channel = child.channel as { ref(): void; unref(): void } | undefined
-      if (on) (child.ref(), channel?.ref())
-      else (child.unref(), channel?.unref())
+      for (const handle of [child, channel, stderr]) {
+        if (on) handle.ref()
+        else handle.unref()
+      }
     }
   }
+}
+
+/** What V8 prints before it aborts a process whose heap is full. */
+const OUT_OF_MEMORY = 'JavaScript heap out of memory'
+/** How long an exit waits for the rest of stderr (a grandchild may hold it open). */
+const STDERR_GRACE_MS = 2000
+
+/**
+ * Passes a child's stderr on to ours and tells, once the child has exited,
+ * whether V8 reported its heap full there (it then aborts, which alone looks
+ * like any other SIGABRT). The answer waits for the rest of stderr, but no
+ * more than {@link STDERR_GRACE_MS}: a grandchild may hold the pipe open.
+ */
+function watchForOutOfMemory(stderr: Socket): () => Promise<boolean> {
+  let seen = false
+  let recent = ''
+  stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk)
+    const text = recent + chunk.toString('latin1')
+    if (text.includes(OUT_OF_MEMORY)) seen = true
+    recent = text.slice(-OUT_OF_MEMORY.length)
+  })
+  const closed = new Promise<void>((resolve) => {
+    stderr.once('close', resolve)
+    stderr.once('error', resolve)
+  })
+  return () =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(seen), STDERR_GRACE_MS)
+      void closed.then(() => (clearTimeout(timer), resolve(seen)))
+    })
 }

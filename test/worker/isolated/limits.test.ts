@@ -85,3 +85,23 @@ describe('resourceLimits', () => {
     expect(await call(device, { type: 'get' })).toEqual([1, 2])
   }, 30_000)
 })
+
+describe('out of memory in a child process', () => {
+  it('a child process that runs out of memory is reported as out-of-memory, not as aborted (SIGABRT); the branch keeps its state', async () => {
+    const device = await start({ logic: logicModule('device'), isolation: 'process', resourceLimits: { maxOldGenerationSizeMb: 64 } })
+    await call(device, { type: 'read', value: 1 }, { timeout: 20_000 })
+    const error = await call(device, { type: 'bloat' }, { timeout: 20_000 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    const cause = (error as { cause: unknown }).cause
+    expect(cause).toBeInstanceOf(WorkerExitedError)
+    expect((cause as WorkerExitedError).how).toMatch(/^ran out of memory/)
+    expect((cause as WorkerExitedError).how).not.toMatch(/aborted/)
+    expect(await call(device, { type: 'get' }, { timeout: 20_000 })).toEqual([1])
+  }, 30_000)
+
+  it('a child process that aborts with its heap far from full is still reported as aborted (SIGABRT)', async () => {
+    const device = await start({ logic: logicModule('device'), isolation: 'process' })
+    const error = await call(device, { type: 'abort' }, { timeout: 20_000 }).catch((e: unknown) => e)
+    expect(((error as { cause: unknown }).cause as WorkerExitedError).how).toBe('aborted (SIGABRT)')
+  }, 30_000)
+})

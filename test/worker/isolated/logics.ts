@@ -1,5 +1,6 @@
 // Logic modules for the isolated-worker tests: these run inside worker threads
 // and child processes, named by module ({ module: './logics.ts', export }).
+import { writeSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
 import { deferReply, reply, replyTo, respond, table, type ReplyToken } from '../../../src/index'
@@ -14,8 +15,15 @@ type DeviceEvent =
   | { type: 'abort' }
   | { type: 'throw' }
   | { type: 'where' }
+  | { type: 'garble'; bytes: readonly number[] }
 
-/** A device driver's state: readings; `hang` loops forever, `bloat` allocates without bound, `abort` takes the process down, `throw` crashes. */
+/** A child process's channel to its parent (a thread has none: it never gets `garble`). */
+const CHANNEL_FD = 3
+
+/**
+ * A device driver's state: readings; `hang` loops forever, `bloat` allocates without bound, `abort` takes the process down,
+ * `throw` crashes, `garble` writes bytes to the process's channel to its parent, as a buggy native addon might.
+ */
 export const device = fromTransition((readings: readonly number[], event: DeviceEvent) => {
   switch (event.type) {
     case 'read':
@@ -34,6 +42,9 @@ export const device = fromTransition((readings: readonly number[], event: Device
       throw new Error('driver error')
     case 'where':
       respond({ pid: process.pid, threadId })
+      return readings
+    case 'garble':
+      writeSync(CHANNEL_FD, Buffer.from(event.bytes))
       return readings
     default:
       return readings

@@ -1,0 +1,111 @@
+import { Buffer } from 'node:buffer'
+import type { Readable, Writable } from 'node:stream'
+import { deserialize, serialize } from 'node:v8'
+import { crc32 } from 'node:zlib'
+
+/**
+ * The byte channel between the parent and a child-process host: a pipe of our
+ * own, not Node's IPC channel, whose parser runs outside any handler we could
+ * give (bytes it can't parse are an uncaught exception in the parent, and a
+ * garbage length makes it wait for ever). Anything in the child may write to
+ * the pipe (a buggy native addon), so every frame carries a magic number, its
+ * length and a CRC-32 of its payload: bytes that are not our frames are seen
+ * at once (the first header byte that differs), reported as a broken channel,
+ * and never parsed as a message. Values cross by structured clone (V8's
+ * serializer, as Node's `serialization: 'advanced'`).
+ */
+
+/** The channel's descriptor in the child. */
+export const CHANNEL_FD = 3
+/** On a host's command line: it runs as a child process whose channel is {@link CHANNEL_FD}. */
+export const CHANNEL_ARG = `--keepsake-channel=${CHANNEL_FD}`
+
+const MAGIC = Buffer.from([0xc3, 0x6b, 0x73, 0x01])
+const HEADER = 12 // magic, payload length (u32 BE), CRC-32 of the payload (u32 BE)
+
+/** Writes `message` as one frame; throws, having written nothing, when it can't be serialized. */
+export function writeFrame(stream: Writable, message: unknown): void {
+  const payload = serialize(message)
+  const header = Buffer.allocUnsafe(HEADER)
+  MAGIC.copy(header, 0)
+  header.writeUInt32BE(payload.length, 4)
+  header.writeUInt32BE(crc32(payload), 8)
+  stream.cork()
+  stream.write(header)
+  stream.write(payload)
+  stream.uncork()
+}
+
+/** What {@link readFrames} reports. */
+export interface FrameHandlers {
+  message(message: unknown): void
+  /** Bytes that are not a frame arrived: nothing more is read. `why` says what was wrong. */
+  broken(why: string): void
+}
+
+/** Reads frames from `stream` as they arrive, until one is broken. */
+export function readFrames(stream: Readable, handlers: FrameHandlers): void {
+  const reader = new FrameReader()
+  const onData = (chunk: Buffer) => {
+    let messages: unknown[]
+    try {
+      messages = reader.push(chunk)
+    } catch (error) {
+      stream.off('data', onData)
+      // Frames parsed before the bad bytes are still delivered, in order.
+      for (const message of reader.parsed.splice(0)) handlers.message(message)
+      return handlers.broken((error as Error).message)
+    }
+    for (const message of messages) handlers.message(message)
+  }
+  stream.on('data', onData)
+}
+
+/** Splits a byte stream into frames; throws at the first byte that can't belong to one. */
+export class FrameReader {
+  /** Messages of the current push parsed so far (a failed push leaves those before the bad bytes here). */
+  readonly parsed: unknown[] = []
+  #chunks: Buffer[] = []
+  #buffered = 0
+
+  /** Adds `chunk`; returns the messages it completes. */
+  push(chunk: Buffer): unknown[] {
+    this.parsed.length = 0
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.length
+    for (;;) {
+      const head = this.#peek(Math.min(this.#buffered, HEADER))
+      const magic = Math.min(head.length, MAGIC.length)
+      if (!head.subarray(0, magic).equals(MAGIC.subarray(0, magic))) throw new Error(`bytes that are not a frame (0x${head.subarray(0, magic).toString('hex')}...)`)
+      if (head.length < HEADER) break
+      const length = head.readUInt32BE(4)
+      if (this.#buffered < HEADER + length) break
+      const payload = this.#take(HEADER + length).subarray(HEADER)
+      if (crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
+      try {
+        this.parsed.push(deserialize(payload))
+      } catch (error) {
+        throw new Error(`a frame that does not deserialize (${(error as Error).message})`)
+      }
+    }
+    return this.parsed.splice(0)
+  }
+
+  /** The first `n` buffered bytes, left in place. */
+  #peek(n: number): Buffer {
+    if (this.#chunks[0] && this.#chunks[0].length >= n) return this.#chunks[0].subarray(0, n)
+    const joined = Buffer.concat(this.#chunks)
+    this.#chunks = [joined]
+    return joined.subarray(0, n)
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  #take(n: number): Buffer {
+    const head = this.#peek(n)
+    const first = this.#chunks[0] as Buffer
+    if (first.length === n) this.#chunks.shift()
+    else this.#chunks[0] = first.subarray(n)
+    this.#buffered -= n
+    return head
+  }
+}
