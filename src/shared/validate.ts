@@ -1,4 +1,4 @@
-import { InvalidEventError, InvalidOptionError } from './errors'
+import { describeCause, InvalidEventError, InvalidOptionError } from './errors'
 
 /** A value usable as an event: an object with a string `type`. */
 export function assertEvent(event: unknown): asserts event is { type: string } {
@@ -30,6 +30,31 @@ export function readOptions(options: unknown, what: string): Record<string, unkn
     return { ...options }
   } catch {
     throw new InvalidOptionError(what, 'an object whose properties can be read', options)
+  }
+}
+
+/**
+ * Copies a list given as an option (`callAll`'s events, a supervisor's
+ * children) once, item by item, so that a Proxy or a getter that throws is
+ * reported here as a bad option, not met later half-way through the work.
+ * Throws `InvalidOptionError` naming `option` if it is not an array or can't
+ * be read.
+ */
+export function readList(value: unknown, option: string, expected: string): unknown[] {
+  let isArray: boolean
+  try {
+    isArray = Array.isArray(value) // throws for a revoked proxy
+  } catch {
+    isArray = false
+  }
+  if (!isArray) throw new InvalidOptionError(option, expected, value)
+  const list = value as readonly unknown[]
+  try {
+    const copy: unknown[] = []
+    for (let i = 0, length = list.length; i < length; i++) copy.push(list[i])
+    return copy
+  } catch (error) {
+    throw new InvalidOptionError(option, `${expected} whose items can be read (reading one threw ${describeCause(error)})`, value, { cause: error })
   }
 }
 

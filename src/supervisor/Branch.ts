@@ -8,7 +8,7 @@ import {
   WorkerCrashedError,
   type KeepsakeError
 } from '../shared/errors'
-import { assertEvent, assertFunction, isInstance, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertFunction, isInstance, readDuration, readList, readOptions } from '../shared/validate'
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
@@ -291,9 +291,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    */
   callAll<E extends EventFromLogic<L>>(events: readonly E[], options?: CallOptions): Promise<ReplyFor<L, R, E>> {
     try {
-      if (!Array.isArray(events) || events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
-      for (const event of events) assertEvent(event)
-      const [first, ...rest] = events as readonly EventObject[]
+      const list = readList(events, 'events', 'a non-empty array of events')
+      if (list.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
+      for (const event of list) assertEvent(event)
+      const [first, ...rest] = list as EventObject[]
       return this.#request(first as EventObject, options, rest)
     } catch (error) {
       return Promise.reject(error)
