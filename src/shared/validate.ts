@@ -2,7 +2,7 @@ import { describeCause, InvalidEventError, InvalidOptionError } from './errors'
 
 /** A value usable as an event: an object with a string `type`. */
 export function assertEvent(event: unknown): asserts event is { type: string } {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (typeof event !== 'object' || event === null || isArray(event)) {
     throw new InvalidEventError(event)
   }
   let type: unknown
@@ -23,7 +23,7 @@ const NO_OPTIONS: Record<string, unknown> = Object.freeze({})
  */
 export function readOptions(options: unknown, what: string): Record<string, unknown> {
   if (options === undefined) return NO_OPTIONS
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (typeof options !== 'object' || options === null || isArray(options)) {
     throw new InvalidOptionError(what, 'an object or undefined', options)
   }
   try {
@@ -41,13 +41,7 @@ export function readOptions(options: unknown, what: string): Record<string, unkn
  * be read.
  */
 export function readList(value: unknown, option: string, expected: string): unknown[] {
-  let isArray: boolean
-  try {
-    isArray = Array.isArray(value) // throws for a revoked proxy
-  } catch {
-    isArray = false
-  }
-  if (!isArray) throw new InvalidOptionError(option, expected, value)
+  if (!isArray(value)) throw new InvalidOptionError(option, expected, value)
   const list = value as readonly unknown[]
   try {
     const copy: unknown[] = []
@@ -84,6 +78,15 @@ export function readDuration(
     )
   }
   return value
+}
+
+/** `Array.isArray(value)`, except that a revoked Proxy (for which it throws) is not an array. */
+export function isArray(value: unknown): value is readonly unknown[] {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
+  }
 }
 
 /**

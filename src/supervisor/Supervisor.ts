@@ -4,6 +4,7 @@ import {
   ChildAlreadyExistsError,
   ChildRunningError,
   ChildStartError,
+  describe,
   InvalidOptionError,
   RestartIntensityExceeded,
   SupervisorFullError,
@@ -571,7 +572,7 @@ export class Supervisor implements Supervised {
 
   #find(id: string): ChildRecord {
     const record = this.#byId.get(id)
-    if (!record) throw new UnknownChildError(this.id, String(id))
+    if (!record) throw new UnknownChildError(this.id, typeof id === 'string' ? id : describe(id))
     return record
   }
 
