@@ -36,6 +36,7 @@ export {
   WorkerCrashedError,
   RestartIntensityExceeded,
   BranchStartError,
+  UnkeepableStateError,
   NotInBranchError,
   UnknownChildError,
   ChildAlreadyExistsError,

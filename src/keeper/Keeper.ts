@@ -1,5 +1,5 @@
-import { freeze } from 'immer'
 import type { Snapshot } from 'xstate'
+import { deepFreeze } from './freeze'
 import { Tables } from './Tables'
 
 /**
@@ -37,7 +37,9 @@ export class Keeper {
 
   /**
    * Keeps `snapshot` if `incarnation` is the open writer. Returns false (and
-   * keeps nothing) for anyone else.
+   * keeps nothing) for anyone else. Throws `UnkeepableStateError`, keeping
+   * nothing, when the state can't be read to be frozen (a getter or a proxy
+   * trap in it throws).
    */
   accept(incarnation: number, snapshot: Snapshot<unknown>): boolean {
     if (incarnation !== this.#writer) return false
@@ -56,28 +58,5 @@ export class Keeper {
   /** The last good state: the snapshot's context (a machine's context, a reducer's state). */
   get state(): unknown {
     return (this.#snapshot as { context?: unknown } | undefined)?.context
-  }
-}
-
-/**
- * Deep-freezes plain objects and arrays, and (through immer's `freeze`, which
- * also stops a Map's or Set's mutating methods) Maps and Sets. Class
- * instances are left as they are, as immer leaves them: a device handle kept
- * in the state stays usable. This runs on every message, so plain data takes
- * a direct path (about twice as fast as immer's generic one).
- */
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
-  if (Array.isArray(value)) {
-    Object.freeze(value)
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i])
-    return
-  }
-  const proto: unknown = Object.getPrototypeOf(value)
-  if (proto === Object.prototype || proto === null) {
-    Object.freeze(value)
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
-  } else if (value instanceof Map || value instanceof Set) {
-    freeze(value, true)
   }
 }

@@ -43,8 +43,9 @@ export class InvalidOptionError extends KeepsakeError {
   /** The option's name, e.g. `timeout` or `restart.maxRestarts`. */
   readonly option: string
 
-  constructor(option: string, expected: string, got: unknown) {
-    super('INVALID_OPTION', `Option "${option}" must be ${expected}; got ${describe(got)}.`)
+  /** `cause`: what a user function given as the option threw, when that is what was wrong. */
+  constructor(option: string, expected: string, got: unknown, options?: { cause?: unknown }) {
+    super('INVALID_OPTION', `Option "${option}" must be ${expected}; got ${describe(got)}.`, options)
     this.option = option
   }
 }
@@ -148,6 +149,24 @@ export class RestartIntensityExceeded extends KeepsakeError {
     this.id = id
     this.maxRestarts = maxRestarts
     this.maxSeconds = maxSeconds
+  }
+}
+
+/**
+ * The state a message left can't be kept: reading it threw (a getter, or a
+ * proxy whose trap throws). The branch treats it as a crash of that message:
+ * nothing of it is kept, and the worker restarts from the last good state.
+ * `cause` is what reading it threw.
+ */
+export class UnkeepableStateError extends KeepsakeError {
+  constructor(cause: unknown) {
+    super(
+      'UNKEEPABLE_STATE',
+      `The state can't be kept: reading it threw (${describeCause(cause)}), as a getter or a proxy ` +
+        `trap in it does. Keep plain data in the state (objects, arrays, Maps, Sets, values), not ` +
+        `getters or proxies that throw.`,
+      { cause }
+    )
   }
 }
 

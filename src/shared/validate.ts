@@ -1,8 +1,8 @@
-import { InvalidEventError, InvalidOptionError } from './errors'
+import { describeCause, InvalidEventError, InvalidOptionError } from './errors'
 
 /** A value usable as an event: an object with a string `type`. */
 export function assertEvent(event: unknown): asserts event is { type: string } {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (typeof event !== 'object' || event === null || isArray(event)) {
     throw new InvalidEventError(event)
   }
   let type: unknown
@@ -23,13 +23,32 @@ const NO_OPTIONS: Record<string, unknown> = Object.freeze({})
  */
 export function readOptions(options: unknown, what: string): Record<string, unknown> {
   if (options === undefined) return NO_OPTIONS
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (typeof options !== 'object' || options === null || isArray(options)) {
     throw new InvalidOptionError(what, 'an object or undefined', options)
   }
   try {
     return { ...options }
   } catch {
     throw new InvalidOptionError(what, 'an object whose properties can be read', options)
+  }
+}
+
+/**
+ * Copies a list given as an option (`callAll`'s events, a supervisor's
+ * children) once, item by item, so that a Proxy or a getter that throws is
+ * reported here as a bad option, not met later half-way through the work.
+ * Throws `InvalidOptionError` naming `option` if it is not an array or can't
+ * be read.
+ */
+export function readList(value: unknown, option: string, expected: string): unknown[] {
+  if (!isArray(value)) throw new InvalidOptionError(option, expected, value)
+  const list = value as readonly unknown[]
+  try {
+    const copy: unknown[] = []
+    for (let i = 0, length = list.length; i < length; i++) copy.push(list[i])
+    return copy
+  } catch (error) {
+    throw new InvalidOptionError(option, `${expected} whose items can be read (reading one threw ${describeCause(error)})`, value, { cause: error })
   }
 }
 
@@ -59,6 +78,15 @@ export function readDuration(
     )
   }
   return value
+}
+
+/** `Array.isArray(value)`, except that a revoked Proxy (for which it throws) is not an array. */
+export function isArray(value: unknown): value is readonly unknown[] {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
+  }
 }
 
 /**

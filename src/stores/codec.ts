@@ -45,68 +45,118 @@ export interface SnapshotRow {
 }
 
 /**
+ * How deeply a record's JSON may nest: 1,000 levels. A deeper value is
+ * refused when written (`InvalidRecordError`): JSON.stringify, JSON.parse on
+ * other platforms and xstate's own walks of a context recurse, and a few
+ * thousand levels exhaust their call stack.
+ */
+export const MAX_RECORD_DEPTH = 1000
+
+/**
  * Checks that `value` is plain JSON that round-trips exactly (see
- * `KeeperStore`) and returns its JSON text; throws `InvalidRecordError`
- * naming the offending path (e.g. `events[0].payload.when`) otherwise.
+ * `KeeperStore`), nested at most {@link MAX_RECORD_DEPTH} levels, and returns
+ * its JSON text; throws `InvalidRecordError` naming the offending path (e.g.
+ * `events[0].payload.when`) otherwise, also when reading it throws (a getter,
+ * a proxy trap).
  */
 export function encodeJson(value: unknown, path: string): string {
   const keys: (string | number)[] = []
   const failure = (expected: string, got: unknown) => new InvalidRecordError(path + pathOf(keys), expected, got)
-  const ancestors = new Set<object>()
+  let json: string
+  try {
+    checkJson(value, keys, failure)
+    // A getter may answer differently the second time: what it answers is checked again here.
+    json = JSON.stringify(value)
+  } catch (error) {
+    if (error instanceof InvalidRecordError) throw error
+    throw new InvalidRecordError(path, 'a value that can be read and written as JSON', value, error)
+  }
+  if (json.length > MAX_RECORD_CHARS) throw failure(`at most ${MAX_RECORD_CHARS} characters of JSON`, json)
+  return json
+}
 
-  // Walks before stringifying, because JSON.stringify is lossy where we must
-  // not be: it calls toJSON (a Date becomes a string), turns NaN into null,
-  // drops functions and empties Maps. The path is kept as a stack of keys and
-  // joined only on failure, so valid values pay nothing for it.
-  const check = (value: unknown): void => {
+/** An object or array being checked: its keys (undefined for an array), the next to check, and whether `keys` holds the current one. */
+interface Frame {
+  readonly node: object
+  readonly names: readonly string[] | undefined
+  next: number
+  keyed: boolean
+}
+
+/**
+ * The walk behind {@link encodeJson}, before stringifying, because
+ * JSON.stringify is lossy where we must not be: it calls toJSON (a Date
+ * becomes a string), turns NaN into null, drops functions and empties Maps.
+ * It keeps its own stack, so no nesting exhausts the call stack; the path is
+ * kept as a stack of keys and joined only on failure, so valid values pay
+ * nothing for it.
+ */
+function checkJson(root: unknown, keys: (string | number)[], failure: (expected: string, got: unknown) => InvalidRecordError): void {
+  const frames: Frame[] = []
+  const ancestors = new Set<object>()
+  let value = root
+  for (;;) {
     switch (typeof value) {
       case 'string':
       case 'boolean':
-        return
+        break
       case 'number':
-        if (Number.isFinite(value)) return
+        if (Number.isFinite(value)) break
         throw failure('a finite number', value)
       case 'object': {
-        if (value === null) return
+        if (value === null) break
         if (ancestors.has(value)) throw failure('JSON without cycles', value)
-        if (Array.isArray(value)) {
-          ancestors.add(value)
-          for (let i = 0; i < value.length; i++) {
-            keys.push(i)
-            if (value[i] === undefined) throw failure('a JSON value (undefined is not one)', undefined)
-            check(value[i])
-            keys.pop()
-          }
-        } else {
+        if (frames.length >= MAX_RECORD_DEPTH) {
+          keys.length = 0 // a thousand keys would name nothing useful
+          throw failure(`JSON nested at most ${MAX_RECORD_DEPTH} levels deep`, value)
+        }
+        let names: string[] | undefined
+        if (!Array.isArray(value)) {
           const proto: unknown = Object.getPrototypeOf(value)
           if (proto !== Object.prototype && proto !== null) throw failure('a plain object', value)
-          ancestors.add(value)
-          for (const key of Object.keys(value)) {
-            const child = (value as Record<string, unknown>)[key]
-            if (child === undefined) continue // left out, as JSON.stringify does
-            keys.push(key)
-            check(child)
-            keys.pop()
-          }
+          names = Object.keys(value)
         }
-        ancestors.delete(value)
-        return
+        ancestors.add(value)
+        frames.push({ node: value, names, next: 0, keyed: false })
+        break
       }
       default:
         throw failure('a JSON value', value)
     }
+    // On to the next value: the next child of the innermost object or array with one left.
+    for (;;) {
+      const frame = frames[frames.length - 1]
+      if (frame === undefined) return
+      if (frame.keyed) keys.pop()
+      frame.keyed = false
+      const child = nextChild(frame)
+      if (child !== NONE) {
+        keys.push(frame.names ? (frame.names[frame.next - 1] as string) : frame.next - 1)
+        frame.keyed = true
+        if (child === undefined) throw failure('a JSON value (undefined is not one)', undefined) // in an array
+        value = child
+        break
+      }
+      frames.pop()
+      ancestors.delete(frame.node)
+    }
   }
+}
 
-  try {
-    check(value)
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error
-    keys.length = 0 // too deep to name usefully: the call stack ran out
-    throw failure('JSON nested less deeply', value)
+const NONE = Symbol('none')
+
+/** The frame's next child to check (an object's undefined values are left out, as JSON.stringify does), or NONE. */
+function nextChild(frame: Frame): unknown {
+  const { node, names } = frame
+  if (names === undefined) {
+    const list = node as readonly unknown[]
+    return frame.next < list.length ? list[frame.next++] : NONE
   }
-  const json = JSON.stringify(value)
-  if (json.length > MAX_RECORD_CHARS) throw failure(`at most ${MAX_RECORD_CHARS} characters of JSON`, json)
-  return json
+  while (frame.next < names.length) {
+    const item = (node as Record<string, unknown>)[names[frame.next++] as string]
+    if (item !== undefined) return item
+  }
+  return NONE
 }
 
 /** Decodes an event row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */

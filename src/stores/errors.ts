@@ -157,11 +157,14 @@ export class InvalidRecordError extends KeepsakeError {
   /** Where the bad value is, e.g. `events[2].payload.when` or `expectedSeq`. */
   readonly path: string
 
-  constructor(path: string, expected: string, got: unknown) {
+  /** `cause`: what reading or preparing the value threw, when that is what went wrong. */
+  constructor(path: string, expected: string, got: unknown, cause?: unknown) {
     super(
       'INVALID_RECORD',
-      `Can't store ${path}: expected ${expected}, got ${describeValue(got)}. Nothing was written. ` +
-        `Convert it first (for example a Date to its ISO string, a Map to an object).`
+      `Can't store ${path}: expected ${expected}, got ${describeValue(got)}` +
+        `${cause === undefined ? '' : ` (${describeCause(cause)})`}. Nothing was written. ` +
+        `Convert it first (for example a Date to its ISO string, a Map to an object).`,
+      cause === undefined ? undefined : { cause }
     )
     this.path = path
   }
@@ -169,9 +172,13 @@ export class InvalidRecordError extends KeepsakeError {
 
 function describeValue(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
-    if (typeof name === 'string' && name !== 'Object') return `a ${name}`
+  try {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+      if (typeof name === 'string' && name !== 'Object') return `a ${name}`
+    }
+  } catch {
+    // A proxy whose traps throw: describe() says what it can.
   }
   return describe(value)
 }

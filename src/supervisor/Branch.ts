@@ -9,7 +9,7 @@ import {
   WorkerCrashedError,
   type KeepsakeError
 } from '../shared/errors'
-import { assertEvent, assertFunction, isInstance, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertFunction, isInstance, readDuration, readList, readOptions } from '../shared/validate'
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
@@ -295,9 +295,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    */
   callAll<E extends EventFromLogic<L>>(events: readonly E[], options?: CallOptions): Promise<ReplyFor<L, R, E>> {
     try {
-      if (!Array.isArray(events) || events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
-      for (const event of events) assertEvent(event)
-      const [first, ...rest] = events as readonly EventObject[]
+      const list = readList(events, 'events', 'a non-empty array of events')
+      if (list.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
+      for (const event of list) assertEvent(event)
+      const [first, ...rest] = list as EventObject[]
       return this.#request(first as EventObject, options, rest)
     } catch (error) {
       return Promise.reject(error)
@@ -439,7 +440,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #assertRunning(): void {
-    if (this.#stopReason) throw new BranchStoppedError(this.id, describeStop(this.#stopReason))
+    if (this.#stopReason) throw stoppedError(this.id, this.#stopReason)
     if (this.#stopping) throw new BranchStoppedError(this.id, 'it is stopping')
   }
 
@@ -578,7 +579,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
     const first = this.#keeper.snapshot === undefined
     const prev = this.#keeper.state
-    if (!this.#keeper.accept(incarnation, snapshot)) return
+    let kept: boolean
+    try {
+      kept = this.#keeper.accept(incarnation, snapshot)
+    } catch (error) {
+      // A state that can't be kept (UnkeepableStateError) fails its message, as a throw would.
+      return this.#onCrash(incarnation, error)
+    }
+    if (!kept) return
     this.#commit = event && this.#durability?.record(event, snapshot)
     if (this.#commit) this.#awaitCommit(this.#commit)
     if (this.#held.length > 0) {
@@ -760,8 +768,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     else this.#keeper.close()
     this.#config.isolated?.close()
 
-    const cause = reason.kind === 'failure' ? reason.error : undefined
-    const stopped = new BranchStoppedError(this.id, describeStop(reason), { cause })
+    const stopped = stoppedError(this.id, reason)
     const inFlight = this.#inFlight
     this.#inFlight = undefined
     this.#rejectPending(inFlight?.call, () => stopped)
@@ -816,6 +823,11 @@ function persistedImage(config: BranchConfig, kept: NonNullable<Keeper['snapshot
   // An isolated branch keeps its states in persisted form already.
   const snapshot = config.logic ? (config.logic.getPersistedSnapshot(kept) as typeof kept) : kept
   return { kind: 'persisted', snapshot, delays: point?.delays ?? [] }
+}
+
+/** What a message to a stopped branch gets, however it learns of the stop: its `cause` is the failure, if it failed. */
+function stoppedError(branchId: string, reason: StopReason): BranchStoppedError {
+  return new BranchStoppedError(branchId, describeStop(reason), reason.kind === 'failure' ? { cause: reason.error } : undefined)
 }
 
 function describeStop(reason: StopReason): string {

@@ -5,13 +5,14 @@ import {
   ChildRestartingError,
   ChildRunningError,
   ChildStartError,
+  describe,
   InvalidOptionError,
   RestartIntensityExceeded,
   SupervisorFullError,
   SupervisorStoppedError,
   UnknownChildError
 } from '../shared/errors'
-import { assertFunction, readDuration, readOptions, safeRead } from '../shared/validate'
+import { assertFunction, readDuration, readList, readOptions, safeRead } from '../shared/validate'
 import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
@@ -159,8 +160,7 @@ export class Supervisor implements Supervised {
   static async _start(options: unknown, dynamic: boolean): Promise<Supervisor> {
     const o = readOptions(options, 'supervisor options')
     const supervisor = new Supervisor(o, dynamic)
-    const specs = o.children ?? []
-    if (!Array.isArray(specs)) throw new InvalidOptionError('children', 'an array of child specs', specs)
+    const specs = readList(o.children ?? [], 'children', 'an array of child specs')
     if (dynamic && specs.length > 0) throw new InvalidOptionError('children', 'absent for a dynamic supervisor (use startChild)', specs)
     const configs = specs.map((spec) => supervisor.#readSpec(spec))
     // OTP's check_startspec: two initial children may not share an id.
@@ -587,7 +587,7 @@ export class Supervisor implements Supervised {
 
   #find(id: string): ChildRecord {
     const record = this.#byId.get(id)
-    if (!record) throw new UnknownChildError(this.id, String(id))
+    if (!record) throw new UnknownChildError(this.id, typeof id === 'string' ? id : describe(id))
     return record
   }
 

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import type { EventObject } from 'xstate'
 import type { Clock } from '../shared/clock'
-import { CallTimeoutError, InvalidOptionError, LeaderDiedError, WorkerCrashedError } from '../shared/errors'
+import { CallTimeoutError, describeCause, InvalidOptionError, LeaderDiedError, WorkerCrashedError } from '../shared/errors'
 import { Call, type CallOwner } from './Call'
 
 /**
@@ -19,7 +19,12 @@ export function groupKeyOf(event: EventObject, dedupe: unknown, grouper: Grouper
   if (dedupe !== undefined && typeof dedupe !== 'boolean') throw new InvalidOptionError('dedupe', 'a boolean', dedupe)
   if (dedupe === false) return undefined
   if (grouper) {
-    const key = grouper(event)
+    let key: unknown
+    try {
+      key = grouper(event)
+    } catch (error) {
+      throw new InvalidOptionError('grouper', `a function that returns a key without throwing (it threw ${describeCause(error)})`, event, { cause: error })
+    }
     if (key === undefined) return undefined
     if (typeof key !== 'string') throw new InvalidOptionError('grouper(event)', 'a string or undefined', key)
     return `g:${key}`
@@ -36,12 +41,45 @@ export function groupKeyOf(event: EventObject, dedupe: unknown, grouper: Grouper
  */
 export function eventDigest(event: EventObject): string {
   // One-shot crypto.hash: less than half the cost of a createHash object for a small event.
-  return hash('sha256', canonical(event, []), 'base64url')
+  return hash('sha256', canonical(event), 'base64url')
 }
 
 const UNSERIALIZABLE = 'plain data (objects, arrays, strings, numbers, booleans, null) to be deduplicated by its content; give the branch a grouper for other events'
 
-function canonical(value: unknown, path: object[]): string {
+/** Text the walk writes as it is, and the object whose end it marks, if any. */
+interface Text {
+  readonly text: string
+  readonly closes?: object
+}
+
+/**
+ * The canonical form of `root`. The walk keeps its own stack (of values to
+ * write and texts between them), so no nesting depth exhausts the call stack.
+ * An object met again inside itself is a cycle; met again elsewhere, it is
+ * written again. Throws `InvalidOptionError` for what it can't write, and for
+ * a value whose reading throws (a getter, a proxy trap).
+ */
+function canonical(root: unknown): string {
+  const ancestors = new Set<object>()
+  const stack: (Text | { readonly value: unknown })[] = [{ value: root }]
+  let out = ''
+  try {
+    while (stack.length > 0) {
+      const step = stack.pop() as Text | { readonly value: unknown }
+      if ('text' in step) {
+        out += step.text
+        if (step.closes) ancestors.delete(step.closes)
+      } else out += open(step.value, ancestors, stack)
+    }
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw error
+    throw new InvalidOptionError('dedupe', `${UNSERIALIZABLE} (reading it threw ${describeCause(error)})`, root, { cause: error })
+  }
+  return out
+}
+
+/** Writes a scalar, or the start of an object or array, pushing what comes inside it (last first) onto `stack`. */
+function open(value: unknown, ancestors: Set<object>, stack: (Text | { readonly value: unknown })[]): string {
   switch (typeof value) {
     case 'string':
       return `s${JSON.stringify(value)}`
@@ -53,25 +91,35 @@ function canonical(value: unknown, path: object[]): string {
       return 'U'
     case 'bigint':
       return `i${String(value)}`
-    case 'object': {
-      if (value === null) return 'N'
-      if (path.includes(value)) throw new InvalidOptionError('dedupe', UNSERIALIZABLE + ' (this one is circular)', value)
-      path.push(value)
-      try {
-        if (Array.isArray(value)) return `[${value.map((item) => canonical(item, path)).join(',')}]`
-        if (value instanceof Date) return `d${value.getTime()}`
-        const proto: unknown = Object.getPrototypeOf(value)
-        if (proto !== Object.prototype && proto !== null) throw new InvalidOptionError('dedupe', UNSERIALIZABLE, value)
-        const record = value as Record<string, unknown>
-        const keys = Object.keys(record).sort()
-        return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(record[key], path)}`).join(',')}}`
-      } finally {
-        path.pop()
-      }
-    }
+    case 'object':
+      break
     default:
       throw new InvalidOptionError('dedupe', UNSERIALIZABLE, value)
   }
+  if (value === null) return 'N'
+  if (ancestors.has(value)) throw new InvalidOptionError('dedupe', UNSERIALIZABLE + ' (this one is circular)', value)
+  if (Array.isArray(value)) {
+    ancestors.add(value)
+    stack.push({ text: ']', closes: value })
+    for (let i = value.length - 1; i >= 0; i--) {
+      stack.push({ value: value[i] as unknown })
+      if (i > 0) stack.push({ text: ',' })
+    }
+    return '['
+  }
+  if (value instanceof Date) return `d${value.getTime()}`
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw new InvalidOptionError('dedupe', UNSERIALIZABLE, value)
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  ancestors.add(value)
+  stack.push({ text: '}', closes: value })
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i] as string
+    stack.push({ value: record[key] })
+    stack.push({ text: `${i > 0 ? ',' : ''}${JSON.stringify(key)}:` })
+  }
+  return '{'
 }
 
 /** One execution and the callers waiting on it. */

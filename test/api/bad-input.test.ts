@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import {
   BranchStoppedError,
   call,
+  callAll,
+  eventDigest,
   cast,
   InvalidEventError,
   InvalidLogicError,
@@ -11,6 +13,7 @@ import {
   reply,
   send,
   startBranch,
+  startSupervisor,
   UnknownNameError,
   whereis,
   type AnyBranch
@@ -155,5 +158,91 @@ describe('hostile option objects and handlers', () => {
     started.push(branch)
     expect(thrown(() => untyped(branch.on.bind(branch))('state', 'log it'))).toBeInstanceOf(InvalidOptionError)
     expect(thrown(() => untyped(reply)(42))).toBeInstanceOf(InvalidOptionError)
+  })
+})
+
+describe('issue 15 item 1: hostile values in every position get an exported error class, and the branch keeps answering', () => {
+  const getter = (key: string | number, on: object = {}) => Object.defineProperty(on, key, { enumerable: true, get: () => { throw new Error('hostile getter') } })
+  const trapping = <T extends object>(target: T, trap: keyof ProxyHandler<T>) => new Proxy(target, { [trap]: () => { throw new Error(`hostile ${String(trap)}`) } })
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable([], {})
+    revoke()
+    return proxy
+  }
+  const deep = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels)) as unknown
+
+  it.each([
+    ['a Proxy whose get trap throws', () => trapping([{ type: 'inc' }], 'get')],
+    ['an array with a throwing getter for an item', () => getter(0, [])],
+    ['a revoked Proxy', revoked],
+    ['an array holding a Proxy event whose get trap throws', () => [trapping({ type: 'inc' }, 'get')]]
+  ])('callAll given %s: InvalidOptionError or InvalidEventError, nothing applied', async (_, events) => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    const error = await rejection(untyped(callAll)(branch, events()))
+    expect(error).toBeInstanceOf(KeepsakeError)
+    expect([InvalidOptionError, InvalidEventError].some((type) => error instanceof type)).toBe(true)
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+  })
+
+  it.each([
+    ['a field with a throwing getter', () => getter('x', { type: 'inc' })],
+    ['a Proxy whose ownKeys throws', () => trapping({ type: 'inc' }, 'ownKeys')],
+    ['a Proxy whose getPrototypeOf throws', () => trapping({ type: 'inc' }, 'getPrototypeOf')],
+    ['a field holding a Proxy whose ownKeys throws', () => ({ type: 'inc', x: trapping({}, 'ownKeys') })],
+    ['a cycle 50,000 levels down', () => {
+      const bottom: Record<string, unknown> = {}
+      const top = { type: 'inc', x: JSON.parse('['.repeat(50_000) + ']'.repeat(50_000)) as unknown[] }
+      let node: unknown[] = top.x
+      while (node[0]) node = node[0] as unknown[]
+      node.push(bottom)
+      bottom.back = top
+      return top
+    }]
+  ])('a deduplicated call whose event has %s: InvalidOptionError naming dedupe', async (_, event) => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    const error = await rejection(untyped(call)(branch, event(), { dedupe: true }))
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect((error as InvalidOptionError).option).toBe('dedupe')
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+  })
+
+  it('a deduplicated call whose event is nested 100,000 levels deep is keyed without recursion, by its content', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    const x = deep(100_000)
+    const digest = (value: unknown) => eventDigest({ type: 'inc', x: value } as { type: string })
+    expect(digest(x)).toBe(digest(deep(100_000))) // equal data, another object
+    expect(digest(x)).not.toBe(digest(deep(99_999)))
+    expect(await call(branch, { type: 'inc', x }, { dedupe: true })).toBe(1)
+  })
+
+  it('a grouper that throws: InvalidOptionError naming grouper, with what it threw as cause', async () => {
+    const boom = new Error('grouper boom')
+    const branch = await startBranch({ logic: counterReducer, grouper: (event: { type: string }) => { if (event.type === 'boom') throw boom; return undefined } })
+    started.push(branch)
+    const error = await rejection(untyped(call)(branch, { type: 'boom' }))
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect((error as InvalidOptionError).option).toBe('grouper')
+    expect((error as Error).cause).toBe(boom)
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+  })
+
+  it.each([
+    ['whose get trap throws', () => trapping({}, 'get')],
+    ['that is revoked', () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy }]
+  ])('a logic Proxy %s: InvalidLogicError', async (_, logic) => {
+    expect(await rejection(untyped(startBranch)({ logic: logic() }))).toBeInstanceOf(InvalidLogicError)
+  })
+
+  it.each([
+    ['a Proxy whose get trap throws', () => trapping([], 'get')],
+    ['an array with a throwing getter for an item', () => getter(0, [])],
+    ['a revoked Proxy', revoked]
+  ])('supervisor children given %s: InvalidOptionError naming children', async (_, children) => {
+    const error = await rejection(untyped(startSupervisor)({ children: children() }))
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect((error as InvalidOptionError).option).toBe('children')
   })
 })

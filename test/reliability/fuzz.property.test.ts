@@ -44,19 +44,71 @@ const proxyBomb = new Proxy({}, {
 })
 const huge = 'x'.repeat(1_000_000)
 
+// Issue 15: values a hostile caller sends, each in every position (event fields, callAll lists,
+// dedupe keys, grouper). fast-check prints and inspects what it generates, which these values
+// would break (a 100,000-level print, a trap that throws), so it generates a Recipe, named, and
+// `probe` makes the value from it at the last moment.
+const recipes = new Set<unknown>() // `instanceof` would ask a Proxy's getPrototypeOf trap; Set#has asks nothing
+class Recipe {
+  constructor(
+    readonly name: string,
+    readonly make: () => unknown,
+    /** How many events it sends, when it is an event or a list that gets through. */
+    readonly events = 1
+  ) {
+    recipes.add(this)
+  }
+  [fc.toStringMethod](): string {
+    return this.name
+  }
+}
+const deepArray = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown
+const deepObject = JSON.parse('{"a":'.repeat(8_000) + '1' + '}'.repeat(8_000)) as unknown
+const throwingGetter = () => Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw new Error('hostile getter') } })
+const trap = (name: keyof ProxyHandler<object>, target: object = {}) => new Proxy(target, { [name]: () => { throw new Error(`hostile ${name}`) } })
+const HOSTILE_FIELDS: Record<string, () => unknown> = {
+  'JSON 100,000 levels deep': () => deepArray,
+  'JSON 8,000 levels deep': () => deepObject,
+  'a throwing getter': throwingGetter,
+  'a Proxy whose ownKeys throws': () => trap('ownKeys'),
+  'a Proxy whose getPrototypeOf throws': () => trap('getPrototypeOf'),
+  'a Proxy whose get throws, in an array': () => [1, trap('get')],
+  'a revoked Proxy': () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy },
+  'a cycle': () => cyclic,
+  'a BigInt': () => 10n
+}
+/** Events of `type` with a hostile field, or that are themselves hostile. */
+const hostileEvents = (type: string): Recipe[] => [
+  ...Object.entries(HOSTILE_FIELDS).map(([name, make]) => new Recipe(`{ type, v: ${name} }`, () => ({ type, v: make() }))),
+  new Recipe('an event whose v getter throws', () => Object.defineProperty({ type }, 'v', { enumerable: true, get: () => { throw new Error('hostile getter') } })),
+  new Recipe('an event Proxy whose ownKeys throws', () => trap('ownKeys', { type })),
+  new Recipe('an event Proxy whose getPrototypeOf throws', () => trap('getPrototypeOf', { type }))
+]
+/** callAll lists a hostile caller sends: Proxies, throwing getters for items, revoked, or a hostile event among good ones. */
+const hostileLists = (type: string): Recipe[] => [
+  new Recipe('a list Proxy whose get throws', () => new Proxy([{ type }], { get: (_, key) => { if (key === 'length') return 1; throw new Error('hostile list get') } })),
+  new Recipe('a list whose item getter throws', () => Object.defineProperty([], 0, { enumerable: true, get: () => { throw new Error('hostile item getter') } })),
+  new Recipe('a revoked list Proxy', () => { const { proxy, revoke } = Proxy.revocable([], {}); revoke(); return proxy }),
+  ...hostileEvents(type).map((event) => new Recipe(`[ok, ${event.name}, ok]`, () => [{ type }, event.make(), { type }], 3))
+]
+const made = (value: unknown) => (recipes.has(value) ? (value as Recipe).make() : value)
+
 const hostile = fc.oneof(
   { weight: 6, arbitrary: fc.anything() },
   { weight: 1, arbitrary: fc.nat(9).map((i) => [cyclic, getterBomb, proxyBomb, huge, NaN, -1, Infinity, Symbol('s'), 10n, () => 0][i]) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>('canary', { type: 'whatever' }, { type: '' }, { timeout: -5 }, { delay: 'soon' }) },
   { weight: 1, arbitrary: fc.constant(null).map(() => canary as unknown) },
   { weight: 1, arbitrary: fc.constant(null).map(() => supervisor as unknown) },
-  { weight: 1, arbitrary: fc.constant<unknown>(canaryLogic) }
+  { weight: 1, arbitrary: fc.constant<unknown>(canaryLogic) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(...hostileEvents('whatever')) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(...hostileLists('whatever')) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(...Object.entries(HOSTILE_FIELDS).map(([name, make]) => new Recipe(name, make))) }
 )
 
 /** Calls `f`, awaiting what it returns; whatever goes wrong must be a KeepsakeError. */
 async function probe(f: (...args: never[]) => unknown, args: unknown[]): Promise<void> {
   try {
-    const result = (f as (...a: unknown[]) => unknown)(...args)
+    const result = (f as (...a: unknown[]) => unknown)(...args.map(made))
     if (result instanceof Promise) {
       const settled = await result
       if (settled instanceof Supervisor || settled instanceof keepsake.Branch) started.push(settled)
@@ -68,12 +120,18 @@ async function probe(f: (...args: never[]) => unknown, args: unknown[]): Promise
 
 const api = keepsake as unknown as Record<string, (...args: unknown[]) => unknown>
 const freeFunctions = [
-  'startBranch', 'call', 'cast', 'send', 'whereis', 'reply', 'respond', 'deferReply', 'replyTo', 'table',
+  'startBranch', 'call', 'callAll', 'cast', 'send', 'whereis', 'reply', 'respond', 'deferReply', 'replyTo', 'table',
   'startSupervisor', 'startDynamicSupervisor', 'branchSpec', 'supervisorSpec', 'transfer'
 ]
 // Methods that can't end the object they are called on (stop() is fuzzed on throwaway branches).
-const branchMethods = ['call', 'cast', 'send', 'kill', 'on', 'once', 'off', 'state', 'worker', 'children']
+const branchMethods = ['call', 'callAll', 'cast', 'send', 'kill', 'on', 'once', 'off', 'state', 'worker', 'children']
 const supervisorMethods = ['startChild', 'terminateChild', 'restartChild', 'deleteChild', 'whichChildren', 'countChildren', 'tree', 'on', 'off']
+
+// Nothing may escape to the event loop: xstate rethrows an error raised in its observers from a timer.
+const uncaught: unknown[] = []
+const onUncaught = (error: unknown) => uncaught.push(error)
+beforeAll(() => void process.on('uncaughtException', onUncaught))
+afterAll(() => void process.off('uncaughtException', onUncaught))
 
 describe('fuzzed public API', () => {
   it.each(freeFunctions)('%s', async (name) => {
@@ -104,12 +162,51 @@ describe('fuzzed public API', () => {
     )
   })
 
+  it('issue 15 item 1: branches that keep their events (memory, snapshot, journal; with and without a grouper that throws) fed hostile values by call, cast, callAll and dedupe fail each with a library error and keep answering', async () => {
+    type Kept = { readonly last?: unknown; readonly n: number }
+    const keeping = fromTransition((s: Kept, e: { type: string }): Kept => (e.type === 'keep' ? { last: e, n: s.n + 1 } : s), { n: 0 })
+    const restart = { maxRestarts: 1_000_000, maxSeconds: 1 }
+    const store = new keepsake.MemoryStore()
+    const grouper = (e: { type: string; v?: unknown }) => (e.v === undefined ? undefined : String((e.v as { x?: unknown }).x))
+    const branches = await Promise.all([
+      keepsake.startBranch({ logic: keeping, restart }),
+      keepsake.startBranch({ logic: keeping, restart, durable: { store, id: 'fuzz-snapshot', mode: 'snapshot' } }),
+      keepsake.startBranch({ logic: keeping, restart, durable: { store, id: 'fuzz-journal', mode: 'journal' } }),
+      keepsake.startBranch({ logic: keeping, restart, grouper })
+    ])
+    started.push(...branches)
+    const operation = fc.oneof(
+      fc.constantFrom(...hostileEvents('keep')).map((event) => ['call', event] as const),
+      fc.constantFrom(...hostileEvents('keep')).map((event) => ['cast', event] as const),
+      fc.constantFrom(...hostileEvents('keep')).map((event) => ['dedupe', event] as const),
+      fc.constantFrom(...hostileLists('keep')).map((list) => ['callAll', list] as const)
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.nat(branches.length - 1), operation, async (which, [kind, value]) => {
+        const branch = branches[which] as AnyBranch
+        const before = ((await branch.call({ type: 'get' })) as Kept).n
+        const send = branch as unknown as Record<'call' | 'cast' | 'callAll', (...a: unknown[]) => unknown>
+        if (kind === 'call') await probe(send.call.bind(branch), [value])
+        else if (kind === 'cast') await probe(send.cast.bind(branch), [value])
+        else if (kind === 'dedupe') await probe(send.call.bind(branch), [value, { dedupe: true }])
+        else await probe(send.callAll.bind(branch), [value])
+        // It keeps answering, from its last good state or with what it kept.
+        const after = ((await branch.call({ type: 'get' }, { timeout: 10_000 })) as Kept).n
+        expect([0, value.events], value.name).toContain(after - before) // all of it or none
+        expect(branch.status).toBe('running')
+      }),
+      { numRuns: 150, seed: 46 }
+    )
+  })
+
   it('left the canary branch running, with its state intact', async () => {
     const before = canary.state() as number
     keepsake.cast(canary, { type: MARK })
     expect(canary.status).toBe('running')
     expect(await keepsake.call('canary', { type: 'get' })).toBe(before + 1)
     expect(supervisor.status).toBe('running')
+    await new Promise((resolve) => setTimeout(resolve, 0)) // what xstate rethrows, it rethrows from a timer
+    expect(uncaught).toEqual([])
   })
 })
 

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import {
@@ -12,6 +15,7 @@ import {
 } from '../../src/index'
 import { decodeSnapshot, MAX_RECORD_CHARS } from '../../src/stores/codec'
 import { stoppedAfterEach } from '../support/cleanup'
+import type { HostileOutcome } from './hostile-values'
 
 // State and events that arrive serialized (from a store today, from another
 // node later) can't pollute prototypes or exhaust memory.
@@ -77,4 +81,24 @@ describe('hostile state and payloads', () => {
     expect(error).toBeInstanceOf(CorruptRecordError)
     expect(error.message).toContain('"big"')
   })
+})
+
+describe('issue 15 item 1: a deep or hostile value kept in the state', () => {
+  // In a process of its own: what escapes to the event loop ends that process (exit code 1, no report).
+  it('never ends the process: kept when it can be (deep JSON in memory), else the message fails with a typed error, and the branch answers from its last good state (memory, snapshot and journal keepers; call and cast)', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/reliability/hostile-values.ts'], { cwd: root, timeout: 120_000 })
+    const outcomes = JSON.parse(stdout) as HostileOutcome[]
+    expect(outcomes).toHaveLength(12)
+    const unreadable = 'WorkerCrashedError(UnkeepableStateError)'
+    for (const o of outcomes) {
+      const deep = o.value.startsWith('JSON')
+      // Memory keeps deep JSON (the freeze walks without recursion); a store refuses over MAX_RECORD_DEPTH.
+      const expected = !deep ? unreadable : o.keeper === 'memory' ? 'resolved' : 'InvalidRecordError'
+      expect(o.call, `${o.keeper}, ${o.value}`).toBe(expected)
+      expect(o.cast, `${o.keeper}, ${o.value}`).toBe(!deep ? 'UnkeepableStateError(Error)' : o.keeper === 'memory' ? 'none' : 'InvalidRecordError')
+      expect(o.after, `${o.keeper}, ${o.value}`).toBe(2)
+      expect(o.status).toBe('running')
+    }
+  }, 120_000)
 })

@@ -3,8 +3,11 @@ import { fromTransition } from 'xstate'
 import {
   BranchStoppedError,
   call,
+  callAll,
   cast,
+  deferReply,
   InvalidOptionError,
+  send,
   RestartIntensityExceeded,
   startBranch,
   type AnyBranch,
@@ -114,5 +117,43 @@ describe('restart intensity of a branch', () => {
     branch.kill()
     expect(await call(branch, { type: 'inc' })).toBe(12)
     expect(inits).toBe(1)
+  })
+
+  it('issue 15 item 10: after a branch gives up, every path raises the same BranchStoppedError with the RestartIntensityExceeded as cause', async () => {
+    const waiting = fromTransition((n: number, e: { type: 'inc' | 'wait' }) => {
+      if (e.type === 'wait') deferReply()
+      return e.type === 'inc' ? n + 1 : n
+    }, 0)
+    const branch = await startBranch({ logic: waiting, restart: { maxRestarts: 0, maxSeconds: 5 } })
+    started.push(branch)
+    let given: RestartIntensityExceeded | undefined
+    branch.on('stop', (reason) => {
+      if (reason.kind === 'failure') given = reason.error as RestartIntensityExceeded
+    })
+    const pending = call(branch, { type: 'wait' }).catch((e: unknown) => e) // rejected at the stop
+    branch.kill()
+    expect(given).toBeInstanceOf(RestartIntensityExceeded)
+
+    const thrown = (run: () => unknown): unknown => {
+      try {
+        run()
+      } catch (error) {
+        return error
+      }
+      return undefined
+    }
+    const errors = {
+      'pending at the stop': await pending,
+      'call after': await call(branch, { type: 'inc' }).catch((e: unknown) => e),
+      'callAll after': await callAll(branch, [{ type: 'inc' }]).catch((e: unknown) => e),
+      'cast after': thrown(() => cast(branch, { type: 'inc' })),
+      'send after': thrown(() => send(branch, { type: 'inc' })),
+      'kill after': thrown(() => branch.kill())
+    }
+    for (const [path, error] of Object.entries(errors)) {
+      expect(error, path).toBeInstanceOf(BranchStoppedError)
+      expect((error as BranchStoppedError).cause, path).toBe(given)
+      expect((error as Error).message, path).toMatch(/restart intensity exceeded/)
+    }
   })
 })

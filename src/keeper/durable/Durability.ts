@@ -1,6 +1,7 @@
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
-import { RecoveryError, ReplayDivergenceError } from '../../shared/errors'
-import { CorruptRecordError } from '../../stores/errors'
+import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
+import { isInstance } from '../../shared/validate'
+import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
@@ -142,10 +143,14 @@ export class Durability {
       this.#batch.last = snapshot
       return this.#batch.done
     }
-    if (this.config.mode === 'snapshot') {
-      return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
+    try {
+      if (this.config.mode === 'snapshot') {
+        return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
+      }
+      return this.#append([event], snapshot)
+    } catch (error) {
+      return this.#unwritable(error, event)
     }
-    return this.#append([event], snapshot)
   }
 
   /** From now until `closeBatch`, what is recorded is written all or none, in one go. */
@@ -164,13 +169,31 @@ export class Durability {
       batch?.resolve()
       return undefined
     }
-    const write = this.#failure
-      ? Promise.reject(this.#failure.error)
-      : this.config.mode === 'snapshot'
-        ? this.#saveNext(batch.last)
-        : this.#append(batch.events, batch.last)
+    let write: Promise<void>
+    try {
+      write = this.#failure
+        ? Promise.reject(this.#failure.error)
+        : this.config.mode === 'snapshot'
+          ? this.#saveNext(batch.last)
+          : this.#append(batch.events, batch.last)
+    } catch (error) {
+      write = this.#unwritable(error, batch.events)
+    }
     write.then(batch.resolve, batch.reject)
     return batch.done
+  }
+
+  /**
+   * A record could not even be prepared (reading the event or state threw,
+   * the `tags` function threw, xstate's persisting of the state overflowed):
+   * nothing of it is written, and, as after a failed write, nothing after it
+   * is until the branch recovers, since the live state already holds it.
+   */
+  #unwritable(error: unknown, events: unknown): Promise<never> {
+    const what = this.config.mode === 'journal' ? 'events' : 'snapshot.data'
+    const refused = isInstance(error, KeepsakeError) ? error : new InvalidRecordError(what, 'values that can be read and persisted', events, error)
+    this.#failure ??= { error: refused }
+    return Promise.reject(refused)
   }
 
   /** Drops the batch: nothing of it is written (its worker crashed; the calls know). */

@@ -5,23 +5,81 @@ import type { EventObject } from 'xstate'
  * Error (an invoked actor's failure); JSON has no Error, so one becomes
  * `{ name, message }`, which is what a replayed `onError` gets. Anything else
  * that is not JSON is left as it is, for the store to refuse, naming where.
+ *
+ * Only the objects on the way to an Error are copied; an event without one
+ * is returned as it is. The walk keeps its own stack, so no nesting depth
+ * exhausts the call stack (the store's codec bounds the depth it takes).
+ * What reading the event throws (a getter, a proxy trap) is thrown as is.
  */
 export function journalPayload(event: EventObject): unknown {
-  return withoutErrors(event, new Set())
+  const paths = errorPaths(event)
+  return paths.length === 0 ? event : withErrorsReplaced(event, paths)
 }
 
-function withoutErrors(value: unknown, seen: Set<object>): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message }
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value
-  seen.add(value)
-  let copy: Record<string, unknown> | unknown[] | undefined
-  for (const [key, item] of Object.entries(value)) {
-    const mapped = withoutErrors(item, seen)
-    if (mapped !== item) {
-      copy ??= Array.isArray(value) ? [...value] : { ...value }
-      ;(copy as Record<string, unknown>)[key] = mapped
-    }
+type Key = string | number
+
+/** The paths (own enumerable keys) from `root` to each Error under it, cycles cut. */
+function errorPaths(root: unknown): Key[][] {
+  if (root instanceof Error) return [[]]
+  const found: Key[][] = []
+  // A frame per object being walked: its entries, and where the walk is in them.
+  const frames: { node: object; entries: [string, unknown][]; next: number }[] = []
+  const ancestors = new Set<object>()
+  const enter = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || ancestors.has(node)) return
+    ancestors.add(node)
+    frames.push({ node, entries: Object.entries(node), next: 0 })
   }
-  seen.delete(value)
-  return copy ?? value
+  enter(root)
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as (typeof frames)[number]
+    const entry = frame.entries[frame.next++]
+    if (entry === undefined) {
+      frames.pop()
+      ancestors.delete(frame.node)
+      continue
+    }
+    const [, item] = entry
+    if (item instanceof Error) found.push(frames.map((f) => keyOf(f.node, (f.entries[f.next - 1] as [string, unknown])[0])))
+    else enter(item)
+  }
+  return found
+}
+
+function keyOf(node: object, key: string): Key {
+  return Array.isArray(node) ? Number(key) : key
+}
+
+/** A copy of `root` with the Error at each of `paths` replaced by `{ name, message }`, copying only the objects on the way. */
+function withErrorsReplaced(root: unknown, paths: readonly Key[][]): unknown {
+  if (root instanceof Error) return plainError(root)
+  const copies = new Map<object, Record<Key, unknown>>()
+  const copyOf = (node: object): Record<Key, unknown> => {
+    let copy = copies.get(node)
+    if (!copy) {
+      copy = (Array.isArray(node) ? [...(node as unknown[])] : { ...node }) as Record<Key, unknown>
+      copies.set(node, copy)
+    }
+    return copy
+  }
+  const top = copyOf(root as object)
+  for (const path of paths) {
+    let original = root as Record<Key, unknown>
+    let copy = top
+    path.forEach((key, i) => {
+      const item = original[key] as Record<Key, unknown>
+      if (i === path.length - 1) copy[key] = plainError(item as unknown as Error)
+      else {
+        const next = copyOf(item)
+        copy[key] = next
+        copy = next
+        original = item
+      }
+    })
+  }
+  return top
+}
+
+function plainError(error: Error): { name: string; message: string } {
+  return { name: error.name, message: error.message }
 }
