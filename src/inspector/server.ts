@@ -43,7 +43,9 @@ const SESSION_RATE: Rate = { burst: 200, perSecond: 100 }
 /** Clients tracked at once (the one unseen the longest is forgotten). */
 const MAX_CLIENTS = 4096
 /** Requests of one client held back at once; beyond, its connection is dropped unanswered. */
-const MAX_HELD = 4
+const MAX_HELD = 64
+/** A request over budget waits at least this long for its 429: a client that asks again at once still asks once a second. */
+const HOLD_MS = 1000
 
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
@@ -168,13 +170,14 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     }
   }
 
-  /** Answers a client over its budget with 429 once it could make a request again: it waits, and costs nothing meanwhile. */
+  /** Answers a client over its budget with 429 after a second or more: it waits, and costs nothing meanwhile. */
   const holdBack = (req: IncomingMessage, res: ServerResponse, budget: Budget, key: string, wait: number): void => {
     if (!budget.hold(key, MAX_HELD)) return void req.socket.destroy()
+    const hold = Math.max(wait, HOLD_MS)
     const timer = setTimeout(() => {
       settle()
-      sendJson(res, 429, { error: 'too many requests: wait before the next one' }, { 'Retry-After': String(Math.ceil(wait / 1000)) })
-    }, wait)
+      sendJson(res, 429, { error: 'too many requests: wait before the next one' }, { 'Retry-After': String(Math.ceil(hold / 1000)) })
+    }, hold)
     held.add(timer)
     const settle = () => {
       clearTimeout(timer)

@@ -210,7 +210,7 @@ describe('inspector attacks: DNS rebinding and other origins', () => {
 
     // Another site's page, while the user's session is open.
     await page.goto(`http://localhost:${(attacker.address() as AddressInfo).port}/#${key}`)
-    const results = await page.evaluate(() => (window as unknown as { results: Promise<string[]> }).results)
+    const results = await page.evaluate(() => (globalThis as unknown as { results: Promise<string[]> }).results)
     expect(results[0]).toMatch(/^blocked/)
     expect(results[2]).toBe('refused')
     expect(statuses.every((status) => [401, 403, 415, 421].includes(status))).toBe(true)
