@@ -1,9 +1,10 @@
-import { describeReason, type ReasonRecord } from '../reports/reason'
+import type { ReasonRecord } from '../reports/reason'
 import type { AnyBranch } from '../supervisor/Branch'
 import { observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
 import { stopError } from '../supervisor/types'
 import type { NodeKeys } from './keys'
+import { reasonShower, redactSecrets } from './redaction'
 
 /** One entry of the timeline: a crash, a restart, a transfer, a give-up. */
 export interface TimelineEntry {
@@ -28,7 +29,6 @@ export interface LastCrash {
 }
 
 const TIMELINE_LENGTH = 500
-const MAX_STACK = 4000
 const RATE_WINDOW = 1000
 
 interface Counter {
@@ -46,6 +46,7 @@ export class Activity {
   readonly #keys: NodeKeys
   readonly #now: () => number
   readonly #changed: () => void
+  readonly #showReason: (reason: unknown, subject: string) => ReasonRecord
   readonly #timeline: TimelineEntry[] = []
   /** Entries not yet judged in or out of the tree shown, with the key of the node that decides. */
   readonly #pending: { entry: Omit<TimelineEntry, 'seq'>; scope: string }[] = []
@@ -54,11 +55,16 @@ export class Activity {
   #seq = 0
   readonly #stop: () => void
 
-  /** Starts observing; `changed` is called after each new event, which waits in `pending` until {@link drain}. */
-  constructor(keys: NodeKeys, now: () => number, changed: () => void) {
+  /**
+   * Starts observing; `changed` is called after each new event, which waits in
+   * `pending` until {@link drain}. Crash reasons are kept as `showReason` makes
+   * them (by default: redacted, paths relative to the working directory).
+   */
+  constructor(keys: NodeKeys, now: () => number, changed: () => void, showReason = reasonShower(redactSecrets, process.cwd())) {
     this.#keys = keys
     this.#now = now
     this.#changed = changed
+    this.#showReason = showReason
     this.#stop = observe({
       enqueued: (branch) => this.#count(branch),
       branchEvent: (branch, signal) => this.#branchEvent(branch, signal),
@@ -126,7 +132,7 @@ export class Activity {
     switch (signal.event) {
       case 'crash': {
         const [{ incarnation, error, event }] = signal.args
-        const reason = shortened(describeReason(error))
+        const reason = this.#showReason(error, branch.id)
         this.#crashes.set(branch, { at: this.#now(), incarnation, reason })
         const during = event ? ` while processing ${event.type}` : ''
         return this.#add(branch, 'crash', branch, branch.id, `worker #${incarnation} crashed${during}: ${reason.message}`, reason)
@@ -138,7 +144,8 @@ export class Activity {
       case 'stop': {
         const [reason] = signal.args
         if (reason.kind !== 'failure') return
-        return this.#add(branch, 'exit', branch, branch.id, `gave up: ${reason.error.message}`, shortened(describeReason(reason.error)))
+        const shown = this.#showReason(reason.error, branch.id)
+        return this.#add(branch, 'exit', branch, branch.id, `gave up: ${shown.message}`, shown)
       }
     }
   }
@@ -152,13 +159,14 @@ export class Activity {
       }
       case 'restartFailed': {
         const [{ childId, error }] = signal.args
-        const reason = shortened(describeReason(error.cause ?? error))
+        const reason = this.#showReason(error.cause ?? error, supervisor.id)
         return this.#add(supervisor, 'restartFailed', child(childId), `${supervisor.id}/${childId}`, `restart failed: ${reason.message}`, reason)
       }
       case 'shutdown': {
         const error = stopError(signal.args[0])
         if (!error) return
-        return this.#add(supervisor, 'shutdown', supervisor, supervisor.id, `gave up: ${error.message}`, shortened(describeReason(error)))
+        const shown = this.#showReason(error, supervisor.id)
+        return this.#add(supervisor, 'shutdown', supervisor, supervisor.id, `gave up: ${shown.message}`, shown)
       }
     }
   }
@@ -169,15 +177,5 @@ export class Activity {
     // Undrained (no walk for a while): keep the newest, as the timeline does.
     if (this.#pending.length > TIMELINE_LENGTH) this.#pending.shift()
     this.#changed()
-  }
-}
-
-/** A reason with its stack (and its causes' stacks) cut to a page's worth. */
-function shortened(reason: ReasonRecord): ReasonRecord {
-  const { stack, cause, ...rest } = reason
-  return {
-    ...rest,
-    ...(stack !== undefined ? { stack: stack.length > MAX_STACK ? `${stack.slice(0, MAX_STACK)}…` : stack } : {}),
-    ...(cause ? { cause: shortened(cause) } : {})
   }
 }

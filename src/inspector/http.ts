@@ -19,9 +19,10 @@ export const SAFE_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin'
 } as const
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Answers with `body` as JSON, and the safe headers. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { ...SAFE_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+  res.writeHead(status, { ...SAFE_HEADERS, ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
   res.end(text)
 }
 

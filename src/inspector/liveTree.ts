@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ReasonRecord } from '../reports/reason'
 import type { AnyBranch } from '../supervisor/Branch'
 import type { Supervisor } from '../supervisor/Supervisor'
 import { Activity } from './activity'
@@ -7,6 +8,8 @@ import type { NodeKeys } from './keys'
 import { buildModel, viewOf, type ClusterView, type Entry, type Model, type ViewFilter } from './model'
 
 const MAX_CLIENTS = 32
+/** Streams one session may hold: a new one ends its oldest (a page that reloads never waits for its old stream to close). */
+const MAX_PER_OWNER = 4
 /**
  * Crashes and restarts are sent at once, but no more than one update every
  * this many ms, nor more often than ten times the last walk took (a crash
@@ -16,6 +19,8 @@ const MIN_GAP = 100
 
 interface Client {
   readonly res: ServerResponse
+  /** The session it streams for, when the inspector has a token. */
+  readonly owner: string | undefined
   readonly filter: ViewFilter
   /** The last timeline entry it was sent. */
   seq: number
@@ -31,12 +36,16 @@ export interface TreeSource {
   readonly scoped: boolean
   /** ms between updates. */
   readonly interval: number
+  /** What a crash reason is shown as (redacted, paths relative). */
+  readonly showReason: (reason: unknown, subject: string) => ReasonRecord
 }
 
 /**
- * The tree as the inspector sees it: walked on demand and at each update
- * (every `interval` ms, and soon after a crash), and pushed to every page
- * streaming it, each cut to its own filter.
+ * The tree as the inspector sees it: walked at each update (every `interval`
+ * ms, and soon after a crash) while a page streams it or a request read it
+ * since the last update, and pushed to every page streaming it, each cut to
+ * its own filter. Requests read the last walk: however many there are, they
+ * cost no walk of their own (but the first after a quiet spell).
  */
 export class LiveTree {
   readonly activity: Activity
@@ -44,13 +53,15 @@ export class LiveTree {
   readonly #clients = new Set<Client>()
   readonly #ticker: ReturnType<typeof setInterval>
   #last: Model | undefined
+  /** A request read the model since the last update: keep walking. */
+  #read = false
   #lastFlush = 0
   #lastWalk = 0
   #soon: ReturnType<typeof setTimeout> | undefined
 
   constructor(source: TreeSource) {
     this.#source = source
-    this.activity = new Activity(source.keys, Date.now, () => this.#schedule())
+    this.activity = new Activity(source.keys, Date.now, () => this.#schedule(), source.showReason)
     this.#ticker = setInterval(() => this.flush(), source.interval)
     this.#ticker.unref()
     this.walk() // the first walk: what is in the tree now is in scope from the start
@@ -66,21 +77,38 @@ export class LiveTree {
     return current
   }
 
-  /** The node with `key`, from the last walk or else a fresh one. */
-  find(key: string): Entry | undefined {
-    return this.#last?.index.get(key) ?? this.walk().index.get(key)
+  /** The last update's model (walked now only when there is none: nobody watched). */
+  model(): Model {
+    this.#read = true
+    return this.#last ?? this.walk()
   }
 
-  /** Streams the tree to a page: `hello`, then the timeline it has not seen and the view, at every update. */
-  open(req: IncomingMessage, res: ServerResponse, filter: ViewFilter, hello: unknown): void {
-    if (this.#clients.size >= MAX_CLIENTS) throw new HttpError(503, `at most ${MAX_CLIENTS} pages at once`)
-    const client: Client = { res, filter, seq: 0 }
+  /** The node with `key` in the last update. */
+  find(key: string): Entry | undefined {
+    return this.model().index.get(key)
+  }
+
+  /**
+   * Streams the tree to a page: `hello`, then the timeline it has not seen and
+   * the view, at every update. An `owner` (a session) holds at most four
+   * streams: a fifth ends its oldest.
+   */
+  open(req: IncomingMessage, res: ServerResponse, filter: ViewFilter, hello: unknown, owner: string | undefined): void {
+    const own = owner === undefined ? [] : [...this.#clients].filter((c) => c.owner === owner)
+    if (own.length >= MAX_PER_OWNER) this.#end(own[0] as Client)
+    else if (this.#clients.size >= MAX_CLIENTS) throw new HttpError(503, `at most ${MAX_CLIENTS} pages at once`)
+    const client: Client = { res, owner, filter, seq: 0 }
     res.writeHead(200, { ...SAFE_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' })
     res.write('retry: 1000\n\n')
     res.write(event('hello', hello))
     this.#clients.add(client)
     req.once('close', () => this.#clients.delete(client))
-    this.#push(client, this.walk())
+    this.#push(client, this.#last ?? this.walk())
+  }
+
+  /** Ends the streams of `owner` (its session ended). */
+  endOwner(owner: string): void {
+    for (const client of this.#clients) if (client.owner === owner) this.#end(client)
   }
 
   /** Updates every page now. */
@@ -88,7 +116,9 @@ export class LiveTree {
     if (this.#soon !== undefined) clearTimeout(this.#soon)
     this.#soon = undefined
     this.#lastFlush = Date.now()
-    if (this.#clients.size === 0) {
+    const read = this.#read
+    this.#read = false
+    if (this.#clients.size === 0 && !read) {
       // Nobody watching: hold no stopped branch or supervisor until someone does.
       this.#last = undefined
       return
@@ -107,8 +137,13 @@ export class LiveTree {
     this.#clients.clear()
   }
 
+  #end(client: Client): void {
+    this.#clients.delete(client)
+    client.res.end()
+  }
+
   #schedule(): void {
-    if (this.#soon !== undefined || this.#clients.size === 0) return
+    if (this.#soon !== undefined || (this.#clients.size === 0 && this.#last === undefined)) return
     const gap = Math.max(MIN_GAP, 10 * this.#lastWalk)
     this.#soon = setTimeout(() => this.flush(), Math.max(0, gap - (Date.now() - this.#lastFlush)))
     this.#soon.unref()

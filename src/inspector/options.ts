@@ -4,6 +4,7 @@ import { MAX_TIMER_MS } from '../shared/clock'
 import { isInstance, readDuration, readOptions } from '../shared/validate'
 import { Branch, type AnyBranch } from '../supervisor/Branch'
 import { Supervisor } from '../supervisor/Supervisor'
+import { redactSecrets } from './redaction'
 import { DEFAULT_STATE_LIMITS, type Redactor, type StateLimits } from './stateView'
 
 /**
@@ -34,15 +35,30 @@ export interface InspectorOptions {
   node?: InspectedNode
   /** Default 0: a free port (read it from `url`). */
   port?: number
-  /** Default `127.0.0.1`. Any other than a loopback address needs a `token`. */
+  /** Default `127.0.0.1`. Any other than a loopback address needs a `token` and `allowedHosts`. */
   host?: string
   /**
-   * Enables the actions (kill a worker, restart or terminate a child,
-   * transfer a branch) for requests that carry it; at least 16 characters.
-   * Without it the inspector is read-only. Open the page as `url#token=...`.
+   * The host names (as in the `Host` header, without the port) the inspector
+   * answers to, besides the address it listens on; any other gets 421, so a
+   * page elsewhere can't reach it by DNS rebinding. On loopback, loopback
+   * names (`localhost`, `127.x.x.x`, `::1`) are always accepted; off
+   * loopback the list is required.
+   */
+  allowedHosts?: readonly string[]
+  /**
+   * Needed for everything but the page itself: the tree, states, the
+   * timeline, the stream and the actions (kill a worker, restart or
+   * terminate a child, transfer a branch); at least 16 characters. Scripts
+   * send `Authorization: Bearer <token>`; the page asks for it (or takes it
+   * from `url#token=...`) and trades it for a session cookie. Without it the
+   * inspector is loopback only and read-only.
    */
   token?: string
-  /** Applied to every value of a branch's state before it leaves the process (see {@link Redactor}). */
+  /**
+   * Applied to every value of a branch's state and of a crash reason before it
+   * leaves the process (see {@link Redactor}). Default: {@link redactSecrets},
+   * which hides the usual secret-bearing keys and `token=...` in text.
+   */
   redact?: Redactor
   /** Bounds on a branch's state as the page gets it (default 64 KiB of JSON, 16 levels, 200 items, 2000 characters a string). */
   stateLimits?: Partial<StateLimits>
@@ -56,8 +72,10 @@ export interface InspectorConfig {
   readonly node: InspectedNode | undefined
   readonly port: number
   readonly host: string
+  /** Host names the `Host` header may carry, lower case. */
+  readonly allowedHosts: readonly string[]
   readonly token: string | undefined
-  readonly redact: Redactor | undefined
+  readonly redact: Redactor
   readonly stateLimits: StateLimits
   readonly interval: number
 }
@@ -88,6 +106,10 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
   if (token === undefined && !isLoopback(host)) {
     throw new InvalidOptionError('token', `set when host is not a loopback address (host is "${host}"): anyone who reaches the port would see the tree`, token)
   }
+  const allowedHosts = readAllowedHosts(o.allowedHosts)
+  if (allowedHosts.length === 0 && !isLoopback(host)) {
+    throw new InvalidOptionError('allowedHosts', `set when host is not a loopback address (host is "${host}"): the host names the page is opened by, e.g. ['inspector.internal']`, o.allowedHosts)
+  }
   if (o.redact !== undefined && typeof o.redact !== 'function') {
     throw new InvalidOptionError('redact', 'a function (key, value, path, branchId) => value to show', o.redact)
   }
@@ -98,8 +120,9 @@ export function readInspectorOptions(options: unknown): InspectorConfig {
     node,
     port,
     host,
+    allowedHosts: isWildcard(host) || allowedHosts.includes(bare(host)) ? allowedHosts : [...allowedHosts, bare(host)],
     token,
-    redact: o.redact as Redactor | undefined,
+    redact: (o.redact as Redactor | undefined) ?? redactSecrets,
     stateLimits: readStateLimits(o.stateLimits),
     interval
   }
@@ -129,10 +152,33 @@ function readStateLimits(value: unknown): StateLimits {
   return limits as unknown as StateLimits
 }
 
+function readAllowedHosts(value: unknown): string[] {
+  if (value === undefined) return []
+  const what = 'a list of host names or addresses, without a port (e.g. [\'inspector.internal\'])'
+  if (!Array.isArray(value) || value.length > 100) throw new InvalidOptionError('allowedHosts', what, value)
+  return value.map((name: unknown) => {
+    if (typeof name !== 'string' || !(/^[0-9a-z._-]+$/i.test(name) || isIP(bare(name)) === 6)) {
+      throw new InvalidOptionError('allowedHosts', what, value)
+    }
+    return bare(name)
+  })
+}
+
+/** A host name or address as compared: lower case, IPv6 without brackets. */
+export function bare(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+}
+
+/** `0.0.0.0` or `::`: every address of the machine. */
+export function isWildcard(host: string): boolean {
+  const name = bare(host)
+  return name === '0.0.0.0' || name === '::' || name === '0:0:0:0:0:0:0:0'
+}
+
 /** `localhost`, `127.x.x.x` or `::1`. */
 export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
-  if (bare === 'localhost') return true
-  if (isIP(bare) === 4) return bare.startsWith('127.')
-  return bare === '::1' || bare === '0:0:0:0:0:0:0:1'
+  const name = bare(host)
+  if (name === 'localhost') return true
+  if (isIP(name) === 4) return name.startsWith('127.')
+  return name === '::1' || name === '0:0:0:0:0:0:0:1'
 }

@@ -4,25 +4,27 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { Branch } from '../supervisor/Branch'
 import { liveRoots } from '../supervisor/probe'
+import { Access } from './access'
 import { perform, readAction } from './actions'
+import { Budget, type Rate } from './budget'
 import { HttpError, readJson, SAFE_HEADERS, sendJson } from './http'
 import { NodeKeys } from './keys'
 import { LiveTree } from './liveTree'
 import { viewOf, type ViewFilter } from './model'
-import { isLoopback, readInspectorOptions, type InspectorOptions } from './options'
+import { bare, isLoopback, isWildcard, readInspectorOptions, type InspectorOptions } from './options'
 import { PAGE_HTML } from './page/html'
 import { PAGE_SCRIPT } from './page/script'
 import { PAGE_STYLE } from './page/style'
+import { reasonShower } from './redaction'
 import { RedactionFailed, stateView } from './stateView'
-import { tokenChecker } from './token'
 
 /** A running inspector. */
 export interface Inspector {
-  /** Where the page is, e.g. `http://127.0.0.1:41234/` (add `#token=...` to enable the actions). */
+  /** Where the page is, e.g. `http://127.0.0.1:41234/` (add `#token=...` to open it with the token). */
   readonly url: string
   readonly host: string
   readonly port: number
-  /** Whether a token was given, so actions can be made. */
+  /** Whether a token was given: everything but the page needs it, and the actions are enabled. */
   readonly actions: boolean
   /** Ends the live streams, closes the server and stops observing. */
   close(): Promise<void>
@@ -30,10 +32,26 @@ export interface Inspector {
 
 const MAX_ACTION_BYTES = 4096
 
+/**
+ * Requests a client may make. A client without a valid credential is its
+ * address (every local process is one client on loopback): it gets enough
+ * to load the page and open a session, a tarpit beyond. A session (or the
+ * token in a header) has a budget of its own that no other client can spend.
+ */
+const ANONYMOUS_RATE: Rate = { burst: 60, perSecond: 20 }
+const SESSION_RATE: Rate = { burst: 200, perSecond: 100 }
+/** Clients tracked at once (the one unseen the longest is forgotten). */
+const MAX_CLIENTS = 4096
+/** Requests of one client held back at once; beyond, its connection is dropped unanswered. */
+const MAX_HELD = 64
+/** A request over budget waits at least this long for its 429: a client that asks again at once still asks once a second. */
+const HOLD_MS = 1000
+
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const SORTS: readonly ViewFilter['sort'][] = ['start', 'rate', 'queue', 'restarts']
 const STATUSES = ['', 'running', 'restarting', 'passivated', 'stopping', 'stopped', 'crashed']
+const ROUTES = ['/', '/app.js', '/app.css', '/api/session', '/api/view', '/api/timeline', '/api/events', '/api/state', '/api/actions']
 
 /**
  * Serves a page and a live stream (server-sent events) of the supervision
@@ -41,7 +59,8 @@ const STATUSES = ['', 'running', 'restarting', 'passivated', 'stopping', 'stoppe
  * with their status, restart counts and intensity left, each branch's message
  * rate and mailbox, the last crashes with reason and stack, a branch's state
  * (redacted, size-capped) and a timeline of crashes, restarts and transfers.
- * Loopback only unless given a `token`; the token also enables the actions.
+ * Loopback only and read-only unless given a `token`, which then guards
+ * everything but the page itself, and enables the actions.
  *
  * @example
  * const inspector = await startInspector({ root: app, port: 9000, token: process.env.INSPECTOR_TOKEN })
@@ -49,9 +68,8 @@ const STATUSES = ['', 'running', 'restarting', 'passivated', 'stopping', 'stoppe
  */
 export async function startInspector(options?: InspectorOptions): Promise<Inspector> {
   const config = readInspectorOptions(options)
-  const checkToken = config.token === undefined ? undefined : tokenChecker(config.token)
   /** Tells a page that reconnects whether it reached the same inspector (else its timeline starts again). */
-  const hello = { instance: randomUUID(), actions: checkToken !== undefined, interval: config.interval }
+  const hello = { instance: randomUUID(), actions: config.token !== undefined, interval: config.interval }
   const { root, node } = config
   const tree = new LiveTree({
     keys: new NodeKeys(),
@@ -62,8 +80,22 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
       return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100) }
     },
     scoped: root !== undefined,
-    interval: config.interval
+    interval: config.interval,
+    showReason: reasonShower(config.redact, process.cwd())
   })
+  const access = new Access(config.token, `keepsake-inspector-${hello.instance.slice(0, 8)}`, (client) => tree.endOwner(client))
+  const anonymous = new Budget(ANONYMOUS_RATE, MAX_CLIENTS)
+  const sessions = new Budget(SESSION_RATE, MAX_CLIENTS)
+  const held = new Set<ReturnType<typeof setTimeout>>()
+  const hosts = new Set(config.allowedHosts)
+  const loopback = isLoopback(config.host)
+
+  /** Refuses a request without the token when one is configured. */
+  const need = (client: string | undefined): void => {
+    if (access.required && client === undefined) {
+      throw new HttpError(401, "refused: this needs the inspector's token (Authorization: Bearer <token>, or the session the page opens with it)")
+    }
+  }
 
   const state = (res: ServerResponse, url: URL): void => {
     const key = url.searchParams.get('key') ?? ''
@@ -79,22 +111,34 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     }
   }
 
-  const act = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!checkToken) throw new HttpError(403, 'this inspector is read-only: start it with a token to enable actions')
-    if (!checkToken(req.headers.authorization)) throw new HttpError(401, 'refused: this action needs the inspector\'s token (Authorization: Bearer <token>)')
+  const act = async (req: IncomingMessage, res: ServerResponse, client: string | undefined): Promise<void> => {
+    if (!access.required) throw new HttpError(403, 'this inspector is read-only: start it with a token to enable actions')
+    need(client)
     const request = readAction(await readJson(req, MAX_ACTION_BYTES))
-    const done = await perform(request, tree.walk())
+    const done = await perform(request, tree.model())
     tree.flush()
     sendJson(res, 200, { ok: true, done })
   }
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (isLoopback(config.host) && !isLoopback(hostName(req.headers.host))) {
-      // A page on another site that resolves its name to 127.0.0.1 (DNS rebinding) must not read the tree.
-      throw new HttpError(421, 'this inspector answers only to loopback host names')
+  const session = (req: IncomingMessage, res: ServerResponse, client: string | undefined): void => {
+    if (req.method === 'GET') return sendJson(res, 200, { required: access.required, session: client !== undefined })
+    if (req.method === 'DELETE') return sendJson(res, 200, { ok: true }, { 'Set-Cookie': access.close(req) })
+    if (!access.required) throw new HttpError(403, 'this inspector has no token: there is no session to open')
+    if (client !== 'bearer') throw new HttpError(401, 'refused: open a session with the inspector\'s token (Authorization: Bearer <token>)')
+    sendJson(res, 200, { ok: true }, { 'Set-Cookie': access.open() })
+  }
+
+  const route = async (req: IncomingMessage, res: ServerResponse, client: string | undefined): Promise<void> => {
+    const name = bare(hostName(req.headers.host))
+    if (!hosts.has(name) && !(loopback && isLoopback(name))) {
+      // A page on another site that resolves its name to this address (DNS rebinding) must not reach the inspector.
+      throw new HttpError(421, 'this inspector does not answer to that host name (see the allowedHosts option)')
+    }
+    const get = req.method === 'GET' || req.method === 'HEAD'
+    if (!get && req.headers.origin !== undefined && req.headers.origin !== `http://${req.headers.host ?? ''}`) {
+      throw new HttpError(403, 'refused: a request from another origin')
     }
     const url = new URL(req.url ?? '/', 'http://inspector')
-    const get = req.method === 'GET' || req.method === 'HEAD'
     switch (`${get ? 'GET' : req.method} ${url.pathname}`) {
       case 'GET /':
         return asset(res, 'text/html', PAGE_HTML, { 'Content-Security-Policy': PAGE_CSP })
@@ -102,30 +146,62 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
         return asset(res, 'text/javascript', PAGE_SCRIPT)
       case 'GET /app.css':
         return asset(res, 'text/css', PAGE_STYLE)
+      case 'GET /api/session':
+      case 'POST /api/session':
+      case 'DELETE /api/session':
+        return session(req, res, client)
       case 'GET /api/view':
-        return sendJson(res, 200, viewOf(tree.walk(), readFilter(url.searchParams)))
+        need(client)
+        return sendJson(res, 200, viewOf(tree.model(), readFilter(url.searchParams)))
       case 'GET /api/timeline':
-        tree.walk()
+        need(client)
+        tree.model()
         return sendJson(res, 200, tree.activity.since(Number(url.searchParams.get('after')) || 0))
       case 'GET /api/events':
-        return tree.open(req, res, readFilter(url.searchParams), hello)
+        need(client)
+        return tree.open(req, res, readFilter(url.searchParams), hello, client)
       case 'GET /api/state':
+        need(client)
         return state(res, url)
       case 'POST /api/actions':
-        return act(req, res)
+        return act(req, res, client)
       default:
-        throw new HttpError(['/', '/app.js', '/app.css', '/api/view', '/api/timeline', '/api/events', '/api/state', '/api/actions'].includes(url.pathname) ? 405 : 404, 'not here')
+        throw new HttpError(ROUTES.includes(url.pathname) ? 405 : 404, 'not here')
     }
   }
 
+  /** Answers a client over its budget with 429 after a second or more: it waits, and costs nothing meanwhile. */
+  const holdBack = (req: IncomingMessage, res: ServerResponse, budget: Budget, key: string, wait: number): void => {
+    if (!budget.hold(key, MAX_HELD)) return void req.socket.destroy()
+    const hold = Math.max(wait, HOLD_MS)
+    const timer = setTimeout(() => {
+      settle()
+      sendJson(res, 429, { error: 'too many requests: wait before the next one' }, { 'Retry-After': String(Math.ceil(hold / 1000)) })
+    }, hold)
+    held.add(timer)
+    const settle = () => {
+      clearTimeout(timer)
+      if (held.delete(timer)) budget.release(key)
+    }
+    res.once('close', settle)
+  }
+
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
+    const client = access.identify(req)
+    const budget = client === undefined ? anonymous : sessions
+    const key = client ?? `address ${req.socket.remoteAddress ?? ''}`
+    const wait = budget.take(key)
+    if (wait > 0) return holdBack(req, res, budget, key, wait)
+    route(req, res, client).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy()
       if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message })
       sendJson(res, 500, { error: 'the inspector failed on this request' })
       process.emitWarning(`keepsake inspector: ${String(error)}`)
     })
   })
+  // A client that sends its request slowly (or never) holds a connection for no longer than this.
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
   try {
     server.listen(config.port, config.host)
     await once(server, 'listening')
@@ -134,16 +210,18 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     throw error
   }
   const { port } = server.address() as AddressInfo
-  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
+  const shown = isWildcard(config.host) ? (config.allowedHosts[0] as string) : bare(config.host)
   let closed: Promise<void> | undefined
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`,
     host: config.host,
     port,
     actions: hello.actions,
     close: () =>
       (closed ??= (async () => {
         tree.close()
+        for (const timer of held) clearTimeout(timer)
+        held.clear()
         const done = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections()
         await done

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { branchSpec, call, cast, startDynamicSupervisor, startSupervisor, supervisorSpec, whereis, type AnyBranch, type Supervisor } from '../../src/index'
 import { startInspector, type Inspector } from '../../src/inspector'
 import { launchChromium } from '../support/chromium'
-import { device, redactSecrets, startTree } from './tree'
+import { device, startTree } from './tree'
 
 // A real headless Chromium (Debian's package) on the real page. Fails, naming
 // Chromium, when it is not installed.
@@ -43,7 +43,7 @@ async function newPage(): Promise<Page> {
 async function open(suffix: string, options: Parameters<typeof startInspector>[0] = {}, hash = ''): Promise<{ root: Supervisor; inspector: Inspector; page: Page }> {
   const root = await startTree(suffix)
   cleanups.push(() => root.stop())
-  const inspector = await startInspector({ root, redact: redactSecrets, ...options })
+  const inspector = await startInspector({ root, ...options })
   cleanups.push(() => inspector.close())
   const page = await newPage()
   await page.goto(inspector.url + hash)
@@ -79,7 +79,7 @@ describe('inspector page', () => {
     await page.locator('#crashes .reason', { hasText: 'Error: pulled the plug' }).waitFor({ timeout: 1000 })
   })
 
-  it('shows a branch state with the redacted fields hidden, and its last crash with the stack', async () => {
+  it('shows a branch state with its secrets hidden by default, and its last crash with the stack, its paths relative', async () => {
     const { page } = await open('state')
     await call('clock-state', { type: 'read' })
     await expect(call('clock-state', { type: 'fail' })).rejects.toThrow()
@@ -91,22 +91,35 @@ describe('inspector page', () => {
     expect(await page.content()).not.toMatch(/hunter2|SECRET/)
     await page.locator('.details .crash-reason', { hasText: 'Error: sensor returned NaN' }).waitFor()
     expect(await page.locator('.details .facts').textContent()).toMatch(/state keptin memory.*worker runsin this thread.*passivatesnever/)
-    expect(await page.locator('.details .stack').textContent()).toContain('sensor returned NaN')
+    const stack = (await page.locator('.details .stack').textContent()) ?? ''
+    expect(stack).toContain('sensor returned NaN')
+    expect(stack).toMatch(/\(test\/inspector\/tree\.ts:\d+:\d+\)/)
+    expect(await page.content()).not.toContain(process.cwd())
   })
 
-  it('kills a worker with the button given the token, and is refused without it', async () => {
-    const { page } = await open('button', { token: TOKEN })
-    await row(page, 'app-button/devices/sensor-1').click()
-    const kill = page.locator('.details button[data-action="kill"]')
+  it('asks for the token before it shows anything, refuses a wrong one, then kills a worker with the button', async () => {
+    const root = await startTree('button')
+    cleanups.push(() => root.stop())
+    const inspector = await startInspector({ root, token: TOKEN })
+    cleanups.push(() => inspector.close())
+    const page = await newPage()
+    await page.goto(inspector.url)
+    await page.locator('#login').waitFor()
+    await page.locator('#conn', { hasText: 'needs the token' }).waitFor()
+    expect(await page.locator('.node').count()).toBe(0)
 
-    await kill.click()
-    await page.locator('.details .result.refused', { hasText: "needs the inspector's token" }).waitFor()
     await page.locator('#token').fill('not-the-token-at-all-000')
-    await kill.click()
-    await page.locator('.details .result.refused', { hasText: "needs the inspector's token" }).waitFor()
-    expect(branch('sensor-1-button').children()[1]).toMatchObject({ incarnation: 1 })
+    await page.locator('#login button').click()
+    await page.locator('#login-result', { hasText: 'refused: that is not the token' }).waitFor()
+    expect(await page.locator('.node').count()).toBe(0)
 
     await page.locator('#token').fill(TOKEN)
+    await page.locator('#login button').click()
+    await page.locator('#conn.live').waitFor()
+    expect(await page.locator('#login').isHidden()).toBe(true)
+    await row(page, 'app-button/devices/sensor-1').click()
+    const kill = page.locator('.details button[data-action="kill"]')
+    expect(branch('sensor-1-button').children()[1]).toMatchObject({ incarnation: 1 })
     await kill.click()
     await page.locator('.details .result.ok', { hasText: 'killed worker #1 of sensor-1' }).waitFor()
     await page.locator('[data-path="app-button/devices/sensor-1"][data-incarnation="2"] > .row .reason', { hasText: 'killed from the inspector' }).waitFor()
@@ -130,7 +143,7 @@ describe('inspector page', () => {
     await row(page, 'app-readonly/clock').click()
     await page.locator('#state', { hasText: 'readings' }).waitFor()
     expect(await page.locator('.details button').count()).toBe(0)
-    expect(await page.locator('#token-field').isHidden()).toBe(true)
+    expect(await page.locator('#login').isHidden()).toBe(true)
   })
 
   it('stays usable with 10,000 branches: a page of rows, and the filter finds one', async () => {
@@ -172,7 +185,7 @@ describe('inspector page', () => {
       ]
     })
     cleanups.push(() => app.stop())
-    const inspector = await startInspector({ root: app, redact: redactSecrets, token: TOKEN })
+    const inspector = await startInspector({ root: app, token: TOKEN })
     cleanups.push(() => inspector.close())
     // Load while the picture is taken: a timer driving traffic, not a wait.
     const load = setInterval(() => {
@@ -193,6 +206,7 @@ describe('inspector page', () => {
     await page.locator('#crashes .reason', { hasText: 'clock skew' }).waitFor()
     // Written over the committed picture only when asked (npm run screenshot), so a test run leaves the tree clean.
     const path = process.env.UPDATE_SCREENSHOT ? fileURLToPath(new URL('../../docs/inspector.png', import.meta.url)) : undefined
+    expect(await page.content()).not.toContain(process.cwd())
     const png = await page.screenshot(path ? { path } : {})
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG')
     expect(png.readUInt32BE(16)).toBe(1280) // the IHDR width: the whole viewport was taken

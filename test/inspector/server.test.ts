@@ -29,9 +29,22 @@ async function tree(suffix: string): Promise<Supervisor> {
   return root
 }
 
+const AUTH = { Authorization: `Bearer ${TOKEN}` }
+
+/** GET as a script would: with the token when the inspector has one. */
 async function getJson<T>(inspector: Inspector, path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(new URL(path, inspector.url))
+  const res = await fetch(new URL(path, inspector.url), { headers: inspector.actions ? AUTH : {} })
   return { status: res.status, body: (await res.json()) as T }
+}
+
+/** Reads are served from the last update: waits on the stream for the first view that passes `test`. */
+async function viewWhen(inspector: Inspector, query: string, test: (view: View) => boolean, what: string): Promise<View> {
+  const stream = await openStream(new URL(`api/events${query}`, inspector.url).href, inspector.actions ? AUTH : {})
+  try {
+    return (await stream.next((e) => e.event === 'view' && test(e.data as View), what, 5000)).data as View
+  } finally {
+    stream.close()
+  }
 }
 
 function act(inspector: Inspector, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: { ok?: true; done?: string; error?: string } }> {
@@ -132,8 +145,9 @@ describe('inspector server: the tree', () => {
     expect(find(view.roots, 'setups/sleepy').idleTimeout).toBe(20)
     const sleepy = whereis('sleepy-setups') as AnyBranch
     if (sleepy.status !== 'passivated') await new Promise((resolve) => sleepy.once('passivate', resolve))
-    expect(find((await getJson<View>(inspector, 'api/view')).body.roots, 'setups/sleepy').status).toBe('passivated')
-    expect(find((await getJson<View>(inspector, 'api/view?status=passivated')).body.roots, 'setups').children?.map((c) => c.id)).toEqual(['sleepy'])
+    const passivated = await viewWhen(inspector, '?status=passivated', (v) => v.matched === 1, 'the passivated branch')
+    expect(find(passivated.roots, 'setups').children?.map((c) => c.id)).toEqual(['sleepy'])
+    expect(find(passivated.roots, 'setups/sleepy').status).toBe('passivated')
   })
 
   it('stays small with 10,000 branches: a page of children, counts of all, a filter that finds one', async () => {
@@ -162,7 +176,7 @@ describe('inspector server: the tree', () => {
     const root = await tree('status')
     const inspector = await inspect(root)
     await expect(call('clock-status', { type: 'fail' })).rejects.toThrow()
-    const { body } = await getJson<View>(inspector, 'api/view?status=crashed')
+    const body = await viewWhen(inspector, '?status=crashed', (v) => v.matched > 0, 'a crashed branch')
     expect(body.matched).toBe(1)
     expect(find(body.roots, 'app-status').children?.map((c) => c.id)).toEqual(['clock'])
     expect((await getJson(inspector, 'api/view?status=bogus')).status).toBe(400)
@@ -177,6 +191,12 @@ describe('inspector server: the tree', () => {
     await expect(call('clock-mine', { type: 'fail' })).rejects.toThrow()
     const added = await mine.startChild(branchSpec({ id: 'late', branch: { logic: device, name: 'late-mine' } }))
     await expect(call(added as never, { type: 'fail' })).rejects.toThrow()
+    const stream = await openStream(new URL('api/events', inspector.url).href)
+    try {
+      await stream.next((e) => e.event === 'timeline' && (e.data as TimelineEntry[]).some((t) => t.subject === 'late-mine' && t.kind === 'restart'), 'the late branch restarted')
+    } finally {
+      stream.close()
+    }
     const { body } = await getJson<TimelineEntry[]>(inspector, 'api/timeline')
     expect(body.map((e) => `${e.kind} ${e.subject}`)).toEqual(['crash clock-mine', 'restart clock-mine', 'crash late-mine', 'restart late-mine'])
   })
@@ -306,7 +326,7 @@ describe('inspector server: tokens and actions', () => {
     const root = await tree('act')
     const inspector = await inspect(root, { token: TOKEN })
     expect(inspector.actions).toBe(true)
-    const auth = { Authorization: `Bearer ${TOKEN}` }
+    const auth = AUTH
     const keyOf = async (path: string) => find((await getJson<View>(inspector, 'api/view')).body.roots, path).key
 
     expect(await act(inspector, { action: 'kill', key: await keyOf('app-act/clock') }, auth)).toEqual({ status: 200, body: { ok: true, done: 'killed worker #1 of clock' } })
@@ -331,7 +351,7 @@ describe('inspector server: tokens and actions', () => {
   it('answers bad actions with what was wrong', async () => {
     const root = await tree('bad')
     const inspector = await inspect(root, { token: TOKEN })
-    const auth = { Authorization: `Bearer ${TOKEN}` }
+    const auth = AUTH
     const app = find((await getJson<View>(inspector, 'api/view')).body.roots, 'app-bad')
     expect(await act(inspector, { action: 'kill', key: app.key }, auth)).toEqual({ status: 409, body: { error: 'app-bad is not a branch: only a branch\'s worker can be killed' } })
     expect((await act(inspector, { action: 'terminate', key: app.key }, auth)).body.error).toMatch(/is a root/)
@@ -348,6 +368,8 @@ describe('inspector server: where it listens', () => {
   it('needs a token for a host that is not loopback, and a long one', async () => {
     await expect(startInspector({ host: '0.0.0.0' })).rejects.toThrow(InvalidOptionError)
     await expect(startInspector({ host: '0.0.0.0' })).rejects.toThrow(/set when host is not a loopback address/)
+    await expect(startInspector({ host: '0.0.0.0', token: TOKEN })).rejects.toThrow(/Option "allowedHosts" must be set when host is not a loopback address/)
+    await expect(startInspector({ allowedHosts: ['inspector.internal:80'] })).rejects.toThrow(/Option "allowedHosts" must be a list of host names/)
     await expect(startInspector({ token: 'short' })).rejects.toThrow(/at least 16 characters/)
     await expect(startInspector({ root: {} as Supervisor })).rejects.toThrow(/Option "root" must be a Supervisor or a Branch/)
     await expect(startInspector({ port: -1 })).rejects.toThrow(InvalidOptionError)

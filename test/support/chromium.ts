@@ -31,15 +31,15 @@ export function chromiumPath(): string {
   )
 }
 
-/** A headless Chromium with a fresh profile directory; `close()` ends it and removes the directory. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** A headless Chromium with a fresh profile directory (and `args` besides the usual flags); `close()` ends it and removes the directory. */
+export async function launchChromium(args: readonly string[] = []): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const executablePath = chromiumPath()
   const profile = mkdtempSync(join(tmpdir(), 'keepsake-chromium-'))
   try {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
-      args: FLAGS,
+      args: [...FLAGS, ...args],
       viewport: { width: 1280, height: 760 }
     })
     return {

@@ -9,9 +9,9 @@ export interface SseEvent {
  * first event (from the start of the stream, or after the last one returned)
  * that passes `test`, or rejects after `timeout` ms naming what it waited for.
  */
-export async function openStream(url: string): Promise<{ next(test: (e: SseEvent) => boolean, what: string, timeout?: number): Promise<SseEvent>; close(): void }> {
+export async function openStream(url: string, headers: Record<string, string> = {}): Promise<{ next(test: (e: SseEvent) => boolean, what: string, timeout?: number): Promise<SseEvent>; close(): void }> {
   const abort = new AbortController()
-  const res = await fetch(url, { signal: abort.signal })
+  const res = await fetch(url, { signal: abort.signal, headers })
   if (!res.ok || !res.body) throw new Error(`the stream answered ${res.status}`)
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
   const events: SseEvent[] = []

@@ -16,8 +16,12 @@ export const PAGE_HTML = `<!doctype html>
   <span id="conn" class="conn">connecting…</span>
   <span id="cluster" class="cluster" hidden></span>
   <span id="totals" class="totals"></span>
-  <label id="token-field" class="token" hidden>token <input id="token" type="password" autocomplete="off" spellcheck="false"></label>
 </header>
+<form id="login" class="login" hidden>
+  <label>This inspector needs its token: <input id="token" type="password" autocomplete="off" spellcheck="false" aria-label="token"></label>
+  <button type="submit">Open</button>
+  <span id="login-result" class="result refused"></span>
+</form>
 <nav class="controls">
   <input id="filter" type="search" placeholder="filter by path, e.g. devices/sensor" aria-label="filter by path">
   <select id="status" aria-label="status">

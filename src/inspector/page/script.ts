@@ -6,7 +6,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
 ;(function () {
   var $ = function (id) { return document.getElementById(id) }
   var ui = {
-    conn: $('conn'), cluster: $('cluster'), totals: $('totals'), tokenField: $('token-field'), token: $('token'),
+    conn: $('conn'), cluster: $('cluster'), totals: $('totals'), login: $('login'), token: $('token'), loginResult: $('login-result'),
     filter: $('filter'), status: $('status'), sort: $('sort'), shown: $('shown'),
     tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline')
   }
@@ -16,11 +16,47 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     detail: null, stateBusy: false, result: null
   }
 
-  // The token comes in the fragment (never sent to a server, never logged) and leaves the address bar at once.
-  var fragment = /(?:^#|&)token=([^&]*)/.exec(location.hash)
-  if (fragment) {
-    ui.token.value = decodeURIComponent(fragment[1])
-    history.replaceState(null, '', location.pathname + location.search)
+  // ---- the session ----------------------------------------------------------
+  // With a token, the page trades it once for a session cookie (HttpOnly,
+  // SameSite=Strict) that its requests and its stream carry: the token never
+  // goes in a URL, and the script never holds the session.
+
+  function start() {
+    // The token may come in the fragment (never sent to a server, never logged); it leaves the address bar at once.
+    var fragment = /(?:^#|&)token=([^&]*)/.exec(location.hash)
+    if (fragment) {
+      history.replaceState(null, '', location.pathname + location.search)
+      return openSession(decodeURIComponent(fragment[1]))
+    }
+    fetch('/api/session').then(function (res) { return res.json() }).then(function (answer) {
+      if (answer.required && !answer.session) askToken('')
+      else connect()
+    }, function () { setConn('down', 'unreachable') })
+  }
+  function askToken(why) {
+    if (page.source) page.source.close()
+    page.source = null
+    setConn('down', 'needs the token')
+    ui.login.hidden = false
+    ui.loginResult.textContent = why
+    ui.token.focus()
+  }
+  function openSession(token) {
+    fetch('/api/session', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).then(function (res) {
+      if (!res.ok) return askToken(res.status === 401 ? 'refused: that is not the token' : 'refused (' + res.status + ')')
+      ui.token.value = ''
+      ui.login.hidden = true
+      connect()
+    }, function (error) { askToken(String(error)) })
+  }
+  ui.login.addEventListener('submit', function (e) {
+    e.preventDefault()
+    openSession(ui.token.value)
+  })
+  // An answer of 401: the session ended (the inspector restarted, or more sessions were opened since).
+  function refused(res) {
+    if (res.status === 401) askToken('the session ended: the token again, please')
+    return res.status === 401
   }
 
   function el(tag, className, text) {
@@ -46,7 +82,13 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     var source = new EventSource('/api/events?' + params)
     page.source = source
     source.onopen = function () { setConn('live', 'live') }
-    source.onerror = function () { setConn('down', 'reconnecting…') }
+    source.onerror = function () {
+      setConn('down', 'reconnecting…')
+      // Refused (not dropped): EventSource gives up; find out whether the session ended.
+      if (source.readyState === EventSource.CLOSED && page.source === source) {
+        setTimeout(function () { if (page.source === source) start() }, 1000)
+      }
+    }
     source.addEventListener('hello', function (e) {
       var hello = JSON.parse(e.data)
       // Another inspector on this address (it was restarted): its timeline starts again.
@@ -56,7 +98,6 @@ export const PAGE_SCRIPT = String.raw`'use strict'
       }
       page.instance = hello.instance
       page.actions = hello.actions
-      ui.tokenField.hidden = !page.actions
     })
     source.addEventListener('timeline', function (e) {
       var entries = JSON.parse(e.data)
@@ -289,6 +330,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     if (page.stateBusy) return
     page.stateBusy = true
     fetch('/api/state?key=' + encodeURIComponent(key)).then(function (res) {
+      if (refused(res)) return ''
       return res.json().then(function (body) {
         if (!res.ok) return body.error
         return JSON.stringify(body.state, null, 2) + (body.truncated ? '\n\n(cut to the inspector\'s limits)' : '')
@@ -331,9 +373,8 @@ export const PAGE_SCRIPT = String.raw`'use strict'
   }
 
   function act(body) {
-    var headers = { 'Content-Type': 'application/json' }
-    if (ui.token.value) headers.Authorization = 'Bearer ' + ui.token.value
-    fetch('/api/actions', { method: 'POST', headers: headers, body: JSON.stringify(body) }).then(function (res) {
+    fetch('/api/actions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(function (res) {
+      if (refused(res)) return
       return res.json().then(function (answer) {
         page.result = res.ok ? { kind: 'ok', text: answer.done } : { kind: 'refused', text: answer.error }
         renderDetails()
@@ -379,6 +420,6 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     ui.timeline.replaceChildren(timeline)
   }
 
-  connect()
+  start()
 })()
 `

@@ -12,7 +12,9 @@ h3 { font-size: 13px; margin: 12px 0 4px; }
 .conn.live { background: var(--ok); } .conn.down { background: var(--bad); }
 .totals { color: #c5cbd6; flex: 1; }
 .cluster { font-size: 12px; padding: 1px 8px; border-radius: 9px; background: #33405a; color: #dfe6f3; }
-.token input { width: 16em; }
+.login { display: flex; gap: 8px; align-items: center; padding: 10px 14px; background: #fff6e0; border-bottom: 1px solid var(--line); }
+.login[hidden] { display: none; }
+.login input { width: 22em; padding: 3px 6px; }
 .controls { display: flex; gap: 8px; padding: 8px 14px; border-bottom: 1px solid var(--line); background: var(--panel); align-items: center; }
 .controls input[type=search] { width: 26em; padding: 4px 6px; }
 .shown { color: var(--dim); margin-left: auto; }
