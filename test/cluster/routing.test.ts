@@ -23,6 +23,8 @@ describe('call, cast and send by global name from other processes', () => {
   it('call gets the reply; cast and send are applied', async () => {
     await b.run('cast', { name: 'box', event: { type: 'inc', by: 2 } })
     await c.run('send', { name: 'box', event: { type: 'inc', by: 3 } })
+    // Order holds per sender, not across senders: c's own call comes after its send, and b's after its cast.
+    expect((await c.run<{ count: number }>('call', { name: 'box', event: { type: 'get' } })).count).toBeGreaterThanOrEqual(3)
     expect(await b.run('call', { name: 'box', event: { type: 'inc' } })).toMatchObject({ count: 6 })
     expect(await c.run('call', { name: 'box', event: { type: 'get' } })).toMatchObject({ count: 6 })
     expect(await c.run('callAll', { name: 'box', events: [{ type: 'inc' }, { type: 'get' }] })).toMatchObject({ count: 7 })
