@@ -150,6 +150,49 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
     expect(runs).toBe(1)
   })
 
+  it('a machine child that finished, whose output crashed the worker, delivers its output again', async () => {
+    let handlerFailures = 1
+    const child = setup({ types: { events: {} as { type: 'finish' } } }).createMachine({
+      initial: 'working',
+      states: { working: { on: { finish: 'finished' } }, finished: { type: 'final' } },
+      output: { answer: 42 }
+    })
+    const parent = setup({
+      types: { context: {} as { answer: number | null }, events: {} as { type: 'finish' } | { type: 'get' } },
+      actors: { child }
+    }).createMachine({
+      context: { answer: null },
+      on: { get: { actions: reply(({ context }) => context.answer) } },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          invoke: {
+            src: 'child',
+            id: 'job',
+            onDone: {
+              target: 'done',
+              actions: [
+                () => {
+                  if (handlerFailures-- > 0) throw new Error('handler failed')
+                },
+                assign({ answer: ({ event }) => (event.output as { answer: number }).answer })
+              ]
+            }
+          },
+          on: { finish: { actions: sendTo('job', { type: 'finish' }) } }
+        },
+        done: {}
+      }
+    })
+    const branch = await start(startBranch({ logic: parent }))
+    const restarted = deferred<void>()
+    branch.once('restart', () => restarted.resolve())
+    cast(branch, { type: 'finish' })
+    await restarted.promise
+    expect(await call(branch, { type: 'get' })).toBe(42)
+    expect(stateValue(branch)).toBe('done')
+  })
+
   it('a machine child that failed resumes its own last good state', async () => {
     const child = setup({ types: { context: {} as { count: number }, events: {} as { type: 'inc' } | { type: 'boom' } } }).createMachine({
       context: { count: 0 },
