@@ -24,7 +24,13 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const n of nodes) process.kill(n.pid, 'SIGCONT')
+  for (const n of nodes) {
+    try {
+      process.kill(n.pid, 'SIGCONT') // a stalled node left stopped by a failed test
+    } catch {
+      // already gone
+    }
+  }
   await Promise.all(nodes.map((n) => n.stop()))
   await watcher?.close()
   await Promise.all(proxies.map((p) => p.close()))
