@@ -9,72 +9,81 @@ import { UnkeepableStateError } from '../shared/errors'
  * entered, so a structurally shared update only freezes what is new.
  *
  * The walk keeps its own stack, so no nesting depth can exhaust the call
- * stack (a state 100,000 levels deep freezes like any other). It freezes a
- * value only after everything under it: a frozen value has been walked whole,
- * which is what makes stopping at frozen values safe, also after a walk that
- * failed half-way. Throws {@link UnkeepableStateError} when reading the value
- * throws (a getter, a proxy trap); then nothing above the failing part is
- * frozen.
+ * stack (a state 100,000 levels deep freezes like any other). Throws
+ * {@link UnkeepableStateError} when reading the value throws (a getter, a
+ * proxy trap). A value is frozen before what is under it is read (that is
+ * what ends a cycle), so a walk that failed leaves frozen values whose insides
+ * were not all walked: they are remembered as such, and the next walk that
+ * meets one enters it again instead of stopping there.
  *
- * This runs on every message, so the common case (a new root whose values
- * are primitives or already frozen) allocates nothing.
+ * This runs on every message, so it allocates nothing (its stack is shared)
+ * and looks up nothing unless a walk has failed in this process.
  */
 export function deepFreeze(root: unknown): void {
+  // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
+  const base = stack.length
   try {
-    if (!isOpen(root)) return
-    // Most updates make only the root new: freeze it without building the walk.
-    if (!eachChild(root, isOpen)) return freezeOne(root)
-    walk(root)
+    stack.push(root)
+    while (stack.length > base) {
+      const value = stack.pop()
+      if (!isToEnter(value)) continue
+      if (value instanceof Map || value instanceof Set) freeze(value, false)
+      else Object.freeze(value)
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
+      } else if (value instanceof Map || value instanceof Set) {
+        for (const item of value.values()) pushIfOpen(item)
+      } else {
+        for (const key in value) pushIfOpen((value as Record<string, unknown>)[key])
+      }
+    }
   } catch (error) {
+    stack.length = base
+    markUnwalked(root)
     throw new UnkeepableStateError(error)
   }
 }
 
-/** An object this freeze must enter: not frozen yet, and plain data or a collection. */
-function isOpen(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return false
+/** The walk's stack, shared by every walk (each works above the part it found). */
+const stack: unknown[] = []
+
+/** Values a failed walk froze, not knowing whether all that is under them was walked. */
+let unwalked: WeakSet<object> | undefined
+
+/**
+ * After a failed walk: marks every frozen value under `root` as unwalked (some
+ * may have been frozen whole before, which only costs them a walk more), so
+ * the next walk enters them again. What can't be read is skipped.
+ */
+function markUnwalked(root: unknown): void {
+  const marks = (unwalked ??= new WeakSet())
+  const seen = new Set<object>()
+  const pending = [root]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue
+    seen.add(value)
+    try {
+      if (!Object.isFrozen(value)) continue
+      marks.add(value)
+      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) pending.push(value[i])
+      else if (value instanceof Map || value instanceof Set) for (const item of value.values()) pending.push(item)
+      else for (const key in value) pending.push((value as Record<string, unknown>)[key])
+    } catch {
+      // Unreadable (the value that failed the walk): nothing under it was frozen through it.
+    }
+  }
+}
+
+function pushIfOpen(value: unknown): void {
+  if (typeof value === 'object' && value !== null && (!Object.isFrozen(value) || unwalked?.has(value))) stack.push(value)
+}
+
+/** Whether the walk must freeze `value` and enter it: plain data or a collection, not frozen (or frozen by a failed walk, entered once more). */
+function isToEnter(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false
+  if (Object.isFrozen(value)) return unwalked?.delete(value) ?? false
   if (Array.isArray(value)) return true
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null || value instanceof Map || value instanceof Set
-}
-
-/**
- * Visits every open value under `root` once (a Set guards against cycles),
- * parents before children, then freezes them in reverse: each after
- * everything under it.
- */
-function walk(root: object): void {
-  const seen = new Set<object>([root])
-  const stack: object[] = [root]
-  const visited: object[] = []
-  const push = (child: unknown): boolean => {
-    if (isOpen(child) && !seen.has(child)) {
-      seen.add(child)
-      stack.push(child)
-    }
-    return false
-  }
-  while (stack.length > 0) {
-    const value = stack.pop() as object
-    visited.push(value)
-    eachChild(value, push)
-  }
-  for (let i = visited.length - 1; i >= 0; i--) freezeOne(visited[i] as object)
-}
-
-/** Calls `visit` on each value `value` holds, stopping at the first that returns true; returns whether one did. */
-function eachChild(value: object, visit: (child: unknown) => boolean): boolean {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (visit(value[i])) return true
-  } else if (value instanceof Map || value instanceof Set) {
-    for (const item of value.values()) if (visit(item)) return true
-  } else {
-    for (const key in value) if (visit((value as Record<string, unknown>)[key])) return true
-  }
-  return false
-}
-
-function freezeOne(value: object): void {
-  if (value instanceof Map || value instanceof Set) freeze(value, false)
-  else Object.freeze(value)
 }

@@ -2,7 +2,11 @@
  * Chaos under load: branches under a three-level tree, concurrent clients
  * sending calls and casts that each carry a unique sequence number, and an
  * injector that kills workers, stops branches (their supervisor restarts them
- * with their state) and transfers branches between two pools. Half the
+ * with their state) and transfers branches between two pools. Some messages
+ * are hostile (issue 15): a value in them the ledger would keep throws when
+ * read (a getter, a Proxy trap, 100,000 levels down), or the callAll list or
+ * dedupe key is a Proxy or has a throwing getter; each must fail alone, with
+ * a typed error, and nothing of it be kept. Half the
  * branches are durable (journal or snapshot mode, sync or batched): a stopped
  * one comes back from its store. At the end each branch's state must hold
  * exactly what was sent to it, once, in order, and each durable branch's
@@ -18,13 +22,16 @@ import {
   BranchStoppedError,
   branchSpec,
   call,
+  callAll,
   cast,
+  InvalidOptionError,
   MemoryStore,
   startBranch,
   startSupervisor,
   supervisorSpec,
   transfer,
   UnknownNameError,
+  UnkeepableStateError,
   whereis,
   WorkerCrashedError,
   KeepsakeError,
@@ -43,9 +50,11 @@ interface LedgerState {
   readonly clients: Readonly<Record<number, Trace>>
   /** Messages that arrived out of order or twice. */
   readonly disorder: number
+  /** What a hostile message carried, had its state been kept (it never may be). */
+  readonly note?: unknown
 }
 
-type LedgerEvent = { type: 'apply'; client: number; seq: number; poison: boolean } | { type: 'get' }
+type LedgerEvent = { type: 'apply'; client: number; seq: number; poison: boolean; hostile?: unknown } | { type: 'get' }
 
 const NO_TRACE: Trace = { last: -1, count: 0, hash: 0 }
 const mix = (hash: number, seq: number): number => (Math.imul(hash, 31) + seq) >>> 0
@@ -55,13 +64,30 @@ const ledger = fromTransition(
     if (e.type !== 'apply') return state
     if (e.poison) throw new Error(`poisoned message ${e.client}/${e.seq}`)
     const t = state.clients[e.client] ?? NO_TRACE
-    return {
+    const next = {
       clients: { ...state.clients, [e.client]: { last: e.seq, count: t.count + 1, hash: mix(t.hash, e.seq) } },
       disorder: state.disorder + (e.seq > t.last ? 0 : 1)
     }
+    // Keeps what a hostile message carries: the keeper must refuse that state.
+    return e.hostile === undefined ? next : { ...next, note: e.hostile }
   },
   { clients: {}, disorder: 0 } as LedgerState
 )
+
+/** A value 100,000 levels deep whose bottom throws when read: the keeper's freeze walks all of it (without recursion) to find that. */
+const deepTrap: unknown[] = []
+{
+  let node = deepTrap
+  for (let i = 1; i < 100_000; i++) node = (node[0] = []) as unknown[]
+  Object.defineProperty(node, 0, { enumerable: true, get: () => { throw new Error('hostile getter, 100,000 levels down') } })
+}
+const throwingGetter = Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw new Error('hostile getter') } })
+const throwingTrap = new Proxy({}, { ownKeys: () => { throw new Error('hostile ownKeys') } })
+/** Values that make a state unkeepable: the call that carries one fails with UnkeepableStateError as cause. */
+const UNKEEPABLE = [throwingGetter, throwingTrap, deepTrap, [1, { deeper: throwingTrap }]]
+/** callAll lists that can't be read: refused at once with InvalidOptionError. */
+const unreadableList = (message: LedgerEvent) =>
+  new Proxy([message], { get: (_, key) => { if (key === 'length') return 1; throw new Error('hostile list') } })
 
 export interface ChaosOptions {
   readonly ops: number
@@ -76,6 +102,8 @@ export interface ChaosReport {
   readonly calls: number
   readonly casts: number
   readonly poisoned: number
+  /** Hostile messages sent (unkeepable values, unreadable callAll lists and dedupe keys). */
+  readonly hostile: number
   readonly kills: number
   readonly stops: number
   readonly transfers: number
@@ -116,13 +144,42 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
   // What each client expects each branch to hold: the non-poisoned messages it sent there, in order.
   const expected = new Map<string, Trace>()
   const violations: string[] = []
-  const counts = { calls: 0, casts: 0, poisoned: 0, kills: 0, stops: 0, transfers: 0, refused: 0 }
+  const counts = { calls: 0, casts: 0, poisoned: 0, hostile: 0, kills: 0, stops: 0, transfers: 0, refused: 0 }
   const expect = (name: string, client: number, seq: number) => {
     const key = `${name}/${client}`
     const t = expected.get(key) ?? NO_TRACE
     expected.set(key, { last: seq, count: t.count + 1, hash: mix(t.hash, seq) })
   }
   const notDelivered = (error: unknown) => error instanceof UnknownNameError || error instanceof BranchStoppedError
+
+  /** A hostile message: it must fail alone, typed, and nothing of it may be kept (it is never expected). */
+  const sendHostile = async (client: number, seq: number, name: string) => {
+    const kind = pick(random, 4)
+    const carrying = { type: 'apply', client, seq, poison: false, hostile: UNKEEPABLE[pick(random, UNKEEPABLE.length)] } as const
+    const plain = { type: 'apply', client, seq, poison: false } as const
+    try {
+      if (kind === 0) {
+        counts.calls++
+        await call(name, carrying)
+        violations.push(`hostile call ${client}/${seq} was answered`)
+      } else if (kind === 1) {
+        counts.casts++
+        cast(name, carrying) // its crash reaches no one; the ledger shows it was not kept
+      } else if (kind === 2) {
+        counts.calls++
+        await callAll(name, unreadableList(plain))
+        violations.push(`callAll of an unreadable list ${client}/${seq} was answered`)
+      } else {
+        counts.calls++
+        await call(name, { ...plain, key: throwingGetter }, { dedupe: true })
+        violations.push(`dedupe call with an unreadable key ${client}/${seq} was answered`)
+      }
+    } catch (error) {
+      if (notDelivered(error)) return
+      const expected = kind === 0 ? error instanceof WorkerCrashedError && error.cause instanceof UnkeepableStateError : error instanceof InvalidOptionError
+      if (!expected) violations.push(`hostile message ${client}/${seq} (kind ${kind}) to ${name} failed with ${String(error)}`)
+    }
+  }
 
   let running = clients
   const clientLoop = async (client: number) => {
@@ -131,6 +188,11 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
       const poison = random() < 0.02
       const message = { type: 'apply', client, seq, poison } as const
       if (poison) counts.poisoned++
+      if (!poison && random() < 0.01) {
+        counts.hostile++
+        await sendHostile(client, seq, name)
+        continue
+      }
       if (random() < 0.5) {
         counts.calls++
         try {
@@ -194,6 +256,7 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
     const state = (await call(name, { type: 'get' })) as LedgerState
     finals.set(name, state)
     if (state.disorder > 0) violations.push(`${name}: ${state.disorder} messages out of order or twice`)
+    if ('note' in state) violations.push(`${name}: the state of a hostile message was kept`)
     for (let client = 0; client < clients; client++) {
       const want = expected.get(`${name}/${client}`) ?? NO_TRACE
       const got = state.clients[client] ?? NO_TRACE

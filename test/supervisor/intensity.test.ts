@@ -5,7 +5,6 @@ import {
   call,
   callAll,
   cast,
-  deferReply,
   InvalidOptionError,
   send,
   RestartIntensityExceeded,
@@ -120,18 +119,20 @@ describe('restart intensity of a branch', () => {
   })
 
   it('issue 15 item 10: after a branch gives up, every path raises the same BranchStoppedError with the RestartIntensityExceeded as cause', async () => {
-    const waiting = fromTransition((n: number, e: { type: 'inc' | 'wait' }) => {
-      if (e.type === 'wait') deferReply()
-      return e.type === 'inc' ? n + 1 : n
+    let queued: Promise<unknown> | undefined
+    const logic = fromTransition((n: number, e: { type: 'inc' | 'boom' }) => {
+      if (e.type !== 'boom') return n + 1
+      // A call queued behind the message that makes the branch give up.
+      queued = call('gives-up', { type: 'inc' }, { reentrant: true }).catch((error: unknown) => error)
+      throw new Error('boom')
     }, 0)
-    const branch = await startBranch({ logic: waiting, restart: { maxRestarts: 0, maxSeconds: 5 } })
+    const branch = await startBranch({ logic, name: 'gives-up', restart: { maxRestarts: 0, maxSeconds: 5 } })
     started.push(branch)
     let given: RestartIntensityExceeded | undefined
     branch.on('stop', (reason) => {
       if (reason.kind === 'failure') given = reason.error as RestartIntensityExceeded
     })
-    const pending = call(branch, { type: 'wait' }).catch((e: unknown) => e) // rejected at the stop
-    branch.kill()
+    cast(branch, { type: 'boom' })
     expect(given).toBeInstanceOf(RestartIntensityExceeded)
 
     const thrown = (run: () => unknown): unknown => {
@@ -143,7 +144,7 @@ describe('restart intensity of a branch', () => {
       return undefined
     }
     const errors = {
-      'pending at the stop': await pending,
+      'queued at the stop': await queued,
       'call after': await call(branch, { type: 'inc' }).catch((e: unknown) => e),
       'callAll after': await callAll(branch, [{ type: 'inc' }]).catch((e: unknown) => e),
       'cast after': thrown(() => cast(branch, { type: 'inc' })),
