@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isSecretKey, redactSecrets, relativePaths, scrubText } from '../../src/inspector/redaction'
+import { isSecretKey, reasonShower, redactSecrets, relativePaths, scrubText } from '../../src/inspector/redaction'
 
 describe('default redaction', () => {
   it('knows the usual secret-bearing keys in any case and spelling, and leaves the others', () => {
@@ -50,5 +50,18 @@ describe('default redaction', () => {
         '    at node:internal/process:1:2'
       ].join('\n')
     )
+  })
+
+  it('shows a crash reason redacted, causes included, and only that the redact function threw when it does', () => {
+    const error = new Error('token=abc failed', { cause: new Error('password: hunter2') })
+    const shown = reasonShower(redactSecrets, process.cwd())(error, 'b')
+    expect(shown.message).toBe('token=[redacted] failed')
+    expect(shown.cause?.message).toBe('password: [redacted]')
+    expect(JSON.stringify(shown)).not.toMatch(/hunter2|abc failed/)
+    expect(JSON.stringify(shown)).not.toContain(process.cwd())
+    const thrower = reasonShower(() => {
+      throw new Error('no')
+    }, process.cwd())
+    expect(thrower(error, 'b')).toEqual({ name: 'Error', message: '[hidden: the redact function threw at the root: Error: no]' })
   })
 })
