@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isSecretKey, reasonShower, redactSecrets, relativePaths, scrubText } from '../../src/inspector/redaction'
+import { stateView } from '../../src/inspector/stateView'
 
 describe('default redaction', () => {
   it('knows the usual secret-bearing keys in any case and spelling, and leaves the others', () => {
@@ -23,6 +24,8 @@ describe('default redaction', () => {
   it('hides a secret key whatever its value holds, and scans a huge string only as far as it sends it', () => {
     expect(redactSecrets('token', { nested: 1 }, [], 'b')).toBe('[redacted]')
     expect(redactSecrets('', { token: 1 }, [], 'b')).toEqual({ token: 1 })
+    const view = stateView({ headers: new Map([['Authorization', 'Bearer SECRET'], ['accept', 'json']]), pairs: [['apiKey', 'SECRET']] }, 'b', redactSecrets)
+    expect(view.state).toEqual({ headers: { '[Map]': [['Authorization', '[redacted]'], ['accept', 'json']] }, pairs: [['apiKey', '[redacted]']] })
     const huge = `${'token'.repeat(200_000)}=1`
     const shown = redactSecrets('note', huge, [], 'b') as string
     expect(shown).toMatch(/… \(900002 more characters, too long to redact\)$/)
