@@ -36,7 +36,7 @@ export function scrubText(text: string): string {
  * The inspector's default {@link Redactor}: hides the value of every key that
  * usually holds a secret (password, secret, token, apiKey, authorization,
  * cookie, privateKey, credentials, sessionId, accessKey, in any case and with
- * `-` or `_`), and in every string what follows such a name (`token=...`),
+ * `-` or `_`; a Map's entry or a `[name, value]` pair too), and in every string what follows such a name (`token=...`),
  * `Bearer ...` credentials and passwords in URLs. Call it from your own
  * `redact` to keep it and hide more.
  *
@@ -45,6 +45,8 @@ export function scrubText(text: string): string {
  */
 export const redactSecrets: Redactor = (key, value) => {
   if (key !== '' && isSecretKey(key)) return REDACTED
+  // A Map's entry (or a list of header pairs): [name, value].
+  if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && isSecretKey(value[0])) return [value[0], REDACTED]
   if (typeof value !== 'string') return value
   // Far beyond what a view shows: what is not scanned is not sent either.
   if (value.length <= MAX_SCANNED) return scrubText(value)

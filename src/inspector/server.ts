@@ -6,7 +6,7 @@ import { Branch } from '../supervisor/Branch'
 import { liveRoots } from '../supervisor/probe'
 import { Access } from './access'
 import { perform, readAction } from './actions'
-import { Budget, type Rate } from './budget'
+import { Admission } from './admission'
 import { HttpError, readJson, SAFE_HEADERS, sendJson } from './http'
 import { NodeKeys } from './keys'
 import { LiveTree } from './liveTree'
@@ -31,21 +31,6 @@ export interface Inspector {
 }
 
 const MAX_ACTION_BYTES = 4096
-
-/**
- * Requests a client may make. A client without a valid credential is its
- * address (every local process is one client on loopback): it gets enough
- * to load the page and open a session, a tarpit beyond. A session (or the
- * token in a header) has a budget of its own that no other client can spend.
- */
-const ANONYMOUS_RATE: Rate = { burst: 60, perSecond: 20 }
-const SESSION_RATE: Rate = { burst: 200, perSecond: 100 }
-/** Clients tracked at once (the one unseen the longest is forgotten). */
-const MAX_CLIENTS = 4096
-/** Requests of one client held back at once; beyond, its connection is dropped unanswered. */
-const MAX_HELD = 64
-/** A request over budget waits at least this long for its 429: a client that asks again at once still asks once a second. */
-const HOLD_MS = 1000
 
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
@@ -84,9 +69,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     showReason: reasonShower(config.redact, process.cwd())
   })
   const access = new Access(config.token, `keepsake-inspector-${hello.instance.slice(0, 8)}`, (client) => tree.endOwner(client))
-  const anonymous = new Budget(ANONYMOUS_RATE, MAX_CLIENTS)
-  const sessions = new Budget(SESSION_RATE, MAX_CLIENTS)
-  const held = new Set<ReturnType<typeof setTimeout>>()
+  const admission = new Admission()
   const hosts = new Set(config.allowedHosts)
   const loopback = isLoopback(config.host)
 
@@ -170,28 +153,9 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     }
   }
 
-  /** Answers a client over its budget with 429 after a second or more: it waits, and costs nothing meanwhile. */
-  const holdBack = (req: IncomingMessage, res: ServerResponse, budget: Budget, key: string, wait: number): void => {
-    if (!budget.hold(key, MAX_HELD)) return void req.socket.destroy()
-    const hold = Math.max(wait, HOLD_MS)
-    const timer = setTimeout(() => {
-      settle()
-      sendJson(res, 429, { error: 'too many requests: wait before the next one' }, { 'Retry-After': String(Math.ceil(hold / 1000)) })
-    }, hold)
-    held.add(timer)
-    const settle = () => {
-      clearTimeout(timer)
-      if (held.delete(timer)) budget.release(key)
-    }
-    res.once('close', settle)
-  }
-
   const server = createServer((req, res) => {
     const client = access.identify(req)
-    const budget = client === undefined ? anonymous : sessions
-    const key = client ?? `address ${req.socket.remoteAddress ?? ''}`
-    const wait = budget.take(key)
-    if (wait > 0) return holdBack(req, res, budget, key, wait)
+    if (!admission.admit(req, res, client)) return
     route(req, res, client).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy()
       if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message })
@@ -220,8 +184,7 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     close: () =>
       (closed ??= (async () => {
         tree.close()
-        for (const timer of held) clearTimeout(timer)
-        held.clear()
+        admission.close()
         const done = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections()
         await done

@@ -80,7 +80,7 @@ describe('examples', () => {
     }
   }, 60_000)
 
-  it('inspector.ts serves its demo plant at the URL it prints, takes actions with the token, and stops on SIGTERM', async () => {
+  it('inspector.ts serves its demo plant at the URL it prints, shows the tree and takes actions with the token, and stops on SIGTERM', async () => {
     const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/inspector.ts'], { cwd: root })
     const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)))
     try {
@@ -94,7 +94,9 @@ describe('examples', () => {
       const page = await fetch(url)
       expect(page.status).toBe(200)
       expect(await page.text()).toContain('<title>keepsake inspector</title>')
-      const view = (await (await fetch(new URL('api/view', url))).json()) as { totals: { supervisors: number; branches: number }; roots: { key: string; children: { id: string; key: string }[] }[] }
+      // The tree is behind the token, as everything but the page.
+      expect((await fetch(new URL('api/view', url))).status).toBe(401)
+      const view = (await (await fetch(new URL('api/view', url), { headers: { Authorization: `Bearer ${token}` } })).json()) as { totals: { supervisors: number; branches: number }; roots: { key: string; children: { id: string; key: string }[] }[] }
       expect(view.totals).toMatchObject({ supervisors: 4, branches: 54 })
       const scheduler = view.roots[0]?.children.find((c) => c.id === 'scheduler')
       const kill = (auth: string) =>

@@ -26,7 +26,16 @@ for (const keepsake of [{ branchSpec, startSupervisor, startInspector }, cjs]) {
     assert.equal(view.roots[0].children[0].path, 'dist/one')
   } finally {
     await inspector.close()
+  }
+  // With a token, the tree is not served without it.
+  const guarded = await keepsake.startInspector({ root, token: 'package-token-0123456789' })
+  try {
+    assert.equal((await fetch(new URL('api/view', guarded.url))).status, 401)
+    const view = await fetch(new URL('api/view', guarded.url), { headers: { Authorization: 'Bearer package-token-0123456789' } })
+    assert.equal(view.status, 200)
+  } finally {
+    await guarded.close()
     await root.stop()
   }
 }
-console.log('dist inspector: ESM and CJS serve the page and the tree')
+console.log('dist inspector: ESM and CJS serve the page and the tree, and keep it behind a token')
