@@ -281,7 +281,8 @@ export class IsolatedWorker implements Incarnation {
   }
 
   #hung(eventType: string): void {
-    if (!this.#alive || !this.#busy) return
+    // A host that already died (an abort) is reported as its exit, which may still be reading its stderr.
+    if (!this.#alive || !this.#busy || this.#host.exited()) return
     this.#busy = undefined
     this.#runner.kill(this.#host)
     this.#hooks.crash(new WorkerHungError(this.#options.branchId, eventType, this.#runner.config.maxProcessingMs))

@@ -17,6 +17,8 @@ export interface HostLink {
   kill(): void
   /** Whether the host keeps the parent's event loop alive: only while the branch waits on it. */
   hold(on: boolean): void
+  /** True once the host has ended on its own, while how it ended is still being told (a watchdog then leaves it to that report). */
+  exited(): boolean
 }
 
 /** What a host reports to the parent. */
@@ -66,7 +68,7 @@ export function spawnHost(options: HostOptions, events: HostEvents): HostLink {
   } catch (error) {
     let killed = false
     setImmediate(() => killed || events.exit('could not be started', error))
-    return { post: () => {}, kill: () => void (killed = true), hold: () => {} }
+    return { post: () => {}, kill: () => void (killed = true), hold: () => {}, exited: () => false }
   }
 }
 
@@ -98,7 +100,8 @@ function spawnThread(options: HostOptions, events: HostEvents): HostLink {
       killed = true
       void thread.terminate()
     },
-    hold: (on) => (on ? thread.ref() : thread.unref())
+    hold: (on) => (on ? thread.ref() : thread.unref()),
+    exited: () => false // a thread's exit is told at once
   }
 }
 
@@ -120,6 +123,7 @@ function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
   const stderr = child.stdio[2] as Socket
   const outOfMemory = watchForOutOfMemory(stderr)
   let killed = false
+  let exited = false
   let failure: Error | undefined
   /** Reports the end once; nothing after a kill. */
   const end = (how: string, cause?: unknown) => {
@@ -143,6 +147,7 @@ function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
   })
   child.on('exit', (code, signal) => {
     if (killed) return
+    exited = true // told once stderr is read: until then a watchdog must not call it a hang
     void outOfMemory().then((oom) => {
       if (oom) end(`ran out of memory (${heap === undefined ? 'its JavaScript heap' : 'its resourceLimits'}; ${signal ? `killed by ${signal}` : `exit code ${code}`})`, failure)
       else if (signal === 'SIGABRT') end('aborted (SIGABRT)', failure)
@@ -164,7 +169,8 @@ function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
         if (on) handle.ref()
         else handle.unref()
       }
-    }
+    },
+    exited: () => exited
   }
 }
 

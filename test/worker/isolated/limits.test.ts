@@ -99,6 +99,15 @@ describe('out of memory in a child process', () => {
     expect(await call(device, { type: 'get' }, { timeout: 20_000 })).toEqual([1])
   }, 30_000)
 
+  it('a child process that aborts while another process holds its stderr is reported as aborted, not as hung by a watchdog that fires meanwhile', async () => {
+    const device = await start({ logic: logicModule('device'), isolation: 'process', maxProcessingMs: 300 })
+    await call(device, { type: 'read', value: 1 }, { timeout: 20_000 })
+    const error = await call(device, { type: 'abortLeavingStderr' }, { timeout: 20_000 }).catch((e: unknown) => e)
+    expect((error as { cause: unknown }).cause).toBeInstanceOf(WorkerExitedError)
+    expect(((error as { cause: unknown }).cause as WorkerExitedError).how).toBe('aborted (SIGABRT)')
+    expect(await call(device, { type: 'get' }, { timeout: 20_000 })).toEqual([1])
+  }, 30_000)
+
   it('a child process that aborts with its heap far from full is still reported as aborted (SIGABRT)', async () => {
     const device = await start({ logic: logicModule('device'), isolation: 'process' })
     const error = await call(device, { type: 'abort' }, { timeout: 20_000 }).catch((e: unknown) => e)

@@ -1,5 +1,6 @@
 // Logic modules for the isolated-worker tests: these run inside worker threads
 // and child processes, named by module ({ module: './logics.ts', export }).
+import { spawn } from 'node:child_process'
 import { writeSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
@@ -13,6 +14,7 @@ type DeviceEvent =
   | { type: 'hang' }
   | { type: 'bloat' }
   | { type: 'abort' }
+  | { type: 'abortLeavingStderr' }
   | { type: 'throw' }
   | { type: 'where' }
   | { type: 'garble'; bytes: readonly number[] }
@@ -22,7 +24,8 @@ const CHANNEL_FD = 3
 
 /**
  * A device driver's state: readings; `hang` loops forever, `bloat` allocates without bound, `abort` takes the process down,
- * `throw` crashes, `garble` writes bytes to the process's channel to its parent, as a buggy native addon might.
+ * `throw` crashes, `garble` writes bytes to the process's channel to its parent, as a buggy native addon might;
+ * `abortLeavingStderr` aborts with a helper process (as tsx's esbuild is) holding its stderr open for 3 s.
  */
 export const device = fromTransition((readings: readonly number[], event: DeviceEvent) => {
   switch (event.type) {
@@ -37,6 +40,9 @@ export const device = fromTransition((readings: readonly number[], event: Device
       for (;;) hoard.push(new Array(100_000).fill(readings.length))
     }
     case 'abort':
+      process.abort()
+    case 'abortLeavingStderr':
+      spawn(process.execPath, ['-e', 'setTimeout(() => {}, 3000)'], { stdio: ['ignore', 'ignore', 'inherit'] })
       process.abort()
     case 'throw':
       throw new Error('driver error')
