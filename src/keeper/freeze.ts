@@ -27,13 +27,14 @@ export function deepFreeze(root: unknown): void {
     while (stack.length > base) {
       const value = stack.pop()
       if (!isToEnter(value)) continue
-      if (value instanceof Map || value instanceof Set) freeze(value, false)
-      else Object.freeze(value)
       if (Array.isArray(value)) {
+        Object.freeze(value)
         for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
       } else if (value instanceof Map || value instanceof Set) {
+        freeze(value, false)
         for (const item of value.values()) pushIfOpen(item)
       } else {
+        Object.freeze(value)
         for (const key in value) pushIfOpen((value as Record<string, unknown>)[key])
       }
     }
@@ -76,7 +77,7 @@ function markUnwalked(root: unknown): void {
 }
 
 function pushIfOpen(value: unknown): void {
-  if (typeof value === 'object' && value !== null && (!Object.isFrozen(value) || unwalked?.has(value))) stack.push(value)
+  if (typeof value === 'object' && value !== null && (!Object.isFrozen(value) || (unwalked !== undefined && unwalked.has(value)))) stack.push(value)
 }
 
 /** Whether the walk must freeze `value` and enter it: plain data or a collection, not frozen (or frozen by a failed walk, entered once more). */
