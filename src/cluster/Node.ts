@@ -253,13 +253,20 @@ export class ClusterNode {
       throw new TransferFailedError(name, 'its mailbox did not drain', { cause: error })
     }
     await branch.stop()
-    const image = jsonImage(this.#kind(spec.kind).logic, branch._finalImage())
+    const point = branch._finalImage()
     const tables = branch._tables()
+    let image: RestorePoint | undefined
     let tablesImage: TablesImage
+    try {
+      image = jsonImage(this.#kind(spec.kind).logic, point)
+    } catch (error) {
+      await this.#reopen(name, spec, point, held, tables)
+      throw new TransferFailedError(name, 'its state holds what cannot leave this process', { cause: error })
+    }
     try {
       tablesImage = jsonTables(tables)
     } catch (error) {
-      await this.#reopen(name, spec, image, held, tables)
+      await this.#reopen(name, spec, point, held, tables)
       throw new TransferFailedError(name, 'one of its tables holds what cannot leave this process', { cause: error })
     }
     await this.#leases.freeze(name)

@@ -3,7 +3,8 @@ import { Tables } from '../keeper/Tables'
 import { encodeJson } from '../stores/codec'
 import type { AnyBranch } from '../supervisor/Branch'
 import type { RestorePoint } from '../worker/restorePoint'
-import { InvalidMessageError } from './errors'
+import { InvalidMessageError, WireValueError } from './errors'
+import { findWireProblem } from './wire'
 
 // What a remote transfer sends: the branch's restore point and its tables, in a form that survives JSON.
 
@@ -19,11 +20,18 @@ export async function drained(branch: AnyBranch, timeoutMs: number): Promise<voi
   }
 }
 
-/** A restore point that survives JSON: the persisted form of the kept snapshot. */
+/**
+ * A restore point that survives JSON: the persisted form of the kept snapshot.
+ * Throws WireValueError naming the first field JSON can't carry as it is (a
+ * BigInt, a Date, NaN...): such a state can't leave its process unchanged.
+ */
 export function jsonImage(logic: AnyActorLogic, point: RestorePoint | undefined): RestorePoint | undefined {
   if (!point || point.kind === 'initial') return point
   const snapshot = point.kind === 'live' ? logic.getPersistedSnapshot(point.snapshot) : point.snapshot
-  return JSON.parse(JSON.stringify({ kind: 'persisted', snapshot, delays: point.delays })) as RestorePoint
+  const image = { kind: 'persisted', snapshot, delays: point.delays }
+  const problem = findWireProblem(image, 'image', 1)
+  if (problem) throw new WireValueError(problem.path, problem.what)
+  return JSON.parse(JSON.stringify(image)) as RestorePoint
 }
 
 /** An image from the network: the persisted form and pending delays, checked for shape. */

@@ -24,10 +24,11 @@ const oddities = {
  * A journal of ids in arrival order; `get` replies it, `hang` never replies,
  * `crash` throws. `note` writes plain data to the branch's `notes` table,
  * `noteHandle` a live object (a function), `notes` replies the table. `echo`
- * replies its value; `odd` replies one of {@link oddities}, which JSON can't carry as they are.
+ * replies its value; `odd` replies one of {@link oddities}, which JSON can't carry as they are,
+ * and `keepOdd` keeps one in the state; `count` replies the count alone.
  */
 const journal = setup({
-  types: { context: {} as { ids: string[]; count: number }, events: {} as
+  types: { context: {} as { ids: string[]; count: number; odd?: unknown }, events: {} as
       | { type: 'add'; id: string }
       | { type: 'inc'; by?: number }
       | { type: 'get' }
@@ -38,6 +39,8 @@ const journal = setup({
       | { type: 'notes' }
       | { type: 'echo'; value: unknown }
       | { type: 'odd'; what: keyof typeof oddities }
+      | { type: 'keepOdd'; what: keyof typeof oddities }
+      | { type: 'count' }
   }
 }).createMachine({
   context: { ids: [], count: 0 },
@@ -45,10 +48,12 @@ const journal = setup({
     add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
     inc: { actions: assign({ count: ({ context, event }) => context.count + (event.by ?? 1) }) },
     get: { actions: reply(({ context }) => context) },
+    count: { actions: reply(({ context }) => context.count) },
     note: { actions: ({ self, event }) => void table(self, 'notes').set(event.key, event.value) },
     noteHandle: { actions: ({ self }) => void table(self, 'notes').set('handle', () => 'a device') },
     echo: { actions: reply(({ event }) => event.value) },
     odd: { actions: reply(({ event }) => oddities[event.what]) },
+    keepOdd: { actions: [assign({ odd: ({ event }) => oddities[event.what] }), reply(() => 'kept')] },
     notes: { actions: reply(({ self }) => Object.fromEntries([...table<string, unknown>(self, 'notes')].map(([k, v]) => [k, typeof v === 'function' ? 'a function' : v]))) },
     hang: { actions: () => void deferReply() },
     crash: {

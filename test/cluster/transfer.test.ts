@@ -60,6 +60,18 @@ describe('remote transfer', () => {
     expect(await b.run('held')).toEqual(['stayer'])
   })
 
+  it('a branch whose state JSON cannot carry stays home, working, with its state (it was stopped and lost)', async () => {
+    await a.run('start', { kind: 'journal', name: 'odd-state' })
+    await a.run('call', { name: 'odd-state', event: { type: 'inc', by: 4 } })
+    await a.run('call', { name: 'odd-state', event: { type: 'keepOdd', what: 'bigint' } })
+    const refused = await a.failure('transfer', { name: 'odd-state', to: 'b' })
+    expect(refused).toMatchObject({ instanceOf: 'TransferFailedError', branchName: 'odd-state' })
+    expect(refused.message).toContain('state')
+    expect(await a.run('owner', { name: 'odd-state' })).toBe('a')
+    await c.run('cast', { name: 'odd-state', event: { type: 'inc' } })
+    expect(await c.run('call', { name: 'odd-state', event: { type: 'count' } })).toBe(5)
+  })
+
   it("a moved branch's tables travel with it; a table holding a live object keeps the branch home, working, tables and all", async () => {
     await a.run('start', { kind: 'journal', name: 'tabled' })
     const port = { path: '/dev/ttyUSB0', baud: 9600, flags: ['rts', 'cts'] }
