@@ -263,6 +263,9 @@ export class Durability {
     // Only seq, version and payload are needed: a store's readPayloads can be much faster than read.
     const readPage = (fromSeq: number): Promise<readonly PayloadRecord[]> =>
       this.#read(() => (store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })))
+    // A gap at the end reads as a shorter journal: its recorded end tells. Read first, so that
+    // events another writer appends meanwhile (it is then refused, and recovers) are no gap.
+    const end = await this.#read(() => store.lastSeq(id))
     for (;;) {
       const page = await readPage(seq + 1)
       if (page.length === 0) break
@@ -284,8 +287,6 @@ export class Durability {
         seq = entry.seq
       }
     }
-    // A gap at the end reads as a shorter journal: its recorded end tells.
-    const end = await this.#read(() => store.lastSeq(id))
     if (end > seq) throw new RecoveryError(id, seq + 1, `the journal ends at ${end} but has no event ${seq + 1}`)
     this.#seq = seq
     if (live === undefined && stored === undefined) return undefined
