@@ -12,20 +12,14 @@ import {
   SupervisorFullError,
   SupervisorStoppedError,
   UnknownChildError,
-  type StopReason,
-  type Supervisor
+  type StopReason
 } from '../../src/index'
 import { childOf, exits, finishable, recorded } from '../support/children'
 import { deferred } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
-import { stoppedAfterEach } from '../support/cleanup'
+import { startedForEach } from '../support/cleanup'
 
-const running = stoppedAfterEach<Supervisor>()
-async function start(options: Parameters<typeof startSupervisor>[0]): Promise<Supervisor> {
-  const sup = await startSupervisor(options)
-  running.push(sup)
-  return sup
-}
+const { items: running, start } = startedForEach(startSupervisor)
 
 describe('managing children', () => {
   it('startChild, terminateChild, restartChild, deleteChild, whichChildren, countChildren', async () => {

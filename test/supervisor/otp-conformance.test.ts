@@ -19,18 +19,13 @@ import {
 import { childOf, exits, recorded } from '../support/children'
 import { next } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
-import { stoppedAfterEach } from '../support/cleanup'
+import { startedForEach } from '../support/cleanup'
 
 // Cases of OTP's supervisor_SUITE (and Elixir's DynamicSupervisor tests) where
 // keepsake used to differ, translated: each child is a branch that gives up at
 // its first crash (maxRestarts 0), so a kill is an exit to its supervisor.
 
-const running = stoppedAfterEach<Supervisor>()
-async function start(options: Parameters<typeof startSupervisor>[0]): Promise<Supervisor> {
-  const sup = await startSupervisor(options)
-  running.push(sup)
-  return sup
-}
+const { start } = startedForEach(startSupervisor)
 
 const NO_JITTER = { initialMs: 100, maxMs: 100, jitter: 0 }
 
@@ -59,14 +54,20 @@ async function fail(sup: Supervisor, id: string): Promise<void> {
 
 const statuses = (sup: Supervisor) => sup.whichChildren().map((c) => `${c.id} ${c.status}`)
 
+/** Children a, b, c under `strategy`, b's start failing from now on: the setting of OTP's hanging_restart_loop cases. */
+async function withFailingB(strategy: 'rest_for_one' | 'one_for_all', options: { maxRestarts?: number; maxSeconds?: number } = {}) {
+  const clock = new ManualClock()
+  const log: string[] = []
+  const device = { failing: false }
+  const sup = await start({ clock, strategy, ...options, children: [recorded('a', log), flaky('b', log, device), recorded('c', log)] })
+  log.length = 0
+  device.failing = true
+  return { clock, log, device, sup }
+}
+
 describe('a child that fails to restart (OTP: start_children stops at the first failure)', () => {
   it('hanging_restart_loop_rest_for_one: the children after it stay down, and terminate/restart of it leaves them down', async () => {
-    const clock = new ManualClock()
-    const log: string[] = []
-    const device = { failing: false }
-    const sup = await start({ clock, strategy: 'rest_for_one', maxRestarts: 8, maxSeconds: 10, children: [recorded('a', log), flaky('b', log, device), recorded('c', log)] })
-    log.length = 0
-    device.failing = true
+    const { clock, log, device, sup } = await withFailingB('rest_for_one', { maxRestarts: 8, maxSeconds: 10 })
 
     await fail(sup, 'b')
     const failed = next(sup, 'restartFailed')
@@ -102,12 +103,7 @@ describe('a child that fails to restart (OTP: start_children stops at the first 
   })
 
   it('rest_for_one_other_child_fails_restart: once it starts, the ones after it start too', async () => {
-    const clock = new ManualClock()
-    const log: string[] = []
-    const device = { failing: false }
-    const sup = await start({ clock, strategy: 'rest_for_one', children: [recorded('a', log), flaky('b', log, device), recorded('c', log)] })
-    log.length = 0
-    device.failing = true
+    const { clock, log, device, sup } = await withFailingB('rest_for_one')
     exits.failure(childOf(sup, 'a'))
     const failed = next(sup, 'restartFailed')
     await failed
@@ -124,12 +120,7 @@ describe('a child that fails to restart (OTP: start_children stops at the first 
   })
 
   it('one_for_all_other_child_fails_restart: the children after it stay down; its retry restarts the whole group', async () => {
-    const clock = new ManualClock()
-    const log: string[] = []
-    const device = { failing: false }
-    const sup = await start({ clock, strategy: 'one_for_all', children: [recorded('a', log), flaky('b', log, device), recorded('c', log)] })
-    log.length = 0
-    device.failing = true
+    const { clock, log, device, sup } = await withFailingB('one_for_all')
     await fail(sup, 'b')
     const failed = next(sup, 'restartFailed')
     clock.advance(100)

@@ -8,3 +8,16 @@ export function stoppedAfterEach<T extends { stop(): Promise<void> }>(): T[] {
   })
   return items
 }
+
+/** `start` wrapped so that what it starts is stopped after each test; `items` also takes what a test starts otherwise. */
+export function startedForEach<A extends unknown[], T extends { stop(): Promise<void> }>(start: (...args: A) => Promise<T>): { items: T[]; start: (...args: A) => Promise<T> } {
+  const items = stoppedAfterEach<T>()
+  return {
+    items,
+    start: async (...args) => {
+      const item = await start(...args)
+      items.push(item)
+      return item
+    }
+  }
+}
