@@ -1,5 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { freePort } from './ports'
 import { privateServer, readyLine, type Running, type ServerControls } from './server'
 
@@ -17,13 +19,24 @@ export interface NatsServer extends ServerControls {
 
 const READY = 'Server is ready'
 
-/** Starts a fresh server; rejects (having cleaned up) if it can't. */
-export async function startNats(extraArgs: readonly string[] = []): Promise<NatsServer> {
+/**
+ * Starts a fresh server; rejects (having cleaned up) if it can't. `config`,
+ * if given, is the text of a nats-server config file (accounts, users,
+ * permissions, TLS), written to the server's temp dir; the command line still
+ * sets the port, the loopback address and the JetStream store.
+ */
+export async function startNats(extraArgs: readonly string[] = [], config?: string): Promise<NatsServer> {
   const binary = natsBinary()
   return privateServer('keepsake-nats-', async (dir) => {
     const port = await freePort()
+    const configArgs: string[] = []
+    if (config !== undefined) {
+      const file = join(dir, 'nats-server.conf')
+      writeFileSync(file, config)
+      configArgs.push('-c', file)
+    }
     return {
-      start: () => startServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]),
+      start: () => startServer(binary, [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]),
       details: { url: `nats://127.0.0.1:${port}`, port }
     }
   })
