@@ -15,6 +15,8 @@ export interface NatsServer extends ServerControls {
   /** Where clients reach it: `nats://127.0.0.1:<port>`. */
   readonly url: string
   readonly port: number
+  /** The permission violations the server has logged ("Publish Violation - User ..."), oldest first. */
+  violations(): readonly string[]
 }
 
 const READY = 'Server is ready'
@@ -29,6 +31,7 @@ export async function startNats(extraArgs: readonly string[] = [], config?: stri
   const binary = natsBinary()
   return privateServer('keepsake-nats-', async (dir) => {
     const port = await freePort()
+    const violations: string[] = []
     const configArgs: string[] = []
     if (config !== undefined) {
       const file = join(dir, 'nats-server.conf')
@@ -36,17 +39,19 @@ export async function startNats(extraArgs: readonly string[] = [], config?: stri
       configArgs.push('-c', file)
     }
     return {
-      start: () => startServer(binary, [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]),
-      details: { url: `nats://127.0.0.1:${port}`, port }
+      start: () => startServer(binary, [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs], violations),
+      details: { url: `nats://127.0.0.1:${port}`, port, violations: () => violations }
     }
   })
 }
 
 /** Runs the server and resolves once its log says it is ready. */
-async function startServer(binary: string, args: string[]): Promise<Running> {
+async function startServer(binary: string, args: string[], violations: string[]): Promise<Running> {
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = once(child, 'exit')
-  await readyLine('nats-server', child, [child.stdout!, child.stderr!], READY)
+  await readyLine('nats-server', child, [child.stdout!, child.stderr!], READY, (line) => {
+    if (line.includes(' Violation - ')) violations.push(line)
+  })
   const killNow = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
