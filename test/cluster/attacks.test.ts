@@ -47,15 +47,16 @@ function makeCertificates(): { cert: string; key: string } {
  * another account is another world. TLS is required of everyone.
  */
 function serverConfig(tls: { cert: string; key: string }): string {
-  const node = JSON.stringify(natsPermissions(CLUSTER))
   return `
+SHOP_NODE = ${JSON.stringify(natsPermissions(CLUSTER))}
 tls { cert_file: "${tls.cert}", key_file: "${tls.key}" }
 accounts {
   SHOP: {
     jetstream: enabled
     users: [
-      { user: "node-a", password: "pass-a", permissions: ${node} }
-      { nkey: "${nodeB.getPublicKey()}", permissions: ${node} }
+      { user: "node-a", password: "pass-a", permissions: $SHOP_NODE }
+      { nkey: "${nodeB.getPublicKey()}", permissions: $SHOP_NODE }
+      { user: "node-spare", password: "pass-spare", permissions: $SHOP_NODE }
       { user: "app", password: "pass-app", permissions: { publish: { allow: ["app.>"] }, subscribe: { allow: ["app.>", "_INBOX.>"] } } }
     ]
   }
@@ -122,6 +123,20 @@ describe('the nodes, each with natsPermissions', () => {
     expect(await b.run('call', { name: 'courier', event: { type: 'get' } })).toMatchObject({ count: 5 })
     expect(await a.run('held')).toEqual(['courier', 'vault'])
     expect(nats.violations()).toEqual([])
+  })
+
+  it('get nothing more: a node\'s user can\'t listen to everything or reach another stream', async () => {
+    // A node's permissions under a user no running node has, so that the violations logged here are told apart.
+    const node = await connect({ servers: nats.url, tls: { ca: readFileSync(ca, 'utf8') }, user: 'node-spare', pass: 'pass-spare', inboxPrefix: names.inbox })
+    try {
+      const all = node.subscribe('>')
+      await expect((async () => {
+        for await (const _ of all) return 'heard something'
+      })()).rejects.toThrow(/permissions violation/i)
+      await expect(new Kvm(node).create('someone_elses')).rejects.toThrow(/permissions violation/i)
+    } finally {
+      await node.close()
+    }
   })
 })
 
@@ -201,8 +216,8 @@ describe('what an outsider sees', () => {
     await expectVaultUntouched(lease)
   })
 
-  it('the server logged a violation for each refused attempt of the same-account user, and none for a node', () => {
+  it('the server logged violations for the same-account user and the probe of a node's limits, none for a running node', () => {
     const users = new Set(nats.violations().map((line) => /User "([^"]+)"/.exec(line)?.[1]))
-    expect([...users]).toEqual(['app'])
+    expect([...users].sort()).toEqual(['app', 'node-spare'])
   })
 })
