@@ -216,7 +216,7 @@ describe('what an outsider sees', () => {
     await expectVaultUntouched(lease)
   })
 
-  it('the server logged violations for the same-account user and the probe of a node's limits, none for a running node', () => {
+  it('the server logged violations for the same-account user and the probe of a node\'s limits, none for a running node', () => {
     const users = new Set(nats.violations().map((line) => /User "([^"]+)"/.exec(line)?.[1]))
     expect([...users].sort()).toEqual(['app', 'node-spare'])
   })
