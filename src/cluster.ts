@@ -7,6 +7,7 @@ export { startNode, ClusterNode, type GlobalBranchOptions } from './cluster/Node
 export { DEFAULT_LEASE_TTL, type ClusterLogger, type NodeAuth, type NodeKind, type NodeOptions } from './cluster/options'
 export { DEFAULT_MAX_MESSAGE_BYTES } from './cluster/wire'
 export { MAX_NAME_BYTES } from './cluster/keys'
+export { natsPermissions, type NatsPermissions } from './cluster/permissions'
 export {
   ClusterUnavailableError,
   NodeUnavailableError,

@@ -53,6 +53,8 @@ export function nodeOfKey(key: string): string | undefined {
 export interface ClusterNames {
   readonly leases: string
   readonly specs: string
+  /** Where the cluster's nodes get replies (NATS's inbox prefix), so its replies stay on its own subjects. */
+  readonly inbox: string
   node(nodeId: string): string
 }
 
@@ -60,6 +62,7 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     leases: `keepsake_${cluster}_leases`,
     specs: `keepsake_${cluster}_specs`,
+    inbox: `keepsake.${cluster}.inbox`,
     node: (nodeId) => `keepsake.${cluster}.node.${nodeId}`
   }
 }

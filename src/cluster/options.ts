@@ -7,7 +7,7 @@ import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { MAX_TIMER_MS } from '../shared/clock'
 import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
-import { readToken } from './keys'
+import { clusterNames, readToken } from './keys'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './wire'
 
 /**
@@ -95,7 +95,7 @@ export function readNodeOptions(options: unknown): NodeConfig {
   const logger = o.logger === undefined ? processWarnings : (o.logger as ClusterLogger)
   if (typeof logger?.warn !== 'function') throw new InvalidOptionError('logger', 'an object with a warn(details, message) method', o.logger)
   return {
-    connection: { servers: servers as string[], name: `keepsake:${cluster}`, maxReconnectAttempts: -1, ...readAuth(o.auth), ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions }) },
+    connection: { servers: servers as string[], name: `keepsake:${cluster}`, inboxPrefix: clusterNames(cluster).inbox, maxReconnectAttempts: -1, ...readAuth(o.auth), ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions }) },
     cluster,
     nodeId,
     kinds: readKinds(o.kinds),

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fromTransition } from 'xstate'
+import { createUser } from '@nats-io/nkeys'
 import { afterAll, describe, expect, it } from 'vitest'
 import { call } from '../../src/index'
 import { startNode } from '../../src/cluster'
@@ -18,8 +19,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function server(args: string[]): Promise<NatsServer> {
-  const s = await startNats(args)
+async function server(args: string[], config?: string): Promise<NatsServer> {
+  const s = await startNats(args, config)
   servers.push(s)
   return s
 }
@@ -39,6 +40,17 @@ describe('credentials and TLS pass through to NATS', () => {
     const nats = await server(['--auth', 'tok-123'])
     await expect(startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'nope' } })).rejects.toThrow(/Authorization/i)
     const node = await startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'tok-123' } })
+    await node.stop()
+  })
+
+  it('nkey: the user\'s seed joins, another seed is refused by the server', async () => {
+    const user = createUser()
+    const seed = (key: ReturnType<typeof createUser>) => new TextDecoder().decode(key.getSeed())
+    const nats = await server([], `authorization { users: [ { nkey: "${user.getPublicKey()}" } ] }`)
+    await expect(startNode({ servers: nats.url, cluster: 'nkey', kinds, auth: { nkeySeed: seed(createUser()) } })).rejects.toThrow(/Authorization/i)
+    const node = await startNode({ servers: nats.url, cluster: 'nkey', kinds, auth: { nkeySeed: seed(user) } })
+    await node.startBranch({ kind: 'counter', name: 'keyed' })
+    expect(await call('keyed', { type: 'inc' })).toBe(1)
     await node.stop()
   })
 

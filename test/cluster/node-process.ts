@@ -1,12 +1,12 @@
 /**
  * One cluster node in a child process, driven by its parent over IPC
  * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
- * KS_NODE, KS_LEASE, KS_MAXBYTES, and KS_PG (a PostgreSQL connection, JSON) for the
- * durable kind.
+ * KS_NODE, KS_LEASE, KS_MAXBYTES, KS_PG (a PostgreSQL connection, JSON) for the
+ * durable kind, KS_AUTH (the `auth` option, JSON) and KS_TLS_CA (a CA file to trust).
  */
 import { assign, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, reply, send, startBranch, table } from '../../src/index'
-import { startNode, type ClusterNode, type NodeKind } from '../../src/cluster'
+import { startNode, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
 type Command = { id: number; op: string; args: Record<string, unknown> }
@@ -79,6 +79,8 @@ async function main(): Promise<void> {
     nodeId: process.env.KS_NODE as string,
     leaseTtl: Number(process.env.KS_LEASE ?? 2000),
     ...(process.env.KS_MAXBYTES ? { maxMessageBytes: Number(process.env.KS_MAXBYTES) } : {}),
+    ...(process.env.KS_AUTH ? { auth: JSON.parse(process.env.KS_AUTH) as NodeAuth } : {}),
+    ...(process.env.KS_TLS_CA ? { tls: { caFile: process.env.KS_TLS_CA } } : {}),
     kinds,
     logger: { warn: (details, message) => void warnings.push({ details, message }) }
   })

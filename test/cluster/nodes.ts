@@ -35,6 +35,10 @@ export interface NodeEnv {
   lease?: number
   pg?: object
   maxBytes?: number
+  /** The node's `auth` option. */
+  auth?: object
+  /** A CA file the node trusts for TLS. */
+  tlsCa?: string
 }
 
 /**
@@ -61,7 +65,9 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       KS_NODE: env.node,
       KS_LEASE: String(env.lease ?? 2000),
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
-      ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {})
+      ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
+      ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
+      ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {})
     }
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -1,5 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { freePort } from './ports'
 import { privateServer, readyLine, type Running, type ServerControls } from './server'
 
@@ -13,27 +15,43 @@ export interface NatsServer extends ServerControls {
   /** Where clients reach it: `nats://127.0.0.1:<port>`. */
   readonly url: string
   readonly port: number
+  /** The permission violations the server has logged ("Publish Violation - User ..."), oldest first. */
+  violations(): readonly string[]
 }
 
 const READY = 'Server is ready'
 
-/** Starts a fresh server; rejects (having cleaned up) if it can't. */
-export async function startNats(extraArgs: readonly string[] = []): Promise<NatsServer> {
+/**
+ * Starts a fresh server; rejects (having cleaned up) if it can't. `config`,
+ * if given, is the text of a nats-server config file (accounts, users,
+ * permissions, TLS), written to the server's temp dir; the command line still
+ * sets the port, the loopback address and the JetStream store.
+ */
+export async function startNats(extraArgs: readonly string[] = [], config?: string): Promise<NatsServer> {
   const binary = natsBinary()
   return privateServer('keepsake-nats-', async (dir) => {
     const port = await freePort()
+    const violations: string[] = []
+    const configArgs: string[] = []
+    if (config !== undefined) {
+      const file = join(dir, 'nats-server.conf')
+      writeFileSync(file, config)
+      configArgs.push('-c', file)
+    }
     return {
-      start: () => startServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs]),
-      details: { url: `nats://127.0.0.1:${port}`, port }
+      start: () => startServer(binary, [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs], violations),
+      details: { url: `nats://127.0.0.1:${port}`, port, violations: () => violations }
     }
   })
 }
 
 /** Runs the server and resolves once its log says it is ready. */
-async function startServer(binary: string, args: string[]): Promise<Running> {
+async function startServer(binary: string, args: string[], violations: string[]): Promise<Running> {
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = once(child, 'exit')
-  await readyLine('nats-server', child, [child.stdout!, child.stderr!], READY)
+  await readyLine('nats-server', child, [child.stdout!, child.stderr!], READY, (line) => {
+    if (line.includes(' Violation - ')) violations.push(line)
+  })
   const killNow = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }

@@ -76,13 +76,15 @@ export async function privateServer<T extends object>(
 /**
  * Resolves once one of `streams` logs a line containing `ready` (an event,
  * not a guess); rejects with the last 200 lines if `child` exits first. Keeps
- * reading for the server's whole life: a full pipe would block its logging.
+ * reading for the server's whole life: a full pipe would block its logging;
+ * `onLine`, if given, sees every line.
  */
-export function readyLine(name: string, child: ChildProcess, streams: readonly Readable[], ready: string): Promise<void> {
+export function readyLine(name: string, child: ChildProcess, streams: readonly Readable[], ready: string, onLine?: (line: string) => void): Promise<void> {
   const log: string[] = []
   return new Promise<void>((resolve, reject) => {
     for (const stream of streams) {
       createInterface({ input: stream }).on('line', (line) => {
+        onLine?.(line)
         if (log.push(line) > 200) log.shift()
         if (line.includes(ready)) resolve()
       })
