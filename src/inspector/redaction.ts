@@ -54,7 +54,7 @@ export const redactSecrets: Redactor = (key, value) => {
 }
 
 /** `at fn (LOCATION:line:col)` or `at LOCATION:line:col`: the location of a stack frame. */
-const FRAME = /^(\s+at (?:.*\()?)(.+?)(:\d+(?::\d+)?\)?)$/
+const FRAME = /^(\s+at (?:async )?(?:.*\()?)(.+?)(:\d+(?::\d+)?\)?)$/
 
 /**
  * A stack (or message) with its paths made relative to `cwd`: frames in a
