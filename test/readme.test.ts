@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -48,24 +48,24 @@ afterAll(async () => {
   await nats?.stop()
 })
 
-describe('README snippets', () => {
-  // The Cluster section's snippet joins a private nats-server, never the system's.
-  beforeAll(async () => {
-    nats = await startNats()
-  }, 60_000)
-  const readme = snippets('README.md')
-  it('there are snippets to run', () => expect(readme.length).toBeGreaterThanOrEqual(10))
-  it.each(readme.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
-    expect((await runSnippet(`readme-${i}`, code)).length).toBeGreaterThan(0)
-  })
+// The README and every guide in docs/, each run in full; a file's servers start only if its
+// snippets read their address (the cluster's snippets join a private nats-server, the
+// PostgreSQL ones a private database, never the system's).
+const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]
+const byFile = files.map((file) => [file, snippets(file)] as const)
+
+it('every snippet once tested is still there to run', () => {
+  expect(byFile.reduce((n, [, codes]) => n + codes.length, 0)).toBeGreaterThanOrEqual(31)
+  expect(snippets('README.md').length).toBeGreaterThanOrEqual(5)
 })
 
-describe('docs/stores.md snippets', () => {
+describe.each(byFile.filter(([, codes]) => codes.length > 0))('%s snippets', (file, codes) => {
   beforeAll(async () => {
-    postgres = await startPostgres()
+    if (codes.some((code) => code.includes('NATS_URL'))) nats ??= await startNats()
+    if (codes.some((code) => code.includes('DATABASE_URL'))) postgres ??= await startPostgres()
   }, 60_000)
-  const docs = snippets('docs/stores.md')
-  it.each(docs.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
-    expect((await runSnippet(`stores-${i}`, code)).length).toBeGreaterThan(0)
+  const prefix = file.replace(/^docs\//, '').replace(/\.md$/, '')
+  it.each(codes.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
+    expect((await runSnippet(`${prefix}-${i}`, code)).length).toBeGreaterThan(0)
   })
 })
