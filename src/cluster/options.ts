@@ -35,6 +35,7 @@ export type NodeAuth =
 
 /** A pino-shaped logger (console works too); refused network messages are logged with `warn`. */
 export interface ClusterLogger {
+  /** Receives one refusal (or a period's summary of them) and a line saying what it was. */
   warn(details: Record<string, unknown>, message: string): unknown
 }
 
@@ -73,6 +74,7 @@ export interface NodeConfig {
   readonly logger: ClusterLogger
 }
 
+/** A global name's lease when `leaseTtl` is not given: ms after the owner's last renewal. */
 export const DEFAULT_LEASE_TTL = 5000
 
 const processWarnings: ClusterLogger = {

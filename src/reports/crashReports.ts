@@ -37,6 +37,7 @@ export interface Offender {
  * `console` too.
  */
 export interface CrashLogger {
+  /** Receives one report and a one-line summary of it. */
   error(report: SupervisorReport, message: string): unknown
 }
 

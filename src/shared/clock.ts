@@ -6,7 +6,9 @@
 export interface Clock {
   /** Milliseconds on a monotonic scale; only differences are used. */
   now(): number
+  /** Calls `fn` after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown
+  /** Cancels a timer `setTimeout` returned; a handle already fired or cleared is ignored. */
   clearTimeout(handle: unknown): void
 }
 

@@ -76,12 +76,15 @@ export interface SupervisorEvents {
   stop: (reason: StopReason) => void
   /** It stopped on its own: it gave up (restart intensity) or shut down automatically. */
   shutdown: (reason: StopReason) => void
+  /** A child exited while the supervisor ran (it gave up, finished, or was stopped from outside); a restart, if its type calls for one, follows. */
   childExit: (report: { supervisorId: string; childId: string; reason: StopReason }) => void
+  /** A child was restarted; `restarts` counts its restarts so far. */
   restart: (report: { supervisorId: string; childId: string; restarts: number }) => void
   /** Restarting a child failed (its start threw); it is tried again. */
   restartFailed: (report: { supervisorId: string; childId: string; error: ChildStartError }) => void
   /** A child did not stop within its `shutdown` time and was cut off. */
   cutOff: (report: { supervisorId: string; childId: string }) => void
+  /** A handler of these events threw; the supervisor carried on. */
   listenerError: (error: unknown) => void
 }
 

@@ -19,6 +19,7 @@ export interface Supervised {
   stop(options?: { timeout?: number }): Promise<void>
   /** Tells when it stopped, and why. */
   on(event: 'stop', handler: (reason: StopReason) => void): unknown
+  /** Removes a handler `on` added. */
   off(event: 'stop', handler: (reason: StopReason) => void): unknown
 }
 

@@ -75,9 +75,13 @@ export interface Listener<S> {
 
 /** The events a branch emits (subscribe with `branch.on`). */
 export interface BranchEvents<S> {
+  /** The kept state changed: the new state, then the one before. */
   state: (next: S, prev: S) => void
+  /** The worker crashed; the report says on what and why. */
   crash: (report: CrashReport) => void
+  /** A new worker is up, resumed from the kept state. */
   restart: (report: RestartReport) => void
+  /** The branch stopped for good, with the state it kept. */
   stop: (reason: StopReason, state: S) => void
   /** Journal mode: an event is durable, with its sequence number (in order). */
   persisted: (record: { seq: number; event: EventObject }) => void
