@@ -12,7 +12,7 @@ export interface NatsPermissions {
  * JetStream, the API subjects of its two KV buckets, their puts and their
  * watches, and nothing else. Give it to each node's user, in an account of
  * the cluster's own; any other user then can't call, move, stop or plant a
- * branch, nor read its state or leases (see README "Security").
+ * branch, nor read its state or leases (see docs/cluster.md, "Security").
  *
  * @example
  * // nats-server.conf: accounts { SHOP: { jetstream: enabled, users: [
