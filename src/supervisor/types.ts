@@ -170,7 +170,8 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * a worker thread; `'process'` in a child process. Isolated, an endless loop,
    * a heap blow-up or a native crash ends that worker only: the branch
    * restarts it from the kept state. Needs `logic` named by module; messages,
-   * states and replies cross by structured clone. Not with `durable` (yet).
+   * states and replies cross by structured clone. Works with `durable`: the
+   * keeper and its store stay in this thread (docs/isolation.md).
    */
   isolation?: Isolation
   /**
