@@ -19,7 +19,8 @@ import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage
 import { placeOn } from './placement'
 import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
-import { decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
+import { bucketRecords, Sealer, type Records } from './sealed'
+import { decodeObject, decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
 /** Options of `node.startBranch`. */
 export interface GlobalBranchOptions {
@@ -54,6 +55,19 @@ const TENURE_STANDIN = randomUUID()
 
 let running: ClusterNode | undefined
 
+/** What `_start` opens for a node. */
+interface Parts {
+  readonly config: NodeConfig
+  readonly nc: NatsConnection
+  readonly id: string
+  readonly leases: Leases
+  readonly specs: KV
+  readonly specRecords: Records
+  readonly supervisor: Supervisor
+  readonly refusals: RefusalLog
+  readonly sealer: Sealer | undefined
+}
+
 /**
  * Joins a cluster: connects to NATS, opens the cluster's buckets and starts
  * serving messages for the global names this node will hold. `call`, `cast`
@@ -87,6 +101,11 @@ export class ClusterNode {
   readonly #names: ClusterNames
   readonly #leases: Leases
   readonly #specs: KV
+  readonly #specRecords: Records
+  /** Signs what this node sends and checks what it receives, with a cluster key. */
+  readonly #sealer: Sealer | undefined
+  /** The signature of each signed request being answered: its reply is signed for it. */
+  readonly #requestSignatures = new WeakMap<Msg, string>()
   readonly #subscription: Subscription
   readonly #routes = new Map<string, Route>()
   /** The kind and input of each global branch this node runs. */
@@ -114,7 +133,7 @@ export class ClusterNode {
   /** Orphans seen on the previous scan that their preferred node did not take: anyone may take them now. */
   #orphansSeen = new Set<string>()
 
-  private constructor(config: NodeConfig, nc: NatsConnection, leases: Leases, specs: KV, supervisor: Supervisor, id: string) {
+  private constructor({ config, nc, id, leases, specs, specRecords, supervisor, refusals, sealer }: Parts) {
     this.#config = config
     this.#nc = nc
     this.id = id
@@ -122,8 +141,10 @@ export class ClusterNode {
     this.#names = clusterNames(config.cluster)
     this.#leases = leases
     this.#specs = specs
+    this.#specRecords = specRecords
     this.supervisor = supervisor
-    this.#refusals = new RefusalLog(config.logger, systemClock, id)
+    this.#refusals = refusals
+    this.#sealer = sealer
     this.#subscription = nc.subscribe(this.#names.node(id), { callback: (error, msg) => {
       if (!error) this.#onRequest(msg)
     } })
@@ -150,18 +171,23 @@ export class ClusterNode {
   static async _start(config: NodeConfig): Promise<ClusterNode> {
     const id = config.nodeId ?? randomUUID().replaceAll('-', '').slice(0, 16)
     const nc = await connect(config.connection)
+    const refusals = new RefusalLog(config.logger, systemClock, id)
     try {
       const names = clusterNames(config.cluster)
+      const sealer = config.clusterKey && new Sealer(config.clusterKey)
+      const records = (bucket: string) =>
+        bucketRecords(bucket, sealer, (key, bytes, reason) => refusals.refused({ subject: `$KV.${bucket}.${key}`, bytes, reason }))
       const kvm = new Kvm(nc)
       const leasesKv = await ensureBucket(kvm, names.leases, { ttl: config.leaseMs, history: 1 })
       const specs = await ensureBucket(kvm, names.specs, { history: 1 })
-      const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs)
+      const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs, records(names.leases), sealer !== undefined)
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
-      const node = new ClusterNode(config, nc, leases, specs, supervisor, id)
+      const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
       await nc.flush()
       return node
     } catch (error) {
+      refusals.close()
       await nc.close()
       throw error
     }
@@ -185,7 +211,7 @@ export class ClusterNode {
     if (branchNames.lookup(name) || this.#branches.has(name)) throw new NameTakenError(name)
     await this.#leases.claim(name)
     try {
-      if (kind.durable) await this.#specs.put(nameKey(name), JSON.stringify(spec))
+      if (kind.durable) await this.#specs.put(nameKey(name), this.#specRecords.write(nameKey(name), JSON.stringify(spec)))
       return await this.#open(name, spec, undefined)
     } catch (error) {
       await this.#release(name)
@@ -384,14 +410,20 @@ export class ClusterNode {
   // ---- serving the network ----------------------------------------------------
 
   #onRequest(msg: Msg): void {
+    const refuse = (reason: string) => this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason })
     let request: Request | undefined
     try {
       request = decodeRequest(msg.data, this.cluster, this.#config.maxMessageBytes)
     } catch (error) {
-      this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: (error as Error).message })
-      return
+      return refuse((error as Error).message)
     }
     if (!request) return // another cluster's: not ours to answer
+    if (this.#sealer) {
+      // Unanswered: a sender without the key learns nothing, not even that a node is there.
+      const opened = this.#sealer.openRequest(msg.subject, msg.data, msg.headers)
+      if ('refused' in opened) return refuse(opened.refused)
+      this.#requestSignatures.set(msg, opened.signature)
+    }
     if (request.k === 'adopt') return void this.#adopt(request, msg)
     const held = this.#held.get(request.n)
     if (held) held.push({ request, msg })
@@ -471,8 +503,9 @@ export class ClusterNode {
     } catch (error) {
       bytes = encode(this.cluster, { k: 'err', error: encodeError(error) })
     }
+    const signature = this.#requestSignatures.get(msg)
     try {
-      msg.respond(bytes)
+      msg.respond(bytes, this.#sealer && signature ? { headers: this.#sealer.sealReply(signature, bytes) } : undefined)
     } catch {
       // Disconnected: the sender's own timeout answers it.
     }
@@ -501,8 +534,17 @@ export class ClusterNode {
 
   async #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
     const bytes = this.#encodeWithin(body, pathOf(body))
+    const subject = this.#names.node(node)
+    // Signed right before it is published, so this node's sequence numbers reach each node in order.
+    const sealed = this.#sealer?.sealRequest(subject, bytes)
     try {
-      const msg = await this.#nc.request(this.#names.node(node), bytes, { timeout: timeoutMs })
+      const msg = await this.#nc.request(subject, bytes, { timeout: timeoutMs, ...(sealed ? { headers: sealed.headers } : {}) })
+      const forged = sealed && this.#sealer?.openReply(sealed.signature, msg.data, msg.headers)
+      if (forged) {
+        // Not the node's answer: treated as none (a transfer then asks the bucket where the branch is).
+        this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: `a reply: ${forged}` })
+        return { timedOut: true }
+      }
       return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
@@ -592,7 +634,7 @@ export class ClusterNode {
       const name = nameOfKey(key)
       if (name === undefined || present.has(name)) continue
       const entry = await this.#specs.get(key)
-      const spec = entry?.operation === 'PUT' ? readSpec(entry.string()) : undefined
+      const spec = entry?.operation === 'PUT' ? this.#readSpec(key, entry.string()) : undefined
       if (spec && this.#config.kinds.has(spec.kind)) orphans.push({ name, spec })
     }
     const live = this.#leases.liveNodes()
@@ -615,14 +657,19 @@ export class ClusterNode {
     }
     this.#orphansSeen = seen
   }
-}
 
-function readSpec(text: string): Spec | undefined {
-  try {
-    const value = JSON.parse(text) as Record<string, unknown>
-    return typeof value?.kind === 'string' ? (value as unknown as Spec) : undefined
-  } catch {
-    return undefined
+  /** A failover record, checked like a message from the network (signed, with a cluster key); refused and logged otherwise. */
+  #readSpec(key: string, stored: string): Spec | undefined {
+    const text = this.#specRecords.read(key, stored)
+    if (text === undefined) return undefined
+    try {
+      const value = decodeObject(text)
+      if (typeof value.kind !== 'string') throw new Error('"kind" must be a string')
+      return value.input === undefined ? { kind: value.kind } : { kind: value.kind, input: value.input }
+    } catch (error) {
+      this.#refusals.refused({ subject: `$KV.${this.#names.specs}.${key}`, bytes: Buffer.byteLength(stored), reason: `a failover record: ${(error as Error).message}` })
+      return undefined
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
 import { NameTakenError } from '../shared/errors'
 import { nameKey, nameOfKey, nodeKey, nodeOfKey } from './keys'
+import type { Records } from './sealed'
 
 /**
  * Who holds a global name: a node, in one of its lives (`inc`), for one
@@ -14,6 +15,13 @@ export interface Owner {
   readonly inc: string
   readonly tenure: string
   readonly revision: number
+}
+
+/** A name this node holds: the revision it last wrote, its tenure, and when (local clock) that write was sent. */
+interface Held {
+  readonly revision: number
+  readonly tenure: string
+  readonly sentAt: number
 }
 
 /** This node, in this life. */
@@ -29,7 +37,11 @@ export interface Self {
  * of any race), kept alive by rewriting it with compare-and-set on the
  * revision this node last wrote, and, if its node stops rewriting it, removed
  * by the server once it is older than the lease. Node heartbeats live in the
- * same bucket. A watch keeps `owner()` fresh for routing.
+ * same bucket. A watch keeps `owner()` fresh for routing. Values go
+ * through `records` (signed with a cluster key): one that can't be trusted
+ * is ignored, and with `guarded`, written over a name this node holds while
+ * its own write can't have expired, it is overwritten again (no node writes
+ * over a live lease but through a transfer, which this node started).
  */
 export class Leases {
   readonly #kv: KV
@@ -40,7 +52,7 @@ export class Leases {
   /** Heartbeats seen, by node: when (local time) and in which life. */
   readonly #nodes = new Map<string, { inc: string; seen: number }>()
   /** The names this node holds: the revision it last wrote for each, and its tenure. */
-  readonly #mine = new Map<string, { revision: number; tenure: string }>()
+  readonly #mine = new Map<string, Held>()
   /** Names being handed over: not renewed, so the revision handed over stays the current one. */
   readonly #frozen = new Set<string>()
   #renewing: Promise<unknown> | undefined
@@ -51,10 +63,15 @@ export class Leases {
   #watched = 0
   #waiters: { revision: number; resolve: () => void }[] = []
 
-  constructor(kv: KV, self: Self, leaseMs: number) {
+  readonly #records: Records
+  readonly #guarded: boolean
+
+  constructor(kv: KV, self: Self, leaseMs: number, records: Records, guarded: boolean) {
     this.#kv = kv
     this.#self = self
     this.#leaseMs = leaseMs
+    this.#records = records
+    this.#guarded = guarded
   }
 
   /** Starts the watch and the heartbeat; resolves once the watch has read the whole bucket. */
@@ -119,7 +136,9 @@ export class Leases {
   async refresh(name: string): Promise<Owner | undefined> {
     const cached = this.#owners.get(name)
     const entry = await this.#kv.get(nameKey(name))
-    const owner = entry && entry.operation === 'PUT' ? readOwner(entry) : undefined
+    const owner = entry && entry.operation === 'PUT' ? this.#readOwner(entry) : undefined
+    // Guarded, a value that can't be trusted says nothing: its holder takes it back.
+    if (!owner && entry?.operation === 'PUT' && this.#guarded) return this.#owners.get(name)
     // The watch may have brought something newer while the get was under way: keep the newest.
     const now = this.#owners.get(name)
     if (owner && (!now || now.revision <= owner.revision)) this.#owners.set(name, owner)
@@ -140,8 +159,9 @@ export class Leases {
   /** Claims `name` for this node; rejects with NameTakenError if any node holds it. */
   async claim(name: string): Promise<void> {
     const tenure = randomUUID()
+    const sentAt = Date.now()
     try {
-      this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
+      this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(name, tenure)), tenure, sentAt })
     } catch (error) {
       if (isWrongRevision(error)) throw new NameTakenError(name)
       throw error
@@ -151,8 +171,9 @@ export class Leases {
   /** Takes `name` over from the node that holds it at `revision` (the end of a transfer); false if it changed meanwhile. */
   async takeOver(name: string, revision: number): Promise<boolean> {
     const tenure = randomUUID()
+    const sentAt = Date.now()
     try {
-      this.#mine.set(name, { revision: await this.#kv.update(nameKey(name), this.#value(tenure), revision), tenure })
+      this.#mine.set(name, { revision: await this.#kv.update(nameKey(name), this.#value(name, tenure), revision), tenure, sentAt })
       return true
     } catch (error) {
       if (isWrongRevision(error)) return false
@@ -216,16 +237,18 @@ export class Leases {
     await Promise.all(
       [...this.#mine].map(async ([name, held]) => {
         if (this.#frozen.has(name)) return
+        const sentAt = Date.now()
         try {
-          const revision = await this.#kv.update(nameKey(name), this.#value(held.tenure), held.revision)
-          if (this.#mine.get(name) === held) this.#mine.set(name, { revision, tenure: held.tenure })
+          const revision = await this.#kv.update(nameKey(name), this.#value(name, held.tenure), held.revision)
+          if (this.#mine.get(name) === held) this.#mine.set(name, { revision, tenure: held.tenure, sentAt })
         } catch (error) {
           if (!isWrongRevision(error)) throw error
           if (this.#mine.get(name) !== held) return
+          if (await this.#restore(name, held)) return
           // Expired while this node could not renew it: take it back (a new tenure), unless another node has it.
           const tenure = randomUUID()
           try {
-            this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(tenure)), tenure })
+            this.#mine.set(name, { revision: await this.#kv.create(nameKey(name), this.#value(name, tenure)), tenure, sentAt })
           } catch (again) {
             if (!isWrongRevision(again)) throw again
             this.#mine.delete(name)
@@ -235,6 +258,28 @@ export class Leases {
       })
     )
     return lost
+  }
+
+  /**
+   * Guarded: a value written over `held` that no node could have written
+   * (this node's write can't have expired yet, or the value is not signed by
+   * a trusted key) is overwritten with this node's lease, same tenure.
+   * True if it was.
+   */
+  async #restore(name: string, held: Held): Promise<boolean> {
+    if (!this.#guarded) return false
+    const entry = await this.#kv.get(nameKey(name))
+    if (!entry || entry.operation !== 'PUT') return false
+    if (Date.now() - held.sentAt >= this.#leaseMs && this.#readOwner(entry)) return false
+    const sentAt = Date.now()
+    try {
+      const revision = await this.#kv.update(nameKey(name), this.#value(name, held.tenure), entry.revision)
+      if (this.#mine.get(name) === held) this.#mine.set(name, { revision, tenure: held.tenure, sentAt })
+      return true
+    } catch (error) {
+      if (isWrongRevision(error)) return false
+      throw error
+    }
   }
 
   /** Nodes whose heartbeat was seen within the lease time, this one included, sorted. */
@@ -255,26 +300,46 @@ export class Leases {
   }
 
   async #beat(): Promise<number> {
-    this.#heartbeat = await this.#kv.put(nodeKey(this.#self.node), JSON.stringify({ inc: this.#self.inc }))
+    const key = nodeKey(this.#self.node)
+    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify({ inc: this.#self.inc })))
     return this.#heartbeat
   }
 
-  #value(tenure: string): string {
-    return JSON.stringify({ node: this.#self.node, inc: this.#self.inc, tenure })
+  #value(name: string, tenure: string): string {
+    return this.#records.write(nameKey(name), JSON.stringify({ node: this.#self.node, inc: this.#self.inc, tenure }))
+  }
+
+  /** A name's value, checked: anything else in the bucket is ignored. */
+  #readOwner(entry: KvEntry): Owner | undefined {
+    const value = this.#readJson(entry)
+    if (typeof value?.node !== 'string' || typeof value.inc !== 'string' || typeof value.tenure !== 'string') return undefined
+    return { node: value.node, inc: value.inc, tenure: value.tenure, revision: entry.revision }
+  }
+
+  #readJson(entry: KvEntry): Record<string, unknown> | undefined {
+    const text = this.#records.read(entry.key, entry.string())
+    if (text === undefined) return undefined
+    try {
+      const value: unknown = JSON.parse(text)
+      return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+    } catch {
+      return undefined
+    }
   }
 
   #observe(entry: KvEntry): void {
     this.#watched = Math.max(this.#watched, entry.revision)
     const name = nameOfKey(entry.key)
     if (name !== undefined) {
-      const owner = entry.operation === 'PUT' ? readOwner(entry) : undefined
+      const owner = entry.operation === 'PUT' ? this.#readOwner(entry) : undefined
       if (owner) this.#owners.set(name, owner)
-      else this.#owners.delete(name)
+      // One that can't be trusted says nothing: the owner last seen stays (guarded, it takes its lease back).
+      else if (entry.operation !== 'PUT' || !this.#guarded) this.#owners.delete(name)
     }
     const node = nodeOfKey(entry.key)
     if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
     else if (node !== undefined) {
-      const inc = readJson(entry)?.inc
+      const inc = this.#readJson(entry)?.inc
       if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
     }
     this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#watched ? (w.resolve(), false) : true))
@@ -284,22 +349,6 @@ export class Leases {
     if (revision <= this.#watched) return Promise.resolve()
     return new Promise((resolve) => this.#waiters.push({ revision, resolve }))
   }
-}
-
-function readJson(entry: KvEntry): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = entry.json()
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** A name's value, checked: anything else in the bucket is ignored. */
-function readOwner(entry: KvEntry): Owner | undefined {
-  const value = readJson(entry)
-  if (typeof value?.node !== 'string' || typeof value.inc !== 'string' || typeof value.tenure !== 'string') return undefined
-  return { node: value.node, inc: value.inc, tenure: value.tenure, revision: entry.revision }
 }
 
 function isWrongRevision(error: unknown): boolean {

@@ -8,6 +8,7 @@ import { MAX_TIMER_MS } from '../shared/clock'
 import { readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { clusterNames, readToken } from './keys'
+import { ClusterKey, type ClusterKeyOptions } from './signing'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './wire'
 
 /**
@@ -62,6 +63,13 @@ export interface NodeOptions {
   readonly maxMessageBytes?: number
   /** Where refused messages and undeliverable casts are reported (default: process warnings). */
   readonly logger?: ClusterLogger
+  /**
+   * Nodes sign what moves state or ownership (requests between nodes and
+   * their replies, lease and failover records) and act only on what a
+   * trusted key signed: for a NATS account shared with clients that are not
+   * nodes. Give it to every node of the cluster (README "Security").
+   */
+  readonly clusterKey?: ClusterKeyOptions
 }
 
 export interface NodeConfig {
@@ -72,6 +80,7 @@ export interface NodeConfig {
   readonly leaseMs: number
   readonly maxMessageBytes: number
   readonly logger: ClusterLogger
+  readonly clusterKey: ClusterKey | undefined
 }
 
 /** A global name's lease when `leaseTtl` is not given: ms after the owner's last renewal. */
@@ -103,7 +112,8 @@ export function readNodeOptions(options: unknown): NodeConfig {
     kinds: readKinds(o.kinds),
     leaseMs,
     maxMessageBytes,
-    logger
+    logger,
+    clusterKey: o.clusterKey === undefined ? undefined : ClusterKey.read(o.clusterKey)
   }
 }
 

@@ -97,19 +97,34 @@ export function decodeReply(bytes: Uint8Array, cluster: string, maxBytes: number
 
 function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
   if (bytes.byteLength > maxBytes) throw new InvalidMessageError(`${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`)
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch {
+    throw new InvalidMessageError('it is not UTF-8 JSON')
+  }
+  const o = decodeObject(text)
+  if (o.v !== 1) throw new InvalidMessageError(`unknown version ${JSON.stringify(o.v)}`)
+  if (typeof o.c !== 'string') throw new InvalidMessageError('"c" (the cluster) must be a string')
+  return o.c === cluster ? o : undefined
+}
+
+/**
+ * A JSON object from the network or a bucket, checked as every message is:
+ * throws InvalidMessageError for anything but a plain object, or one with a
+ * `__proto__`/`constructor`/`prototype` key or nesting past the limit.
+ */
+export function decodeObject(text: string): Record<string, unknown> {
   let value: unknown
   try {
-    value = JSON.parse(decoder.decode(bytes))
+    value = JSON.parse(text)
   } catch {
     throw new InvalidMessageError('it is not UTF-8 JSON')
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidMessageError('it is not a JSON object')
   const found = findWireProblem(value, '', 0)
   if (found) throw new InvalidMessageError(`${found.path} ${found.what}`)
-  const o = value as Record<string, unknown>
-  if (o.v !== 1) throw new InvalidMessageError(`unknown version ${JSON.stringify(o.v)}`)
-  if (typeof o.c !== 'string') throw new InvalidMessageError('"c" (the cluster) must be a string')
-  return o.c === cluster ? o : undefined
+  return value as Record<string, unknown>
 }
 
 /** A value a message can't carry as it is: where (`event.items[2]`, `reply`, `e.__proto__`...) and what is wrong there. */

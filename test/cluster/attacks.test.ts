@@ -6,7 +6,6 @@
  * permissions, and a user of another account. Every attack is refused by the
  * server and the branch goes on, with its own state, on its own node.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,29 +15,16 @@ import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { natsPermissions } from '../../src/cluster'
 import { clusterNames, nameKey } from '../../src/cluster/keys'
+import { makeCa } from '../support/certificates'
 import { startNats, type NatsServer } from '../support/nats'
 import { startNodeProcesses, type NodeProcess } from './nodes'
 
 const CLUSTER = 'shop'
 const names = clusterNames(CLUSTER)
 const dir = mkdtempSync(join(tmpdir(), 'keepsake-attacks-'))
-const ca = join(dir, 'ca.pem')
+const authority = makeCa(dir, 'attacks')
+const ca = authority.ca
 const nodeB = createUser()
-
-/** A CA, and a certificate for 127.0.0.1 it signed: the server's. */
-function makeCertificates(): { cert: string; key: string } {
-  const caKey = join(dir, 'ca-key.pem')
-  const key = join(dir, 'server-key.pem')
-  const csr = join(dir, 'server.csr')
-  const cert = join(dir, 'server.pem')
-  const ext = join(dir, 'server.ext')
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' })
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '1', '-subj', '/CN=keepsake test CA')
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1')
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > '${ext}'`])
-  openssl('x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '1', '-extfile', ext)
-  return { cert, key }
-}
 
 /**
  * The recommended nats-server config (README "Security"): the cluster's
@@ -76,7 +62,7 @@ let leases: KV, specs: KV
 const attackers: Record<'sameAccount' | 'otherAccount', NatsConnection> = {} as never
 
 beforeAll(async () => {
-  nats = await startNats([], serverConfig(makeCertificates()))
+  nats = await startNats([], serverConfig(authority.issue('server')))
   ;[a, b] = (await startNodeProcesses([
     { nats: nats.url, cluster: CLUSTER, node: 'a', lease: 30_000, auth: { user: 'node-a', pass: 'pass-a' }, tlsCa: ca },
     { nats: nats.url, cluster: CLUSTER, node: 'b', lease: 30_000, auth: { nkeySeed: new TextDecoder().decode(nodeB.getSeed()) }, tlsCa: ca }

@@ -2,11 +2,12 @@
  * One cluster node in a child process, driven by its parent over IPC
  * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
  * KS_NODE, KS_LEASE, KS_MAXBYTES, KS_PG (a PostgreSQL connection, JSON) for the
- * durable kind, KS_AUTH (the `auth` option, JSON) and KS_TLS_CA (a CA file to trust).
+ * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
+ * (the `clusterKey` option, JSON).
  */
 import { assign, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, reply, send, startBranch, table } from '../../src/index'
-import { startNode, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
+import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
 type Command = { id: number; op: string; args: Record<string, unknown> }
@@ -65,6 +66,21 @@ const journal = setup({
 })
 
 const warnings: { details: Record<string, unknown>; message: string }[] = []
+/** Waiting for a warning whose reason (or, in a summary, one of whose reasons) matches. */
+const warningWaiters: { pattern: RegExp; resolve: (details: Record<string, unknown>) => void }[] = []
+
+function reasonsOf(details: Record<string, unknown>): string[] {
+  return [String(details.reason ?? ''), ...Object.keys((details.reasons as object | undefined) ?? {})]
+}
+
+function warn(details: Record<string, unknown>, message: string): void {
+  warnings.push({ details, message })
+  for (const waiter of [...warningWaiters]) {
+    if (!reasonsOf(details).some((reason) => waiter.pattern.test(reason))) continue
+    warningWaiters.splice(warningWaiters.indexOf(waiter), 1)
+    waiter.resolve(details)
+  }
+}
 
 async function main(): Promise<void> {
   const kinds: Record<string, NodeKind> = { journal: { logic: journal } }
@@ -81,8 +97,9 @@ async function main(): Promise<void> {
     ...(process.env.KS_MAXBYTES ? { maxMessageBytes: Number(process.env.KS_MAXBYTES) } : {}),
     ...(process.env.KS_AUTH ? { auth: JSON.parse(process.env.KS_AUTH) as NodeAuth } : {}),
     ...(process.env.KS_TLS_CA ? { tls: { caFile: process.env.KS_TLS_CA } } : {}),
+    ...(process.env.KS_KEY ? { clusterKey: JSON.parse(process.env.KS_KEY) as ClusterKeyOptions } : {}),
     kinds,
-    logger: { warn: (details, message) => void warnings.push({ details, message }) }
+    logger: { warn }
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
     start: async (a) => {
@@ -135,6 +152,12 @@ async function main(): Promise<void> {
     held: () => node.held().sort(),
     nodes: () => node.nodes(),
     warnings: () => warnings,
+    /** Resolves with the first warning, logged already or to come, whose reason matches `pattern` (a RegExp source). */
+    warning: (a) => {
+      const pattern = new RegExp(a.pattern as string)
+      const found = warnings.find((w) => reasonsOf(w.details).some((reason) => pattern.test(reason)))
+      return found ? found.details : new Promise((resolve) => warningWaiters.push({ pattern, resolve }))
+    },
     /** Whether anything reached Object.prototype. */
     polluted: () => Object.keys(Object.prototype).length > 0 || ({} as Record<string, unknown>).polluted !== undefined,
     stop: async () => {

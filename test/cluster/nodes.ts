@@ -39,6 +39,8 @@ export interface NodeEnv {
   auth?: object
   /** A CA file the node trusts for TLS. */
   tlsCa?: string
+  /** The node's `clusterKey` option, in PEM. */
+  clusterKey?: { privateKey: string; trusted?: string[] }
 }
 
 /**
@@ -67,7 +69,8 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
-      ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {})
+      ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),
+      ...(env.clusterKey ? { KS_KEY: JSON.stringify(env.clusterKey) } : {})
     }
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
