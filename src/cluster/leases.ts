@@ -39,9 +39,8 @@ export interface Self {
  * by the server once it is older than the lease. Node heartbeats live in the
  * same bucket. A watch keeps `owner()` fresh for routing. Values go
  * through `records` (signed with a cluster key): one that can't be trusted
- * is ignored, and with `guarded`, written over a name this node holds while
- * its own write can't have expired, it is overwritten again (no node writes
- * over a live lease but through a transfer, which this node started).
+ * is ignored, and with `guarded`, a value written over a name this node
+ * holds while its own write can't have expired is overwritten again.
  */
 export class Leases {
   readonly #kv: KV
@@ -261,16 +260,16 @@ export class Leases {
   }
 
   /**
-   * Guarded: a value written over `held` that no node could have written
-   * (this node's write can't have expired yet, or the value is not signed by
-   * a trusted key) is overwritten with this node's lease, same tenure.
-   * True if it was.
+   * Guarded: a value written over `held` while this node's write can't have
+   * expired yet was written by no node (a node writes over a live lease only
+   * at the end of a transfer, which its holder started and stopped renewing
+   * for): this node writes its lease back, same tenure. True if it did. Once
+   * its write may have expired, another node may hold the name: it backs off.
    */
   async #restore(name: string, held: Held): Promise<boolean> {
-    if (!this.#guarded) return false
+    if (!this.#guarded || Date.now() - held.sentAt >= this.#leaseMs) return false
     const entry = await this.#kv.get(nameKey(name))
     if (!entry || entry.operation !== 'PUT') return false
-    if (Date.now() - held.sentAt >= this.#leaseMs && this.#readOwner(entry)) return false
     const sentAt = Date.now()
     try {
       const revision = await this.#kv.update(nameKey(name), this.#value(name, held.tenure), entry.revision)
