@@ -13,6 +13,7 @@ import { systemClock } from '../shared/clock'
 import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, WireValueError } from './errors'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
+import { unseenNameRoute } from './lookup'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
 import { ensureBucket } from './buckets'
 import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
@@ -513,8 +514,16 @@ export class ClusterNode {
 
   // ---- reaching other nodes ----------------------------------------------------
 
-  #routeFor(name: string): NameRoute | undefined {
-    if (!this.#leases.owner(name) && !this.#held.has(name) && !this.#branches.has(name)) return undefined
+  #routeFor(name: string): NameRoute {
+    if (!this.#leases.owner(name) && !this.#held.has(name) && !this.#branches.has(name)) {
+      return unseenNameRoute(name, async () => {
+        this.#assertConnected(`a call to "${name}"`)
+        const owner = await this.#leases.refresh(name).catch(() => {
+          throw new ClusterUnavailableError(this.id, `a lookup of "${name}"`)
+        })
+        return owner ? this.#routeFor(name) : undefined
+      })
+    }
     let route = this.#routes.get(name)
     if (!route) this.#routes.set(name, (route = new Route(name, this.#leases, this.#transport, () => this.#settle(name))))
     return route

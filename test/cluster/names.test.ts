@@ -31,6 +31,16 @@ describe('global names', () => {
     expect(owners.flat()).toEqual(['contested'])
   })
 
+  it('a call from another node right after the start reaches the branch, whether or not its watch has seen the name yet', async () => {
+    const [a, b] = nodes as [NodeProcess, NodeProcess]
+    const names = Array.from({ length: 20 }, (_, i) => `fresh-${i}`)
+    // Each call leaves as soon as its start is acknowledged: b's watch may lag the bucket, and the call asks the bucket.
+    const replies = await Promise.all(names.map(async (name) => (await a.run('start', { kind: 'journal', name }), b.run('call', { name, event: { type: 'get' } }))))
+    expect(replies).toEqual(names.map(() => ({ ids: [], count: 0 })))
+    expect((await b.failure('call', { name: 'never-started', event: { type: 'get' } })).instanceOf).toBe('UnknownNameError')
+    expect((await b.failure('cast', { name: 'never-started', event: { type: 'get' } })).instanceOf).toBe('UnknownNameError')
+  })
+
   it('a name whose node dies is free again after the lease (and not before)', async () => {
     const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess]
     await c.run('start', { kind: 'journal', name: 'leased' })

@@ -61,6 +61,8 @@ describe('call, cast and send by global name from other processes', () => {
 
   it('keeps each sender\'s order: two processes casting 300 messages each', async () => {
     await a.run('start', { kind: 'journal', name: 'ordered' })
+    // b's and c's watches may not have seen the new name yet: a call asks the bucket, a cast doesn't.
+    await Promise.all([b.run('call', { name: 'ordered', event: { type: 'get' } }), c.run('call', { name: 'ordered', event: { type: 'get' } })])
     await Promise.all([b.run('castStream', { name: 'ordered', count: 300, tag: 'b' }), c.run('castStream', { name: 'ordered', count: 300, tag: 'c' })])
     const expected = (tag: string) => Array.from({ length: 300 }, (_, i) => `${tag}:${i}`)
     // A call from each sender comes after its casts, so when both answer every cast has been applied.
