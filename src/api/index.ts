@@ -46,6 +46,7 @@ export {
   SupervisorFullError,
   SupervisorStoppedError,
   RecoveryError,
+  SnapshotMigrationError,
   ReplayDivergenceError,
   LeaderDiedError,
   KeyTakenError,
@@ -82,3 +83,4 @@ export {
   InvalidRecordError
 } from '../stores/errors'
 export type { DurableOptions, EventAdapter } from '../keeper/durable/options'
+export { migrations, Migrations, type MigrationContext, type MigrationRecord, type MigrationStep, type StateCheck } from '../keeper/durable/migrations'

@@ -8,17 +8,47 @@ const STATUSES: readonly unknown[] = ['active', 'done', 'error', 'stopped']
  * Why a stored snapshot is not one `logic` can restore, or undefined if it
  * may be: it must be an object with an xstate status, and its context the
  * same kind of JSON value (object, array, string...) as the logic's initial
- * one. A machine's state value is checked by the logic's own restore, which
- * throws for a state that does not exist. Shallow: O(1) in the state's size.
+ * one. A machine's state value must be one xstate can resolve (a state
+ * name, or an object of them, without empty parts: xstate would read those as
+ * "the initial state" and silently start over); that each name exists is
+ * checked by the logic's own restore, which throws for one that does not.
+ * O(1) in the context's size.
  */
 export function unrestorable(logic: AnyActorLogic, scope: AnyActorScope, data: unknown, input: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return `it is ${describe(data)}, not a snapshot object`
   const { status, context } = data as { status?: unknown; context?: unknown }
   if (!STATUSES.includes(status)) return `its status is ${describe(status)}, not one of ${STATUSES.join(', ')}`
+  if (isMachine(logic)) {
+    const why = malformedValue((data as { value?: unknown }).value)
+    if (why !== undefined) return `its state value ${why}`
+  }
   const initial = initialContext(logic, scope, input)
   // A null or absent initial context ("nothing yet") says nothing about the kind that follows.
   if (initial !== undefined && initial !== null && kindOf(context) !== kindOf(initial)) {
     return `its context is ${kindOf(context)}, where the logic's initial context is ${kindOf(initial)}`
+  }
+  return undefined
+}
+
+function isMachine(logic: AnyActorLogic): boolean {
+  return typeof (logic as { resolveState?: unknown }).resolveState === 'function'
+}
+
+/** Why `value` is not a state value's shape: a non-empty name, or a non-empty object of them. */
+function malformedValue(value: unknown): string | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value, path: '' }]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const at = next.path === '' ? '' : ` at ${next.path}`
+    if (typeof next.value === 'string') {
+      if (next.value.length === 0) return `is an empty name${at}`
+      continue
+    }
+    if (typeof next.value !== 'object' || next.value === null || Array.isArray(next.value)) {
+      return `is ${describe(next.value)}${at}, not a state name or an object of them`
+    }
+    const entries = Object.entries(next.value)
+    if (entries.length === 0) return `is an empty object${at}, which names no state`
+    for (const [key, child] of entries) pending.push({ value: child, path: next.path === '' ? key : `${next.path}.${key}` })
   }
   return undefined
 }
