@@ -65,9 +65,11 @@ export type {
   AppendRequest,
   JsonValue,
   KeeperStore,
+  ListSnapshotsOptions,
   NewEvent,
   NewSnapshot,
   ReadOptions,
+  SnapshotInfo,
   StoredEvent,
   StoredSnapshot,
   TagPage,
@@ -83,4 +85,13 @@ export {
   InvalidRecordError
 } from '../stores/errors'
 export type { DurableOptions, EventAdapter } from '../keeper/durable/options'
+export {
+  migrateStore,
+  snapshotVersions,
+  type MigrateStoreOptions,
+  type MigrationOutcome,
+  type MigrationReport,
+  type MigrationTarget,
+  type VersionCount
+} from '../keeper/durable/operator'
 export { migrations, Migrations, type MigrationContext, type MigrationRecord, type MigrationStep, type StateCheck } from '../keeper/durable/migrations'

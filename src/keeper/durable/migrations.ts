@@ -1,6 +1,7 @@
 import type { AnyActorLogic, Snapshot } from 'xstate'
 import { describe, InvalidOptionError, SnapshotMigrationError } from '../../shared/errors'
 import { assertFunction } from '../../shared/validate'
+import { encodeJson } from '../../stores/codec'
 import { inertScope, revive } from './replay'
 import { unrestorable } from './restorable'
 
@@ -172,8 +173,13 @@ export function upgradeSnapshot(
   return { data, migrated: true }
 }
 
-/** Why a migrated state can't be started from, or undefined: the logic's checks, its own restore, then the user's `validate`. */
+/** Why a migrated state can't be started from, or undefined: that a store can keep it, the logic's checks, its own restore, then the user's `validate`. */
 function unfitFor(logic: AnyActorLogic, plan: MigrationPlan, id: string, from: number, data: unknown, input: unknown): { reason: string; cause?: unknown } | undefined {
+  try {
+    encodeJson(data, 'snapshot.data')
+  } catch (error) {
+    return { reason: 'the migrated snapshot is not JSON a store can keep', cause: error }
+  }
   const scope = inertScope(logic)
   const why = unrestorable(logic, scope, data, input)
   if (why !== undefined) return { reason: `the migrated snapshot can't be restored by this logic: ${why}` }

@@ -168,7 +168,8 @@ describe('versioned snapshots', () => {
     it.each([
       ['a newer version', { version: 1 }, 2, /written by a newer version/],
       ['a missing step', { version: 3, migrations: { 3: toV3 } }, 1, /no migration step to version 2/],
-      ['a step that throws', { version: 2, migrations: { 2: () => { throw new Error('no such cart') } } }, 1, /the step to version 2 threw \(Error: no such cart\)/]
+      ['a step that throws', { version: 2, migrations: { 2: () => { throw new Error('no such cart') } } }, 1, /the step to version 2 threw \(Error: no such cart\)/],
+      ['a step whose result no store can keep', { version: 2, migrations: { 2: (s: V1) => ({ ...s, context: { total: new Date(0), adds: 0 } }) } }, 1, /not JSON a store can keep \(InvalidRecordError: .*snapshot\.data\.context\.total/]
     ])('%s', async (_, options, storedVersion, why) => {
       const store = new MemoryStore()
       await store.saveSnapshot('c', { seq: 4, data: { status: 'active', context: { count: 1 } }, version: storedVersion })
