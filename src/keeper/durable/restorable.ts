@@ -8,18 +8,19 @@ const STATUSES: readonly unknown[] = ['active', 'done', 'error', 'stopped']
  * Why a stored snapshot is not one `logic` can restore, or undefined if it
  * may be: it must be an object with an xstate status, and its context the
  * same kind of JSON value (object, array, string...) as the logic's initial
- * one. A machine's state value must be one xstate can resolve (a state
- * name, or an object of them, without empty parts: xstate would read those as
- * "the initial state" and silently start over); that each name exists is
- * checked by the logic's own restore, which throws for one that does not.
- * O(1) in the context's size.
+ * one. A machine's state value must be one xstate can resolve: a state
+ * name, or an object of them, with no empty object where a node has child
+ * states (xstate would read it as "the initial state" and silently start
+ * over). That each name exists is checked by the logic's own restore, which
+ * throws for one that does not. O(1) in the context's size.
  */
 export function unrestorable(logic: AnyActorLogic, scope: AnyActorScope, data: unknown, input: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return `it is ${describe(data)}, not a snapshot object`
   const { status, context } = data as { status?: unknown; context?: unknown }
   if (!STATUSES.includes(status)) return `its status is ${describe(status)}, not one of ${STATUSES.join(', ')}`
-  if (isMachine(logic)) {
-    const why = malformedValue((data as { value?: unknown }).value)
+  const root = machineRoot(logic)
+  if (root) {
+    const why = malformedValue(root, (data as { value?: unknown }).value)
     if (why !== undefined) return `its state value ${why}`
   }
   const initial = initialContext(logic, scope, input)
@@ -30,15 +31,26 @@ export function unrestorable(logic: AnyActorLogic, scope: AnyActorScope, data: u
   return undefined
 }
 
-function isMachine(logic: AnyActorLogic): boolean {
-  return typeof (logic as { resolveState?: unknown }).resolveState === 'function'
+/** The part of an xstate state node the value check walks. */
+interface StateNodeLike {
+  readonly states?: Readonly<Record<string, StateNodeLike>>
 }
 
-/** Why `value` is not a state value's shape: a non-empty name, or a non-empty object of them. */
-function malformedValue(value: unknown): string | undefined {
-  const pending: { value: unknown; path: string }[] = [{ value, path: '' }]
+/** A machine's root state node, or undefined for other logic. */
+function machineRoot(logic: AnyActorLogic): StateNodeLike | undefined {
+  return typeof (logic as { resolveState?: unknown }).resolveState === 'function' ? (logic as { root?: StateNodeLike }).root : undefined
+}
+
+/**
+ * Why `value` is not a state value's shape under `root`: a non-empty name, or
+ * an object of them, where an empty object stands only for a node without
+ * child states (a machine with no states has the value `{}`).
+ */
+function malformedValue(root: StateNodeLike, value: unknown): string | undefined {
+  const pending: { node: StateNodeLike | undefined; value: unknown; path: string }[] = [{ node: root, value, path: '' }]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const at = next.path === '' ? '' : ` at ${next.path}`
+    const { node, path } = next
+    const at = path === '' ? '' : ` at ${path}`
     if (typeof next.value === 'string') {
       if (next.value.length === 0) return `is an empty name${at}`
       continue
@@ -47,8 +59,10 @@ function malformedValue(value: unknown): string | undefined {
       return `is ${describe(next.value)}${at}, not a state name or an object of them`
     }
     const entries = Object.entries(next.value)
-    if (entries.length === 0) return `is an empty object${at}, which names no state`
-    for (const [key, child] of entries) pending.push({ value: child, path: next.path === '' ? key : `${next.path}.${key}` })
+    if (entries.length === 0 && Object.keys(node?.states ?? {}).length > 0) {
+      return `is an empty object${at}, which names none of its states (xstate would start it over)`
+    }
+    for (const [key, child] of entries) pending.push({ node: node?.states?.[key], value: child, path: path === '' ? key : `${path}.${key}` })
   }
   return undefined
 }

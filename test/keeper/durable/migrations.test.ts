@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromTransition, setup } from 'xstate'
+import { assign, fromTransition, setup } from 'xstate'
 import {
   call,
   InvalidOptionError,
@@ -97,6 +97,25 @@ describe('versioned snapshots', () => {
     } finally {
       await v2.stop()
     }
+  })
+
+  it('migrates a machine without states (its state value is {})', async () => {
+    const tally = (field: 'n' | 'total') =>
+      setup({ types: { context: {} as Record<string, number>, events: {} as { type: 'inc' } } }).createMachine({
+        context: { [field]: 0 },
+        on: { inc: { actions: assign({ [field]: ({ context }: { context: Record<string, number> }) => (context[field] ?? 0) + 1 }) } }
+      })
+    const store = new MemoryStore()
+    const old = await open(startBranch({ logic: tally('n'), name: 't', durable: { store } }))
+    await call(old, { type: 'inc' })
+    await stop(old)
+    expect(await store.loadSnapshot('t')).toMatchObject({ data: { value: {} } })
+    type T1 = { context: { n: number } }
+    const start = () => startBranch({ logic: tally('total'), name: 't', durable: { store, migrations: { 2: (s: T1) => ({ ...s, context: { total: s.context.n } }) } } })
+    const branch = await open(start())
+    expect(await call(branch, { type: 'inc' })).toEqual({ total: 2 })
+    await stop(branch)
+    expect((await open(start())).state()).toEqual({ total: 2 }) // current now: restored as it is
   })
 
   describe('a machine renaming a state', () => {
