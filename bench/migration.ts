@@ -35,15 +35,20 @@ function migrateTask(name: string, store: KeeperStore, n: number, apply: boolean
   }
 }
 
-/** The floor: the same listing and snapshot reads, and nothing else. */
-function readTask(store: KeeperStore, n: number): Task {
+/** A floor: the same listing and snapshot reads, and nothing else; with `write`, each also saved back as it was, fenced. */
+function readTask(name: string, store: KeeperStore, n: number, write: boolean): Task {
   return {
-    name: 'read',
+    name,
     async: true,
     fn: async () => {
       const listed = await store.listSnapshots({ prefix: KIND })
       let read = 0
-      for (const { id } of listed) if (await store.loadSnapshot(id)) read++
+      for (const { id } of listed) {
+        const stored = await store.loadSnapshot(id)
+        if (!stored) continue
+        read++
+        if (write) await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: stored.version, expectedSeq: stored.seq })
+      }
       if (read !== n) throw new Error(`read ${read} of ${n}`)
     }
   }
@@ -57,7 +62,10 @@ export async function migrationGroup(profile: Profile): Promise<Group> {
     const store = await openSqlite(dir, 'snapshots', 'FULL')
     await writeVersion1(store, n)
     const schedule = { ...profile.recovery, iterations: 2 }
-    const pool = await interleave([migrateTask('dry', store, n, false), readTask(store, n), migrateTask('apply', store, n, true)], schedule)
+    const pool = await interleave(
+      [migrateTask('dry', store, n, false), readTask('read', store, n, false), migrateTask('apply', store, n, true), readTask('rewrite', store, n, true)],
+      schedule
+    )
     await store.close()
     const floor = summarizeTask(pool, 'read', 'listSnapshots + loadSnapshot each', n)
     return {
@@ -66,7 +74,12 @@ export async function migrationGroup(profile: Profile): Promise<Group> {
       anchorTitle: 'SQLite alone',
       rows: [
         row({ name: `migrate ${count(n)} snapshots v1 -> v2, dry run`, subject: summarizeTask(pool, 'dry', 'migrateStore', n), floor }),
-        row({ name: `migrate ${count(n)} snapshots v1 -> v2, written back`, subject: summarizeTask(pool, 'apply', 'migrateStore, apply', n), floor })
+        row({ name: `migrate ${count(n)} snapshots v1 -> v2, written back`, subject: summarizeTask(pool, 'apply', 'migrateStore, apply', n), floor }),
+        row({
+          name: `migrate ${count(n)} snapshots v1 -> v2, written back, against rewriting them`,
+          subject: summarizeTask(pool, 'apply', 'migrateStore, apply', n),
+          floor: summarizeTask(pool, 'rewrite', 'loadSnapshot + fenced saveSnapshot each', n)
+        })
       ],
       notes: [
         `One sample = \`migrateStore(store, { logic, migrations, prefix, apply })\` over ${count(n)} snapshots of the ` +
@@ -74,7 +87,8 @@ export async function migrationGroup(profile: Profile): Promise<Group> {
           'are snapshots/s. Each snapshot is loaded, migrated, checked (JSON, restorable by the machine) and, applied, ' +
           'written back fenced, one transaction each (synchronous FULL: an fsync per snapshot, as an operator\'s store ' +
           'has). Before each applied sample the snapshots are rewritten as version 1, untimed. The floor lists and loads ' +
-          'the same snapshots and does nothing else.'
+          'the same snapshots and does nothing else; the last line\'s floor also saves each back as it was, ' +
+          'fenced, as the migration does (the fsyncs are then on both sides).'
       ]
     }
   } finally {

@@ -5,7 +5,7 @@ import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
-import { upgradeSnapshot } from './migrations'
+import { snapshotUpgrader } from './migrations'
 import type { DurableConfig } from './options'
 import { journalPayload } from './payload'
 import { inertScope, replay, revive } from './replay'
@@ -97,7 +97,7 @@ export class Durability {
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
-    const upgraded = found && upgradeSnapshot(this.#logic, this.config.migration, id, found, input)
+    const upgraded = found && snapshotUpgrader(this.#logic, this.config.migration, input)(id, found)
     const stored = found && upgraded && { seq: found.seq, data: upgraded.data as Snapshot<unknown> }
     if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined

@@ -3,7 +3,7 @@ import { describe, InvalidOptionError, SnapshotMigrationError } from '../../shar
 import { assertFunction } from '../../shared/validate'
 import { encodeJson } from '../../stores/codec'
 import { inertScope, revive } from './replay'
-import { unrestorable } from './restorable'
+import { initialContext, unfitShape } from './restorable'
 
 /** What a migration step and `validate` are told beside the state. */
 export interface MigrationContext {
@@ -137,54 +137,76 @@ function readSteps(value: unknown, path: string): ReadonlyMap<number, MigrationS
   return steps
 }
 
+/** Brings one stored snapshot to the plan's version (see `snapshotUpgrader`). */
+export type SnapshotUpgrader = (id: string, stored: VersionedSnapshot) => { readonly data: unknown; readonly migrated: boolean }
+
 /**
- * `stored` in the shape of `plan.version`: as it is when it has that
- * version, else migrated step by step and checked against `logic` (see
- * `unfitFor`). Throws `SnapshotMigrationError` naming id, version and reason
- * for a newer version, a missing step, a step that throws, or a result the
- * logic or `plan.validate` refuses. Pure: nothing is written.
+ * What brings a stored snapshot to the shape of `plan.version`: as it is when
+ * it has that version, else migrated step by step and checked against `logic`
+ * (see `unfitFor`). It throws `SnapshotMigrationError` naming id, version and
+ * reason for a newer version, a missing step, a step that throws, or a result
+ * the logic or `plan.validate` refuses. Pure: nothing is written. Make one
+ * per batch of snapshots: what the checks share is computed once.
  */
-export function upgradeSnapshot(
-  logic: AnyActorLogic,
-  plan: MigrationPlan,
-  id: string,
-  stored: VersionedSnapshot,
-  input: unknown
-): { readonly data: unknown; readonly migrated: boolean } {
+export function snapshotUpgrader(logic: AnyActorLogic, plan: MigrationPlan, input: unknown): SnapshotUpgrader {
   const { version: target, steps } = plan
-  const from = stored.version
-  const fail = (why: string, cause?: unknown) => new SnapshotMigrationError(id, stored.seq, from, target, why, cause)
-  if (from === target) return { data: stored.data, migrated: false }
-  if (from > target) {
-    throw fail(`it was written by a newer version of the logic than this one; run version ${from} or later (or migrate the store down first)`)
-  }
-  let data = stored.data
-  for (let v = from; v < target; v++) {
-    const step = steps.get(v + 1)
-    if (!step) throw fail(`there is no migration step to version ${v + 1}; add durable.migrations[${v + 1}] (an identity step if only events changed)`)
-    try {
-      data = (step as MigrationStep<unknown>)(data, { id, from: v })
-    } catch (error) {
-      throw fail(`the step to version ${v + 1} threw`, error)
+  const checks = logicChecks(logic, input)
+  return (id, stored) => {
+    const from = stored.version
+    const fail = (why: string, cause?: unknown) => new SnapshotMigrationError(id, stored.seq, from, target, why, cause)
+    if (from === target) return { data: stored.data, migrated: false }
+    if (from > target) {
+      throw fail(`it was written by a newer version of the logic than this one; run version ${from} or later (or migrate the store down first)`)
     }
+    let data = stored.data
+    for (let v = from; v < target; v++) {
+      const step = steps.get(v + 1)
+      if (!step) throw fail(`there is no migration step to version ${v + 1}; add durable.migrations[${v + 1}] (an identity step if only events changed)`)
+      try {
+        data = (step as MigrationStep<unknown>)(data, { id, from: v })
+      } catch (error) {
+        throw fail(`the step to version ${v + 1} threw`, error)
+      }
+    }
+    const why = unfitFor(checks, plan, id, from, data)
+    if (why !== undefined) throw fail(why.reason, why.cause)
+    return { data, migrated: true }
   }
-  const why = unfitFor(logic, plan, id, from, data, input)
-  if (why !== undefined) throw fail(why.reason, why.cause)
-  return { data, migrated: true }
+}
+
+/** The logic's side of the checks, built lazily, once per upgrader: its initial context, and an inert scope to restore in. */
+function logicChecks(logic: AnyActorLogic, input: unknown) {
+  let shared: { scope: ReturnType<typeof inertScope>; initial: unknown } | undefined
+  const once = () => {
+    if (!shared) {
+      const scope = inertScope(logic)
+      shared = { scope, initial: initialContext(logic, scope, input) }
+    }
+    return shared
+  }
+  return {
+    shape: (data: unknown) => unfitShape(logic, data, once().initial),
+    // A snapshot with children revives them as actors in its scope: it gets a scope of its own, so none meets another's.
+    restore: (data: unknown) => revive(logic, hasChildren(data) ? inertScope(logic) : once().scope, data as Snapshot<unknown>, input)
+  }
+}
+
+function hasChildren(data: unknown): boolean {
+  const children = (data as { children?: unknown }).children
+  return typeof children === 'object' && children !== null && Object.keys(children).length > 0
 }
 
 /** Why a migrated state can't be started from, or undefined: that a store can keep it, the logic's checks, its own restore, then the user's `validate`. */
-function unfitFor(logic: AnyActorLogic, plan: MigrationPlan, id: string, from: number, data: unknown, input: unknown): { reason: string; cause?: unknown } | undefined {
+function unfitFor(checks: ReturnType<typeof logicChecks>, plan: MigrationPlan, id: string, from: number, data: unknown): { reason: string; cause?: unknown } | undefined {
   try {
     encodeJson(data, 'snapshot.data')
   } catch (error) {
     return { reason: 'the migrated snapshot is not JSON a store can keep', cause: error }
   }
-  const scope = inertScope(logic)
-  const why = unrestorable(logic, scope, data, input)
+  const why = checks.shape(data)
   if (why !== undefined) return { reason: `the migrated snapshot can't be restored by this logic: ${why}` }
   try {
-    revive(logic, scope, data as Snapshot<unknown>, input)
+    checks.restore(data)
   } catch (error) {
     return { reason: "the migrated snapshot doesn't fit the logic", cause: error }
   }

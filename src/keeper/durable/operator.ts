@@ -2,9 +2,9 @@ import type { AnyActorLogic } from 'xstate'
 import { InvalidLogicError, SnapshotMigrationError } from '../../shared/errors'
 import { assertFunction, readOptions } from '../../shared/validate'
 import { SnapshotConflictError } from '../../stores/errors'
-import type { KeeperStore, StoredSnapshot } from '../../stores/KeeperStore'
+import type { KeeperStore } from '../../stores/KeeperStore'
 import { isActorLogic } from '../../worker/isActorLogic'
-import { readMigrationPlan, upgradeSnapshot, type MigrationRecord, type Migrations, type StateCheck } from './migrations'
+import { readMigrationPlan, snapshotUpgrader, type MigrationRecord, type Migrations, type SnapshotUpgrader, type StateCheck } from './migrations'
 
 /** How many stored snapshots one version of the logic wrote (`snapshotVersions`). */
 export interface VersionCount {
@@ -96,9 +96,10 @@ export async function migrateStore(store: KeeperStore, options: MigrateStoreOpti
   const apply = o.apply === true
   const listed = await store.listSnapshots({ prefix: (o.prefix as string | undefined) ?? '' })
   const report = { applied: apply, version: plan.version, total: listed.length, current: 0, migrated: [] as string[], failed: [] as SnapshotMigrationError[], changed: [] as string[] }
+  const upgrade = snapshotUpgrader(logic, plan, o.input)
   let done = 0
   for (const { id } of listed) {
-    const outcome = await migrateOne(store, id, (stored) => upgradeSnapshot(logic, plan, id, stored, o.input), apply ? plan.version : undefined)
+    const outcome = await migrateOne(store, id, upgrade, apply ? plan.version : undefined)
     if (outcome === 'current') report.current++
     else if (outcome === 'migrated' || outcome === 'changed') report[outcome].push(id)
     else report.failed.push(outcome)
@@ -111,13 +112,13 @@ export async function migrateStore(store: KeeperStore, options: MigrateStoreOpti
 async function migrateOne(
   store: KeeperStore,
   id: string,
-  upgrade: (stored: StoredSnapshot) => { data: unknown; migrated: boolean },
+  upgrade: SnapshotUpgrader,
   writeVersion: number | undefined
 ): Promise<Exclude<MigrationOutcome, 'failed'> | SnapshotMigrationError> {
   const stored = await store.loadSnapshot(id)
   if (!stored) return 'changed'
   try {
-    const { data, migrated } = upgrade(stored)
+    const { data, migrated } = upgrade(id, stored)
     if (!migrated) return 'current'
     if (writeVersion !== undefined) await store.saveSnapshot(id, { seq: stored.seq, data, version: writeVersion, expectedSeq: stored.seq })
     return 'migrated'

@@ -15,6 +15,11 @@ const STATUSES: readonly unknown[] = ['active', 'done', 'error', 'stopped']
  * throws for one that does not. O(1) in the context's size.
  */
 export function unrestorable(logic: AnyActorLogic, scope: AnyActorScope, data: unknown, input: unknown): string | undefined {
+  return unfitShape(logic, data, initialContext(logic, scope, input))
+}
+
+/** `unrestorable`, given the logic's initial context (computed once for many snapshots). */
+export function unfitShape(logic: AnyActorLogic, data: unknown, initial: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return `it is ${describe(data)}, not a snapshot object`
   const { status, context } = data as { status?: unknown; context?: unknown }
   if (!STATUSES.includes(status)) return `its status is ${describe(status)}, not one of ${STATUSES.join(', ')}`
@@ -23,7 +28,6 @@ export function unrestorable(logic: AnyActorLogic, scope: AnyActorScope, data: u
     const why = malformedValue(root, (data as { value?: unknown }).value)
     if (why !== undefined) return `its state value ${why}`
   }
-  const initial = initialContext(logic, scope, input)
   // A null or absent initial context ("nothing yet") says nothing about the kind that follows.
   if (initial !== undefined && initial !== null && kindOf(context) !== kindOf(initial)) {
     return `its context is ${kindOf(context)}, where the logic's initial context is ${kindOf(initial)}`
@@ -68,7 +72,7 @@ function malformedValue(root: StateNodeLike, value: unknown): string | undefined
 }
 
 /** The context the logic starts with (undefined if it has none, or its start throws: nothing to compare). */
-function initialContext(logic: AnyActorLogic, scope: AnyActorScope, input: unknown): unknown {
+export function initialContext(logic: AnyActorLogic, scope: AnyActorScope, input: unknown): unknown {
   try {
     return (logic.getInitialSnapshot(scope, input) as { context?: unknown }).context
   } catch {
