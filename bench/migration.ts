@@ -26,8 +26,8 @@ function migrateTask(name: string, store: KeeperStore, n: number, apply: boolean
   return {
     name,
     async: true,
-    // A written-back snapshot is current: each sample starts from version 1 again.
-    ...(apply ? { beforeEach: () => writeVersion1(store, n) } : {}),
+    // A written-back snapshot is current: each sample starts from version 1 again, and so do the other tasks after this one's turn.
+    ...(apply ? { beforeEach: () => writeVersion1(store, n), after: () => writeVersion1(store, n) } : {}),
     fn: async () => {
       const report = await migrateStore(store, { logic: durableLogic, migrations: steps, prefix: KIND, apply })
       if (report.migrated.length !== n) throw new Error(`migrated ${report.migrated.length} of ${n}`)
