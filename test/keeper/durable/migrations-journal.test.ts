@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromTransition, type EventObject } from 'xstate'
-import { call, migrations, startBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
+import { call, migrateStore, migrations, snapshotVersions, startBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
 import { PostgresStore } from '../../../src/postgres'
 import { SqliteStore } from '../../../src/sqlite'
 import { deferred } from '../../support/deferred'
@@ -72,8 +72,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe.each(stores)('a journal spanning three versions, with snapshots at two of them, on %s', (_, openStore) => {
-  it('recovers as the snapshot migrated to the current version, then the newer events upgraded by the adapter', async () => {
+describe.each(stores)('versions on %s', (_, openStore) => {
+  it('a journal spanning three versions, with snapshots at two of them, recovers as the snapshot migrated to the current version, then the newer events upgraded by the adapter', async () => {
     const real = await openStore()
     const { store, saved } = watched(real)
     const journal = { store, mode: 'journal' as const, snapshotEvery: 3 }
@@ -118,6 +118,36 @@ describe.each(stores)('a journal spanning three versions, with snapshots at two 
       await again.stop()
     } finally {
       await real.close()
+    }
+  })
+
+  it('migrateStore brings every snapshot of a kind to version 3, a dry run first, and branches then start without a step', async () => {
+    const store = await openStore()
+    try {
+      // Even ones written by version 1, odd ones by version 2.
+      for (let i = 0; i < 5; i++) {
+        const context = i % 2 === 0 ? { sum: i, adds: i } : { total: i, adds: i }
+        await store.saveSnapshot(`acct/${i}`, { seq: i, data: { status: 'active', context }, version: 1 + (i % 2) })
+      }
+      await store.saveSnapshot('other', { seq: 0, data: { status: 'active', context: { sum: 0, adds: 0 } }, version: 1 })
+      const target = { logic: v3, migrations: toV3, prefix: 'acct/' }
+      expect(await migrateStore(store, target)).toMatchObject({ applied: false, total: 5, migrated: ['acct/0', 'acct/1', 'acct/2', 'acct/3', 'acct/4'] })
+      expect(await snapshotVersions(store, { prefix: 'acct/' })).toEqual([
+        { version: 1, count: 3, ids: ['acct/0', 'acct/2', 'acct/4'] },
+        { version: 2, count: 2, ids: ['acct/1', 'acct/3'] }
+      ])
+      expect(await migrateStore(store, { ...target, apply: true })).toMatchObject({ applied: true, migrated: ['acct/0', 'acct/1', 'acct/2', 'acct/3', 'acct/4'], failed: [] })
+      expect(await snapshotVersions(store)).toEqual([
+        { version: 1, count: 1, ids: ['other'] },
+        { version: 3, count: 5, ids: ['acct/0', 'acct/1', 'acct/2', 'acct/3', 'acct/4'] }
+      ])
+      expect(await store.loadSnapshot('acct/3')).toMatchObject({ seq: 3, data: { context: { total: 3, adds: 3, currency: 'EUR' } } })
+      const none = { 2: () => expect.fail('no step runs'), 3: () => expect.fail('no step runs') }
+      const branch = await startBranch({ logic: v3, name: 'acct/3', durable: { store, migrations: none } })
+      expect(branch.state()).toEqual({ total: 3, adds: 3, currency: 'EUR' })
+      await branch.stop()
+    } finally {
+      await store.close()
     }
   })
 })
