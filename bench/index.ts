@@ -10,6 +10,7 @@ import { gcExposed } from './harness'
 import { inspectorGroup } from './inspector'
 import { isolationGroup } from './isolation'
 import { memoryGroup } from './memory'
+import { migrationGroup } from './migration'
 import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
 import { restartGroup } from './restart'
@@ -30,6 +31,7 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   scale: scaleGroup,
   memory: memoryGroup,
   durable: durableGroup,
+  migration: migrationGroup,
   telemetry: telemetryGroup,
   inspector: inspectorGroup,
   isolation: isolationGroup,

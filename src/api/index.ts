@@ -46,6 +46,7 @@ export {
   SupervisorFullError,
   SupervisorStoppedError,
   RecoveryError,
+  SnapshotMigrationError,
   ReplayDivergenceError,
   LeaderDiedError,
   KeyTakenError,
@@ -64,9 +65,11 @@ export type {
   AppendRequest,
   JsonValue,
   KeeperStore,
+  ListSnapshotsOptions,
   NewEvent,
   NewSnapshot,
   ReadOptions,
+  SnapshotInfo,
   StoredEvent,
   StoredSnapshot,
   TagPage,
@@ -82,3 +85,13 @@ export {
   InvalidRecordError
 } from '../stores/errors'
 export type { DurableOptions, EventAdapter } from '../keeper/durable/options'
+export {
+  migrateStore,
+  snapshotVersions,
+  type MigrateStoreOptions,
+  type MigrationOutcome,
+  type MigrationReport,
+  type MigrationTarget,
+  type VersionCount
+} from '../keeper/durable/operator'
+export { migrations, Migrations, type MigrationContext, type MigrationRecord, type MigrationStep, type StateCheck } from '../keeper/durable/migrations'

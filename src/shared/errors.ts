@@ -324,6 +324,28 @@ export class RecoveryError extends KeepsakeError {
 }
 
 /**
+ * A durable branch's stored snapshot was written by another version of its
+ * logic and could not be brought to this one: the version is newer, a
+ * migration step is missing or threw, or the migrated state failed the
+ * logic's checks or `durable.validate`. Nothing was written; no worker ran.
+ */
+export class SnapshotMigrationError extends RecoveryError {
+  /** The version the stored snapshot was written by. */
+  readonly version: number
+  /** The version of the logic that tried to start from it. */
+  readonly targetVersion: number
+  /** What went wrong, without the id and versions. */
+  readonly reason: string
+
+  constructor(branchId: string, seq: number, version: number, targetVersion: number, reason: string, cause?: unknown) {
+    super(branchId, seq, `its snapshot has version ${version} and this logic is version ${targetVersion}: ${reason}`, cause)
+    this.version = version
+    this.targetVersion = targetVersion
+    this.reason = reason
+  }
+}
+
+/**
  * Replaying a durable branch's journal gave another state than the live
  * worker had: the logic is not deterministic (it read the clock, a random
  * number or something outside its events), so recovery would not bring back

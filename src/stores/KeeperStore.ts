@@ -111,6 +111,14 @@ export interface KeeperStore {
   listIds(): Promise<string[]>
 
   /**
+   * The snapshots whose id starts with `prefix` (default: every one), without
+   * their data: id, seq, version and time, sorted by id (JavaScript's default
+   * string order). The prefix is matched literally. For operators: which
+   * versions of the logic wrote what is stored (see `snapshotVersions`).
+   */
+  listSnapshots(options?: ListSnapshotsOptions): Promise<SnapshotInfo[]>
+
+  /**
    * Releases the store's resources (the file, the pool it made); calls
    * already running are let finish. Calling it again does nothing; any other
    * method rejects with `StoreClosedError` afterwards.
@@ -201,6 +209,15 @@ export interface StoredSnapshot {
   readonly data: JsonValue
   readonly version: number
   readonly at: number
+}
+
+/** A stored snapshot without its data (`listSnapshots`). */
+export type SnapshotInfo = Omit<StoredSnapshot, 'data'>
+
+/** Which snapshots `listSnapshots` returns. */
+export interface ListSnapshotsOptions {
+  /** Only ids starting with it (a pool's records: `'<pool id>/'`). Default: every id. */
+  readonly prefix?: string
 }
 
 /** Which events `queryByTag` returns. */

@@ -1,17 +1,19 @@
-import { decodeEvent, decodeSnapshot, decodeTagPage, payloadOf, type EventRow, type SnapshotRow } from './codec'
+import { byId, decodeEvent, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import type {
   AppendRequest,
   KeeperStore,
+  ListSnapshotsOptions,
   NewEvent,
   NewSnapshot,
   PayloadRecord,
   ReadOptions,
   StoredEvent,
+  SnapshotInfo,
   StoredSnapshot,
   TagPage,
   TagQueryOptions
 } from './KeeperStore'
-import { admitSnapshot, checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readRange, type EncodedRequest } from './requests'
+import { admitSnapshot, checkName, encodeAppend, encodeBatch, encodeSnapshot, guard, planAppends, readPrefix, readRange, type EncodedRequest } from './requests'
 
 const NAME = 'MemoryStore'
 
@@ -111,6 +113,15 @@ export class MemoryStore implements KeeperStore {
   /** See `KeeperStore.listIds`. */
   listIds(): Promise<string[]> {
     return guard(NAME, 'listIds', this.#closed, () => [...new Set([...this.#journals.keys(), ...this.#snapshots.keys()])].sort())
+  }
+
+  /** See `KeeperStore.listSnapshots`. */
+  listSnapshots(options?: ListSnapshotsOptions): Promise<SnapshotInfo[]> {
+    return guard(NAME, 'listSnapshots', this.#closed, () => {
+      const prefix = readPrefix(options)
+      const rows = [...this.#snapshots.values()].filter((row) => row.id.startsWith(prefix))
+      return rows.map((row) => decodeSnapshotInfo(row)).sort(byId)
+    })
   }
 
   /** See `KeeperStore.close`. Drops everything it held. */

@@ -1,16 +1,18 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodePayloadPage, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
+import { byId, decodeEvent, decodePayloadPage, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { SnapshotConflictError, StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
   KeeperStore,
+  ListSnapshotsOptions,
   NewEvent,
   NewSnapshot,
   PayloadRecord,
   ReadOptions,
   StoredEvent,
+  SnapshotInfo,
   StoredSnapshot,
   TagPage,
   TagQueryOptions
@@ -23,6 +25,7 @@ import {
   guard,
   loadDriver,
   planAppends,
+  readPrefix,
   readRange,
   type EncodedRequest,
   type PlannedAppend
@@ -188,6 +191,14 @@ export class PostgresStore implements KeeperStore {
     return guard(NAME, 'listIds', this.#closed, async () => {
       const { rows } = await this.#pool.query<{ id: string }>(this.#sql.listIds)
       return rows.map((row) => row.id).sort()
+    })
+  }
+
+  /** See `KeeperStore.listSnapshots`. */
+  listSnapshots(options?: ListSnapshotsOptions): Promise<SnapshotInfo[]> {
+    return guard(NAME, 'listSnapshots', this.#closed, async () => {
+      const { rows } = await this.#pool.query<Omit<SnapshotRow, 'data'>>({ ...this.#sql.listSnapshots, values: [readPrefix(options)] })
+      return rows.map((row) => decodeSnapshotInfo(row)).sort(byId)
     })
   }
 
@@ -375,6 +386,8 @@ function postgresSql(schema: string) {
        gone_snapshot AS (DELETE FROM ${snapshots} WHERE id = $1 RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM gone_journal) OR EXISTS (SELECT 1 FROM gone_snapshot) AS deleted`
     ),
-    listIds: statement('list_ids', `SELECT id FROM ${journals} UNION SELECT id FROM ${snapshots}`)
+    listIds: statement('list_ids', `SELECT id FROM ${journals} UNION SELECT id FROM ${snapshots}`),
+    // left(), not LIKE: the prefix is literal ('%' and '_' are plain characters in an id).
+    listSnapshots: statement('list_snapshots', `SELECT id, seq, version, at FROM ${snapshots} WHERE left(id, length($1::text)) = $1::text`)
   }
 }

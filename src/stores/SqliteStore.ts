@@ -1,16 +1,18 @@
 import type { Database, Statement, Transaction } from 'better-sqlite3'
 import { InvalidOptionError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
-import { decodeEvent, decodePayloadPage, decodeSnapshot, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
+import { byId, decodeEvent, decodePayloadPage, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { StoreUnavailableError } from './errors'
 import type {
   AppendRequest,
   KeeperStore,
+  ListSnapshotsOptions,
   NewEvent,
   NewSnapshot,
   PayloadRecord,
   ReadOptions,
   StoredEvent,
+  SnapshotInfo,
   StoredSnapshot,
   TagPage,
   TagQueryOptions
@@ -24,6 +26,7 @@ import {
   guard,
   loadDriver,
   planAppends,
+  readPrefix,
   readRange,
   type EncodedRequest,
   type EncodedSnapshot
@@ -207,6 +210,14 @@ export class SqliteStore implements KeeperStore {
     return guard(NAME, 'listIds', this.#closed, () => (this.#sql.listIds.all() as string[]).sort())
   }
 
+  /** See `KeeperStore.listSnapshots`. */
+  listSnapshots(options?: ListSnapshotsOptions): Promise<SnapshotInfo[]> {
+    return guard(NAME, 'listSnapshots', this.#closed, () => {
+      const rows = this.#sql.listSnapshots.all({ prefix: readPrefix(options) }) as Omit<SnapshotRow, 'data'>[]
+      return rows.map((row) => decodeSnapshotInfo(row)).sort(byId)
+    })
+  }
+
   /** See `KeeperStore.close`. Closes the database file. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -252,7 +263,8 @@ function prepare(db: Database): Record<
   | 'deleteEvents'
   | 'deleteJournal'
   | 'deleteSnapshot'
-  | 'listIds',
+  | 'listIds'
+  | 'listSnapshots',
   Statement
 > {
   return {
@@ -293,6 +305,8 @@ function prepare(db: Database): Record<
     deleteEvents: db.prepare('DELETE FROM keepsake_events WHERE id = ?'),
     deleteJournal: db.prepare('DELETE FROM keepsake_journals WHERE id = ?'),
     deleteSnapshot: db.prepare('DELETE FROM keepsake_snapshots WHERE id = ?'),
-    listIds: db.prepare('SELECT id FROM keepsake_journals UNION SELECT id FROM keepsake_snapshots').pluck()
+    listIds: db.prepare('SELECT id FROM keepsake_journals UNION SELECT id FROM keepsake_snapshots').pluck(),
+    // substr, not LIKE: the prefix is literal ('%' and '_' are plain characters in an id).
+    listSnapshots: db.prepare('SELECT id, seq, version, at FROM keepsake_snapshots WHERE substr(id, 1, length(@prefix)) = @prefix')
   }
 }

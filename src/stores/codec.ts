@@ -1,5 +1,5 @@
 import { CorruptRecordError, InvalidRecordError } from './errors'
-import type { JsonValue, PayloadRecord, StoredEvent, StoredSnapshot, TagPage } from './KeeperStore'
+import type { JsonValue, PayloadRecord, SnapshotInfo, StoredEvent, StoredSnapshot, TagPage } from './KeeperStore'
 
 /**
  * The one place where values become stored text and stored rows become
@@ -220,17 +220,24 @@ export function decodeTagPage(rows: readonly EventRow[], from: number): TagPage 
 
 /** Decodes a snapshot row; throws `CorruptRecordError` naming its id and seq if any field is damaged. */
 export function decodeSnapshot(row: SnapshotRow): StoredSnapshot {
-  const seq = Number(row.seq)
+  return decodeSnapshotInfo(row, (info) => ({ ...info, data: parseJson(row.data, 'data') }))
+}
+
+/** Orders records by id as JavaScript's default sort does (UTF-16 code units), whatever the database's collation. */
+export function byId(a: { readonly id: string }, b: { readonly id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+/**
+ * A snapshot row without its data (`listSnapshots`), or, with `more`, what
+ * it makes of it; a field that can't be decoded is a `CorruptRecordError`.
+ */
+export function decodeSnapshotInfo<T = SnapshotInfo>(row: Omit<SnapshotRow, 'data'>, more?: (info: SnapshotInfo) => T): T {
   try {
-    return {
-      id: row.id,
-      seq: integer(row.seq, 'seq'),
-      data: parseJson(row.data, 'data'),
-      version: integer(row.version, 'version'),
-      at: finite(row.at, 'at')
-    }
+    const info: SnapshotInfo = { id: row.id, seq: integer(row.seq, 'seq'), version: integer(row.version, 'version'), at: finite(row.at, 'at') }
+    return more ? more(info) : (info as T)
   } catch (error) {
-    throw new CorruptRecordError(row.id, seq, 'snapshot', error)
+    throw new CorruptRecordError(row.id, Number(row.seq), 'snapshot', error)
   }
 }
 

@@ -129,6 +129,15 @@ export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id:
   return { appends, lastSeqs, finalSeqs }
 }
 
+/** Reads `listSnapshots` options: the id prefix ('' for every id). */
+export function readPrefix(options: unknown): string {
+  const prefix = readOptions(options, 'listSnapshots options').prefix ?? ''
+  if (typeof prefix !== 'string' || prefix.includes('\u0000')) {
+    throw new InvalidOptionError('listSnapshots.prefix', 'a string without NUL characters', prefix)
+  }
+  return prefix
+}
+
 /** Reads `{ [startKey]?, limit? }` options of read/queryByTag. */
 export function readRange(
   options: unknown,

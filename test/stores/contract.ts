@@ -419,6 +419,41 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
       })
     })
 
+    describe('listSnapshots', () => {
+      it('lists snapshots by literal id prefix, without data, sorted, each with its version', async () => {
+        const store = await open()
+        await store.saveSnapshot('carts/b', { seq: 3, data: { big: 'x'.repeat(1000) }, version: 2, at: 5 })
+        await store.saveSnapshot('carts/a', { seq: 1, data: 1, at: 6 })
+        await store.saveSnapshot('carts/é', { seq: 0, data: 1, version: 7, at: 7 })
+        await store.saveSnapshot('cartsX', { seq: 1, data: 1, at: 8 })
+        await store.saveSnapshot('c%_/a', { seq: 1, data: 1, at: 9 })
+        await store.append('carts/journal-only', [ev(1)], 0)
+        expect(await store.listSnapshots({ prefix: 'carts/' })).toEqual([
+          { id: 'carts/a', seq: 1, version: 1, at: 6 },
+          { id: 'carts/b', seq: 3, version: 2, at: 5 },
+          { id: 'carts/é', seq: 0, version: 7, at: 7 }
+        ])
+        // '%' and '_' match only themselves.
+        expect((await store.listSnapshots({ prefix: 'c%_' })).map((s) => s.id)).toEqual(['c%_/a'])
+        expect((await store.listSnapshots({ prefix: 'c_' })).map((s) => s.id)).toEqual([])
+        expect((await store.listSnapshots()).map((s) => s.id)).toEqual(['c%_/a', 'carts/a', 'carts/b', 'carts/é', 'cartsX'])
+        expect(await store.listSnapshots({ prefix: '' })).toHaveLength(5)
+        await store.saveSnapshot('carts/a', { seq: 2, data: 2, version: 3, at: 10 })
+        await store.delete('carts/b')
+        expect(await store.listSnapshots({ prefix: 'carts/' })).toEqual([
+          { id: 'carts/a', seq: 2, version: 3, at: 10 },
+          { id: 'carts/é', seq: 0, version: 7, at: 7 }
+        ])
+      })
+
+      it('rejects a prefix that is not a string with InvalidOptionError', async () => {
+        const store = await open()
+        for (const prefix of [3, ['a'], 'a\u0000']) {
+          expect(await rejection(store.listSnapshots({ prefix: prefix as string }))).toBeInstanceOf(InvalidOptionError)
+        }
+      })
+    })
+
     describe('close', () => {
       it('is idempotent, and later calls reject with StoreClosedError', async () => {
         const store = await open()
@@ -434,7 +469,8 @@ export function defineStoreContract(name: string, harness: StoreHarness): void {
           store.loadSnapshot('a'),
           store.queryByTag('t'),
           store.delete('a'),
-          store.listIds()
+          store.listIds(),
+          store.listSnapshots()
         ]
         for (const call of calls) expect(await rejection(call)).toBeInstanceOf(StoreClosedError)
       })

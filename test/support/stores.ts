@@ -134,6 +134,10 @@ export class HeldStore implements KeeperStore {
     return this.inner.listIds()
   }
 
+  listSnapshots(...args: Parameters<KeeperStore['listSnapshots']>): ReturnType<KeeperStore['listSnapshots']> {
+    return this.inner.listSnapshots(...args)
+  }
+
   close(): Promise<void> {
     return this.inner.close()
   }

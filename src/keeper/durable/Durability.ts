@@ -5,6 +5,7 @@ import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
+import { snapshotUpgrader } from './migrations'
 import type { DurableConfig } from './options'
 import { journalPayload } from './payload'
 import { inertScope, replay, revive } from './replay'
@@ -95,7 +96,9 @@ export class Durability {
     this.#epoch++
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
-    const stored = found && { seq: found.seq, data: found.data as unknown as Snapshot<unknown> }
+    // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
+    const upgraded = found && snapshotUpgrader(this.#logic, this.config.migration, input)(id, found)
+    const stored = found && upgraded && { seq: found.seq, data: upgraded.data as Snapshot<unknown> }
     if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
@@ -105,6 +108,8 @@ export class Durability {
     } else {
       point = await this.#replayJournal(stored, input)
     }
+    // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
+    if (found && upgraded?.migrated) await store.saveSnapshot(id, { seq: found.seq, data: upgraded.data, version: this.config.migration.version, expectedSeq: found.seq })
     this.#failure = undefined
     return point
   }
@@ -132,7 +137,7 @@ export class Durability {
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
     if (this.#verifying) this.#segment = { base: data, events: [] }
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null, version: this.config.migration.version }))
   }
 
   /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
@@ -214,10 +219,10 @@ export class Durability {
 
   /** Appends `events` (all or none), `snapshot` being the state after the last. */
   #append(events: readonly EventObject[], snapshot: Snapshot<unknown>): Promise<void> {
-    const { store, id, durability, eventVersion, tags, snapshotEvery } = this.config
+    const { store, id, durability, migration, tags, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: eventVersion, tags: tags?.(event) ?? [] }))
+    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tags?.(event) ?? [] }))
     const write =
       durability === 'batched'
         ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
@@ -243,7 +248,7 @@ export class Durability {
     if (this.config.verifyReplay && segment?.base !== undefined && !this.#replaysTo(segment, data)) {
       this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
     }
-    await this.config.store.saveSnapshot(this.config.id, { seq, data })
+    await this.config.store.saveSnapshot(this.config.id, { seq, data, version: this.config.migration.version })
   }
 
   /** Whether the segment's events, replayed from its base, reach `data`'s value and context. */
@@ -307,12 +312,14 @@ export class Durability {
 
   /** A stored event as the logic takes it now: as written (no array, as it is most of them), or upgraded by the adapter. */
   #adapt(entry: PayloadRecord): EventObject | readonly EventObject[] {
-    const { adapter, eventVersion, id } = this.config
+    const { adapter, migration, id } = this.config
+    const eventVersion = migration.version
     const event = entry.payload as unknown as EventObject
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
       throw new RecoveryError(id, entry.seq, 'the stored event is not an event object')
     }
     if (entry.version === eventVersion) return event
+    if (entry.version > eventVersion) throw new RecoveryError(id, entry.seq, `it has version ${entry.version}, newer than this logic's ${eventVersion}: run the newer logic`)
     if (!adapter) throw new RecoveryError(id, entry.seq, `it has version ${entry.version} and no adapter upgrades it to ${eventVersion}`)
     try {
       return adapter(event, entry.version)
@@ -332,7 +339,7 @@ export class Durability {
   #saveNext(snapshot: Snapshot<unknown>): Promise<void> {
     const seq = ++this.#seq
     const data = this.#persistReported(snapshot)
-    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1 }))
+    return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1, version: this.config.migration.version }))
   }
 
   /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */

@@ -2,6 +2,7 @@ import type { EventObject } from 'xstate'
 import { InvalidOptionError } from '../../shared/errors'
 import { assertFunction, readOptions } from '../../shared/validate'
 import type { KeeperStore } from '../../stores/KeeperStore'
+import { readMigrationPlan, type MigrationPlan, type MigrationRecord, type Migrations, type StateCheck } from './migrations'
 
 /**
  * Upgrades a stored event written with an older `version` to what the logic
@@ -33,9 +34,30 @@ export interface DurableOptions {
   readonly durability?: 'sync' | 'batched'
   /** Journal mode: a snapshot every this many events (default 1000; 0 never). */
   readonly snapshotEvery?: number
-  /** Journal mode: the version stamped on new events (default 1). */
+  /**
+   * The version of the logic (an integer >= 1; default: the last migration
+   * step's, else 1). Every snapshot and journal event is stamped with it. A
+   * stored snapshot of an older version is migrated by `migrations` (and
+   * written back, once) before a worker starts; events of an older version
+   * are upgraded by `adapter`. A newer version fails the start.
+   */
+  readonly version?: number
+  /** @deprecated The older name of `version` (one number versions the logic's snapshots and events). */
   readonly eventVersion?: number
-  /** Journal mode: upgrades events stored with an older version, as they are read. */
+  /**
+   * How a snapshot of an older version becomes one of `version`: steps keyed
+   * by the version they produce, `migrations<V1>().step(2, (s) => ...)` (typed
+   * from one shape to the next) or `{ 2: (s: V1) => V2, 3: (s: V2) => V3 }`.
+   */
+  readonly migrations?: Migrations<unknown> | MigrationRecord
+  /**
+   * Checks a migrated snapshot before a worker starts from it (after the
+   * logic's own checks: status, context kind, a machine's state value):
+   * return `true` or nothing if good, `false` or a reason if not, or throw.
+   * Annotate its parameter with your state's type.
+   */
+  readonly validate?: StateCheck
+  /** Journal mode: upgrades events stored with an older `version`, as they are read. */
   readonly adapter?: EventAdapter
   /** Journal mode: tags stored beside each event, for `store.queryByTag`. */
   readonly tags?: (event: EventObject) => readonly string[]
@@ -54,7 +76,8 @@ export interface DurableConfig {
   readonly mode: 'snapshot' | 'journal'
   readonly durability: 'sync' | 'batched'
   readonly snapshotEvery: number
-  readonly eventVersion: number
+  /** The logic's version, and how older snapshots are brought to it. */
+  readonly migration: MigrationPlan
   readonly adapter: EventAdapter | undefined
   readonly tags: ((event: EventObject) => readonly string[]) | undefined
   readonly verifyReplay: boolean
@@ -92,7 +115,7 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
     mode,
     durability,
     snapshotEvery: integer('snapshotEvery', 1000, 0),
-    eventVersion: integer('eventVersion', 1, 1),
+    migration: readMigrationPlan(o, 'durable'),
     adapter: o.adapter as EventAdapter | undefined,
     tags: o.tags as DurableConfig['tags'],
     verifyReplay
