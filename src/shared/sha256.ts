@@ -5,7 +5,7 @@
  * core to Node. FIPS 180-4; tested against node:crypto.
  */
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
   0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
   0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
@@ -22,32 +22,44 @@ export function sha256(text: string): string {
   return base64url(digest(encoder.encode(text)))
 }
 
+/** The message schedule, reused: a digest runs to its end synchronously. */
+const w = new Int32Array(64)
+
 function digest(message: Uint8Array): Uint8Array {
   // The message, a 1 bit, zeros, and its length in bits (64-bit big-endian): a whole number of 64-byte blocks.
   const blocks = Math.ceil((message.length + 9) / 64)
   const padded = new Uint8Array(blocks * 64)
   padded.set(message)
   padded[message.length] = 0x80
-  const view = new DataView(padded.buffer)
   const bits = message.length * 8
-  view.setUint32(padded.length - 8, Math.floor(bits / 2 ** 32))
-  view.setUint32(padded.length - 4, bits >>> 0)
-  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
-  const w = new Uint32Array(64)
-  for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4)
+  const high = Math.floor(bits / 2 ** 32)
+  const end = padded.length
+  padded[end - 8] = high >>> 24
+  padded[end - 7] = high >>> 16
+  padded[end - 6] = high >>> 8
+  padded[end - 5] = high
+  padded[end - 4] = bits >>> 24
+  padded[end - 3] = bits >>> 16
+  padded[end - 2] = bits >>> 8
+  padded[end - 1] = bits
+  let h0 = 0x6a09e667, h1 = 0xbb67ae85 | 0, h2 = 0x3c6ef372, h3 = 0xa54ff53a | 0, h4 = 0x510e527f, h5 = 0x9b05688c | 0, h6 = 0x1f83d9ab, h7 = 0x5be0cd19
+  for (let offset = 0; offset < end; offset += 64) {
+    for (let t = 0; t < 16; t++) {
+      const i = offset + t * 4
+      w[t] = ((padded[i] as number) << 24) | ((padded[i + 1] as number) << 16) | ((padded[i + 2] as number) << 8) | (padded[i + 3] as number)
+    }
     for (let t = 16; t < 64; t++) {
-      const a = w[t - 15] as number
-      const b = w[t - 2] as number
-      const s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3)
-      const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10)
+      const x = w[t - 15] as number
+      const y = w[t - 2] as number
+      const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3)
+      const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10)
       w[t] = ((w[t - 16] as number) + s0 + (w[t - 7] as number) + s1) | 0
     }
-    let [a, b, c, d, e, f, g, hh] = h as unknown as [number, number, number, number, number, number, number, number]
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
     for (let t = 0; t < 64; t++) {
-      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + (K[t] as number) + (w[t] as number)) | 0
+      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + (K[t] as number) + (w[t] as number)) | 0
       const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0
-      hh = g
+      h = g
       g = f
       f = e
       e = (d + t1) | 0
@@ -56,18 +68,24 @@ function digest(message: Uint8Array): Uint8Array {
       b = a
       a = (t1 + t2) | 0
     }
-    h[0] = (h[0] as number) + a
-    h[1] = (h[1] as number) + b
-    h[2] = (h[2] as number) + c
-    h[3] = (h[3] as number) + d
-    h[4] = (h[4] as number) + e
-    h[5] = (h[5] as number) + f
-    h[6] = (h[6] as number) + g
-    h[7] = (h[7] as number) + hh
+    h0 = (h0 + a) | 0
+    h1 = (h1 + b) | 0
+    h2 = (h2 + c) | 0
+    h3 = (h3 + d) | 0
+    h4 = (h4 + e) | 0
+    h5 = (h5 + f) | 0
+    h6 = (h6 + g) | 0
+    h7 = (h7 + h) | 0
   }
   const out = new Uint8Array(32)
-  const outView = new DataView(out.buffer)
-  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i] as number)
+  const words = [h0, h1, h2, h3, h4, h5, h6, h7]
+  for (let i = 0; i < 8; i++) {
+    const word = words[i] as number
+    out[i * 4] = word >>> 24
+    out[i * 4 + 1] = word >>> 16
+    out[i * 4 + 2] = word >>> 8
+    out[i * 4 + 3] = word
+  }
   return out
 }
 
