@@ -9,6 +9,7 @@ import { durableGroup } from './durable'
 import { gcExposed } from './harness'
 import { inspectorGroup } from './inspector'
 import { isolationGroup } from './isolation'
+import { loadGroup } from './load'
 import { memoryGroup } from './memory'
 import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
@@ -33,6 +34,7 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   telemetry: telemetryGroup,
   inspector: inspectorGroup,
   isolation: isolationGroup,
+  load: loadGroup,
   cluster: clusterGroup
 }
 

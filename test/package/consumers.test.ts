@@ -143,5 +143,12 @@ describe.each(xstates)('consumer projects with %s', (xstate) => {
     })
     writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
     expect(await node(out, 'app.js')).toEqual({ hung: true, afterHang: 1 })
+    // Without the host beside it, the branch does not start, and the error says how to ship it.
+    const alone = join(tmp, `bundled-without-host-${xstate}`)
+    cpSync(out, alone, { recursive: true })
+    rmSync(join(alone, 'isolated-host.js'))
+    const failed = await run(process.execPath, ['app.js'], { cwd: alone, timeout: 60_000 }).then(() => undefined, (error: { stderr: string }) => error.stderr)
+    expect(failed).toMatch(/InvalidOptionError: Option "isolation" must be 'none' when an isolated worker can't run: its host entry was not found/)
+    expect(failed).toContain('isolated-host=keepsake/isolated-host')
   }, 180_000)
 })

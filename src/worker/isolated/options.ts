@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../../shared/errors'
 import { hasNodeModules, nodeModule } from '../../shared/platform'
+import { hostFile } from './transport'
 import { isInstance, readDuration, readOptions, safeRead } from '../../shared/validate'
 
 /** Where a branch's worker runs: in this thread (default), a worker thread, or a child process. */
@@ -109,6 +110,11 @@ export function readIsolation(o: Record<string, unknown>, module: ResolvedModule
     return undefined
   }
   if (!module) throw new InvalidOptionError('logic', `named by module ({ module, export }) with isolation '${mode}': functions can't cross to another thread or process`, o.logic)
+  try {
+    hostFile()
+  } catch (error) {
+    throw new InvalidOptionError('isolation', `'none' when an isolated worker can't run: ${(error as Error).message}`, mode, { cause: error })
+  }
   return { mode, module, maxProcessingMs: readMaxProcessing(o.maxProcessingMs), resourceLimits: readLimits(o.resourceLimits) }
 }
 

@@ -39,7 +39,8 @@ let host: string | undefined
  * The host's entry file. It is next to this code: host.ts in the sources,
  * isolated-host.* in dist/, and isolated-host.* beside a bundle that bundled
  * `keepsake/isolated-host` as an entry of its own (docs/bundling.md); else
- * keepsake's own, resolved from the bundle. Throws saying how to bundle it.
+ * keepsake's own, resolved from the bundle. Throws saying how to bundle it
+ * (`readIsolation` asks first, so a branch that can't run fails to start).
  */
 export function hostFile(): string {
   if (host) return host
@@ -52,9 +53,9 @@ export function hostFile(): string {
     return (host = nodeModule('node:module').createRequire(code).resolve(HOST_EXPORT))
   } catch (error) {
     throw new Error(
-      `keepsake: an isolated worker's host was not found (${beside} does not exist, and ${HOST_EXPORT} does not resolve from ${code}). ` +
-        `A bundled app ships it as an entry of its own beside the bundle, named isolated-host ` +
-        `(esbuild: entry points app=./app.js and isolated-host=${HOST_EXPORT}, one output directory).`,
+      `its host entry was not found (${beside} does not exist, and ${HOST_EXPORT} does not resolve from ${code}); ` +
+        `a bundled app ships it beside the bundle as an entry of its own named isolated-host ` +
+        `(esbuild: entry points app=./app.js and isolated-host=${HOST_EXPORT}, one output directory; see keepsake's docs/bundling.md)`,
       { cause: error }
     )
   }
