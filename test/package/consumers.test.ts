@@ -129,6 +129,8 @@ describe.each(xstates)('consumer projects with %s', (xstate) => {
 
   it('an app bundled with esbuild, keepsake/isolated-host beside it: a thread-isolated worker survives a hang with its state', async () => {
     const dir = await project('bundled-isolation', xstate, [])
+    // The app docs/bundling.md shows, as it is there.
+    expect(readFileSync(join(root, 'docs/bundling.md'), 'utf8')).toContain(readFileSync(join(dir, 'app.mjs'), 'utf8'))
     // Deployed alone: no node_modules anywhere above the bundle.
     const out = join(tmp, `bundled-out-${xstate}`)
     await build({
