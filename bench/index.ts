@@ -9,6 +9,7 @@ import { durableGroup } from './durable'
 import { gcExposed } from './harness'
 import { inspectorGroup } from './inspector'
 import { isolationGroup } from './isolation'
+import { loadGroup } from './load'
 import { memoryGroup } from './memory'
 import { migrationGroup } from './migration'
 import { readProfile, type Profile } from './profile'
@@ -35,6 +36,7 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   telemetry: telemetryGroup,
   inspector: inspectorGroup,
   isolation: isolationGroup,
+  load: loadGroup,
   cluster: clusterGroup
 }
 

@@ -21,7 +21,7 @@ export type {
 } from '../supervisor/types'
 export { reply, respond, deferReply, replyTo, type ReplyToken } from '../worker/reply'
 export { table } from '../worker/tables'
-export type { Isolation, LogicModule } from '../worker/isolated/options'
+export type { Isolation, LogicModule, ResourceLimits } from '../worker/isolated/options'
 export { WorkerHungError, WorkerExitedError, UncloneableError, LogicModuleError } from '../worker/isolated/errors'
 export { systemClock, type Clock } from '../shared/clock'
 export {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
-import { Kvm, type KV } from '@nats-io/kv'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { KV } from '@nats-io/kv'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
@@ -14,6 +14,7 @@ import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKin
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
+import { loadNats, nats } from './nats'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
 import { ensureBucket } from './buckets'
 import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
@@ -74,8 +75,9 @@ interface Parts {
  * serving messages for the global names this node will hold. `call`, `cast`
  * and `send` with a global name then reach its branch from this process,
  * wherever it runs. One node per process (the name registry is the
- * process's). Rejects with a typed error for bad options; with the NATS
- * client's error if no server can be reached.
+ * process's). Rejects with a typed error for bad options; with
+ * `MissingDriverError` naming the NATS packages to install if they are not;
+ * with the NATS client's error if no server can be reached.
  *
  * @example
  * const node = await startNode({ servers: 'nats://127.0.0.1:4222', cluster: 'shop', kinds: { counter: { logic: counter } } })
@@ -83,6 +85,7 @@ interface Parts {
  * await call('visits', { type: 'inc' }) // from any node of 'shop'
  */
 export async function startNode(options: NodeOptions): Promise<ClusterNode> {
+  await loadNats()
   const config = readNodeOptions(options)
   if (running) throw new InvalidOptionError('startNode', 'called once per process (stop the running node first)', running.id)
   return ClusterNode._start(config)
@@ -171,14 +174,14 @@ export class ClusterNode {
   /** @internal Use `startNode`. */
   static async _start(config: NodeConfig): Promise<ClusterNode> {
     const id = config.nodeId ?? randomUUID().replaceAll('-', '').slice(0, 16)
-    const nc = await connect(config.connection)
+    const nc = await nats().transport.connect(config.connection)
     const refusals = new RefusalLog(config.logger, systemClock, id)
     try {
       const names = clusterNames(config.cluster)
       const sealer = config.clusterKey && new Sealer(config.clusterKey)
       const records = (bucket: string) =>
         bucketRecords(bucket, sealer, (key, bytes, reason) => refusals.refused({ subject: `$KV.${bucket}.${key}`, bytes, reason }))
-      const kvm = new Kvm(nc)
+      const kvm = new (nats().kv.Kvm)(nc)
       const leasesKv = await ensureBucket(kvm, names.leases, { ttl: config.leaseMs, history: 1 })
       const specs = await ensureBucket(kvm, names.specs, { history: 1 })
       const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs, records(names.leases), sealer !== undefined)
@@ -556,6 +559,7 @@ export class ClusterNode {
       }
       return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
     } catch (error) {
+      const { RequestError, TimeoutError } = nats().transport
       if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
       if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return { timedOut: true }
       if (error instanceof KeepsakeError) throw error

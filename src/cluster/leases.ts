@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
 import type { KV, KvEntry } from '@nats-io/kv'
+import { nats } from './nats'
 import { NameTakenError } from '../shared/errors'
 import { nameKey, nameOfKey, nodeKey, nodeOfKey } from './keys'
 import type { Records } from './sealed'
@@ -351,6 +351,7 @@ export class Leases {
 }
 
 function isWrongRevision(error: unknown): boolean {
+  const { JetStreamApiCodes, JetStreamApiError } = nats().jetstream
   return (
     error instanceof JetStreamApiError &&
     (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)

@@ -1,6 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { readFileSync } from 'node:fs'
-import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type TlsOptions } from '@nats-io/transport-node'
+import type { ConnectionOptions, TlsOptions } from '@nats-io/transport-node'
+import { nats } from './nats'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from '../supervisor/intensity'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
@@ -138,7 +139,7 @@ function readAuth(value: unknown): Partial<ConnectionOptions> {
   }
   if ('user' in a) return { user: text('user'), pass: text('pass') }
   if ('token' in a) return { token: text('token') }
-  if ('nkeySeed' in a) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(text('nkeySeed'))) }
+  if ('nkeySeed' in a) return { authenticator: nats().transport.nkeyAuthenticator(new TextEncoder().encode(text('nkeySeed'))) }
   if ('credsFile' in a) {
     const file = text('credsFile')
     let creds: Uint8Array
@@ -147,7 +148,7 @@ function readAuth(value: unknown): Partial<ConnectionOptions> {
     } catch {
       throw new InvalidOptionError('auth.credsFile', 'a readable NATS .creds file', file)
     }
-    return { authenticator: credsAuthenticator(creds) }
+    return { authenticator: nats().transport.credsAuthenticator(creds) }
   }
   throw new InvalidOptionError('auth', '{ user, pass }, { token }, { nkeySeed } or { credsFile }', value)
 }

@@ -113,23 +113,34 @@ export class StoreUnavailableError extends KeepsakeError {
   }
 }
 
-/** A store's driver, an optional peer dependency of keepsake, could not be loaded. */
+/**
+ * Optional peer dependencies of keepsake could not be loaded: a store's driver
+ * (`better-sqlite3`, `pg`), or what a subpath needs (`keepsake/cluster`: the
+ * NATS client; `keepsake/telemetry`: `@opentelemetry/api`). Names every one
+ * missing, so one `npm install` fixes it.
+ */
 export class MissingDriverError extends KeepsakeError {
-  /** The store's name, e.g. `SqliteStore`. */
+  /** What needs them: a store's name (e.g. `SqliteStore`) or a subpath (e.g. `keepsake/cluster`). */
   readonly store: string
-  /** The npm package it needs, e.g. `better-sqlite3`. */
+  /** The first npm package missing, e.g. `better-sqlite3`. */
   readonly packageName: string
+  /** Every npm package missing. */
+  readonly packageNames: readonly string[]
 
-  constructor(store: string, packageName: string, cause: unknown) {
+  /** `cause`: the loading error (an `AggregateError` of them when several packages are missing). */
+  constructor(store: string, packageNames: string | readonly string[], cause: unknown) {
+    const names = typeof packageNames === 'string' ? [packageNames] : [...packageNames]
+    const quoted = names.map((name) => `"${name}"`).join(', ')
     super(
       'MISSING_DRIVER',
-      `${store} needs the package "${packageName}", which could not be loaded ` +
-        `(${describeCause(cause)}). Install it beside keepsake (npm install ${packageName}), ` +
-        `built for this Node version, or use another store.`,
+      `${store} needs the ${names.length > 1 ? `packages ${quoted}, which` : `package ${quoted}, which`} could not be loaded ` +
+        `(${describeCause(cause)}). Install ${names.length > 1 ? 'them' : 'it'} beside keepsake (npm install ${names.join(' ')}), ` +
+        `built for this Node version${store.startsWith('keepsake/') ? '' : ', or use another store'}.`,
       { cause }
     )
     this.store = store
-    this.packageName = packageName
+    this.packageName = names[0] as string
+    this.packageNames = names
   }
 }
 

@@ -1,4 +1,5 @@
 import { InvalidOptionError, KeepsakeError } from '../shared/errors'
+import { moduleFile, nodeModule } from '../shared/platform'
 import { readOptions } from '../shared/validate'
 import { encodeJson } from './codec'
 import {
@@ -178,11 +179,45 @@ export async function guard<T>(store: string, operation: string, closed: boolean
  * requires an optional peer dependency. Throws `MissingDriverError` if it fails.
  */
 export async function loadDriver<T>(store: string, packageName: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load()
-  } catch (error) {
-    throw new MissingDriverError(store, packageName, error)
+  return (await loadPeers(store, { [packageName]: load }))[packageName] as T
+}
+
+/**
+ * Loads optional peer dependencies together, each by its own literal
+ * `import('...')` (keyed by package name): their modules, or
+ * `MissingDriverError` naming every one that failed, not just the first.
+ */
+export async function loadPeers<T extends Record<string, unknown>>(user: string, loads: { readonly [P in keyof T]: () => Promise<T[P]> }): Promise<T> {
+  const names = Object.keys(loads) as (keyof T & string)[]
+  const outcomes = await Promise.allSettled(names.map((name) => loads[name]()))
+  const failed = names.flatMap((name, i) => (outcomes[i]?.status === 'rejected' ? [{ name, reason: (outcomes[i] as PromiseRejectedResult).reason as unknown }] : []))
+  if (failed.length > 0) throw missing(user, failed)
+  return Object.fromEntries(names.map((name, i) => [name, (outcomes[i] as PromiseFulfilledResult<unknown>).value])) as T
+}
+
+/**
+ * Loads optional peer dependencies synchronously, for a feature whose API is
+ * synchronous (Node only: Node's `require`, which also loads ES modules on
+ * Node >= 20.19). Throws `MissingDriverError` naming every one missing.
+ */
+export function requirePeers<T extends Record<string, unknown>>(user: string, names: readonly (keyof T & string)[]): T {
+  const require = nodeModule('node:module').createRequire(moduleFile(import.meta.url as string | undefined))
+  const loaded: Record<string, unknown> = {}
+  const failed: { name: string; reason: unknown }[] = []
+  for (const name of names) {
+    try {
+      loaded[name] = require(name)
+    } catch (reason) {
+      failed.push({ name, reason })
+    }
   }
+  if (failed.length > 0) throw missing(user, failed)
+  return loaded as T
+}
+
+function missing(user: string, failed: readonly { readonly name: string; readonly reason: unknown }[]): MissingDriverError {
+  const cause = failed.length === 1 ? failed[0]?.reason : new AggregateError(failed.map((f) => f.reason), failed.map((f) => f.name).join(', '))
+  return new MissingDriverError(user, failed.map((f) => f.name), cause)
 }
 
 function encodeRequest(r: Record<string, unknown>, prefix: string, now: number): EncodedRequest {

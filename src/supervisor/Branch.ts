@@ -41,6 +41,7 @@ import type {
   StateOf,
   StopReason
 } from './types'
+import { immediate, warn } from '../shared/platform'
 
 /** The default time a call waits for its reply, in ms. */
 export const DEFAULT_CALL_TIMEOUT = 5000
@@ -119,7 +120,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #restartWindow: readonly number[] = NO_RESTARTS
   #restartTotal = 0
   /** A failed restart is retried from the event loop, never in a synchronous loop. */
-  #retry: ReturnType<typeof setImmediate> | undefined
+  #retry: (() => void) | undefined
   #delayed: Set<unknown> | undefined
   #stopReason: StopReason | undefined
   /** Set by a graceful stop: no new messages; deferred replies may still arrive. */
@@ -160,7 +161,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       persisted: (record) => this.#emit('persisted', record),
       divergence: (error) => {
         if (this.#events.listenerCount('divergence') > 0) this.#emit('divergence', error)
-        else process.emitWarning(`keepsake: ${error.message}`)
+        else warn(`keepsake: ${error.message}`)
       }
     })
   }
@@ -629,7 +630,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (!this.#starting) return this.#startIncarnation(point)
     // It crashed while starting: try again from the event loop (OTP's
     // try_again_restart), so a stop() or other messages can come first.
-    this.#retry = setImmediate(() => {
+    this.#retry = immediate(() => {
       this.#retry = undefined
       this.#startIncarnation(point)
     })
@@ -754,7 +755,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #terminate(reason: StopReason): void {
     if (this.#stopReason) return
     this.#stopReason = reason
-    if (this.#retry) clearImmediate(this.#retry)
+    this.#retry?.()
     this.#idle?.cancel()
     this.#dormant = undefined
     if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
@@ -808,7 +809,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     } catch (error) {
       try {
         if (this.#events.listenerCount('listenerError') > 0) this.#events.emit('listenerError', error)
-        else process.emitWarning(`keepsake: a listener of branch "${this.id}" threw: ${String(error)}`)
+        else warn(`keepsake: a listener of branch "${this.id}" threw: ${String(error)}`)
       } catch {
         // The listenerError handler threw too; there is no one left to tell.
       }

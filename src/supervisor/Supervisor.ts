@@ -19,6 +19,7 @@ import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildS
 import { intensityUse, readIntensity, recordRestart, type IntensityUse, type RestartIntensity } from './intensity'
 import { live, probe, type SupervisorSignal } from './probe'
 import { stopError, type StopReason } from './types'
+import { immediate, warn } from '../shared/platform'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -451,8 +452,8 @@ export class Supervisor implements Supervised {
       const handle = this.#clock.setTimeout(run, delay)
       record.retry = { cancel: () => (this.#clock.clearTimeout(handle), this.#busy--, this.#checkIdle()) }
     } else {
-      const handle = setImmediate(run)
-      record.retry = { cancel: () => (clearImmediate(handle), this.#busy--, this.#checkIdle()) }
+      const cancel = immediate(run)
+      record.retry = { cancel: () => (cancel(), this.#busy--, this.#checkIdle()) }
     }
   }
 
@@ -550,7 +551,7 @@ export class Supervisor implements Supervised {
     this.#emit('shutdown', reason)
     const error = stopError(reason)
     if (!heard && error) {
-      process.emitWarning(`keepsake: supervisor "${this.id}" shut down: ${error.message}`)
+      warn(`keepsake: supervisor "${this.id}" shut down: ${error.message}`)
     }
   }
 
@@ -629,7 +630,7 @@ export class Supervisor implements Supervised {
   #report(error: unknown): void {
     try {
       if (this.#events.listenerCount('listenerError') > 0) this.#events.emit('listenerError', error)
-      else process.emitWarning(`keepsake: in supervisor "${this.id}": ${String(error)}`)
+      else warn(`keepsake: in supervisor "${this.id}": ${String(error)}`)
     } catch {
       // The listenerError handler threw too; there is no one left to tell.
     }

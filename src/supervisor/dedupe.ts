@@ -1,6 +1,6 @@
-import { hash } from 'node:crypto'
 import type { EventObject } from 'xstate'
 import type { Clock } from '../shared/clock'
+import { sha256 } from '../shared/sha256'
 import { CallTimeoutError, describeCause, InvalidOptionError, LeaderDiedError, WorkerCrashedError } from '../shared/errors'
 import { Call, type CallOwner } from './Call'
 
@@ -40,8 +40,7 @@ export function groupKeyOf(event: EventObject, dedupe: unknown, grouper: Grouper
  * hash, and warns that two different requests may then share an answer.
  */
 export function eventDigest(event: EventObject): string {
-  // One-shot crypto.hash: less than half the cost of a createHash object for a small event.
-  return hash('sha256', canonical(event), 'base64url')
+  return sha256(canonical(event))
 }
 
 const UNSERIALIZABLE = 'plain data (objects, arrays, strings, numbers, booleans, null) to be deduplicated by its content; give the branch a grouper for other events'

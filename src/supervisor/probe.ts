@@ -2,6 +2,7 @@ import type { AnyBranch } from './Branch'
 import type { Call } from './Call'
 import type { Supervisor, SupervisorEvents } from './Supervisor'
 import type { BranchEvents } from './types'
+import { warn } from '../shared/platform'
 
 /** One event a branch emitted, as observers get it (narrow on `event`). */
 export type BranchSignal = {
@@ -110,6 +111,6 @@ function guarded(run: () => void): void {
   try {
     run()
   } catch (error) {
-    process.emitWarning(`keepsake: an observer threw: ${String(error)}`)
+    warn(`keepsake: an observer threw: ${String(error)}`)
   }
 }

@@ -1,10 +1,9 @@
-import type { ResourceLimits } from 'node:worker_threads'
 import type { AnyActorLogic, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
-import type { Isolation, LogicModule } from '../worker/isolated/options'
+import type { Isolation, LogicModule, ResourceLimits } from '../worker/isolated/options'
 
 /** A worker's state: a machine's context, a reducer's state. */
 export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined

@@ -1,20 +1,12 @@
-import {
-  context,
-  metrics,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type BatchObservableResult,
-  type MeterProvider,
-  type Span,
-  type TracerProvider
-} from '@opentelemetry/api'
+import type * as Api from '@opentelemetry/api'
+import type { Attributes, BatchObservableResult, MeterProvider, Span, TracerProvider } from '@opentelemetry/api'
 import { describeReason, reasonLabel } from '../reports/reason'
 import { WorkerCrashedError } from '../shared/errors'
 import type { AnyBranch } from '../supervisor/Branch'
 import type { Call } from '../supervisor/Call'
 import { live, observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
+import { requirePeers } from '../stores/requests'
 
 /** Options of {@link instrument}. */
 export interface TelemetryOptions {
@@ -56,6 +48,7 @@ interface Flight {
  *   queued in all live branches), `keepsake.mailbox.max` (the longest) and
  *   `keepsake.branches.live` (by `keepsake.branch.status`).
  *
+ * Throws `MissingDriverError` when `@opentelemetry/api` is not installed.
  * Without a registered SDK the API's no-op providers make this nearly free;
  * not calling it at all costs keepsake one branch per hook.
  *
@@ -64,6 +57,8 @@ interface Flight {
  * const stop = instrument()        // after the OpenTelemetry SDK is registered
  */
 export function instrument(options: TelemetryOptions = {}): () => void {
+  // Loaded here, not imported: without it, this throws MissingDriverError naming it.
+  const { context, metrics, SpanStatusCode, trace } = requirePeers<{ '@opentelemetry/api': typeof Api }>('keepsake/telemetry', ['@opentelemetry/api'])['@opentelemetry/api']
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE)
   const restarts = meter.createCounter('keepsake.restarts', { description: 'Workers restarted by their branch, and children restarted by their supervisor' })

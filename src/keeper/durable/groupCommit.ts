@@ -1,5 +1,6 @@
 import type { AppendRequest, KeeperStore } from '../../stores/KeeperStore'
 import { JournalConflictError } from '../../stores/errors'
+import { immediate } from '../../shared/platform'
 
 interface Pending {
   readonly request: AppendRequest
@@ -26,7 +27,7 @@ class GroupCommit {
       this.#queued.push({ request, resolve, reject })
       if (!this.#busy) {
         this.#busy = true
-        setImmediate(() => void this.#flush())
+        immediate(() => void this.#flush())
       }
     })
   }

@@ -1,7 +1,5 @@
-import { Buffer } from 'node:buffer'
 import type { Readable, Writable } from 'node:stream'
-import { deserialize, serialize } from 'node:v8'
-import { crc32 } from 'node:zlib'
+import { nodeModule } from '../../shared/platform'
 
 /**
  * The byte channel between the parent and a child-process host: a pipe of our
@@ -20,16 +18,16 @@ export const CHANNEL_FD = 3
 /** On a host's command line: it runs as a child process whose channel is {@link CHANNEL_FD}. */
 export const CHANNEL_ARG = `--keepsake-channel=${CHANNEL_FD}`
 
-const MAGIC = Buffer.from([0xc3, 0x6b, 0x73, 0x01])
+const MAGIC = new Uint8Array([0xc3, 0x6b, 0x73, 0x01])
 const HEADER = 12 // magic, payload length (u32 BE), CRC-32 of the payload (u32 BE)
 
 /** Writes `message` as one frame; throws, having written nothing, when it can't be serialized. */
 export function writeFrame(stream: Writable, message: unknown): void {
-  const payload = serialize(message)
+  const payload = nodeModule('node:v8').serialize(message)
   const header = Buffer.allocUnsafe(HEADER)
-  MAGIC.copy(header, 0)
+  header.set(MAGIC, 0)
   header.writeUInt32BE(payload.length, 4)
-  header.writeUInt32BE(crc32(payload), 8)
+  header.writeUInt32BE(nodeModule('node:zlib').crc32(payload), 8)
   stream.cork()
   stream.write(header)
   stream.write(payload)
@@ -81,9 +79,9 @@ export class FrameReader {
       const length = head.readUInt32BE(4)
       if (this.#buffered < HEADER + length) break
       const payload = this.#take(HEADER + length).subarray(HEADER)
-      if (crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
+      if (nodeModule('node:zlib').crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
       try {
-        this.parsed.push(deserialize(payload))
+        this.parsed.push(nodeModule('node:v8').deserialize(payload))
       } catch (error) {
         throw new Error(`a frame that does not deserialize (${(error as Error).message})`)
       }

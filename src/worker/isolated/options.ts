@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, isAbsolute, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { ResourceLimits } from 'node:worker_threads'
 import { InvalidOptionError } from '../../shared/errors'
+import { hasNodeModules, nodeModule } from '../../shared/platform'
+import { hostFile } from './transport'
 import { isInstance, readDuration, readOptions, safeRead } from '../../shared/validate'
 
 /** Where a branch's worker runs: in this thread (default), a worker thread, or a child process. */
@@ -21,6 +18,21 @@ export type Isolation = 'none' | 'thread' | 'process'
 export interface LogicModule {
   readonly module: string | URL
   readonly export?: string
+}
+
+/**
+ * The heap and stack limits of an isolated worker (Node's `ResourceLimits` of
+ * `node:worker_threads`, spelt here so that keepsake's types need no Node types).
+ */
+export interface ResourceLimits {
+  /** The main heap's largest size, in MB. */
+  maxOldGenerationSizeMb?: number
+  /** The heap space for recently created objects' largest size, in MB. */
+  maxYoungGenerationSizeMb?: number
+  /** The size of a pre-allocated memory range used for generated code, in MB. */
+  codeRangeSizeMb?: number
+  /** The thread's largest stack size, in MB. */
+  stackSizeMb?: number
 }
 
 /** A logic module, resolved. */
@@ -54,6 +66,11 @@ export function isLogicModule(value: unknown): value is LogicModule {
  * the file does not exist.
  */
 export function resolveLogicModule(value: LogicModule, base: string | undefined): ResolvedModule {
+  if (!hasNodeModules()) throw new InvalidOptionError('logic', 'xstate logic: naming it by module ({ module, export }) needs Node', value)
+  const { existsSync } = nodeModule('node:fs')
+  const { createRequire } = nodeModule('node:module')
+  const { isAbsolute, resolve } = nodeModule('node:path')
+  const { fileURLToPath, pathToFileURL } = nodeModule('node:url')
   const exportName = safeRead(value, 'export') ?? 'default'
   if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError('logic.export', 'the name of an export (a non-empty string)', exportName)
   const spec = safeRead(value, 'module')
@@ -93,6 +110,11 @@ export function readIsolation(o: Record<string, unknown>, module: ResolvedModule
     return undefined
   }
   if (!module) throw new InvalidOptionError('logic', `named by module ({ module, export }) with isolation '${mode}': functions can't cross to another thread or process`, o.logic)
+  try {
+    hostFile()
+  } catch (error) {
+    throw new InvalidOptionError('isolation', `'none' when an isolated worker can't run: ${(error as Error).message}`, mode, { cause: error })
+  }
   return { mode, module, maxProcessingMs: readMaxProcessing(o.maxProcessingMs), resourceLimits: readLimits(o.resourceLimits) }
 }
 
@@ -127,7 +149,7 @@ export function callerDirectory(fn: Function): string | undefined {
     const frames = holder.stack as NodeJS.CallSite[] | undefined
     const file = frames?.find((frame) => frame.getFileName())?.getFileName()
     if (!file) return undefined
-    return dirname(file.startsWith('file:') ? fileURLToPath(file) : file)
+    return nodeModule('node:path').dirname(file.startsWith('file:') ? nodeModule('node:url').fileURLToPath(file) : file)
   } catch {
     return undefined
   } finally {
@@ -141,11 +163,11 @@ export function callerDirectory(fn: Function): string | undefined {
  */
 export function anchorLogicModule<T>(options: T, caller: Function): T {
   const logic = safeRead(options, 'logic')
-  if (!isLogicModule(logic) || typeof logic.module !== 'string' || !/^\.\.?\//.test(logic.module)) return options
+  if (!isLogicModule(logic) || typeof logic.module !== 'string' || !/^\.\.?\//.test(logic.module) || !hasNodeModules()) return options
   const dir = callerDirectory(caller)
   if (dir === undefined) return options
   try {
-    return { ...options, logic: { ...logic, module: resolve(dir, logic.module) } }
+    return { ...options, logic: { ...logic, module: nodeModule('node:path').resolve(dir, logic.module) } }
   } catch {
     return options // unreadable options: reading them again reports what is wrong
   }

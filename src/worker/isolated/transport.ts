@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker as ThreadWorker, type ResourceLimits } from 'node:worker_threads'
+import { nodeModule } from '../../shared/platform'
 import { CHANNEL_ARG, readFrames, writeFrame } from './channel'
+import type { ResourceLimits } from './options'
 import type { HostMessage, ParentMessage } from './protocol'
 import { fromSource, here } from './source'
 
@@ -35,15 +31,45 @@ export interface HostOptions {
   readonly resourceLimits: ResourceLimits | undefined
 }
 
-// The host's own entry is next to this code: host.ts in the sources, isolated-host.* in dist/.
-const hostFile = fromSource ? join(dirname(here), 'host.ts') : join(dirname(here), here.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
+/** The host's published entry, for apps bundled without it beside them. */
+const HOST_EXPORT = 'keepsake/isolated-host'
+let host: string | undefined
+
+/**
+ * The host's entry file. It is next to this code: host.ts in the sources,
+ * isolated-host.* in dist/, and isolated-host.* beside a bundle that bundled
+ * `keepsake/isolated-host` as an entry of its own (docs/bundling.md); else
+ * keepsake's own, resolved from the bundle. Throws saying how to bundle it
+ * (`readIsolation` asks first, so a branch that can't run fails to start).
+ */
+export function hostFile(): string {
+  if (host) return host
+  const { existsSync } = nodeModule('node:fs')
+  const { dirname, join } = nodeModule('node:path')
+  const code = here()
+  const beside = join(dirname(code), fromSource ? 'host.ts' : code.endsWith('.cjs') ? 'isolated-host.cjs' : 'isolated-host.js')
+  if (existsSync(beside)) return (host = beside)
+  try {
+    return (host = nodeModule('node:module').createRequire(code).resolve(HOST_EXPORT))
+  } catch (error) {
+    throw new Error(
+      `its host entry was not found (${beside} does not exist, and ${HOST_EXPORT} does not resolve from ${code}); ` +
+        `a bundled app ships it beside the bundle as an entry of its own named isolated-host ` +
+        `(esbuild: entry points app=./app.js and isolated-host=${HOST_EXPORT}, one output directory; see keepsake's docs/bundling.md)`,
+      { cause: error }
+    )
+  }
+}
 
 let tsx: { loader: string; api: string; cjsApi: string } | undefined
 
 /** tsx's loader (for `--import`) and its ESM and CommonJS APIs (for `register`), resolved from here; TypeScript hosts and logic modules need them. */
 export function tsxUrls(): { loader: string; api: string; cjsApi: string } {
   if (tsx) return tsx
-  const require = createRequire(here)
+  const { readFileSync } = nodeModule('node:fs')
+  const { dirname, join } = nodeModule('node:path')
+  const { pathToFileURL } = nodeModule('node:url')
+  const require = nodeModule('node:module').createRequire(here())
   let manifest: string
   try {
     manifest = require.resolve('tsx/package.json')
@@ -76,11 +102,12 @@ function spawnThread(options: HostOptions, events: HostEvents): HostLink {
   // Node 20 does not apply --import loaders to worker threads: a TypeScript
   // host or logic module is loaded after registering tsx from a one-line bootstrap,
   // for both module systems, as --import tsx does (a .ts file in a CommonJS package is CommonJS).
+  const { Worker: ThreadWorker } = nodeModule('node:worker_threads')
   const limits = options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}
-  const host = pathToFileURL(hostFile).href
+  const file = hostFile()
   const thread = fromSource || options.typescript
-    ? new ThreadWorker(bootstrap(tsxUrls(), host), { eval: true, execArgv: [], ...limits })
-    : new ThreadWorker(hostFile, { execArgv: [], ...limits })
+    ? new ThreadWorker(bootstrap(tsxUrls(), nodeModule('node:url').pathToFileURL(file).href), { eval: true, execArgv: [], ...limits })
+    : new ThreadWorker(file, { execArgv: [], ...limits })
   let killed = false
   let failure: Error | undefined
   thread.on('message', (message: HostMessage) => events.message(message))
@@ -118,7 +145,7 @@ function spawnProcess(options: HostOptions, events: HostEvents): HostLink {
     ...(heap === undefined ? [] : [`--max-old-space-size=${heap}`])
   ]
   // stderr is read (and passed on) to tell an out-of-memory from any other abort; fd 3 is the channel (CHANNEL_ARG).
-  const child = spawn(process.execPath, [...execArgv, hostFile, CHANNEL_ARG], { stdio: ['ignore', 'inherit', 'pipe', 'pipe'] })
+  const child = nodeModule('node:child_process').spawn(process.execPath, [...execArgv, hostFile(), CHANNEL_ARG], { stdio: ['ignore', 'inherit', 'pipe', 'pipe'] })
   const channel = child.stdio[3] as Socket
   const stderr = child.stdio[2] as Socket
   const outOfMemory = watchForOutOfMemory(stderr)
