@@ -5,6 +5,7 @@ import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
 import { readBranchOptions, readClock } from '../supervisor/branchOptions'
 import { anchorLogicModule } from '../worker/isolated/options'
+import { counters } from '../shared/processWide'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
 
@@ -32,8 +33,6 @@ export interface PoolOptions<L extends AnyActorLogic> extends Omit<BranchOptions
   /** The most keys with a live branch at once (default unlimited). */
   maxKeys?: number
 }
-
-let anonymousPools = 0
 
 /**
  * Branches on demand, by key (hb_persistent's `start_worker`/`forward_work`,
@@ -227,7 +226,7 @@ export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}
     throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)
   }
   readDuration(o.idleTimeout, 'idleTimeout', DEFAULT_POOL_IDLE_TIMEOUT, true)
-  const id = o.id ?? `pool-${++anonymousPools}`
+  const id = o.id ?? `pool-${++counters.pool}`
   // Check the branch options once, here, rather than at each key's first message.
   readBranchOptions({ ...o, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
   const supervisor = await Supervisor._start(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { processWide } from '../shared/processWide'
 import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import { Kvm, type KV } from '@nats-io/kv'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
@@ -52,7 +53,8 @@ const ADOPT_TIMEOUT = 10_000
 /** A tenure as long as a real one (a UUID): a message measured with it is as long as the one sent. */
 const TENURE_STANDIN = randomUUID()
 
-let running: ClusterNode | undefined
+/** The process's one node, whichever copy of keepsake started it (ESM, CJS). */
+const theNode = processWide('clusterNode.v1', (): { running: ClusterNode | undefined } => ({ running: undefined }))
 
 /**
  * Joins a cluster: connects to NATS, opens the cluster's buckets and starts
@@ -69,6 +71,7 @@ let running: ClusterNode | undefined
  */
 export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   const config = readNodeOptions(options)
+  const running = theNode.running
   if (running) throw new InvalidOptionError('startNode', 'called once per process (stop the running node first)', running.id)
   return ClusterNode._start(config)
 }
@@ -128,7 +131,7 @@ export class ClusterNode {
       if (!error) this.#onRequest(msg)
     } })
     this.#previousResolver = _setNameResolver((name) => this.#routeFor(name))
-    running = this
+    theNode.running = this
     void this.#watchConnection()
     const every = (ms: number, run: () => Promise<void>) => {
       let busy = false
@@ -309,7 +312,7 @@ export class ClusterNode {
     this.#refusals.close()
     await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
-    if (running === this) running = undefined
+    if (theNode.running === this) theNode.running = undefined
     await this.#nc.drain().catch(() => undefined)
   }
 

@@ -4,10 +4,29 @@
  * message says what was wrong and what to do about it.
  */
 
-/** Base class of every error keepsake throws or rejects with. */
+import { isBranded } from './processWide'
+
+/** Marks keepsake's error classes, in every copy of keepsake loaded in the process. */
+const ERROR_BRAND = Symbol.for('keepsake.error')
+
+/**
+ * Base class of every error keepsake throws or rejects with. `instanceof`
+ * holds across copies of keepsake in one process (the ES module build and the
+ * CommonJS one): an error from either is an instance of the same-named class
+ * of both.
+ */
 export class KeepsakeError extends Error {
   /** A stable, machine-readable identifier of the error kind. */
   readonly code: string
+
+  static {
+    Object.defineProperty(this.prototype, ERROR_BRAND, { value: true })
+  }
+
+  /** `instanceof` for errors from this copy of keepsake or another one loaded in the process. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, ERROR_BRAND)
+  }
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)

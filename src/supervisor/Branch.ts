@@ -28,6 +28,7 @@ import { seedPoint } from './seed'
 import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
+import { counters, isBranded, processWide } from '../shared/processWide'
 import { live, probe, type BranchSignal } from './probe'
 import type {
   BranchEvents,
@@ -48,8 +49,11 @@ export const DEFAULT_CALL_TIMEOUT = 5000
 /** The default time a graceful stop gives deferred replies to arrive, in ms (OTP's worker default). */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 5000
 
-/** Names of the live branches of this process. */
-export const branchNames = new NameRegistry<AnyBranch>()
+/** Names of the live branches of this process (one registry, however many copies of keepsake it loaded). */
+export const branchNames = processWide('branchNames.v1', () => new NameRegistry<AnyBranch>())
+
+/** Marks branches, in every copy of keepsake loaded in the process. */
+const BRANCH_BRAND = Symbol.for('keepsake.branch')
 
 /** A message on its way to the worker; `call` is set for calls. */
 interface Envelope {
@@ -60,8 +64,6 @@ interface Envelope {
   /** For a call made while a worker processed a message: the branches whose calls led to it. */
   readonly chain?: readonly string[]
 }
-
-let anonymousBranches = 0
 
 /** The restart window of a branch that never restarted, shared (recordRestart copies it). */
 const NO_RESTARTS: readonly number[] = Object.freeze([])
@@ -87,6 +89,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   readonly id: string
   /** The name it was registered under, if any. */
   readonly name: string | undefined
+
+  static {
+    Object.defineProperty(this.prototype, BRANCH_BRAND, { value: true })
+  }
+
+  /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, BRANCH_BRAND)
+  }
 
   readonly #config: BranchConfig
   readonly #keeper: Keeper
@@ -149,7 +160,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#config = config
     this.#keeper = new Keeper(tables)
     this.name = config.name
-    this.id = config.name ?? `branch-${++anonymousBranches}`
+    this.id = config.name ?? `branch-${++counters.branch}`
     this.#durability = durability
     this.#idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
       canPassivate: () => this.#canPassivate(),

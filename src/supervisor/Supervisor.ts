@@ -19,6 +19,7 @@ import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildS
 import { intensityUse, readIntensity, recordRestart, type IntensityUse, type RestartIntensity } from './intensity'
 import { live, probe, type SupervisorSignal } from './probe'
 import { stopError, type StopReason } from './types'
+import { counters, isBranded } from '../shared/processWide'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -104,8 +105,9 @@ interface ChildRecord {
 const DEFAULT_INTENSITY: RestartIntensity = { maxRestarts: 3, maxSeconds: 5 }
 const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
 const AUTO_SHUTDOWNS: readonly AutoShutdown[] = ['never', 'any_significant', 'all_significant']
-let anonymousSupervisors = 0
-let anonymousChildren = 0
+
+/** Marks supervisors, in every copy of keepsake loaded in the process. */
+const SUPERVISOR_BRAND = Symbol.for('keepsake.supervisor')
 
 /**
  * OTP's supervisor: starts children in order, restarts them by strategy,
@@ -115,6 +117,15 @@ let anonymousChildren = 0
  */
 export class Supervisor implements Supervised {
   readonly id: string
+
+  static {
+    Object.defineProperty(this.prototype, SUPERVISOR_BRAND, { value: true })
+  }
+
+  /** `instanceof` for supervisors of this copy of keepsake or another one loaded in the process (ESM and CJS). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, SUPERVISOR_BRAND)
+  }
   readonly strategy: Strategy
   readonly #intensity: RestartIntensity
   readonly #autoShutdown: AutoShutdown
@@ -135,7 +146,7 @@ export class Supervisor implements Supervised {
   #stopped: Promise<void> | undefined
 
   private constructor(o: Record<string, unknown>, dynamic: boolean) {
-    this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++anonymousSupervisors}`
+    this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++counters.supervisor}`
     if (o.id !== undefined && this.id !== o.id) throw new InvalidOptionError('id', 'a non-empty string', o.id)
     this.#dynamic = dynamic
     this.strategy = (o.strategy ?? 'one_for_one') as Strategy
@@ -577,7 +588,7 @@ export class Supervisor implements Supervised {
   }
 
   #readSpec(spec: unknown): ChildConfig {
-    const config = readChildSpec(spec, this.#dynamic ? () => `child-${++anonymousChildren}` : undefined)
+    const config = readChildSpec(spec, this.#dynamic ? () => `child-${++counters.child}` : undefined)
     if (config.significant && this.#autoShutdown === 'never') {
       throw new InvalidOptionError(`${config.id}.significant`, "false when autoShutdown is 'never'", true)
     }
