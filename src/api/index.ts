@@ -12,6 +12,7 @@ export type {
   CallOptions,
   CastOptions,
   CrashReport,
+  EmittedOf,
   Listener,
   ReplyFor,
   ReplyMap,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import type { ActorRefFrom, AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
+import type { ActorRefFrom, AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, Observer, SnapshotFrom, Subscribable, Subscription } from 'xstate'
 import {
   BranchStartError,
   BranchStoppedError,
@@ -30,17 +30,19 @@ import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
 import { counters, isBranded, processWide } from '../shared/processWide'
 import { live, probe, type BranchSignal } from './probe'
-import type {
-  BranchEvents,
-  BranchPart,
-  BranchSetup,
-  BranchStatus,
-  CallOptions,
-  CastOptions,
-  ReplyFor,
-  ReplyMap,
-  StateOf,
-  StopReason
+import {
+  BRANCH_EVENTS,
+  type BranchEvents,
+  type EmittedOf,
+  type BranchPart,
+  type BranchSetup,
+  type BranchStatus,
+  type CallOptions,
+  type CastOptions,
+  type ReplyFor,
+  type ReplyMap,
+  type StateOf,
+  type StopReason
 } from './types'
 
 /** The default time a call waits for its reply, in ms. */
@@ -84,7 +86,7 @@ export type AnyBranch = Branch<any, any>
  * intensity window), the mailbox and the pending calls, and decides what a
  * worker's crash, exit or kill means for them.
  */
-export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> {
+export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> implements Subscribable<SnapshotFrom<L>> {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
   /** The name it was registered under, if any. */
@@ -112,6 +114,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
   #batchBase: Parameters<Keeper['accept']>[1] | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
+  /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations. */
+  readonly #emitted = new EventEmitter<Record<string, (event: EventObject) => void>>()
+  /** Subscribers to the kept snapshot (made on the first one). */
+  #observers: Set<Observer<SnapshotFrom<L>>> | undefined
   readonly #mailbox = new Mailbox<Envelope>()
   #worker: Incarnation | undefined
   #incarnation = 0
@@ -429,25 +435,87 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return this.#finalImage
   }
 
-  /** Subscribes to one of the branch's events. */
-  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  /**
+   * Subscribes to one of the branch's events (`BranchEvents`: state, crash,
+   * restart, stop, ...), or to an event its logic emits (xstate's `emit`) by
+   * that event's type, `'*'` for all of them. Emitted-event handlers stay on
+   * the branch, so they hear every incarnation's events, across restarts.
+   * An emitted event whose type is one of the branch's own event names
+   * reaches `'*'` handlers only. Emitted events come from in-thread workers
+   * (not with `isolation`).
+   *
+   * @example
+   * branch.on('crash', (report) => log.warn(report))
+   * branch.on('lowBattery', (event) => notify(event.level)) // machine: emit({ type: 'lowBattery', level })
+   */
+  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  on<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  on(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'on(event, handler)')
-    this.#events.on(event, handler as never)
+    this.#emitterOf(event).on(event, handler as never)
     return this
   }
 
-  /** Subscribes to the next occurrence of one of the branch's events. */
-  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  /** Like `on`, for the next occurrence only. */
+  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  once<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  once(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'once(event, handler)')
-    this.#events.once(event, handler as never)
+    this.#emitterOf(event).once(event, handler as never)
     return this
   }
 
   /** Removes a handler added with `on` or `once`. */
-  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  off<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  off(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'off(event, handler)')
-    this.#events.off(event, handler as never)
+    this.#emitterOf(event).off(event, handler as never)
     return this
+  }
+
+  /** Where handlers of `event` live: the branch's own events, or those its logic emits. */
+  #emitterOf(event: string): EventEmitter<string> {
+    if (typeof event !== 'string') throw new InvalidOptionError('event', 'an event name (a string)', event)
+    return (BRANCH_EVENTS.has(event) ? this.#events : this.#emitted) as unknown as EventEmitter<string>
+  }
+
+  /**
+   * The last good snapshot (xstate's): what `getSnapshot()` of the worker's
+   * actor returned after the last message processed without a crash. It
+   * outlives the worker: while the branch restarts or is passivated it is
+   * the kept one. An isolated branch keeps it in xstate's persisted form.
+   * With `subscribe`, this makes a branch an xstate `Subscribable`, so
+   * xstate's `waitFor` and `toPromise` take it.
+   */
+  getSnapshot(): SnapshotFrom<L> {
+    return this.#keeper.snapshot as SnapshotFrom<L>
+  }
+
+  /**
+   * Subscribes to the kept snapshot, across restarts: `next` gets each new
+   * one (not the one a restart brings back); `complete` comes when the branch
+   * stops normally or is stopped, `error` (with the error) when it fails,
+   * e.g. with `RestartIntensityExceeded`. Subscribing to a stopped branch
+   * completes (or errors) at once.
+   *
+   * @example
+   * const done = await waitFor(branch, (snapshot) => snapshot.context.count >= 3)
+   */
+  subscribe(observer: Observer<SnapshotFrom<L>>): Subscription
+  subscribe(next: (snapshot: SnapshotFrom<L>) => void, error?: (error: unknown) => void, complete?: () => void): Subscription
+  subscribe(
+    nextOrObserver: Observer<SnapshotFrom<L>> | ((snapshot: SnapshotFrom<L>) => void),
+    error?: (error: unknown) => void,
+    complete?: () => void
+  ): Subscription {
+    const observer = readObserver<SnapshotFrom<L>>(nextOrObserver, error, complete)
+    if (this.#stopReason) {
+      this.#endObserver(observer, this.#stopReason)
+      return { unsubscribe: () => {} }
+    }
+    ;(this.#observers ??= new Set()).add(observer)
+    return { unsubscribe: () => void this.#observers?.delete(observer) }
   }
 
   #assertRunning(): void {
@@ -563,10 +631,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       crash: (error) => this.#onCrash(incarnation, error),
       done: () => this.#onDone(incarnation)
     }
-    const { clock, isolated } = this.#config
+    const { clock, isolated, inspect } = this.#config
     const worker = isolated
       ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
-      : new Worker(this.#config.logic as AnyActorLogic, point, hooks, { clock, tables: this.#keeper.tables })
+      : new Worker(this.#config.logic as AnyActorLogic, point, { ...hooks, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
     this.#worker = worker
     this.#starting = true
     try {
@@ -588,7 +656,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
-    const first = this.#keeper.snapshot === undefined
+    const previous = this.#keeper.snapshot
+    const first = previous === undefined
     const prev = this.#keeper.state
     let kept: boolean
     try {
@@ -607,6 +676,20 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     }
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
+    // An incarnation's first snapshot (event undefined) is the kept one brought back: not news.
+    if (this.#observers?.size && event !== undefined && this.#keeper.snapshot !== previous) this.#notify()
+  }
+
+  /** Tells subscribers of the kept snapshot, in subscription order. */
+  #notify(): void {
+    const snapshot = this.#keeper.snapshot as SnapshotFrom<L>
+    for (const observer of this.#observers ?? []) if (observer.next) this.#guard(() => observer.next?.(snapshot))
+  }
+
+  #onEmitted(incarnation: number, event: EventObject): void {
+    if (incarnation !== this.#incarnation) return
+    this.#guard(() => this.#emitted.emit(event.type, event))
+    this.#guard(() => this.#emitted.emit('*', event))
   }
 
   #onCrash(incarnation: number, error: unknown): void {
@@ -791,6 +874,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
     this.#emit('stop', reason, state)
     this.#events.removeAllListeners()
+    this.#emitted.removeAllListeners()
+    const observers = this.#observers
+    this.#observers = undefined
+    for (const observer of observers ?? []) this.#endObserver(observer, reason)
+  }
+
+  /** An observer of a stopped branch: `error` for a failure (as an actor's), else `complete`. */
+  #endObserver(observer: Observer<SnapshotFrom<L>>, reason: StopReason): void {
+    if (reason.kind === 'failure') this.#guard(() => observer.error?.(reason.error))
+    else this.#guard(() => observer.complete?.())
   }
 
   // ---- telling the outside -----------------------------------------------
@@ -825,6 +918,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       }
     }
   }
+}
+
+/** An observer as `subscribe` takes it, checked: a function (with error and complete functions) or an object of them. */
+function readObserver<T>(nextOrObserver: unknown, error: unknown, complete: unknown): Observer<T> {
+  const given = typeof nextOrObserver === 'function' ? { next: nextOrObserver, error, complete } : readOptions(nextOrObserver, 'subscribe(observer)')
+  for (const key of ['next', 'error', 'complete'] as const) {
+    if (given[key] !== undefined && typeof given[key] !== 'function') throw new InvalidOptionError(`subscribe observer.${key}`, 'a function', given[key])
+  }
+  return given as Observer<T>
 }
 
 /** The kept state in xstate's persisted form, with the pending delays of `worker` if it still stands. */

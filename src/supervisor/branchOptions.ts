@@ -9,6 +9,7 @@ import { readDurableOptions, type DurableConfig } from '../keeper/durable/option
 import { readIntensity, type RestartIntensity } from './intensity'
 import type { Grouper } from './dedupe'
 import type { Listener } from './types'
+import type { InspectObserver } from '../worker/Worker'
 
 /** A branch's default restart intensity: a rehydrated restart is cheap, so it is generous (Peeper's). */
 export const DEFAULT_BRANCH_INTENSITY: RestartIntensity = { maxRestarts: 1000, maxSeconds: 10 }
@@ -30,6 +31,7 @@ export interface BranchConfig {
   readonly grouper: Grouper | undefined
   /** ms with no message before the worker is passivated; Infinity: never. */
   readonly idleTimeout: number
+  readonly inspect: InspectObserver | undefined
 }
 
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
@@ -51,8 +53,18 @@ export function readBranchOptions(options: unknown): BranchConfig {
     clock: readClock(o.clock),
     durable,
     grouper: readGrouper(o.grouper),
-    idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true)
+    idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true),
+    inspect: readInspect(o.inspect, isolation !== undefined)
   }
+}
+
+function readInspect(inspect: unknown, isolated: boolean): InspectObserver | undefined {
+  if (inspect === undefined) return undefined
+  if (isolated) throw new InvalidOptionError('inspect', "absent with isolation (the actor runs in another thread or process); inspect an isolation: 'none' branch", inspect)
+  if (typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
+    throw new InvalidOptionError('inspect', 'an xstate inspection observer (a function, or an object with next/error/complete)', inspect)
+  }
+  return inspect as InspectObserver
 }
 
 function readName(name: unknown): string | undefined {

@@ -1,10 +1,11 @@
 import type { ResourceLimits } from 'node:worker_threads'
-import type { AnyActorLogic, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
+import type { AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
 import type { Isolation, LogicModule } from '../worker/isolated/options'
+import type { InspectObserver } from '../worker/Worker'
 
 /** A worker's state: a machine's context, a reducer's state. */
 export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined
@@ -90,6 +91,14 @@ export interface BranchEvents<S> {
   /** A listener or event handler threw; the branch carried on. */
   listenerError: (error: unknown) => void
 }
+
+/** The names of the branch's own events (`BranchEvents`); any other name given to `branch.on` is an emitted event's type. */
+export const BRANCH_EVENTS: ReadonlySet<string> = new Set<keyof BranchEvents<unknown>>([
+  'state', 'crash', 'restart', 'stop', 'persisted', 'divergence', 'passivate', 'activate', 'listenerError'
+])
+
+/** An event the logic emitted (xstate's `emit`) of type `T` (`'*'`: any of them), as `branch.on(T, handler)` gets it. */
+export type EmittedOf<L extends AnyActorLogic, T extends string> = T extends '*' ? EmittedFrom<L> : EmittedFrom<L> & { type: T }
 
 /**
  * `running` (a worker is up), `restarting` (none is, one is coming),
@@ -181,6 +190,13 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * process. With `'process'`, `maxOldGenerationSizeMb` sets the child's heap.
    */
   resourceLimits?: ResourceLimits
+  /**
+   * xstate's inspection observer (the Stately inspector's `inspect`, or a
+   * function of `InspectionEvent`), given to the actor of every incarnation,
+   * so one inspector follows the branch across restarts (each incarnation is
+   * a new actor, with its own session id). Not with `isolation`.
+   */
+  inspect?: InspectObserver
 }
 
 /** Options of `call`. */
