@@ -6,6 +6,8 @@ import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
 import { readBranchOptions, readClock } from '../supervisor/branchOptions'
 import { anchorLogicModule } from '../worker/isolated/options'
 import { counters } from '../shared/processWide'
+import { readSignal } from '../shared/abort'
+import { stopOnDispose } from '../shared/dispose'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
 
@@ -44,6 +46,12 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
   readonly id: string
   /** The dynamic supervisor the keys' branches run under. */
   readonly supervisor: Supervisor
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    stopOnDispose(this.prototype)
+  }
   readonly #options: PoolOptions<L>
   readonly #branches = new Map<string, Branch<L, R>>()
   /** Keys whose branch is starting, with what waits for it (in arrival order). */
@@ -71,27 +79,42 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
       assertEvent(event)
       const live = this.#branches.get(key)
       if (live) return live.call(event, options)
-      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const o = readOptions(options, 'call options')
+      const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const signal = readSignal(o.signal)
+      if (signal?.aborted) return Promise.reject(signal.reason)
       return new Promise((resolve, reject) => {
         const clock = readClock(this.#options.clock)
         const since = clock.now()
-        let timedOut = false
+        // Set once the caller is gone (timed out, or aborted) while the branch started.
+        let gone: 'timeout' | 'abort' | undefined
+        const onAbort = () => {
+          gone = 'abort'
+          if (timer !== undefined) clock.clearTimeout(timer)
+          reject(signal?.reason)
+        }
         const timer = timeout === Infinity ? undefined : clock.setTimeout(() => {
-          timedOut = true
+          gone = 'timeout'
+          signal?.removeEventListener('abort', onAbort)
           reject(new CallTimeoutError(`${this.id}/${key}`, event.type, timeout))
         }, timeout)
+        signal?.addEventListener('abort', onAbort, { once: true })
         this.#whenUp(key, {
           ready: (branch) => {
+            // Aborted while the branch started: the message is taken back, as from a mailbox.
+            if (gone === 'abort') return
             // Timed out while the branch started: the message is still delivered, as
             // CallTimeoutError says; its outcome reaches no one.
-            if (timedOut) return void branch.call(event, { ...options, timeout: Infinity }).catch(() => {})
+            if (gone === 'timeout') return void branch.call(event, { ...options, signal: undefined, timeout: Infinity }).catch(() => {})
             if (timer !== undefined) clock.clearTimeout(timer)
+            signal?.removeEventListener('abort', onAbort)
             // What is left of the timeout once the branch is up (at least 1 ms: an expired one already fired).
             const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (clock.now() - since))
             branch.call(event, { ...options, timeout: left }).then(resolve, reject)
           },
           failed: (error) => {
             if (timer !== undefined) clock.clearTimeout(timer)
+            signal?.removeEventListener('abort', onAbort)
             reject(error)
           }
         })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { processWide } from '../shared/processWide'
+import { stopOnDispose } from '../shared/dispose'
 import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import { Kvm, type KV } from '@nats-io/kv'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
@@ -84,6 +85,12 @@ export class ClusterNode {
   readonly cluster: string
   /** The supervisor of the global branches this node runs. */
   readonly supervisor: Supervisor
+  /** Stops it (`stop()`), so `await using node = await startNode(...)` leaves the cluster at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    stopOnDispose(this.prototype)
+  }
 
   readonly #config: NodeConfig
   readonly #nc: NatsConnection

@@ -28,6 +28,8 @@ import { seedPoint } from './seed'
 import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
+import { abortable, readSignal } from '../shared/abort'
+import { stopOnDispose } from '../shared/dispose'
 import { counters, isBranded, processWide } from '../shared/processWide'
 import { live, probe, type BranchSignal } from './probe'
 import {
@@ -92,8 +94,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** The name it was registered under, if any. */
   readonly name: string | undefined
 
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
   static {
     Object.defineProperty(this.prototype, BRANCH_BRAND, { value: true })
+    stopOnDispose(this.prototype)
   }
 
   /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
@@ -284,15 +290,21 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #request<T>(event: EventObject, options: CallOptions | undefined, rest: readonly EventObject[] | undefined): Promise<T> {
     const o = readOptions(options, 'call options')
     const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+    const signal = readSignal(o.signal)
     this.#assertRunning()
+    if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#config.isolated) assertCloneable(rest ? [event, ...rest] : event, 'event')
     const chain = delivery.branch === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
       if (key !== undefined) {
         this.#groups ??= new CallGroups(this.id, this.#callOwner)
-        return this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
-          this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+        // A joined execution serves other callers too: aborting lets this caller go, the work goes on.
+        return abortable(
+          this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
+            this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+          ),
+          signal
         ) as Promise<T>
       }
     }
@@ -300,6 +312,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (chain) this.#enqueue(rest ? { event, call, rest, chain } : { event, call, chain })
     else this.#enqueue(rest ? { event, call, rest } : { event, call })
     call.arm(timeout, this.#config.clock)
+    if (signal) call.abortOn(signal)
     return call.promise() as Promise<T>
   }
 
@@ -518,6 +531,17 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return { unsubscribe: () => void this.#observers?.delete(observer) }
   }
 
+  /**
+   * `off` by Node's EventEmitter name, so Node's `events.once(branch, 'stop')`
+   * and `events.on(branch, 'pong', { signal })` take a branch and remove
+   * their handlers when done or aborted.
+   */
+  removeListener(event: string, handler: (...args: never[]) => unknown): this {
+    assertFunction(handler, 'removeListener(event, handler)')
+    this.#emitterOf(event).off(event, handler as never)
+    return this
+  }
+
   #assertRunning(): void {
     if (this.#stopReason) throw stoppedError(this.id, this.#stopReason)
     if (this.#stopping) throw new BranchStoppedError(this.id, 'it is stopping')
@@ -557,6 +581,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #deliver(envelope: Envelope): void {
+    if (envelope.call?.aborted) return // its caller let it go before it was delivered
     if (probe.on) probe.delivered(this, envelope.event.type, envelope.call)
     if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.#worker as Incarnation

@@ -20,6 +20,7 @@ import { intensityUse, readIntensity, recordRestart, type IntensityUse, type Res
 import { live, probe, type SupervisorSignal } from './probe'
 import { stopError, type StopReason } from './types'
 import { counters, isBranded } from '../shared/processWide'
+import { stopOnDispose } from '../shared/dispose'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -118,8 +119,12 @@ const SUPERVISOR_BRAND = Symbol.for('keepsake.supervisor')
 export class Supervisor implements Supervised {
   readonly id: string
 
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
   static {
     Object.defineProperty(this.prototype, SUPERVISOR_BRAND, { value: true })
+    stopOnDispose(this.prototype)
   }
 
   /** `instanceof` for supervisors of this copy of keepsake or another one loaded in the process (ESM and CJS). */

@@ -218,6 +218,15 @@ export interface CallOptions {
    * such a call rejects at once with `CallRecursionError`. Default false.
    */
   reentrant?: boolean
+  /**
+   * Cancels the call: when it aborts, the call rejects with `signal.reason`
+   * (DOM's convention, as `fetch` and xstate's `waitFor`: an `AbortError`
+   * `DOMException` unless `abort(reason)` gave one; `AbortSignal.timeout(ms)`
+   * gives a `TimeoutError`). A message still queued is taken out and never
+   * delivered; one already delivered is processed, its answer dropped. An
+   * already aborted signal rejects at once and queues nothing.
+   */
+  signal?: AbortSignal
 }
 
 /** Options of `cast` and `send`. */
