@@ -30,6 +30,7 @@ export {
   InvalidLogicError,
   InvalidEventError,
   InvalidOptionError,
+  UnknownOptionError,
   NameTakenError,
   UnknownNameError,
   BranchStoppedError,

@@ -1,9 +1,9 @@
 import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
 import { BranchStoppedError, CallTimeoutError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
-import { assertEvent, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertKnownOptions, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
-import { readBranchOptions, readClock } from '../supervisor/branchOptions'
+import { BRANCH_OPTIONS, readBranchOptions, readClock, RENAMED_BRANCH_OPTIONS } from '../supervisor/branchOptions'
 import { anchorLogicModule } from '../worker/isolated/options'
 import { counters } from '../shared/processWide'
 import { readSignal } from '../shared/abort'
@@ -35,6 +35,9 @@ export interface PoolOptions<L extends AnyActorLogic> extends Omit<BranchOptions
   /** The most keys with a live branch at once (default unlimited). */
   maxKeys?: number
 }
+
+/** The options of `startPool` (`PoolOptions`): a branch's, but its name, and the pool's own. */
+const POOL_OPTIONS: readonly string[] = [...BRANCH_OPTIONS.filter((option) => option !== 'name'), 'id', 'maxKeys']
 
 /**
  * Branches on demand, by key (hb_persistent's `start_worker`/`forward_work`,
@@ -243,7 +246,9 @@ function readKey(key: unknown): asserts key is string {
  * await carts.call('cart-42', { type: 'add', sku: 'tea' })
  */
 export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}>(options: PoolOptions<L>): Promise<Pool<L, R>> {
-  const o = anchorLogicModule(readOptions(options, 'startPool options'), startPool) as unknown as PoolOptions<L>
+  const given = readOptions(options, 'startPool options')
+  assertKnownOptions(given, POOL_OPTIONS, 'startPool options', RENAMED_BRANCH_OPTIONS)
+  const o = anchorLogicModule(given, startPool) as unknown as PoolOptions<L>
   if (o.input !== undefined && typeof o.input !== 'function') throw new InvalidOptionError('input', 'a function (key) => input', o.input)
   if (o.durable !== undefined && readOptions(o.durable, 'durable').id !== undefined) {
     throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)
@@ -251,7 +256,8 @@ export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}
   readDuration(o.idleTimeout, 'idleTimeout', DEFAULT_POOL_IDLE_TIMEOUT, true)
   const id = o.id ?? `pool-${++counters.pool}`
   // Check the branch options once, here, rather than at each key's first message.
-  readBranchOptions({ ...o, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
+  const { id: _id, maxKeys: _maxKeys, ...branchOptions } = o
+  readBranchOptions({ ...branchOptions, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
   const supervisor = await Supervisor._start(
     { id, ...(o.clock ? { clock: o.clock } : {}), ...(o.maxKeys !== undefined ? { maxChildren: o.maxKeys } : {}) },
     true

@@ -338,7 +338,7 @@ export class ClusterNode {
       logic: kind.logic,
       name,
       input: spec.input,
-      ...(kind.restart ? { restart: kind.restart } : {}),
+      ...(kind.intensity ? { intensity: kind.intensity } : {}),
       ...(kind.idleTimeout === undefined ? {} : { idleTimeout: kind.idleTimeout }),
       ...(kind.durable ? { durable: { ...kind.durable, id: name } } : {})
     }

@@ -69,6 +69,30 @@ export class InvalidOptionError extends KeepsakeError {
   }
 }
 
+/**
+ * An options object has a key that is none of its options: a misspelling
+ * (`idleTimout`), or a name an older version used (`restart` for a branch's
+ * intensity). `suggestion` is the closest valid option, if one is close.
+ */
+export class UnknownOptionError extends KeepsakeError {
+  /** The unknown key, as given. */
+  readonly option: string
+  /** The valid option it most likely meant (for a renamed one: its new name). */
+  readonly suggestion: string | undefined
+
+  constructor(what: string, option: string, valid: readonly string[], suggestion: string | undefined, renamed: boolean) {
+    super(
+      'UNKNOWN_OPTION',
+      renamed
+        ? `Option "${option}" of ${what} was renamed to "${suggestion}": pass it as ${suggestion}.`
+        : `Unknown option "${option}" in ${what}${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`} ` +
+            `Valid options: ${valid.join(', ')}.`
+    )
+    this.option = option
+    this.suggestion = suggestion
+  }
+}
+
 /** A branch was started with a name another live branch holds. */
 export class NameTakenError extends KeepsakeError {
   readonly branchName: string

@@ -915,7 +915,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
 
   #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
     const { listener } = this.#config
-    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(prev, next))
+    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(next, prev))
     if (this.#events.listenerCount('state') > 0) this.#emit('state', next, prev)
   }
 

@@ -12,7 +12,7 @@ import {
   SupervisorStoppedError,
   UnknownChildError
 } from '../shared/errors'
-import { assertFunction, readDuration, readList, readOptions, safeRead } from '../shared/validate'
+import { assertFunction, assertKnownOptions, readDuration, readList, readOptions, safeRead } from '../shared/validate'
 import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
@@ -107,6 +107,9 @@ const DEFAULT_INTENSITY: RestartIntensity = { maxRestarts: 3, maxSeconds: 5 }
 const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
 const AUTO_SHUTDOWNS: readonly AutoShutdown[] = ['never', 'any_significant', 'all_significant']
 
+/** The options of `startSupervisor` (`SupervisorOptions`). */
+const SUPERVISOR_OPTIONS: readonly string[] = ['id', 'strategy', 'children', 'maxRestarts', 'maxSeconds', 'autoShutdown', 'maxChildren', 'clock']
+
 /** Marks supervisors, in every copy of keepsake loaded in the process. */
 const SUPERVISOR_BRAND = Symbol.for('keepsake.supervisor')
 
@@ -151,6 +154,7 @@ export class Supervisor implements Supervised {
   #stopped: Promise<void> | undefined
 
   private constructor(o: Record<string, unknown>, dynamic: boolean) {
+    assertKnownOptions(o, SUPERVISOR_OPTIONS, dynamic ? 'startDynamicSupervisor options' : 'startSupervisor options')
     this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++counters.supervisor}`
     if (o.id !== undefined && this.id !== o.id) throw new InvalidOptionError('id', 'a non-empty string', o.id)
     this.#dynamic = dynamic

@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { systemClock, withLongTimers, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
-import { readDuration, readOptions } from '../shared/validate'
+import { assertKnownOptions, readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { IsolatedRunner } from '../worker/isolated/IsolatedWorker'
 import { isLogicModule, readIsolation, resolveLogicModule, type ResolvedModule } from '../worker/isolated/options'
@@ -34,9 +34,18 @@ export interface BranchConfig {
   readonly inspect: InspectObserver | undefined
 }
 
+/** The options of `startBranch` (`BranchOptions`). */
+export const BRANCH_OPTIONS: readonly string[] = [
+  'logic', 'name', 'input', 'intensity', 'listener', 'clock', 'durable', 'grouper', 'idleTimeout', 'isolation', 'maxProcessingMs', 'resourceLimits', 'inspect'
+]
+
+/** Options renamed since 0.1, by old name: the error names the new one. */
+export const RENAMED_BRANCH_OPTIONS: Readonly<Record<string, string>> = { restart: 'intensity' }
+
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
 export function readBranchOptions(options: unknown): BranchConfig {
   const o = readOptions(options, 'startBranch options')
+  assertKnownOptions(o, BRANCH_OPTIONS, 'startBranch options', RENAMED_BRANCH_OPTIONS)
   const module = isLogicModule(o.logic) ? resolveLogicModule(o.logic, undefined) : undefined
   if (!module && !isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
   const isolation = readIsolation(o, module)
@@ -48,7 +57,7 @@ export function readBranchOptions(options: unknown): BranchConfig {
     isolated: isolation && new IsolatedRunner(isolation, durable && (durable.mode === 'journal' ? 'event' : 'type')),
     name: readName(o.name),
     input: o.input,
-    intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
+    intensity: readIntensity(o.intensity, 'intensity', DEFAULT_BRANCH_INTENSITY),
     listener: readListener(o.listener),
     clock: readClock(o.clock),
     durable,

@@ -68,8 +68,12 @@ export interface RestartReport {
 
 /** Callbacks on a branch's life, like Peeper.Listener: the place for logs and telemetry. */
 export interface Listener<S> {
-  /** The kept state changed (not called for the initial state). */
-  onStateChange?(prev: S, next: S): void
+  /**
+   * The kept state changed (not called for the initial state): the new state
+   * first, as the `state` event and `subscribe` give it. Was `(prev, next)`
+   * before 0.2.
+   */
+  onStateChange?(next: S, prev: S): void
   /** The branch stopped; `state` is its last good state. */
   onTerminate?(reason: StopReason, state: S): void
 }
@@ -142,8 +146,13 @@ export interface BranchOptions<L extends AnyActorLogic> {
   name?: string
   /** The logic's input, used on the first start only (a restart resumes the kept state). */
   input?: InputFrom<L>
-  /** Restart intensity; default `{ maxRestarts: 1000, maxSeconds: 10 }` (Peeper's). */
-  restart?: Partial<RestartIntensity>
+  /**
+   * Restart intensity: the branch gives up (status `stopped`, reason
+   * `RestartIntensityExceeded`) after more than `maxRestarts` restarts within
+   * `maxSeconds`; default `{ maxRestarts: 1000, maxSeconds: 10 }` (Peeper's).
+   * Named `restart` before 0.2 (a child spec's `restart` is its restart type).
+   */
+  intensity?: Partial<RestartIntensity>
   /** Callbacks on state changes and termination. */
   listener?: Listener<StateOf<L>>
   /** Time source for call timeouts, delays, the intensity window and the worker's delays. */
@@ -175,7 +184,10 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * a worker thread; `'process'` in a child process. Isolated, an endless loop,
    * a heap blow-up or a native crash ends that worker only: the branch
    * restarts it from the kept state. Needs `logic` named by module; messages,
-   * states and replies cross by structured clone. Not with `durable` (yet).
+   * states and replies cross by structured clone. Works with `durable`, in
+   * every mode and durability (the parent writes what the worker reports, and
+   * recovery replays in the parent). Not with `inspect`; emitted events stay
+   * in the worker's thread or process.
    */
   isolation?: Isolation
   /**

@@ -61,7 +61,7 @@ describe('a branch as an xstate Subscribable of its kept snapshot', () => {
   })
 
   it("toPromise rejects with the branch's failure when it gives up", async () => {
-    const branch = await startBranch({ logic: pinger, restart: { maxRestarts: 0, maxSeconds: 10 } })
+    const branch = await startBranch({ logic: pinger, intensity: { maxRestarts: 0, maxSeconds: 10 } })
     const output = toPromise(asRef(branch))
     cast(branch, { type: 'crash' })
     await expect(output).rejects.toBeInstanceOf(RestartIntensityExceeded)
