@@ -1,6 +1,7 @@
 import type { EventFromLogic, EventObject } from 'xstate'
 import { InvalidOptionError, UnknownNameError } from '../shared/errors'
 import { isInstance } from '../shared/validate'
+import { processWide } from '../shared/processWide'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 
@@ -31,23 +32,24 @@ export interface NameRoute {
   send(message: EventObject, options?: CastOptions): EventObject
 }
 
-let routeFor: ((name: string) => NameRoute | undefined) | undefined
+/** The one resolver of the process (whichever copy of keepsake installed it). */
+const names = processWide('nameResolver.v1', (): { routeFor: ((name: string) => NameRoute | undefined) | undefined } => ({ routeFor: undefined }))
 
 /**
  * @internal Installs the lookup asked for names the local registry does not
  * know (keepsake/cluster does, so call/cast/send reach branches on other
  * nodes); `undefined` removes it. Returns the one it replaced.
  */
-export function _setNameResolver(resolver: ((name: string) => NameRoute | undefined) | undefined): typeof routeFor {
-  const previous = routeFor
-  routeFor = resolver
+export function _setNameResolver(resolver: ((name: string) => NameRoute | undefined) | undefined): typeof names.routeFor {
+  const previous = names.routeFor
+  names.routeFor = resolver
   return previous
 }
 
 function resolve(target: unknown): AnyBranch | NameRoute {
   if (isInstance(target, Branch)) return target
   if (typeof target === 'string') {
-    const found = branchNames.lookup(target) ?? routeFor?.(target)
+    const found = branchNames.lookup(target) ?? names.routeFor?.(target)
     if (!found) throw new UnknownNameError(target)
     return found
   }

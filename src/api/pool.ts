@@ -1,10 +1,13 @@
 import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
 import { BranchStoppedError, CallTimeoutError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
-import { assertEvent, readDuration, readOptions } from '../shared/validate'
+import { assertEvent, assertKnownOptions, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
-import { readBranchOptions, readClock } from '../supervisor/branchOptions'
+import { BRANCH_OPTIONS, readBranchOptions, readClock, RENAMED_BRANCH_OPTIONS } from '../supervisor/branchOptions'
 import { anchorLogicModule } from '../worker/isolated/options'
+import { counters } from '../shared/processWide'
+import { readSignal } from '../shared/abort'
+import { stopOnDispose } from '../shared/dispose'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
 
@@ -33,7 +36,8 @@ export interface PoolOptions<L extends AnyActorLogic> extends Omit<BranchOptions
   maxKeys?: number
 }
 
-let anonymousPools = 0
+/** The options of `startPool` (`PoolOptions`): a branch's, but its name, and the pool's own. */
+const POOL_OPTIONS: readonly string[] = [...BRANCH_OPTIONS.filter((option) => option !== 'name'), 'id', 'maxKeys']
 
 /**
  * Branches on demand, by key (hb_persistent's `start_worker`/`forward_work`,
@@ -45,6 +49,12 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
   readonly id: string
   /** The dynamic supervisor the keys' branches run under. */
   readonly supervisor: Supervisor
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    stopOnDispose(this.prototype)
+  }
   readonly #options: PoolOptions<L>
   readonly #branches = new Map<string, Branch<L, R>>()
   /** Keys whose branch is starting, with what waits for it (in arrival order). */
@@ -72,27 +82,42 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
       assertEvent(event)
       const live = this.#branches.get(key)
       if (live) return live.call(event, options)
-      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const o = readOptions(options, 'call options')
+      const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const signal = readSignal(o.signal)
+      if (signal?.aborted) return Promise.reject(signal.reason)
       return new Promise((resolve, reject) => {
         const clock = readClock(this.#options.clock)
         const since = clock.now()
-        let timedOut = false
+        // Set once the caller is gone (timed out, or aborted) while the branch started.
+        let gone: 'timeout' | 'abort' | undefined
+        const onAbort = () => {
+          gone = 'abort'
+          if (timer !== undefined) clock.clearTimeout(timer)
+          reject(signal?.reason)
+        }
         const timer = timeout === Infinity ? undefined : clock.setTimeout(() => {
-          timedOut = true
+          gone = 'timeout'
+          signal?.removeEventListener('abort', onAbort)
           reject(new CallTimeoutError(`${this.id}/${key}`, event.type, timeout))
         }, timeout)
+        signal?.addEventListener('abort', onAbort, { once: true })
         this.#whenUp(key, {
           ready: (branch) => {
+            // Aborted while the branch started: the message is taken back, as from a mailbox.
+            if (gone === 'abort') return
             // Timed out while the branch started: the message is still delivered, as
             // CallTimeoutError says; its outcome reaches no one.
-            if (timedOut) return void branch.call(event, { ...options, timeout: Infinity }).catch(() => {})
+            if (gone === 'timeout') return void branch.call(event, { ...options, signal: undefined, timeout: Infinity }).catch(() => {})
             if (timer !== undefined) clock.clearTimeout(timer)
+            signal?.removeEventListener('abort', onAbort)
             // What is left of the timeout once the branch is up (at least 1 ms: an expired one already fired).
             const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (clock.now() - since))
             branch.call(event, { ...options, timeout: left }).then(resolve, reject)
           },
           failed: (error) => {
             if (timer !== undefined) clock.clearTimeout(timer)
+            signal?.removeEventListener('abort', onAbort)
             reject(error)
           }
         })
@@ -221,15 +246,18 @@ function readKey(key: unknown): asserts key is string {
  * await carts.call('cart-42', { type: 'add', sku: 'tea' })
  */
 export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}>(options: PoolOptions<L>): Promise<Pool<L, R>> {
-  const o = anchorLogicModule(readOptions(options, 'startPool options'), startPool) as unknown as PoolOptions<L>
+  const given = readOptions(options, 'startPool options')
+  assertKnownOptions(given, POOL_OPTIONS, 'startPool options', RENAMED_BRANCH_OPTIONS)
+  const o = anchorLogicModule(given, startPool) as unknown as PoolOptions<L>
   if (o.input !== undefined && typeof o.input !== 'function') throw new InvalidOptionError('input', 'a function (key) => input', o.input)
   if (o.durable !== undefined && readOptions(o.durable, 'durable').id !== undefined) {
     throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)
   }
   readDuration(o.idleTimeout, 'idleTimeout', DEFAULT_POOL_IDLE_TIMEOUT, true)
-  const id = o.id ?? `pool-${++anonymousPools}`
+  const id = o.id ?? `pool-${++counters.pool}`
   // Check the branch options once, here, rather than at each key's first message.
-  readBranchOptions({ ...o, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
+  const { id: _id, maxKeys: _maxKeys, ...branchOptions } = o
+  readBranchOptions({ ...branchOptions, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
   const supervisor = await Supervisor._start(
     { id, ...(o.clock ? { clock: o.clock } : {}), ...(o.maxKeys !== undefined ? { maxChildren: o.maxKeys } : {}) },
     true

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
+import { processWide } from '../shared/processWide'
+import { stopOnDispose } from '../shared/dispose'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
@@ -55,7 +57,8 @@ const ADOPT_TIMEOUT = 10_000
 /** A tenure as long as a real one (a UUID): a message measured with it is as long as the one sent. */
 const TENURE_STANDIN = randomUUID()
 
-let running: ClusterNode | undefined
+/** The process's one node, whichever copy of keepsake started it (ESM, CJS). */
+const theNode = processWide('clusterNode.v1', (): { running: ClusterNode | undefined } => ({ running: undefined }))
 
 /** What `_start` opens for a node. */
 interface Parts {
@@ -87,6 +90,7 @@ interface Parts {
 export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   await loadNats()
   const config = readNodeOptions(options)
+  const running = theNode.running
   if (running) throw new InvalidOptionError('startNode', 'called once per process (stop the running node first)', running.id)
   return ClusterNode._start(config)
 }
@@ -99,6 +103,12 @@ export class ClusterNode {
   readonly cluster: string
   /** The supervisor of the global branches this node runs. */
   readonly supervisor: Supervisor
+  /** Stops it (`stop()`), so `await using node = await startNode(...)` leaves the cluster at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    stopOnDispose(this.prototype)
+  }
 
   readonly #config: NodeConfig
   readonly #nc: NatsConnection
@@ -153,7 +163,7 @@ export class ClusterNode {
       if (!error) this.#onRequest(msg)
     } })
     this.#previousResolver = _setNameResolver((name) => this.#routeFor(name))
-    running = this
+    theNode.running = this
     void this.#watchConnection()
     const every = (ms: number, run: () => Promise<void>) => {
       let busy = false
@@ -339,7 +349,7 @@ export class ClusterNode {
     this.#refusals.close()
     await this.#leases.stop()
     _setNameResolver(this.#previousResolver)
-    if (running === this) running = undefined
+    if (theNode.running === this) theNode.running = undefined
     await this.#nc.drain().catch(() => undefined)
   }
 
@@ -358,7 +368,7 @@ export class ClusterNode {
       logic: kind.logic,
       name,
       input: spec.input,
-      ...(kind.restart ? { restart: kind.restart } : {}),
+      ...(kind.intensity ? { intensity: kind.intensity } : {}),
       ...(kind.idleTimeout === undefined ? {} : { idleTimeout: kind.idleTimeout }),
       ...(kind.durable ? { durable: { ...kind.durable, id: name } } : {})
     }

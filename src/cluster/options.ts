@@ -6,7 +6,8 @@ import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from '../supervisor/intensity'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { MAX_TIMER_MS } from '../shared/clock'
-import { readDuration, readOptions } from '../shared/validate'
+import { assertKnownOptions, readDuration, readOptions } from '../shared/validate'
+import { RENAMED_BRANCH_OPTIONS } from '../supervisor/branchOptions'
 import { isActorLogic } from '../worker/isActorLogic'
 import { clusterNames, readToken } from './keys'
 import { ClusterKey, type ClusterKeyOptions } from './signing'
@@ -24,7 +25,8 @@ export interface NodeKind {
    * id is the branch's name).
    */
   readonly durable?: Omit<DurableOptions, 'id'>
-  readonly restart?: Partial<RestartIntensity>
+  /** Restart intensity of each branch of this kind (`startBranch`'s `intensity`; named `restart` before 0.2). */
+  readonly intensity?: Partial<RestartIntensity>
   readonly idleTimeout?: number
 }
 
@@ -122,6 +124,7 @@ function readKinds(value: unknown): Map<string, NodeKind> {
   const kinds = new Map<string, NodeKind>()
   for (const [name, kind] of Object.entries(readOptions(value, 'kinds'))) {
     const k = readOptions(kind, `kinds.${name}`)
+    assertKnownOptions(k, ['logic', 'durable', 'intensity', 'idleTimeout'], `kinds.${name}`, RENAMED_BRANCH_OPTIONS)
     if (!isActorLogic(k.logic)) throw new InvalidLogicError(k.logic)
     if (k.durable !== undefined) readOptions(k.durable, `kinds.${name}.durable`)
     kinds.set(name, k as unknown as NodeKind)

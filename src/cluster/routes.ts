@@ -1,3 +1,4 @@
+import { abortable, readSignal } from '../shared/abort'
 import type { EventObject } from 'xstate'
 import type { NameRoute } from '../api/messaging'
 import { DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
@@ -100,12 +101,15 @@ export class Route implements NameRoute {
       assertEvent(event)
       const o = readOptions(options, 'call options')
       const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const signal = readSignal(o.signal)
+      if (signal?.aborted) return Promise.reject(signal.reason)
       const dedupe = o.dedupe
       if (dedupe !== undefined && typeof dedupe !== 'boolean') throw new InvalidOptionError('dedupe', 'a boolean', dedupe)
       const body: Body = { k: 'call', n: this.#name, e: event, t: wireTimeout(timeout), ...(dedupe === undefined ? {} : { d: dedupe }) }
       this.#transport.assertSendable(body)
       this.#transport.assertConnected(`a call to "${this.#name}"`)
-      return this.#request(event.type, timeout, body)
+      // Sent is sent: aborting lets the caller go; the owner still processes the message.
+      return abortable(this.#request(event.type, timeout, body), signal)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -114,14 +118,17 @@ export class Route implements NameRoute {
   callAll(events: readonly EventObject[], options?: CallOptions): Promise<unknown> {
     try {
       if (!Array.isArray(events)) throw new InvalidOptionError('events', 'a non-empty array of events', events)
-      const timeout = readDuration(readOptions(options, 'call options').timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const o = readOptions(options, 'call options')
+      const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      const signal = readSignal(o.signal)
+      if (signal?.aborted) return Promise.reject(signal.reason)
       const body: Body = { k: 'callAll', n: this.#name, es: events, t: wireTimeout(timeout) }
       // First: it reads the array without running a getter or a Proxy trap, which the checks below would.
       this.#transport.assertSendable(body)
       if (events.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)
       for (const event of events) assertEvent(event)
       this.#transport.assertConnected(`a call to "${this.#name}"`)
-      return this.#request((events[0] as EventObject).type, timeout, body)
+      return abortable(this.#request((events[0] as EventObject).type, timeout, body), signal)
     } catch (error) {
       return Promise.reject(error)
     }

@@ -4,10 +4,29 @@
  * message says what was wrong and what to do about it.
  */
 
-/** Base class of every error keepsake throws or rejects with. */
+import { isBranded } from './processWide'
+
+/** Marks keepsake's error classes, in every copy of keepsake loaded in the process. */
+const ERROR_BRAND = Symbol.for('keepsake.error')
+
+/**
+ * Base class of every error keepsake throws or rejects with. `instanceof`
+ * holds across copies of keepsake in one process (the ES module build and the
+ * CommonJS one): an error from either is an instance of the same-named class
+ * of both.
+ */
 export class KeepsakeError extends Error {
   /** A stable, machine-readable identifier of the error kind. */
   readonly code: string
+
+  static {
+    Object.defineProperty(this.prototype, ERROR_BRAND, { value: true })
+  }
+
+  /** `instanceof` for errors from this copy of keepsake or another one loaded in the process. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, ERROR_BRAND)
+  }
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -47,6 +66,30 @@ export class InvalidOptionError extends KeepsakeError {
   constructor(option: string, expected: string, got: unknown, options?: { cause?: unknown }) {
     super('INVALID_OPTION', `Option "${option}" must be ${expected}; got ${describe(got)}.`, options)
     this.option = option
+  }
+}
+
+/**
+ * An options object has a key that is none of its options: a misspelling
+ * (`idleTimout`), or a name an older version used (`restart` for a branch's
+ * intensity). `suggestion` is the closest valid option, if one is close.
+ */
+export class UnknownOptionError extends KeepsakeError {
+  /** The unknown key, as given. */
+  readonly option: string
+  /** The valid option it most likely meant (for a renamed one: its new name). */
+  readonly suggestion: string | undefined
+
+  constructor(what: string, option: string, valid: readonly string[], suggestion: string | undefined, renamed: boolean) {
+    super(
+      'UNKNOWN_OPTION',
+      renamed
+        ? `Option "${option}" of ${what} was renamed to "${suggestion}": pass it as ${suggestion}.`
+        : `Unknown option "${option}" in ${what}${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`} ` +
+            `Valid options: ${valid.join(', ')}.`
+    )
+    this.option = option
+    this.suggestion = suggestion
   }
 }
 

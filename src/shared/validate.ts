@@ -1,4 +1,4 @@
-import { describeCause, InvalidEventError, InvalidOptionError } from './errors'
+import { describeCause, InvalidEventError, InvalidOptionError, UnknownOptionError } from './errors'
 
 /** A value usable as an event: an object with a string `type`. */
 export function assertEvent(event: unknown): asserts event is { type: string } {
@@ -109,4 +109,52 @@ export function safeRead(value: unknown, key: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Throws {@link UnknownOptionError} for the first key of `options` (read by
+ * `readOptions`) that is not in `known` and is not `undefined` (spreads of
+ * absent options pass), naming the closest known one; a key in `renamed` is
+ * reported as renamed to its new name.
+ */
+export function assertKnownOptions(
+  options: Record<string, unknown>,
+  known: readonly string[],
+  what: string,
+  renamed: Readonly<Record<string, string>> = {}
+): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key) || options[key] === undefined) continue
+    const newName = Object.hasOwn(renamed, key) ? renamed[key] : undefined
+    throw new UnknownOptionError(what, key, known, newName ?? closest(key, known), newName !== undefined)
+  }
+}
+
+/** The name in `names` nearest to `given` (ignoring case), if it is near enough to be a slip of the keyboard. */
+function closest(given: string, names: readonly string[]): string | undefined {
+  const lower = given.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(given.length / 3)) + 1
+  for (const name of names) {
+    const distance = editDistance(lower, name.toLowerCase())
+    if (distance < bestDistance) {
+      best = name
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions); options are short, so O(n·m) is nothing. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, substitution))
+    }
+    previous = row
+  }
+  return previous[b.length] as number
 }

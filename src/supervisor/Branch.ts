@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import type { ActorRefFrom, AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
+import type { ActorRefFrom, AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, Observer, SnapshotFrom, Subscribable, Subscription } from 'xstate'
 import {
   BranchStartError,
   BranchStoppedError,
@@ -28,18 +28,23 @@ import { seedPoint } from './seed'
 import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
+import { abortable, readSignal } from '../shared/abort'
+import { stopOnDispose } from '../shared/dispose'
+import { counters, isBranded, processWide } from '../shared/processWide'
 import { live, probe, type BranchSignal } from './probe'
-import type {
-  BranchEvents,
-  BranchPart,
-  BranchSetup,
-  BranchStatus,
-  CallOptions,
-  CastOptions,
-  ReplyFor,
-  ReplyMap,
-  StateOf,
-  StopReason
+import {
+  BRANCH_EVENTS,
+  type BranchEvents,
+  type EmittedOf,
+  type BranchPart,
+  type BranchSetup,
+  type BranchStatus,
+  type CallOptions,
+  type CastOptions,
+  type ReplyFor,
+  type ReplyMap,
+  type StateOf,
+  type StopReason
 } from './types'
 import { immediate, warn } from '../shared/platform'
 
@@ -49,8 +54,11 @@ export const DEFAULT_CALL_TIMEOUT = 5000
 /** The default time a graceful stop gives deferred replies to arrive, in ms (OTP's worker default). */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 5000
 
-/** Names of the live branches of this process. */
-export const branchNames = new NameRegistry<AnyBranch>()
+/** Names of the live branches of this process (one registry, however many copies of keepsake it loaded). */
+export const branchNames = processWide('branchNames.v1', () => new NameRegistry<AnyBranch>())
+
+/** Marks branches, in every copy of keepsake loaded in the process. */
+const BRANCH_BRAND = Symbol.for('keepsake.branch')
 
 /** A message on its way to the worker; `call` is set for calls. */
 interface Envelope {
@@ -61,8 +69,6 @@ interface Envelope {
   /** For a call made while a worker processed a message: the branches whose calls led to it. */
   readonly chain?: readonly string[]
 }
-
-let anonymousBranches = 0
 
 /** The restart window of a branch that never restarted, shared (recordRestart copies it). */
 const NO_RESTARTS: readonly number[] = Object.freeze([])
@@ -83,11 +89,24 @@ export type AnyBranch = Branch<any, any>
  * intensity window), the mailbox and the pending calls, and decides what a
  * worker's crash, exit or kill means for them.
  */
-export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> {
+export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> implements Subscribable<SnapshotFrom<L>> {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
   /** The name it was registered under, if any. */
   readonly name: string | undefined
+
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    Object.defineProperty(this.prototype, BRANCH_BRAND, { value: true })
+    stopOnDispose(this.prototype)
+  }
+
+  /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, BRANCH_BRAND)
+  }
 
   readonly #config: BranchConfig
   readonly #keeper: Keeper
@@ -102,6 +121,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
   #batchBase: Parameters<Keeper['accept']>[1] | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
+  /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations. */
+  readonly #emitted = new EventEmitter<Record<string, (event: EventObject) => void>>()
+  /** Subscribers to the kept snapshot (made on the first one). */
+  #observers: Set<Observer<SnapshotFrom<L>>> | undefined
   readonly #mailbox = new Mailbox<Envelope>()
   #worker: Incarnation | undefined
   #incarnation = 0
@@ -150,7 +173,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#config = config
     this.#keeper = new Keeper(tables)
     this.name = config.name
-    this.id = config.name ?? `branch-${++anonymousBranches}`
+    this.id = config.name ?? `branch-${++counters.branch}`
     this.#durability = durability
     this.#idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
       canPassivate: () => this.#canPassivate(),
@@ -268,15 +291,21 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   #request<T>(event: EventObject, options: CallOptions | undefined, rest: readonly EventObject[] | undefined): Promise<T> {
     const o = readOptions(options, 'call options')
     const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+    const signal = readSignal(o.signal)
     this.#assertRunning()
+    if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#config.isolated) assertCloneable(rest ? [event, ...rest] : event, 'event')
     const chain = delivery.branch === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
       if (key !== undefined) {
         this.#groups ??= new CallGroups(this.id, this.#callOwner)
-        return this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
-          this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+        // A joined execution serves other callers too: aborting lets this caller go, the work goes on.
+        return abortable(
+          this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
+            this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+          ),
+          signal
         ) as Promise<T>
       }
     }
@@ -284,6 +313,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (chain) this.#enqueue(rest ? { event, call, rest, chain } : { event, call, chain })
     else this.#enqueue(rest ? { event, call, rest } : { event, call })
     call.arm(timeout, this.#config.clock)
+    if (signal) call.abortOn(signal)
     return call.promise() as Promise<T>
   }
 
@@ -419,24 +449,97 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     return this.#finalImage
   }
 
-  /** Subscribes to one of the branch's events. */
-  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  /**
+   * Subscribes to one of the branch's events (`BranchEvents`: state, crash,
+   * restart, stop, ...), or to an event its logic emits (xstate's `emit`) by
+   * that event's type, `'*'` for all of them. Emitted-event handlers stay on
+   * the branch, so they hear every incarnation's events, across restarts.
+   * An emitted event whose type is one of the branch's own event names
+   * reaches `'*'` handlers only. Emitted events come from in-thread workers
+   * (not with `isolation`).
+   *
+   * @example
+   * branch.on('crash', (report) => log.warn(report))
+   * branch.on('lowBattery', (event) => notify(event.level)) // machine: emit({ type: 'lowBattery', level })
+   */
+  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  on<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  on(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'on(event, handler)')
-    this.#events.on(event, handler as never)
+    this.#emitterOf(event).on(event, handler as never)
     return this
   }
 
-  /** Subscribes to the next occurrence of one of the branch's events. */
-  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  /** Like `on`, for the next occurrence only. */
+  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  once<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  once(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'once(event, handler)')
-    this.#events.once(event, handler as never)
+    this.#emitterOf(event).once(event, handler as never)
     return this
   }
 
   /** Removes a handler added with `on` or `once`. */
-  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this {
+  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
+  off<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
+  off(event: string, handler: (...args: never[]) => unknown): this {
     assertFunction(handler, 'off(event, handler)')
-    this.#events.off(event, handler as never)
+    this.#emitterOf(event).off(event, handler as never)
+    return this
+  }
+
+  /** Where handlers of `event` live: the branch's own events, or those its logic emits. */
+  #emitterOf(event: string): EventEmitter<string> {
+    if (typeof event !== 'string') throw new InvalidOptionError('event', 'an event name (a string)', event)
+    return (BRANCH_EVENTS.has(event) ? this.#events : this.#emitted) as unknown as EventEmitter<string>
+  }
+
+  /**
+   * The last good snapshot (xstate's): what `getSnapshot()` of the worker's
+   * actor returned after the last message processed without a crash. It
+   * outlives the worker: while the branch restarts or is passivated it is
+   * the kept one. An isolated branch keeps it in xstate's persisted form.
+   * With `subscribe`, this makes a branch an xstate `Subscribable`, so
+   * xstate's `waitFor` and `toPromise` take it.
+   */
+  getSnapshot(): SnapshotFrom<L> {
+    return this.#keeper.snapshot as SnapshotFrom<L>
+  }
+
+  /**
+   * Subscribes to the kept snapshot, across restarts: `next` gets each new
+   * one (not the one a restart brings back); `complete` comes when the branch
+   * stops normally or is stopped, `error` (with the error) when it fails,
+   * e.g. with `RestartIntensityExceeded`. Subscribing to a stopped branch
+   * completes (or errors) at once.
+   *
+   * @example
+   * const done = await waitFor(branch, (snapshot) => snapshot.context.count >= 3)
+   */
+  subscribe(observer: Observer<SnapshotFrom<L>>): Subscription
+  subscribe(next: (snapshot: SnapshotFrom<L>) => void, error?: (error: unknown) => void, complete?: () => void): Subscription
+  subscribe(
+    nextOrObserver: Observer<SnapshotFrom<L>> | ((snapshot: SnapshotFrom<L>) => void),
+    error?: (error: unknown) => void,
+    complete?: () => void
+  ): Subscription {
+    const observer = readObserver<SnapshotFrom<L>>(nextOrObserver, error, complete)
+    if (this.#stopReason) {
+      this.#endObserver(observer, this.#stopReason)
+      return { unsubscribe: () => {} }
+    }
+    ;(this.#observers ??= new Set()).add(observer)
+    return { unsubscribe: () => void this.#observers?.delete(observer) }
+  }
+
+  /**
+   * `off` by Node's EventEmitter name, so Node's `events.once(branch, 'stop')`
+   * and `events.on(branch, 'pong', { signal })` take a branch and remove
+   * their handlers when done or aborted.
+   */
+  removeListener(event: string, handler: (...args: never[]) => unknown): this {
+    assertFunction(handler, 'removeListener(event, handler)')
+    this.#emitterOf(event).off(event, handler as never)
     return this
   }
 
@@ -479,6 +582,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #deliver(envelope: Envelope): void {
+    if (envelope.call?.aborted) return // its caller let it go before it was delivered
     if (probe.on) probe.delivered(this, envelope.event.type, envelope.call)
     if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.#worker as Incarnation
@@ -553,10 +657,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       crash: (error) => this.#onCrash(incarnation, error),
       done: () => this.#onDone(incarnation)
     }
-    const { clock, isolated } = this.#config
+    const { clock, isolated, inspect } = this.#config
     const worker = isolated
       ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
-      : new Worker(this.#config.logic as AnyActorLogic, point, hooks, { clock, tables: this.#keeper.tables })
+      : new Worker(this.#config.logic as AnyActorLogic, point, { ...hooks, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
     this.#worker = worker
     this.#starting = true
     try {
@@ -578,7 +682,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
   }
 
   #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
-    const first = this.#keeper.snapshot === undefined
+    const previous = this.#keeper.snapshot
+    const first = previous === undefined
     const prev = this.#keeper.state
     let kept: boolean
     try {
@@ -597,6 +702,20 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     }
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
+    // An incarnation's first snapshot (event undefined) is the kept one brought back: not news.
+    if (this.#observers?.size && event !== undefined && this.#keeper.snapshot !== previous) this.#notify()
+  }
+
+  /** Tells subscribers of the kept snapshot, in subscription order. */
+  #notify(): void {
+    const snapshot = this.#keeper.snapshot as SnapshotFrom<L>
+    for (const observer of this.#observers ?? []) if (observer.next) this.#guard(() => observer.next?.(snapshot))
+  }
+
+  #onEmitted(incarnation: number, event: EventObject): void {
+    if (incarnation !== this.#incarnation) return
+    this.#guard(() => this.#emitted.emit(event.type, event))
+    this.#guard(() => this.#emitted.emit('*', event))
   }
 
   #onCrash(incarnation: number, error: unknown): void {
@@ -781,13 +900,23 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
     this.#emit('stop', reason, state)
     this.#events.removeAllListeners()
+    this.#emitted.removeAllListeners()
+    const observers = this.#observers
+    this.#observers = undefined
+    for (const observer of observers ?? []) this.#endObserver(observer, reason)
+  }
+
+  /** An observer of a stopped branch: `error` for a failure (as an actor's), else `complete`. */
+  #endObserver(observer: Observer<SnapshotFrom<L>>, reason: StopReason): void {
+    if (reason.kind === 'failure') this.#guard(() => observer.error?.(reason.error))
+    else this.#guard(() => observer.complete?.())
   }
 
   // ---- telling the outside -----------------------------------------------
 
   #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
     const { listener } = this.#config
-    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(prev, next))
+    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(next, prev))
     if (this.#events.listenerCount('state') > 0) this.#emit('state', next, prev)
   }
 
@@ -815,6 +944,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
       }
     }
   }
+}
+
+/** An observer as `subscribe` takes it, checked: a function (with error and complete functions) or an object of them. */
+function readObserver<T>(nextOrObserver: unknown, error: unknown, complete: unknown): Observer<T> {
+  const given = typeof nextOrObserver === 'function' ? { next: nextOrObserver, error, complete } : readOptions(nextOrObserver, 'subscribe(observer)')
+  for (const key of ['next', 'error', 'complete'] as const) {
+    if (given[key] !== undefined && typeof given[key] !== 'function') throw new InvalidOptionError(`subscribe observer.${key}`, 'a function', given[key])
+  }
+  return given as Observer<T>
 }
 
 /** The kept state in xstate's persisted form, with the pending delays of `worker` if it still stands. */

@@ -33,6 +33,9 @@ export class Call implements ReplyChannel {
   #timer: { clock: Clock; handle: unknown } | undefined
   #resolve: ((value: unknown) => void) | undefined
   #reject: ((error: unknown) => void) | undefined
+  /** The caller's signal and its listener, while the call is pending. */
+  #abort: { signal: AbortSignal; listener: () => void } | undefined
+  #aborted = false
 
   constructor(owner: CallOwner, branchId: string, eventType: string) {
     this.#owner = owner
@@ -52,6 +55,11 @@ export class Call implements ReplyChannel {
   /** What the call settled with: its value, or its error if it failed. */
   get outcome(): unknown {
     return this.#outcome
+  }
+
+  /** True once the caller's signal aborted the call: its message, if still queued, is not delivered. */
+  get aborted(): boolean {
+    return this.#aborted
   }
 
   /** True once the logic took this call's reply token. */
@@ -82,6 +90,21 @@ export class Call implements ReplyChannel {
     this.#timer = { clock, handle }
   }
 
+  /** Rejects the call with `signal.reason` when `signal` aborts before it settles. */
+  abortOn(signal: AbortSignal): void {
+    if (this.#state !== PENDING) return
+    if (signal.aborted) return this.#abortWith(signal)
+    const listener = () => this.#abortWith(signal)
+    signal.addEventListener('abort', listener, { once: true })
+    this.#abort = { signal, listener }
+  }
+
+  #abortWith(signal: AbortSignal): void {
+    if (this.#state !== PENDING) return
+    this.#aborted = true
+    this.reject(signal.reason)
+  }
+
   resolve(value: unknown): void {
     if (this.#settle(RESOLVED, value)) this.#resolve?.(value)
   }
@@ -106,6 +129,8 @@ export class Call implements ReplyChannel {
     this.#outcome = outcome
     if (this.#timer) this.#timer.clock.clearTimeout(this.#timer.handle)
     this.#timer = undefined
+    if (this.#abort) this.#abort.signal.removeEventListener('abort', this.#abort.listener)
+    this.#abort = undefined
     if (this.#token !== undefined) releaseToken(this.#token)
     this.#owner.settled(this)
     return true

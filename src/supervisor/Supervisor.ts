@@ -12,7 +12,7 @@ import {
   SupervisorStoppedError,
   UnknownChildError
 } from '../shared/errors'
-import { assertFunction, readDuration, readList, readOptions, safeRead } from '../shared/validate'
+import { assertFunction, assertKnownOptions, readDuration, readList, readOptions, safeRead } from '../shared/validate'
 import { Branch } from './Branch'
 import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
@@ -20,6 +20,8 @@ import { intensityUse, readIntensity, recordRestart, type IntensityUse, type Res
 import { live, probe, type SupervisorSignal } from './probe'
 import { stopError, type StopReason } from './types'
 import { immediate, warn } from '../shared/platform'
+import { counters, isBranded } from '../shared/processWide'
+import { stopOnDispose } from '../shared/dispose'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -108,8 +110,12 @@ interface ChildRecord {
 const DEFAULT_INTENSITY: RestartIntensity = { maxRestarts: 3, maxSeconds: 5 }
 const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
 const AUTO_SHUTDOWNS: readonly AutoShutdown[] = ['never', 'any_significant', 'all_significant']
-let anonymousSupervisors = 0
-let anonymousChildren = 0
+
+/** The options of `startSupervisor` (`SupervisorOptions`). */
+const SUPERVISOR_OPTIONS: readonly string[] = ['id', 'strategy', 'children', 'maxRestarts', 'maxSeconds', 'autoShutdown', 'maxChildren', 'clock']
+
+/** Marks supervisors, in every copy of keepsake loaded in the process. */
+const SUPERVISOR_BRAND = Symbol.for('keepsake.supervisor')
 
 /**
  * OTP's supervisor: starts children in order, restarts them by strategy,
@@ -119,6 +125,19 @@ let anonymousChildren = 0
  */
 export class Supervisor implements Supervised {
   readonly id: string
+
+  /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
+  declare [Symbol.asyncDispose]: () => Promise<void>
+
+  static {
+    Object.defineProperty(this.prototype, SUPERVISOR_BRAND, { value: true })
+    stopOnDispose(this.prototype)
+  }
+
+  /** `instanceof` for supervisors of this copy of keepsake or another one loaded in the process (ESM and CJS). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, SUPERVISOR_BRAND)
+  }
   readonly strategy: Strategy
   readonly #intensity: RestartIntensity
   readonly #autoShutdown: AutoShutdown
@@ -139,7 +158,8 @@ export class Supervisor implements Supervised {
   #stopped: Promise<void> | undefined
 
   private constructor(o: Record<string, unknown>, dynamic: boolean) {
-    this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++anonymousSupervisors}`
+    assertKnownOptions(o, SUPERVISOR_OPTIONS, dynamic ? 'startDynamicSupervisor options' : 'startSupervisor options')
+    this.id = typeof o.id === 'string' && o.id.length > 0 ? o.id : `supervisor-${++counters.supervisor}`
     if (o.id !== undefined && this.id !== o.id) throw new InvalidOptionError('id', 'a non-empty string', o.id)
     this.#dynamic = dynamic
     this.strategy = (o.strategy ?? 'one_for_one') as Strategy
@@ -581,7 +601,7 @@ export class Supervisor implements Supervised {
   }
 
   #readSpec(spec: unknown): ChildConfig {
-    const config = readChildSpec(spec, this.#dynamic ? () => `child-${++anonymousChildren}` : undefined)
+    const config = readChildSpec(spec, this.#dynamic ? () => `child-${++counters.child}` : undefined)
     if (config.significant && this.#autoShutdown === 'never') {
       throw new InvalidOptionError(`${config.id}.significant`, "false when autoShutdown is 'never'", true)
     }

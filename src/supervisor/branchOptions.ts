@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { systemClock, withLongTimers, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
-import { readDuration, readOptions } from '../shared/validate'
+import { assertKnownOptions, readDuration, readOptions } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { IsolatedRunner } from '../worker/isolated/IsolatedWorker'
 import { isLogicModule, readIsolation, resolveLogicModule, type ResolvedModule } from '../worker/isolated/options'
@@ -9,6 +9,7 @@ import { readDurableOptions, type DurableConfig } from '../keeper/durable/option
 import { readIntensity, type RestartIntensity } from './intensity'
 import type { Grouper } from './dedupe'
 import type { Listener } from './types'
+import type { InspectObserver } from '../worker/Worker'
 
 /** A branch's default restart intensity: a rehydrated restart is cheap, so it is generous (Peeper's). */
 export const DEFAULT_BRANCH_INTENSITY: RestartIntensity = { maxRestarts: 1000, maxSeconds: 10 }
@@ -30,11 +31,21 @@ export interface BranchConfig {
   readonly grouper: Grouper | undefined
   /** ms with no message before the worker is passivated; Infinity: never. */
   readonly idleTimeout: number
+  readonly inspect: InspectObserver | undefined
 }
+
+/** The options of `startBranch` (`BranchOptions`). */
+export const BRANCH_OPTIONS: readonly string[] = [
+  'logic', 'name', 'input', 'intensity', 'listener', 'clock', 'durable', 'grouper', 'idleTimeout', 'isolation', 'maxProcessingMs', 'resourceLimits', 'inspect'
+]
+
+/** Options renamed since 0.1, by old name: the error names the new one. */
+export const RENAMED_BRANCH_OPTIONS: Readonly<Record<string, string>> = { restart: 'intensity' }
 
 /** Checks `startBranch` options, throwing a typed error that names the first bad one. */
 export function readBranchOptions(options: unknown): BranchConfig {
   const o = readOptions(options, 'startBranch options')
+  assertKnownOptions(o, BRANCH_OPTIONS, 'startBranch options', RENAMED_BRANCH_OPTIONS)
   const module = isLogicModule(o.logic) ? resolveLogicModule(o.logic, undefined) : undefined
   if (!module && !isActorLogic(o.logic)) throw new InvalidLogicError(o.logic)
   const isolation = readIsolation(o, module)
@@ -46,13 +57,23 @@ export function readBranchOptions(options: unknown): BranchConfig {
     isolated: isolation && new IsolatedRunner(isolation, durable && (durable.mode === 'journal' ? 'event' : 'type')),
     name: readName(o.name),
     input: o.input,
-    intensity: readIntensity(o.restart, 'restart', DEFAULT_BRANCH_INTENSITY),
+    intensity: readIntensity(o.intensity, 'intensity', DEFAULT_BRANCH_INTENSITY),
     listener: readListener(o.listener),
     clock: readClock(o.clock),
     durable,
     grouper: readGrouper(o.grouper),
-    idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true)
+    idleTimeout: readDuration(o.idleTimeout, 'idleTimeout', Infinity, true),
+    inspect: readInspect(o.inspect, isolation !== undefined)
   }
+}
+
+function readInspect(inspect: unknown, isolated: boolean): InspectObserver | undefined {
+  if (inspect === undefined) return undefined
+  if (isolated) throw new InvalidOptionError('inspect', "absent with isolation (the actor runs in another thread or process); inspect an isolation: 'none' branch", inspect)
+  if (typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
+    throw new InvalidOptionError('inspect', 'an xstate inspection observer (a function, or an object with next/error/complete)', inspect)
+  }
+  return inspect as InspectObserver
 }
 
 function readName(name: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../shared/errors'
-import { readOptions } from '../shared/validate'
+import { assertKnownOptions, readOptions } from '../shared/validate'
 import type { StopReason } from './types'
 
 /**
@@ -95,11 +95,15 @@ export function backoffDelay(backoff: Required<Backoff>, attempt: number): numbe
 
 const RESTART_TYPES: readonly RestartType[] = ['permanent', 'transient', 'temporary']
 
+/** The options of a child spec (`ChildSpec`). */
+const CHILD_SPEC_OPTIONS: readonly string[] = ['id', 'start', 'restart', 'shutdown', 'type', 'significant', 'backoff']
+
 /** Checks a child spec; `fallbackId` names a child of a dynamic supervisor that has none. */
 export function readChildSpec(spec: unknown, fallbackId: (() => string) | undefined): ChildConfig {
   const o = readOptions(spec, 'child spec')
   const id = o.id === undefined && fallbackId ? fallbackId() : o.id
   if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('id', 'a non-empty string', id)
+  assertKnownOptions(o, CHILD_SPEC_OPTIONS, `child spec "${id}"`)
   if (typeof o.start !== 'function') throw new InvalidOptionError(`${id}.start`, 'a function that starts the child', o.start)
   const restart = o.restart ?? 'permanent'
   if (!RESTART_TYPES.includes(restart as RestartType)) {

@@ -1,3 +1,4 @@
+import { processWide } from '../shared/processWide'
 import type { AnyBranch } from './Branch'
 import type { Call } from './Call'
 import type { Supervisor, SupervisorEvents } from './Supervisor'
@@ -35,16 +36,20 @@ export interface Observer {
   transferred?(branch: AnyBranch, from: Supervisor, to: Supervisor): void
 }
 
-const observers: Observer[] = []
-/** The branch a transfer is resuming right now (called just before its resume, which is synchronous). */
-let moving: AnyBranch | undefined
+/**
+ * One per process, however many copies of keepsake it loaded (ESM, CJS): the
+ * observers, and the branch a transfer is resuming right now (set just before
+ * its resume, which is synchronous).
+ */
+const watch = processWide('probe.v1', () => ({ observers: [] as Observer[], moving: undefined as AnyBranch | undefined }))
+const { observers } = watch
 
 /**
  * The hooks the branch and the supervisor call. Each call site is guarded by
  * `if (probe.on)`, so with no observer a hook costs one property read and
  * one branch, and allocates nothing.
  */
-export const probe = {
+export const probe = processWide('probe.hooks.v1', () => ({
   on: false,
   enqueued(branch: AnyBranch, eventType: string, call: Call | undefined): void {
     for (const o of observers) if (o.enqueued) guarded(() => o.enqueued?.(branch, eventType, call))
@@ -56,8 +61,8 @@ export const probe = {
     for (const o of observers) if (o.settled) guarded(() => o.settled?.(branch, call))
   },
   branchEvent(branch: AnyBranch, signal: BranchSignal): void {
-    if (moving === branch) {
-      moving = undefined
+    if (watch.moving === branch) {
+      watch.moving = undefined
       // The transfer's resume is a new incarnation, not a restart: observers were told of the transfer.
       if (signal.event === 'restart') return
     }
@@ -67,13 +72,13 @@ export const probe = {
     for (const o of observers) if (o.supervisorEvent) guarded(() => o.supervisorEvent?.(supervisor, signal))
   },
   transferred(branch: AnyBranch, from: Supervisor, to: Supervisor): void {
-    moving = branch
+    watch.moving = branch
     queueMicrotask(() => {
-      if (moving === branch) moving = undefined
+      if (watch.moving === branch) watch.moving = undefined
     })
     for (const o of observers) if (o.transferred) guarded(() => o.transferred?.(branch, from, to))
   }
-}
+}))
 
 /**
  * Adds an observer of every branch and supervisor in the process; returns
@@ -90,10 +95,10 @@ export function observe(observer: Observer): () => void {
 }
 
 /** Live branches and supervisors of the process: where an inspector finds the roots. */
-export const live = {
+export const live = processWide('live.v1', () => ({
   branches: new Set<AnyBranch>(),
   supervisors: new Set<Supervisor>()
-}
+}))
 
 /** Every live supervisor and branch that no live supervisor holds: the roots of the process's trees. */
 export function liveRoots(): (Supervisor | AnyBranch)[] {

@@ -1,4 +1,5 @@
 import { CallRecursionError, InvalidOptionError } from '../shared/errors'
+import { processWide } from '../shared/processWide'
 
 /**
  * The message being processed right now, if any: which branch is processing
@@ -7,10 +8,10 @@ import { CallRecursionError, InvalidOptionError } from '../shared/errors'
  * synchronous, so a call made while it is set was made by that branch's
  * worker, inside that message.
  */
-export const delivery: { branch: string | undefined; chain: readonly string[] | undefined } = {
+export const delivery = processWide('delivery.v1', (): { branch: string | undefined; chain: readonly string[] | undefined } => ({
   branch: undefined,
   chain: undefined
-}
+}))
 
 /**
  * The call chain of a call to `target` made while `delivery.branch` processes

@@ -1,9 +1,10 @@
-import type { AnyActorLogic, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
+import type { AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
 import type { Isolation, LogicModule, ResourceLimits } from '../worker/isolated/options'
+import type { InspectObserver } from '../worker/Worker'
 
 /** A worker's state: a machine's context, a reducer's state. */
 export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined
@@ -66,8 +67,12 @@ export interface RestartReport {
 
 /** Callbacks on a branch's life, like Peeper.Listener: the place for logs and telemetry. */
 export interface Listener<S> {
-  /** The kept state changed (not called for the initial state). */
-  onStateChange?(prev: S, next: S): void
+  /**
+   * The kept state changed (not called for the initial state): the new state
+   * first, as the `state` event and `subscribe` give it. Was `(prev, next)`
+   * before 0.2.
+   */
+  onStateChange?(next: S, prev: S): void
   /** The branch stopped; `state` is its last good state. */
   onTerminate?(reason: StopReason, state: S): void
 }
@@ -93,6 +98,14 @@ export interface BranchEvents<S> {
   /** A listener or event handler threw; the branch carried on. */
   listenerError: (error: unknown) => void
 }
+
+/** The names of the branch's own events (`BranchEvents`); any other name given to `branch.on` is an emitted event's type. */
+export const BRANCH_EVENTS: ReadonlySet<string> = new Set<keyof BranchEvents<unknown>>([
+  'state', 'crash', 'restart', 'stop', 'persisted', 'divergence', 'passivate', 'activate', 'listenerError'
+])
+
+/** An event the logic emitted (xstate's `emit`) of type `T` (`'*'`: any of them), as `branch.on(T, handler)` gets it. */
+export type EmittedOf<L extends AnyActorLogic, T extends string> = T extends '*' ? EmittedFrom<L> : EmittedFrom<L> & { type: T }
 
 /**
  * `running` (a worker is up), `restarting` (none is, one is coming),
@@ -136,8 +149,13 @@ export interface BranchOptions<L extends AnyActorLogic> {
   name?: string
   /** The logic's input, used on the first start only (a restart resumes the kept state). */
   input?: InputFrom<L>
-  /** Restart intensity; default `{ maxRestarts: 1000, maxSeconds: 10 }` (Peeper's). */
-  restart?: Partial<RestartIntensity>
+  /**
+   * Restart intensity: the branch gives up (status `stopped`, reason
+   * `RestartIntensityExceeded`) after more than `maxRestarts` restarts within
+   * `maxSeconds`; default `{ maxRestarts: 1000, maxSeconds: 10 }` (Peeper's).
+   * Named `restart` before 0.2 (a child spec's `restart` is its restart type).
+   */
+  intensity?: Partial<RestartIntensity>
   /** Callbacks on state changes and termination. */
   listener?: Listener<StateOf<L>>
   /** Time source for call timeouts, delays, the intensity window and the worker's delays. */
@@ -170,7 +188,8 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * a heap blow-up or a native crash ends that worker only: the branch
    * restarts it from the kept state. Needs `logic` named by module; messages,
    * states and replies cross by structured clone. Works with `durable`: the
-   * keeper and its store stay in this thread (docs/isolation.md).
+   * keeper and its store stay in this thread (docs/isolation.md). Not with `inspect`; emitted events stay in the worker's
+   * thread or process.
    */
   isolation?: Isolation
   /**
@@ -185,6 +204,13 @@ export interface BranchOptions<L extends AnyActorLogic> {
    * process. With `'process'`, `maxOldGenerationSizeMb` sets the child's heap.
    */
   resourceLimits?: ResourceLimits
+  /**
+   * xstate's inspection observer (the Stately inspector's `inspect`, or a
+   * function of `InspectionEvent`), given to the actor of every incarnation,
+   * so one inspector follows the branch across restarts (each incarnation is
+   * a new actor, with its own session id). Not with `isolation`.
+   */
+  inspect?: InspectObserver
 }
 
 /** Options of `call`. */
@@ -206,6 +232,15 @@ export interface CallOptions {
    * such a call rejects at once with `CallRecursionError`. Default false.
    */
   reentrant?: boolean
+  /**
+   * Cancels the call: when it aborts, the call rejects with `signal.reason`
+   * (DOM's convention, as `fetch` and xstate's `waitFor`: an `AbortError`
+   * `DOMException` unless `abort(reason)` gave one; `AbortSignal.timeout(ms)`
+   * gives a `TimeoutError`). A message still queued is taken out and never
+   * delivered; one already delivered is processed, its answer dropped. An
+   * already aborted signal rejects at once and queues nothing.
+   */
+  signal?: AbortSignal
 }
 
 /** Options of `cast` and `send`. */

@@ -3,6 +3,8 @@ import {
   type AnyActorLogic,
   type AnyActorRef,
   type EventObject,
+  type InspectionEvent,
+  type Observer,
   type Snapshot,
   type Subscription
 } from 'xstate'
@@ -24,6 +26,8 @@ export interface WorkerHooks {
   crash(error: unknown): void
   /** The logic reached a final state: the worker exited normally. */
   done(): void
+  /** The logic emitted `event` (xstate's `emit`); in-thread workers only. */
+  emitted?(event: EventObject): void
   /**
    * Required by an incarnation whose `remote` is true, which calls it when the
    * message last delivered was processed (its snapshots and answers came
@@ -68,7 +72,12 @@ const OUTCOME_PREFIXES = ['xstate.done.actor.', 'xstate.error.actor.'] as const
 export interface WorkerOptions {
   readonly clock: Clock
   readonly tables: TableProvider
+  /** xstate's inspection observer, given to every incarnation's actor. */
+  readonly inspect?: InspectObserver | undefined
 }
+
+/** What xstate's `createActor` takes as `inspect`. */
+export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void)
 
 /**
  * One incarnation of a branch's worker: an xstate actor, watched. It knows
@@ -95,9 +104,16 @@ export class Worker implements Incarnation {
     this.#logic = logic
     this.actor = createActor(this.#instrument(logic, point), {
       clock: options.clock,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
     })
     bindTables(this.actor.system, options.tables)
+    if (hooks.emitted) {
+      const emitted = hooks.emitted
+      this.actor.on('*', (event: EventObject) => {
+        if (this.#alive) emitted(event)
+      })
+    }
     if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
     // The subscription outlives dispose(), muted: an actor with no error
     // observer has xstate rethrow its errors out of band, and a logic may still

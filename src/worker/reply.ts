@@ -1,4 +1,5 @@
 import { assertFunction } from '../shared/validate'
+import { processWide } from '../shared/processWide'
 import type {
   ActionArgs,
   ActionFunction,
@@ -32,12 +33,17 @@ export interface ReplyChannel {
 /** The token handed out when the message being processed is not a call. */
 const NO_CALL = 'keepsake-reply:none' as ReplyToken
 
-const tokenPrefix = `keepsake-reply:${Math.random().toString(36).slice(2, 10)}:`
-let tokenSeq = 0
-const deferredChannels = new Map<string, ReplyChannel>()
-
-/** The call whose message the worker is processing right now, if any. */
-let current: ReplyChannel | undefined
+/**
+ * One per process, so `reply()` from either copy of keepsake (ESM, CJS)
+ * answers a call to a branch of either: the call whose message a worker is
+ * processing right now (`current`), and deferred calls by token.
+ */
+const replies = processWide('replies.v1', () => ({
+  tokenPrefix: `keepsake-reply:${Math.random().toString(36).slice(2, 10)}:`,
+  tokenSeq: 0,
+  deferred: new Map<string, ReplyChannel>(),
+  current: undefined as ReplyChannel | undefined
+}))
 
 /**
  * Runs `deliver` with `channel` as the call being processed, so that `reply`,
@@ -45,18 +51,18 @@ let current: ReplyChannel | undefined
  * worker that synchronously messages another branch restores its own call.
  */
 export function withDelivery(channel: ReplyChannel | undefined, deliver: () => void): void {
-  const saved = current
-  current = channel
+  const saved = replies.current
+  replies.current = channel
   try {
     deliver()
   } finally {
-    current = saved
+    replies.current = saved
   }
 }
 
 /** Forgets a deferred call's token (the call settled). */
 export function releaseToken(token: ReplyToken): void {
-  deferredChannels.delete(token)
+  replies.deferred.delete(token)
 }
 
 /**
@@ -70,6 +76,7 @@ export function releaseToken(token: ReplyToken): void {
  * }, 0)
  */
 export function respond(value: unknown): boolean {
+  const current = replies.current
   return current ? current.answer(value) : false
 }
 
@@ -91,6 +98,7 @@ export function reply<
 ): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, never> {
   assertFunction(fn, 'reply(fn)')
   return (args, params) => {
+    const current = replies.current
     if (current) current.answer(fn(args, params))
   }
 }
@@ -105,9 +113,10 @@ export function reply<
  * on: { load: { target: 'loading', actions: assign({ pending: () => deferReply() }) } }
  */
 export function deferReply(): ReplyToken {
+  const current = replies.current
   if (!current) return NO_CALL
-  const token = `${tokenPrefix}${++tokenSeq}` as ReplyToken
-  deferredChannels.set(token, current)
+  const token = `${replies.tokenPrefix}${++replies.tokenSeq}` as ReplyToken
+  replies.deferred.set(token, current)
   current.markDeferred(token)
   return token
 }
@@ -122,6 +131,6 @@ export function deferReply(): ReplyToken {
  */
 export function replyTo(token: ReplyToken | null | undefined, value: unknown): boolean {
   if (typeof token !== 'string') return false
-  const channel = deferredChannels.get(token)
+  const channel = replies.deferred.get(token)
   return channel ? channel.answer(value) : false
 }

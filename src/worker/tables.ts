@@ -1,5 +1,6 @@
 import { InvalidOptionError, NotInBranchError } from '../shared/errors'
 import { safeRead } from '../shared/validate'
+import { processWide } from '../shared/processWide'
 
 /** Whatever holds a branch's tables across its worker's incarnations (the keeper). */
 export interface TableProvider {
@@ -9,7 +10,8 @@ export interface TableProvider {
 // Keyed by the incarnation's actor system: every actor of one incarnation (the
 // worker and the children it invokes or spawns) shares it, and a dead
 // incarnation's system is unbound, so it can no longer reach the tables.
-const providers = new WeakMap<object, TableProvider>()
+// One map per process, so `table()` from either copy of keepsake (ESM, CJS) finds the tables.
+const providers = processWide('tableProviders.v1', () => new WeakMap<object, TableProvider>())
 
 /** Gives the actors of one incarnation access to its branch's tables. */
 export function bindTables(system: object, provider: TableProvider): void {

@@ -15,6 +15,10 @@ import {
   startBranch,
   startSupervisor,
   UnknownNameError,
+  UnknownOptionError,
+  startPool,
+  branchSpec,
+  startDynamicSupervisor,
   whereis,
   type AnyBranch
 } from '../../src/index'
@@ -51,7 +55,7 @@ describe('startBranch rejects bad options with a typed error that says what to d
     ['a plain object as logic', { logic: { type: 'counter' } }, InvalidLogicError],
     ['a numeric name', { logic: counterReducer, name: 42 }, InvalidOptionError],
     ['an empty name', { logic: counterReducer, name: '' }, InvalidOptionError],
-    ['a negative maxRestarts', { logic: counterReducer, restart: { maxRestarts: -1 } }, InvalidOptionError],
+    ['a negative maxRestarts', { logic: counterReducer, intensity: { maxRestarts: -1 } }, InvalidOptionError],
     ['a listener that is not an object', { logic: counterReducer, listener: 'log' }, InvalidOptionError],
     ['a listener callback that is not a function', { logic: counterReducer, listener: { onStateChange: 1 } }, InvalidOptionError],
     ['a clock without now()', { logic: counterReducer, clock: { setTimeout, clearTimeout } }, InvalidOptionError]
@@ -244,5 +248,41 @@ describe('issue 15 item 1: hostile values in every position get an exported erro
     const error = await rejection(untyped(startSupervisor)({ children: children() }))
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect((error as InvalidOptionError).option).toBe('children')
+  })
+})
+
+describe('unknown options', () => {
+  it('a misspelt option is refused with UnknownOptionError naming the closest valid one, for branches, pools, child specs and supervisors', async () => {
+    const refusals = await Promise.all([
+      rejection(startBranch({ logic: counterReducer, idleTimout: 1000 } as never)),
+      rejection(startPool({ logic: counterReducer, maxkeys: 3 } as never)),
+      rejection(startSupervisor({ children: [branchSpec({ id: 'a', branch: { logic: counterReducer }, shutdwon: 10 } as never)] })),
+      rejection(startSupervisor({ maxRestart: 3 } as never)),
+      rejection(startDynamicSupervisor({ maxChildern: 3 } as never))
+    ])
+    expect(refusals.map((e) => [e instanceof UnknownOptionError && e instanceof KeepsakeError, (e as UnknownOptionError).option, (e as UnknownOptionError).suggestion])).toEqual([
+      [true, 'idleTimout', 'idleTimeout'],
+      [true, 'maxkeys', 'maxKeys'],
+      [true, 'shutdwon', 'shutdown'],
+      [true, 'maxRestart', 'maxRestarts'],
+      [true, 'maxChildern', 'maxChildren']
+    ])
+    expect((refusals[0] as Error).message).toContain('did you mean "idleTimeout"?')
+    expect((refusals[0] as UnknownOptionError).code).toBe('UNKNOWN_OPTION')
+  })
+
+  it("a branch's restart intensity, named `restart` before 0.2, is refused with its new name; nothing close gets no suggestion", async () => {
+    const renamed = await rejection(startBranch({ logic: counterReducer, restart: { maxRestarts: 1 } } as never))
+    expect(renamed).toBeInstanceOf(UnknownOptionError)
+    expect(renamed).toMatchObject({ option: 'restart', suggestion: 'intensity' })
+    expect((renamed as Error).message).toContain('was renamed to "intensity"')
+    const pooled = await rejection(startPool({ logic: counterReducer, restart: { maxRestarts: 1 } } as never))
+    expect(pooled).toMatchObject({ option: 'restart', suggestion: 'intensity' })
+    const far = await rejection(startBranch({ logic: counterReducer, colour: 'blue' } as never))
+    expect(far).toMatchObject({ option: 'colour', suggestion: undefined })
+    // An option spelt right but left undefined (a spread of absent options) is no error.
+    const branch = await startBranch({ logic: counterReducer, idleTimeout: undefined, extra: undefined } as never)
+    started.push(branch)
+    expect(branch.status).toBe('running')
   })
 })

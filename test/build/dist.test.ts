@@ -74,6 +74,36 @@ const main = async () => {
 main()
 `
 
+// One process loading the ES module build with import and the CommonJS build with require
+// (an app importing keepsake while a dependency requires it): one name registry, one reply
+// channel, one set of error classes.
+const DUAL = `import { createRequire } from 'node:module'
+import { setup } from 'xstate'
+const esm = await import('./dist/index.js')
+const cjs = createRequire(import.meta.url)('./dist/index.cjs')
+const machine = setup({}).createMachine({
+  context: { n: 0 },
+  on: {
+    inc: { actions: cjs.reply(({ context }) => context.n + 1) },
+    boom: { actions: () => { throw new Error('boom') } }
+  }
+})
+const branch = await esm.startBranch({ logic: machine, name: 'shared' })
+const taken = await cjs.startBranch({ logic: machine, name: 'shared' }).then(() => 'started twice', (e) => [e instanceof cjs.NameTakenError, e instanceof esm.NameTakenError, e instanceof esm.KeepsakeError, e.code])
+const crashed = await cjs.call('shared', { type: 'boom' }).catch((e) => [e instanceof cjs.WorkerCrashedError, e instanceof esm.WorkerCrashedError, e instanceof cjs.BranchStoppedError])
+console.log(JSON.stringify({
+  twoCopies: esm.startBranch !== cjs.startBranch,
+  seen: cjs.whereis('shared') === branch,
+  branchInstance: branch instanceof cjs.Branch,
+  replyAcross: await cjs.call(branch, { type: 'inc' }),
+  byName: await cjs.call('shared', { type: 'inc' }),
+  taken,
+  crashed
+}))
+await branch.stop()
+console.log(JSON.stringify({ released: cjs.whereis('shared') === undefined && esm.whereis('shared') === undefined }))
+`
+
 beforeAll(async () => {
   await run(join(root, 'node_modules/.bin/tsup'), ['--out-dir', join(dir, 'dist'), '--no-dts', '--silent'], { cwd: root, timeout: 120_000 })
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
@@ -87,6 +117,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'cjs-package/package.json'), '{ "type": "commonjs" }\n')
   writeFileSync(join(dir, 'cjs-package/logic.ts'), COUNTER_TS)
   writeFileSync(join(dir, 'modules.cjs'), modulesProgram)
+  writeFileSync(join(dir, 'dual.mjs'), DUAL)
 }, 120_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -105,6 +136,22 @@ describe('the built package', () => {
       ...MODULES.flatMap((file) => ['thread', 'process'].map((isolation) => ({ file, isolation, n: 1 }))),
       { durable: 'thread', n: 1 },
       { durable: 'process', n: 1 }
+    ])
+  }, 60_000)
+
+  it('dual.mjs: the ES module build and the CommonJS build in one process share names, replies and error classes', async () => {
+    const { stdout } = await run(process.execPath, [join(dir, 'dual.mjs')], { cwd: dir, timeout: 60_000 })
+    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      {
+        twoCopies: true,
+        seen: true,
+        branchInstance: true,
+        replyAcross: 1,
+        byName: 1,
+        taken: [true, true, true, 'NAME_TAKEN'],
+        crashed: [true, true, false]
+      },
+      { released: true }
     ])
   }, 60_000)
 })

@@ -129,7 +129,7 @@ export async function runChaos({ ops, seed, branches = 50, clients = 8 }: ChaosO
         maxSeconds: 1,
         children: members.map((i) =>
           branchSpec({
-            branch: { logic: ledger, name: names[i] as string, restart: { maxRestarts: 1_000_000, maxSeconds: 1 }, durable: durableOf(i) },
+            branch: { logic: ledger, name: names[i] as string, intensity: { maxRestarts: 1_000_000, maxSeconds: 1 }, durable: durableOf(i) },
             keepState: true
           })
         )

@@ -165,14 +165,14 @@ describe('fuzzed public API', () => {
   it('issue 15 item 1: branches that keep their events (memory, snapshot, journal; with and without a grouper that throws) fed hostile values by call, cast, callAll and dedupe fail each with a library error and keep answering', async () => {
     type Kept = { readonly last?: unknown; readonly n: number }
     const keeping = fromTransition((s: Kept, e: { type: string }): Kept => (e.type === 'keep' ? { last: e, n: s.n + 1 } : s), { n: 0 })
-    const restart = { maxRestarts: 1_000_000, maxSeconds: 1 }
+    const intensity = { maxRestarts: 1_000_000, maxSeconds: 1 }
     const store = new keepsake.MemoryStore()
     const grouper = (e: { type: string; v?: unknown }) => (e.v === undefined ? undefined : String((e.v as { x?: unknown }).x))
     const branches = await Promise.all([
-      keepsake.startBranch({ logic: keeping, restart }),
-      keepsake.startBranch({ logic: keeping, restart, durable: { store, id: 'fuzz-snapshot', mode: 'snapshot' } }),
-      keepsake.startBranch({ logic: keeping, restart, durable: { store, id: 'fuzz-journal', mode: 'journal' } }),
-      keepsake.startBranch({ logic: keeping, restart, grouper })
+      keepsake.startBranch({ logic: keeping, intensity }),
+      keepsake.startBranch({ logic: keeping, intensity, durable: { store, id: 'fuzz-snapshot', mode: 'snapshot' } }),
+      keepsake.startBranch({ logic: keeping, intensity, durable: { store, id: 'fuzz-journal', mode: 'journal' } }),
+      keepsake.startBranch({ logic: keeping, intensity, grouper })
     ])
     started.push(...branches)
     const operation = fc.oneof(

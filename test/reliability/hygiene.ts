@@ -44,7 +44,7 @@ async function cycles(n: number): Promise<void> {
 }
 
 async function crashes(n: number): Promise<void> {
-  const sup = await startSupervisor({ maxRestarts: n * 2, maxSeconds: 3600, children: [branchSpec({ branch: { logic: counter, name: 'crashy', restart: { maxRestarts: n * 2, maxSeconds: 3600 } } })] })
+  const sup = await startSupervisor({ maxRestarts: n * 2, maxSeconds: 3600, children: [branchSpec({ branch: { logic: counter, name: 'crashy', intensity: { maxRestarts: n * 2, maxSeconds: 3600 } } })] })
   for (let i = 0; i < n; i++) {
     if (i % 2 === 0) await call('crashy', { type: 'crash' }).catch(() => {})
     else cast('crashy', { type: 'inc' })

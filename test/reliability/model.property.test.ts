@@ -21,7 +21,7 @@ interface Real {
   pools: Record<Pool, Supervisor>
   strategies: Strategies
 }
-/** Those that give up at their first crash (`restart: { maxRestarts: 0 }`). */
+/** Those that give up at their first crash (`intensity: { maxRestarts: 0 }`). */
 const fragile = new Set(['n2', 'n3'])
 type Cmd = fc.AsyncCommand<Model, Real>
 type Strategies = Record<Pool, Strategy>
@@ -71,7 +71,7 @@ async function observe(m: Model, r: Real): Promise<void> {
 const commands = [
   fc.tuple(fc.constantFrom(...names), fc.constantFrom<Pool>('a', 'b')).map(([name, pool]) =>
     command(`start(${name}, ${pool})`, is(name, 'absent'), async (m, r) => {
-      const restart = fragile.has(name) ? { restart: { maxRestarts: 0 } } : {}
+      const restart = fragile.has(name) ? { intensity: { maxRestarts: 0 } } : {}
       await r.pools[pool].startChild(branchSpec({ branch: { logic: counterReducer, name, ...restart } }))
       m.set(name, { pool, count: 0, status: 'running' })
     })

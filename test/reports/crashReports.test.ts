@@ -56,7 +56,7 @@ describe('crash reports', () => {
     const root = await startSupervisor({
       id: 'root',
       maxRestarts: 0,
-      children: [branchSpec({ id: 'fragile', restart: 'transient', branch: { logic: counterMachine, restart: { maxRestarts: 0 } } })]
+      children: [branchSpec({ id: 'fragile', restart: 'transient', branch: { logic: counterMachine, intensity: { maxRestarts: 0 } } })]
     })
     const stopped = new Promise((resolve) => root.once('stop', resolve))
     ;(root.whichChildren()[0]?.child as AnyBranch).kill()
@@ -78,7 +78,7 @@ describe('crash reports', () => {
       restart: 'transient',
       start: async () => {
         if (++starts > 1) throw new Error('device gone')
-        return startBranch({ logic: counterMachine, restart: { maxRestarts: 0 } })
+        return startBranch({ logic: counterMachine, intensity: { maxRestarts: 0 } })
       }
     }
     const stubborn: ChildSpec = {

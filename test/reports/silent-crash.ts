@@ -10,7 +10,7 @@ const fragile = fromTransition((n: number, e: { type: 'boom' }) => {
 const root = await startSupervisor({
   id: 'silent',
   maxRestarts: 1,
-  children: [branchSpec({ id: 'w', branch: { logic: fragile, restart: { maxRestarts: 0 } } })]
+  children: [branchSpec({ id: 'w', branch: { logic: fragile, intensity: { maxRestarts: 0 } } })]
 })
 root.on('stop', () => undefined)
 const w = root.whichChildren()[0]?.child as unknown as { kill(): void }

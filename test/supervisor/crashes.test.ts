@@ -78,7 +78,7 @@ describe('crashes of every kind keep the state', () => {
   )
 
   it('an unhandled error of an invoked actor crashes the worker, which comes back with the state and the invoke running again', async () => {
-    const branch = await start(startBranch({ logic: crashing, restart: { maxRestarts: 2 } }))
+    const branch = await start(startBranch({ logic: crashing, intensity: { maxRestarts: 2 } }))
     cast(branch, { type: 'inc' })
     const stopped = new Promise<StopReason>((resolve) => branch.once('stop', resolve))
     const crash = new Promise<{ error: unknown }>((resolve) => branch.once('crash', resolve))

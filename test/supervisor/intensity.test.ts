@@ -64,7 +64,7 @@ describe('recordRestart (the sliding window)', () => {
 describe('restart intensity of a branch', () => {
   it('survives maxRestarts crashes inside the window; one more stops it with a typed reason', async () => {
     const clock = new ManualClock()
-    const branch = await startBranch({ logic: counterMachine, clock, restart: { maxRestarts: 3, maxSeconds: 5 } })
+    const branch = await startBranch({ logic: counterMachine, clock, intensity: { maxRestarts: 3, maxSeconds: 5 } })
     started.push(branch)
     const stops: StopReason[] = []
     branch.on('stop', (reason) => stops.push(reason))
@@ -89,7 +89,7 @@ describe('restart intensity of a branch', () => {
 
   it('survives any number of crashes spread beyond the window', async () => {
     const clock = new ManualClock()
-    const branch = await startBranch({ logic: counterMachine, clock, restart: { maxRestarts: 2, maxSeconds: 1 } })
+    const branch = await startBranch({ logic: counterMachine, clock, intensity: { maxRestarts: 2, maxSeconds: 1 } })
     started.push(branch)
     for (let i = 0; i < 20; i++) {
       cast(branch, { type: 'inc' })
@@ -126,7 +126,7 @@ describe('restart intensity of a branch', () => {
       queued = call('gives-up', { type: 'inc' }, { reentrant: true }).catch((error: unknown) => error)
       throw new Error('boom')
     }, 0)
-    const branch = await startBranch({ logic, name: 'gives-up', restart: { maxRestarts: 0, maxSeconds: 5 } })
+    const branch = await startBranch({ logic, name: 'gives-up', intensity: { maxRestarts: 0, maxSeconds: 5 } })
     started.push(branch)
     let given: RestartIntensityExceeded | undefined
     branch.on('stop', (reason) => {

@@ -96,7 +96,7 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
 
   it('a device that keeps failing is bounded by the restart intensity, never left stuck in loading', async () => {
     const device = { failures: Infinity, runs: 0 }
-    const branch = await start(startBranch({ logic: deviceMachine(device), restart: { maxRestarts: 3, maxSeconds: 60 } }))
+    const branch = await start(startBranch({ logic: deviceMachine(device), intensity: { maxRestarts: 3, maxSeconds: 60 } }))
     const stopped = new Promise<StopReason>((resolve) => branch.once('stop', resolve))
     cast(branch, { type: 'load' })
     expect(await stopped).toMatchObject({ kind: 'failure', error: expect.any(RestartIntensityExceeded) })

@@ -13,7 +13,7 @@ describe('listener and events', () => {
     const branch = await startBranch({
       logic: counterReducer,
       listener: {
-        onStateChange: (prev, next) => changes.push([prev, next]),
+        onStateChange: (next, prev) => changes.push([prev, next]),
         onTerminate: (reason, state) => terminations.push([reason, state])
       }
     })

@@ -96,7 +96,7 @@ describe('messages across a crash', () => {
   it('a call waiting for a worker that keeps failing to start is bounded by its own timeout', async () => {
     const failures = { left: 0 }
     const clock = new ManualClock()
-    const branch = await startBranch({ logic: flakyStarter(failures), clock, restart: { maxRestarts: 1e9, maxSeconds: 60 } })
+    const branch = await startBranch({ logic: flakyStarter(failures), clock, intensity: { maxRestarts: 1e9, maxSeconds: 60 } })
     started.push(branch)
     failures.left = Infinity
     branch.kill()
@@ -108,7 +108,7 @@ describe('messages across a crash', () => {
 
   it('a call waiting for a worker that never comes back is bounded by the branch stopping', async () => {
     const failures = { left: 0 }
-    const branch = await startBranch({ logic: flakyStarter(failures), restart: { maxRestarts: 3, maxSeconds: 60 } })
+    const branch = await startBranch({ logic: flakyStarter(failures), intensity: { maxRestarts: 3, maxSeconds: 60 } })
     const stopped = new Promise<unknown>((resolve) => branch.on('stop', resolve))
     failures.left = Infinity
     branch.kill()

@@ -185,7 +185,7 @@ describe('a branch restarted by its supervisor after it gave up', () => {
     [false, 0],
     [true, 3]
   ])('keepState %s: starts with count %i', async (keepState, expected) => {
-    const sup = await start({ children: [branchSpec({ id: 'counter', branch: { logic: finishable, restart: { maxRestarts: 0 } }, keepState })] })
+    const sup = await start({ children: [branchSpec({ id: 'counter', branch: { logic: finishable, intensity: { maxRestarts: 0 } }, keepState })] })
     for (let i = 0; i < 3; i++) cast(childOf(sup, 'counter'), { type: 'inc' })
     exits.failure(childOf(sup, 'counter'))
     await sup.whenIdle()

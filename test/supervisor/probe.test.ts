@@ -59,7 +59,7 @@ describe('the probe', () => {
   it("sees a transfer (not as a restart), a supervisor's child exits and restarts", async () => {
     const { lines, observer } = recorder()
     const [from, to] = await Promise.all([startSupervisor({ id: 'from' }), startDynamicSupervisor({ id: 'to' })])
-    const branch = await from.startChild(branchSpec({ branch: { logic: counterMachine, name: 'mover', restart: { maxRestarts: 0 } } }))
+    const branch = await from.startChild(branchSpec({ branch: { logic: counterMachine, name: 'mover', intensity: { maxRestarts: 0 } } }))
     removers.push(observe(observer))
     await transfer('mover', from, to)
     ;(branch as typeof branch & { kill(): void }).kill()

@@ -226,7 +226,7 @@ describe('restart decisions match a reference model of OTP', () => {
                 broken[i] = (broken[i] as number) - 1
                 throw new Error(`c${i} failed to start`)
               }
-              return startBranch({ logic: finishable, restart: { maxRestarts: 0 } })
+              return startBranch({ logic: finishable, intensity: { maxRestarts: 0 } })
             }
           }))
         })

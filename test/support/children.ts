@@ -23,7 +23,7 @@ export function recorded(id: string, log: string[], spec: Partial<ChildSpec> = {
     ...spec,
     start: async () => {
       log.push(`start ${id}`)
-      const branch = await startBranch({ logic: finishable, restart: { maxRestarts: 0 } })
+      const branch = await startBranch({ logic: finishable, intensity: { maxRestarts: 0 } })
       branch.on('stop', () => log.push(`stop ${id}`))
       return branch
     }

@@ -110,7 +110,7 @@ describe('telemetry', () => {
     setUp()
     const [east, west] = await Promise.all([startDynamicSupervisor({ id: 'east' }), startDynamicSupervisor({ id: 'west' })])
     stops.push(() => Promise.all([east.stop(), west.stop()]))
-    await east.startChild(branchSpec({ branch: { logic: counterMachine, name: 'mover', restart: { maxRestarts: 0 } } }))
+    await east.startChild(branchSpec({ branch: { logic: counterMachine, name: 'mover', intensity: { maxRestarts: 0 } } }))
     await transfer('mover', east, west)
     const [moved] = spans('keepsake.transfer')
     expect(moved?.events[0]?.attributes).toMatchObject({ 'keepsake.branch.id': 'mover', 'keepsake.transfer.from': 'east', 'keepsake.transfer.to': 'west' })

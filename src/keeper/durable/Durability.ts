@@ -1,3 +1,4 @@
+import { processWide } from '../../shared/processWide'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
 import { isInstance } from '../../shared/validate'
@@ -33,7 +34,7 @@ const PAGE = 10_000
  * gets a new Durability; its recovery and writes queue behind the writes the
  * old one still had in flight, so none lands behind its back.
  */
-const tails = new WeakMap<object, Map<string, Promise<unknown>>>()
+const tails = processWide('durableTails.v1', () => new WeakMap<object, Map<string, Promise<unknown>>>())
 
 function tailsOf(store: object): Map<string, Promise<unknown>> {
   let map = tails.get(store)

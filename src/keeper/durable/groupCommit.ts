@@ -1,3 +1,4 @@
+import { processWide } from '../../shared/processWide'
 import type { AppendRequest, KeeperStore } from '../../stores/KeeperStore'
 import { JournalConflictError } from '../../stores/errors'
 import { immediate } from '../../shared/platform'
@@ -53,7 +54,7 @@ class GroupCommit {
   }
 }
 
-const committers = new WeakMap<KeeperStore, GroupCommit>()
+const committers = processWide('groupCommitters.v1', () => new WeakMap<KeeperStore, GroupCommit>())
 
 /** Appends `request` in the next group commit on `store`; resolves with its new last seq. */
 export function groupAppend(store: KeeperStore, request: AppendRequest): Promise<number> {

@@ -49,7 +49,7 @@ export class IsolatedRunner {
   }
 
   /** A new incarnation, on the live host or a new one. */
-  incarnate(incarnation: number, point: RestorePoint, hooks: Required<WorkerHooks>, options: IsolatedOptions): IsolatedWorker {
+  incarnate(incarnation: number, point: RestorePoint, hooks: Required<Omit<WorkerHooks, 'emitted'>>, options: IsolatedOptions): IsolatedWorker {
     const host = this.#host ?? this.#spawn(options.tables)
     const worker = new IsolatedWorker(this, host, incarnation, point, hooks, options)
     this.#current = worker
@@ -118,7 +118,7 @@ export class IsolatedWorker implements Incarnation {
   readonly #host: HostLink
   readonly #incarnation: number
   readonly #point: RestorePoint
-  readonly #hooks: Required<WorkerHooks>
+  readonly #hooks: Required<Omit<WorkerHooks, 'emitted'>>
   readonly #options: IsolatedOptions
   #settleReady: () => void = () => {}
   #alive = true
@@ -132,7 +132,7 @@ export class IsolatedWorker implements Incarnation {
   #last: Snapshot<unknown> | undefined
   #delays: readonly PendingDelay[] = []
 
-  constructor(runner: IsolatedRunner, host: HostLink, incarnation: number, point: RestorePoint, hooks: Required<WorkerHooks>, options: IsolatedOptions) {
+  constructor(runner: IsolatedRunner, host: HostLink, incarnation: number, point: RestorePoint, hooks: Required<Omit<WorkerHooks, 'emitted'>>, options: IsolatedOptions) {
     this.#runner = runner
     this.#host = host
     this.#incarnation = incarnation

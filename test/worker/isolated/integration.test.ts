@@ -72,7 +72,7 @@ describe('an isolated branch in the rest of keepsake', () => {
   it('a supervisor restarts it with its state (keepState), its module named relative to the spec', async () => {
     const sup = await startSupervisor({
       id: 'iso-sup',
-      children: [branchSpec({ branch: { logic: { module: './logics.ts', export: 'counterReducer' }, name: 'kept', isolation: 'process', restart: { maxRestarts: 0 } }, keepState: true })]
+      children: [branchSpec({ branch: { logic: { module: './logics.ts', export: 'counterReducer' }, name: 'kept', isolation: 'process', intensity: { maxRestarts: 0 } }, keepState: true })]
     })
     supervisors.push(sup)
     const first = whereis('kept') as AnyBranch

@@ -96,7 +96,7 @@ describe("isolation: 'thread'", () => {
 
   it('listener and state events see each change, and only changes', async () => {
     const changes: [unknown, unknown][] = []
-    const branch = await isolated('counterReducer', { listener: { onStateChange: (prev: unknown, next: unknown) => changes.push([prev, next]) } })
+    const branch = await isolated('counterReducer', { listener: { onStateChange: (next: unknown, prev: unknown) => changes.push([prev, next]) } })
     const events: unknown[] = []
     branch.on('state', (next) => events.push(next))
     cast(branch, { type: 'inc' })
