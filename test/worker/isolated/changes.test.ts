@@ -2,6 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyChanges, diffState } from '../../../src/worker/isolated/changes'
 import { deepFreeze } from '../../../src/keeper/freeze'
+import { call, startBranch, WorkerCrashedError, type AnyBranch } from '../../../src/index'
+import { stoppedAfterEach } from '../../support/cleanup'
+import { catalogStep, newCatalog, type Catalog, type CatalogEvent } from './logics'
+import { logicModule } from './support'
 
 /** What crosses the wire: the changes, structured-cloned. */
 function roundTrip(before: unknown, after: unknown): unknown {
@@ -72,5 +76,32 @@ describe('a state crossing as its changes', () => {
         expect(roundTrip(structuredClone(before), after)).toEqual(after)
       })
     )
+  })
+})
+
+describe.each(['thread', 'process'] as const)("a big state crossing as its changes, isolation '%s'", (isolation) => {
+  const started = stoppedAfterEach<AnyBranch>()
+
+  it('the parent holds exactly the state the worker has, through changes, deletions, cuts and a crash', async () => {
+    const branch = await startBranch({ logic: logicModule('catalog'), isolation })
+    started.push(branch)
+    let expected = newCatalog(5000)
+    expect(branch.state()).toEqual(expected)
+    const edits: CatalogEvent[] = [{ type: 'bump' }, { type: 'tag', index: 7, tag: 'red' }, { type: 'forget', key: 'a' }, { type: 'note', key: 'c', since: 3 }, { type: 'trim', length: 4000 }, { type: 'bump' }]
+    for (const edit of edits) {
+      await call(branch, edit)
+      expected = catalogStep(expected, edit)
+      expect(branch.state()).toEqual(expected)
+    }
+    expect(Object.keys((branch.state() as Catalog).meta)).toEqual(['b', 'c'])
+    const crash = await call(branch, { type: 'throw' }).catch((e: unknown) => e)
+    expect(crash).toBeInstanceOf(WorkerCrashedError)
+    // The new incarnation starts from the kept state; the changes after it apply to that.
+    expect(await call(branch, { type: 'get' })).toBe(2)
+    expect(branch.state()).toEqual(expected)
+    await call(branch, { type: 'tag', index: 3999, tag: 'last' })
+    expected = catalogStep(expected, { type: 'tag', index: 3999, tag: 'last' })
+    expect(branch.state()).toEqual(expected)
+    expect(branch.children()[1]).toMatchObject({ restarts: 1 })
   })
 })
