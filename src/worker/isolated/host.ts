@@ -95,7 +95,7 @@ async function load(url: string, exportName: string): Promise<void> {
 /** A state as the host handles it: a context, when its logic has one. */
 type WithContext = Snapshot<unknown> & { context?: unknown }
 
-/** What a session has sent of its context before its first state. */
+/** A session's last context before its first state, when it started from the initial state (the parent holds none). */
 const NOTHING_SENT: unique symbol = Symbol('nothing sent')
 
 /** One incarnation running here. */
@@ -117,6 +117,8 @@ class Session {
     this.inc = inc
     this.#logic = logic
     this.#machine = typeof (logic as { getStateNodeById?: unknown }).getStateNodeById === 'function'
+    // The parent holds the point's state: an unchanged context stays the object it holds (no change event).
+    if (point.kind === 'persisted') this.#lastContext = (point.snapshot as WithContext).context
     this.#worker = new Worker(
       logic,
       point,
@@ -192,7 +194,8 @@ class Session {
 
   /**
    * `snapshot` in xstate's persisted form without its context, and the changes
-   * of its context since the one sent before (the first replaces it whole).
+   * of its context since the one sent before (or since the restore point's;
+   * from the initial state, the first replaces it whole).
    * A machine's whole persisted form would cost a walk of the whole context
    * (xstate swaps the actors it holds for their ids): its live contexts are
    * compared instead, and only the values that changed are persisted, by the
