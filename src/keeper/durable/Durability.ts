@@ -27,6 +27,9 @@ interface Segment {
 }
 
 const PAGE = 10_000
+const RESOLVED = Promise.resolve()
+/** The tags of an event the `tags` option does not tag (shared: most events). */
+const NO_TAGS: readonly string[] = Object.freeze([])
 
 /**
  * The end of the write chain of each journal, per store. A branch started
@@ -223,7 +226,7 @@ export class Durability {
     const { store, id, durability, migration, tags, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tags?.(event) ?? [] }))
+    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tags?.(event) ?? NO_TAGS }))
     const write =
       durability === 'batched'
         ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
@@ -384,24 +387,31 @@ export class Durability {
     return mode === 'journal' && verifyReplay && snapshotEvery > 0
   }
 
-  /** Runs `write` after every write queued before it; once one fails, every later one fails too. */
-  #chain<T>(write: () => Promise<T>): Promise<void> {
+  /**
+   * Runs `write` after every write queued before it; once one fails, every
+   * later one fails too. Two promises a write besides the store's: this is on
+   * every durable call's path.
+   */
+  #chain(write: () => Promise<unknown>): Promise<void> {
     const epoch = this.#epoch
+    const { id } = this.config
     const chains = tailsOf(this.config.store)
-    const result = (chains.get(this.config.id) ?? Promise.resolve()).then(() => {
+    const result = (chains.get(id) ?? RESOLVED).then(() => {
       if (this.#failure) throw this.#failure.error
-      if (epoch !== this.#epoch) throw new RecoveryError(this.config.id, undefined, 'the write was queued before a recovery')
+      if (epoch !== this.#epoch) throw new RecoveryError(id, undefined, 'the write was queued before a recovery')
       return write()
     })
-    const tail = result.catch((error: unknown) => {
-      if (epoch === this.#epoch) this.#failure ??= { error }
-    })
-    chains.set(this.config.id, tail)
     // Forget a settled chain, so a store used for many ids holds no entry per id.
-    void tail.then(() => {
-      if (chains.get(this.config.id) === tail) chains.delete(this.config.id)
+    const forget = () => {
+      if (chains.get(id) === tail) chains.delete(id)
+    }
+    const tail: Promise<void> = result.then(forget, (error: unknown) => {
+      if (epoch === this.#epoch) this.#failure ??= { error }
+      forget()
     })
-    return result.then(() => {})
+    chains.set(id, tail)
+    // What the store's write resolves with is of no use to a caller: it is typed away, not awaited away.
+    return result as Promise<unknown> as Promise<void>
   }
 
   #persist(snapshot: Snapshot<unknown>): Snapshot<unknown> {

@@ -12,11 +12,21 @@ import type { EventObject } from 'xstate'
  * What reading the event throws (a getter, a proxy trap) is thrown as is.
  */
 export function journalPayload(event: EventObject): unknown {
+  if (!(event instanceof Error) && isFlat(event)) return event
   const paths = errorPaths(event)
   return paths.length === 0 ? event : withErrorsReplaced(event, paths)
 }
 
 type Key = string | number
+
+/** True when no value of `event` is an object: nothing in it can be an Error (most events; checked without allocating). */
+function isFlat(event: EventObject): boolean {
+  for (const key in event) {
+    const value = (event as unknown as Record<string, unknown>)[key]
+    if (typeof value === 'object' && value !== null) return false
+  }
+  return true
+}
 
 /** The paths (own enumerable keys) from `root` to each Error under it, cycles cut. */
 function errorPaths(root: unknown): Key[][] {

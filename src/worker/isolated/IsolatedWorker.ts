@@ -4,6 +4,7 @@ import type { ReplyChannel, ReplyToken } from '../reply'
 import type { RestorePoint, ResumePoint } from '../restorePoint'
 import type { Incarnation, WorkerHooks, WorkerOptions } from '../Worker'
 import type { Tables } from '../../keeper/Tables'
+import { applyChanges } from './changes'
 import { findUncloneable } from './cloneable'
 import { WorkerExitedError, WorkerHungError } from './errors'
 import { checkHostMessage, fromWire, type EventReport, type HostMessage, type WirePoint, type WireTables } from './protocol'
@@ -243,9 +244,17 @@ export class IsolatedWorker implements Incarnation {
   }
 
   #snapshot(message: HostMessage & { t: 'snapshot' }): void {
-    const snapshot = message.same
-      ? ({ ...message.snapshot, context: (this.#last as { context?: unknown } | undefined)?.context } as unknown as Snapshot<unknown>)
-      : message.snapshot
+    let snapshot = message.snapshot
+    if (message.context) {
+      try {
+        const context = applyChanges((this.#last as { context?: unknown } | undefined)?.context, message.context)
+        snapshot = { ...snapshot, context } as unknown as Snapshot<unknown>
+      } catch (error) {
+        // The two sides no longer hold the same state: start again from the kept one.
+        this.#runner.kill(this.#host)
+        return this.hostDied(`sent a state change that does not fit the state held for it (${(error as Error).message})`)
+      }
+    }
     this.#last = snapshot
     this.#delays = message.delays ?? []
     if (message.d && this.#busy) this.#busy.applied = true

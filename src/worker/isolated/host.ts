@@ -14,6 +14,7 @@ import { capturePendingDelays } from '../delays'
 import { releaseToken, withDelivery, type ReplyChannel, type ReplyToken } from '../reply'
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
+import { diffState, type Change } from './changes'
 import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
@@ -91,13 +92,21 @@ async function load(url: string, exportName: string): Promise<void> {
   for (const message of queued) handle(message)
 }
 
+/** A state as the host handles it: a context, when its logic has one. */
+type WithContext = Snapshot<unknown> & { context?: unknown }
+
+/** A session's last context before its first state, when it started from the initial state (the parent holds none). */
+const NOTHING_SENT: unique symbol = Symbol('nothing sent')
+
 /** One incarnation running here. */
 class Session {
   readonly inc: number
   readonly #worker: Worker
   readonly #logic: AnyActorLogic
-  /** The context sent last, so an unchanged one is not sent again. */
-  #lastContext: unknown
+  /** How a state's context is found and persisted (see {@link persistState}). */
+  readonly #machine: boolean
+  /** The context sent last (live for a machine, else persisted): only what changed since crosses. */
+  #lastContext: unknown = NOTHING_SENT
   /** Replies given inside the running transition: they go with its snapshot. */
   #answers: [number, unknown][] | undefined
 
@@ -107,7 +116,9 @@ class Session {
   constructor(logic: AnyActorLogic, inc: number, point: WirePoint, tables: WireTables) {
     this.inc = inc
     this.#logic = logic
-    this.#lastContext = point.kind === 'persisted' ? (point.snapshot as { context?: unknown }).context : undefined
+    this.#machine = typeof (logic as { getStateNodeById?: unknown }).getStateNodeById === 'function'
+    // The parent holds the point's state: an unchanged context stays the object it holds (no change event).
+    if (point.kind === 'persisted') this.#lastContext = (point.snapshot as WithContext).context
     this.#worker = new Worker(
       logic,
       point,
@@ -156,10 +167,7 @@ class Session {
 
   #snapshot(snapshot: Snapshot<unknown>, processed: EventObject | undefined): void {
     if (!this.live) return
-    const context = (snapshot as { context?: unknown }).context
-    const same = context === this.#lastContext
-    this.#lastContext = context
-    const persisted = this.#logic.getPersistedSnapshot(snapshot) as Snapshot<unknown>
+    const { persisted, context } = this.#persist(snapshot)
     const answers = this.#answers
     this.#answers = undefined
     const delays = capturePendingDelays(this.#worker.actor)
@@ -167,8 +175,8 @@ class Session {
     const message: HostMessage = {
       t: 'snapshot',
       inc: this.inc,
-      snapshot: same ? ({ ...persisted, context: undefined } as unknown as Snapshot<unknown>) : persisted,
-      same,
+      snapshot: persisted,
+      ...(context ? { context } : {}),
       ...(answers ? { answers } : {}),
       ...(delays.length > 0 ? { delays } : {}),
       ...(event ? { event } : {}),
@@ -179,9 +187,43 @@ class Session {
     } catch (error) {
       // The state (or a reply) can't cross: this transition is a crash, and the
       // parent restarts from the last state that could.
-      const found = findUncloneable((persisted as { context?: unknown }).context, 'state') ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events') ?? findUncloneable(event, 'event')
+      const found = uncloneableChange(context) ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events') ?? findUncloneable(event, 'event')
       this.#crash(found ?? new UncloneableError('state', `not copyable (${String(error)})`))
     }
+  }
+
+  /**
+   * `snapshot` in xstate's persisted form without its context, and the changes
+   * of its context since the one sent before (or since the restore point's;
+   * from the initial state, the first replaces it whole).
+   * A machine's whole persisted form would cost a walk of the whole context
+   * (xstate swaps the actors it holds for their ids): its live contexts are
+   * compared instead, and only the values that changed are persisted, by the
+   * machine's own `getPersistedSnapshot` given those values as the context.
+   * Other logic is persisted whole and its persisted contexts compared.
+   */
+  #persist(snapshot: Snapshot<unknown>): { persisted: Snapshot<unknown>; context: Change[] | undefined } {
+    const live = snapshot as WithContext
+    if (!this.#machine) {
+      const whole = this.#logic.getPersistedSnapshot(snapshot) as WithContext
+      if (!('context' in whole)) return { persisted: whole, context: undefined }
+      return { persisted: { ...whole, context: undefined } as WithContext, context: this.#changes(whole.context) }
+    }
+    const context = this.#changes(live.context)
+    const values = context.map((change) => (change[0] === 's' ? change[2] : undefined))
+    const persisted = this.#logic.getPersistedSnapshot({ ...live, context: values } as WithContext) as WithContext
+    const persistedValues = persisted.context as unknown[]
+    persisted.context = undefined
+    if (persistedValues === values) return { persisted, context }
+    return { persisted, context: context.map((change, i) => (change[0] === 's' ? ['s', change[1], persistedValues[i]] : change)) }
+  }
+
+  /** What changed from the context sent last to `context`, which becomes it. */
+  #changes(context: unknown): Change[] {
+    const first = this.#lastContext === NOTHING_SENT
+    const changes = first ? [['s', [], context] as const] : diffState(this.#lastContext, context)
+    this.#lastContext = context
+    return changes
   }
 
   #crash(error: unknown): void {
@@ -195,6 +237,16 @@ class Session {
   #post(message: HostMessage): void {
     if (this.live) link.post(message)
   }
+}
+
+/** The first value a list of context changes sets that can't cross, named from the state's root. */
+function uncloneableChange(changes: readonly Change[] | undefined): UncloneableError | undefined {
+  for (const change of changes ?? []) {
+    if (change[0] !== 's') continue
+    const found = findUncloneable(change[2], `state${change[1].map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')}`)
+    if (found) return found
+  }
+  return undefined
 }
 
 /** The host's side of a call: answers go to the parent by the call's ref. */

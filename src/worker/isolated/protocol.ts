@@ -1,5 +1,6 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { PendingDelay } from '../delays'
+import type { Change } from './changes'
 import { LogicModuleError, UncloneableError } from './errors'
 
 /**
@@ -43,8 +44,10 @@ export interface WireError {
 
 export type HostMessage =
   /**
-   * A transition's state, in xstate's persisted form; `same`: its context is
-   * the one sent last (it is then left out). `answers`: replies given inside
+   * A transition's state, in xstate's persisted form without its context;
+   * `context`: how its context differs from the one sent before in this
+   * incarnation (the first replaces it whole; absent when the logic's state
+   * has no context), so a call's cost does not grow with the state. `answers`: replies given inside
    * that transition, by call ref. `delays`: delayed events pending after it.
    * `event`: the event processed (or just its type), when the parent asked
    * for it (see {@link EventReport}); absent for the initial state. `d`: the
@@ -54,7 +57,7 @@ export type HostMessage =
       readonly t: 'snapshot'
       readonly inc: number
       readonly snapshot: Snapshot<unknown>
-      readonly same: boolean
+      readonly context?: readonly Change[]
       readonly d?: true
       readonly event?: EventObject
       readonly answers?: readonly (readonly [ref: number, value: unknown])[]
@@ -117,7 +120,8 @@ export function checkHostMessage(message: unknown): string | undefined {
   if (typeof m.inc !== 'number') return `a "${m.t}" message without an incarnation`
   switch (m.t) {
     case 'snapshot':
-      if (typeof m.snapshot !== 'object' || m.snapshot === null || typeof m.same !== 'boolean') return 'a malformed snapshot'
+      if (typeof m.snapshot !== 'object' || m.snapshot === null) return 'a malformed snapshot'
+      if (m.context !== undefined && !isChangeList(m.context)) return 'a snapshot with malformed context changes'
       if (m.answers !== undefined && !Array.isArray(m.answers)) return 'a snapshot with malformed answers'
       if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'
       if (m.event !== undefined && typeof (m.event as { type?: unknown } | null)?.type !== 'string') return 'a snapshot with a malformed event'
@@ -134,4 +138,16 @@ export function checkHostMessage(message: unknown): string | undefined {
     default:
       return undefined
   }
+}
+
+const CHANGE_OPS = new Set(['s', 'd', 'l'])
+
+/** Whether `value` has the shape of a list of {@link Change}s. */
+function isChangeList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false
+  for (const change of value) {
+    if (!Array.isArray(change) || !CHANGE_OPS.has(change[0]) || !Array.isArray(change[1])) return false
+    if (change[0] === 'l' && typeof change[2] !== 'number') return false
+  }
+  return true
 }

@@ -189,3 +189,60 @@ export const lateAnswerer = setup({
     }
   }
 })
+
+/** A catalog's state: ~1 MB of items, a counter and nested metadata. */
+export interface Catalog {
+  readonly n: number
+  readonly items: readonly { readonly id: number; readonly tags: readonly string[]; readonly note: string }[]
+  readonly meta: Readonly<Record<string, { readonly since: number }>>
+}
+
+export type CatalogEvent =
+  | { type: 'bump' }
+  | { type: 'tag'; index: number; tag: string }
+  | { type: 'forget'; key: string }
+  | { type: 'trim'; length: number }
+  | { type: 'note'; key: string; since: number }
+  | { type: 'throw' }
+  | { type: 'get' }
+
+/** What each catalog event does (the tests apply it here too, to know the state the parent must hold). */
+export function catalogStep(state: Catalog, event: CatalogEvent): Catalog {
+  switch (event.type) {
+    case 'bump':
+      return { ...state, n: state.n + 1 }
+    case 'tag':
+      return { ...state, items: state.items.map((item, i) => (i === event.index ? { ...item, tags: [...item.tags, event.tag] } : item)) }
+    case 'forget': {
+      const { [event.key]: _forgotten, ...meta } = state.meta
+      return { ...state, meta }
+    }
+    case 'trim':
+      return { ...state, items: state.items.slice(0, event.length) }
+    case 'note':
+      return { ...state, meta: { ...state.meta, [event.key]: { since: event.since } } }
+    default:
+      return state
+  }
+}
+
+/** A catalog of `size` items of ~200 bytes (5,000: ~1 MB). */
+export function newCatalog(size: number): Catalog {
+  return { n: 0, items: Array.from({ length: size }, (_, id) => ({ id, tags: ['new'], note: 'x'.repeat(160) })), meta: { a: { since: 1 }, b: { since: 2 } } }
+}
+
+/** A machine holding a catalog: `get` replies with its count, `throw` crashes. */
+export const catalog = setup({ types: { context: {} as Catalog, events: {} as CatalogEvent } }).createMachine({
+  context: newCatalog(5000),
+  on: {
+    '*': {
+      actions: [
+        assign(({ context, event }) => {
+          if (event.type === 'throw') throw new Error('catalog crashed')
+          return catalogStep(context, event)
+        }),
+        ({ context, event }) => void (event.type === 'get' && respond(context.n))
+      ]
+    }
+  }
+})

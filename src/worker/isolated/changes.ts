@@ -1,0 +1,135 @@
+/**
+ * A state crosses between an isolated worker and its parent as what changed
+ * since the state sent before, not whole: the host finds the change, the
+ * parent applies it to the state it holds. xstate updates a context without
+ * touching what did not change (an `assign` copies the objects along the path
+ * it writes), so the walk compares by identity and enters only what is new;
+ * its cost follows the change and the breadth of the objects along its path,
+ * not the size of the state. Plain objects and arrays are entered; any other
+ * value that is not the same one (a Map, a Date, a class instance) is sent
+ * whole.
+ */
+
+/** Where a change is, from the root: object keys and array indices. */
+export type ChangePath = readonly (string | number)[]
+
+/**
+ * One change: `['s', path, value]` sets the value at `path` (an empty path
+ * replaces the root), `['d', path]` deletes the key at `path`, `['l', path,
+ * length]` cuts the array at `path` to `length`.
+ */
+export type Change =
+  | readonly [op: 's', path: ChangePath, value: unknown]
+  | readonly [op: 'd', path: ChangePath]
+  | readonly [op: 'l', path: ChangePath, length: number]
+
+/**
+ * The changes that turn `before` into `after` (none when they are the same).
+ * An array whose entries changed for more than half is sent whole: an insert
+ * near its front shifts everything after it, and one value is cheaper to send
+ * than a change for each entry.
+ */
+export function diffState(before: unknown, after: unknown): Change[] {
+  const changes: Change[] = []
+  walk(before, after, [], changes)
+  return changes
+}
+
+function walk(before: unknown, after: unknown, path: (string | number)[], changes: Change[]): void {
+  if (Object.is(before, after)) return
+  if (Array.isArray(before) && Array.isArray(after)) return walkArray(before, after, path, changes)
+  if (isPlainObject(before) && isPlainObject(after)) return walkObject(before, after, path, changes)
+  changes.push(['s', path.slice(), after])
+}
+
+function walkObject(before: Record<string, unknown>, after: Record<string, unknown>, path: (string | number)[], changes: Change[]): void {
+  for (const key in after) {
+    path.push(key)
+    if (Object.hasOwn(before, key)) walk(before[key], after[key], path, changes)
+    else changes.push(['s', path.slice(), after[key]])
+    path.pop()
+  }
+  for (const key in before) {
+    if (Object.hasOwn(after, key)) continue
+    path.push(key)
+    changes.push(['d', path.slice()])
+    path.pop()
+  }
+}
+
+function walkArray(before: readonly unknown[], after: readonly unknown[], path: (string | number)[], changes: Change[]): void {
+  const start = changes.length
+  const limit = after.length / 2 + 1
+  const common = Math.min(before.length, after.length)
+  let changed = after.length - common
+  if (changed > limit) return sendWhole(after, path, changes, start)
+  for (let i = 0; i < common; i++) {
+    if (before[i] === after[i]) continue
+    if (++changed > limit) return sendWhole(after, path, changes, start)
+    path.push(i)
+    walk(before[i], after[i], path, changes)
+    path.pop()
+  }
+  for (let i = common; i < after.length; i++) changes.push(['s', [...path, i], after[i]])
+  if (after.length < before.length) changes.push(['l', path.slice(), after.length])
+}
+
+/** Drops the changes found under `path` since `start`: its value goes whole. */
+function sendWhole(after: unknown, path: (string | number)[], changes: Change[], start: number): void {
+  changes.length = start
+  changes.push(['s', path.slice(), after])
+}
+
+/**
+ * `base` with `changes` applied, copying the containers along their paths and
+ * sharing the rest: `base` (frozen, in a keeper) is never written. Throws when
+ * a path goes through something that is not an object or an array: the
+ * changes were not made from this base.
+ */
+export function applyChanges(base: unknown, changes: readonly Change[]): unknown {
+  // Containers this call copied: the changes after the first write them in place.
+  const copied = new Set<object>()
+  const writable = (value: unknown, path: ChangePath): Record<string | number, unknown> => {
+    if (typeof value !== 'object' || value === null) throw new Error(`the path ${JSON.stringify(path)} goes through ${value === null ? 'null' : typeof value}`)
+    if (copied.has(value)) return value as Record<string | number, unknown>
+    const copy = Array.isArray(value) ? value.slice() : { ...value }
+    copied.add(copy)
+    return copy as Record<string | number, unknown>
+  }
+  let root = base
+  for (const change of changes) {
+    const [op, path] = change
+    if (op === 's' && path.length === 0) {
+      root = change[2]
+      continue
+    }
+    if (op === 'd' && path.length === 0) throw new Error('a deletion of the root')
+    root = writable(root, path)
+    // A cut changes the array at its path; a set or a deletion, the container above it.
+    let target = root as Record<string | number, unknown>
+    for (let i = 0; i < (op === 'l' ? path.length : path.length - 1); i++) {
+      const key = path[i] as string | number
+      const child = writable(target[key], path)
+      put(target, key, child)
+      target = child
+    }
+    if (op === 'l') {
+      if (!Array.isArray(target)) throw new Error(`the path ${JSON.stringify(path)} is not an array`)
+      target.length = change[2]
+    } else if (op === 'd') delete target[path[path.length - 1] as string | number]
+    else put(target, path[path.length - 1] as string | number, change[2])
+  }
+  return root
+}
+
+/** Sets an own property, `__proto__` too (an assignment to it would set the prototype instead). */
+function put(target: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+  else target[key] = value
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
