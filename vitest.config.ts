@@ -14,7 +14,7 @@ const core = [
 
 /** The type tests (test/types/*.test-d.ts), compiled by tsc against the xstate `tsconfig` names. */
 function typeTests(name: string, tsconfig: string) {
-  return { extends: true, test: { name, include: [], typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig } } } as const
+  return { extends: true as const, test: { name, include: [], typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig } } }
 }
 
 export default defineConfig({
