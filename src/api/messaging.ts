@@ -20,7 +20,6 @@ export type BranchTarget = AnyBranch | string
  *   }
  * }
  */
-// biome-ignore lint: an interface for users to augment, empty on purpose.
 export interface Register {}
 
 /** The names listed in {@link Register}, with their logic. */
@@ -41,10 +40,12 @@ export type LogicOf<T extends TypedTarget> = T extends Branch<infer L> ? L : T e
 /** The events a typed target's logic accepts. */
 export type EventOf<T extends TypedTarget> = EventFromLogic<LogicOf<T>>
 
-/** What a call with event `E` to typed target `T` resolves to (see {@link Replies}). */
+/** What a call with event `E` to typed target `T` resolves to (see `Replies`). */
 export type ReplyOf<T extends TypedTarget, E extends EventObject> = ReplyFor<LogicOf<T>, E>
 
-/** The live branch registered under `name`, if any (Erlang's `whereis`). */
+/** The live branch registered under `name`, if any (Erlang's `whereis`); typed by its logic for a name listed in {@link Register}. */
+export function whereis<N extends RegisteredName>(name: N): Branch<RegisteredNames[N]> | undefined
+export function whereis(name: string): AnyBranch | undefined
 export function whereis(name: string): AnyBranch | undefined {
   if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name)
   return branchNames.lookup(name)

@@ -12,7 +12,7 @@ export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context
 
 /**
  * What a call to logic `L` with event `E` resolves to: the reply `E`'s type
- * declares ({@link Replies}); else the state after it; `unknown` when the
+ * declares (`Replies`); else the state after it; `unknown` when the
  * logic's event types are not literals.
  */
 export type ReplyFor<L extends AnyActorLogic, E extends EventObject> = ReplyOfEvent<EventFromLogic<L>, E['type'], StateOf<L>>

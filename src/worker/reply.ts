@@ -79,7 +79,7 @@ export function respond(value: unknown): boolean {
  * returns. The caller's promise resolves once the state after this message is
  * kept, so an answered update can't be lost to a crash that follows it. What
  * `fn` returns is checked against the reply the event's type declares
- * ({@link Replies}); an event of a literal type that declares none can't be
+ * (`Replies`); an event of a literal type that declares none can't be
  * answered this way.
  *
  * @example

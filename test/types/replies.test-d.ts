@@ -145,6 +145,7 @@ describe('calls by name', () => {
     cast('typed-account', { type: 'deposit', amount: '10' })
     // @ts-expect-error a payload of the wrong type
     send('typed-account', { type: 'deposit', amount: '10' })
+    expectTypeOf(whereis('typed-account')).toEqualTypeOf<Branch<typeof account> | undefined>()
   })
 
   it('a name not listed takes any event and replies unknown', () => {
