@@ -1,3 +1,0 @@
-import type { Profile } from './profile';
-import { type Group } from './report';
-export declare function scaleGroup(profile: Profile): Promise<Group>;
