@@ -1,12 +1,12 @@
 import { assign, emit, fromTransition, setup, type ActorScope, type TransitionSnapshot } from 'xstate'
-import { reply, respond } from '../src/index'
+import { reply, respond, type Replies } from '../src/index'
 
 // The logics every group measures. Each is built twice from one definition,
 // differing only in how a request is answered, so keepsake and the bare actor
 // always do the same work: keepsake answers through `reply`/`respond`, a bare
 // actor emits an event its caller listens for.
 
-export type CounterEvent = { type: 'get' } | { type: 'inc' } | { type: 'crash' }
+export type CounterEvent = ({ type: 'get' } & Replies<number>) | { type: 'inc' } | { type: 'crash' }
 
 /** What a bare actor emits to answer a request. */
 export interface ReplyEvent {

@@ -10,7 +10,7 @@
 import { call, startBranch, WorkerCrashedError, WorkerExitedError, WorkerHungError } from '../src/index'
 import type { flakyDriver } from './devices/flaky-driver'
 
-const device = await startBranch<typeof flakyDriver, { measure: number; summary: { kept: number; mean: number } }>({
+const device = await startBranch<typeof flakyDriver>({
   logic: { module: './devices/flaky-driver.ts', export: 'flakyDriver' },
   isolation: 'process',
   maxProcessingMs: 500

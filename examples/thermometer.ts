@@ -6,10 +6,11 @@
  * Run: npm run example
  */
 import { assign, fromPromise, setup } from 'xstate'
-import { call, cast, deferReply, reply, replyTo, startBranch, type ReplyToken } from '../src/index'
+import { call, cast, deferReply, reply, replyTo, startBranch, type Replies, type ReplyToken } from '../src/index'
 
 type Reading = { type: 'reading'; celsius: number }
-type Event = Reading | { type: 'stats' } | { type: 'calibrate' }
+// A call's reply is declared on its event's type; `call` is typed by it.
+type Event = Reading | ({ type: 'stats' } & Replies<{ count: number; mean: number }>) | ({ type: 'calibrate' } & Replies<string>)
 
 const thermometer = setup({
   types: {
@@ -59,7 +60,7 @@ const thermometer = setup({
   }
 })
 
-const branch = await startBranch<typeof thermometer, { stats: { count: number; mean: number }; calibrate: string }>({
+const branch = await startBranch({
   logic: thermometer,
   name: 'thermometer',
   listener: {

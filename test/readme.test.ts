@@ -1,31 +1,19 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from './support/nats'
 import { startPostgres, type PostgresServer } from './support/postgres'
+import { anyIn, documents, entries, root, snippets, typecheckSnippets } from './support/snippets'
 
-// Every ```ts block in the README and the docs is a program; each must run as written.
+// Every ```ts block in the README and the docs is a program; each must run as written, and
+// compile as written in a user's strict nodenext project.
 
 const run = promisify(execFile)
-const root = fileURLToPath(new URL('..', import.meta.url))
-const entries: Record<string, string> = {
-  keepsake: 'src/index.ts',
-  'keepsake/sqlite': 'src/sqlite.ts',
-  'keepsake/postgres': 'src/postgres.ts',
-  'keepsake/telemetry': 'src/telemetry.ts',
-  'keepsake/inspector': 'src/inspector.ts',
-  'keepsake/cluster': 'src/cluster.ts'
-}
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
 let postgres: PostgresServer | undefined
 let nats: NatsServer | undefined
-
-function snippets(file: string): string[] {
-  return [...readFileSync(join(root, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string)
-}
 
 /** Runs a snippet with its `keepsake` imports pointed at the sources. */
 async function runSnippet(name: string, code: string): Promise<string> {
@@ -51,8 +39,7 @@ afterAll(async () => {
 // The README and every guide in docs/, each run in full; a file's servers start only if its
 // snippets read their address (the cluster's snippets join a private nats-server, the
 // PostgreSQL ones a private database, never the system's).
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)]
-const byFile = files.map((file) => [file, snippets(file)] as const)
+const byFile = documents().map((file) => [file, snippets(file)] as const)
 
 it('every snippet once tested is still there to run', () => {
   expect(byFile.reduce((n, [, codes]) => n + codes.length, 0)).toBeGreaterThanOrEqual(31)
@@ -67,5 +54,21 @@ describe.each(byFile.filter(([, codes]) => codes.length > 0))('%s snippets', (fi
   const prefix = file.replace(/^docs\//, '').replace(/\.md$/, '')
   it.each(codes.map((code, i) => [i + 1, code] as const))('snippet %i runs', async (i, code) => {
     expect((await runSnippet(`${prefix}-${i}`, code)).length).toBeGreaterThan(0)
+  })
+})
+
+describe('README and docs snippets compile under strict nodenext', () => {
+  const named = new Map(
+    documents().flatMap((file) => snippets(file).map((code, i) => [`${file.replace(/\W+/g, '-')}-${i + 1}`, code] as const))
+  )
+  let compiled: Awaited<ReturnType<typeof typecheckSnippets>>
+  beforeAll(async () => {
+    compiled = await typecheckSnippets(mkdtempSync(join(dir, 'types-')), named)
+  }, 300_000)
+  it.each([...named.keys()])('%s compiles', (name) => {
+    expect(compiled.errors.get(name)).toEqual([])
+  })
+  it('the declarations they compile against name no `any`', () => {
+    expect(anyIn(join(compiled.declarations, 'src'))).toEqual([])
   })
 })

@@ -6,9 +6,12 @@
  * examples/flaky-device.ts, which runs it in a child process.
  */
 import { fromTransition } from 'xstate'
-import { respond } from '../../src/index'
+import { respond, type Replies } from '../../src/index'
 
-export type DriverEvent = { type: 'measure'; seq: number } | { type: 'summary' }
+// What each event is answered with (`respond`), declared once: calls are typed by it.
+export type DriverEvent =
+  | ({ type: 'measure'; seq: number } & Replies<number>)
+  | ({ type: 'summary' } & Replies<{ kept: number; mean: number }>)
 
 export interface Readings {
   readonly values: readonly number[]

@@ -1,5 +1,16 @@
 export { startBranch } from './startBranch'
-export { call, callAll, cast, send, whereis, type BranchTarget, type EventOf, type ReplyOf } from './messaging'
+export { call, callAll, cast, send, whereis } from './messaging'
+export type {
+  BranchTarget,
+  EventOf,
+  LogicOf,
+  RegisteredName,
+  RegisteredNames,
+  Register,
+  ReplyOf,
+  TypedTarget,
+  UnregisteredName
+} from './messaging'
 export { Branch, DEFAULT_CALL_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, type AnyBranch } from '../supervisor/Branch'
 export { DEFAULT_BRANCH_INTENSITY } from '../supervisor/branchOptions'
 export { eventDigest, type Grouper } from '../supervisor/dedupe'
@@ -15,12 +26,12 @@ export type {
   EmittedOf,
   Listener,
   ReplyFor,
-  ReplyMap,
   RestartReport,
   StateOf,
   StopReason
 } from '../supervisor/types'
 export { reply, respond, deferReply, replyTo, type ReplyToken } from '../worker/reply'
+export type { Replies, ReplyNotDeclared, ReplyValue } from '../worker/replyTypes'
 export { table } from '../worker/tables'
 export type { Isolation, LogicModule, ResourceLimits } from '../worker/isolated/options'
 export { WorkerHungError, WorkerExitedError, UncloneableError, LogicModuleError } from '../worker/isolated/errors'

@@ -1,4 +1,4 @@
-import type { EventFromLogic, EventObject } from 'xstate'
+import type { AnyActorLogic, EventFromLogic, EventObject } from 'xstate'
 import { InvalidOptionError, UnknownNameError } from '../shared/errors'
 import { isInstance } from '../shared/validate'
 import { processWide } from '../shared/processWide'
@@ -8,13 +8,45 @@ import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 /** A branch, or the name it was started with. */
 export type BranchTarget = AnyBranch | string
 
-/** The events a branch's logic accepts. */
-export type EventOf<B extends AnyBranch> = B extends Branch<infer L, infer _R> ? EventFromLogic<L> : never
+/**
+ * Names whose messages are typed: augment it with the logic each name runs
+ * (as xstate's `Register`), and `call('account', ...)` checks its event and
+ * types its reply as a call to the branch would. Names not listed take any
+ * event and reply `unknown`.
+ *
+ * @example
+ * declare module 'keepsake' {
+ *   interface Register {
+ *     names: { account: typeof account }
+ *   }
+ * }
+ */
+export interface Register {}
 
-/** The reply type of a call with event `E` to branch `B`. */
-export type ReplyOf<B extends AnyBranch, E> = B extends Branch<infer L, infer R> ? ReplyFor<L, R, E> : never
+/** The names listed in {@link Register}, with their logic. */
+export type RegisteredNames = Register extends { names: infer N extends Record<string, AnyActorLogic> } ? N : {}
 
-/** The live branch registered under `name`, if any (Erlang's `whereis`). */
+/** A name listed in {@link Register}. */
+export type RegisteredName = keyof RegisteredNames & string
+
+/** A name that is not listed in {@link Register} (`never` for one that is). */
+export type UnregisteredName<N extends string> = N extends RegisteredName ? never : N
+
+/** A target whose logic is known: a branch, or a name listed in {@link Register}. */
+export type TypedTarget = AnyBranch | RegisteredName
+
+/** The logic behind a typed target. */
+export type LogicOf<T extends TypedTarget> = T extends Branch<infer L> ? L : T extends RegisteredName ? RegisteredNames[T] : never
+
+/** The events a typed target's logic accepts. */
+export type EventOf<T extends TypedTarget> = EventFromLogic<LogicOf<T>>
+
+/** What a call with event `E` to typed target `T` resolves to (see `Replies`). */
+export type ReplyOf<T extends TypedTarget, E extends EventObject> = ReplyFor<LogicOf<T>, E>
+
+/** The live branch registered under `name`, if any (Erlang's `whereis`); typed by its logic for a name listed in {@link Register}. */
+export function whereis<N extends RegisteredName>(name: N): Branch<RegisteredNames[N]> | undefined
+export function whereis(name: string): AnyBranch | undefined
 export function whereis(name: string): AnyBranch | undefined {
   if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name)
   return branchNames.lookup(name)
@@ -68,12 +100,8 @@ function resolve(target: unknown): AnyBranch | NameRoute {
  * @example
  * const count = await call(branch, { type: 'get' }, { timeout: 1000 })
  */
-export function call<B extends AnyBranch, const E extends EventOf<B>>(
-  target: B,
-  event: E,
-  options?: CallOptions
-): Promise<ReplyOf<B, E>>
-export function call<E extends EventObject>(target: string, event: E, options?: CallOptions): Promise<unknown>
+export function call<T extends TypedTarget, const E extends EventOf<T>>(target: T, event: E, options?: CallOptions): Promise<ReplyOf<T, E>>
+export function call<N extends string, const E extends EventObject>(target: UnregisteredName<N>, event: E, options?: CallOptions): Promise<unknown>
 export function call(target: BranchTarget, event: EventObject, options?: CallOptions): Promise<unknown> {
   try {
     return resolve(target).call(event, options)
@@ -89,8 +117,8 @@ export function call(target: BranchTarget, event: EventObject, options?: CallOpt
  * @example
  * await callAll(account, [{ type: 'debit', cents: 500 }, { type: 'fee', cents: 25 }])
  */
-export function callAll<B extends AnyBranch, const E extends EventOf<B>>(target: B, events: readonly E[], options?: CallOptions): Promise<ReplyOf<B, E>>
-export function callAll<E extends EventObject>(target: string, events: readonly E[], options?: CallOptions): Promise<unknown>
+export function callAll<T extends TypedTarget, const E extends EventOf<T>>(target: T, events: readonly E[], options?: CallOptions): Promise<ReplyOf<T, E>>
+export function callAll<N extends string, const E extends EventObject>(target: UnregisteredName<N>, events: readonly E[], options?: CallOptions): Promise<unknown>
 export function callAll(target: BranchTarget, events: readonly EventObject[], options?: CallOptions): Promise<unknown> {
   try {
     return resolve(target).callAll(events, options)
@@ -107,8 +135,8 @@ export function callAll(target: BranchTarget, events: readonly EventObject[], op
  * cast('counter', { type: 'inc' })
  * cast(branch, { type: 'tick' }, { delay: 1000 })
  */
-export function cast<B extends AnyBranch, const E extends EventOf<B>>(target: B, event: E, options?: CastOptions): void
-export function cast<E extends EventObject>(target: string, event: E, options?: CastOptions): void
+export function cast<T extends TypedTarget, const E extends EventOf<T>>(target: T, event: E, options?: CastOptions): void
+export function cast<N extends string, const E extends EventObject>(target: UnregisteredName<N>, event: E, options?: CastOptions): void
 export function cast(target: BranchTarget, event: EventObject, options?: CastOptions): void {
   resolve(target).cast(event, options)
 }
@@ -120,8 +148,8 @@ export function cast(target: BranchTarget, event: EventObject, options?: CastOpt
  * @example
  * const sent = send('counter', { type: 'inc' })
  */
-export function send<B extends AnyBranch, const E extends EventOf<B>>(target: B, message: E, options?: CastOptions): E
-export function send<E extends EventObject>(target: string, message: E, options?: CastOptions): E
+export function send<T extends TypedTarget, const E extends EventOf<T>>(target: T, message: E, options?: CastOptions): E
+export function send<N extends string, const E extends EventObject>(target: UnregisteredName<N>, message: E, options?: CastOptions): E
 export function send(target: BranchTarget, message: EventObject, options?: CastOptions): EventObject {
   return resolve(target).send(message, options)
 }

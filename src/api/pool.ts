@@ -9,7 +9,7 @@ import { counters } from '../shared/processWide'
 import { readSignal } from '../shared/abort'
 import { stopOnDispose } from '../shared/dispose'
 import { Supervisor } from '../supervisor/Supervisor'
-import type { BranchOptions, CallOptions, CastOptions, ReplyFor, ReplyMap, StateOf } from '../supervisor/types'
+import type { BranchOptions, CallOptions, CastOptions, ReplyFor, StateOf } from '../supervisor/types'
 
 /** A keyed pool's default `idleTimeout`: 10 s, hb_persistent's `worker_timeout`. */
 export const DEFAULT_POOL_IDLE_TIMEOUT = 10_000
@@ -44,7 +44,7 @@ const POOL_OPTIONS: readonly string[] = [...BRANCH_OPTIONS.filter((option) => op
  * Orleans' virtual actors): a key's branch is started on its first message,
  * under a dynamic supervisor, and reached by its key from then on.
  */
-export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> {
+export class Pool<L extends AnyActorLogic = AnyActorLogic> {
   /** The pool's id (its supervisor's). */
   readonly id: string
   /** The dynamic supervisor the keys' branches run under. */
@@ -56,9 +56,9 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
     stopOnDispose(this.prototype)
   }
   readonly #options: PoolOptions<L>
-  readonly #branches = new Map<string, Branch<L, R>>()
+  readonly #branches = new Map<string, Branch<L>>()
   /** Keys whose branch is starting, with what waits for it (in arrival order). */
-  readonly #starting = new Map<string, { waiting: { ready(branch: Branch<L, R>): void; failed(error: unknown): void }[] }>()
+  readonly #starting = new Map<string, { waiting: { ready(branch: Branch<L>): void; failed(error: unknown): void }[] }>()
 
   /** @internal Use `startPool`. */
   constructor(id: string, supervisor: Supervisor, options: PoolOptions<L>) {
@@ -76,7 +76,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
    * @example
    * const total = await carts.call('cart-42', { type: 'add', sku: 'tea' })
    */
-  call<E extends EventFromLogic<L>>(key: string, event: E, options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+  call<E extends EventFromLogic<L>>(key: string, event: E, options?: CallOptions): Promise<ReplyFor<L, E>> {
     try {
       readKey(key)
       assertEvent(event)
@@ -159,14 +159,14 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
    * @example
    * await reports.seed('q3', computeReport('q3'))
    */
-  async seed(key: string, state: StateOf<L>): Promise<Branch<L, R>> {
+  async seed(key: string, state: StateOf<L>): Promise<Branch<L>> {
     readKey(key)
     if (this.#branches.has(key) || this.#starting.has(key)) throw new KeyTakenError(this.id, key)
     return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }, { state }))
   }
 
   /** The key's live branch, if it has one (it may be passivated). */
-  branch(key: string): Branch<L, R> | undefined {
+  branch(key: string): Branch<L> | undefined {
     return this.#branches.get(key)
   }
 
@@ -186,7 +186,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
   }
 
   /** Runs `waiter` once the key's branch is up: one start per key, however many wait. */
-  #whenUp(key: string, waiter: { ready(branch: Branch<L, R>): void; failed(error: unknown): void }, seed?: { state: unknown }): void {
+  #whenUp(key: string, waiter: { ready(branch: Branch<L>): void; failed(error: unknown): void }, seed?: { state: unknown }): void {
     const starting = this.#starting.get(key)
     if (starting) return void starting.waiting.push(waiter)
     if (this.supervisor.status !== 'running') throw new SupervisorStoppedError(this.supervisor.id)
@@ -205,7 +205,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
     )
   }
 
-  async #start(key: string, seed: { state: unknown } | undefined): Promise<Branch<L, R>> {
+  async #start(key: string, seed: { state: unknown } | undefined): Promise<Branch<L>> {
     const { id: _id, input, durable, maxKeys: _maxKeys, idleTimeout, ...rest } = this.#options
     const options = (): BranchOptions<L> => ({
       ...rest,
@@ -218,9 +218,9 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = 
       id: key,
       type: 'worker',
       restart: 'temporary',
-      start: () => Branch._open<L, R>(options(), undefined, seed)
+      start: () => Branch._open<L>(options(), undefined, seed)
     })
-    const branch = child as Branch<L, R>
+    const branch = child as Branch<L>
     if (branch.status === 'stopped') throw new BranchStoppedError(branch.id, 'it stopped as it started')
     this.#branches.set(key, branch)
     branch.on('stop', () => {
@@ -245,7 +245,7 @@ function readKey(key: unknown): asserts key is string {
  * const carts = await startPool({ logic: cart, durable: { store } })
  * await carts.call('cart-42', { type: 'add', sku: 'tea' })
  */
-export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}>(options: PoolOptions<L>): Promise<Pool<L, R>> {
+export async function startPool<L extends AnyActorLogic>(options: PoolOptions<L>): Promise<Pool<L>> {
   const given = readOptions(options, 'startPool options')
   assertKnownOptions(given, POOL_OPTIONS, 'startPool options', RENAMED_BRANCH_OPTIONS)
   const o = anchorLogicModule(given, startPool) as unknown as PoolOptions<L>
@@ -262,5 +262,5 @@ export async function startPool<L extends AnyActorLogic, R extends ReplyMap = {}
     { id, ...(o.clock ? { clock: o.clock } : {}), ...(o.maxKeys !== undefined ? { maxChildren: o.maxKeys } : {}) },
     true
   )
-  return new Pool<L, R>(id, supervisor, o)
+  return new Pool<L>(id, supervisor, o)
 }

@@ -1,6 +1,6 @@
 import type { AnyActorLogic } from 'xstate'
 import { Branch } from '../supervisor/Branch'
-import type { BranchOptions, ReplyMap } from '../supervisor/types'
+import type { BranchOptions } from '../supervisor/types'
 import { anchorLogicModule } from '../worker/isolated/options'
 
 /**
@@ -15,8 +15,6 @@ import { anchorLogicModule } from '../worker/isolated/options'
  * cast('counter', { type: 'inc' })
  * await call(branch, { type: 'get' }) // 1
  */
-export async function startBranch<L extends AnyActorLogic, R extends ReplyMap = {}>(
-  options: BranchOptions<L>
-): Promise<Branch<L, R>> {
-  return Branch._open<L, R>(anchorLogicModule(options, startBranch))
+export async function startBranch<L extends AnyActorLogic>(options: BranchOptions<L>): Promise<Branch<L>> {
+  return Branch._open<L>(anchorLogicModule(options, startBranch))
 }

@@ -42,7 +42,6 @@ import {
   type CallOptions,
   type CastOptions,
   type ReplyFor,
-  type ReplyMap,
   type StateOf,
   type StopReason
 } from './types'
@@ -77,7 +76,7 @@ const NO_RESTARTS: readonly number[] = Object.freeze([])
 const KILLED = new Error('killed by branch.kill()')
 
 /** A branch of any logic, as a name lookup returns it. */
-export type AnyBranch = Branch<any, any>
+export type AnyBranch = Branch<AnyActorLogic>
 
 /**
  * A worker, its keeper and the supervisor that restarts the worker from the
@@ -89,7 +88,7 @@ export type AnyBranch = Branch<any, any>
  * intensity window), the mailbox and the pending calls, and decides what a
  * worker's crash, exit or kill means for them.
  */
-export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap = {}> implements Subscribable<SnapshotFrom<L>> {
+export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscribable<SnapshotFrom<L>> {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
   /** The name it was registered under, if any. */
@@ -197,12 +196,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * `tables`, holding those (a branch moved from another process). Rejects
    * with a typed error.
    */
-  static async _open<L extends AnyActorLogic, R extends ReplyMap>(
+  static async _open<L extends AnyActorLogic>(
     options: unknown,
     from?: RestorePoint,
     seed?: { state: unknown },
     tables?: Tables
-  ): Promise<Branch<L, R>> {
+  ): Promise<Branch<L>> {
     let config = readBranchOptions(options)
     if (seed && config.isolated) assertCloneable(seed.state, 'state')
     // A module-named logic is loaded here when it runs in this thread, or when an isolated
@@ -214,7 +213,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
     if (seed && config.durable) await config.durable.store.delete(config.durable.id)
     const stored = await durability?.recover(config.input)
     const seeded = seed && seedPoint(logic, seed.state, config.input)
-    const branch = new Branch<L, R>(config, durability, tables)
+    const branch = new Branch<L>(config, durability, tables)
     if (branch.name !== undefined) branchNames.register(branch.name, branch)
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
@@ -279,7 +278,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * nothing. Rejects with `CallTimeoutError`, `WorkerCrashedError`,
    * `BranchStoppedError` or a validation error.
    */
-  call<E extends EventFromLogic<L>>(event: E, options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+  call<E extends EventFromLogic<L>>(event: E, options?: CallOptions): Promise<ReplyFor<L, E>> {
     try {
       assertEvent(event)
       return this.#request(event, options, undefined)
@@ -324,7 +323,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic, R extends ReplyMap 
    * go. Resolves like `call`, with the first answer given or the state after
    * the last event.
    */
-  callAll<E extends EventFromLogic<L>>(events: readonly E[], options?: CallOptions): Promise<ReplyFor<L, R, E>> {
+  callAll<E extends EventFromLogic<L>>(events: readonly E[], options?: CallOptions): Promise<ReplyFor<L, E>> {
     try {
       const list = readList(events, 'events', 'a non-empty array of events')
       if (list.length === 0) throw new InvalidOptionError('events', 'a non-empty array of events', events)

@@ -1,5 +1,6 @@
 import type { AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
+import type { ReplyOfEvent } from '../worker/replyTypes'
 import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
@@ -10,21 +11,11 @@ import type { InspectObserver } from '../worker/Worker'
 export type StateOf<L extends AnyActorLogic> = SnapshotFrom<L> extends { context: infer C } ? C : undefined
 
 /**
- * Declares the reply type of each event type that the logic answers with
- * `reply`/`respond`/`replyTo`. Events not listed reply with the state.
- *
- * @example
- * const branch = await startBranch<typeof counter, { get: number }>({ logic: counter })
- * const n = await call(branch, { type: 'get' }) // n: number
+ * What a call to logic `L` with event `E` resolves to: the reply `E`'s type
+ * declares (`Replies`); else the state after it; `unknown` when the
+ * logic's event types are not literals.
  */
-export type ReplyMap = Record<string, unknown>
-
-/** The reply type of a call with event `E`. */
-export type ReplyFor<L extends AnyActorLogic, R extends ReplyMap, E> = E extends { type: infer T }
-  ? T extends keyof R
-    ? R[T]
-    : StateOf<L>
-  : never
+export type ReplyFor<L extends AnyActorLogic, E extends EventObject> = ReplyOfEvent<EventFromLogic<L>, E['type'], StateOf<L>>
 
 /**
  * Why a branch or a supervisor stopped:

@@ -7,6 +7,7 @@ import type {
   MachineContext,
   ParameterizedObject
 } from 'xstate'
+import type { ReplyValue } from './replyTypes'
 
 declare const replyTokenBrand: unique symbol
 
@@ -83,9 +84,13 @@ export function respond(value: unknown): boolean {
 /**
  * An xstate action that answers the call being processed with what `fn`
  * returns. The caller's promise resolves once the state after this message is
- * kept, so an answered update can't be lost to a crash that follows it.
+ * kept, so an answered update can't be lost to a crash that follows it. What
+ * `fn` returns is checked against the reply the event's type declares
+ * (`Replies`); an event of a literal type that declares none can't be
+ * answered this way.
  *
  * @example
+ * // events: {} as ({ type: 'get' } & Replies<number>) | { type: 'inc' }
  * on: { get: { actions: reply(({ context }) => context.count) } }
  */
 export function reply<
@@ -94,7 +99,7 @@ export function reply<
   TParams extends ParameterizedObject['params'] | undefined,
   TEvent extends EventObject
 >(
-  fn: (args: ActionArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => unknown
+  fn: (args: ActionArgs<TContext, TExpressionEvent, TEvent>, params: TParams) => NoInfer<ReplyValue<TExpressionEvent, TContext>>
 ): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, never> {
   assertFunction(fn, 'reply(fn)')
   return (args, params) => {

@@ -6,7 +6,7 @@
  * (the `clusterKey` option, JSON).
  */
 import { assign, setup, type EventObject } from 'xstate'
-import { call, callAll, cast, deferReply, reply, send, startBranch, table } from '../../src/index'
+import { call, callAll, cast, deferReply, reply, send, startBranch, table, type Replies } from '../../src/index'
 import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
@@ -37,11 +37,11 @@ const journal = setup({
       | { type: 'crash' }
       | { type: 'note'; key: string; value: unknown }
       | { type: 'noteHandle' }
-      | { type: 'notes' }
-      | { type: 'echo'; value: unknown }
-      | { type: 'odd'; what: keyof typeof oddities }
-      | { type: 'keepOdd'; what: keyof typeof oddities }
-      | { type: 'count' }
+      | ({ type: 'notes' } & Replies<Record<string, unknown>>)
+      | ({ type: 'echo'; value: unknown } & Replies<unknown>)
+      | ({ type: 'odd'; what: keyof typeof oddities } & Replies<(typeof oddities)[keyof typeof oddities]>)
+      | ({ type: 'keepOdd'; what: keyof typeof oddities } & Replies<'kept'>)
+      | ({ type: 'count' } & Replies<number>)
   }
 }).createMachine({
   context: { ids: [], count: 0 },

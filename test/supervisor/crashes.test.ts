@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
+import { call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 
@@ -19,7 +19,7 @@ const crashing = setup({
     context: {} as { count: number },
     events: {} as
       | { type: 'inc' }
-      | { type: 'get' }
+      | ({ type: 'get' } & Replies<number>)
       | { type: 'throwInAction' }
       | { type: 'throwInGuard' }
       | { type: 'throwInAssign' }

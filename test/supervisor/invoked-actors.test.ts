@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, createActor, fromPromise, sendTo, setup, type ActorRefFrom } from 'xstate'
-import { call, cast, reply, RestartIntensityExceeded, startBranch, type AnyBranch, type StopReason } from '../../src/index'
+import { call, cast, reply, RestartIntensityExceeded, startBranch, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { stoppedAfterEach } from '../support/cleanup'
 import { deferred } from '../support/deferred'
 
@@ -18,7 +18,7 @@ async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
 /** A device read that fails while `device.failures` is above 0; `runs` counts the reads. */
 function deviceMachine(device: { failures: number; runs: number; throwOnDone?: number }) {
   return setup({
-    types: { context: {} as { reading: number | null }, events: {} as { type: 'load' } | { type: 'get' } },
+    types: { context: {} as { reading: number | null }, events: {} as { type: 'load' } | ({ type: 'get' } & Replies<number | null>) },
     actors: {
       read: fromPromise(async ({ input }: { input: { at: number } }) => {
         device.runs++
@@ -117,7 +117,7 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
     let runs = 0
     const gate = deferred<void>()
     const logic = setup({
-      types: { context: {} as { failures: number }, events: {} as { type: 'crash' } | { type: 'get' } },
+      types: { context: {} as { failures: number }, events: {} as { type: 'crash' } | ({ type: 'get' } & Replies<number>) },
       actors: {
         failing: fromPromise(async () => {
           runs++
@@ -158,7 +158,7 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
       output: { answer: 42 }
     })
     const parent = setup({
-      types: { context: {} as { answer: number | null }, events: {} as { type: 'finish' } | { type: 'get' } },
+      types: { context: {} as { answer: number | null }, events: {} as { type: 'finish' } | ({ type: 'get' } & Replies<number | null>) },
       actors: { child }
     }).createMachine({
       context: { answer: null },
@@ -206,7 +206,9 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
       }
     })
     const parent = setup({
-      types: { events: {} as { type: 'inc' } | { type: 'boom' } | { type: 'get' } },
+      types: {
+        events: {} as { type: 'inc' } | { type: 'boom' } | ({ type: 'get' } & Replies<{ status: string; count: number }>)
+      },
       actors: { child }
     }).createMachine({
       invoke: { src: 'child', id: 'counter' },

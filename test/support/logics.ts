@@ -1,9 +1,9 @@
 import { assign, fromTransition, setup } from 'xstate'
-import { reply } from '../../src/index'
+import { reply, type Replies } from '../../src/index'
 
 export type CounterEvent =
   | { type: 'inc'; by?: number }
-  | { type: 'get' }
+  | ({ type: 'get' } & Replies<number>)
   | { type: 'crash' }
   | { type: 'noop' }
 

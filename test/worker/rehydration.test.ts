@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, sendTo, setup, type ActorRefFrom } from 'xstate'
-import { call, cast, reply, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { call, cast, reply, startBranch, WorkerCrashedError, type AnyBranch, type Replies } from '../../src/index'
 import { stoppedAfterEach } from '../support/cleanup'
 
 // xstate users ask for nested rehydration (statelyai/xstate#4486, #5077): a
@@ -15,7 +15,11 @@ const child = setup({
   on: { inc: { actions: assign({ count: ({ context }) => context.count + 1 }) } }
 })
 
-type ParentEvent = { type: 'inc' } | { type: 'get' } | { type: 'crash' } | { type: 'spawnInc' }
+type ParentEvent =
+  | { type: 'inc' }
+  | ({ type: 'get' } & Replies<{ own: number; invoked: number; spawned: number | undefined }>)
+  | { type: 'crash' }
+  | { type: 'spawnInc' }
 
 const parent = setup({
   types: {

@@ -10,6 +10,7 @@ import {
   respond,
   startBranch,
   WorkerCrashedError,
+  type Replies,
   type AnyBranch,
   type ReplyToken
 } from '../../src/index'
@@ -24,7 +25,7 @@ function fetcher(load: () => Promise<string>) {
   return setup({
     types: {
       context: {} as { pending: ReplyToken | null; fetched: number },
-      events: {} as { type: 'fetch' } | { type: 'stall' } | { type: 'get' }
+      events: {} as { type: 'fetch' } | { type: 'stall' } | ({ type: 'get' } & Replies<number>)
     },
     actors: { load: fromPromise(load) }
   }).createMachine({

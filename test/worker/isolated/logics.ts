@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { writeSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { deferReply, reply, replyTo, respond, table, type ReplyToken } from '../../../src/index'
+import { deferReply, reply, replyTo, respond, table, type Replies, type ReplyToken } from '../../../src/index'
 
 export { counterMachine, counterReducer } from '../../support/logics'
 
@@ -163,7 +163,7 @@ export const noisy = fromTransition(
  * with `reply`, `bump` with `respond`.
  */
 export const lateAnswerer = setup({
-  types: { context: {} as { asks: number }, events: {} as { type: 'ask' } | { type: 'count' } | { type: 'bump' } }
+  types: { context: {} as { asks: number }, events: {} as { type: 'ask' } | ({ type: 'count' } & Replies<number>) | { type: 'bump' } }
 }).createMachine({
   context: { asks: 0 },
   on: {
