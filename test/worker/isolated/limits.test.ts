@@ -100,7 +100,8 @@ describe('out of memory in a child process', () => {
   }, 30_000)
 
   it('a child process that aborts while another process holds its stderr is reported as aborted, not as hung by a watchdog that fires meanwhile', async () => {
-    const device = await start({ logic: logicModule('device'), isolation: 'process', maxProcessingMs: 300 })
+    // The watchdog (2 s) fires after the abort, even on a loaded machine, and while the helper still holds stderr (6 s).
+    const device = await start({ logic: logicModule('device'), isolation: 'process', maxProcessingMs: 2000 })
     await call(device, { type: 'read', value: 1 }, { timeout: 20_000 })
     const error = await call(device, { type: 'abortLeavingStderr' }, { timeout: 20_000 }).catch((e: unknown) => e)
     expect((error as { cause: unknown }).cause).toBeInstanceOf(WorkerExitedError)

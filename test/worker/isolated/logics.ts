@@ -25,7 +25,7 @@ const CHANNEL_FD = 3
 /**
  * A device driver's state: readings; `hang` loops forever, `bloat` allocates without bound, `abort` takes the process down,
  * `throw` crashes, `garble` writes bytes to the process's channel to its parent, as a buggy native addon might;
- * `abortLeavingStderr` aborts with a helper process (as tsx's esbuild is) holding its stderr open for 3 s.
+ * `abortLeavingStderr` aborts with a helper process (as tsx's esbuild is) holding its stderr open for 6 s.
  */
 export const device = fromTransition((readings: readonly number[], event: DeviceEvent) => {
   switch (event.type) {
@@ -42,7 +42,7 @@ export const device = fromTransition((readings: readonly number[], event: Device
     case 'abort':
       process.abort()
     case 'abortLeavingStderr':
-      spawn(process.execPath, ['-e', 'setTimeout(() => {}, 3000)'], { stdio: ['ignore', 'ignore', 'inherit'] })
+      spawn(process.execPath, ['-e', 'setTimeout(() => {}, 6000)'], { stdio: ['ignore', 'ignore', 'inherit'] })
       process.abort()
     case 'throw':
       throw new Error('driver error')
