@@ -276,7 +276,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
    * Sends `event` and waits for the reply: what the logic answered with
    * `reply`/`respond`/`replyTo`, or the state after the event if it answered
    * nothing. Rejects with `CallTimeoutError`, `WorkerCrashedError`,
-   * `BranchStoppedError` or a validation error.
+   * `BranchStoppedError`, a validation error, or the `signal`'s reason when
+   * it aborts (see `CallOptions.signal`).
    */
   call<E extends EventFromLogic<L>>(event: E, options?: CallOptions): Promise<ReplyFor<L, E>> {
     try {

@@ -42,8 +42,13 @@ describe('credentials and TLS pass through to NATS', () => {
   it('token', async () => {
     const nats = await server(['--auth', 'tok-123'])
     await expect(startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'nope' } })).rejects.toThrow(/Authorization/i)
-    const node = await startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'tok-123' } })
-    await node.stop()
+    {
+      await using node = await startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'tok-123' } })
+      expect(node.cluster).toBe('auth')
+    }
+    // One node per process: this one starts only because `await using` stopped the first.
+    const again = await startNode({ servers: nats.url, cluster: 'auth', kinds, auth: { token: 'tok-123' } })
+    await again.stop()
   })
 
   it('nkey: the user\'s seed joins, another seed is refused by the server', async () => {

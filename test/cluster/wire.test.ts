@@ -1,3 +1,4 @@
+import { fromTransition } from 'xstate'
 import { describe, expect, it } from 'vitest'
 import { CallTimeoutError, InvalidOptionError, WorkerCrashedError } from '../../src/index'
 import { startNode, RemoteError, UnknownKindError } from '../../src/cluster'
@@ -36,6 +37,8 @@ describe('startNode options', () => {
       await expect(startNode(bad as never)).rejects.toBeInstanceOf(InvalidOptionError)
     }
     await expect(startNode({ ...ok, kinds: { k: { logic: {} as never } } })).rejects.toThrow(/xstate actor logic/)
+    // A kind's restart intensity is `intensity`, as a branch's.
+    await expect(startNode({ ...ok, kinds: { k: { logic: fromTransition((s: number) => s, 0), restart: { maxRestarts: 1 } } as never } })).rejects.toMatchObject({ name: 'UnknownOptionError', option: 'restart', suggestion: 'intensity' })
     expect(new UnknownKindError('x', ['counter']).message).toContain('counter')
   })
 })
