@@ -167,7 +167,14 @@ class Session {
 
   #snapshot(snapshot: Snapshot<unknown>, processed: EventObject | undefined): void {
     if (!this.live) return
-    const { persisted, context } = this.#persist(snapshot)
+    let persisted: Snapshot<unknown>
+    let context: Change[] | undefined
+    try {
+      ;({ persisted, context } = this.#persist(snapshot))
+    } catch (error) {
+      // Too deep to compare (or to read): too deep to cross too.
+      return this.#crash(findUncloneable((snapshot as WithContext).context, 'state') ?? new UncloneableError('state', `not copyable (${String(error)})`))
+    }
     const answers = this.#answers
     this.#answers = undefined
     const delays = capturePendingDelays(this.#worker.actor)

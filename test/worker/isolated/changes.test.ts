@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyChanges, diffState } from '../../../src/worker/isolated/changes'
 import { deepFreeze } from '../../../src/keeper/freeze'
-import { call, startBranch, WorkerCrashedError, type AnyBranch } from '../../../src/index'
+import { call, startBranch, UncloneableError, WorkerCrashedError, type AnyBranch } from '../../../src/index'
 import { stoppedAfterEach } from '../../support/cleanup'
 import { catalogStep, newCatalog, type Catalog, type CatalogEvent } from './logics'
 import { logicModule } from './support'
@@ -103,5 +103,20 @@ describe.each(['thread', 'process'] as const)("a big state crossing as its chang
     expected = catalogStep(expected, { type: 'tag', index: 3999, tag: 'last' })
     expect(branch.state()).toEqual(expected)
     expect(branch.children()[1]).toMatchObject({ restarts: 1 })
+  })
+})
+
+describe('a change too deep to cross', () => {
+  const started = stoppedAfterEach<AnyBranch>()
+
+  it('is a crash of that message naming the state; a deep change within the limit crosses; the last good state stays', async () => {
+    const branch = await startBranch({ logic: logicModule('nester'), isolation: 'thread' })
+    started.push(branch)
+    await call(branch, { type: 'grow', depth: 900 })
+    await call(branch, { type: 'touch', depth: 900 }) // within the clone depth: found and applied
+    const error = await call(branch, { type: 'touch', depth: 200_000 }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    expect((error as { cause: unknown }).cause).toBeInstanceOf(UncloneableError)
+    expect(await call(branch, { type: 'get' })).toBe(2)
   })
 })

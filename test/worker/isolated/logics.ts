@@ -246,3 +246,22 @@ export const catalog = setup({ types: { context: {} as Catalog, events: {} as Ca
     }
   }
 })
+
+type Chain = { readonly leaf: number } | { readonly next: Chain }
+
+function chain(depth: number, leaf: number): Chain {
+  let node: Chain = { leaf }
+  for (let i = 0; i < depth; i++) node = { next: node }
+  return node
+}
+
+/** `grow` keeps a chain `depth` objects deep; `touch` rebuilds it with another leaf (a change at the bottom of the whole path). */
+export const nester = fromTransition(
+  (state: { n: number; tree?: Chain }, event: { type: 'grow'; depth: number } | { type: 'touch'; depth: number } | { type: 'get' }) => {
+    if (event.type === 'grow') return { n: state.n + 1, tree: chain(event.depth, 0) }
+    if (event.type === 'touch') return { n: state.n + 1, tree: chain(event.depth, state.n) }
+    respond(state.n)
+    return state
+  },
+  { n: 0 } as { n: number; tree?: Chain }
+)
