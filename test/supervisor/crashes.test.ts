@@ -2,16 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
 import { call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
-import { stoppedAfterEach } from '../support/cleanup'
+import { openedForEach } from '../support/cleanup'
 
 // Peeper's own test suite, translated case by case where it applies to xstate workers.
 
-const started = stoppedAfterEach<AnyBranch>()
-async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
-  const b = await branch
-  started.push(b)
-  return b
-}
+const { open: start } = openedForEach<AnyBranch>()
 
 /** A machine with one way to crash per event type, and `get` replying the count. */
 const crashing = setup({

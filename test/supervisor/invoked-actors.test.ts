@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { assign, createActor, fromPromise, sendTo, setup, type ActorRefFrom } from 'xstate'
 import { call, cast, reply, RestartIntensityExceeded, startBranch, type AnyBranch, type Replies, type StopReason } from '../../src/index'
-import { stoppedAfterEach } from '../support/cleanup'
+import { openedForEach } from '../support/cleanup'
 import { deferred } from '../support/deferred'
 
 // A worker comes back with its invoked actors as its kept state had them, as
 // xstate's own rehydration does: a persisted snapshot taken in `loading`,
 // restored, runs its invoke again. Named for xstate's persistence cases.
 
-const started = stoppedAfterEach<AnyBranch>()
-async function start<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
-  const b = await branch
-  started.push(b)
-  return b
-}
+const { open: start } = openedForEach<AnyBranch>()
 
 /** A device read that fails while `device.failures` is above 0; `runs` counts the reads. */
 function deviceMachine(device: { failures: number; runs: number; throwOnDone?: number }) {

@@ -21,3 +21,19 @@ export function startedForEach<A extends unknown[], T extends { stop(): Promise<
     }
   }
 }
+
+/** For tests that start branches themselves: `open` stops what it awaited after each test; `stop` stops one now. */
+export function openedForEach<T extends { stop(): Promise<void> }>(): { open<B extends T>(item: Promise<B>): Promise<B>; stop(item: T): Promise<void> } {
+  const items = stoppedAfterEach<T>()
+  return {
+    async open(item) {
+      const opened = await item
+      items.push(opened)
+      return opened
+    },
+    async stop(item) {
+      items.splice(items.indexOf(item), 1)
+      await item.stop()
+    }
+  }
+}

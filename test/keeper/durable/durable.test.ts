@@ -12,18 +12,12 @@ import {
   type DurableOptions
 } from '../../../src/index'
 import { FlakyStore } from '../../support/stores'
-import { stoppedAfterEach } from '../../support/cleanup'
+import { openedForEach } from '../../support/cleanup'
 
-const started = stoppedAfterEach<AnyBranch>()
-async function open<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
-  const b = await branch
-  started.push(b)
-  return b
-}
+const { open, stop } = openedForEach<AnyBranch>()
 /** Stops a branch (as a process would die) and starts it again on the same store. */
 async function restart<B extends AnyBranch>(branch: B, again: () => Promise<B>): Promise<B> {
-  started.splice(started.indexOf(branch), 1)
-  await branch.stop()
+  await stop(branch)
   return open(again())
 }
 

@@ -13,18 +13,9 @@ import {
   type AnyBranch,
   type KeeperStore
 } from '../../../src/index'
-import { stoppedAfterEach } from '../../support/cleanup'
+import { openedForEach } from '../../support/cleanup'
 
-const started = stoppedAfterEach<AnyBranch>()
-async function open<B extends AnyBranch>(branch: Promise<B>): Promise<B> {
-  const b = await branch
-  started.push(b)
-  return b
-}
-async function stop(branch: AnyBranch): Promise<void> {
-  started.splice(started.indexOf(branch), 1)
-  await branch.stop()
-}
+const { open, stop } = openedForEach<AnyBranch>()
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => expect.fail('expected a rejection'),
