@@ -7,7 +7,7 @@ import { BRANCH_OPTIONS, readBranchOptions, readClock, RENAMED_BRANCH_OPTIONS } 
 import { anchorLogicModule } from '../worker/isolated/options'
 import { counters } from '../shared/processWide'
 import { readSignal } from '../shared/abort'
-import { stopOnDispose } from '../shared/dispose'
+import { asyncDispose, stopOnDispose } from '../shared/dispose'
 import { Supervisor } from '../supervisor/Supervisor'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, StateOf } from '../supervisor/types'
 
@@ -50,7 +50,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
   /** The dynamic supervisor the keys' branches run under. */
   readonly supervisor: Supervisor
   /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
-  declare [Symbol.asyncDispose]: () => Promise<void>
+  declare [asyncDispose]: () => Promise<void>
 
   static {
     stopOnDispose(this.prototype)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
 import { processWide } from '../shared/processWide'
-import { stopOnDispose } from '../shared/dispose'
+import { asyncDispose, stopOnDispose } from '../shared/dispose'
 import { _setNameResolver, type NameRoute } from '../api/messaging'
 import { startDynamicSupervisor } from '../api/supervision'
 import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
@@ -104,7 +104,7 @@ export class ClusterNode {
   /** The supervisor of the global branches this node runs. */
   readonly supervisor: Supervisor
   /** Stops it (`stop()`), so `await using node = await startNode(...)` leaves the cluster at the end of the block. */
-  declare [Symbol.asyncDispose]: () => Promise<void>
+  declare [asyncDispose]: () => Promise<void>
 
   static {
     stopOnDispose(this.prototype)

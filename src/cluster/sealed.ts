@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { headers, type MsgHdrs } from '@nats-io/transport-node'
+import type { MsgHdrs } from '@nats-io/transport-node'
 import type { ClusterKey } from './signing'
+import { nats } from './nats'
 
 /** How far a signed request's send time may be from the receiver's clock. */
 export const MAX_CLOCK_SKEW_MS = 60_000
@@ -45,7 +46,7 @@ export class Sealer {
     const seq = String(++this.#seq)
     const at = String(Date.now())
     const signature = this.#key.sign(requestScope(subject, this.#life, seq, at), bytes)
-    const h = headers()
+    const h = nats().transport.headers()
     h.set(KEY, this.#key.id)
     h.set(LIFE, this.#life)
     h.set(SEQ, seq)
@@ -75,7 +76,7 @@ export class Sealer {
 
   /** Headers that sign `bytes` as the reply to the request signed `requestSignature`. */
   sealReply(requestSignature: string, bytes: Uint8Array): MsgHdrs {
-    const h = headers()
+    const h = nats().transport.headers()
     h.set(KEY, this.#key.id)
     h.set(SIG, this.#key.sign(`reply\n${requestSignature}`, bytes))
     return h

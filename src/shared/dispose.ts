@@ -8,7 +8,7 @@ export const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? 
  * Gives instances of a class with `stop()` an `[asyncDispose]` that stops
  * them, so `await using branch = await startBranch(...)` stops the branch at
  * the end of the block. Declare it in the class as
- * `declare [Symbol.asyncDispose]: () => Promise<void>`.
+ * `declare [asyncDispose]: () => Promise<void>`.
  */
 export function stopOnDispose(prototype: { stop(): Promise<void> }): void {
   Object.defineProperty(prototype, asyncDispose, {
@@ -18,4 +18,14 @@ export function stopOnDispose(prototype: { stop(): Promise<void> }): void {
       return this.stop()
     }
   })
+}
+
+declare global {
+  interface SymbolConstructor {
+    /**
+     * ES2024's key for `await using`, declared here (as @types/node does) so
+     * that keepsake's types compile in projects whose `lib` predates it.
+     */
+    readonly asyncDispose: unique symbol
+  }
 }

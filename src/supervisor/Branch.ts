@@ -29,7 +29,7 @@ import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
 import { abortable, readSignal } from '../shared/abort'
-import { stopOnDispose } from '../shared/dispose'
+import { asyncDispose, stopOnDispose } from '../shared/dispose'
 import { counters, isBranded, processWide } from '../shared/processWide'
 import { live, probe, type BranchSignal } from './probe'
 import {
@@ -95,7 +95,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   readonly name: string | undefined
 
   /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
-  declare [Symbol.asyncDispose]: () => Promise<void>
+  declare [asyncDispose]: () => Promise<void>
 
   static {
     Object.defineProperty(this.prototype, BRANCH_BRAND, { value: true })

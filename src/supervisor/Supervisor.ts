@@ -21,7 +21,7 @@ import { live, probe, type SupervisorSignal } from './probe'
 import { stopError, type StopReason } from './types'
 import { immediate, warn } from '../shared/platform'
 import { counters, isBranded } from '../shared/processWide'
-import { stopOnDispose } from '../shared/dispose'
+import { asyncDispose, stopOnDispose } from '../shared/dispose'
 
 /** OTP's restart strategies. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
@@ -127,7 +127,7 @@ export class Supervisor implements Supervised {
   readonly id: string
 
   /** Stops it (`stop()` with its defaults), so `await using x = await ...` stops it at the end of the block. */
-  declare [Symbol.asyncDispose]: () => Promise<void>
+  declare [asyncDispose]: () => Promise<void>
 
   static {
     Object.defineProperty(this.prototype, SUPERVISOR_BRAND, { value: true })

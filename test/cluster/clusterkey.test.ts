@@ -12,6 +12,7 @@ import { connect, createInbox, type Msg, type MsgHdrs, type NatsConnection } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterNames, nameKey } from '../../src/cluster/keys'
 import { Sealer } from '../../src/cluster/sealed'
+import { loadNats } from '../../src/cluster/nats'
 import { ClusterKey } from '../../src/cluster/signing'
 import { startNats, type NatsServer } from '../support/nats'
 import { startNodeProcesses, type NodeProcess } from './nodes'
@@ -36,6 +37,7 @@ let attacker: NatsConnection
 let leases: KV, specs: KV
 
 beforeAll(async () => {
+  await loadNats() // the attacker's sealer builds NATS headers
   nats = await startNats()
   ;[a, b, c, d] = (await startNodeProcesses([
     { nats: nats.url, cluster: KEYED, node: 'a', lease: 6000, clusterKey: { privateKey: keyA.privateKey, trusted: [keyB.publicKey] } },
