@@ -15,16 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // unpacked into each project's node_modules, and its dependencies are linked
 // from this checkout's node_modules (as npm would install them).
 //
-// KEEPSAKE_XSTATE_PACKAGES (comma-separated, default "xstate") names the
-// packages under node_modules to use as the consumers' xstate, e.g. an alias
-// of the oldest supported minor (`npm install --no-save xstate-floor@npm:xstate@5.x.y`).
+// KEEPSAKE_XSTATE_PACKAGES (comma-separated, default "xstate,xstate-floor": the
+// newest xstate and the oldest the peer range admits, both devDependencies)
+// names the packages under node_modules to use as the consumers' xstate.
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const modules = join(root, 'node_modules')
 const fixtures = fileURLToPath(new URL('./consumers', import.meta.url))
 const tmp = mkdtempSync(join(tmpdir(), 'keepsake-consumers-'))
-const xstates = (process.env.KEEPSAKE_XSTATE_PACKAGES ?? 'xstate').split(',').filter(Boolean)
+const xstates = (process.env.KEEPSAKE_XSTATE_PACKAGES ?? 'xstate,xstate-floor').split(',').filter(Boolean)
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   files: string[]
   dependencies?: Record<string, string>
