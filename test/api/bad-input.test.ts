@@ -131,10 +131,14 @@ describe('call, cast and send reject bad input with typed errors', () => {
     expect(thrown(() => cast('nobody', { type: 'inc' }))).toBeInstanceOf(UnknownNameError)
   })
 
-  it('a target that is neither a branch nor a name', async () => {
-    expect(await rejection(untyped(call)(42, { type: 'get' }))).toBeInstanceOf(InvalidOptionError)
-    expect(thrown(() => untyped(cast)({}, { type: 'get' }))).toBeInstanceOf(InvalidOptionError)
-    expect(thrown(() => untyped(whereis)(7))).toBeInstanceOf(InvalidOptionError)
+  it('a target that is neither a branch nor a name, named in the error with what it must be', async () => {
+    const target = { option: 'target', message: expect.stringContaining('Option "target" must be a Branch or the name of a running branch; got') }
+    expect(await rejection(untyped(call)(42, { type: 'get' }))).toMatchObject(target)
+    // callAll rejects too (never throws), as every call does.
+    expect(await rejection(untyped(callAll)(42, [{ type: 'get' }]))).toMatchObject(target)
+    expect(thrown(() => untyped(cast)({}, { type: 'get' }))).toMatchObject({ option: 'target' })
+    expect(thrown(() => untyped(whereis)(7))).toMatchObject({ option: 'name', message: expect.stringContaining('Option "name" must be a string; got') })
+    for (const error of [thrown(() => untyped(whereis)(7)), thrown(() => untyped(cast)({}, { type: 'get' }))]) expect(error).toBeInstanceOf(InvalidOptionError)
   })
 
   it('a stopped branch, by handle', async () => {
