@@ -89,35 +89,32 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
       return new Promise((resolve, reject) => {
         const clock = readClock(this.#options.clock)
         const since = clock.now()
-        // Set once the caller is gone (timed out, or aborted) while the branch started.
-        let gone: 'timeout' | 'abort' | undefined
-        const onAbort = () => {
-          gone = 'abort'
+        // The caller may go (time out, or abort) while the branch starts: its promise settles
+        // here, and the branch's own call below then does what it would for a settled caller.
+        const settled = () => {
           if (timer !== undefined) clock.clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+        }
+        const onAbort = () => {
+          settled()
           reject(signal?.reason)
         }
         const timer = timeout === Infinity ? undefined : clock.setTimeout(() => {
-          gone = 'timeout'
-          signal?.removeEventListener('abort', onAbort)
+          settled()
           reject(new CallTimeoutError(`${this.id}/${key}`, event.type, timeout))
         }, timeout)
         signal?.addEventListener('abort', onAbort, { once: true })
         this.#whenUp(key, {
           ready: (branch) => {
-            // Aborted while the branch started: the message is taken back, as from a mailbox.
-            if (gone === 'abort') return
-            // Timed out while the branch started: the message is still delivered, as
-            // CallTimeoutError says; its outcome reaches no one.
-            if (gone === 'timeout') return void branch.call(event, { ...options, signal: undefined, timeout: Infinity }).catch(() => {})
-            if (timer !== undefined) clock.clearTimeout(timer)
-            signal?.removeEventListener('abort', onAbort)
-            // What is left of the timeout once the branch is up (at least 1 ms: an expired one already fired).
+            settled()
+            // What is left of the timeout (at least 1 ms): a call that already timed out is still
+            // delivered, as CallTimeoutError says; one already aborted is refused by the branch,
+            // its message taken back as from a mailbox.
             const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (clock.now() - since))
             branch.call(event, { ...options, timeout: left }).then(resolve, reject)
           },
           failed: (error) => {
-            if (timer !== undefined) clock.clearTimeout(timer)
-            signal?.removeEventListener('abort', onAbort)
+            settled()
             reject(error)
           }
         })
@@ -258,9 +255,6 @@ export async function startPool<L extends AnyActorLogic>(options: PoolOptions<L>
   // Check the branch options once, here, rather than at each key's first message.
   const { id: _id, maxKeys: _maxKeys, ...branchOptions } = o
   readBranchOptions({ ...branchOptions, input: undefined, durable: o.durable && { ...o.durable, id: `${id}/-` } })
-  const supervisor = await Supervisor._start(
-    { id, ...(o.clock ? { clock: o.clock } : {}), ...(o.maxKeys !== undefined ? { maxChildren: o.maxKeys } : {}) },
-    true
-  )
+  const supervisor = await Supervisor._start({ id, clock: o.clock, maxChildren: o.maxKeys }, true)
   return new Pool<L>(id, supervisor, o)
 }
