@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { fromTransition } from 'xstate'
+import { createMachine, fromTransition } from 'xstate'
 import {
   BranchStoppedError,
   CallTimeoutError,
@@ -139,8 +139,8 @@ describe("a pool call while its key's branch starts", () => {
   })
 
   it('a branch that stops as it starts (its logic is done at once) rejects with BranchStoppedError, and is not kept', async () => {
-    const done = fromTransition((s: number) => s, 0)
-    const pool = await startPool({ logic: { ...done, getInitialSnapshot: (...args: Parameters<typeof done.getInitialSnapshot>) => ({ ...done.getInitialSnapshot(...args), status: 'done' as const }) } })
+    const done = createMachine({ types: {} as { events: { type: 'get' } }, initial: 'over', states: { over: { type: 'final' } } })
+    const pool = await startPool({ logic: done })
     started.push(pool)
     await expect(pool.call('k', { type: 'get' })).rejects.toBeInstanceOf(BranchStoppedError)
     expect(pool.keys()).toEqual([])
