@@ -11,6 +11,20 @@ export interface NodeLoad {
   readonly overloaded?: boolean
 }
 
+/** Options of a `PlacementView`. */
+export interface PlacementViewOptions {
+  /**
+   * Keys about to be placed in this view, all of them, counted in the
+   * bounded strategies' capacity from the first one on. A rebalancer's plan
+   * places every key again from empty nodes: counted up front, the bound is
+   * the final one throughout, and a key leaves its first choice only when the
+   * final bound says so (counted one by one, the early keys meet a bound of
+   * nearly nothing and are pushed around, and a join moves several times 1/N
+   * at 10 keys per node). Default 0: only the keys in the loads.
+   */
+  readonly planned?: number
+}
+
 /**
  * The live nodes and their loads, as one node sees them, in the shape the
  * strategies read fast: nodes sorted by id (so the order heartbeats arrived
@@ -29,11 +43,16 @@ export class PlacementView {
   readonly overloaded: Uint8Array
   /** How many nodes take new keys. */
   readonly eligible: number
+  /** Keys about to be placed, counted in the capacity up front (see `PlacementViewOptions`). */
+  readonly planned: number
   readonly #index: Map<string, number>
   #total = 0
 
   /** Throws `InvalidOptionError` for a node listed twice, an empty id, or a count that is not a whole number ≥ 0. */
-  constructor(loads: readonly NodeLoad[]) {
+  constructor(loads: readonly NodeLoad[], options: PlacementViewOptions = {}) {
+    const planned = options.planned ?? 0
+    if (!Number.isSafeInteger(planned) || planned < 0) throw new InvalidOptionError('planned', 'a whole number ≥ 0', planned)
+    this.planned = planned
     const sorted = [...loads].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
     this.nodes = sorted.map((load) => load.node)
     this.hashes = new Uint32Array(sorted.length)

@@ -29,10 +29,11 @@ export const DEFAULT_EPSILON = 0.25
  * The most keys a node may hold once one more key is placed in `view`:
  * ceil((1 + epsilon) x (keys + 1) / nodes that take keys), the capacity of
  * consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam,
- * 2018). Keys on overloaded nodes count in the total, which only raises it.
+ * 2018), with the view's `planned` keys in place of keys + 1 if more. Keys
+ * on overloaded nodes count in the total, which only raises it.
  */
 export function capacity(view: PlacementView, epsilon: number): number {
-  return Math.ceil(((1 + epsilon) * (view.total + 1)) / view.eligible)
+  return Math.ceil(((1 + epsilon) * Math.max(view.total + 1, view.planned)) / view.eligible)
 }
 
 /** Options of `boundedHashing`. */

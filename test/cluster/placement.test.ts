@@ -16,8 +16,14 @@ const empty = (ids: readonly string[]): NodeLoad[] => ids.map((node) => ({ node,
 const keyNames = (n: number, prefix = 'key-') => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 /** Places `keys` in order onto fresh nodes `ids`, each asked by `askerOf(i)`; the node of each key. */
-function placeInOrder(strategy: PlacementStrategy, ids: readonly string[], keys: readonly string[], askerOf = (i: number) => ids[i % ids.length] as string) {
-  const view = new PlacementView(empty(ids))
+function placeInOrder(
+  strategy: PlacementStrategy,
+  ids: readonly string[],
+  keys: readonly string[],
+  askerOf = (i: number) => ids[i % ids.length] as string,
+  planned = 0
+) {
+  const view = new PlacementView(empty(ids), { planned })
   const placed = keys.map((key, i) => {
     const node = strategy.place(key, view, askerOf(i))
     if (typeof node !== 'string') throw node
@@ -194,6 +200,28 @@ describe('movement on join and leave', () => {
   })
 })
 
+describe('a planned view (a rebalancer placing every key again)', () => {
+  it('holds the final bound from the first key, and moves close to 1/N at 10 keys per node where counting one by one does not', () => {
+    const strategy = boundedHashing()
+    const ids = nodeIds(51)
+    const keys = keyNames(500)
+    const place = (members: readonly string[], planned: number) => placeInOrder(strategy, members, keys, undefined, planned)
+    for (const planned of [0, keys.length]) {
+      expect(Math.max(...place(ids.slice(0, 50), planned).view.keys)).toBeLessThanOrEqual(Math.ceil(1.25 * 10))
+    }
+    const moved = (planned: number) => fraction(place(ids.slice(0, 50), planned).placed, place(ids, planned).placed)
+    expect(moved(keys.length)).toBeLessThan(2.5 / 51)
+    expect(moved(0)).toBeGreaterThan(moved(keys.length))
+  })
+
+  it('capacity counts the planned keys when they are more than those placed', () => {
+    const view = new PlacementView(empty(nodeIds(4)), { planned: 400 })
+    expect(capacity(view, 0.25)).toBe(125)
+    view.add('node-0', 450)
+    expect(capacity(view, 0.25)).toBe(Math.ceil((1.25 * 451) / 4))
+  })
+})
+
 describe('bad input', () => {
   it('refuses a node listed twice, an empty id or a bad key count, naming what was wrong', () => {
     expect(() => new PlacementView([{ node: 'a', keys: 0 }, { node: 'a', keys: 1 }])).toThrow(InvalidOptionError)
@@ -201,6 +229,7 @@ describe('bad input', () => {
     expect(() => new PlacementView([{ node: '', keys: 0 }])).toThrow(/non-empty node id/)
     expect(() => new PlacementView([{ node: 'a', keys: -1 }])).toThrow(/node "a"\]\.keys" must be a whole number ≥ 0; got number -1/)
     expect(() => new PlacementView([{ node: 'a', keys: 1.5 }])).toThrow(InvalidOptionError)
+    expect(() => new PlacementView([], { planned: -1 })).toThrow(/"planned" must be a whole number ≥ 0/)
   })
 
   it('refuses an epsilon that is not above 0, and a choice count that is not a whole number ≥ 1', () => {
