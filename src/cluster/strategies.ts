@@ -49,6 +49,12 @@ export interface BoundedHashingOptions {
  * 1/N of the keys (those whose first choice changes, and a few pushed on by
  * the bound); no node holds more than ceil((1 + epsilon) x the mean), however
  * the keys fall. Cost: one integer mix per node per placement.
+ *
+ * @example
+ * const view = new PlacementView([{ node: 'a', keys: 120 }, { node: 'b', keys: 80 }, { node: 'c', keys: 0, overloaded: true }])
+ * const node = boundedHashing().place('cart:42', view, 'a') // 'a' or 'b', the same on every node
+ * if (node instanceof NoNodeError) throw node
+ * view.add(node) // counted before the next placement
  */
 export function boundedHashing(options: BoundedHashingOptions = {}): PlacementStrategy {
   const epsilon = readEpsilon(options.epsilon, 'boundedHashing')
@@ -78,6 +84,11 @@ export interface LocalFirstOptions {
  * most first messages from taking most keys. Not deterministic: two nodes
  * asked about one key answer differently (the pool's single-flight activation
  * settles which wins).
+ *
+ * @example
+ * const view = new PlacementView([{ node: 'a', keys: 10 }, { node: 'b', keys: 0 }])
+ * localFirst().place('k', view, 'b') // 'b': under ceil(1.25 x 11 / 2) = 7
+ * localFirst().place('k', view, 'a') // 'b': 'a' is over it, so bounded hashing decides
  */
 export function localFirst(options: LocalFirstOptions = {}): PlacementStrategy {
   const epsilon = readEpsilon(options.epsilon, 'localFirst')
@@ -112,6 +123,11 @@ export interface LeastLoadedOptions {
  * nodes share the keys). Deterministic for one view, but the answer depends on
  * every other key's placement: a key's node is kept in its placement record,
  * and a join or leave moves keys only as the rebalancer decides.
+ *
+ * @example
+ * const view = new PlacementView([{ node: 'a', keys: 12 }, { node: 'b', keys: 9 }, { node: 'c', keys: 9 }])
+ * leastLoaded().place('k', view, 'a') // 'b' or 'c' (the key's higher score)
+ * leastLoaded({ choices: 2 }).place('k', view, 'a') // the fewer-loaded of the key's 2 first nodes
  */
 export function leastLoaded(options: LeastLoadedOptions = {}): PlacementStrategy {
   const choices = options.choices ?? Infinity
