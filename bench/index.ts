@@ -12,6 +12,7 @@ import { isolationGroup } from './isolation'
 import { loadGroup } from './load'
 import { memoryGroup } from './memory'
 import { migrationGroup } from './migration'
+import { placementGroup } from './placement'
 import { readProfile, type Profile } from './profile'
 import { markdown, type Group } from './report'
 import { restartGroup } from './restart'
@@ -37,7 +38,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   inspector: inspectorGroup,
   isolation: isolationGroup,
   load: loadGroup,
-  cluster: clusterGroup
+  cluster: clusterGroup,
+  placement: placementGroup
 }
 
 const args = process.argv.slice(2)

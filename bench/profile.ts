@@ -25,6 +25,8 @@ export interface Profile {
   readonly journalLengths: readonly number[]
   /** Recoveries: a sample is one recovery (~1 ms with a snapshot, seconds for 1M events without). */
   readonly recovery: Schedule
+  /** Placement's simulation: nodes, keys (issue 21: 100 and 1,000,000), and keys of the sparse case (10 per node). */
+  readonly placement: { readonly nodes: number; readonly keys: number; readonly sparseKeys: number }
 }
 
 const full: Profile = {
@@ -37,7 +39,8 @@ const full: Profile = {
   memoryCount: 100_000,
   durableWrites: { rounds: 4, time: 250, iterations: 20, warmupTime: 50 },
   journalLengths: [10_000, 100_000, 1_000_000],
-  recovery: { rounds: 3, time: 500, iterations: 1, warmupTime: 0 }
+  recovery: { rounds: 3, time: 500, iterations: 1, warmupTime: 0 },
+  placement: { nodes: 100, keys: 1_000_000, sparseKeys: 1_000 }
 }
 
 const quick: Profile = {
@@ -50,7 +53,8 @@ const quick: Profile = {
   memoryCount: 10_000,
   durableWrites: { rounds: 2, time: 40, iterations: 5, warmupTime: 0 },
   journalLengths: [10_000, 100_000],
-  recovery: { rounds: 1, time: 50, iterations: 1, warmupTime: 0 }
+  recovery: { rounds: 1, time: 50, iterations: 1, warmupTime: 0 },
+  placement: { nodes: 20, keys: 50_000, sparseKeys: 200 }
 }
 
 export function readProfile(args: readonly string[]): Profile {

@@ -30,6 +30,8 @@ export interface Group {
   readonly anchorTitle?: string
   /** Numbers the rows do not hold (executions counted, bytes per build), for results.json. */
   readonly figures?: Readonly<Record<string, number>>
+  /** Markdown printed after the rows, for figures that are not times or sizes (placement's balance). */
+  readonly table?: readonly string[]
 }
 
 /** Part of a group: its rows and the notes that explain them. */
@@ -146,6 +148,7 @@ export function markdown(env: Environment, groups: readonly Group[]): string {
   ]
   for (const group of groups) {
     out.push('', `## ${group.title}`, '', header(group.anchorTitle), ...group.rows.map(tableLine))
+    if (group.table) out.push('', ...group.table)
     if (group.notes.length > 0) out.push('', ...group.notes.map((n) => `- ${n}`))
   }
   const judged = groups.flatMap((g) => g.rows.filter((r) => r.target).map((r) => ({ group: g.id, r })))

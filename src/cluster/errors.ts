@@ -107,3 +107,29 @@ export class WireValueError extends KeepsakeError {
     this.path = path
   }
 }
+
+/**
+ * No live node can take a new key: the view of the cluster is empty
+ * (`reason: 'no-nodes'`), or every node in it is overloaded
+ * (`'all-overloaded'`). A placement strategy returns it rather than throwing,
+ * so a pool can wait for the next heartbeat or refuse the call with it.
+ */
+export class NoNodeError extends KeepsakeError {
+  /** The key that could not be placed. */
+  readonly key: string
+  /** Why: no node is live, or every live node refuses new keys. */
+  readonly reason: 'no-nodes' | 'all-overloaded'
+
+  constructor(key: string, reason: 'no-nodes' | 'all-overloaded', live: number) {
+    super(
+      'NO_NODE',
+      reason === 'no-nodes'
+        ? `No node can take key "${key}": no node is live in this view of the cluster. Start a node, or ` +
+            `retry once one has joined (its heartbeat puts it in the view).`
+        : `No node can take key "${key}": all ${live} live node(s) are overloaded. Retry once their load ` +
+            `falls (their heartbeats say so), or add nodes.`
+    )
+    this.key = key
+    this.reason = reason
+  }
+}
