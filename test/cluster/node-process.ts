@@ -96,7 +96,7 @@ const toV2 = migrations<{ context: { ids: string[] } }>().step(2, (s) => ({ ...s
 const versioned = (version: number) =>
   version === 1
     ? { logic: ledgerV1 }
-    : { logic: ledgerV2, versioning: { version: 2, migrations: toV2, validate: (s: LedgerV2) => s.context.total === s.context.added.length || 'total must count added' } }
+    : { logic: ledgerV2, versioning: { version: 2, migrations: toV2, validate: (s: LedgerV2) => (s.context.total === s.context.added.length && !s.context.added.includes('poison')) || 'a ledger holding "poison" is refused' } }
 
 const warnings: { details: Record<string, unknown>; message: string }[] = []
 /** Waiting for a warning whose reason (or, in a summary, one of whose reasons) matches. */

@@ -87,6 +87,15 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
     await client.run('call', { name: 'tally', event: { type: 'add', id: 't2' } })
     expect(await get('tally')).toEqual({ ids: ['t1', 't2'], version: 2 })
 
+    // A state its migration refuses is not moved: the branch stays on b and keeps answering.
+    await b.run('start', { kind: 'tally', name: 'poisoned' })
+    await client.run('call', { name: 'poisoned', event: { type: 'add', id: 'poison' } })
+    const unfit = await b.failure('transfer', { name: 'poisoned', to: 'a' })
+    expect(unfit).toMatchObject({ name: 'TransferFailedError', branchName: 'poisoned' })
+    expect(unfit.message).toMatch(/node "a" refused it: .*version 1 .*version 2.*"poison" is refused/)
+    expect(await b.run('owner', { name: 'poisoned' })).toBe('b')
+    expect(await get('poisoned')).toEqual({ ids: ['poison'], version: 1 })
+
     // A durable branch started on v2 is refused by a v1 node too.
     await a.run('start', { kind: 'ledger', name: 'pinned' })
     await client.run('call', { name: 'pinned', event: { type: 'add', id: 'p1' } })
