@@ -436,10 +436,15 @@ export class ClusterNode {
     if (branch && branch.status !== 'stopped' && this.#settled(name) && !branchNames.lookup(name)) branchNames.register(name, branch)
   }
 
-  /** A transfer failed: the branch starts again here, with its own tables, then gets what waited for it. */
+  /** A transfer failed: the branch starts again here, with its own tables, then gets what waited for it; if it can't, its name is released. */
   async #reopen(name: string, spec: Spec, image: RestorePoint | undefined, held: Held[], tables: Tables): Promise<void> {
     try {
       await this.#open(name, spec, image, tables)
+    } catch (error) {
+      // It can't run here (a newer node may have migrated its stored state before the move failed):
+      // the name goes, and a durable branch fails over to a node that can read it.
+      await this.#release(name, false).catch(() => undefined)
+      throw error
     } finally {
       this.#unhold(name, held)
     }
