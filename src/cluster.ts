@@ -14,6 +14,8 @@ export {
   ClusterUnavailableError,
   NodeUnavailableError,
   TransferFailedError,
+  VersionTooNewError,
+  NoCompatibleNodeError,
   NotOwnerError,
   UnknownKindError,
   InvalidMessageError,

@@ -12,7 +12,8 @@ import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { systemClock } from '../shared/clock'
-import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, WireValueError } from './errors'
+import { snapshotUpgrader, type MigrationPlan } from '../keeper/durable/migrations'
+import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, VersionTooNewError, WireValueError } from './errors'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
@@ -24,7 +25,7 @@ import { placeOn } from './placement'
 import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
 import { bucketRecords, Sealer, type Records } from './sealed'
-import { decodeObject, decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
+import { decodeError, decodeObject, decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
 /** Options of `node.startBranch`. */
 export interface GlobalBranchOptions {
@@ -40,6 +41,13 @@ export interface GlobalBranchOptions {
 interface Spec {
   readonly kind: string
   readonly input?: unknown
+  /** The version of the kind's logic that last ran it (its state's version): no older node may start it. */
+  readonly v: number
+}
+
+/** A spec of `kind` at version `v`, with `input` if given. */
+function specOf(kind: string, input: unknown, v: number): Spec {
+  return input === undefined ? { kind, v } : { kind, input, v }
 }
 
 /** A request held while its branch moves (or arrives), answered once it is settled. */
@@ -146,6 +154,8 @@ export class ClusterNode {
   #renewedAt = Date.now()
   /** Orphans seen on the previous scan that their preferred node did not take: anyone may take them now. */
   #orphansSeen = new Set<string>()
+  /** Orphans no live node can start (none runs their version or later), as of the last scan: a call to one says why. */
+  #stranded = new Map<string, { kind: string; version: number; live: Record<string, number | null> }>()
 
   private constructor({ config, nc, id, leases, specs, specRecords, supervisor, refusals, sealer }: Parts) {
     this.#config = config
@@ -194,7 +204,8 @@ export class ClusterNode {
       const kvm = new (nats().kv.Kvm)(nc)
       const leasesKv = await ensureBucket(kvm, names.leases, { ttl: config.leaseMs, history: 1 })
       const specs = await ensureBucket(kvm, names.specs, { history: 1 })
-      const leases = new Leases(leasesKv, { node: id, inc: randomUUID() }, config.leaseMs, records(names.leases), sealer !== undefined)
+      const kinds = Object.fromEntries([...config.plans].map(([kind, plan]) => [kind, plan.version]))
+      const leases = new Leases(leasesKv, { node: id, inc: randomUUID(), kinds }, config.leaseMs, records(names.leases), sealer !== undefined)
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
       const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
@@ -220,7 +231,7 @@ export class ClusterNode {
     const o = readOptions(options, 'startBranch options')
     const name = readName(o.name)
     const kind = this.#kind(o.kind)
-    const spec: Spec = o.input === undefined ? { kind: o.kind as string } : { kind: o.kind as string, input: o.input }
+    const spec = specOf(o.kind as string, o.input, this.#version(o.kind as string))
     this.#assertConnected(`starting "${name}"`)
     if (branchNames.lookup(name) || this.#branches.has(name)) throw new NameTakenError(name)
     await this.#leases.claim(name)
@@ -260,7 +271,10 @@ export class ClusterNode {
    * with it when they hold plain data; a table holding anything else (a
    * device handle, a function) can't leave this process, and the transfer
    * fails naming the entry. A handle to the old branch object is stopped:
-   * address a moved branch by name.
+   * address a moved branch by name. A node whose logic for the kind is older
+   * than this one's (a rolling upgrade half done) can't read the branch's
+   * state: the move is refused with VersionTooNewError before anything
+   * stops; a newer node migrates the state on arrival.
    *
    * @example
    * await node.transfer('cart:42', 'node-b')
@@ -274,6 +288,9 @@ export class ClusterNode {
     if (!this.#leases.holds(name) || !branch || !spec) throw new NotOwnerError(name, this.id, this.#leases.owner(name)?.node)
     this.#assertConnected(`moving "${name}"`)
     if (!this.nodes().includes(to)) throw new TransferFailedError(name, `node "${to}" is not in the cluster`)
+    const version = this.#version(spec.kind)
+    const theirs = this.#leases.kindVersion(to, spec.kind)
+    if (theirs !== null && theirs < version) throw new VersionTooNewError(name, spec.kind, version, to, theirs)
     // Checked again once it has stopped: a table can change while its mailbox drains.
     try {
       jsonTables(branch._tables())
@@ -314,7 +331,7 @@ export class ClusterNode {
     let outcome: Outcome | undefined
     let failure: unknown
     try {
-      outcome = await this.#request(to, { k: 'adopt', n: name, kind: spec.kind, input: spec.input, image, tables: tablesImage, rev: revision }, ADOPT_TIMEOUT)
+      outcome = await this.#request(to, { k: 'adopt', n: name, kind: spec.kind, input: spec.input, image, tables: tablesImage, rev: revision, ver: version }, ADOPT_TIMEOUT)
     } catch (error) {
       failure = error
     }
@@ -324,6 +341,8 @@ export class ClusterNode {
     if (!moved) {
       this.#leases.thaw(name)
       await this.#reopen(name, spec, image, held, tables)
+      // Its heartbeat did not say (yet): the node itself refused it.
+      if (reply?.k === 'err' && reply.error.name === VersionTooNewError.name) throw decodeError(reply.error)
       const why = reply?.k === 'err' ? `node "${to}" refused it: ${reply.error.message}` : `node "${to}" did not answer`
       throw new TransferFailedError(name, why, { cause: failure })
     }
@@ -359,6 +378,24 @@ export class ClusterNode {
     const found = typeof kind === 'string' ? this.#config.kinds.get(kind) : undefined
     if (!found) throw new UnknownKindError(String(kind), [...this.#config.kinds.keys()])
     return found
+  }
+
+  /** The version of `kind`'s logic on this node. */
+  #version(kind: string): number {
+    return this.#config.plans.get(kind)?.version ?? 1
+  }
+
+  /**
+   * A durable branch is about to start here: its failover record is raised
+   * to this node's version first, so that once this node may have migrated
+   * its stored state, no older node is chosen to start it again.
+   */
+  async #recordVersion(name: string, spec: Spec): Promise<Spec> {
+    const version = this.#version(spec.kind)
+    if (!this.#kind(spec.kind).durable || spec.v >= version) return spec
+    const raised = specOf(spec.kind, spec.input, version)
+    await this.#specs.put(nameKey(name), this.#specRecords.write(nameKey(name), JSON.stringify(raised)))
+    return raised
   }
 
   /** Starts the branch for `name` (held by this node) under the node's supervisor, from `image` and with `tables` if given. */
@@ -399,10 +436,15 @@ export class ClusterNode {
     if (branch && branch.status !== 'stopped' && this.#settled(name) && !branchNames.lookup(name)) branchNames.register(name, branch)
   }
 
-  /** A transfer failed: the branch starts again here, with its own tables, then gets what waited for it. */
+  /** A transfer failed: the branch starts again here, with its own tables, then gets what waited for it; if it can't, its name is released. */
   async #reopen(name: string, spec: Spec, image: RestorePoint | undefined, held: Held[], tables: Tables): Promise<void> {
     try {
       await this.#open(name, spec, image, tables)
+    } catch (error) {
+      // It can't run here (a newer node may have migrated its stored state before the move failed):
+      // the name goes, and a durable branch fails over to a node that can read it.
+      await this.#release(name, false).catch(() => undefined)
+      throw error
     } finally {
       this.#unhold(name, held)
     }
@@ -475,19 +517,25 @@ export class ClusterNode {
     const refuse = (error: unknown) => this.#respond(msg, { k: 'err', error: encodeError(error) })
     let image: RestorePoint
     let tables: Tables
+    // A node that sends no version is an older keepsake: its kinds are version 1.
+    const version = request.ver ?? 1
     try {
       readName(name)
-      this.#kind(request.kind)
+      const kind = this.#kind(request.kind)
+      const mine = this.#version(request.kind)
+      if (version > mine) throw new VersionTooNewError(name, request.kind, version, this.id, mine)
       image = readImage(request.image)
       tables = readTables(request.tables)
       if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
+      // A durable branch is migrated by its recovery, from the store; any other's state is migrated here, before it starts.
+      if (!kind.durable && version < mine && image.kind === 'persisted') image = this.#migrated(name, request.kind, request.input, version, image)
     } catch (error) {
       return refuse(error)
     }
     const held: Held[] = []
     this.#held.set(name, held)
-    const spec: Spec = request.input === undefined ? { kind: request.kind } : { kind: request.kind, input: request.input }
     try {
+      const spec = await this.#recordVersion(name, specOf(request.kind, request.input, version))
       const branch = await this.#open(name, spec, image, tables)
       let took = false
       try {
@@ -506,6 +554,13 @@ export class ClusterNode {
     } finally {
       this.#unhold(name, held)
     }
+  }
+
+  /** A transferred state of an older version, brought to this node's by the kind's migrations; throws SnapshotMigrationError. */
+  #migrated(name: string, kind: string, input: unknown, version: number, image: Extract<RestorePoint, { kind: 'persisted' }>): RestorePoint {
+    const upgrade = snapshotUpgrader(this.#kind(kind).logic, this.#config.plans.get(kind) as MigrationPlan, input)
+    const { data } = upgrade(name, { seq: 0, version, data: image.snapshot })
+    return { ...image, snapshot: data as typeof image.snapshot }
   }
 
   #respond(msg: Msg, reply: Reply): void {
@@ -534,6 +589,8 @@ export class ClusterNode {
         const owner = await this.#leases.refresh(name).catch(() => {
           throw new ClusterUnavailableError(this.id, `a lookup of "${name}"`)
         })
+        const stranded = owner ? undefined : this.#stranded.get(name)
+        if (stranded) throw new NoCompatibleNodeError(name, stranded.kind, stranded.version, stranded.live)
         return owner ? this.#routeFor(name) : undefined
       })
     }
@@ -644,10 +701,13 @@ export class ClusterNode {
 
   /**
    * Starts the failover-capable branches whose node is gone (their record is
-   * in the specs bucket, their lease expired). Placement: each orphan has a
-   * preferred live node (rendezvous hashing, so they spread); the others take
-   * it only if it is still an orphan at their next scan. The lease's
-   * compare-and-set decides every race.
+   * in the specs bucket, their lease expired). Placement: each orphan may go
+   * to the live nodes that run its kind at its version or later (their
+   * heartbeats say; an older one can't read its state), and of those prefers
+   * one (rendezvous hashing, so they spread); the others take it only if it
+   * is still an orphan at their next scan. The lease's compare-and-set
+   * decides every race. An orphan no live node may take waits, and a call to
+   * it says so (NoCompatibleNodeError).
    */
   async #adoptOrphans(): Promise<void> {
     if (this.#leaving) return
@@ -658,13 +718,27 @@ export class ClusterNode {
       if (name === undefined || present.has(name)) continue
       const entry = await this.#specs.get(key)
       const spec = entry?.operation === 'PUT' ? this.#readSpec(key, entry.string()) : undefined
-      if (spec && this.#config.kinds.has(spec.kind)) orphans.push({ name, spec })
+      if (spec) orphans.push({ name, spec })
     }
     const live = this.#leases.liveNodes()
     const seen = new Set<string>()
+    const stranded = new Map<string, { kind: string; version: number; live: Record<string, number | null> }>()
+    const starts: { name: string; spec: Spec }[] = []
     for (const { name, spec } of orphans) {
+      const versions = live.map((node) => [node, this.#leases.kindVersion(node, spec.kind)] as const)
+      const eligible = versions.filter(([, v]) => v !== null && v >= spec.v).map(([node]) => node)
+      if (eligible.length === 0) {
+        stranded.set(name, { kind: spec.kind, version: spec.v, live: Object.fromEntries(versions) })
+        continue
+      }
+      if (!eligible.includes(this.id) || !this.#config.kinds.has(spec.kind)) continue
       seen.add(name)
-      if (placeOn(name, live) !== this.id && !this.#orphansSeen.has(name)) continue
+      if (placeOn(name, eligible) !== this.id && !this.#orphansSeen.has(name)) continue
+      starts.push({ name, spec })
+    }
+    this.#stranded = stranded
+    this.#orphansSeen = seen
+    for (const { name, spec } of starts) {
       if (branchNames.lookup(name) || this.#branches.has(name)) continue
       try {
         await this.#leases.claim(name)
@@ -672,13 +746,12 @@ export class ClusterNode {
         continue // another node took it first
       }
       try {
-        await this.#open(name, spec, undefined)
+        await this.#open(name, await this.#recordVersion(name, spec), undefined)
       } catch (error) {
         await this.#leases.release(name).catch(() => undefined)
         this.#config.logger.warn({ node: this.id, name, reason: (error as Error).message }, 'keepsake cluster: a failover start failed')
       }
     }
-    this.#orphansSeen = seen
   }
 
   /** A failover record, checked like a message from the network (signed, with a cluster key); refused and logged otherwise. */
@@ -688,7 +761,9 @@ export class ClusterNode {
     try {
       const value = decodeObject(text)
       if (typeof value.kind !== 'string') throw new Error('"kind" must be a string')
-      return value.input === undefined ? { kind: value.kind } : { kind: value.kind, input: value.input }
+      // A record without a version was written by an older keepsake: version 1.
+      if (value.v !== undefined && (!Number.isSafeInteger(value.v) || (value.v as number) < 1)) throw new Error('"v" must be an integer >= 1')
+      return specOf(value.kind, value.input, (value.v as number | undefined) ?? 1)
     } catch (error) {
       this.#refusals.refused({ subject: `$KV.${this.#names.specs}.${key}`, bytes: Buffer.byteLength(stored), reason: `a failover record: ${(error as Error).message}` })
       return undefined

@@ -32,9 +32,69 @@ export class NodeUnavailableError extends KeepsakeError {
 export class TransferFailedError extends KeepsakeError {
   readonly branchName: string
 
-  constructor(name: string, why: string, options?: { cause?: unknown }) {
-    super('TRANSFER_FAILED', `Branch "${name}" was not moved (${why}); it stays on its node and keeps working.`, options)
+  constructor(name: string, why: string, options?: { cause?: unknown }, code = 'TRANSFER_FAILED') {
+    super(code, `Branch "${name}" was not moved (${why}); it stays on its node and keeps working.`, options)
     this.branchName = name
+  }
+}
+
+/**
+ * A transfer to a node whose logic for the branch's kind is older than the
+ * version the branch's state was written by (a rolling upgrade half done):
+ * older code can't read newer state, so the branch was not moved and keeps
+ * answering where it is. A `TransferFailedError`, so code that catches those
+ * catches this too.
+ */
+export class VersionTooNewError extends TransferFailedError {
+  /** The branch's kind. */
+  readonly kind: string
+  /** The version of the logic the branch's state was written by. */
+  readonly version: number
+  /** The node that was asked to take it. */
+  readonly nodeId: string
+  /** The version of the kind's logic on that node. */
+  readonly nodeVersion: number
+
+  constructor(name: string, kind: string, version: number, nodeId: string, nodeVersion: number) {
+    super(
+      name,
+      `its state is version ${version} of kind "${kind}" and node "${nodeId}" runs version ${nodeVersion}, ` +
+        `which can't read it; upgrade node "${nodeId}" to version ${version} or later first, or move it to a node that runs it`,
+      undefined,
+      'VERSION_TOO_NEW'
+    )
+    this.kind = kind
+    this.version = version
+    this.nodeId = nodeId
+    this.nodeVersion = nodeVersion
+  }
+}
+
+/**
+ * A durable global branch whose node is gone waits, its state in the store,
+ * because no live node runs its kind at the version its state was last
+ * written by or later (an older node can't read it): a call to it rejects
+ * with this until such a node joins, which then starts it.
+ */
+export class NoCompatibleNodeError extends KeepsakeError {
+  /** The waiting branch's global name. */
+  readonly branchName: string
+  /** The branch's kind. */
+  readonly kind: string
+  /** The version of the logic the branch's state was last written by. */
+  readonly version: number
+
+  constructor(name: string, kind: string, version: number, live: Readonly<Record<string, number | null>>) {
+    const nodes = Object.entries(live).map(([node, v]) => `"${node}": ${v === null ? 'no such kind' : `version ${v}`}`)
+    super(
+      'NO_COMPATIBLE_NODE',
+      `Branch "${name}" (kind "${kind}") was last run by version ${version} of its logic, and no live node ` +
+        `runs version ${version} or later of "${kind}" (${nodes.length ? nodes.join(', ') : 'no live node'}). It waits, ` +
+        `its state kept in the store, and starts on the first such node to join: start or upgrade a node to version ${version}.`
+    )
+    this.branchName = name
+    this.kind = kind
+    this.version = version
   }
 }
 

@@ -24,10 +24,11 @@ interface Held {
   readonly sentAt: number
 }
 
-/** This node, in this life. */
+/** This node, in this life, and the version of each of its kinds (announced in its heartbeat). */
 export interface Self {
   readonly node: string
   readonly inc: string
+  readonly kinds: Readonly<Record<string, number>>
 }
 
 /**
@@ -48,8 +49,8 @@ export class Leases {
   readonly #leaseMs: number
   /** The watch's view of every name, for routing (a hint: the bucket decides). */
   readonly #owners = new Map<string, Owner>()
-  /** Heartbeats seen, by node: when (local time) and in which life. */
-  readonly #nodes = new Map<string, { inc: string; seen: number }>()
+  /** Heartbeats seen, by node: when (local time), in which life, and its kinds' versions (undefined: it announced none). */
+  readonly #nodes = new Map<string, { inc: string; seen: number; kinds: Readonly<Record<string, number>> | undefined }>()
   /** The names this node holds: the revision it last wrote for each, and its tenure. */
   readonly #mine = new Map<string, Held>()
   /** Names being handed over: not renewed, so the revision handed over stays the current one. */
@@ -288,6 +289,17 @@ export class Leases {
     return live.sort()
   }
 
+  /**
+   * The version of `kind` that `node` announced in its heartbeat; null if it
+   * has no such kind. A node that announces no versions (an older keepsake)
+   * counts as running every kind at version 1.
+   */
+  kindVersion(node: string, kind: string): number | null {
+    const kinds = node === this.#self.node ? this.#self.kinds : this.#nodes.get(node)?.kinds
+    if (kinds === undefined) return 1
+    return Object.hasOwn(kinds, kind) ? (kinds[kind] as number) : null
+  }
+
   /** Names present in the bucket right now (the server's view, expired leases gone). */
   async presentNames(): Promise<Set<string>> {
     const names = new Set<string>()
@@ -300,7 +312,7 @@ export class Leases {
 
   async #beat(): Promise<number> {
     const key = nodeKey(this.#self.node)
-    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify({ inc: this.#self.inc })))
+    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify({ inc: this.#self.inc, kinds: this.#self.kinds })))
     return this.#heartbeat
   }
 
@@ -338,8 +350,8 @@ export class Leases {
     const node = nodeOfKey(entry.key)
     if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
     else if (node !== undefined) {
-      const inc = this.#readJson(entry)?.inc
-      if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
+      const beat = this.#readJson(entry)
+      if (typeof beat?.inc === 'string') this.#nodes.set(node, { inc: beat.inc, seen: Date.now(), kinds: readKindVersions(beat.kinds) })
     }
     this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#watched ? (w.resolve(), false) : true))
   }
@@ -348,6 +360,17 @@ export class Leases {
     if (revision <= this.#watched) return Promise.resolve()
     return new Promise((resolve) => this.#waiters.push({ revision, resolve }))
   }
+}
+
+/** A heartbeat's `kinds`: a record of versions (integers >= 1); anything else announces none. */
+function readKindVersions(value: unknown): Readonly<Record<string, number>> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const kinds: Record<string, number> = Object.create(null) as Record<string, number>
+  for (const [kind, version] of Object.entries(value)) {
+    if (!Number.isSafeInteger(version) || (version as number) < 1) return undefined
+    kinds[kind] = version as number
+  }
+  return kinds
 }
 
 function isWrongRevision(error: unknown): boolean {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { ConnectionOptions, TlsOptions } from '@nats-io/transport-node'
 import { nats } from './nats'
 import type { DurableOptions } from '../keeper/durable/options'
+import { readMigrationPlan, type MigrationPlan, type MigrationRecord, type Migrations, type StateCheck } from '../keeper/durable/migrations'
 import type { RestartIntensity } from '../supervisor/intensity'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
 import { MAX_TIMER_MS } from '../shared/clock'
@@ -25,6 +26,19 @@ export interface NodeKind {
    * id is the branch's name).
    */
   readonly durable?: Omit<DurableOptions, 'id'>
+  /**
+   * A kind without `durable`: the version of its logic (default: the last
+   * migration step's, else 1), announced to the other nodes. A branch's state
+   * travels with this number; a node on a newer version migrates it on
+   * arrival with `migrations` (checked by `validate`), and a node on an older
+   * one is never sent it (`VersionTooNewError`). A durable kind declares these
+   * three in `durable` instead, where its store's snapshots use them too.
+   */
+  readonly version?: number
+  /** A kind without `durable`: how a state of an older version becomes one of `version` (see `durable.migrations`). */
+  readonly migrations?: Migrations<unknown> | MigrationRecord
+  /** A kind without `durable`: checks a migrated state before a worker starts from it (see `durable.validate`). */
+  readonly validate?: StateCheck
   /** Restart intensity of each branch of this kind (`startBranch`'s `intensity`; named `restart` before 0.2). */
   readonly intensity?: Partial<RestartIntensity>
   readonly idleTimeout?: number
@@ -80,6 +94,8 @@ export interface NodeConfig {
   readonly cluster: string
   readonly nodeId: string | undefined
   readonly kinds: ReadonlyMap<string, NodeKind>
+  /** Each kind's version and migrations (a durable kind's from its durable options). */
+  readonly plans: ReadonlyMap<string, MigrationPlan>
   readonly leaseMs: number
   readonly maxMessageBytes: number
   readonly logger: ClusterLogger
@@ -112,7 +128,7 @@ export function readNodeOptions(options: unknown): NodeConfig {
     connection: { servers: servers as string[], name: `keepsake:${cluster}`, inboxPrefix: clusterNames(cluster).inbox, maxReconnectAttempts: -1, ...readAuth(o.auth), ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions }) },
     cluster,
     nodeId,
-    kinds: readKinds(o.kinds),
+    ...readKinds(o.kinds),
     leaseMs,
     maxMessageBytes,
     logger,
@@ -120,16 +136,27 @@ export function readNodeOptions(options: unknown): NodeConfig {
   }
 }
 
-function readKinds(value: unknown): Map<string, NodeKind> {
+const VERSIONING = ['version', 'migrations', 'validate'] as const
+
+function readKinds(value: unknown): { kinds: Map<string, NodeKind>; plans: Map<string, MigrationPlan> } {
   const kinds = new Map<string, NodeKind>()
+  const plans = new Map<string, MigrationPlan>()
   for (const [name, kind] of Object.entries(readOptions(value, 'kinds'))) {
     const k = readOptions(kind, `kinds.${name}`)
-    assertKnownOptions(k, ['logic', 'durable', 'intensity', 'idleTimeout'], `kinds.${name}`, RENAMED_BRANCH_OPTIONS)
+    assertKnownOptions(k, ['logic', 'durable', 'intensity', 'idleTimeout', ...VERSIONING], `kinds.${name}`, RENAMED_BRANCH_OPTIONS)
     if (!isActorLogic(k.logic)) throw new InvalidLogicError(k.logic)
-    if (k.durable !== undefined) readOptions(k.durable, `kinds.${name}.durable`)
+    if (k.durable !== undefined) {
+      const durable = readOptions(k.durable, `kinds.${name}.durable`)
+      // One place per kind: a durable kind's store stamps its snapshots with durable.version.
+      const misplaced = VERSIONING.find((key) => k[key] !== undefined)
+      if (misplaced) throw new InvalidOptionError(`kinds.${name}.${misplaced}`, `absent on a durable kind (give it as kinds.${name}.durable.${misplaced})`, k[misplaced])
+      plans.set(name, readMigrationPlan(durable, `kinds.${name}.durable`))
+    } else {
+      plans.set(name, readMigrationPlan(k, `kinds.${name}`))
+    }
     kinds.set(name, k as unknown as NodeKind)
   }
-  return kinds
+  return { kinds, plans }
 }
 
 /** Credentials as the NATS client takes them (an nkey seed or a creds file through its authenticators). */

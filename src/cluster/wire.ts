@@ -13,7 +13,8 @@ export type Request =
   | { readonly k: 'call'; readonly n: string; readonly o: string; readonly e: EventObject; readonly t: number | null; readonly d?: boolean }
   | { readonly k: 'callAll'; readonly n: string; readonly o: string; readonly es: readonly EventObject[]; readonly t: number | null }
   | { readonly k: 'cast'; readonly n: string; readonly o: string; readonly e: EventObject }
-  | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly tables?: unknown; readonly rev: number }
+  /** `ver`: the version of the kind's logic that wrote the image's state (absent from an older keepsake: 1). */
+  | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly tables?: unknown; readonly rev: number; readonly ver?: number }
 
 export type Reply =
   | { readonly k: 'ok'; readonly value?: unknown }
@@ -69,6 +70,7 @@ export function decodeRequest(bytes: Uint8Array, cluster: string, maxBytes: numb
       if (typeof o.kind !== 'string') throw new InvalidMessageError('"kind" must be a string')
       if (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0) throw new InvalidMessageError('"rev" must be a positive integer')
       if (typeof o.image !== 'object' || o.image === null) throw new InvalidMessageError('"image" must be an object')
+      if (o.ver !== undefined && (!Number.isSafeInteger(o.ver) || (o.ver as number) < 1)) throw new InvalidMessageError('"ver" must be an integer >= 1')
       return o as Request
     default:
       throw new InvalidMessageError(`unknown kind ${JSON.stringify(o.k)}`)

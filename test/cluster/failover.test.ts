@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
-import { startNodeProcess, type NodeProcess } from './nodes'
+import { startNodeProcess, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 let nats: NatsServer
@@ -18,15 +18,6 @@ afterAll(async () => {
 })
 
 const names = Array.from({ length: 20 }, (_, i) => `account-${i}`)
-
-/** Resolves once `check` holds, asking every 100 ms; rejects after `ms`. */
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('failover of durable branches', () => {
   it('kill -9 of the node holding 20 durable branches: they come back on the others with every acknowledged update; the returning node starts no duplicates', async () => {

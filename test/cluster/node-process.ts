@@ -3,10 +3,11 @@
  * (see nodes.ts). Its config comes in the environment: KS_NATS, KS_CLUSTER,
  * KS_NODE, KS_LEASE, KS_MAXBYTES, KS_PG (a PostgreSQL connection, JSON) for the
  * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
- * (the `clusterKey` option, JSON).
+ * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
+ * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster).
  */
 import { assign, setup, type EventObject } from 'xstate'
-import { call, callAll, cast, deferReply, reply, send, startBranch, table, type Replies } from '../../src/index'
+import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
 import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 
@@ -65,6 +66,38 @@ const journal = setup({
   }
 })
 
+/** What `get` answers, in both versions of the upgrade test's logic. */
+type Ledger = { ids: string[]; version: number }
+
+/** Version 1 of the upgrade test's logic: the ids added, in order. */
+const ledgerV1 = setup({
+  types: { context: {} as { ids: string[] }, events: {} as { type: 'add'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
+}).createMachine({
+  context: { ids: [] },
+  on: {
+    add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
+    get: { actions: reply(({ context }) => ({ ids: context.ids, version: 1 })) }
+  }
+})
+
+/** Version 2: the same ids under another name, beside their count (a v1 state can't run here unmigrated). */
+const ledgerV2 = setup({
+  types: { context: {} as { added: string[]; total: number }, events: {} as { type: 'add'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
+}).createMachine({
+  context: { added: [], total: 0 },
+  on: {
+    add: { actions: assign({ added: ({ context, event }) => [...context.added, event.id], total: ({ context }) => context.total + 1 }) },
+    get: { actions: reply(({ context }) => ({ ids: context.added, version: 2 })) }
+  }
+})
+
+type LedgerV2 = { context: { added: string[]; total: number } }
+const toV2 = migrations<{ context: { ids: string[] } }>().step(2, (s) => ({ ...s, context: { added: s.context.ids, total: s.context.ids.length } }))
+const versioned = (version: number) =>
+  version === 1
+    ? { logic: ledgerV1 }
+    : { logic: ledgerV2, versioning: { version: 2, migrations: toV2, validate: (s: LedgerV2) => (s.context.total === s.context.added.length && !s.context.added.includes('poison')) || 'a ledger holding "poison" is refused' } }
+
 const warnings: { details: Record<string, unknown>; message: string }[] = []
 /** Waiting for a warning whose reason (or, in a summary, one of whose reasons) matches. */
 const warningWaiters: { pattern: RegExp; resolve: (details: Record<string, unknown>) => void }[] = []
@@ -89,6 +122,12 @@ async function main(): Promise<void> {
     store = await PostgresStore.open({ config: JSON.parse(process.env.KS_PG), schema: 'cluster' })
     kinds.account = { logic: journal, durable: { store } }
   }
+  if (process.env.KS_VERSION) {
+    const { logic, versioning } = versioned(Number(process.env.KS_VERSION))
+    kinds.tally = { logic, ...versioning }
+    if (store) kinds.ledger = { logic, durable: { store, ...versioning } }
+  }
+  if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,
@@ -143,6 +182,38 @@ async function main(): Promise<void> {
       })()
     },
     acked: () => acked,
+    /**
+     * Calls `add` on each name, one at a time per name, each with an id of its
+     * own (`name#i`), never retried, until `stopAdds`; records the ids acknowledged.
+     */
+    addLoop: (a) => {
+      adds = { acked: {}, sent: {}, errors: {} }
+      adding = true
+      const record = adds
+      const loop = async (name: string) => {
+        for (let i = 0; adding; i++) {
+          const id = `${name}#${i}`
+          record.sent[name] = i + 1
+          try {
+            await call(name, { type: 'add', id }, { timeout: 3000 })
+            ;(record.acked[name] ??= []).push(id)
+          } catch (error) {
+            const kind = errorOf(error).name as string
+            record.errors[kind] = (record.errors[kind] ?? 0) + 1
+            // Paced only while it fails (its node is gone): a failed call returns at once.
+            await new Promise((r) => setTimeout(r, a.every as number))
+          }
+        }
+      }
+      addLoops = Promise.all((a.names as string[]).map(loop)).then(() => undefined)
+    },
+    adds: () => adds,
+    /** Stops the `addLoop`, once every call in flight has settled: what was acknowledged, sent, and the errors by class. */
+    stopAdds: async () => {
+      adding = false
+      await addLoops
+      return adds
+    },
     stopLoop: () => {
       looping = false
       return acked
@@ -168,6 +239,9 @@ async function main(): Promise<void> {
   }
   const stoppedAt: Record<string, number> = {}
   let acked: Record<string, number> = {}
+  let adds: { acked: Record<string, string[]>; sent: Record<string, number>; errors: Record<string, number> } = { acked: {}, sent: {}, errors: {} }
+  let adding = false
+  let addLoops: Promise<void> = Promise.resolve()
   let looping = false
   process.on('message', (command: Command) => {
     const op = ops[command.op]

@@ -41,6 +41,10 @@ export interface NodeEnv {
   tlsCa?: string
   /** The node's `clusterKey` option, in PEM. */
   clusterKey?: { privateKey: string; trusted?: string[] }
+  /** Adds the upgrade test's kinds (`ledger`, durable with `pg`, and `tally`) at this version of their logic. */
+  version?: 1 | 2
+  /** 'none': a node with no kinds, only a client of the cluster. */
+  kinds?: 'none'
 }
 
 /**
@@ -70,7 +74,9 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
       ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),
-      ...(env.clusterKey ? { KS_KEY: JSON.stringify(env.clusterKey) } : {})
+      ...(env.clusterKey ? { KS_KEY: JSON.stringify(env.clusterKey) } : {}),
+      ...(env.version ? { KS_VERSION: String(env.version) } : {}),
+      ...(env.kinds ? { KS_KINDS: env.kinds } : {})
     }
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -121,5 +127,17 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await exited
     }
+  }
+}
+
+/**
+ * Resolves once `check` holds, asking again 50 ms after each answer (a check
+ * of node processes is a round trip to each); rejects naming `what` after `ms`.
+ */
+export async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }

@@ -6,7 +6,7 @@ import { PostgresStore } from '../../src/postgres'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startProxy, type Proxy } from '../support/proxy'
-import { startNodeProcesses, type NodeProcess } from './nodes'
+import { startNodeProcesses, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 let nats: NatsServer
@@ -36,14 +36,6 @@ afterAll(async () => {
   await Promise.all(proxies.map((p) => p.close()))
   await Promise.all([nats?.stop(), pg?.stop()])
 })
-
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 async function startCluster(cluster: string, cPg: object = pg.connection, cNats = nats.url): Promise<NodeProcess[]> {
   const env = (node: string, url: string, connection: object) => ({ nats: url, cluster, node, lease: LEASE, pg: connection })

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startNats, type NatsServer } from '../support/nats'
+import { startPostgres, type PostgresServer } from '../support/postgres'
+import { startNodeProcess, startNodeProcesses, until, type NodeProcess, type RemoteFailure } from './nodes'
+
+// Issue 20, rolling upgrade: three nodes go from version 1 of a logic to version 2 (its context
+// renamed, with a migration) one at a time, while a client keeps adding ids to durable branches.
+
+const LEASE = 1500
+let nats: NatsServer
+let pg: PostgresServer
+const running = new Set<NodeProcess>()
+
+beforeAll(async () => {
+  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([...running].map((n) => n.stop()))
+  await Promise.all([nats?.stop(), pg?.stop()])
+})
+
+type Ledger = { ids: string[]; version: number }
+type Adds = { acked: Record<string, string[]>; sent: Record<string, number>; errors: Record<string, number> }
+
+const names = Array.from({ length: 9 }, (_, i) => `ledger-${i}`)
+
+describe('rolling upgrade of a cluster (issue 20)', () => {
+  it('three nodes upgraded from v1 to v2 one at a time under load: every acknowledged update is present exactly once, branches are migrated on arrival, and a v2 branch is never moved to or started on a v1 node', async () => {
+    const start = async (node: string, version: 1 | 2) => {
+      const started = await startNodeProcess({ nats: nats.url, cluster: 'upgrade', node, lease: LEASE, pg: pg.connection, version })
+      running.add(started)
+      return started
+    }
+    const stop = async (node: NodeProcess) => {
+      await node.stop()
+      running.delete(node)
+    }
+    const servers = await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: nats.url, cluster: 'upgrade', node, lease: LEASE, pg: pg.connection, version: 1 as const })))
+    for (const node of servers) running.add(node)
+    const client = await startNodeProcess({ nats: nats.url, cluster: 'upgrade', node: 'client', lease: LEASE, kinds: 'none' })
+    running.add(client)
+    const nodes: Record<string, NodeProcess> = { a: servers[0] as NodeProcess, b: servers[1] as NodeProcess, c: servers[2] as NodeProcess }
+    const get = (name: string) => client.run<Ledger>('call', { name, event: { type: 'get' } })
+    const failure = async (run: Promise<unknown>): Promise<RemoteFailure | undefined> =>
+      run.then(
+        () => undefined,
+        (error: { remote?: RemoteFailure }) => error.remote
+      )
+    /** Every name in `wanted` is held by one of the running nodes. */
+    const allHeld = (wanted: readonly string[]) => async () => {
+      const held = (await Promise.all(Object.values(nodes).map((n) => n.run<string[]>('held')))).flat()
+      return wanted.every((name) => held.includes(name))
+    }
+    const failoverFailures = async () =>
+      (await Promise.all(Object.values(nodes).map((n) => n.run<{ message: string }[]>('warnings')))).flat().filter((w) => w.message.includes('failover start failed'))
+
+    await Promise.all(Object.values(nodes).map((node, i) => node.run('startAll', { kind: 'ledger', names: names.slice(i * 3, i * 3 + 3) })))
+    await nodes.b?.run('start', { kind: 'tally', name: 'tally' })
+    await client.run('call', { name: 'tally', event: { type: 'add', id: 't1' } })
+    await client.run('addLoop', { names, every: 20 })
+    const acked = () => client.run<Adds>('adds')
+    await until(async () => Object.keys((await acked()).acked).length === names.length, 15_000, 'an acknowledged add to every ledger')
+
+    /** Stops `id` (a graceful stop: its durable branches are left for the others), waits until the others hold them all, starts it at `version`. */
+    const upgrade = async (id: string, version: 1 | 2, wanted: readonly string[]) => {
+      await stop(nodes[id] as NodeProcess)
+      delete nodes[id]
+      await until(allHeld(wanted), 20_000, `every branch of "${id}" started again elsewhere`)
+      nodes[id] = await start(id, version)
+    }
+
+    // a: v1 -> v2. Its branches go to b and c (v1) and stay there.
+    await upgrade('a', 2, names)
+    const a = nodes.a as NodeProcess
+    const b = nodes.b as NodeProcess
+
+    // A non-durable branch moved to a newer node is migrated on arrival.
+    await until(async () => (await b.run<string[]>('nodes')).includes('a'), 10_000, 'b to see the upgraded a')
+    await b.run('transfer', { name: 'tally', to: 'a' })
+    expect(await get('tally')).toEqual({ ids: ['t1'], version: 2 })
+    // Moved back to an older node, it is refused, stays on a and keeps answering.
+    const refused = await a.failure('transfer', { name: 'tally', to: 'b' })
+    expect(refused).toMatchObject({ name: 'VersionTooNewError', code: 'VERSION_TOO_NEW', branchName: 'tally', kind: 'tally', version: 2, nodeId: 'b', nodeVersion: 1 })
+    expect(refused.message).toMatch(/upgrade node "b" to version 2/)
+    expect(await a.run('owner', { name: 'tally' })).toBe('a')
+    await client.run('call', { name: 'tally', event: { type: 'add', id: 't2' } })
+    expect(await get('tally')).toEqual({ ids: ['t1', 't2'], version: 2 })
+
+    // A state its migration refuses is not moved: the branch stays on b and keeps answering.
+    await b.run('start', { kind: 'tally', name: 'poisoned' })
+    await client.run('call', { name: 'poisoned', event: { type: 'add', id: 'poison' } })
+    const unfit = await b.failure('transfer', { name: 'poisoned', to: 'a' })
+    expect(unfit).toMatchObject({ name: 'TransferFailedError', branchName: 'poisoned' })
+    expect(unfit.message).toMatch(/node "a" refused it: .*version 1 .*version 2.*"poison" is refused/)
+    expect(await b.run('owner', { name: 'poisoned' })).toBe('b')
+    expect(await get('poisoned')).toEqual({ ids: ['poison'], version: 1 })
+
+    // A durable branch started on v2 is refused by a v1 node too.
+    await a.run('start', { kind: 'ledger', name: 'pinned' })
+    await client.run('call', { name: 'pinned', event: { type: 'add', id: 'p1' } })
+    expect(await a.failure('transfer', { name: 'pinned', to: 'c' })).toMatchObject({ name: 'VersionTooNewError', version: 2, nodeVersion: 1 })
+    expect(await get('pinned')).toEqual({ ids: ['p1'], version: 2 })
+
+    // Its node leaves while only v1 nodes remain: it waits, and a call says why; it starts on the next v2 node.
+    await stop(a)
+    delete nodes.a
+    let stranded: RemoteFailure | undefined
+    await until(async () => (stranded = await failure(get('pinned')))?.name === 'NoCompatibleNodeError', 10_000, 'a call to the stranded branch to say why')
+    expect(stranded).toMatchObject({ code: 'NO_COMPATIBLE_NODE', branchName: 'pinned', kind: 'ledger', version: 2 })
+    expect(stranded?.message).toMatch(/"b": version 1/)
+    nodes.a = await start('a', 2)
+    await until(allHeld(['pinned']), 20_000, 'the stranded branch to start on the v2 node')
+    expect(await nodes.a.run('held')).toContain('pinned')
+    expect(await get('pinned')).toEqual({ ids: ['p1'], version: 2 })
+
+    // b, then c: v1 -> v2. Their branches fail over to the other nodes, a v2 one only to a v2 node.
+    await upgrade('b', 2, [...names, 'pinned'])
+    await upgrade('c', 2, [...names, 'pinned'])
+    expect(await failoverFailures()).toEqual([])
+
+    const final = await client.run<Adds>('stopAdds')
+    if (process.env.KS_REPORT) console.info(`upgrade: ${Object.values(final.acked).flat().length} acknowledged adds, errors ${JSON.stringify(final.errors)}`)
+    for (const name of names) {
+      const { ids, version } = await get(name)
+      expect(version).toBe(2)
+      const acknowledged = final.acked[name] ?? []
+      // Present exactly once: each acknowledged id, and no id twice (none is ever sent twice).
+      expect(acknowledged.filter((id) => ids.filter((x) => x === id).length !== 1)).toEqual([])
+      expect(new Set(ids).size).toBe(ids.length)
+      // Nothing but what was sent, in the order sent.
+      expect(ids.every((id) => id.startsWith(`${name}#`))).toBe(true)
+      const numbers = ids.map((id) => Number(id.slice(name.length + 1)))
+      expect(numbers).toEqual([...numbers].sort((x, y) => x - y))
+      expect(Math.max(-1, ...numbers)).toBeLessThan(final.sent[name] as number)
+      expect(acknowledged.length).toBeGreaterThan(0)
+    }
+  }, 90_000)
+})
