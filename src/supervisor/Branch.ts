@@ -4,7 +4,6 @@ import {
   BranchStartError,
   BranchStoppedError,
   InvalidOptionError,
-  RecoveryError,
   RestartIntensityExceeded,
   WorkerCrashedError,
   type KeepsakeError
@@ -21,6 +20,7 @@ import { WorkerHungError } from '../worker/isolated/errors'
 import { loadLogic } from '../worker/isolated/loadLogic'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call, type CallOwner } from './Call'
+import { Commits } from './Commits'
 import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer } from './passivation'
 import { chainFor, delivery } from './recursion'
@@ -109,14 +109,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
 
   readonly #config: BranchConfig
   readonly #keeper: Keeper
-  /** Where the kept state is made durable, for a durable branch. */
-  readonly #durability: Durability | undefined
-  /** The write that makes the transition just kept durable (cleared before each delivery). */
-  #commit: Promise<void> | undefined
-  /** With sync durability, delivery waits for this write. */
-  #blockedBy: Promise<void> | undefined
-  /** Set while a durable branch reads its state back from the store after a failed write. */
-  #recovering: { timer: unknown } | undefined
+  /** A durable branch's writes: the one of the state just kept, and reading the state back after one failed. */
+  readonly #commits: Commits | undefined
   /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
   #batchBase: Parameters<Keeper['accept']>[1] | undefined
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
@@ -173,10 +167,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#keeper = new Keeper(tables)
     this.name = config.name
     this.id = config.name ?? `branch-${++counters.branch}`
-    this.#durability = durability
+    this.#commits = durability && new Commits(durability, {
+      unblocked: () => this.#drain(),
+      lost: (error) => this.#onCommitLost(error),
+      recovered: (stored) => this.#startIncarnation(stored ?? this.#initial()),
+      unrecoverable: (error) => this.#terminate({ kind: 'failure', error })
+    }, config.clock, config.input)
     this.#idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
       canPassivate: () => this.#canPassivate(),
-      settled: () => this.#durability?.settled(),
+      settled: () => this.#commits?.settled(),
       passivate: () => this.#passivate()
     })
     durability?.attach({
@@ -374,14 +373,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   async stop(options?: { timeout?: number }): Promise<void> {
     const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', DEFAULT_SHUTDOWN_TIMEOUT, true)
     if (this.#stopReason) return
-    if (!this.#stopping && timeout > 0 && (this.#deferred?.size || this.#durability)) {
+    if (!this.#stopping && timeout > 0 && (this.#deferred?.size || this.#commits)) {
       const { clock } = this.#config
       let timer: unknown
       await new Promise<void>((resolve) => {
         timer = timeout === Infinity ? undefined : clock.setTimeout(resolve, timeout)
         // Deferred replies first, then the writes they (and everything before) made.
-        const durable = this.#durability
-        this.#stopping = { resolve: () => (durable ? void durable.settled().then(resolve) : resolve()) }
+        const commits = this.#commits
+        this.#stopping = { resolve: () => (commits ? void commits.settled().then(resolve) : resolve()) }
         if (!this.#deferred?.size) this.#stopping.resolve()
       })
       if (timer !== undefined) clock.clearTimeout(timer)
@@ -404,7 +403,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     // again it would be applied twice. Its call gets the kept state, as at the end of any message.
     if (this.#inFlight && !this.#inFlight.rest && worker?.deliveryApplied) this.#settleInFlight()
     // Any other message goes first to the next incarnation (its state was not kept).
-    if (this.#inFlight?.rest) this.#durability?.abortBatch()
+    if (this.#inFlight?.rest) this.#commits?.abortBatch()
     if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
     this.#inFlight = undefined
     this.#batchBase = undefined
@@ -575,7 +574,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#draining = true
     try {
       // #inFlight stays set only while a remote worker processes a message.
-      while (this.#worker && !this.#blockedBy && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+      while (this.#worker && !this.#commits?.blocking && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
     } finally {
       this.#draining = false
     }
@@ -587,7 +586,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.#worker as Incarnation
     this.#inFlight = envelope
-    this.#commit = undefined
+    this.#commits?.startMessage()
     if (worker.remote) return worker.deliver(envelope.event, envelope.call) // its outcome comes through the hooks
     const { branch, chain } = delivery
     delivery.branch = this.id
@@ -610,9 +609,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #deliverAll(envelope: Envelope, rest: readonly EventObject[]): void {
     const worker = this.#worker as Incarnation
     this.#inFlight = envelope
-    this.#commit = undefined
+    this.#commits?.startMessage()
     this.#batchBase = this.#keeper.snapshot
-    this.#durability?.openBatch()
+    this.#commits?.openBatch()
     if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed or #onCrash ends it
     const { branch, chain } = delivery
     delivery.branch = this.id
@@ -627,9 +626,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       delivery.chain = chain
     }
     this.#batchBase = undefined
-    if (this.#inFlight !== envelope) return this.#durability?.abortBatch()
-    this.#commit = this.#durability?.closeBatch()
-    if (this.#commit) this.#awaitCommit(this.#commit)
+    if (this.#inFlight !== envelope) return this.#commits?.abortBatch()
+    this.#commits?.closeBatch()
     this.#settleInFlight()
   }
 
@@ -637,8 +635,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #settleInFlight(): void {
     const call = this.#inFlight?.call
     this.#inFlight = undefined
-    if (call?.pending && call.deferred) this.#deferred?.set(call, this.#commit)
-    else if (call && call.pending) this.#resolveAfter(call, this.#keeper.state, this.#commit)
+    if (call?.pending && call.deferred) this.#deferred?.set(call, this.#commits?.current)
+    else if (call && call.pending) this.#resolveAfter(call, this.#keeper.state, this.#commits?.current)
   }
 
   /** Resolves `call` with `value` once `commit`, the write of the state it answers from, is done. */
@@ -693,12 +691,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       return this.#onCrash(incarnation, error)
     }
     if (!kept) return
-    this.#commit = event && this.#durability?.record(event, snapshot)
-    if (this.#commit) this.#awaitCommit(this.#commit)
+    this.#commits?.record(event, snapshot)
     if (this.#held.length > 0) {
       const held = this.#held
       this.#held = []
-      for (const { call, value } of held) this.#resolveAfter(call, value, this.#commit)
+      for (const { call, value } of held) this.#resolveAfter(call, value, this.#commits?.current)
     }
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
@@ -728,7 +725,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#retire(worker)
     const crashed = this.#inFlight
     this.#inFlight = undefined
-    if (crashed?.rest) this.#durability?.abortBatch()
+    if (crashed?.rest) this.#commits?.abortBatch()
     // A hung message's call gets the hung error itself; the others learn of a crash.
     const hung = isInstance(error, WorkerHungError) ? error : undefined
     this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
@@ -760,7 +757,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   /** Idle for good: a worker up, nothing pending anywhere, no children or timers of its own. */
   #canPassivate(): boolean {
     const worker = this.#worker
-    if (!worker || this.#stopping || this.#stopReason || this.#recovering || this.#blockedBy || this.#retry) return false
+    if (!worker || this.#stopping || this.#stopReason || this.#commits?.recovering || this.#commits?.blocking || this.#retry) return false
     if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
@@ -783,59 +780,22 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#startIncarnation(point, true)
   }
 
-  /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
-  #awaitCommit(commit: Promise<void>): void {
-    if (this.#durability?.config.durability === 'sync') this.#blockedBy = commit
-    commit.then(
-      () => {
-        if (this.#blockedBy !== commit) return
-        this.#blockedBy = undefined
-        this.#drain()
-      },
-      (error: unknown) => this.#onCommitFailed(error)
-    )
-  }
-
   /**
    * A write failed: the worker is ahead of what is durable. It is stopped (its
-   * calls waiting on that write, or on it, reject) and the branch reads its
-   * state back from the store, retrying while the store is down; messages
-   * wait meanwhile, bounded by their own timeouts.
+   * calls waiting on that write, or on it, reject) while the state is read
+   * back from the store (see `Commits`).
    */
-  #onCommitFailed(error: unknown): void {
-    if (this.#recovering || this.#stopReason) return
-    this.#recovering = { timer: undefined }
-    this.#blockedBy = undefined
+  #onCommitLost(error: unknown): void {
     const worker = this.#worker
-    if (worker) {
-      // A remote worker may be processing a message: it is lost with the worker.
-      const inFlight = this.#inFlight
-      this.#inFlight = undefined
-      this.#batchBase = undefined
-      if (inFlight?.rest) this.#durability?.abortBatch()
-      this.#retire(worker)
-      this.#rejectPending(inFlight?.call, () => error)
-      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: inFlight?.event })
-    }
-    void this.#recoverFromStore(100)
-  }
-
-  async #recoverFromStore(retryMs: number): Promise<void> {
-    const durability = this.#durability as Durability
-    let point: RestorePoint | undefined
-    try {
-      point = (await durability.recover(this.#config.input)) ?? this.#initial()
-    } catch (error) {
-      // Damaged or unusable stored data won't heal by waiting: the branch fails as its start would.
-      if (error instanceof RecoveryError) return this.#terminate({ kind: 'failure', error })
-      if (!this.#stopReason && this.#recovering) {
-        this.#recovering.timer = this.#config.clock.setTimeout(() => void this.#recoverFromStore(Math.min(retryMs * 2, 5000)), retryMs)
-      }
-      return
-    }
-    if (this.#stopReason) return
-    this.#recovering = undefined
-    this.#startIncarnation(point)
+    if (!worker) return
+    // A remote worker may be processing a message: it is lost with the worker.
+    const inFlight = this.#inFlight
+    this.#inFlight = undefined
+    this.#batchBase = undefined
+    if (inFlight?.rest) this.#commits?.abortBatch()
+    this.#retire(worker)
+    this.#rejectPending(inFlight?.call, () => error)
+    this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: inFlight?.event })
   }
 
   #onDone(incarnation: number): void {
@@ -849,10 +809,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #onProcessed(incarnation: number): void {
     if (incarnation !== this.#incarnation || !this.#worker) return
     this.#batchBase = undefined
-    if (this.#inFlight?.rest && this.#durability) {
-      this.#commit = this.#durability.closeBatch()
-      if (this.#commit) this.#awaitCommit(this.#commit)
-    }
+    if (this.#inFlight?.rest) this.#commits?.closeBatch()
     this.#settleInFlight()
     this.#drain()
   }
@@ -877,7 +834,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#retry?.()
     this.#idle?.cancel()
     this.#dormant = undefined
-    if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
+    this.#commits?.close()
     for (const handle of this.#delayed ?? []) this.#config.clock.clearTimeout(handle)
     this.#delayed = undefined
     const kept = this.#keeper.snapshot
