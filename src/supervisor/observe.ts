@@ -10,7 +10,8 @@ export type Observer = ObserverOf<AnyBranch, Supervisor>
  * the function that removes it.
  */
 export function observe(observer: Observer): () => void {
-  return addObserver(observer as ObserverOf<object, object>)
+  // Its methods take a branch and a supervisor; the probe calls them with nothing else.
+  return addObserver(observer)
 }
 
 /** The live branches of the process (only branches add themselves to `live.branches`). */
