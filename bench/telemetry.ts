@@ -1,7 +1,7 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { call, startBranch } from '../src/index'
-import { observe } from '../src/supervisor/probe'
+import { observe } from '../src/supervisor/observe'
 import { instrument } from '../src/telemetry'
 import { interleave, type Task } from './harness'
 import { counterMachine, type CounterEvent } from './logics'

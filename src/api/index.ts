@@ -28,7 +28,8 @@ export type {
   ReplyFor,
   RestartReport,
   StateOf,
-  StopReason
+  StopReason,
+  SupervisorEvents
 } from '../supervisor/types'
 export { reply, respond, deferReply, replyTo, type ReplyToken } from '../worker/reply'
 export type { Replies, ReplyNotDeclared, ReplyValue } from '../worker/replyTypes'
@@ -69,7 +70,7 @@ export { startPool, Pool, DEFAULT_POOL_IDLE_TIMEOUT, type PoolOptions } from './
 export { startSupervisor, startDynamicSupervisor, branchSpec, supervisorSpec, transfer } from './supervision'
 export type { BranchSpecOptions, SupervisorSpecOptions } from './supervision'
 export { Supervisor } from '../supervisor/Supervisor'
-export type { AutoShutdown, ChildInfo, Strategy, SupervisorEvents, SupervisorOptions, TreeNode } from '../supervisor/Supervisor'
+export type { AutoShutdown, ChildInfo, Strategy, SupervisorOptions, TreeNode } from '../supervisor/Supervisor'
 export type { Backoff, ChildSpec, RestartType, Shutdown, StartContext, Supervised } from '../supervisor/childSpec'
 export { reportCrashes, type CrashLogger, type Offender, type SupervisorReport } from '../reports/crashReports'
 export type { ReasonRecord } from '../reports/reason'

@@ -1,6 +1,7 @@
 import type { ReasonRecord } from '../reports/reason'
 import type { AnyBranch } from '../supervisor/Branch'
-import { observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
+import { observe } from '../supervisor/observe'
+import type { BranchSignal, SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
 import { stopError } from '../supervisor/types'
 import type { NodeKeys } from './keys'

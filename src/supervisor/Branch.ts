@@ -4,7 +4,6 @@ import {
   BranchStartError,
   BranchStoppedError,
   InvalidOptionError,
-  RecoveryError,
   RestartIntensityExceeded,
   WorkerCrashedError,
   type KeepsakeError
@@ -13,20 +12,20 @@ import { assertEvent, assertFunction, isInstance, readDuration, readList, readOp
 import { Durability } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
-import { withDelivery } from '../worker/reply'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
 import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
 import { assertCloneable } from '../worker/isolated/cloneable'
 import { WorkerHungError } from '../worker/isolated/errors'
 import { loadLogic } from '../worker/isolated/loadLogic'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
-import { Call, type CallOwner } from './Call'
+import { Call } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer } from './passivation'
 import { chainFor, delivery } from './recursion'
+import { Commits } from './Commits'
+import { Courier } from './Courier'
 import { seedPoint } from './seed'
 import { intensityUse, recordRestart, type IntensityUse } from './intensity'
-import { Mailbox } from './Mailbox'
 import { NameRegistry } from './registry'
 import { abortable, readSignal } from '../shared/abort'
 import { asyncDispose, stopOnDispose } from '../shared/dispose'
@@ -58,16 +57,6 @@ export const branchNames = processWide('branchNames.v1', () => new NameRegistry<
 
 /** Marks branches, in every copy of keepsake loaded in the process. */
 const BRANCH_BRAND = Symbol.for('keepsake.branch')
-
-/** A message on its way to the worker; `call` is set for calls. */
-interface Envelope {
-  readonly event: EventObject
-  readonly call: Call | undefined
-  /** For `callAll`: the events after `event`, applied with it all or none. */
-  readonly rest?: readonly EventObject[]
-  /** For a call made while a worker processed a message: the branches whose calls led to it. */
-  readonly chain?: readonly string[]
-}
 
 /** The restart window of a branch that never restarted, shared (recordRestart copies it). */
 const NO_RESTARTS: readonly number[] = Object.freeze([])
@@ -109,44 +98,25 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
 
   readonly #config: BranchConfig
   readonly #keeper: Keeper
-  /** Where the kept state is made durable, for a durable branch. */
-  readonly #durability: Durability | undefined
-  /** The write that makes the transition just kept durable (cleared before each delivery). */
-  #commit: Promise<void> | undefined
-  /** With sync durability, delivery waits for this write. */
-  #blockedBy: Promise<void> | undefined
-  /** Set while a durable branch reads its state back from the store after a failed write. */
-  #recovering: { timer: unknown } | undefined
-  /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
-  #batchBase: Parameters<Keeper['accept']>[1] | undefined
+  /** A durable branch's writes: the one of the state just kept, and reading the state back after one failed. */
+  readonly #commits: Commits | undefined
+  /** The mailbox and the way each message goes to the worker and its answer back. */
+  readonly #courier: Courier
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
   /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations. */
   readonly #emitted = new EventEmitter<Record<string, (event: EventObject) => void>>()
   /** Subscribers to the kept snapshot (made on the first one). */
   #observers: Set<Observer<SnapshotFrom<L>>> | undefined
-  readonly #mailbox = new Mailbox<Envelope>()
-  #worker: Incarnation | undefined
   #incarnation = 0
   #starting = false
-  #draining = false
-  /** The message the worker is processing right now. */
-  #inFlight: Envelope | undefined
-  /** Answers given inside the running transition, released once its state is kept. */
-  #held: { call: Call; value: unknown }[] = []
-  /**
-   * Calls of the current incarnation waiting for a deferred reply, each with the write of the
-   * state it answers from, the one its message left (made on first use, like #delayed: most branches never need them).
-   */
-  #deferred: Map<Call, Promise<void> | undefined> | undefined
   /** Restart bookkeeping: restart times inside the intensity window, and the total. */
   #restartWindow: readonly number[] = NO_RESTARTS
   #restartTotal = 0
   /** A failed restart is retried from the event loop, never in a synchronous loop. */
   #retry: (() => void) | undefined
-  #delayed: Set<unknown> | undefined
   #stopReason: StopReason | undefined
   /** Set by a graceful stop: no new messages; deferred replies may still arrive. */
-  #stopping: { resolve: () => void } | undefined
+  #stopping = false
   /** How to bring the state back after the branch stopped (for a supervisor's keepState). */
   #finalImage: RestorePoint | undefined
   /** With `idleTimeout`: lets the worker go after that long with no message. */
@@ -155,29 +125,36 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #dormant: ResumePoint | undefined
   /** Deduplicated calls in flight, by key (made on the first one). */
   #groups: CallGroups | undefined
-  readonly #callOwner: CallOwner = {
-    answered: (call, value) => {
-      if (this.#worker?.inTransition) this.#held.push({ call, value })
-      else this.#resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
-    },
-    deferred: (call) => (this.#deferred ??= new Map()).set(call, undefined),
-    settled: (call) => {
-      if (probe.on) probe.settled(this, call)
-      this.#deferred?.delete(call)
-      if (this.#stopping && !this.#deferred?.size) this.#stopping.resolve()
-    }
-  }
 
   private constructor(config: BranchConfig, durability: Durability | undefined, tables: Tables | undefined) {
     this.#config = config
     this.#keeper = new Keeper(tables)
     this.name = config.name
     this.id = config.name ?? `branch-${++counters.branch}`
-    this.#durability = durability
-    this.#idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
+    this.#commits = durability && new Commits(durability, {
+      unblocked: () => this.#courier.drain(),
+      lost: (error) => this.#onCommitLost(error),
+      recovered: (stored) => this.#startIncarnation(stored ?? this.#initial()),
+      unrecoverable: (error) => this.#terminate({ kind: 'failure', error })
+    }, config.clock, config.input)
+    const idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
       canPassivate: () => this.#canPassivate(),
-      settled: () => this.#durability?.settled(),
+      settled: () => this.#commits?.settled(),
       passivate: () => this.#passivate()
+    })
+    this.#idle = idle
+    this.#courier = new Courier({
+      subject: this,
+      branchId: this.id,
+      keeper: this.#keeper,
+      commits: this.#commits,
+      clock: config.clock,
+      wake: idle && (() => {
+        idle.touch()
+        if (!this.#dormant) return false
+        this.#activate()
+        return true
+      })
     })
     durability?.attach({
       persisted: (record) => this.#emit('persisted', record),
@@ -218,7 +195,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     live.branches.add(branch)
     branch.#startIncarnation(seeded ?? (durability ? (stored ?? branch.#initial()) : (from ?? branch.#initial())))
     // An isolated worker's first state comes from its thread or process.
-    if (config.isolated) await branch.#worker?.ready
+    if (config.isolated) await branch.#courier.worker?.ready
     const reason = branch.#stopReason
     if (reason?.kind === 'failure') throw reason.error
     if (durability && !stored && branch.#keeper.snapshot) {
@@ -245,7 +222,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     if (this.#stopReason) return 'stopped'
     if (this.#stopping) return 'stopping'
     if (this.#dormant) return 'passivated'
-    return this.#worker ? 'running' : 'restarting'
+    return this.#courier.worker ? 'running' : 'restarting'
   }
 
   /** The last good state (frozen): a machine's context, a reducer's state. */
@@ -255,7 +232,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
 
   /** The current worker's xstate actor (Peeper's `gen_server/1`); undefined while restarting or stopped, and for an isolated worker (its actor is in another thread or process). */
   worker(): ActorRefFrom<L> | undefined {
-    return this.#worker?.actor as ActorRefFrom<L> | undefined
+    return this.#courier.worker?.actor as ActorRefFrom<L> | undefined
   }
 
   /** The branch's parts and their status (OTP's `which_children`). */
@@ -299,19 +276,19 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
       if (key !== undefined) {
-        this.#groups ??= new CallGroups(this.id, this.#callOwner)
+        this.#groups ??= new CallGroups(this.id, this.#courier)
         // A joined execution serves other callers too: aborting lets this caller go, the work goes on.
         return abortable(
           this.#groups.request(key, event.type, timeout, this.#config.clock, (execution) =>
-            this.#enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
+            this.#courier.enqueue(chain ? { event, call: execution, chain } : { event, call: execution })
           ),
           signal
         ) as Promise<T>
       }
     }
-    const call = new Call(this.#callOwner, this.id, event.type)
-    if (chain) this.#enqueue(rest ? { event, call, rest, chain } : { event, call, chain })
-    else this.#enqueue(rest ? { event, call, rest } : { event, call })
+    const call = new Call(this.#courier, this.id, event.type)
+    if (chain) this.#courier.enqueue(rest ? { event, call, rest, chain } : { event, call, chain })
+    else this.#courier.enqueue(rest ? { event, call, rest } : { event, call })
     call.arm(timeout, this.#config.clock)
     if (signal) call.abortOn(signal)
     return call.promise() as Promise<T>
@@ -342,8 +319,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     const delay = readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
     this.#assertRunning()
     if (this.#config.isolated) assertCloneable(event, 'event')
-    if (delay > 0) this.#enqueueLater(event, delay)
-    else this.#enqueue({ event, call: undefined })
+    if (delay > 0) this.#courier.enqueueLater(event, delay)
+    else this.#courier.enqueue({ event, call: undefined })
   }
 
   /** Like `cast`, for a raw message; returns the message (Kernel.send/2). */
@@ -358,7 +335,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
    */
   kill(reason: unknown = KILLED): void {
     this.#assertRunning()
-    if (this.#worker) this.#onCrash(this.#incarnation, reason)
+    if (this.#courier.worker) this.#onCrash(this.#incarnation, reason)
   }
 
   /**
@@ -374,15 +351,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   async stop(options?: { timeout?: number }): Promise<void> {
     const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', DEFAULT_SHUTDOWN_TIMEOUT, true)
     if (this.#stopReason) return
-    if (!this.#stopping && timeout > 0 && (this.#deferred?.size || this.#durability)) {
+    if (!this.#stopping && timeout > 0 && (this.#courier.awaitingDeferred || this.#commits)) {
       const { clock } = this.#config
       let timer: unknown
       await new Promise<void>((resolve) => {
         timer = timeout === Infinity ? undefined : clock.setTimeout(resolve, timeout)
         // Deferred replies first, then the writes they (and everything before) made.
-        const durable = this.#durability
-        this.#stopping = { resolve: () => (durable ? void durable.settled().then(resolve) : resolve()) }
-        if (!this.#deferred?.size) this.#stopping.resolve()
+        const commits = this.#commits
+        this.#stopping = true
+        this.#courier.whenDeferredSettled(() => (commits ? void commits.settled().then(resolve) : resolve()))
       })
       if (timer !== undefined) clock.clearTimeout(timer)
     }
@@ -396,18 +373,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
    */
   _suspend(): RestorePoint {
     this.#assertRunning()
-    const worker = this.#worker
+    const worker = this.#courier.worker
     // A remote worker may be processing a message (a callAll batch: from the state before it).
-    const kept = (this.#batchBase ?? this.#keeper.snapshot) as NonNullable<Keeper['snapshot']>
+    const kept = this.#courier.takeRestoreBase() as NonNullable<Keeper['snapshot']>
     const image = persistedImage(this.#config, kept, worker)
-    // A remote worker's message whose state was kept (its end not yet reported) is done: delivered
-    // again it would be applied twice. Its call gets the kept state, as at the end of any message.
-    if (this.#inFlight && !this.#inFlight.rest && worker?.deliveryApplied) this.#settleInFlight()
-    // Any other message goes first to the next incarnation (its state was not kept).
-    if (this.#inFlight?.rest) this.#durability?.abortBatch()
-    if (this.#inFlight) this.#mailbox.unshift(this.#inFlight)
-    this.#inFlight = undefined
-    this.#batchBase = undefined
+    this.#courier.requeueInFlight(worker?.deliveryApplied === true)
     if (worker) this.#retire(worker)
     this.#dormant = undefined
     this.#idle?.cancel()
@@ -416,12 +386,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
 
   /** @internal Used by `transfer`: a new incarnation from `image`, then the queued messages. */
   _resume(image: RestorePoint): void {
-    if (!this.#stopReason && !this.#worker) this.#startIncarnation(image)
+    if (!this.#stopReason && !this.#courier.worker) this.#startIncarnation(image)
   }
 
   /** @internal Messages queued and not yet delivered (for inspectors and telemetry). */
   get _queued(): number {
-    return this.#mailbox.size
+    return this.#courier.queued
   }
 
   /** @internal Restarts within the intensity window now, and the limit (for inspectors). */
@@ -548,105 +518,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     if (this.#stopping) throw new BranchStoppedError(this.id, 'it is stopping')
   }
 
-  // ---- the mailbox -------------------------------------------------------
-
-  #enqueue(envelope: Envelope): void {
-    this.#mailbox.push(envelope)
-    if (probe.on) probe.enqueued(this, envelope.event.type, envelope.call)
-    if (this.#idle) {
-      this.#idle.touch()
-      if (this.#dormant) return this.#activate()
-    }
-    this.#drain()
-  }
-
-  #enqueueLater(event: EventObject, delay: number): void {
-    const { clock } = this.#config
-    const handle = clock.setTimeout(() => {
-      this.#delayed?.delete(handle)
-      this.#enqueue({ event, call: undefined })
-    }, delay)
-    ;(this.#delayed ??= new Set()).add(handle)
-  }
-
-  /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
-  #drain(): void {
-    if (this.#draining) return
-    this.#draining = true
-    try {
-      // #inFlight stays set only while a remote worker processes a message.
-      while (this.#worker && !this.#blockedBy && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
-    } finally {
-      this.#draining = false
-    }
-  }
-
-  #deliver(envelope: Envelope): void {
-    if (envelope.call?.aborted) return // its caller let it go before it was delivered
-    if (probe.on) probe.delivered(this, envelope.event.type, envelope.call)
-    if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
-    const worker = this.#worker as Incarnation
-    this.#inFlight = envelope
-    this.#commit = undefined
-    if (worker.remote) return worker.deliver(envelope.event, envelope.call) // its outcome comes through the hooks
-    const { branch, chain } = delivery
-    delivery.branch = this.id
-    delivery.chain = envelope.chain
-    try {
-      withDelivery(envelope.call, () => worker.deliver(envelope.event))
-    } finally {
-      delivery.branch = branch
-      delivery.chain = chain
-    }
-    // A crash, exit or stop during delivery settled the call already.
-    if (this.#inFlight === envelope) this.#settleInFlight()
-  }
-
-  /**
-   * Delivers a `callAll` batch, nothing in between: if one of its events
-   * crashes the worker, it restarts from the state before the batch and none
-   * of it is kept or written; otherwise it is written in one go.
-   */
-  #deliverAll(envelope: Envelope, rest: readonly EventObject[]): void {
-    const worker = this.#worker as Incarnation
-    this.#inFlight = envelope
-    this.#commit = undefined
-    this.#batchBase = this.#keeper.snapshot
-    this.#durability?.openBatch()
-    if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; #onProcessed or #onCrash ends it
-    const { branch, chain } = delivery
-    delivery.branch = this.id
-    delivery.chain = envelope.chain
-    try {
-      for (const event of [envelope.event, ...rest]) {
-        withDelivery(envelope.call, () => worker.deliver(event))
-        if (this.#inFlight !== envelope) break
-      }
-    } finally {
-      delivery.branch = branch
-      delivery.chain = chain
-    }
-    this.#batchBase = undefined
-    if (this.#inFlight !== envelope) return this.#durability?.abortBatch()
-    this.#commit = this.#durability?.closeBatch()
-    if (this.#commit) this.#awaitCommit(this.#commit)
-    this.#settleInFlight()
-  }
-
-  /** The message in flight was processed: a call that got no answer gets the state. */
-  #settleInFlight(): void {
-    const call = this.#inFlight?.call
-    this.#inFlight = undefined
-    if (call?.pending && call.deferred) this.#deferred?.set(call, this.#commit)
-    else if (call && call.pending) this.#resolveAfter(call, this.#keeper.state, this.#commit)
-  }
-
-  /** Resolves `call` with `value` once `commit`, the write of the state it answers from, is done. */
-  #resolveAfter(call: Call, value: unknown, commit: Promise<void> | undefined): void {
-    if (!commit) call.resolve(value)
-    else commit.then(() => call.resolve(value), (error: unknown) => call.reject(error))
-  }
-
   // ---- the worker's life -------------------------------------------------
 
   #startIncarnation(point: RestorePoint, activation = false): void {
@@ -661,14 +532,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     const worker = isolated
       ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
       : new Worker(this.#config.logic as AnyActorLogic, point, { ...hooks, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
-    this.#worker = worker
+    this.#courier.worker = worker
     this.#starting = true
     try {
       worker.start()
     } finally {
       this.#starting = false
     }
-    if (this.#worker !== worker) return // it died starting; #onCrash or #onDone took over
+    if (this.#courier.worker !== worker) return // it died starting; #onCrash or #onDone took over
     this.#idle?.arm()
     if (activation) this.#emit('activate', { branchId: this.id, incarnation })
     else if (incarnation > 1) {
@@ -678,7 +549,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
         restartsInWindow: this.#restartWindow.length
       })
     }
-    this.#drain()
+    this.#courier.drain()
   }
 
   #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
@@ -693,13 +564,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       return this.#onCrash(incarnation, error)
     }
     if (!kept) return
-    this.#commit = event && this.#durability?.record(event, snapshot)
-    if (this.#commit) this.#awaitCommit(this.#commit)
-    if (this.#held.length > 0) {
-      const held = this.#held
-      this.#held = []
-      for (const { call, value } of held) this.#resolveAfter(call, value, this.#commit)
-    }
+    this.#commits?.record(event, snapshot)
+    this.#courier.release()
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
     // An incarnation's first snapshot (event undefined) is the kept one brought back: not news.
@@ -719,20 +585,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   }
 
   #onCrash(incarnation: number, error: unknown): void {
-    const worker = this.#worker
+    const worker = this.#courier.worker
     if (incarnation !== this.#incarnation || !worker) return // a retired worker's late report
-    const kept = this.#batchBase ?? this.#keeper.snapshot
-    this.#batchBase = undefined
+    const kept = this.#courier.takeRestoreBase()
     // Read the restore point before the dead worker's children are stopped.
     const point = kept && worker.restorePoint(kept)
-    this.#retire(worker)
-    const crashed = this.#inFlight
-    this.#inFlight = undefined
-    if (crashed?.rest) this.#durability?.abortBatch()
     // A hung message's call gets the hung error itself; the others learn of a crash.
     const hung = isInstance(error, WorkerHungError) ? error : undefined
-    this.#rejectPending(crashed?.call, (call) => (hung && call === crashed?.call ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
-    this.#emit('crash', { branchId: this.id, incarnation, error, event: crashed?.event })
+    this.#lose(worker, error, (call, crashed) => (hung && call === crashed ? hung : new WorkerCrashedError(this.id, call.eventType, error)))
 
     if (!point) return this.#terminate({ kind: 'failure', error: new BranchStartError(this.id, error) })
     const { restarts: window, exceeded } = recordRestart(this.#restartWindow, this.#config.clock.now(), this.#config.intensity)
@@ -755,13 +615,35 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     })
   }
 
+  /**
+   * A write failed: the worker is ahead of what is durable. It is stopped (its
+   * calls waiting on that write, or on it, reject) while the state is read
+   * back from the store (see `Commits`).
+   */
+  #onCommitLost(error: unknown): void {
+    if (this.#courier.worker) this.#lose(this.#courier.worker, error, () => error)
+  }
+
+  /**
+   * Lets the current `worker` go after it failed with `error`: the message it
+   * was processing is lost with it (a remote one may be processing one), the
+   * calls of that message and those waiting on it reject with `errorFor`
+   * (given the call and the one in flight), and a crash is reported.
+   */
+  #lose(worker: Incarnation, error: unknown, errorFor: (call: Call, inFlight: Call | undefined) => unknown): void {
+    this.#retire(worker)
+    const crashed = this.#courier.takeInFlight()
+    this.#courier.rejectPending(crashed?.call, (call) => errorFor(call, crashed?.call))
+    this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: crashed?.event })
+  }
+
   // ---- idle passivation (see passivation.ts) ----------------------------
 
   /** Idle for good: a worker up, nothing pending anywhere, no children or timers of its own. */
   #canPassivate(): boolean {
-    const worker = this.#worker
-    if (!worker || this.#stopping || this.#stopReason || this.#recovering || this.#blockedBy || this.#retry) return false
-    if (this.#mailbox.size > 0 || this.#inFlight || this.#held.length > 0 || this.#deferred?.size) return false
+    const worker = this.#courier.worker
+    if (!worker || this.#stopping || this.#stopReason || this.#commits?.recovering || this.#commits?.blocking || this.#retry) return false
+    if (!this.#courier.quiet) return false
     const children = (this.#keeper.snapshot as { children?: object } | undefined)?.children
     if (children && Object.keys(children).length > 0) return false
     return !worker.hasPendingWork()
@@ -769,7 +651,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
 
   /** Stops the worker; only the kept state remains, which the next message resumes. */
   #passivate(): void {
-    const worker = this.#worker as Incarnation
+    const worker = this.#courier.worker as Incarnation
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     this.#dormant = worker.restorePoint(kept)
     this.#retire(worker)
@@ -783,92 +665,23 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#startIncarnation(point, true)
   }
 
-  /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
-  #awaitCommit(commit: Promise<void>): void {
-    if (this.#durability?.config.durability === 'sync') this.#blockedBy = commit
-    commit.then(
-      () => {
-        if (this.#blockedBy !== commit) return
-        this.#blockedBy = undefined
-        this.#drain()
-      },
-      (error: unknown) => this.#onCommitFailed(error)
-    )
-  }
-
-  /**
-   * A write failed: the worker is ahead of what is durable. It is stopped (its
-   * calls waiting on that write, or on it, reject) and the branch reads its
-   * state back from the store, retrying while the store is down; messages
-   * wait meanwhile, bounded by their own timeouts.
-   */
-  #onCommitFailed(error: unknown): void {
-    if (this.#recovering || this.#stopReason) return
-    this.#recovering = { timer: undefined }
-    this.#blockedBy = undefined
-    const worker = this.#worker
-    if (worker) {
-      // A remote worker may be processing a message: it is lost with the worker.
-      const inFlight = this.#inFlight
-      this.#inFlight = undefined
-      this.#batchBase = undefined
-      if (inFlight?.rest) this.#durability?.abortBatch()
-      this.#retire(worker)
-      this.#rejectPending(inFlight?.call, () => error)
-      this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: inFlight?.event })
-    }
-    void this.#recoverFromStore(100)
-  }
-
-  async #recoverFromStore(retryMs: number): Promise<void> {
-    const durability = this.#durability as Durability
-    let point: RestorePoint | undefined
-    try {
-      point = (await durability.recover(this.#config.input)) ?? this.#initial()
-    } catch (error) {
-      // Damaged or unusable stored data won't heal by waiting: the branch fails as its start would.
-      if (error instanceof RecoveryError) return this.#terminate({ kind: 'failure', error })
-      if (!this.#stopReason && this.#recovering) {
-        this.#recovering.timer = this.#config.clock.setTimeout(() => void this.#recoverFromStore(Math.min(retryMs * 2, 5000)), retryMs)
-      }
-      return
-    }
-    if (this.#stopReason) return
-    this.#recovering = undefined
-    this.#startIncarnation(point)
-  }
-
   #onDone(incarnation: number): void {
-    const worker = this.#worker
+    const worker = this.#courier.worker
     if (incarnation !== this.#incarnation || !worker) return
-    this.#settleInFlight()
+    this.#courier.settleInFlight()
     this.#terminate({ kind: 'normal', output: worker.output })
   }
 
   /** A remote worker processed the message in flight (its states and answers came first). */
   #onProcessed(incarnation: number): void {
-    if (incarnation !== this.#incarnation || !this.#worker) return
-    this.#batchBase = undefined
-    if (this.#inFlight?.rest && this.#durability) {
-      this.#commit = this.#durability.closeBatch()
-      if (this.#commit) this.#awaitCommit(this.#commit)
-    }
-    this.#settleInFlight()
-    this.#drain()
+    if (incarnation !== this.#incarnation || !this.#courier.worker) return
+    this.#courier.processed()
   }
 
   #retire(worker: Incarnation): void {
     this.#keeper.close()
-    this.#worker = undefined
+    this.#courier.worker = undefined
     worker.dispose()
-  }
-
-  /** Rejects the call in flight, answers held back, and deferred calls. */
-  #rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
-    const held = this.#held
-    this.#held = []
-    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred?.keys() ?? [])]
-    for (const call of calls) call.reject(error(call))
   }
 
   #terminate(reason: StopReason): void {
@@ -877,22 +690,18 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#retry?.()
     this.#idle?.cancel()
     this.#dormant = undefined
-    if (this.#recovering) this.#config.clock.clearTimeout(this.#recovering.timer)
-    for (const handle of this.#delayed ?? []) this.#config.clock.clearTimeout(handle)
-    this.#delayed = undefined
+    this.#commits?.close()
+    this.#courier.cancelDelayed()
     const kept = this.#keeper.snapshot
     if (kept && !this.#finalImage) {
-      this.#finalImage = this.#worker ? this.#worker.restorePoint(kept) : persistedImage(this.#config, kept, undefined)
+      const worker = this.#courier.worker
+      this.#finalImage = worker ? worker.restorePoint(kept) : persistedImage(this.#config, kept, undefined)
     }
-    if (this.#worker) this.#retire(this.#worker)
+    if (this.#courier.worker) this.#retire(this.#courier.worker)
     else this.#keeper.close()
     this.#config.isolated?.close()
 
-    const stopped = stoppedError(this.id, reason)
-    const inFlight = this.#inFlight
-    this.#inFlight = undefined
-    this.#rejectPending(inFlight?.call, () => stopped)
-    for (const { call } of this.#mailbox.takeAll()) call?.reject(stopped)
+    this.#courier.rejectAll(stoppedError(this.id, reason))
     if (this.name !== undefined) branchNames.unregister(this.name, this)
     live.branches.delete(this)
 

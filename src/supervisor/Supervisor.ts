@@ -18,7 +18,7 @@ import { readClock } from './branchOptions'
 import { backoffDelay, isRestarted, readChildSpec, type ChildConfig, type ChildSpec, type Supervised } from './childSpec'
 import { intensityUse, readIntensity, recordRestart, type IntensityUse, type RestartIntensity } from './intensity'
 import { live, probe, type SupervisorSignal } from './probe'
-import { stopError, type StopReason } from './types'
+import { stopError, type StopReason, type SupervisorEvents } from './types'
 import { immediate, warn } from '../shared/platform'
 import { counters, isBranded } from '../shared/processWide'
 import { asyncDispose, stopOnDispose } from '../shared/dispose'
@@ -71,24 +71,6 @@ export interface TreeNode {
   readonly intensity?: { readonly inWindow: number; readonly maxRestarts: number; readonly maxSeconds: number }
   readonly incarnation?: number
   readonly children?: readonly TreeNode[]
-}
-
-/** The events a supervisor emits. */
-export interface SupervisorEvents {
-  /** It stopped, for whatever reason. */
-  stop: (reason: StopReason) => void
-  /** It stopped on its own: it gave up (restart intensity) or shut down automatically. */
-  shutdown: (reason: StopReason) => void
-  /** A child exited while the supervisor ran (it gave up, finished, or was stopped from outside); a restart, if its type calls for one, follows. */
-  childExit: (report: { supervisorId: string; childId: string; reason: StopReason }) => void
-  /** A child was restarted; `restarts` counts its restarts so far. */
-  restart: (report: { supervisorId: string; childId: string; restarts: number }) => void
-  /** Restarting a child failed (its start threw); it is tried again. */
-  restartFailed: (report: { supervisorId: string; childId: string; error: ChildStartError }) => void
-  /** A child did not stop within its `shutdown` time and was cut off. */
-  cutOff: (report: { supervisorId: string; childId: string }) => void
-  /** A handler of these events threw; the supervisor carried on. */
-  listenerError: (error: unknown) => void
 }
 
 /** The one state record of a child (OTP's #child{}). */

@@ -1,9 +1,11 @@
 import { processWide } from '../shared/processWide'
-import type { AnyBranch } from './Branch'
 import type { Call } from './Call'
-import type { Supervisor, SupervisorEvents } from './Supervisor'
-import type { BranchEvents } from './types'
+import type { BranchEvents, SupervisorEvents } from './types'
 import { warn } from '../shared/platform'
+
+// This file knows branches and supervisors only as the objects they are, so
+// that Branch.ts and Supervisor.ts can import it; observe.ts gives observers
+// their types.
 
 /** One event a branch emitted, as observers get it (narrow on `event`). */
 export type BranchSignal = {
@@ -16,32 +18,36 @@ export type SupervisorSignal = {
 }[keyof SupervisorEvents]
 
 /**
- * Sees what every branch and supervisor of the process does, for telemetry,
- * crash reports and the inspector. Every method is optional and is called
- * synchronously, on the hot path: keep it cheap. What it throws is reported
- * as a process warning and goes no further.
+ * Sees what every branch (`B`) and supervisor (`S`) of the process does, for
+ * telemetry, crash reports and the inspector (`Observer` in observe.ts names
+ * the two). Every method is optional and is called synchronously, on the hot
+ * path: keep it cheap. What it throws is reported as a process warning and
+ * goes no further.
  */
-export interface Observer {
+export interface ObserverOf<B, S> {
   /** A message was queued on `branch`; `call` is set for calls (`undefined` for casts and sends). */
-  enqueued?(branch: AnyBranch, eventType: string, call: Call | undefined): void
+  enqueued?(branch: B, eventType: string, call: Call | undefined): void
   /** The worker is about to process a queued message (a `callAll` batch counts once). */
-  delivered?(branch: AnyBranch, eventType: string, call: Call | undefined): void
+  delivered?(branch: B, eventType: string, call: Call | undefined): void
   /** A call settled: `call.failed` and `call.outcome` say how. */
-  settled?(branch: AnyBranch, call: Call): void
+  settled?(branch: B, call: Call): void
   /** The branch emitted one of its events (crash, restart, passivate, activate, stop, ...). */
-  branchEvent?(branch: AnyBranch, signal: BranchSignal): void
+  branchEvent?(branch: B, signal: BranchSignal): void
   /** The supervisor emitted one of its events (childExit, restart, restartFailed, cutOff, shutdown, stop). */
-  supervisorEvent?(supervisor: Supervisor, signal: SupervisorSignal): void
+  supervisorEvent?(supervisor: S, signal: SupervisorSignal): void
   /** `branch` moved from one supervisor to another (its resume there is not reported as a restart). */
-  transferred?(branch: AnyBranch, from: Supervisor, to: Supervisor): void
+  transferred?(branch: B, from: S, to: S): void
 }
+
+/** An observer as this file calls it: of branches and supervisors as objects. */
+type AnyObserver = ObserverOf<object, object>
 
 /**
  * One per process, however many copies of keepsake it loaded (ESM, CJS): the
  * observers, and the branch a transfer is resuming right now (set just before
  * its resume, which is synchronous).
  */
-const watch = processWide('probe.v1', () => ({ observers: [] as Observer[], moving: undefined as AnyBranch | undefined }))
+const watch = processWide('probe.v1', () => ({ observers: [] as AnyObserver[], moving: undefined as object | undefined }))
 const { observers } = watch
 
 /**
@@ -51,16 +57,16 @@ const { observers } = watch
  */
 export const probe = processWide('probe.hooks.v1', () => ({
   on: false,
-  enqueued(branch: AnyBranch, eventType: string, call: Call | undefined): void {
+  enqueued(branch: object, eventType: string, call: Call | undefined): void {
     for (const o of observers) if (o.enqueued) guarded(() => o.enqueued?.(branch, eventType, call))
   },
-  delivered(branch: AnyBranch, eventType: string, call: Call | undefined): void {
+  delivered(branch: object, eventType: string, call: Call | undefined): void {
     for (const o of observers) if (o.delivered) guarded(() => o.delivered?.(branch, eventType, call))
   },
-  settled(branch: AnyBranch, call: Call): void {
+  settled(branch: object, call: Call): void {
     for (const o of observers) if (o.settled) guarded(() => o.settled?.(branch, call))
   },
-  branchEvent(branch: AnyBranch, signal: BranchSignal): void {
+  branchEvent(branch: object, signal: BranchSignal): void {
     if (watch.moving === branch) {
       watch.moving = undefined
       // The transfer's resume is a new incarnation, not a restart: observers were told of the transfer.
@@ -68,10 +74,10 @@ export const probe = processWide('probe.hooks.v1', () => ({
     }
     for (const o of observers) if (o.branchEvent) guarded(() => o.branchEvent?.(branch, signal))
   },
-  supervisorEvent(supervisor: Supervisor, signal: SupervisorSignal): void {
+  supervisorEvent(supervisor: object, signal: SupervisorSignal): void {
     for (const o of observers) if (o.supervisorEvent) guarded(() => o.supervisorEvent?.(supervisor, signal))
   },
-  transferred(branch: AnyBranch, from: Supervisor, to: Supervisor): void {
+  transferred(branch: object, from: object, to: object): void {
     watch.moving = branch
     queueMicrotask(() => {
       if (watch.moving === branch) watch.moving = undefined
@@ -82,9 +88,9 @@ export const probe = processWide('probe.hooks.v1', () => ({
 
 /**
  * Adds an observer of every branch and supervisor in the process; returns
- * the function that removes it.
+ * the function that removes it. Use `observe` (observe.ts), which types it.
  */
-export function observe(observer: Observer): () => void {
+export function addObserver(observer: AnyObserver): () => void {
   observers.push(observer)
   probe.on = true
   return () => {
@@ -94,23 +100,11 @@ export function observe(observer: Observer): () => void {
   }
 }
 
-/** Live branches and supervisors of the process: where an inspector finds the roots. */
+/** Live branches and supervisors of the process (each adds itself on start, removes itself on stop); observe.ts reads them typed. */
 export const live = processWide('live.v1', () => ({
-  branches: new Set<AnyBranch>(),
-  supervisors: new Set<Supervisor>()
+  branches: new Set<object>(),
+  supervisors: new Set<object>()
 }))
-
-/** Every live supervisor and branch that no live supervisor holds: the roots of the process's trees. */
-export function liveRoots(): (Supervisor | AnyBranch)[] {
-  const held = new Set<unknown>()
-  for (const supervisor of live.supervisors) {
-    for (const { child } of supervisor.whichChildren()) if (child) held.add(child)
-  }
-  const roots: (Supervisor | AnyBranch)[] = []
-  for (const supervisor of live.supervisors) if (!held.has(supervisor)) roots.push(supervisor)
-  for (const branch of live.branches) if (!held.has(branch)) roots.push(branch)
-  return roots
-}
 
 function guarded(run: () => void): void {
   try {

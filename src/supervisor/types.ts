@@ -1,7 +1,7 @@
 import type { AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, InputFrom, SnapshotFrom } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { ReplyOfEvent } from '../worker/replyTypes'
-import type { KeepsakeError, ReplayDivergenceError } from '../shared/errors'
+import type { ChildStartError, KeepsakeError, ReplayDivergenceError } from '../shared/errors'
 import type { DurableOptions } from '../keeper/durable/options'
 import type { RestartIntensity } from './intensity'
 import type { Isolation, LogicModule, ResourceLimits } from '../worker/isolated/options'
@@ -238,4 +238,22 @@ export interface CallOptions {
 export interface CastOptions {
   /** ms to wait before the message is queued (default 0). */
   delay?: number
+}
+
+/** The events a supervisor emits. */
+export interface SupervisorEvents {
+  /** It stopped, for whatever reason. */
+  stop: (reason: StopReason) => void
+  /** It stopped on its own: it gave up (restart intensity) or shut down automatically. */
+  shutdown: (reason: StopReason) => void
+  /** A child exited while the supervisor ran (it gave up, finished, or was stopped from outside); a restart, if its type calls for one, follows. */
+  childExit: (report: { supervisorId: string; childId: string; reason: StopReason }) => void
+  /** A child was restarted; `restarts` counts its restarts so far. */
+  restart: (report: { supervisorId: string; childId: string; restarts: number }) => void
+  /** Restarting a child failed (its start threw); it is tried again. */
+  restartFailed: (report: { supervisorId: string; childId: string; error: ChildStartError }) => void
+  /** A child did not stop within its `shutdown` time and was cut off. */
+  cutOff: (report: { supervisorId: string; childId: string }) => void
+  /** A handler of these events threw; the supervisor carried on. */
+  listenerError: (error: unknown) => void
 }

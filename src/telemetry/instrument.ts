@@ -4,7 +4,8 @@ import { describeReason, reasonLabel } from '../reports/reason'
 import { WorkerCrashedError } from '../shared/errors'
 import type { AnyBranch } from '../supervisor/Branch'
 import type { Call } from '../supervisor/Call'
-import { live, observe, type BranchSignal, type SupervisorSignal } from '../supervisor/probe'
+import { allLiveBranches, observe } from '../supervisor/observe'
+import type { BranchSignal, SupervisorSignal } from '../supervisor/probe'
 import type { Supervisor } from '../supervisor/Supervisor'
 import { requirePeers } from '../stores/requests'
 
@@ -72,7 +73,7 @@ export function instrument(options: TelemetryOptions = {}): () => void {
     let total = 0
     let longest = 0
     const byStatus = new Map<string, number>()
-    for (const branch of live.branches) {
+    for (const branch of allLiveBranches()) {
       const queued = branch._queued
       total += queued
       if (queued > longest) longest = queued

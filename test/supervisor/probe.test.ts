@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { branchSpec, call, cast, startBranch, startDynamicSupervisor, startSupervisor, supervisorSpec, transfer, WorkerCrashedError } from '../../src/index'
-import { live, liveRoots, observe, probe, type Observer } from '../../src/supervisor/probe'
+import { liveRoots, observe, type Observer } from '../../src/supervisor/observe'
+import { live, probe } from '../../src/supervisor/probe'
 import { counterMachine } from '../support/logics'
 
 const removers: (() => void)[] = []
