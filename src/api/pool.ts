@@ -103,14 +103,14 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
           settled()
           reject(new CallTimeoutError(`${this.id}/${key}`, event.type, timeout))
         }, timeout)
-        signal?.addEventListener('abort', onAbort, { once: true })
+        signal?.addEventListener('abort', onAbort)
         this.#whenUp(key, {
           ready: (branch) => {
             settled()
-            // What is left of the timeout (at least 1 ms): a call that already timed out is still
+            // What is left of the timeout (at least 1 ms; Infinity stays so): a call that already timed out is still
             // delivered, as CallTimeoutError says; one already aborted is refused by the branch,
             // its message taken back as from a mailbox.
-            const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (clock.now() - since))
+            const left = Math.max(1, timeout - (clock.now() - since))
             branch.call(event, { ...options, timeout: left }).then(resolve, reject)
           },
           failed: (error) => {
@@ -220,9 +220,8 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
     const branch = child as Branch<L>
     if (branch.status === 'stopped') throw new BranchStoppedError(branch.id, 'it stopped as it started')
     this.#branches.set(key, branch)
-    branch.on('stop', () => {
-      if (this.#branches.get(key) === branch) this.#branches.delete(key)
-    })
+    // No other branch can hold the key before this one's stop: a key starts anew only once it is gone.
+    branch.on('stop', () => this.#branches.delete(key))
     return branch
   }
 }
@@ -247,7 +246,7 @@ export async function startPool<L extends AnyActorLogic>(options: PoolOptions<L>
   assertKnownOptions(given, POOL_OPTIONS, 'startPool options', RENAMED_BRANCH_OPTIONS)
   const o = anchorLogicModule(given, startPool) as unknown as PoolOptions<L>
   if (o.input !== undefined && typeof o.input !== 'function') throw new InvalidOptionError('input', 'a function (key) => input', o.input)
-  if (o.durable !== undefined && readOptions(o.durable, 'durable').id !== undefined) {
+  if (readOptions(o.durable, 'durable').id !== undefined) {
     throw new InvalidOptionError('durable.id', 'absent: a pool names each key\'s record "<pool id>/<key>"', (o.durable as { id?: unknown }).id)
   }
   readDuration(o.idleTimeout, 'idleTimeout', DEFAULT_POOL_IDLE_TIMEOUT, true)

@@ -63,7 +63,8 @@ export function branchSpec<L extends AnyActorLogic>(options: BranchSpecOptions<L
   if (keepState !== undefined && typeof keepState !== 'boolean') throw new InvalidOptionError('keepState', 'a boolean', keepState)
   return {
     ...child,
-    ...(typeof id === 'string' ? { id } : {}),
+    // Checked with the spec (a bad one is named there, as the spec's id, with its value).
+    id: id as string | undefined,
     type: 'worker',
     start: ({ previous }: StartContext) =>
       Branch._open(branch, keepState && previous instanceof Branch ? previous._finalImage() : undefined)
@@ -89,7 +90,8 @@ export function supervisorSpec(options: SupervisorSpecOptions): ChildSpec {
   const id = child.id ?? readOptions(supervisor, 'supervisor').id
   return {
     ...child,
-    ...(typeof id === 'string' ? { id } : {}),
+    // Checked with the spec (a bad one is named there, as the spec's id, with its value).
+    id: id as string | undefined,
     type: 'supervisor',
     start: () => Supervisor._start(supervisor, false)
   }

@@ -29,11 +29,12 @@ const list = fromTransition(
   ({ input }: { input: string[] | undefined }) => input ?? []
 )
 
-/** A store whose loads, and then whose snapshot writes, wait for their gates. */
+/** A store whose loads wait for a gate, and whose writes of a state holding `held` wait for another. */
 class GatedStore extends MemoryStore {
   readonly load = deferred<void>()
+  /** Resolved when a write of a state holding `held` begins. */
   readonly writing = deferred<void>()
-  write = Promise.resolve()
+  held: { item: string; until: Promise<void> } | undefined
 
   override async loadSnapshot(id: string) {
     await this.load.promise
@@ -41,8 +42,10 @@ class GatedStore extends MemoryStore {
   }
 
   override async saveSnapshot(id: string, snapshot: NewSnapshot) {
-    this.writing.resolve()
-    await this.write
+    if (this.held && JSON.stringify(snapshot).includes(this.held.item)) {
+      this.writing.resolve()
+      await this.held.until
+    }
     return super.saveSnapshot(id, snapshot)
   }
 }
@@ -101,21 +104,32 @@ describe("a pool call while its key's branch starts", () => {
   it('once the branch is up, what is left of the timeout applies, not all of it again', async () => {
     const store = new GatedStore()
     const held = deferred<void>()
-    store.write = held.promise
+    store.held = { item: 'held-write', until: held.promise }
     const { clock, pool } = await gatedPool(store)
-    const call = pool.call('k', { type: 'add', item: 'a' }, { timeout: 100 })
+    const call = pool.call('k', { type: 'add', item: 'held-write' }, { timeout: 100 })
     let outcome: unknown
     call.catch((error: unknown) => (outcome = error))
     clock.advance(60)
     store.load.resolve()
     await store.writing.promise // up, and its call waits on the held write
-    clock.advance(39)
-    await settle()
-    expect(outcome).toBeUndefined()
-    clock.advance(1)
-    await settle()
-    expect(outcome).toBeInstanceOf(CallTimeoutError)
-    held.resolve()
+    try {
+      clock.advance(39)
+      await settle()
+      expect(outcome).toBeUndefined()
+      clock.advance(1)
+      await settle()
+      expect(outcome).toBeInstanceOf(CallTimeoutError)
+    } finally {
+      held.resolve()
+    }
+  })
+
+  it('with no timeout (Infinity), sets no timer while it waits, and is answered once the branch is up', async () => {
+    const { clock, pool, store } = await gatedPool()
+    const call = pool.call('k', { type: 'add', item: 'patient' }, { timeout: Infinity })
+    expect(clock.pending).toBe(0)
+    store.load.resolve()
+    expect(await call).toEqual(['patient'])
   })
 
   it('answered: the timer and the abort listener are gone with the call', async () => {
@@ -142,30 +156,39 @@ describe("a pool call while its key's branch starts", () => {
     const done = createMachine({ types: {} as { events: { type: 'get' } }, initial: 'over', states: { over: { type: 'final' } } })
     const pool = await startPool({ logic: done })
     started.push(pool)
-    await expect(pool.call('k', { type: 'get' })).rejects.toBeInstanceOf(BranchStoppedError)
+    await expect(pool.call('k', { type: 'get' })).rejects.toSatisfy((e) => e instanceof BranchStoppedError && e.message.includes('it stopped as it started'))
     expect(pool.keys()).toEqual([])
   })
 })
 
 describe("a pool's options and keys", () => {
-  it('refuses bad options, naming each', async () => {
-    const refused = async (options: Record<string, unknown>) => ((await startPool({ logic: list, ...options } as never).catch((e: unknown) => e)) as InvalidOptionError).option
-    expect(await refused({ input: ['a'] })).toBe('input')
-    expect(await refused({ durable: { store: new MemoryStore(), id: 'x' } })).toBe('durable.id')
-    expect(await refused({ idleTimeout: 'soon' })).toBe('idleTimeout')
-    expect(await refused({ durable: 'store' })).toBe('durable')
+  it('refuses bad options, naming each and what it must be', async () => {
+    const refused = async (options: unknown) => {
+      const error = (await startPool(options as never).catch((e: unknown) => e)) as InvalidOptionError
+      expect(error).toBeInstanceOf(InvalidOptionError)
+      return [error.option, error.message]
+    }
+    expect(await refused({ logic: list, input: ['a'] })).toEqual(['input', expect.stringContaining('must be a function (key) => input')])
+    expect(await refused({ logic: list, durable: { store: new MemoryStore(), id: 'x' } })).toEqual(['durable.id', expect.stringContaining('must be absent: a pool names each key')])
+    expect(await refused({ logic: list, idleTimeout: 'soon' })).toEqual(['idleTimeout', expect.any(String)])
+    expect(await refused({ logic: list, durable: 'store' })).toEqual(['durable', expect.any(String)])
+    expect(await refused('list')).toEqual(['startPool options', expect.any(String)])
+    const unknown = await startPool({ logic: list, colour: 'blue' } as never).catch((e: unknown) => e)
+    expect((unknown as Error).message).toContain('startPool options')
   })
 
   it('refuses bad keys and delays with InvalidOptionError naming them, whatever the call', async () => {
     const pool = await startPool({ logic: list })
     started.push(pool)
     for (const key of ['', 42]) {
-      await expect(pool.call(key as string, { type: 'get' })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'key' })
+      await expect(pool.call(key as string, { type: 'get' })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'key', message: expect.stringContaining('must be a non-empty string') })
       expect(() => pool.cast(key as string, { type: 'get' })).toThrow(expect.objectContaining({ option: 'key' }))
     }
     expect(() => pool.cast('k', { type: 'get' }, { delay: -1 })).toThrow(expect.objectContaining({ option: 'delay' }))
     await expect(pool.call('k', { type: 'get' }, { timeout: -1 })).rejects.toMatchObject({ option: 'timeout' })
     await expect(pool.seed('', [])).rejects.toMatchObject({ option: 'key' })
+    await expect(pool.call('k', { type: 'get' }, 5 as never)).rejects.toMatchObject({ option: 'call options' })
+    expect(() => pool.cast('k', { type: 'get' }, 5 as never)).toThrow(expect.objectContaining({ option: 'cast options' }))
     expect(pool.size).toBe(0)
   })
 
@@ -208,6 +231,39 @@ describe("a pool's options and keys", () => {
     expect([pool.size, pool.keys().sort()]).toEqual([2, ['a', 'b']])
     await pool.branch('a')?.stop()
     expect([pool.size, pool.keys(), pool.branch('a')]).toEqual([1, ['b'], undefined])
+  })
+
+  it("a cast to a live key reaches its branch, whichever way it is sent", async () => {
+    const pool = await startPool({ logic: list })
+    started.push(pool)
+    await pool.call('k', { type: 'get' })
+    pool.cast('k', { type: 'add', item: 'cast' })
+    pool.send('k', { type: 'add', item: 'sent' })
+    expect(await pool.call('k', { type: 'get' })).toEqual(['cast', 'sent'])
+  })
+
+  it("stops its keys' branches independently: one slow to stop holds up no other", async () => {
+    const store = new GatedStore()
+    store.load.resolve()
+    const held = deferred<void>()
+    const pool = await startPool({ logic: list, durable: { store } })
+    started.push(pool)
+    await pool.call('fast', { type: 'get' })
+    await pool.call('slow', { type: 'get' })
+    store.held = { item: 'held-write', until: held.promise }
+    pool.cast('slow', { type: 'add', item: 'held-write' })
+    await store.writing.promise
+    const [fast, slow] = [pool.branch('fast'), pool.branch('slow')]
+    const stopping = pool.stop()
+    try {
+      // Started first, so a supervisor stopping its children one by one in reverse would wait for "slow".
+      await new Promise((resolve) => fast?.once('stop', resolve))
+      expect(slow?.status).not.toBe('stopped')
+    } finally {
+      held.resolve()
+    }
+    await stopping
+    expect(slow?.status).toBe('stopped')
   })
 
   it('send returns its message, and it arrives', async () => {

@@ -49,6 +49,13 @@ describe('branchSpec and supervisorSpec', () => {
     expect(dynamic.countChildren().active).toBe(1)
   })
 
+  it('a child whose id would come from a name that is not a string is refused, naming the value', async () => {
+    const error = await startSupervisor({ children: [branchSpec({ branch: { logic: counterReducer, name: 42 } } as never)] }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'InvalidOptionError', option: 'id', message: expect.stringContaining('got number 42') })
+    const nested = await startSupervisor({ children: [supervisorSpec({ supervisor: { id: 7 } } as never)] }).catch((e: unknown) => e)
+    expect(nested).toMatchObject({ option: 'id', message: expect.stringContaining('got number 7') })
+  })
+
   it('keeps the spec options it does not own (restart, shutdown) on the child spec', () => {
     const spec = branchSpec({ id: 'x', restart: 'transient', shutdown: 250, branch: { logic: counterReducer } })
     expect(spec).toMatchObject({ id: 'x', type: 'worker', restart: 'transient', shutdown: 250 })
@@ -58,10 +65,10 @@ describe('branchSpec and supervisorSpec', () => {
   it.each([
     ['options that are not an object', () => branchSpec('counter' as never), 'branchSpec options'],
     ['a branch that is not an object', () => branchSpec({ branch: 42 } as never), 'branch'],
-    ['a keepState that is not a boolean', () => branchSpec({ branch: { logic: counterReducer }, keepState: 'yes' } as never), 'keepState'],
+    ['a keepState that is not a boolean', () => branchSpec({ branch: { logic: counterReducer }, keepState: 'yes' } as never), 'keepState', 'a boolean'],
     ['supervisorSpec options that are not an object', () => supervisorSpec(7 as never), 'supervisorSpec options'],
     ['a supervisor that is not an object', () => supervisorSpec({ supervisor: 'root' } as never), 'supervisor']
-  ])('%s: InvalidOptionError naming it', (_, build, option) => {
+  ] as [string, () => unknown, string, string?][])('%s: InvalidOptionError naming it', (_, build, option, expected) => {
     let error: unknown
     try {
       build()
@@ -70,19 +77,20 @@ describe('branchSpec and supervisorSpec', () => {
     }
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect((error as InvalidOptionError).option).toBe(option)
+    if (expected) expect((error as Error).message).toContain(`must be ${expected}`)
   })
 })
 
 describe('transfer', () => {
   it.each([
-    ['from', (a: Supervisor) => [a.id, 'x', a]],
-    ['to', (a: Supervisor) => ['x', a, {}]],
-    ['target', (a: Supervisor) => [42, a, a]],
-    ['target', (a: Supervisor) => ['no-such-branch', a, a]]
-  ] as const)('refuses a bad %s with InvalidOptionError naming it', async (option, args) => {
+    ['from', 'a Supervisor', (a: Supervisor) => [a.id, 'x', a]],
+    ['to', 'a Supervisor', (a: Supervisor) => ['x', a, {}]],
+    ['target', 'a Branch or the name of a running branch', (a: Supervisor) => [42, a, a]],
+    ['target', 'a Branch or the name of a running branch', (a: Supervisor) => ['no-such-branch', a, a]]
+  ] as const)('refuses a bad %s with InvalidOptionError naming it and what it must be', async (option, expected, args) => {
     const a = await started({ id: 'transfer-a' })
     const [target, from, to] = args(a)
-    await expect((transfer as (...xs: unknown[]) => Promise<void>)(target, from, to)).rejects.toMatchObject({ name: 'InvalidOptionError', option })
+    await expect((transfer as (...xs: unknown[]) => Promise<void>)(target, from, to)).rejects.toMatchObject({ name: 'InvalidOptionError', option, message: expect.stringContaining(`must be ${expected};`) })
   })
 
   it('to the supervisor it is under: nothing happens', async () => {
