@@ -20,7 +20,7 @@ import { loadLogic } from '../worker/isolated/loadLogic'
 import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
-import { IdleTimer } from './passivation'
+import { IdleTimer, type IdleHost } from './passivation'
 import { chainFor, delivery } from './recursion'
 import { Commits } from './Commits'
 import { Courier } from './Courier'
@@ -77,7 +77,7 @@ export type AnyBranch = Branch<AnyActorLogic>
  * intensity window), the mailbox and the pending calls, and decides what a
  * worker's crash, exit or kill means for them.
  */
-export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscribable<SnapshotFrom<L>> {
+export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscribable<SnapshotFrom<L>>, IdleHost {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
   /** The name it was registered under, if any. */
@@ -103,8 +103,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   /** The mailbox and the way each message goes to the worker and its answer back. */
   readonly #courier: Courier
   readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
-  /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations. */
-  readonly #emitted = new EventEmitter<Record<string, (event: EventObject) => void>>()
+  /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations (made on the first). */
+  #emitted: EventEmitter<Record<string, (event: EventObject) => void>> | undefined
   /** Subscribers to the kept snapshot (made on the first one). */
   #observers: Set<Observer<SnapshotFrom<L>>> | undefined
   #incarnation = 0
@@ -137,11 +137,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       recovered: (stored) => this.#startIncarnation(stored ?? this.#initial()),
       unrecoverable: (error) => this.#terminate({ kind: 'failure', error })
     }, config.clock, config.input)
-    const idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, {
-      canPassivate: () => this.#canPassivate(),
-      settled: () => this.#commits?.settled(),
-      passivate: () => this.#passivate()
-    })
+    const idle = config.idleTimeout === Infinity ? undefined : new IdleTimer(config.idleTimeout, config.clock, this)
     this.#idle = idle
     this.#courier = new Courier({
       subject: this,
@@ -461,7 +457,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   /** Where handlers of `event` live: the branch's own events, or those its logic emits. */
   #emitterOf(event: string): EventEmitter<string> {
     if (typeof event !== 'string') throw new InvalidOptionError('event', 'an event name (a string)', event)
-    return (BRANCH_EVENTS.has(event) ? this.#events : this.#emitted) as unknown as EventEmitter<string>
+    if (BRANCH_EVENTS.has(event)) return this.#events as unknown as EventEmitter<string>
+    if (!this.#emitted) {
+      this.#emitted = new EventEmitter()
+      this.#courier.worker?.forwardEmitted?.()
+    }
+    return this.#emitted as unknown as EventEmitter<string>
   }
 
   /**
@@ -523,15 +524,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
-    const hooks: WorkerHooks = {
-      snapshot: (snapshot, event) => this.#onSnapshot(incarnation, snapshot, event),
-      crash: (error) => this.#onCrash(incarnation, error),
-      done: () => this.#onDone(incarnation)
-    }
+    const snapshot: WorkerHooks['snapshot'] = (kept, event) => this.#onSnapshot(incarnation, kept, event)
+    const crash = (error: unknown) => this.#onCrash(incarnation, error)
+    const done = () => this.#onDone(incarnation)
     const { clock, isolated, inspect } = this.#config
+    // Hooks as literals of one shape each (a spread would give every branch's hooks a map of its own).
     const worker = isolated
-      ? isolated.incarnate(incarnation, point, { ...hooks, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
-      : new Worker(this.#config.logic as AnyActorLogic, point, { ...hooks, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
+      ? isolated.incarnate(incarnation, point, { snapshot, crash, done, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
+      : new Worker(this.#config.logic as AnyActorLogic, point, { snapshot, crash, done, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
+    // What the logic emits reaches the branch only once someone listens (see Worker.forwardEmitted).
+    if (this.#emitted) (worker as Incarnation).forwardEmitted?.()
     this.#courier.worker = worker
     this.#starting = true
     try {
@@ -579,9 +581,10 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   }
 
   #onEmitted(incarnation: number, event: EventObject): void {
-    if (incarnation !== this.#incarnation) return
-    this.#guard(() => this.#emitted.emit(event.type, event))
-    this.#guard(() => this.#emitted.emit('*', event))
+    const emitted = this.#emitted
+    if (incarnation !== this.#incarnation || !emitted) return
+    this.#guard(() => emitted.emit(event.type, event))
+    this.#guard(() => emitted.emit('*', event))
   }
 
   #onCrash(incarnation: number, error: unknown): void {
@@ -640,7 +643,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   // ---- idle passivation (see passivation.ts) ----------------------------
 
   /** Idle for good: a worker up, nothing pending anywhere, no children or timers of its own. */
-  #canPassivate(): boolean {
+  /** @internal For the idle timer (see `IdleHost`): whether the worker may be let go now. */
+  _canPassivate(): boolean {
     const worker = this.#courier.worker
     if (!worker || this.#stopping || this.#stopReason || this.#commits?.recovering || this.#commits?.blocking || this.#retry) return false
     if (!this.#courier.quiet) return false
@@ -649,8 +653,13 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     return !worker.hasPendingWork()
   }
 
-  /** Stops the worker; only the kept state remains, which the next message resumes. */
-  #passivate(): void {
+  /** @internal For the idle timer: resolves once the durable writes have ended (undefined when there are none). */
+  _idleSettled(): Promise<void> | undefined {
+    return this.#commits?.settled()
+  }
+
+  /** @internal For the idle timer: stops the worker; only the kept state remains, which the next message resumes. */
+  _passivate(): void {
     const worker = this.#courier.worker as Incarnation
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     this.#dormant = worker.restorePoint(kept)
@@ -709,7 +718,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
     this.#emit('stop', reason, state)
     this.#events.removeAllListeners()
-    this.#emitted.removeAllListeners()
+    this.#emitted?.removeAllListeners()
     const observers = this.#observers
     this.#observers = undefined
     for (const observer of observers ?? []) this.#endObserver(observer, reason)

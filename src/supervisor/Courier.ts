@@ -68,7 +68,7 @@ export class Courier implements CallOwner {
   /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
   #batchBase: Snapshot<unknown> | undefined
   /** Answers given inside the running transition, released once its state is kept. */
-  #held: { call: Call; value: unknown }[] = []
+  #held: { call: Call; value: unknown }[] | undefined
   /**
    * Calls of the current incarnation waiting for a deferred reply, each with the write of the
    * state it answers from, the one its message left (made on first use, like #delayed: most branches never need them).
@@ -95,7 +95,7 @@ export class Courier implements CallOwner {
 
   /** True when nothing is queued, in flight, held back or waiting for a deferred reply. */
   get quiet(): boolean {
-    return this.#mailbox.size === 0 && !this.#inFlight && this.#held.length === 0 && !this.#deferred?.size
+    return this.#mailbox.size === 0 && !this.#inFlight && !this.#held && !this.#deferred?.size
   }
 
   // ---- the way in ----------------------------------------------------------
@@ -204,9 +204,9 @@ export class Courier implements CallOwner {
 
   /** A state was kept: the answers given while it was made go out, once it is durable. */
   release(): void {
-    if (this.#held.length === 0) return
     const held = this.#held
-    this.#held = []
+    if (!held) return
+    this.#held = undefined
     for (const { call, value } of held) resolveAfter(call, value, this.#commits?.current)
   }
 
@@ -214,7 +214,7 @@ export class Courier implements CallOwner {
 
   /** The logic answered `call`: inside a transition the answer waits for its state to be kept. */
   answered(call: Call, value: unknown): void {
-    if (this.worker?.inTransition) this.#held.push({ call, value })
+    if (this.worker?.inTransition) (this.#held ??= []).push({ call, value })
     else resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
   }
 
@@ -276,8 +276,8 @@ export class Courier implements CallOwner {
 
   /** Rejects the call in flight, answers held back, and deferred calls. */
   rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
-    const held = this.#held
-    this.#held = []
+    const held = this.#held ?? []
+    this.#held = undefined
     const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred?.keys() ?? [])]
     for (const call of calls) call.reject(error(call))
   }

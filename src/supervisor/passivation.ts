@@ -1,17 +1,21 @@
 import type { Clock } from '../shared/clock'
 
-/** What the idle timer asks of its branch. */
+/**
+ * What the idle timer asks of its branch. The branch itself implements it
+ * (rather than an object of closures per branch), which keeps a passivated
+ * branch small: it is what a pool holds per idle key.
+ */
 export interface IdleHost {
   /**
    * True when the worker may be let go without anyone noticing: a worker is
    * up and nothing is queued, in flight, awaiting a reply or a write, and the
    * worker has no child actors or delayed events of its own running.
    */
-  canPassivate(): boolean
+  _canPassivate(): boolean
   /** Resolves once the branch's durable writes have ended (undefined when it has none). */
-  settled(): Promise<void> | undefined
-  /** Stops the worker, keeping its state. Called only when `canPassivate()`. */
-  passivate(): void
+  _idleSettled(): Promise<void> | undefined
+  /** Stops the worker, keeping its state. Called only when `_canPassivate()`. */
+  _passivate(): void
 }
 
 /**
@@ -68,14 +72,14 @@ export class IdleTimer {
   #fire(): void {
     const idle = this.#clock.now() - this.#last
     if (idle < this.#ms) return this.#schedule(this.#ms - idle)
-    if (!this.#host.canPassivate()) return this.#schedule(this.#ms)
-    const settled = this.#host.settled()
+    if (!this.#host._canPassivate()) return this.#schedule(this.#ms)
+    const settled = this.#host._idleSettled()
     if (!settled) return this.#letGo()
     const messages = this.#messages
     this.#timer = undefined // armed, waiting for the writes
     void settled.then(() => {
       if (!this.#armed || this.#timer !== undefined) return // cancelled (or re-armed) meanwhile
-      if (this.#messages !== messages || !this.#host.canPassivate()) return this.#schedule(this.#ms)
+      if (this.#messages !== messages || !this.#host._canPassivate()) return this.#schedule(this.#ms)
       this.#letGo()
     })
   }
@@ -83,6 +87,6 @@ export class IdleTimer {
   #letGo(): void {
     this.#armed = false
     this.#timer = undefined
-    this.#host.passivate()
+    this.#host._passivate()
   }
 }

@@ -57,6 +57,8 @@ export interface Incarnation {
   /** The logic's output, once it reached a final state. */
   readonly output: unknown
   start(): void
+  /** In-thread only: passes what the logic emits to `hooks.emitted` from now on (once someone listens). */
+  forwardEmitted?(): void
   /** Hands one message to the actor (`rest`: more events applied with it, all or none; remote only). */
   deliver(event: EventObject, call?: ReplyChannel, rest?: readonly EventObject[]): void
   /** Where the next incarnation resumes `kept` from, read while this one still stands. */
@@ -64,6 +66,14 @@ export interface Incarnation {
   /** True while the worker has work of its own under way (pending delayed events; a remote one also while it starts or processes). */
   hasPendingWork(): boolean
   dispose(): void
+}
+
+/** A worker's record of its children, for restore points (see `ChildHistory`). */
+interface ChildRecords {
+  /** Children whose outcome (their done or error event) a kept state has processed. */
+  readonly seen: WeakSet<AnyActorRef>
+  /** Each child's state when first seen. */
+  readonly firstStates: WeakMap<AnyActorRef, Snapshot<unknown>>
 }
 
 /** The events by which xstate tells a machine that its child `<id>` finished or failed. */
@@ -90,10 +100,11 @@ export class Worker implements Incarnation {
   readonly #logic: AnyActorLogic
   readonly #subscription: Subscription
   readonly #point: RestorePoint
-  /** Children whose outcome (their done or error event) a kept state has processed. */
-  readonly #seen = new WeakSet<AnyActorRef>()
-  /** Each child's state when first seen, and the children object last looked through. */
-  readonly #firstStates = new WeakMap<AnyActorRef, Snapshot<unknown>>()
+  readonly #emitted: WorkerHooks['emitted']
+  #forwarding = false
+  /** What a restore point needs of the children seen; made on the first child (most workers have none). */
+  #history: ChildRecords | undefined
+  /** The children object last looked through. */
   #knownChildren: object | undefined
   #transitionDepth = 0
   #lastEvent: EventObject | undefined
@@ -102,18 +113,12 @@ export class Worker implements Incarnation {
   constructor(logic: AnyActorLogic, point: RestorePoint, hooks: WorkerHooks, options: WorkerOptions) {
     this.#point = point
     this.#logic = logic
-    this.actor = createActor(this.#instrument(logic, point), {
-      clock: options.clock,
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-      ...(point.kind === 'initial' ? { input: point.input } : { snapshot: point.snapshot })
-    })
+    // Literals of one shape each: xstate copies these options, and a spread would give every actor's copy a map of its own.
+    const { clock, inspect } = options
+    const instrumented = this.#instrument(logic, point)
+    this.actor = createActor(instrumented, point.kind === 'initial' ? { clock, inspect, input: point.input } : { clock, inspect, snapshot: point.snapshot })
     bindTables(this.actor.system, options.tables)
-    if (hooks.emitted) {
-      const emitted = hooks.emitted
-      this.actor.on('*', (event: EventObject) => {
-        if (this.#alive) emitted(event)
-      })
-    }
+    this.#emitted = hooks.emitted
     if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
     // The subscription outlives dispose(), muted: an actor with no error
     // observer has xstate rethrow its errors out of band, and a logic may still
@@ -161,12 +166,30 @@ export class Worker implements Incarnation {
     return (this.actor.getSnapshot() as { output?: unknown }).output
   }
 
+  /**
+   * Passes what the logic emits to `hooks.emitted` from now on. Called only
+   * once someone listens: a listener costs each actor a map and a set.
+   */
+  forwardEmitted(): void {
+    const emitted = this.#emitted
+    if (!emitted || this.#forwarding) return
+    this.#forwarding = true
+    this.actor.on('*', (event: EventObject) => {
+      if (this.#alive) emitted(event)
+    })
+  }
+
   /** Where the next incarnation resumes `kept` from (see `restorePointFor`). */
   restorePoint(kept: Snapshot<unknown>): ResumePoint {
+    const history = this.#history
     return restorePointFor(this.#logic, kept, this.actor, {
-      seen: (child) => this.#seen.has(child),
-      firstState: (child) => this.#firstStates.get(child)
+      seen: (child) => history?.seen.has(child) ?? false,
+      firstState: (child) => history?.firstStates.get(child)
     })
+  }
+
+  #records(): ChildRecords {
+    return (this.#history ??= { seen: new WeakSet(), firstStates: new WeakMap() })
   }
 
   /** True while delayed events (`after`, delayed `raise`/`sendTo`) are pending in the actor's system. */
@@ -198,19 +221,22 @@ export class Worker implements Incarnation {
     const children = (snapshot as { children?: Record<string, AnyActorRef> }).children
     if (children && children !== this.#knownChildren) {
       this.#knownChildren = children
-      for (const child of Object.values(children)) if (!this.#firstStates.has(child)) this.#firstStates.set(child, child.getSnapshot())
+      for (const child of Object.values(children)) {
+        const { firstStates } = this.#records()
+        if (!firstStates.has(child)) firstStates.set(child, child.getSnapshot())
+      }
     }
     const type = this.#lastEvent?.type
     if (type === undefined || !children || !type.startsWith('xstate.')) return
     const prefix = OUTCOME_PREFIXES.find((p) => type.startsWith(p))
     const child = prefix && children[type.slice(prefix.length)]
-    if (child) this.#seen.add(child)
+    if (child) this.#records().seen.add(child)
   }
 
   /** Children restored done or failed were seen so (a restore point brings back unseen ones running), but for the outcomes still to deliver. */
   #seeRestoredOutcomes(point: ResumePoint): void {
     for (const [id, child] of Object.entries(this.#children())) {
-      if (child.getSnapshot().status !== 'active' && !point.outcomes?.includes(id)) this.#seen.add(child)
+      if (child.getSnapshot().status !== 'active' && !point.outcomes?.includes(id)) this.#records().seen.add(child)
     }
   }
 

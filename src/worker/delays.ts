@@ -33,7 +33,7 @@ function refAt(place: string | null, root: AnyActorRef): AnyActorRef | undefined
  * forever; the worker reschedules them instead. Events between deeper
  * descendants are not carried (their places can't be named reliably).
  */
-export function capturePendingDelays(actor: AnyActorRef): PendingDelay[] {
+export function capturePendingDelays(actor: AnyActorRef): readonly PendingDelay[] {
   const scheduled = actor.system.getSnapshot()._scheduledEvents
   const pending: PendingDelay[] = []
   for (const { source, target, event, id, delay, startedAt } of Object.values(scheduled)) {
@@ -42,8 +42,11 @@ export function capturePendingDelays(actor: AnyActorRef): PendingDelay[] {
     if (from === undefined || to === undefined) continue
     pending.push({ source: from, target: to, event, id, dueAt: startedAt + delay })
   }
-  return pending
+  // Most restore points have none: one shared empty list keeps a passivated branch smaller.
+  return pending.length > 0 ? pending : NO_DELAYS
 }
+
+const NO_DELAYS: readonly PendingDelay[] = Object.freeze([])
 
 /** Schedules `pending` again in a new incarnation's system, for the time each had left. */
 export function reschedule(actor: AnyActorRef, pending: readonly PendingDelay[]): void {

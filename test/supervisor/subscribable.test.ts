@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { cast, InvalidOptionError, RestartIntensityExceeded, startBranch, type Branch } from '../../src/index'
 import { counterMachine } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
+import { ManualClock } from '../support/ManualClock'
 
 // xstate types waitFor's and toPromise's argument as an actor ref (system, sessionId, ...); at run
 // time they use only subscribe and getSnapshot, which a branch has. A branch is not an actor ref:
@@ -107,6 +108,18 @@ describe('emitted events and inspection across restarts', () => {
     expect(pongs).toEqual([1, 2])
     expect(all).toEqual(['pong', 'pong'])
     expect(branch.children()[1]).toMatchObject({ incarnation: 2 })
+  })
+
+  it('a handler added while the branch is passivated hears the worker its next message wakes', async () => {
+    const clock = new ManualClock()
+    const branch = await startBranch({ logic: pinger, clock, idleTimeout: 100 })
+    branches.push(branch)
+    clock.advance(100)
+    expect(branch.status).toBe('passivated')
+    const pongs: number[] = []
+    branch.on('pong', (event) => pongs.push(event.count))
+    cast(branch, { type: 'ping' })
+    expect(pongs).toEqual([0])
   })
 
   it("`inspect` is given to every incarnation's actor", async () => {
