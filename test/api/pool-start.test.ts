@@ -106,6 +106,7 @@ describe("a pool call while its key's branch starts", () => {
     const held = deferred<void>()
     store.held = { item: 'held-write', until: held.promise }
     const { clock, pool } = await gatedPool(store)
+    clock.advance(1_000) // the call starts at a time other than 0
     const call = pool.call('k', { type: 'add', item: 'held-write' }, { timeout: 100 })
     let outcome: unknown
     call.catch((error: unknown) => (outcome = error))
