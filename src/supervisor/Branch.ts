@@ -67,6 +67,9 @@ const KILLED = new Error('killed by branch.kill()')
 /** A branch of any logic, as a name lookup returns it. */
 export type AnyBranch = Branch<AnyActorLogic>
 
+/** What a branch's worker reports to it, tagged with the worker's incarnation (made in Branch's static block). */
+let Reports: new (branch: AnyBranch, incarnation: number) => Required<WorkerHooks>
+
 /**
  * A worker, its keeper and the supervisor that restarts the worker from the
  * keeper when it crashes. Every message goes through the branch's mailbox and
@@ -77,9 +80,6 @@ export type AnyBranch = Branch<AnyActorLogic>
  * intensity window), the mailbox and the pending calls, and decides what a
  * worker's crash, exit or kill means for them.
  */
-/** What a branch's worker reports to it, tagged with the worker's incarnation (made in Branch's static block). */
-let Reports: new (branch: AnyBranch, incarnation: number) => Required<WorkerHooks>
-
 export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscribable<SnapshotFrom<L>>, IdleHost {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
