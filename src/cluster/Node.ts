@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { AnyActorLogic } from 'xstate'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
 import { processWide } from '../shared/processWide'
@@ -12,7 +13,9 @@ import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { systemClock } from '../shared/clock'
-import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, WireValueError } from './errors'
+import { ClusterUnavailableError, NotOwnerError, TransferFailedError, UnknownKindError, UnknownPoolError, WireValueError } from './errors'
+import type { ClusterPool } from './ClusterPool'
+import { PoolHost } from './PoolHost'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
@@ -146,6 +149,8 @@ export class ClusterNode {
   #renewedAt = Date.now()
   /** Orphans seen on the previous scan that their preferred node did not take: anyone may take them now. */
   #orphansSeen = new Set<string>()
+  /** The node's cluster pools (`startNode`'s `pools`), if it has any. */
+  #pools: PoolHost | undefined
 
   private constructor({ config, nc, id, leases, specs, specRecords, supervisor, refusals, sealer }: Parts) {
     this.#config = config
@@ -198,6 +203,12 @@ export class ClusterNode {
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
       const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
+      try {
+        node.#pools = await PoolHost.start({ config, nc, kvm, names, leases, sealer, refusals, transport: node.#transport })
+      } catch (error) {
+        await node.stop()
+        throw error
+      }
       await nc.flush()
       return node
     } catch (error) {
@@ -238,6 +249,20 @@ export class ClusterNode {
     readName(name)
     if (this.#leases.holds(name)) return this.id
     return this.#leases.owner(name)?.node
+  }
+
+  /**
+   * The cluster pool `name` (one of `startNode`'s `pools`): its `call`,
+   * `cast` and `send` reach a key's one activation wherever it is. Throws
+   * UnknownPoolError if this node was not started with it.
+   *
+   * @example
+   * const carts = node.pool('carts')
+   * await carts.call('cart-42', { type: 'add', sku: 'tea' })
+   */
+  pool<L extends AnyActorLogic = AnyActorLogic>(name: string): ClusterPool<L> {
+    if (!this.#pools) throw new UnknownPoolError(String(name), [])
+    return this.#pools.pool(name) as unknown as ClusterPool<L>
   }
 
   /** The nodes of the cluster whose heartbeat is fresh, this one included. */
@@ -343,6 +368,7 @@ export class ClusterNode {
     if (this.#leaving) return
     this.#leaving = true
     for (const timer of this.#timers) clearInterval(timer)
+    await this.#pools?.stop()
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()

@@ -48,8 +48,10 @@ export class Leases {
   readonly #leaseMs: number
   /** The watch's view of every name, for routing (a hint: the bucket decides). */
   readonly #owners = new Map<string, Owner>()
-  /** Heartbeats seen, by node: when (local time) and in which life. */
-  readonly #nodes = new Map<string, { inc: string; seen: number }>()
+  /** Heartbeats seen, by node: when (local time), in which life, and the load it carried (cluster pools). */
+  readonly #nodes = new Map<string, { inc: string; seen: number; load?: unknown }>()
+  /** What this node's heartbeat carries besides its life: its cluster pools' load. */
+  #load: (() => unknown) | undefined
   /** The names this node holds: the revision it last wrote for each, and its tenure. */
   readonly #mine = new Map<string, Held>()
   /** Names being handed over: not renewed, so the revision handed over stays the current one. */
@@ -288,6 +290,22 @@ export class Leases {
     return live.sort()
   }
 
+  /** Makes every heartbeat carry `load()` (a JSON value: a node's cluster pools' load), read back with `heartbeat`. */
+  carry(load: () => unknown): void {
+    this.#load = load
+  }
+
+  /** A live node's heartbeat as last seen: its life, and the load it carried. Undefined for a node not live. */
+  heartbeat(node: string, now = Date.now()): { readonly inc: string; readonly load?: unknown } | undefined {
+    const seen = this.#nodes.get(node)
+    return seen && now - seen.seen <= this.#leaseMs ? seen : undefined
+  }
+
+  /** This node, in this life. */
+  get self(): Self {
+    return this.#self
+  }
+
   /** Names present in the bucket right now (the server's view, expired leases gone). */
   async presentNames(): Promise<Set<string>> {
     const names = new Set<string>()
@@ -300,7 +318,8 @@ export class Leases {
 
   async #beat(): Promise<number> {
     const key = nodeKey(this.#self.node)
-    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify({ inc: this.#self.inc })))
+    const load = this.#load?.()
+    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify(load === undefined ? { inc: this.#self.inc } : { inc: this.#self.inc, load })))
     return this.#heartbeat
   }
 
@@ -338,8 +357,8 @@ export class Leases {
     const node = nodeOfKey(entry.key)
     if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
     else if (node !== undefined) {
-      const inc = this.#readJson(entry)?.inc
-      if (typeof inc === 'string') this.#nodes.set(node, { inc, seen: Date.now() })
+      const beat = this.#readJson(entry)
+      if (typeof beat?.inc === 'string') this.#nodes.set(node, { inc: beat.inc, seen: Date.now(), load: beat.load })
     }
     this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#watched ? (w.resolve(), false) : true))
   }
@@ -350,7 +369,8 @@ export class Leases {
   }
 }
 
-function isWrongRevision(error: unknown): boolean {
+/** True for JetStream's answer to a compare-and-set whose expected revision is not the current one. */
+export function isWrongRevision(error: unknown): boolean {
   const { JetStreamApiCodes, JetStreamApiError } = nats().jetstream
   return (
     error instanceof JetStreamApiError &&

@@ -12,6 +12,7 @@ import { isActorLogic } from '../worker/isActorLogic'
 import { clusterNames, readToken } from './keys'
 import { ClusterKey, type ClusterKeyOptions } from './signing'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './wire'
+import { readPoolKinds, type ClusterPoolKind, type PoolConfig } from './poolOptions'
 
 /**
  * A kind of branch every node of the cluster can run: its logic is code, so
@@ -56,6 +57,8 @@ export interface NodeOptions {
   readonly tls?: TlsOptions
   /** The kinds of branch this node can run (the same on every node). */
   readonly kinds?: Readonly<Record<string, NodeKind>>
+  /** The keyed pools spread over the cluster (the same on every node), by name; `node.pool(name)` reaches one. */
+  readonly pools?: Readonly<Record<string, ClusterPoolKind>>
   /**
    * ms a node's names outlive it: a node that stops renewing them (it died,
    * or lost NATS) loses them this long after its last renewal. Default 5000;
@@ -80,6 +83,7 @@ export interface NodeConfig {
   readonly cluster: string
   readonly nodeId: string | undefined
   readonly kinds: ReadonlyMap<string, NodeKind>
+  readonly pools: ReadonlyMap<string, PoolConfig>
   readonly leaseMs: number
   readonly maxMessageBytes: number
   readonly logger: ClusterLogger
@@ -113,6 +117,7 @@ export function readNodeOptions(options: unknown): NodeConfig {
     cluster,
     nodeId,
     kinds: readKinds(o.kinds),
+    pools: readPoolKinds(o.pools),
     leaseMs,
     maxMessageBytes,
     logger,
