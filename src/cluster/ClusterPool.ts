@@ -1,6 +1,6 @@
 import type { AnyActorLogic, EventFromLogic } from 'xstate'
-import { Pool } from '../api/pool'
-import type { Branch } from '../supervisor/Branch'
+import type { Pool } from '../api/pool'
+import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { readSignal } from '../shared/abort'
@@ -113,28 +113,46 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   call<E extends EventFromLogic<L>>(key: string, event: E, options?: CallOptions): Promise<ReplyFor<L, E>> {
     try {
       readName(key, 'key')
-      assertEvent(event)
-      const o = readOptions(options, 'call options')
-      const timeout = readDuration(o.timeout, 'timeout', 5000, true)
-      readSignal(o.signal)
-      this.#link.transport.assertSendable({ k: 'call', n: key, e: event, t: null })
       const outstanding = this.#outstanding.get(key) ?? 0
       if (outstanding >= this.#config.maxInFlightPerKey) throw new KeyOverloadedError(this.name, key, this.#config.maxInFlightPerKey)
-      this.#outstanding.set(key, outstanding + 1)
+      // Cached and nothing waiting: the route checks the event and options itself, as for a global name.
+      if (!this.#resolving.has(key) && this.#cached(key)) return this.#counted(key, outstanding, this.#route(key).call(event, options))
+      // Checked before anything is placed for it.
+      assertEvent(event)
+      const o = readOptions(options, 'call options')
+      const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      readSignal(o.signal)
+      this.#link.transport.assertSendable({ k: 'call', n: key, e: event, t: null })
       const since = Date.now()
       const reply = this.#withRoute(key, (route) => {
         // What is left of the timeout once placed.
         const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (Date.now() - since))
         return route.call(event, { ...options, timeout: left })
       })
-      return reply.finally(() => {
-        const n = (this.#outstanding.get(key) ?? 1) - 1
-        if (n <= 0) this.#outstanding.delete(key)
-        else this.#outstanding.set(key, n)
-      }) as Promise<ReplyFor<L, E>>
+      return this.#counted(key, outstanding, reply)
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /** Counts `reply` among the key's unanswered calls from this node until it settles. */
+  #counted<T>(key: string, outstanding: number, reply: Promise<unknown>): Promise<T> {
+    this.#outstanding.set(key, outstanding + 1)
+    const done = () => {
+      const n = (this.#outstanding.get(key) ?? 1) - 1
+      if (n <= 0) this.#outstanding.delete(key)
+      else this.#outstanding.set(key, n)
+    }
+    return reply.then(
+      (value) => {
+        done()
+        return value as T
+      },
+      (error: unknown) => {
+        done()
+        throw error
+      }
+    )
   }
 
   /**
@@ -219,10 +237,12 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#failures.delete(key)
     this.#placements.delete(key)
     this.#placements.set(key, owner)
-    // Least recently used go first; a key with messages in transit keeps its route, which holds its owner.
+    // Least recently used go first, with their routes if idle (a route with messages in transit holds its owner).
     for (const oldest of this.#placements.keys()) {
       if (this.#placements.size <= this.#config.maxCachedRoutes) break
       this.#placements.delete(oldest)
+      this.#failures.delete(oldest)
+      if (this.#routes.get(oldest)?.idle) this.#routes.delete(oldest)
     }
     return owner
   }
@@ -230,14 +250,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   #route(key: string): Route {
     let route = this.#routes.get(key)
     if (!route) {
-      const made: Route = new Route(key, this.#owners, this.#transport, () => {
-        // Idle: dropped, so a million keys called once keep no route each; the next message makes one from the cache.
-        if (made.idle && this.#routes.get(key) === made) {
-          this.#routes.delete(key)
-          this.#failures.delete(key)
-        }
-      })
-      route = made
+      route = new Route(key, this.#owners, this.#transport, () => undefined)
       this.#routes.set(key, route)
     }
     return route
@@ -273,6 +286,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
     } catch (error) {
       this.#placements.delete(key)
+      // Read by the route's `missing` at once; kept bounded for keys never called again.
+      if (this.#failures.size >= this.#config.maxCachedRoutes) this.#failures.clear()
       this.#failures.set(key, error as Error)
       throw error
     }
