@@ -276,6 +276,12 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    */
   async #refresh(key: string): Promise<Owner | undefined> {
     try {
+      // A deterministic strategy names the node every node would pick: ask it first, without reading the
+      // record (it answers at once if it holds the key, and reads the record itself if another node won).
+      if (this.#config.strategy.deterministic) {
+        const placed = await this.#place(key, null)
+        if (placed && this.#link.heartbeat(placed.node)?.inc === placed.inc) return this.#remember(key, placed)
+      }
       for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
         const record = await this.#records.get(key)
         if (record && this.#link.heartbeat(record.node)?.inc === record.inc) return this.#remember(key, record)
