@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import { Kvm } from '@nats-io/kv'
@@ -53,8 +54,8 @@ const kind = (extra: Partial<ClusterPoolKind> = {}): ClusterPoolKind => ({
   ...extra
 })
 
-async function startNodes(cluster: string, ids: readonly string[], pools: NodeOptions['pools']): Promise<ClusterNode[]> {
-  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools }))))
+async function startNodes(cluster: string, ids: readonly string[], pools: NodeOptions['pools'], more: Partial<NodeOptions> = {}): Promise<ClusterNode[]> {
+  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools, ...more }))))
   running.push(...nodes)
   await until(() => nodes.every((node) => node.nodes().length === ids.length), 'every node sees the others')
   return nodes
@@ -172,6 +173,35 @@ describe('cluster pools', () => {
     expect(gateA.load()).toMatchObject({ inFlight: 0, overloaded: false })
     await gateB.call('k5', { type: 'add', id: 'y' })
   }, 60_000)
+
+  it("a record naming a node that is not live is replaced (compare-and-set on its revision) on the key's next message", async () => {
+    const nodes = await startNodes('ghost', ['a', 'b'], { carts: kind() })
+    const nc = await connect({ servers: nats.url })
+    try {
+      const kv = await new Kvm(nc).open('keepsake_ghost_placements')
+      await kv.create(placementKey('carts', 'k'), JSON.stringify({ node: 'gone', inc: 'long-ago' }))
+      await kv.create(placementKey('carts', 'k2'), JSON.stringify({ node: 'a', inc: 'an-older-life' }))
+    } finally {
+      await nc.close()
+    }
+    for (const key of ['k', 'k2']) {
+      expect(await nodes[1]!.pool('carts').call(key, { type: 'add', id: 'x' })).toEqual(['x'])
+      const on = holders(nodes, 'carts', key)
+      expect(on).toHaveLength(1)
+      expect(await recorded('ghost', 'carts', key)).toBe(on[0])
+    }
+  }, 30_000)
+
+  it('with a cluster key, pool messages and placement records are signed and checked', async () => {
+    const privateKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+    const nodes = await startNodes('signed', ['a', 'b'], { carts: kind() }, { clusterKey: { privateKey } })
+    const keys = Array.from({ length: 8 }, (_, i) => `signed-${i}`)
+    await Promise.all(nodes.flatMap((node) => keys.map((key) => node.pool('carts').call(key, { type: 'add', id: node.id }))))
+    for (const key of keys) {
+      expect([...((await nodes[0]!.pool('carts').call(key, { type: 'get' })) as string[])].sort()).toEqual(['a', 'b'])
+      expect(holders(nodes, 'carts', key)).toHaveLength(1)
+    }
+  }, 30_000)
 
   it('bad input is refused with typed errors, nothing sent', async () => {
     const [a] = (await startNodes('bad', ['a'], { carts: kind() })) as [ClusterNode]
