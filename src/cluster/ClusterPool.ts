@@ -258,7 +258,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   readonly #owners: Owners = {
     owner: (key) => this.#placements.get(key),
-    refresh: (key) => this.#refresh(key),
+    // Called after a bounce: the cached placement is the one that bounced.
+    refresh: (key) => this.#refresh(key, this.#placements.get(key)),
     missing: (key) => this.#failures.get(key) ?? new NoNodeError(key, 'no-nodes', 0)
   }
 
@@ -274,17 +275,26 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * cached); placed by the strategy if it has no live placement. Rejects
    * with NoNodeError if no node takes it.
    */
-  async #refresh(key: string): Promise<Owner | undefined> {
+  async #refresh(key: string, bounced?: Owner): Promise<Owner | undefined> {
+    /** Live, and not the placement that just bounced (a record its node left behind when a release could not delete it). */
+    const usable = (found: Placement): boolean =>
+      this.#link.heartbeat(found.node)?.inc === found.inc && !(found.node === bounced?.node && String(found.epoch) === bounced.tenure)
     try {
       // A deterministic strategy names the node every node would pick: ask it first, without reading the
       // record (it answers at once if it holds the key, and reads the record itself if another node won).
       if (this.#config.strategy.deterministic) {
         const placed = await this.#place(key, null)
-        if (placed && this.#link.heartbeat(placed.node)?.inc === placed.inc) return this.#remember(key, placed)
+        if (placed && usable(placed)) return this.#remember(key, placed)
       }
       for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
         const record = await this.#records.get(key)
-        if (record && this.#link.heartbeat(record.node)?.inc === record.inc) return this.#remember(key, record)
+        if (record && usable(record)) return this.#remember(key, record)
+        if (record && record.node === bounced?.node && this.#link.heartbeat(record.node)?.inc === record.inc) {
+          // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
+          const placed = await this.#place(key, null, record.node)
+          if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
+          continue
+        }
         // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
         const placed = await this.#place(key, record?.epoch ?? null)
         if (placed) return this.#remember(key, placed)
@@ -299,11 +309,11 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
   }
 
-  /** Asks the strategy's node to activate `key`; undefined if the record changed meanwhile (look again). */
-  async #place(key: string, replacing: number | null): Promise<Placed | undefined> {
+  /** Asks the strategy's node (first `to`, if given) to activate `key`; undefined if the record changed meanwhile (look again). */
+  async #place(key: string, replacing: number | null, to?: string): Promise<Placed | undefined> {
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const view = this.#currentView()
-      const node = this.#config.strategy.place(key, view, this.#link.self.node)
+      const node = attempt === 0 && to !== undefined ? to : this.#config.strategy.place(key, view, this.#link.self.node)
       if (node instanceof NoNodeError) throw node
       const outcome = await this.#link.request(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
       if ('reply' in outcome && outcome.reply.k === 'ok') {
@@ -423,6 +433,12 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     let epoch: number | undefined
     try {
       epoch = await this.#records.claim(key, this.#link.self, replacing)
+      if (epoch === undefined) {
+        // A record naming this node in this life, for a key it does not hold, is one its release could not delete
+        // (NATS was out): stale, and this node's to replace.
+        const found = await this.#records.get(key)
+        if (found?.node === this.#link.self.node && found.inc === this.#link.self.inc) epoch = await this.#records.claim(key, this.#link.self, found.epoch)
+      }
     } catch (error) {
       this.#activations.delete(key)
       reply({ k: 'err', error: encodeError(error) })

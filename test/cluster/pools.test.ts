@@ -174,17 +174,23 @@ describe('cluster pools', () => {
     await gateB.call('k5', { type: 'add', id: 'y' })
   }, 60_000)
 
-  it("a record naming a node that is not live is replaced (compare-and-set on its revision) on the key's next message", async () => {
+  it("a record naming a node that is not live, or a key its node does not hold, is replaced (compare-and-set on its revision) on the key's next message", async () => {
     const nodes = await startNodes('ghost', ['a', 'b'], { carts: kind() })
+    const stale = Array.from({ length: 8 }, (_, i) => `stale-${i}`)
     const nc = await connect({ servers: nats.url })
     try {
       const kv = await new Kvm(nc).open('keepsake_ghost_placements')
       await kv.create(placementKey('carts', 'k'), JSON.stringify({ node: 'gone', inc: 'long-ago' }))
       await kv.create(placementKey('carts', 'k2'), JSON.stringify({ node: 'a', inc: 'an-older-life' }))
+      // One naming a live node in its life, for a key it does not hold (a release that could not delete it).
+      const beat = await (await new Kvm(nc).open('keepsake_ghost_leases')).get('node.a')
+      // Several, so bounded hashing sends some of their first lookups to b, which names a, which bounces them.
+      const inc = (JSON.parse(beat!.string()) as { inc: string }).inc
+      for (const key of stale) await kv.create(placementKey('carts', key), JSON.stringify({ node: 'a', inc }))
     } finally {
       await nc.close()
     }
-    for (const key of ['k', 'k2']) {
+    for (const key of ['k', 'k2', ...stale]) {
       expect(await nodes[1]!.pool('carts').call(key, { type: 'add', id: 'x' })).toEqual(['x'])
       const on = holders(nodes, 'carts', key)
       expect(on).toHaveLength(1)
