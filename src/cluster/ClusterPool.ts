@@ -333,6 +333,26 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
   }
 
+  /**
+   * The pool's load on each live node as this node sees it: its own now,
+   * the others' as their last heartbeat carried it (a heartbeat period old
+   * at most). What placements are decided from.
+   *
+   * @example
+   * node.pool('carts').loads() // [{ node: 'a', keys: 120, overloaded: false }, { node: 'b', keys: 97, overloaded: false }]
+   */
+  loads(): NodeLoad[] {
+    return this.#loads(this.#link.liveNodes())
+  }
+
+  #loads(live: readonly string[]): NodeLoad[] {
+    return live.map((node) => {
+      if (node === this.#link.self.node) return { node, keys: this.#activations.size, overloaded: this.#overloaded || this.#stopping }
+      const load = readLoad(this.#link.heartbeat(node)?.load, this.name)
+      return { node, keys: load.keys, overloaded: load.overloaded }
+    })
+  }
+
   /** The strategy's view: the live nodes and the loads their heartbeats carried, rebuilt once a heartbeat period. */
   #currentView(): PlacementView {
     const now = Date.now()
@@ -341,12 +361,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     const cached = this.#view
     if (cached && cached.nodes === nodes && now - cached.at < this.#link.beatMs) return cached.view
     if (cached && now - cached.at >= this.#link.beatMs) this.#refused.clear()
-    const loads: NodeLoad[] = live.map((node) => {
-      if (node === this.#link.self.node) return { node, keys: this.#activations.size, overloaded: this.#overloaded || this.#stopping }
-      const load = readLoad(this.#link.heartbeat(node)?.load, this.name)
-      return { node, keys: load.keys, overloaded: load.overloaded || this.#refused.has(node) }
-    })
-    const view = new PlacementView(loads)
+    const view = new PlacementView(this.#loads(live).map((load) => (this.#refused.has(load.node) ? { ...load, overloaded: true } : load)))
     this.#view = { view, at: now, nodes }
     return view
   }

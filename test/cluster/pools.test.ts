@@ -160,6 +160,8 @@ describe('cluster pools', () => {
     expect(refused).toMatchObject({ pool: 'gate', key: 'k1', limit: 2 })
     held.push(gateA.call('k2', { type: 'hold' }))
     await until(() => holds.length === 3 && gateA.load().overloaded, 'a is overloaded')
+    // b learns it from a's heartbeat, with a's keys.
+    await until(() => gateB.loads().some((load) => load.node === 'a' && load.overloaded === true && load.keys === 2), "a's heartbeat says so")
     // a asks for a new key: local-first would keep it, but a is overloaded: it goes to b.
     await gateA.call('k3', { type: 'add', id: 'x' })
     expect(holders([a, b], 'gate', 'k3')).toEqual(['b'])
