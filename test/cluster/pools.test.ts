@@ -145,6 +145,25 @@ describe('cluster pools', () => {
     expect(a.pool('orders').placement('k')).toBe('b')
   }, 60_000)
 
+  it("an in-memory pool's passivation drops the key's state (documented); a stopping node releases its keys and the others place them", async () => {
+    const [a, b] = (await startNodes('memory', ['a', 'b'], { brief: kind({ idleTimeout: 200 }), kept: kind() })) as [ClusterNode, ClusterNode]
+    expect(a.pool('brief').send('k', { type: 'add', id: 'x' })).toEqual({ type: 'add', id: 'x' })
+    expect(await a.pool('brief').call('k', { type: 'get' })).toEqual(['x'])
+    const owner = [a, b].find((node) => node.pool('brief').keys().includes('k'))!
+    await until(() => owner.pool('brief').load().keys === 0, 'the key passivates')
+    expect(await b.pool('brief').call('k', { type: 'get' })).toEqual([])
+    const keys = Array.from({ length: 6 }, (_, i) => `kept-${i}`)
+    await Promise.all(keys.map((key) => b.pool('kept').call(key, { type: 'add', id: 'y' })))
+    const onA = a.pool('kept').keys()
+    expect(onA.length).toBeGreaterThan(0)
+    running = running.filter((node) => node !== a)
+    await a.stop()
+    for (const key of onA) expect(await recorded('memory', 'kept', key)).toBeUndefined()
+    // a's keys start again on b, their in-memory state gone with a; b's kept theirs.
+    for (const key of keys) expect(await b.pool('kept').call(key, { type: 'get' })).toEqual(onA.includes(key) ? [] : ['y'])
+    expect(b.pool('kept').keys().sort()).toEqual([...keys].sort())
+  }, 30_000)
+
   it('bounds in flight per key (KeyOverloadedError, at the sender and at the owner) and per node (an overloaded node is not chosen; none left: NoNodeError)', async () => {
     const pools = { gate: kind({ strategy: localFirst(), maxInFlightPerKey: 2, maxInFlightPerNode: 3 }) }
     const [a, b] = (await startNodes('bounds', ['a', 'b'], pools)) as [ClusterNode, ClusterNode]
