@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { AnyActorLogic } from 'xstate'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
 import { processWide } from '../shared/processWide'
@@ -13,7 +14,9 @@ import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/err
 import { readOptions } from '../shared/validate'
 import { systemClock } from '../shared/clock'
 import { snapshotUpgrader, type MigrationPlan } from '../keeper/durable/migrations'
-import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, VersionTooNewError, WireValueError } from './errors'
+import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, UnknownPoolError, VersionTooNewError, WireValueError } from './errors'
+import type { ClusterPool } from './ClusterPool'
+import { PoolHost } from './PoolHost'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
@@ -156,6 +159,8 @@ export class ClusterNode {
   #orphansSeen = new Set<string>()
   /** Orphans no live node can start (none runs their version or later), as of the last scan: a call to one says why. */
   #stranded = new Map<string, { kind: string; version: number; live: Record<string, number | null> }>()
+  /** The node's cluster pools (`startNode`'s `pools`), if it has any. */
+  #pools: PoolHost | undefined
 
   private constructor({ config, nc, id, leases, specs, specRecords, supervisor, refusals, sealer }: Parts) {
     this.#config = config
@@ -209,6 +214,12 @@ export class ClusterNode {
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
       const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
+      try {
+        node.#pools = await PoolHost.start({ config, nc, kvm, names, leases, sealer, refusals, transport: node.#transport })
+      } catch (error) {
+        await node.stop()
+        throw error
+      }
       await nc.flush()
       return node
     } catch (error) {
@@ -249,6 +260,20 @@ export class ClusterNode {
     readName(name)
     if (this.#leases.holds(name)) return this.id
     return this.#leases.owner(name)?.node
+  }
+
+  /**
+   * The cluster pool `name` (one of `startNode`'s `pools`): its `call`,
+   * `cast` and `send` reach a key's one activation wherever it is. Throws
+   * UnknownPoolError if this node was not started with it.
+   *
+   * @example
+   * const carts = node.pool('carts')
+   * await carts.call('cart-42', { type: 'add', sku: 'tea' })
+   */
+  pool<L extends AnyActorLogic = AnyActorLogic>(name: string): ClusterPool<L> {
+    if (!this.#pools) throw new UnknownPoolError(String(name), [])
+    return this.#pools.pool(name) as unknown as ClusterPool<L>
   }
 
   /** The nodes of the cluster whose heartbeat is fresh, this one included. */
@@ -362,6 +387,7 @@ export class ClusterNode {
     if (this.#leaving) return
     this.#leaving = true
     for (const timer of this.#timers) clearInterval(timer)
+    await this.#pools?.stop()
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()

@@ -97,7 +97,8 @@ export function decodeReply(bytes: Uint8Array, cluster: string, maxBytes: number
   }
 }
 
-function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
+/** A message's JSON object, checked (size, UTF-8, version, cluster); `undefined` if it is another cluster's. Throws InvalidMessageError. */
+export function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
   if (bytes.byteLength > maxBytes) throw new InvalidMessageError(`${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`)
   let text: string
   try {
@@ -235,13 +236,15 @@ function problem(path: string, what: string): WireProblem {
   return { path: shown, what }
 }
 
-function checkEvent(event: unknown, field: string): void {
+/** Throws InvalidMessageError unless `event` (field `field` of a message) is an event object with a non-empty string `type`. */
+export function checkEvent(event: unknown, field: string): void {
   if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as { type?: unknown }).type !== 'string' || (event as { type: string }).type.length === 0) {
     throw new InvalidMessageError(`"${field}" must be an event object with a string "type"`)
   }
 }
 
-function checkTimeout(t: unknown): void {
+/** Throws InvalidMessageError unless `t` is a call's timeout as it crosses: ms ≥ 0, or null for Infinity. */
+export function checkTimeout(t: unknown): void {
   if (t !== null && (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t))) throw new InvalidMessageError('"t" must be a number of ms >= 0, or null for Infinity')
 }
 
