@@ -10,13 +10,14 @@ import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { Supervisor } from '../supervisor/Supervisor'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint } from '../worker/restorePoint'
-import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
+import { InvalidOptionError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { systemClock } from '../shared/clock'
 import { snapshotUpgrader, type MigrationPlan } from '../keeper/durable/migrations'
 import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, UnknownPoolError, VersionTooNewError, WireValueError } from './errors'
 import type { ClusterPool } from './ClusterPool'
 import { PoolHost } from './PoolHost'
+import { requestNode } from './nodeRequest'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
@@ -28,7 +29,7 @@ import { placeOn } from './placement'
 import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
 import { bucketRecords, Sealer, type Records } from './sealed'
-import { decodeError, decodeObject, decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
+import { decodeError, decodeObject, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
 /** Options of `node.startBranch`. */
 export interface GlobalBranchOptions {
@@ -637,27 +638,9 @@ export class ClusterNode {
       this.#config.logger.warn({ node: this.id, name, eventType: event.type, reason: error.message }, 'keepsake cluster: a cast could not be delivered')
   }
 
-  async #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
-    const bytes = this.#encodeWithin(body, pathOf(body))
-    const subject = this.#names.node(node)
-    // Signed right before it is published, so this node's sequence numbers reach each node in order.
-    const sealed = this.#sealer?.sealRequest(subject, bytes)
-    try {
-      const msg = await this.#nc.request(subject, bytes, { timeout: timeoutMs, ...(sealed ? { headers: sealed.headers } : {}) })
-      const forged = sealed && this.#sealer?.openReply(sealed.signature, msg.data, msg.headers)
-      if (forged) {
-        // Not the node's answer: treated as none (a transfer then asks the bucket where the branch is).
-        this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: `a reply: ${forged}` })
-        return { timedOut: true }
-      }
-      return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
-    } catch (error) {
-      const { RequestError, TimeoutError } = nats().transport
-      if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
-      if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return { timedOut: true }
-      if (error instanceof KeepsakeError) throw error
-      throw new ClusterUnavailableError(this.id, `a message to node "${node}"`)
-    }
+  #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
+    const parts = { nc: this.#nc, sealer: this.#sealer, refusals: this.#refusals, cluster: this.cluster, maxMessageBytes: this.#config.maxMessageBytes, self: this.id }
+    return requestNode(parts, this.#names.node(node), this.#encodeWithin(body, pathOf(body)), timeoutMs, node)
   }
 
   /**

@@ -3,18 +3,18 @@ import type { Kvm } from '@nats-io/kv'
 import { startPool } from '../api/pool'
 import { KeepsakeError } from '../shared/errors'
 import { ClusterPool, type PoolLink } from './ClusterPool'
-import { ClusterUnavailableError, UnknownPoolError } from './errors'
+import { UnknownPoolError } from './errors'
 import { ensureBucket } from './buckets'
 import type { ClusterNames } from './keys'
 import type { Leases } from './leases'
-import { nats } from './nats'
 import type { NodeConfig } from './options'
+import { requestNode } from './nodeRequest'
 import { PlacementRecords } from './placements'
 import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
 import type { Outcome, Transport } from './routes'
 import { bucketRecords, type Sealer } from './sealed'
-import { decodeReply, encode, encodeError, type Reply, type Request } from './wire'
+import { encode, encodeError, type Reply, type Request } from './wire'
 
 /** What a node lends its cluster pools. */
 export interface PoolHostParts {
@@ -138,25 +138,9 @@ export class PoolHost {
     }
   }
 
-  async #request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
-    const { config, nc, names, sealer, refusals } = this.#parts
-    const bytes = encode(config.cluster, body as unknown as Request)
-    const subject = names.pool(node)
-    const sealed = sealer?.sealRequest(subject, bytes)
-    try {
-      const msg = await nc.request(subject, bytes, { timeout: timeoutMs, ...(sealed ? { headers: sealed.headers } : {}) })
-      const forged = sealed && sealer?.openReply(sealed.signature, msg.data, msg.headers)
-      if (forged) {
-        refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: `a reply: ${forged}` })
-        return { timedOut: true }
-      }
-      return { reply: decodeReply(msg.data, config.cluster, config.maxMessageBytes) }
-    } catch (error) {
-      const { RequestError, TimeoutError } = nats().transport
-      if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
-      if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return { timedOut: true }
-      if (error instanceof KeepsakeError) throw error
-      throw new ClusterUnavailableError(node, `a message to node "${node}"`)
-    }
+  #request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
+    const { config, nc, names, sealer, refusals, leases } = this.#parts
+    const parts = { nc, sealer, refusals, cluster: config.cluster, maxMessageBytes: config.maxMessageBytes, self: leases.self.node }
+    return requestNode(parts, names.pool(node), encode(config.cluster, body as unknown as Request), timeoutMs, node)
   }
 }

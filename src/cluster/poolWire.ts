@@ -1,5 +1,5 @@
 import { InvalidMessageError } from './errors'
-import { checkEvent, checkTimeout, parse, type Request } from './wire'
+import { isDelivery, parse, type Request } from './wire'
 
 /**
  * What a node sends to another about a key of a cluster pool, on the pool
@@ -31,23 +31,8 @@ export function decodePoolRequest(bytes: Uint8Array, cluster: string, maxBytes: 
     return o as PoolRequest
   }
   if (typeof o.o !== 'string') throw new InvalidMessageError('"o" (the epoch addressed) must be a string')
-  switch (o.k) {
-    case 'call':
-      checkEvent(o.e, 'e')
-      checkTimeout(o.t)
-      if (o.d !== undefined && typeof o.d !== 'boolean') throw new InvalidMessageError('"d" must be a boolean')
-      return o as PoolRequest
-    case 'callAll':
-      if (!Array.isArray(o.es) || o.es.length === 0) throw new InvalidMessageError('"es" must be a non-empty array of events')
-      o.es.forEach((event, i) => checkEvent(event, `es[${i}]`))
-      checkTimeout(o.t)
-      return o as PoolRequest
-    case 'cast':
-      checkEvent(o.e, 'e')
-      return o as PoolRequest
-    default:
-      throw new InvalidMessageError(`unknown pool message kind ${JSON.stringify(o.k)}`)
-  }
+  if (isDelivery(o)) return o as PoolRequest
+  throw new InvalidMessageError(`unknown pool message kind ${JSON.stringify(o.k)}`)
 }
 
 /** Reads a `place` answer's value; throws InvalidMessageError if it is not one. */
