@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import type { ActorRefFrom, AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, Observer, SnapshotFrom, Subscribable, Subscription } from 'xstate'
+import type { ActorRefFrom, AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, Observer, Snapshot, SnapshotFrom, Subscribable, Subscription } from 'xstate'
 import {
   BranchStartError,
   BranchStoppedError,
@@ -67,6 +67,9 @@ const KILLED = new Error('killed by branch.kill()')
 /** A branch of any logic, as a name lookup returns it. */
 export type AnyBranch = Branch<AnyActorLogic>
 
+/** What a branch's worker reports to it, tagged with the worker's incarnation (made in Branch's static block). */
+let Reports: new (branch: AnyBranch, incarnation: number) => Required<WorkerHooks>
+
 /**
  * A worker, its keeper and the supervisor that restarts the worker from the
  * keeper when it crashes. Every message goes through the branch's mailbox and
@@ -89,6 +92,26 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   static {
     Object.defineProperty(this.prototype, BRANCH_BRAND, { value: true })
     stopOnDispose(this.prototype)
+    // One object per incarnation, not a closure per hook (pools hold many branches); declared
+    // inside the class to reach its private handlers.
+    Reports = class implements Required<WorkerHooks> {
+      constructor(readonly branch: AnyBranch, readonly incarnation: number) {}
+      snapshot(snapshot: Snapshot<unknown>, event: EventObject | undefined): void {
+        this.branch.#onSnapshot(this.incarnation, snapshot, event)
+      }
+      crash(error: unknown): void {
+        this.branch.#onCrash(this.incarnation, error)
+      }
+      done(): void {
+        this.branch.#onDone(this.incarnation)
+      }
+      emitted(event: EventObject): void {
+        this.branch.#onEmitted(this.incarnation, event)
+      }
+      processed(): void {
+        this.branch.#onProcessed(this.incarnation)
+      }
+    }
   }
 
   /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
@@ -524,14 +547,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #startIncarnation(point: RestorePoint, activation = false): void {
     const incarnation = ++this.#incarnation
     this.#keeper.open(incarnation)
-    const snapshot: WorkerHooks['snapshot'] = (kept, event) => this.#onSnapshot(incarnation, kept, event)
-    const crash = (error: unknown) => this.#onCrash(incarnation, error)
-    const done = () => this.#onDone(incarnation)
+    const reports = new Reports(this, incarnation)
     const { clock, isolated, inspect } = this.#config
-    // Hooks as literals of one shape each (a spread would give every branch's hooks a map of its own).
     const worker = isolated
-      ? isolated.incarnate(incarnation, point, { snapshot, crash, done, processed: () => this.#onProcessed(incarnation) }, { clock, tables: this.#keeper.tables, branchId: this.id })
-      : new Worker(this.#config.logic as AnyActorLogic, point, { snapshot, crash, done, emitted: (event) => this.#onEmitted(incarnation, event) }, { clock, tables: this.#keeper.tables, inspect })
+      ? isolated.incarnate(incarnation, point, reports, { clock, tables: this.#keeper.tables, branchId: this.id })
+      : new Worker(this.#config.logic as AnyActorLogic, point, reports, { clock, tables: this.#keeper.tables, inspect })
     // What the logic emits reaches the branch only once someone listens (see Worker.forwardEmitted).
     if (this.#emitted) (worker as Incarnation).forwardEmitted?.()
     this.#courier.worker = worker

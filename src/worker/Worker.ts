@@ -94,13 +94,13 @@ export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEve
  * nothing of restarts; it reports what happens to it through its hooks, and is
  * disposed of when it dies.
  */
-export class Worker implements Incarnation {
+export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
   /** The xstate actor running the user's logic. */
   readonly actor: AnyActorRef
   readonly #logic: AnyActorLogic
   readonly #subscription: Subscription
   readonly #point: RestorePoint
-  readonly #emitted: WorkerHooks['emitted']
+  readonly #hooks: WorkerHooks
   #forwarding = false
   /** What a restore point needs of the children seen; made on the first child (most workers have none). */
   #history: ChildRecords | undefined
@@ -118,24 +118,29 @@ export class Worker implements Incarnation {
     const instrumented = this.#instrument(logic, point)
     this.actor = createActor(instrumented, point.kind === 'initial' ? { clock, inspect, input: point.input } : { clock, inspect, snapshot: point.snapshot })
     bindTables(this.actor.system, options.tables)
-    this.#emitted = hooks.emitted
     if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
-    // The subscription outlives dispose(), muted: an actor with no error
-    // observer has xstate rethrow its errors out of band, and a logic may still
-    // throw while processing its stop event.
-    this.#subscription = this.actor.subscribe({
-      next: (snapshot) => {
-        if (!this.#alive) return
-        this.#noteChildren(snapshot)
-        hooks.snapshot(snapshot, this.#lastEvent)
-      },
-      error: (error) => {
-        if (this.#alive) hooks.crash(error)
-      },
-      complete: () => {
-        if (this.#alive && this.actor.getSnapshot().status === 'done') hooks.done()
-      }
-    })
+    this.#hooks = hooks
+    // The worker is its actor's observer (no closures of its own per worker). The subscription
+    // outlives dispose(), muted: an actor with no error observer has xstate rethrow its errors
+    // out of band, and a logic may still throw while processing its stop event.
+    this.#subscription = this.actor.subscribe(this)
+  }
+
+  /** The actor's observer: a state was made. */
+  next(snapshot: Snapshot<unknown>): void {
+    if (!this.#alive) return
+    this.#noteChildren(snapshot)
+    this.#hooks.snapshot(snapshot, this.#lastEvent)
+  }
+
+  /** The actor's observer: it failed. */
+  error(error: unknown): void {
+    if (this.#alive) this.#hooks.crash(error)
+  }
+
+  /** The actor's observer: it stopped, or reached a final state. */
+  complete(): void {
+    if (this.#alive && this.actor.getSnapshot().status === 'done') this.#hooks.done()
   }
 
   /**
@@ -171,11 +176,11 @@ export class Worker implements Incarnation {
    * once someone listens: a listener costs each actor a map and a set.
    */
   forwardEmitted(): void {
-    const emitted = this.#emitted
-    if (!emitted || this.#forwarding) return
+    const hooks = this.#hooks
+    if (!hooks.emitted || this.#forwarding) return
     this.#forwarding = true
     this.actor.on('*', (event: EventObject) => {
-      if (this.#alive) emitted(event)
+      if (this.#alive) hooks.emitted?.(event)
     })
   }
 
