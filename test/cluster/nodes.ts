@@ -133,6 +133,18 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
   }
 }
 
+/** Stops node processes, a stalled one (SIGSTOP, left so by a failed test) woken first so it can. */
+export async function stopAll(nodes: readonly NodeProcess[]): Promise<void> {
+  for (const n of nodes) {
+    try {
+      process.kill(n.pid, 'SIGCONT')
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(nodes.map((n) => n.stop()))
+}
+
 /**
  * Resolves once `check` holds, asking again 50 ms after each answer (a check
  * of node processes is a round trip to each); rejects naming `what` after `ms`.

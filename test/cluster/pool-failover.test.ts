@@ -3,7 +3,7 @@ import { PostgresStore } from '../../src/postgres'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startProxy, type Proxy } from '../support/proxy'
-import { startNodeProcesses, until, type NodeProcess } from './nodes'
+import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 const POOL = 'accounts'
@@ -17,14 +17,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const n of nodes) {
-    try {
-      process.kill(n.pid, 'SIGCONT') // a stalled node left stopped by a failed test
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all(nodes.map((n) => n.stop()))
+  await stopAll(nodes)
   await Promise.all(proxies.map((p) => p.close()))
   await Promise.all([nats?.stop(), pg?.stop()])
 })
@@ -49,17 +42,23 @@ async function keyOn(from: NodeProcess, on: NodeProcess, prefix: string): Promis
   }
 }
 
+/** Three nodes; a adds to 30 keys (`<prefix>-<i>`) in a loop; resolves once each has an acknowledged add, with c's keys. */
+async function addingTo(cluster: string, prefix: string) {
+  const [a, b, c] = (await startCluster(cluster)) as [NodeProcess, NodeProcess, NodeProcess]
+  const keys = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`)
+  await a.run('addLoop', { names: keys, pool: POOL, every: 20 })
+  await until(async () => {
+    const { acked } = await a.run<Adds>('adds')
+    return keys.every((k) => (acked[k]?.length ?? 0) > 0)
+  }, 20_000, 'an acknowledged add to every key')
+  const onC = await keysOn(c)
+  expect(onC.length, 'bounded hashing put some keys on c').toBeGreaterThan(0)
+  return { a, b, c, keys, onC }
+}
+
 describe('failover of a cluster pool\'s durable keys', () => {
   it('kill -9 of a node holding keys: they come back on the others on their next message, every acknowledged update there once and in order', async () => {
-    const [a, b, c] = (await startCluster('poolkill')) as [NodeProcess, NodeProcess, NodeProcess]
-    const keys = Array.from({ length: 30 }, (_, i) => `k-${i}`)
-    await a.run('addLoop', { names: keys, pool: POOL, every: 20 })
-    await until(async () => {
-      const { acked } = await a.run<Adds>('adds')
-      return keys.every((k) => (acked[k]?.length ?? 0) > 0)
-    }, 20_000, 'an acknowledged add to every key')
-    const onC = await keysOn(c)
-    expect(onC.length, 'bounded hashing put some keys on c').toBeGreaterThan(0)
+    const { a, b, c, keys, onC } = await addingTo('poolkill', 'k')
 
     await c.kill()
     const killedAt = Date.now()
@@ -144,15 +143,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
   }, 60_000)
 
   it('a node leaving gracefully hands its keys over: the next messages place them elsewhere from the store, no call failed, none lost or doubled', async () => {
-    const [a, b, c] = (await startCluster('poolleave')) as [NodeProcess, NodeProcess, NodeProcess]
-    const keys = Array.from({ length: 30 }, (_, i) => `g-${i}`)
-    await a.run('addLoop', { names: keys, pool: POOL, every: 20 })
-    await until(async () => {
-      const { acked } = await a.run<Adds>('adds')
-      return keys.every((k) => (acked[k]?.length ?? 0) > 0)
-    }, 20_000, 'an acknowledged add to every key')
-    const onC = await keysOn(c)
-    expect(onC.length, 'bounded hashing put some keys on c').toBeGreaterThan(0)
+    const { a, b, c, keys, onC } = await addingTo('poolleave', 'g')
 
     const atStop = (await a.run<Adds>('adds')).acked
     const stoppedAt = Date.now()
