@@ -522,7 +522,11 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * In-memory keys go on (there is no store to fence on).
    */
   _fence(): void {
-    if (!this.#config.kind.durable) return
+    if (this.#config.kind.durable) this.#releaseAll()
+  }
+
+  /** Releases every active key here: from now on what comes for them is held, then bounced once each is released. */
+  #releaseAll(): void {
     for (const [key, activation] of this.#activations) {
       if (activation.phase !== 'active') continue
       const branch = this.#local.branch(key)
@@ -534,6 +538,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
   async _stop(): Promise<void> {
     this.#stopping = true
+    // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
+    // bounced once it is released: their senders place the key elsewhere and resend them, in order.
+    this.#releaseAll()
     await this.#local.stop()
     while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }
