@@ -29,6 +29,12 @@ export interface PoolLink {
   heartbeat(node: string): { readonly inc: string; readonly load?: unknown } | undefined
   /** How often heartbeats are written: a placement view is rebuilt at least this often. */
   readonly beatMs: number
+  /**
+   * Whether this node has gone most of a lease without renewing its
+   * heartbeat (cut off, or stalled: a GC pause, SIGSTOP): the others may
+   * soon place its keys again, so it serves no durable key until it renews.
+   */
+  fenced(): boolean
 }
 
 /** What a node's heartbeat says of one of its cluster pools. */
@@ -224,6 +230,13 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   #cached(key: string): Owner | undefined {
     const owner = this.#placements.get(key)
+    if (owner && this.#link.heartbeat(owner.node)?.inc !== owner.inc) {
+      // Its node's heartbeat lapsed (dead, cut off or stalled): a call there would only time out, and a stalled node
+      // bounces what it finds on waking. Looked up again; the old route finishes what it sent on its own.
+      this.#placements.delete(key)
+      this.#routes.delete(key)
+      return undefined
+    }
     if (owner) {
       // Most recently used last.
       this.#placements.delete(key)
@@ -370,6 +383,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   /** @internal A pool message for this node, from any node (itself included); `reply` answers it once. */
   _serve(request: PoolRequest, reply: (reply: Reply) => void): void {
+    // Checked before anything is served: a node waking from a stall fences its keys before its first message,
+    // whatever its timers do first (their renewal's write is still on its way).
+    if (this.#config.kind.durable && this.#link.fenced()) this._fence()
     const activation = this.#activations.get(request.n)
     if (request.k === 'place') {
       if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))
@@ -440,7 +456,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   /** A placement asked of this node: claim the record (one winner cluster-wide), start the key, answer where it is. */
   async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void): Promise<void> {
-    if (this.#overloaded || this.#stopping) {
+    if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
       return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
     }
     const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
@@ -498,9 +514,33 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#releasing.add(releasing)
   }
 
+  /**
+   * @internal This node went most of a lease without renewing its heartbeat:
+   * its durable keys stop here (their writes settle or are refused by the
+   * store's fence, a newer activation having written since) and release
+   * their records if still theirs; what comes for them meanwhile is bounced.
+   * In-memory keys go on (there is no store to fence on).
+   */
+  _fence(): void {
+    if (this.#config.kind.durable) this.#releaseAll()
+  }
+
+  /** Releases every active key here: from now on what comes for them is held, then bounced once each is released. */
+  #releaseAll(): void {
+    for (const [key, activation] of this.#activations) {
+      if (activation.phase !== 'active') continue
+      const branch = this.#local.branch(key)
+      if (branch) this.#release(key, activation, branch)
+      else this.#activations.delete(key)
+    }
+  }
+
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
   async _stop(): Promise<void> {
     this.#stopping = true
+    // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
+    // bounced once it is released: their senders place the key elsewhere and resend them, in order.
+    this.#releaseAll()
     await this.#local.stop()
     while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }

@@ -216,7 +216,7 @@ export class ClusterNode {
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
       const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
       try {
-        node.#pools = await PoolHost.start({ config, nc, kvm, names, leases, sealer, refusals, transport: node.#transport })
+        node.#pools = await PoolHost.start({ config, nc, kvm, names, leases, sealer, refusals, transport: node.#transport, fenced: () => node.#expired() })
       } catch (error) {
         await node.stop()
         throw error
@@ -694,8 +694,14 @@ export class ClusterNode {
    * reconnect if no one else took them.
    */
   async #fenceIfExpired(): Promise<void> {
-    if (Date.now() - this.#renewedAt < this.#config.leaseMs * FENCE_AT) return
+    if (!this.#expired()) return
+    this.#pools?.fence()
     for (const [name, spec] of this.#local) if (this.#kind(spec.kind).durable) this.#fence(name)
+  }
+
+  /** Whether this node went most of a lease without renewing (its leases and its heartbeat). */
+  #expired(): boolean {
+    return Date.now() - this.#renewedAt >= this.#config.leaseMs * FENCE_AT
   }
 
   /** Stops the local branch of a name this node no longer holds, releasing nothing. */

@@ -27,6 +27,8 @@ export interface PoolHostParts {
   readonly refusals: RefusalLog
   /** The node's checks of what it sends, and its report of undeliverable casts. */
   readonly transport: Pick<Transport, 'assertConnected' | 'assertSendable' | 'dropped'>
+  /** Whether the node has gone most of a lease without renewing its heartbeat (see `PoolLink.fenced`). */
+  readonly fenced: () => boolean
 }
 
 /**
@@ -68,7 +70,8 @@ export class PoolHost {
       transport: parts.transport,
       liveNodes: () => parts.leases.liveNodes(),
       heartbeat: (node) => parts.leases.heartbeat(node),
-      beatMs: Math.max(100, Math.floor(config.leaseMs / 3))
+      beatMs: Math.max(100, Math.floor(config.leaseMs / 3)),
+      fenced: parts.fenced
     }
     for (const [name, pool] of config.pools) {
       const { logic, durable, input, intensity } = pool.kind
@@ -91,6 +94,11 @@ export class PoolHost {
     const pool = this.#pools.get(name)
     if (!pool) throw new UnknownPoolError(String(name), [...this.#pools.keys()])
     return pool
+  }
+
+  /** The node could not renew its heartbeat for most of a lease: every durable pool's keys stop here. */
+  fence(): void {
+    for (const pool of this.#pools.values()) pool._fence()
   }
 
   /** Stops every pool's keys here (their placements released), then stops serving. */
