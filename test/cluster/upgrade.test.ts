@@ -162,4 +162,26 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
       await raw.close()
     }
   }, 60_000)
+  it('a branch with delayed events pending is not moved to a node with a newer version of its logic: TransferFailedError naming them, and it stays on its node, answering', async () => {
+    // A kind without durable has no event adapter: an old delayed event arriving at the new logic is refused, not fired nor dropped.
+    const [a, b] = (await startNodeProcesses([
+      { nats: nats.url, cluster: 'upgrade-delays', node: 'a', lease: 30_000, version: 2 as const },
+      { nats: nats.url, cluster: 'upgrade-delays', node: 'b', lease: 30_000, version: 1 as const }
+    ])) as [NodeProcess, NodeProcess]
+    running.add(a).add(b)
+    await until(async () => (await b.run<string[]>('nodes')).includes('a'), 10_000, 'b to see a')
+    await b.run('start', { kind: 'tally', name: 'pending' })
+    await b.run('call', { name: 'pending', event: { type: 'add', id: 'now' } })
+    await b.run('call', { name: 'pending', event: { type: 'later', id: 'in ten minutes' } })
+    const refused = await b.failure('transfer', { name: 'pending', to: 'a' })
+    expect(refused).toMatchObject({ name: 'TransferFailedError', branchName: 'pending' })
+    expect(refused.message).toMatch(/node "a" refused it: .*1 pending delayed event\(s\) \("add"\) of version 1, which version 2/)
+    expect(await b.run('owner', { name: 'pending' })).toBe('b')
+    expect(await a.run('call', { name: 'pending', event: { type: 'get' } })).toEqual({ ids: ['now'], version: 1 })
+    // Without delays pending, the same move is taken and migrated.
+    await b.run('start', { kind: 'tally', name: 'settled' })
+    await b.run('call', { name: 'settled', event: { type: 'add', id: 'now' } })
+    await b.run('transfer', { name: 'settled', to: 'a' })
+    expect(await b.run('call', { name: 'settled', event: { type: 'get' } })).toEqual({ ids: ['now'], version: 2 })
+  }, 60_000)
 })
