@@ -555,7 +555,12 @@ export class ClusterNode {
       tables = readTables(request.tables)
       if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
       // A durable branch is migrated by its recovery, from the store; any other's state is migrated here, before it starts.
-      if (!kind.durable && version < mine && image.kind === 'persisted') image = this.#migrated(name, request.kind, request.input, version, image)
+      if (!kind.durable && version < mine && image.kind === 'persisted') {
+        // Its delayed events are of the old version too, and a kind without durable has no event adapter to upgrade them:
+        // refused rather than fired at logic that may not understand them (nor dropped, which loses them silently).
+        if (image.delays.length > 0) throw new TransferFailedError(name, pendingDelaysReason(image.delays, version, mine))
+        image = this.#migrated(name, request.kind, request.input, version, image)
+      }
     } catch (error) {
       return refuse(error)
     }
@@ -795,4 +800,10 @@ function assertWireable(value: unknown, path: string): void {
 /** What a message carries, as its errors name it. */
 function pathOf(body: Body | Request): string {
   return body.k === 'callAll' ? 'events' : body.k === 'adopt' ? 'the transferred branch' : 'event'
+}
+
+/** Why a branch with delayed events pending can't move to a node with a newer version of its kind's logic. */
+function pendingDelaysReason(delays: readonly { readonly event: { readonly type: string } }[], version: number, mine: number): string {
+  const types = [...new Set(delays.map((d) => JSON.stringify(d.event.type)))].join(', ')
+  return `it has ${delays.length} pending delayed event(s) (${types}) of version ${version}, which version ${mine} of its logic may not understand and a kind without durable has no event adapter to upgrade: move it once they have fired`
 }

@@ -7,7 +7,7 @@
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
  * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated).
  */
-import { assign, setup, type EventObject } from 'xstate'
+import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
 import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
@@ -72,11 +72,13 @@ type Ledger = { ids: string[]; version: number }
 
 /** Version 1 of the upgrade test's logic: the ids added, in order. */
 const ledgerV1 = setup({
-  types: { context: {} as { ids: string[] }, events: {} as { type: 'add'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
+  types: { context: {} as { ids: string[] }, events: {} as { type: 'add'; id: string } | { type: 'later'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
 }).createMachine({
   context: { ids: [] },
   on: {
     add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
+    // An add in ten minutes: a pending delayed event of version 1 (the upgrade test never lets it fire).
+    later: { actions: raise(({ event }) => ({ type: 'add' as const, id: event.id }), { delay: 600_000 }) },
     get: { actions: reply(({ context }) => ({ ids: context.ids, version: 1 })) }
   }
 })
