@@ -104,7 +104,8 @@ export class PoolHost {
   /** Stops every pool's keys here (their placements released), then stops serving. */
   async stop(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool._stop()))
-    this.#subscription.unsubscribe()
+    // Drained, not dropped: messages already received are answered (bounced: the keys are gone), not left to time out.
+    await this.#subscription.drain()
   }
 
   #onRequest(msg: Msg): void {
