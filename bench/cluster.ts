@@ -6,6 +6,7 @@ import { call } from '../src/index'
 import { startNode, type ClusterKeyOptions } from '../src/cluster'
 import { startNats, type NatsServer } from '../test/support/nats'
 import { interleave, type Task } from './harness'
+import { benchPools } from './logics'
 import type { Profile } from './profile'
 import { ratioAtMost, row, type Group } from './report'
 import { summarizeTask, type Pool } from './stats'
@@ -32,18 +33,32 @@ async function measure(nats: NatsServer, profile: Profile, cluster: string, keys
   const peer = fork(new URL('./cluster-peer.ts', import.meta.url).pathname, [nats.url, cluster, ...(keys ? [JSON.stringify(keys.peer)] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   try {
     await once(peer, 'message')
-    const node = await startNode({ servers: nats.url, cluster, nodeId: 'bench', ...(keys ? { clusterKey: keys.bench } : {}) })
+    const node = await startNode({ servers: nats.url, cluster, nodeId: 'bench', pools: benchPools, ...(keys ? { clusterKey: keys.bench } : {}) })
     const raw = await connect({ servers: nats.url })
+    // A key of the pool placed on the peer, active there, its route cached here: the path the issue measures.
+    const pool = node.pool('bench')
+    let key = ''
+    let fresh = 0
+    for (let i = 0; key === ''; i++) {
+      await pool.call(`key-${i}`, { type: 'get' })
+      if (pool.placement(`key-${i}`) === 'peer') key = `key-${i}`
+    }
     // The same bytes a cluster call sends, so the floor carries as much.
     const payload = new TextEncoder().encode(JSON.stringify({ v: 1, c: cluster, k: 'call', n: 'bench-counter', e: { type: 'get' }, t: 5000, o: '8f14e45f-ceea-467f-a0e6-b0b3e3c1c9a1' }))
     const tasks: Task[] = [
       { name: 'cluster', async: true, fn: async () => call('bench-counter', { type: 'get' }) },
-      { name: 'raw', async: true, fn: async () => raw.request(`bench.${cluster}.raw`, payload, { timeout: 5000 }) }
+      { name: 'raw', async: true, fn: async () => raw.request(`bench.${cluster}.raw`, payload, { timeout: 5000 }) },
+      ...(keys
+        ? []
+        : [
+            { name: 'pool', async: true, fn: async () => pool.call(key, { type: 'get' }) },
+            { name: 'pool-new', async: true, fn: async () => pool.call(`new-${++fresh}`, { type: 'get' }) }
+          ])
     ]
-    const pool = await interleave(tasks, profile.fast)
+    const samples = await interleave(tasks, profile.fast)
     await raw.close()
     await node.stop()
-    return pool
+    return samples
   } finally {
     peer.send('stop')
     await Promise.race([once(peer, 'exit'), new Promise((r) => setTimeout(r, 5000))])
@@ -70,11 +85,15 @@ export async function clusterGroup(profile: Profile): Promise<Group> {
       anchorTitle: 'reference',
       rows: [
         row({ name: 'call by global name, owner in another process', subject: unsignedCall, floor: summarizeTask(plain, 'raw', 'NATS request/reply'), target: ratioAtMost(2) }),
+        row({ name: 'call to an active key of a cluster pool on the other node (route cached), against the call by global name', subject: summarizeTask(plain, 'pool', 'node.pool(name).call(key)'), floor: unsignedCall, target: ratioAtMost(1.2) }),
+        row({ name: 'first call to a new key of a cluster pool (placement, activation, the call), against one raw NATS round trip', subject: summarizeTask(plain, 'pool-new', 'node.pool(name).call(new key)'), floor: summarizeTask(plain, 'raw', 'NATS request/reply'), target: ratioAtMost(3) }),
         row({ name: 'the same call with a cluster key (signed, checked), against it without', subject: summarizeTask(signed, 'cluster', 'keepsake/cluster, clusterKey'), floor: unsignedCall }),
         row({ name: 'call with a cluster key, against raw NATS in its own rounds', subject: summarizeTask(signed, 'cluster', 'keepsake/cluster, clusterKey'), floor: summarizeTask(signed, 'raw', 'NATS request/reply') })
       ],
       notes: [
         'Both sides run on a private nats-server on loopback, started for the group; the floor is a request of the same bytes that the other process echoes back from a subscription of its own.',
+        'The pool call (issue 21) takes the same path as the call by global name: the same Route, envelope and reply on the pool subject, plus a map lookup on each side (its routing cache here, the activation and its epoch on the owner); no KV read once the key is cached. Its key is placed on the other node before the rounds, by the default bounded hashing over the two nodes.',
+        'A first call to a new key: the asker sends `place` to the node bounded hashing names (no KV read first), that node creates the placement record (a JetStream KV create), starts the branch and answers; then the call itself. So 3 NATS round trips plus a branch start; about half the new keys fall on the asking node, whose `place` and call still go through NATS. The target is the issue\'s: p50 under 3 round trips, the floor being one raw request/reply.',
         "The cluster call adds the caller's route (pipelining, ordering), the JSON envelope and its checks on both sides, and the owner's local call to a machine branch that replies from `reply()`.",
         'With a cluster key each call is signed (Ed25519, Node crypto) and checked once each way: the request by its sender and owner, the reply by the owner and caller: two signatures and two checks on the path of every call (on a loaded 2-core machine ~160 µs a signature, ~350 µs a check, so the key adds a fixed few hundred µs per call, not a share of it). One node per process, so the keyed pair is a second pair measured after the first: the signed/unsigned ratio compares rounds taken one after the other; the last line compares it with raw NATS in its own rounds.'
       ]

@@ -128,3 +128,6 @@ export function requester(actor: Requestable): (event: CounterEvent) => Promise<
       actor.send(event)
     })
 }
+
+/** The cluster pool both nodes of the cluster bench run (the same on every node, as pools must be). */
+export const benchPools = { bench: { logic: counterMachine('keepsake') } }

@@ -10,6 +10,20 @@ export { MAX_NAME_BYTES } from './cluster/keys'
 export { MAX_CLOCK_SKEW_MS } from './cluster/sealed'
 export type { ClusterKeyOptions } from './cluster/signing'
 export { natsPermissions, type NatsPermissions } from './cluster/permissions'
+export { ClusterPool, type PoolLoad } from './cluster/ClusterPool'
+export { DEFAULT_MAX_IN_FLIGHT_PER_KEY, DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_CLUSTER_POOL_IDLE_TIMEOUT, type ClusterPoolKind } from './cluster/poolOptions'
+export {
+  boundedHashing,
+  localFirst,
+  leastLoaded,
+  capacity,
+  DEFAULT_EPSILON,
+  type PlacementStrategy,
+  type BoundedHashingOptions,
+  type LocalFirstOptions,
+  type LeastLoadedOptions
+} from './cluster/strategies'
+export { PlacementView, type NodeLoad, type PlacementViewOptions } from './cluster/placementView'
 export {
   ClusterUnavailableError,
   NodeUnavailableError,
@@ -20,5 +34,9 @@ export {
   UnknownKindError,
   InvalidMessageError,
   RemoteError,
-  WireValueError
+  WireValueError,
+  NoNodeError,
+  UnknownPoolError,
+  KeyOverloadedError,
+  NodeOverloadedError
 } from './cluster/errors'

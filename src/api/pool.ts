@@ -162,6 +162,14 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
     return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }, { state }))
   }
 
+  /** @internal Starts the key's branch if it has none (one start however many ask), for a cluster pool's activation. */
+  _activate(key: string): Promise<Branch<L>> {
+    readKey(key)
+    const live = this.#branches.get(key)
+    if (live) return Promise.resolve(live)
+    return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }))
+  }
+
   /** The key's live branch, if it has one (it may be passivated). */
   branch(key: string): Branch<L> | undefined {
     return this.#branches.get(key)

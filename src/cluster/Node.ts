@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { AnyActorLogic } from 'xstate'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
 import { processWide } from '../shared/processWide'
@@ -9,11 +10,14 @@ import { Branch, branchNames, type AnyBranch } from '../supervisor/Branch'
 import type { Supervisor } from '../supervisor/Supervisor'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint } from '../worker/restorePoint'
-import { InvalidOptionError, KeepsakeError, NameTakenError } from '../shared/errors'
+import { InvalidOptionError, NameTakenError } from '../shared/errors'
 import { readOptions } from '../shared/validate'
 import { systemClock } from '../shared/clock'
 import { snapshotUpgrader, type MigrationPlan } from '../keeper/durable/migrations'
-import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, VersionTooNewError, WireValueError } from './errors'
+import { ClusterUnavailableError, NoCompatibleNodeError, NotOwnerError, TransferFailedError, UnknownKindError, UnknownPoolError, VersionTooNewError, WireValueError } from './errors'
+import type { ClusterPool } from './ClusterPool'
+import { PoolHost } from './PoolHost'
+import { requestNode } from './nodeRequest'
 import { clusterNames, nameKey, nameOfKey, readName, readToken, type ClusterNames } from './keys'
 import { Leases } from './leases'
 import { unseenNameRoute } from './lookup'
@@ -25,7 +29,7 @@ import { placeOn } from './placement'
 import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
 import { bucketRecords, Sealer, type Records } from './sealed'
-import { decodeError, decodeObject, decodeReply, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
+import { decodeError, decodeObject, decodeRequest, encode, encodeError, findWireProblem, type Reply, type Request } from './wire'
 
 /** Options of `node.startBranch`. */
 export interface GlobalBranchOptions {
@@ -156,6 +160,8 @@ export class ClusterNode {
   #orphansSeen = new Set<string>()
   /** Orphans no live node can start (none runs their version or later), as of the last scan: a call to one says why. */
   #stranded = new Map<string, { kind: string; version: number; live: Record<string, number | null> }>()
+  /** The node's cluster pools (`startNode`'s `pools`), if it has any. */
+  #pools: PoolHost | undefined
 
   private constructor({ config, nc, id, leases, specs, specRecords, supervisor, refusals, sealer }: Parts) {
     this.#config = config
@@ -209,6 +215,12 @@ export class ClusterNode {
       await leases.start()
       const supervisor = await startDynamicSupervisor({ id: `cluster:${config.cluster}:${id}` })
       const node = new ClusterNode({ config, nc, id, leases, specs, specRecords: records(names.specs), supervisor, refusals, sealer })
+      try {
+        node.#pools = await PoolHost.start({ config, nc, kvm, names, leases, sealer, refusals, transport: node.#transport, fenced: () => node.#expired() })
+      } catch (error) {
+        await node.stop()
+        throw error
+      }
       await nc.flush()
       return node
     } catch (error) {
@@ -249,6 +261,20 @@ export class ClusterNode {
     readName(name)
     if (this.#leases.holds(name)) return this.id
     return this.#leases.owner(name)?.node
+  }
+
+  /**
+   * The cluster pool `name` (one of `startNode`'s `pools`): its `call`,
+   * `cast` and `send` reach a key's one activation wherever it is. Throws
+   * UnknownPoolError if this node was not started with it.
+   *
+   * @example
+   * const carts = node.pool('carts')
+   * await carts.call('cart-42', { type: 'add', sku: 'tea' })
+   */
+  pool<L extends AnyActorLogic = AnyActorLogic>(name: string): ClusterPool<L> {
+    if (!this.#pools) throw new UnknownPoolError(String(name), [])
+    return this.#pools.pool(name) as unknown as ClusterPool<L>
   }
 
   /** The nodes of the cluster whose heartbeat is fresh, this one included. */
@@ -362,6 +388,7 @@ export class ClusterNode {
     if (this.#leaving) return
     this.#leaving = true
     for (const timer of this.#timers) clearInterval(timer)
+    await this.#pools?.stop()
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
     this.#subscription.unsubscribe()
@@ -528,7 +555,12 @@ export class ClusterNode {
       tables = readTables(request.tables)
       if (branchNames.lookup(name) || this.#branches.has(name) || this.#held.has(name) || this.#leases.holds(name)) throw new NameTakenError(name)
       // A durable branch is migrated by its recovery, from the store; any other's state is migrated here, before it starts.
-      if (!kind.durable && version < mine && image.kind === 'persisted') image = this.#migrated(name, request.kind, request.input, version, image)
+      if (!kind.durable && version < mine && image.kind === 'persisted') {
+        // Its delayed events are of the old version too, and a kind without durable has no event adapter to upgrade them:
+        // refused rather than fired at logic that may not understand them (nor dropped, which loses them silently).
+        if (image.delays.length > 0) throw new TransferFailedError(name, pendingDelaysReason(image.delays, version, mine))
+        image = this.#migrated(name, request.kind, request.input, version, image)
+      }
     } catch (error) {
       return refuse(error)
     }
@@ -611,27 +643,9 @@ export class ClusterNode {
       this.#config.logger.warn({ node: this.id, name, eventType: event.type, reason: error.message }, 'keepsake cluster: a cast could not be delivered')
   }
 
-  async #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
-    const bytes = this.#encodeWithin(body, pathOf(body))
-    const subject = this.#names.node(node)
-    // Signed right before it is published, so this node's sequence numbers reach each node in order.
-    const sealed = this.#sealer?.sealRequest(subject, bytes)
-    try {
-      const msg = await this.#nc.request(subject, bytes, { timeout: timeoutMs, ...(sealed ? { headers: sealed.headers } : {}) })
-      const forged = sealed && this.#sealer?.openReply(sealed.signature, msg.data, msg.headers)
-      if (forged) {
-        // Not the node's answer: treated as none (a transfer then asks the bucket where the branch is).
-        this.#refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason: `a reply: ${forged}` })
-        return { timedOut: true }
-      }
-      return { reply: decodeReply(msg.data, this.cluster, this.#config.maxMessageBytes) }
-    } catch (error) {
-      const { RequestError, TimeoutError } = nats().transport
-      if (error instanceof RequestError && error.isNoResponders()) return { unreachable: true }
-      if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return { timedOut: true }
-      if (error instanceof KeepsakeError) throw error
-      throw new ClusterUnavailableError(this.id, `a message to node "${node}"`)
-    }
+  #request(node: string, body: Request, timeoutMs: number): Promise<Outcome> {
+    const parts = { nc: this.#nc, sealer: this.#sealer, refusals: this.#refusals, cluster: this.cluster, maxMessageBytes: this.#config.maxMessageBytes, self: this.id }
+    return requestNode(parts, this.#names.node(node), this.#encodeWithin(body, pathOf(body)), timeoutMs, node)
   }
 
   /**
@@ -685,8 +699,14 @@ export class ClusterNode {
    * reconnect if no one else took them.
    */
   async #fenceIfExpired(): Promise<void> {
-    if (Date.now() - this.#renewedAt < this.#config.leaseMs * FENCE_AT) return
+    if (!this.#expired()) return
+    this.#pools?.fence()
     for (const [name, spec] of this.#local) if (this.#kind(spec.kind).durable) this.#fence(name)
+  }
+
+  /** Whether this node went most of a lease without renewing (its leases and its heartbeat). */
+  #expired(): boolean {
+    return Date.now() - this.#renewedAt >= this.#config.leaseMs * FENCE_AT
   }
 
   /** Stops the local branch of a name this node no longer holds, releasing nothing. */
@@ -780,4 +800,10 @@ function assertWireable(value: unknown, path: string): void {
 /** What a message carries, as its errors name it. */
 function pathOf(body: Body | Request): string {
   return body.k === 'callAll' ? 'events' : body.k === 'adopt' ? 'the transferred branch' : 'event'
+}
+
+/** Why a branch with delayed events pending can't move to a node with a newer version of its kind's logic. */
+function pendingDelaysReason(delays: readonly { readonly event: { readonly type: string } }[], version: number, mine: number): string {
+  const types = [...new Set(delays.map((d) => JSON.stringify(d.event.type)))].join(', ')
+  return `it has ${delays.length} pending delayed event(s) (${types}) of version ${version}, which version ${mine} of its logic may not understand and a kind without durable has no event adapter to upgrade: move it once they have fired`
 }

@@ -193,3 +193,71 @@ export class NoNodeError extends KeepsakeError {
     this.reason = reason
   }
 }
+
+/** A cluster pool was asked of a node that was not started with it. */
+export class UnknownPoolError extends KeepsakeError {
+  /** The pool's name, as asked. */
+  readonly pool: string
+
+  constructor(pool: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_POOL',
+      `No cluster pool "${pool}" on this node (it knows: ${known.length ? known.join(', ') : 'none'}). Give every ` +
+        `node the same pools in startNode({ pools }): a key's logic is code and can't travel.`
+    )
+    this.pool = pool
+  }
+}
+
+/**
+ * A key of a cluster pool has as many messages in flight as its bound
+ * (`maxInFlightPerKey`: calls awaiting their reply and messages waiting for
+ * the key to activate or release): this one was refused, not queued, so a
+ * slow key can't pile up work. Nothing was delivered.
+ */
+export class KeyOverloadedError extends KeepsakeError {
+  /** The pool's name. */
+  readonly pool: string
+  /** The key. */
+  readonly key: string
+  /** The bound that was reached. */
+  readonly limit: number
+
+  constructor(pool: string, key: string, limit: number) {
+    super(
+      'KEY_OVERLOADED',
+      `Key "${key}" of pool "${pool}" already has ${limit} messages in flight (maxInFlightPerKey); this one was ` +
+        `refused and not delivered. Retry once its earlier calls have answered, or raise maxInFlightPerKey.`
+    )
+    this.pool = pool
+    this.key = key
+    this.limit = limit
+  }
+}
+
+/**
+ * A node of a cluster pool has as many messages in flight as its bound
+ * (`maxInFlightPerNode`): it takes no new key of the pool until its load
+ * falls to 80% of the bound (its heartbeat says it is overloaded, so no node
+ * places keys there). A placement that meets it goes elsewhere; a caller
+ * sees it only when a message to a key it holds is refused.
+ */
+export class NodeOverloadedError extends KeepsakeError {
+  /** The pool's name. */
+  readonly pool: string
+  /** The node that refused. */
+  readonly nodeId: string
+  /** The bound that was reached. */
+  readonly limit: number
+
+  constructor(pool: string, nodeId: string, limit: number) {
+    super(
+      'NODE_OVERLOADED',
+      `Node "${nodeId}" has ${limit} messages of pool "${pool}" in flight (maxInFlightPerNode) and takes no more ` +
+        `until they fall to 80% of that. Retry later, add nodes, or raise maxInFlightPerNode.`
+    )
+    this.pool = pool
+    this.nodeId = nodeId
+    this.limit = limit
+  }
+}

@@ -37,6 +37,11 @@ export function nameOfKey(key: string): string | undefined {
   return Buffer.from(token, 'base64url').toString('utf8')
 }
 
+/** A cluster pool key's placement record: the pool (a token) and the key as one base64url token. */
+export function placementKey(pool: string, key: string): string {
+  return `p.${pool}.${Buffer.from(key, 'utf8').toString('base64url')}`
+}
+
 /** The key of a node's heartbeat. */
 export function nodeKey(nodeId: string): string {
   return `node.${nodeId}`
@@ -53,16 +58,22 @@ export function nodeOfKey(key: string): string | undefined {
 export interface ClusterNames {
   readonly leases: string
   readonly specs: string
+  /** The placements of cluster pools' keys (docs/design/cluster-pools.md). */
+  readonly placements: string
   /** Where the cluster's nodes get replies (NATS's inbox prefix), so its replies stay on its own subjects. */
   readonly inbox: string
   node(nodeId: string): string
+  /** Where a node takes the messages of its cluster pools' keys. */
+  pool(nodeId: string): string
 }
 
 export function clusterNames(cluster: string): ClusterNames {
   return {
     leases: `keepsake_${cluster}_leases`,
     specs: `keepsake_${cluster}_specs`,
+    placements: `keepsake_${cluster}_placements`,
     inbox: `keepsake.${cluster}.inbox`,
-    node: (nodeId) => `keepsake.${cluster}.node.${nodeId}`
+    node: (nodeId) => `keepsake.${cluster}.node.${nodeId}`,
+    pool: (nodeId) => `keepsake.${cluster}.pool.${nodeId}`
   }
 }

@@ -49,8 +49,10 @@ export class Leases {
   readonly #leaseMs: number
   /** The watch's view of every name, for routing (a hint: the bucket decides). */
   readonly #owners = new Map<string, Owner>()
-  /** Heartbeats seen, by node: when (local time), in which life, and its kinds' versions (undefined: it announced none). */
-  readonly #nodes = new Map<string, { inc: string; seen: number; kinds: Readonly<Record<string, number>> | undefined }>()
+  /** Heartbeats seen, by node: when (local time), in which life, its kinds' versions (undefined: it announced none), and the load it carried (cluster pools). */
+  readonly #nodes = new Map<string, { inc: string; seen: number; kinds: Readonly<Record<string, number>> | undefined; load?: unknown }>()
+  /** What this node's heartbeat carries besides its life and kinds: its cluster pools' load. */
+  #load: (() => unknown) | undefined
   /** The names this node holds: the revision it last wrote for each, and its tenure. */
   readonly #mine = new Map<string, Held>()
   /** Names being handed over: not renewed, so the revision handed over stays the current one. */
@@ -300,6 +302,22 @@ export class Leases {
     return Object.hasOwn(kinds, kind) ? (kinds[kind] as number) : null
   }
 
+  /** Makes every heartbeat carry `load()` (a JSON value: a node's cluster pools' load), read back with `heartbeat`. */
+  carry(load: () => unknown): void {
+    this.#load = load
+  }
+
+  /** A live node's heartbeat as last seen: its life, and the load it carried. Undefined for a node not live. */
+  heartbeat(node: string, now = Date.now()): { readonly inc: string; readonly load?: unknown } | undefined {
+    const seen = this.#nodes.get(node)
+    return seen && now - seen.seen <= this.#leaseMs ? seen : undefined
+  }
+
+  /** This node, in this life. */
+  get self(): Self {
+    return this.#self
+  }
+
   /** Names present in the bucket right now (the server's view, expired leases gone). */
   async presentNames(): Promise<Set<string>> {
     const names = new Set<string>()
@@ -312,7 +330,9 @@ export class Leases {
 
   async #beat(): Promise<number> {
     const key = nodeKey(this.#self.node)
-    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify({ inc: this.#self.inc, kinds: this.#self.kinds })))
+    const load = this.#load?.()
+    const beat = { inc: this.#self.inc, kinds: this.#self.kinds }
+    this.#heartbeat = await this.#kv.put(key, this.#records.write(key, JSON.stringify(load === undefined ? beat : { ...beat, load })))
     return this.#heartbeat
   }
 
@@ -351,7 +371,7 @@ export class Leases {
     if (node !== undefined && entry.operation !== 'PUT') this.#nodes.delete(node)
     else if (node !== undefined) {
       const beat = this.#readJson(entry)
-      if (typeof beat?.inc === 'string') this.#nodes.set(node, { inc: beat.inc, seen: Date.now(), kinds: readKindVersions(beat.kinds) })
+      if (typeof beat?.inc === 'string') this.#nodes.set(node, { inc: beat.inc, seen: Date.now(), kinds: readKindVersions(beat.kinds), load: beat.load })
     }
     this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#watched ? (w.resolve(), false) : true))
   }
@@ -373,7 +393,8 @@ function readKindVersions(value: unknown): Readonly<Record<string, number>> | un
   return kinds
 }
 
-function isWrongRevision(error: unknown): boolean {
+/** True for JetStream's answer to a compare-and-set whose expected revision is not the current one. */
+export function isWrongRevision(error: unknown): boolean {
   const { JetStreamApiCodes, JetStreamApiError } = nats().jetstream
   return (
     error instanceof JetStreamApiError &&

@@ -13,6 +13,7 @@ import { isActorLogic } from '../worker/isActorLogic'
 import { clusterNames, readToken } from './keys'
 import { ClusterKey, type ClusterKeyOptions } from './signing'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './wire'
+import { readPoolKinds, type ClusterPoolKind, type PoolConfig } from './poolOptions'
 
 /**
  * A kind of branch every node of the cluster can run: its logic is code, so
@@ -70,6 +71,8 @@ export interface NodeOptions {
   readonly tls?: TlsOptions
   /** The kinds of branch this node can run (the same on every node). */
   readonly kinds?: Readonly<Record<string, NodeKind>>
+  /** The keyed pools spread over the cluster (the same on every node), by name; `node.pool(name)` reaches one. */
+  readonly pools?: Readonly<Record<string, ClusterPoolKind>>
   /**
    * ms a node's names outlive it: a node that stops renewing them (it died,
    * or lost NATS) loses them this long after its last renewal. Default 5000;
@@ -96,6 +99,7 @@ export interface NodeConfig {
   readonly kinds: ReadonlyMap<string, NodeKind>
   /** Each kind's version and migrations (a durable kind's from its durable options). */
   readonly plans: ReadonlyMap<string, MigrationPlan>
+  readonly pools: ReadonlyMap<string, PoolConfig>
   readonly leaseMs: number
   readonly maxMessageBytes: number
   readonly logger: ClusterLogger
@@ -129,6 +133,7 @@ export function readNodeOptions(options: unknown): NodeConfig {
     cluster,
     nodeId,
     ...readKinds(o.kinds),
+    pools: readPoolKinds(o.pools),
     leaseMs,
     maxMessageBytes,
     logger,

@@ -9,7 +9,7 @@ export interface NatsPermissions {
 /**
  * The least a node of `cluster` needs on NATS: its own subjects
  * (`keepsake.<cluster>.>`: requests between nodes and their replies) and, on
- * JetStream, the API subjects of its two KV buckets, their puts and their
+ * JetStream, the API subjects of its KV buckets (leases, failover records, pool placements), their puts and their
  * watches, and nothing else. Give it to each node's user, in an account of
  * the cluster's own; any other user then can't call, move, stop or plant a
  * branch, nor read its state or leases (see docs/cluster.md, "Security").
@@ -20,7 +20,7 @@ export interface NatsPermissions {
  */
 export function natsPermissions(cluster: string): NatsPermissions {
   const names = clusterNames(readToken(cluster, 'cluster'))
-  const bucketSubjects = [names.leases, names.specs].flatMap((bucket) => {
+  const bucketSubjects = [names.leases, names.specs, names.placements].flatMap((bucket) => {
     const stream = `KV_${bucket}`
     return [
       `$JS.API.STREAM.CREATE.${stream}`,

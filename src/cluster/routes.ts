@@ -13,8 +13,13 @@ import { decodeError, type Reply, type Request } from './wire'
 /** What a message sent to a node came to. */
 export type Outcome = { readonly reply: Reply } | { readonly unreachable: true } | { readonly timedOut: true }
 
-/** Where a route learns a name's owner: the watch's cache, and the bucket itself after a bounce. */
-export type Owners = Pick<Leases, 'owner' | 'refresh'>
+/**
+ * Where a route learns a name's owner: the watch's cache, and the bucket
+ * itself after a bounce. `missing` is the error for messages to a name no
+ * node holds (default UnknownNameError); a cluster pool's says why its key
+ * could not be placed.
+ */
+export type Owners = Pick<Leases, 'owner' | 'refresh'> & { readonly missing?: (name: string) => Error }
 
 /** How routes reach nodes (the node's NATS connection). */
 export interface Transport {
@@ -196,7 +201,7 @@ export class Route implements NameRoute {
     const queue = this.#queue
     this.#queue = []
     if (owner === undefined) {
-      for (const p of queue) p.fail(new UnknownNameError(this.#name))
+      for (const p of queue) p.fail(this.#missing())
       return
     }
     this.#owner = owner
@@ -264,7 +269,7 @@ export class Route implements NameRoute {
     const again = [...bounce.bounced, ...this.#queue]
     this.#queue = []
     if (owner === undefined) {
-      for (const p of again) p.fail(new UnknownNameError(this.#name))
+      for (const p of again) p.fail(this.#missing())
       return
     }
     const stillGone = owner.node === bounce.unreachable
@@ -274,6 +279,10 @@ export class Route implements NameRoute {
       if (p.deadline <= Date.now()) this.#expire(p, stillGone ? owner.node : undefined)
       else this.#send(p, owner)
     }
+  }
+
+  #missing(): Error {
+    return this.#leases.missing?.(this.#name) ?? new UnknownNameError(this.#name)
   }
 
   #expire(pending: Pending, unreachable: string | undefined): void {

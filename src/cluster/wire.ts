@@ -52,20 +52,8 @@ export function decodeRequest(bytes: Uint8Array, cluster: string, maxBytes: numb
   const name = o.n
   if (typeof name !== 'string' || name.length === 0) throw new InvalidMessageError('"n" must be a non-empty string')
   if (o.k !== 'adopt' && typeof o.o !== 'string') throw new InvalidMessageError('"o" (the tenure addressed) must be a string')
+  if (isDelivery(o)) return o as Request
   switch (o.k) {
-    case 'call':
-      checkEvent(o.e, 'e')
-      checkTimeout(o.t)
-      if (o.d !== undefined && typeof o.d !== 'boolean') throw new InvalidMessageError('"d" must be a boolean')
-      return o as Request
-    case 'callAll':
-      if (!Array.isArray(o.es) || o.es.length === 0) throw new InvalidMessageError('"es" must be a non-empty array of events')
-      o.es.forEach((event, i) => checkEvent(event, `es[${i}]`))
-      checkTimeout(o.t)
-      return o as Request
-    case 'cast':
-      checkEvent(o.e, 'e')
-      return o as Request
     case 'adopt':
       if (typeof o.kind !== 'string') throw new InvalidMessageError('"kind" must be a string')
       if (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0) throw new InvalidMessageError('"rev" must be a positive integer')
@@ -74,6 +62,31 @@ export function decodeRequest(bytes: Uint8Array, cluster: string, maxBytes: numb
       return o as Request
     default:
       throw new InvalidMessageError(`unknown kind ${JSON.stringify(o.k)}`)
+  }
+}
+
+/**
+ * Checks a message that delivers events (a call, a callAll or a cast), to a
+ * global name or a pool's key alike: true if it is one and well formed, false
+ * for any other kind; throws InvalidMessageError for a malformed one.
+ */
+export function isDelivery(o: Record<string, unknown>): boolean {
+  switch (o.k) {
+    case 'call':
+      checkEvent(o.e, 'e')
+      checkTimeout(o.t)
+      if (o.d !== undefined && typeof o.d !== 'boolean') throw new InvalidMessageError('"d" must be a boolean')
+      return true
+    case 'callAll':
+      if (!Array.isArray(o.es) || o.es.length === 0) throw new InvalidMessageError('"es" must be a non-empty array of events')
+      o.es.forEach((event, i) => checkEvent(event, `es[${i}]`))
+      checkTimeout(o.t)
+      return true
+    case 'cast':
+      checkEvent(o.e, 'e')
+      return true
+    default:
+      return false
   }
 }
 
@@ -97,7 +110,8 @@ export function decodeReply(bytes: Uint8Array, cluster: string, maxBytes: number
   }
 }
 
-function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
+/** A message's JSON object, checked (size, UTF-8, version, cluster); `undefined` if it is another cluster's. Throws InvalidMessageError. */
+export function parse(bytes: Uint8Array, cluster: string, maxBytes: number): Record<string, unknown> | undefined {
   if (bytes.byteLength > maxBytes) throw new InvalidMessageError(`${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`)
   let text: string
   try {
@@ -235,12 +249,14 @@ function problem(path: string, what: string): WireProblem {
   return { path: shown, what }
 }
 
+/** Throws InvalidMessageError unless `event` (field `field` of a message) is an event object with a non-empty string `type`. */
 function checkEvent(event: unknown, field: string): void {
   if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as { type?: unknown }).type !== 'string' || (event as { type: string }).type.length === 0) {
     throw new InvalidMessageError(`"${field}" must be an event object with a string "type"`)
   }
 }
 
+/** Throws InvalidMessageError unless `t` is a call's timeout as it crosses: ms ≥ 0, or null for Infinity. */
 function checkTimeout(t: unknown): void {
   if (t !== null && (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t))) throw new InvalidMessageError('"t" must be a number of ms >= 0, or null for Infinity')
 }

@@ -4,9 +4,10 @@
  * KS_NODE, KS_LEASE, KS_MAXBYTES, KS_PG (a PostgreSQL connection, JSON) for the
  * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
- * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster).
+ * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
+ * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated).
  */
-import { assign, setup, type EventObject } from 'xstate'
+import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
 import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
@@ -71,11 +72,13 @@ type Ledger = { ids: string[]; version: number }
 
 /** Version 1 of the upgrade test's logic: the ids added, in order. */
 const ledgerV1 = setup({
-  types: { context: {} as { ids: string[] }, events: {} as { type: 'add'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
+  types: { context: {} as { ids: string[] }, events: {} as { type: 'add'; id: string } | { type: 'later'; id: string } | ({ type: 'get' } & Replies<Ledger>) }
 }).createMachine({
   context: { ids: [] },
   on: {
     add: { actions: assign({ ids: ({ context, event }) => [...context.ids, event.id] }) },
+    // An add in ten minutes: a pending delayed event of version 1 (the upgrade test never lets it fire).
+    later: { actions: raise(({ event }) => ({ type: 'add' as const, id: event.id }), { delay: 600_000 }) },
     get: { actions: reply(({ context }) => ({ ids: context.ids, version: 1 })) }
   }
 })
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
     if (store) kinds.ledger = { logic, durable: { store, ...versioning } }
   }
   if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
+  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store } } : {}), idleTimeout: Infinity } } : undefined
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     ...(process.env.KS_TLS_CA ? { tls: { caFile: process.env.KS_TLS_CA } } : {}),
     ...(process.env.KS_KEY ? { clusterKey: JSON.parse(process.env.KS_KEY) as ClusterKeyOptions } : {}),
     kinds,
+    ...(pools ? { pools } : {}),
     logger: { warn }
   })
   const ops: Record<string, (a: Record<string, unknown>) => unknown> = {
@@ -183,8 +188,9 @@ async function main(): Promise<void> {
     },
     acked: () => acked,
     /**
-     * Calls `add` on each name, one at a time per name, each with an id of its
-     * own (`name#i`), never retried, until `stopAdds`; records the ids acknowledged.
+     * Calls `add` on each name (a key of the cluster pool `pool`, if given), one
+     * at a time per name, each with an id of its own (`name#i`), never retried,
+     * until `stopAdds`; records the ids acknowledged.
      */
     addLoop: (a) => {
       adds = { acked: {}, sent: {}, errors: {} }
@@ -195,7 +201,8 @@ async function main(): Promise<void> {
           const id = `${name}#${i}`
           record.sent[name] = i + 1
           try {
-            await call(name, { type: 'add', id }, { timeout: 3000 })
+            if (a.pool) await node.pool(a.pool as string).call(name, { type: 'add', id }, { timeout: 3000 })
+            else await call(name, { type: 'add', id }, { timeout: 3000 })
             ;(record.acked[name] ??= []).push(id)
           } catch (error) {
             const kind = errorOf(error).name as string
@@ -219,6 +226,10 @@ async function main(): Promise<void> {
       return acked
     },
     transfer: (a) => node.transfer(a.name as string, a.to as string),
+    /** A call to a key of the cluster pool `pool`. */
+    poolCall: (a) => node.pool(a.pool as string).call(a.key as string, a.event as EventObject, a.options as object),
+    /** The keys of the cluster pool `pool` active on this node. */
+    poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
     owner: (a) => node.owner(a.name as string) ?? null,
     held: () => node.held().sort(),
     nodes: () => node.nodes(),

@@ -45,6 +45,8 @@ export interface NodeEnv {
   version?: 1 | 2
   /** 'none': a node with no kinds, only a client of the cluster. */
   kinds?: 'none'
+  /** Adds the cluster pool `accounts` (the journal logic, durable with `pg`, never passivated). */
+  pools?: boolean
 }
 
 /**
@@ -71,6 +73,7 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       KS_NODE: env.node,
       KS_LEASE: String(env.lease ?? 2000),
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
+      ...(env.pools ? { KS_POOLS: '1' } : {}),
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
       ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),
@@ -128,6 +131,18 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       await exited
     }
   }
+}
+
+/** Stops node processes, a stalled one (SIGSTOP, left so by a failed test) woken first so it can. */
+export async function stopAll(nodes: readonly NodeProcess[]): Promise<void> {
+  for (const n of nodes) {
+    try {
+      process.kill(n.pid, 'SIGCONT')
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(nodes.map((n) => n.stop()))
 }
 
 /**

@@ -6,7 +6,7 @@ import { PostgresStore } from '../../src/postgres'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startProxy, type Proxy } from '../support/proxy'
-import { startNodeProcesses, until, type NodeProcess } from './nodes'
+import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 let nats: NatsServer
@@ -24,14 +24,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const n of nodes) {
-    try {
-      process.kill(n.pid, 'SIGCONT') // a stalled node left stopped by a failed test
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all(nodes.map((n) => n.stop()))
+  await stopAll(nodes)
   await watcher?.close()
   await Promise.all(proxies.map((p) => p.close()))
   await Promise.all([nats?.stop(), pg?.stop()])

@@ -1,4 +1,7 @@
+import { Kvm } from '@nats-io/kv'
+import { connect } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clusterNames, nameKey } from '../../src/cluster/keys'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startNodeProcess, startNodeProcesses, until, type NodeProcess, type RemoteFailure } from './nodes'
@@ -136,4 +139,49 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
       expect(acknowledged.length).toBeGreaterThan(0)
     }
   }, 90_000)
+  it("a node refuses an adopt of a newer version than its own logic, whatever the sender's view of its heartbeat: VersionTooNewError, and the branch stays where it was, answering", async () => {
+    // The sender's own check reads the receiver's heartbeat, which can be stale or missing; the receiver checks
+    // again. A hand-built adopt from a v2 sender (its lease revision real, its image empty) drives that check alone.
+    const [a, b] = (await startNodeProcesses(['a', 'b'].map((node) => ({ nats: nats.url, cluster: 'upgrade-forged', node, lease: 30_000, version: 1 as const })))) as [NodeProcess, NodeProcess]
+    running.add(a).add(b)
+    const raw = await connect({ servers: nats.url })
+    try {
+      await b.run('start', { kind: 'tally', name: 'kept' })
+      await a.run('call', { name: 'kept', event: { type: 'add', id: 'k1' } })
+      const leases = await new Kvm(raw).open(clusterNames('upgrade-forged').leases)
+      const revision = (await leases.get(nameKey('kept')))?.revision as number
+      const adopt = { v: 1, c: 'upgrade-forged', k: 'adopt', n: 'kept', kind: 'tally', input: null, image: { kind: 'initial' }, tables: [], rev: revision, ver: 2 }
+      const answer = (await raw.request(clusterNames('upgrade-forged').node('a'), JSON.stringify(adopt), { timeout: 10_000 })).json<{ k: string; error: { name: string; message: string } }>()
+      expect(answer).toMatchObject({ k: 'err', error: { name: 'VersionTooNewError' } })
+      expect(answer.error.message).toMatch(/upgrade node "a" to version 2/)
+      expect(await a.run('held')).not.toContain('kept')
+      expect(await a.run('owner', { name: 'kept' })).toBe('b')
+      await a.run('call', { name: 'kept', event: { type: 'add', id: 'k2' } })
+      expect(await a.run('call', { name: 'kept', event: { type: 'get' } })).toEqual({ ids: ['k1', 'k2'], version: 1 })
+    } finally {
+      await raw.close()
+    }
+  }, 60_000)
+  it('a branch with delayed events pending is not moved to a node with a newer version of its logic: TransferFailedError naming them, and it stays on its node, answering', async () => {
+    // A kind without durable has no event adapter: an old delayed event arriving at the new logic is refused, not fired nor dropped.
+    const [a, b] = (await startNodeProcesses([
+      { nats: nats.url, cluster: 'upgrade-delays', node: 'a', lease: 30_000, version: 2 as const },
+      { nats: nats.url, cluster: 'upgrade-delays', node: 'b', lease: 30_000, version: 1 as const }
+    ])) as [NodeProcess, NodeProcess]
+    running.add(a).add(b)
+    await until(async () => (await b.run<string[]>('nodes')).includes('a'), 10_000, 'b to see a')
+    await b.run('start', { kind: 'tally', name: 'pending' })
+    await b.run('call', { name: 'pending', event: { type: 'add', id: 'now' } })
+    await b.run('call', { name: 'pending', event: { type: 'later', id: 'in ten minutes' } })
+    const refused = await b.failure('transfer', { name: 'pending', to: 'a' })
+    expect(refused).toMatchObject({ name: 'TransferFailedError', branchName: 'pending' })
+    expect(refused.message).toMatch(/node "a" refused it: .*1 pending delayed event\(s\) \("add"\) of version 1, which version 2/)
+    expect(await b.run('owner', { name: 'pending' })).toBe('b')
+    expect(await a.run('call', { name: 'pending', event: { type: 'get' } })).toEqual({ ids: ['now'], version: 1 })
+    // Without delays pending, the same move is taken and migrated.
+    await b.run('start', { kind: 'tally', name: 'settled' })
+    await b.run('call', { name: 'settled', event: { type: 'add', id: 'now' } })
+    await b.run('transfer', { name: 'settled', to: 'a' })
+    expect(await b.run('call', { name: 'settled', event: { type: 'get' } })).toEqual({ ids: ['now'], version: 2 })
+  }, 60_000)
 })

@@ -59,6 +59,15 @@ describe('examples', () => {
     ])
   }, 60_000)
 
+  it('cluster-pool.ts: twelve carts over three nodes, the busiest killed, another leaving: every cart back with its items', async () => {
+    expect(await runExample('examples/cluster-pool.ts')).toEqual([
+      'node a added tea and jam to 12 carts; they are spread over 3 nodes',
+      'killed the node holding the most carts (kill -9): its carts come back on their next message',
+      'every cart it held answers again with its items: nothing lost',
+      'another node left gracefully; all 12 carts answer from node a: true'
+    ])
+  }, 60_000)
+
   it('durable-counter.ts carries on after it ran, and after it was killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keepsake-example-'))
     try {

@@ -1,0 +1,559 @@
+import type { AnyActorLogic, EventFromLogic } from 'xstate'
+import type { Pool } from '../api/pool'
+import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
+import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
+import { readDuration, readOptions, assertEvent } from '../shared/validate'
+import { readSignal } from '../shared/abort'
+import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
+import { readName } from './keys'
+import type { Owner } from './leases'
+import type { NodeLoad } from './placementView'
+import { PlacementView } from './placementView'
+import type { Placement, PlacementRecords } from './placements'
+import type { PoolConfig } from './poolOptions'
+import { readPlaced, type Placed, type PoolRequest } from './poolWire'
+import { Route, type Outcome, type Owners, type Transport } from './routes'
+import { decodeError, encodeError, type Reply } from './wire'
+
+/** What a node gives each of its cluster pools: its NATS side and its view of the cluster. */
+export interface PoolLink {
+  /** This node and its life. */
+  readonly self: { readonly node: string; readonly inc: string }
+  /** Sends a pool message to `node` and waits for its answer. */
+  request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome>
+  /** The route's checks and its report of undeliverable casts (the node's own). */
+  readonly transport: Pick<Transport, 'assertConnected' | 'assertSendable' | 'dropped'>
+  /** Live nodes, this one included. */
+  liveNodes(): string[]
+  /** A live node's heartbeat: its life and the load it carried (undefined if not live). */
+  heartbeat(node: string): { readonly inc: string; readonly load?: unknown } | undefined
+  /** How often heartbeats are written: a placement view is rebuilt at least this often. */
+  readonly beatMs: number
+  /**
+   * Whether this node has gone most of a lease without renewing its
+   * heartbeat (cut off, or stalled: a GC pause, SIGSTOP): the others may
+   * soon place its keys again, so it serves no durable key until it renews.
+   */
+  fenced(): boolean
+}
+
+/** What a node's heartbeat says of one of its cluster pools. */
+export interface PoolLoad {
+  readonly keys: number
+  readonly inFlight: number
+  readonly overloaded: boolean
+}
+
+/** One key as the node that holds it sees it. */
+interface Activation {
+  phase: 'activating' | 'active' | 'releasing'
+  /** The revision of the key's record this activation wrote (0 until it is written). */
+  epoch: number
+  /** Calls delivered and not answered yet. */
+  inFlight: number
+  /** Messages that came while it activated or released, in arrival order. */
+  readonly held: { readonly request: PoolRequest; readonly reply: (reply: Reply) => void }[]
+}
+
+/** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
+const PLACE_TIMEOUT = 10_000
+/** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
+const PLACE_ATTEMPTS = 8
+/** The node's overloaded flag clears once its load falls to this part of the bound, so it does not flap. */
+const CLEAR_AT = 0.8
+
+/**
+ * A keyed pool spread over the cluster, as one node runs it (see
+ * `startNode`'s `pools`): `call`, `cast` and `send` reach a key's one
+ * activation wherever it is, placing it on its first message; this node
+ * holds some of the keys, in a local `Pool`. Get one with `node.pool(name)`.
+ */
+export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
+  /** The pool's name (the same on every node). */
+  readonly name: string
+  readonly #config: PoolConfig
+  readonly #link: PoolLink
+  readonly #records: PlacementRecords
+  /** The keys this node holds, their branches in a local pool whose id is the pool's name. */
+  readonly #local: Pool<L>
+  readonly #activations = new Map<string, Activation>()
+  /** Releases under way (a passivation, a stop): `stop` waits for them. */
+  readonly #releasing = new Set<Promise<void>>()
+  #inFlight = 0
+  #overloaded = false
+  #stopping = false
+
+  // ---- the sending side ----
+  /** The routing cache: key -> where it is, least recently used first. */
+  readonly #placements = new Map<string, Owner>()
+  /** Why a key could not be placed, for the messages that waited on it. */
+  readonly #failures = new Map<string, Error>()
+  readonly #routes = new Map<string, Route>()
+  /** Keys being looked up or placed: messages for them wait here, in order. */
+  readonly #resolving = new Map<string, { readonly done: Promise<void>; waiting: number }>()
+  /** Unanswered calls this node sent, per key. */
+  readonly #outstanding = new Map<string, number>()
+  #view: { view: PlacementView; at: number; nodes: string } | undefined
+  /** Nodes that refused a placement since the view was built (overloaded, or gone). */
+  readonly #refused = new Set<string>()
+
+  /** @internal Made by the node for each of its `pools`. */
+  constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>) {
+    this.name = config.name
+    this.#config = config
+    this.#link = link
+    this.#records = records
+    this.#local = local
+  }
+
+  /**
+   * Calls the key's activation, wherever it is, placing it first if it has
+   * none. Resolves like `call`; the timeout counts from this call, the
+   * placement included. Rejects with `KeyOverloadedError` if this node has
+   * `maxInFlightPerKey` calls to the key unanswered (or its owner has that
+   * many in flight), with `NoNodeError` if no node can take a new key.
+   *
+   * @example
+   * const total = await node.pool('carts').call('cart-42', { type: 'add', sku: 'tea' })
+   */
+  call<E extends EventFromLogic<L>>(key: string, event: E, options?: CallOptions): Promise<ReplyFor<L, E>> {
+    try {
+      readName(key, 'key')
+      const outstanding = this.#outstanding.get(key) ?? 0
+      if (outstanding >= this.#config.maxInFlightPerKey) throw new KeyOverloadedError(this.name, key, this.#config.maxInFlightPerKey)
+      // Cached and nothing waiting: the route checks the event and options itself, as for a global name.
+      if (!this.#resolving.has(key) && this.#cached(key)) return this.#counted(key, outstanding, this.#route(key).call(event, options))
+      // Checked before anything is placed for it.
+      assertEvent(event)
+      const o = readOptions(options, 'call options')
+      const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
+      readSignal(o.signal)
+      this.#link.transport.assertSendable({ k: 'call', n: key, e: event, t: null })
+      const since = Date.now()
+      const reply = this.#withRoute(key, (route) => {
+        // What is left of the timeout once placed.
+        const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (Date.now() - since))
+        return route.call(event, { ...options, timeout: left })
+      })
+      return this.#counted(key, outstanding, reply)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Counts `reply` among the key's unanswered calls from this node until it settles. */
+  #counted<T>(key: string, outstanding: number, reply: Promise<unknown>): Promise<T> {
+    this.#outstanding.set(key, outstanding + 1)
+    const done = () => {
+      const n = (this.#outstanding.get(key) ?? 1) - 1
+      if (n <= 0) this.#outstanding.delete(key)
+      else this.#outstanding.set(key, n)
+    }
+    return reply.then(
+      (value) => {
+        done()
+        return value as T
+      },
+      (error: unknown) => {
+        done()
+        throw error
+      }
+    )
+  }
+
+  /**
+   * Casts to the key's activation, placing it first if it has none. This
+   * node's messages to a key reach it in the order they were sent, across
+   * its placement, passivation and placement again. A cast that can't be
+   * delivered (no node can take the key) is reported to the node's logger.
+   */
+  cast(key: string, event: EventFromLogic<L>, options?: CastOptions): void {
+    readName(key, 'key')
+    assertEvent(event)
+    readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    this.#link.transport.assertSendable({ k: 'cast', n: key, e: event })
+    this.#link.transport.assertConnected(`a cast to key "${key}"`)
+    this.#withRoute(key, (route) => route.cast(event, options)).catch((error: Error) => this.#link.transport.dropped(key, event, error))
+  }
+
+  /** Like `cast`, for a raw message; returns the message. */
+  send<E extends EventFromLogic<L>>(key: string, message: E, options?: CastOptions): E {
+    this.cast(key, message, options)
+    return message
+  }
+
+  /** The node this node last knew `key` on (its routing cache), if any. */
+  placement(key: string): string | undefined {
+    return this.#placements.get(key)?.node
+  }
+
+  /** The keys active on this node. */
+  keys(): string[] {
+    return [...this.#activations].filter(([, a]) => a.phase === 'active').map(([key]) => key)
+  }
+
+  /** This node's load in the pool, as its heartbeat carries it. */
+  load(): PoolLoad {
+    return { keys: this.#activations.size, inFlight: this.#inFlight, overloaded: this.#overloaded }
+  }
+
+  /**
+   * Runs `use` with the key's route once this node knows where the key is:
+   * at once if it is cached and nothing waits for it, else after the
+   * lookup (or placement) every earlier message for the key waits on, so
+   * messages keep their order.
+   */
+  #withRoute<T>(key: string, use: (route: Route) => T): Promise<Awaited<T>> {
+    if (!this.#resolving.has(key) && this.#cached(key)) return Promise.resolve(use(this.#route(key)))
+    let entry = this.#resolving.get(key)
+    if (!entry) {
+      const done = this.#refresh(key).then(() => undefined)
+      entry = { done, waiting: 0 }
+      this.#resolving.set(key, entry)
+    }
+    const waiting = entry
+    waiting.waiting++
+    const leave = () => {
+      if (--waiting.waiting === 0 && this.#resolving.get(key) === waiting) this.#resolving.delete(key)
+    }
+    return waiting.done.then(
+      () => {
+        leave()
+        return use(this.#route(key))
+      },
+      (error: unknown) => {
+        leave()
+        throw error
+      }
+    ) as Promise<Awaited<T>>
+  }
+
+  #cached(key: string): Owner | undefined {
+    const owner = this.#placements.get(key)
+    if (owner && this.#link.heartbeat(owner.node)?.inc !== owner.inc) {
+      // Its node's heartbeat lapsed (dead, cut off or stalled): a call there would only time out, and a stalled node
+      // bounces what it finds on waking. Looked up again; the old route finishes what it sent on its own.
+      this.#placements.delete(key)
+      this.#routes.delete(key)
+      return undefined
+    }
+    if (owner) {
+      // Most recently used last.
+      this.#placements.delete(key)
+      this.#placements.set(key, owner)
+    }
+    return owner
+  }
+
+  #remember(key: string, placement: Placement): Owner {
+    const owner: Owner = { node: placement.node, inc: placement.inc, tenure: String(placement.epoch), revision: placement.epoch }
+    this.#failures.delete(key)
+    this.#placements.delete(key)
+    this.#placements.set(key, owner)
+    // Least recently used go first, with their routes if idle (a route with messages in transit holds its owner).
+    for (const oldest of this.#placements.keys()) {
+      if (this.#placements.size <= this.#config.maxCachedRoutes) break
+      this.#placements.delete(oldest)
+      this.#failures.delete(oldest)
+      if (this.#routes.get(oldest)?.idle) this.#routes.delete(oldest)
+    }
+    return owner
+  }
+
+  #route(key: string): Route {
+    let route = this.#routes.get(key)
+    if (!route) {
+      route = new Route(key, this.#owners, this.#transport, () => undefined)
+      this.#routes.set(key, route)
+    }
+    return route
+  }
+
+  readonly #owners: Owners = {
+    owner: (key) => this.#placements.get(key),
+    // Called after a bounce: the cached placement is the one that bounced.
+    refresh: (key) => this.#refresh(key, this.#placements.get(key)),
+    missing: (key) => this.#failures.get(key) ?? new NoNodeError(key, 'no-nodes', 0)
+  }
+
+  readonly #transport: Transport = {
+    assertConnected: (what) => this.#link.transport.assertConnected(what),
+    assertSendable: (body) => this.#link.transport.assertSendable(body),
+    request: (node, body, timeoutMs) => this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs),
+    dropped: (key, event, error) => this.#link.transport.dropped(key, event, error)
+  }
+
+  /**
+   * Where `key` is, from the bucket (after a bounce, or for a key not
+   * cached); placed by the strategy if it has no live placement. Rejects
+   * with NoNodeError if no node takes it.
+   */
+  async #refresh(key: string, bounced?: Owner): Promise<Owner | undefined> {
+    /** Live, and not the placement that just bounced (a record its node left behind when a release could not delete it). */
+    const usable = (found: Placement): boolean =>
+      this.#link.heartbeat(found.node)?.inc === found.inc && !(found.node === bounced?.node && String(found.epoch) === bounced.tenure)
+    try {
+      // A deterministic strategy names the node every node would pick: ask it first, without reading the
+      // record (it answers at once if it holds the key, and reads the record itself if another node won).
+      if (this.#config.strategy.deterministic) {
+        const placed = await this.#place(key, null)
+        if (placed && usable(placed)) return this.#remember(key, placed)
+      }
+      for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
+        const record = await this.#records.get(key)
+        if (record && usable(record)) return this.#remember(key, record)
+        if (record && record.node === bounced?.node && this.#link.heartbeat(record.node)?.inc === record.inc) {
+          // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
+          const placed = await this.#place(key, null, record.node)
+          if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
+          continue
+        }
+        // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
+        const placed = await this.#place(key, record?.epoch ?? null)
+        if (placed) return this.#remember(key, placed)
+      }
+      throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+    } catch (error) {
+      this.#placements.delete(key)
+      // Read by the route's `missing` at once; kept bounded for keys never called again.
+      if (this.#failures.size >= this.#config.maxCachedRoutes) this.#failures.clear()
+      this.#failures.set(key, error as Error)
+      throw error
+    }
+  }
+
+  /** Asks the strategy's node (first `to`, if given) to activate `key`; undefined if the record changed meanwhile (look again). */
+  async #place(key: string, replacing: number | null, to?: string): Promise<Placed | undefined> {
+    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
+      const view = this.#currentView()
+      const node = attempt === 0 && to !== undefined ? to : this.#config.strategy.place(key, view, this.#link.self.node)
+      if (node instanceof NoNodeError) throw node
+      const outcome = await this.#link.request(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
+      if ('reply' in outcome && outcome.reply.k === 'ok') {
+        const placed = readPlaced(outcome.reply.value)
+        if (placed.node === node) view.add(node)
+        return placed
+      }
+      if ('reply' in outcome && outcome.reply.k === 'moved') return undefined
+      if ('reply' in outcome && outcome.reply.k === 'err') {
+        const error = decodeError(outcome.reply.error)
+        if (!(error instanceof NodeOverloadedError)) throw error
+      }
+      // Overloaded, or gone: counted so until the next heartbeats say otherwise; placed again elsewhere.
+      this.#refused.add(node)
+      this.#view = undefined
+    }
+    throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+  }
+
+  /**
+   * The pool's load on each live node as this node sees it: its own now,
+   * the others' as their last heartbeat carried it (a heartbeat period old
+   * at most). What placements are decided from.
+   *
+   * @example
+   * node.pool('carts').loads() // [{ node: 'a', keys: 120, overloaded: false }, { node: 'b', keys: 97, overloaded: false }]
+   */
+  loads(): NodeLoad[] {
+    return this.#loads(this.#link.liveNodes())
+  }
+
+  #loads(live: readonly string[]): NodeLoad[] {
+    return live.map((node) => {
+      if (node === this.#link.self.node) return { node, keys: this.#activations.size, overloaded: this.#overloaded || this.#stopping }
+      const load = readLoad(this.#link.heartbeat(node)?.load, this.name)
+      return { node, keys: load.keys, overloaded: load.overloaded }
+    })
+  }
+
+  /** The strategy's view: the live nodes and the loads their heartbeats carried, rebuilt once a heartbeat period. */
+  #currentView(): PlacementView {
+    const now = Date.now()
+    const live = this.#link.liveNodes()
+    const nodes = live.join(' ')
+    const cached = this.#view
+    if (cached && cached.nodes === nodes && now - cached.at < this.#link.beatMs) return cached.view
+    if (cached && now - cached.at >= this.#link.beatMs) this.#refused.clear()
+    const view = new PlacementView(this.#loads(live).map((load) => (this.#refused.has(load.node) ? { ...load, overloaded: true } : load)))
+    this.#view = { view, at: now, nodes }
+    return view
+  }
+
+  // ---- the owning side ----------------------------------------------------------
+
+  /** @internal A pool message for this node, from any node (itself included); `reply` answers it once. */
+  _serve(request: PoolRequest, reply: (reply: Reply) => void): void {
+    // Checked before anything is served: a node waking from a stall fences its keys before its first message,
+    // whatever its timers do first (their renewal's write is still on its way).
+    if (this.#config.kind.durable && this.#link.fenced()) this._fence()
+    const activation = this.#activations.get(request.n)
+    if (request.k === 'place') {
+      if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))
+      if (activation) return this.#hold(activation, request, reply)
+      return void this.#activate(request.n, request.rev, reply)
+    }
+    if (!activation) return reply({ k: 'moved' })
+    if (activation.phase !== 'active') return this.#hold(activation, request, reply)
+    if (String(activation.epoch) !== request.o) return reply({ k: 'moved' })
+    const branch = this.#local.branch(request.n)
+    if (!branch) return reply({ k: 'moved' })
+    if (request.k === 'cast') {
+      try {
+        branch.cast(request.e as EventFromLogic<L>)
+        return reply({ k: 'ok' })
+      } catch (error) {
+        return reply({ k: 'err', error: encodeError(error) })
+      }
+    }
+    if (activation.inFlight >= this.#config.maxInFlightPerKey) {
+      return reply({ k: 'err', error: encodeError(new KeyOverloadedError(this.name, request.n, this.#config.maxInFlightPerKey)) })
+    }
+    activation.inFlight++
+    this.#count(1)
+    const timeout = request.t ?? Infinity
+    let answer: Promise<unknown>
+    try {
+      answer =
+        request.k === 'call'
+          ? branch.call(request.e as EventFromLogic<L>, { timeout, ...(request.d === undefined ? {} : { dedupe: request.d }) })
+          : branch.callAll(request.es as EventFromLogic<L>[], { timeout })
+    } catch (error) {
+      answer = Promise.reject(error)
+    }
+    answer
+      .then(
+        (value) => reply({ k: 'ok', value }),
+        (error: unknown) => reply({ k: 'err', error: encodeError(error) })
+      )
+      .finally(() => {
+        activation.inFlight--
+        this.#count(-1)
+      })
+  }
+
+  #hold(activation: Activation, request: PoolRequest, reply: (reply: Reply) => void): void {
+    if (request.k !== 'place' && activation.held.length >= this.#config.maxInFlightPerKey) {
+      return reply({ k: 'err', error: encodeError(new KeyOverloadedError(this.name, request.n, this.#config.maxInFlightPerKey)) })
+    }
+    activation.held.push({ request, reply })
+    this.#count(1)
+  }
+
+  /** Serves, in order, what waited for a key's activation or release. */
+  #unhold(activation: Activation): void {
+    const held = activation.held.splice(0)
+    this.#count(-held.length)
+    for (const { request, reply } of held) this._serve(request, reply)
+  }
+
+  /** Counts messages in flight on this node; the overloaded flag is set at the bound and cleared at 80% of it. */
+  #count(delta: number): void {
+    this.#inFlight += delta
+    const bound = this.#config.maxInFlightPerNode
+    if (this.#inFlight >= bound) this.#overloaded = true
+    else if (this.#inFlight <= bound * CLEAR_AT) this.#overloaded = false
+  }
+
+  /** A placement asked of this node: claim the record (one winner cluster-wide), start the key, answer where it is. */
+  async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void): Promise<void> {
+    if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
+      return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
+    }
+    const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
+    this.#activations.set(key, activation)
+    let epoch: number | undefined
+    try {
+      epoch = await this.#records.claim(key, this.#link.self, replacing)
+      if (epoch === undefined) {
+        // A record naming this node in this life, for a key it does not hold, is one its release could not delete
+        // (NATS was out): stale, and this node's to replace.
+        const found = await this.#records.get(key)
+        if (found?.node === this.#link.self.node && found.inc === this.#link.self.inc) epoch = await this.#records.claim(key, this.#link.self, found.epoch)
+      }
+    } catch (error) {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(error) })
+      return this.#unhold(activation)
+    }
+    if (epoch === undefined) {
+      // Another node placed it first: say where (or, if it is already gone again, to look once more).
+      this.#activations.delete(key)
+      const winner = await this.#records.get(key).catch(() => undefined)
+      reply(winner ? placedReply(winner, winner.epoch) : { k: 'moved' })
+      return this.#unhold(activation)
+    }
+    activation.epoch = epoch
+    let branch: Branch<L>
+    try {
+      branch = await this.#local._activate(key)
+    } catch (error) {
+      await this.#records.release(key, epoch).catch(() => undefined)
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(error) })
+      return this.#unhold(activation)
+    }
+    activation.phase = 'active'
+    const release = () => this.#release(key, activation, branch)
+    branch.on('passivate', release)
+    branch.on('stop', release)
+    reply(placedReply(this.#link.self, epoch))
+    this.#unhold(activation)
+  }
+
+  /** Passivated or stopped: the key's branch stops here and its record is deleted (CAS on its epoch); what came meanwhile is served after. */
+  #release(key: string, activation: Activation, branch: Branch<L>): void {
+    if (this.#activations.get(key) !== activation || activation.phase !== 'active') return
+    activation.phase = 'releasing'
+    const releasing: Promise<void> = (async () => {
+      // A durable branch's writes settle before it stops: the next activation, anywhere, recovers them.
+      if (branch.status !== 'stopped') await branch.stop().catch(() => undefined)
+      await this.#records.release(key, activation.epoch).catch(() => false)
+      this.#activations.delete(key)
+      this.#unhold(activation)
+    })().finally(() => this.#releasing.delete(releasing))
+    this.#releasing.add(releasing)
+  }
+
+  /**
+   * @internal This node went most of a lease without renewing its heartbeat:
+   * its durable keys stop here (their writes settle or are refused by the
+   * store's fence, a newer activation having written since) and release
+   * their records if still theirs; what comes for them meanwhile is bounced.
+   * In-memory keys go on (there is no store to fence on).
+   */
+  _fence(): void {
+    if (this.#config.kind.durable) this.#releaseAll()
+  }
+
+  /** Releases every active key here: from now on what comes for them is held, then bounced once each is released. */
+  #releaseAll(): void {
+    for (const [key, activation] of this.#activations) {
+      if (activation.phase !== 'active') continue
+      const branch = this.#local.branch(key)
+      if (branch) this.#release(key, activation, branch)
+      else this.#activations.delete(key)
+    }
+  }
+
+  /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
+  async _stop(): Promise<void> {
+    this.#stopping = true
+    // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
+    // bounced once it is released: their senders place the key elsewhere and resend them, in order.
+    this.#releaseAll()
+    await this.#local.stop()
+    while (this.#releasing.size > 0) await Promise.all(this.#releasing)
+  }
+}
+
+function placedReply(where: { readonly node: string; readonly inc: string }, epoch: number): Reply {
+  const value: Placed = { node: where.node, inc: where.inc, epoch }
+  return { k: 'ok', value }
+}
+
+/** A pool's load from a heartbeat (anything malformed reads as none: such a node takes keys as if empty). */
+function readLoad(load: unknown, pool: string): { keys: number; overloaded: boolean } {
+  const entry = (load as Record<string, Partial<PoolLoad>> | undefined)?.[pool]
+  const keys = entry?.keys
+  return { keys: Number.isSafeInteger(keys) && (keys as number) >= 0 ? (keys as number) : 0, overloaded: entry?.overloaded === true }
+}

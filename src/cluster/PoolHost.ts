@@ -1,0 +1,155 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { Kvm } from '@nats-io/kv'
+import { startPool } from '../api/pool'
+import { KeepsakeError } from '../shared/errors'
+import { ClusterPool, type PoolLink } from './ClusterPool'
+import { UnknownPoolError } from './errors'
+import { ensureBucket } from './buckets'
+import type { ClusterNames } from './keys'
+import type { Leases } from './leases'
+import type { NodeConfig } from './options'
+import { requestNode } from './nodeRequest'
+import { PlacementRecords } from './placements'
+import { decodePoolRequest, type PoolRequest } from './poolWire'
+import type { RefusalLog } from './refusals'
+import type { Outcome, Transport } from './routes'
+import { bucketRecords, type Sealer } from './sealed'
+import { encode, encodeError, type Reply, type Request } from './wire'
+
+/** What a node lends its cluster pools. */
+export interface PoolHostParts {
+  readonly config: NodeConfig
+  readonly nc: NatsConnection
+  readonly kvm: Kvm
+  readonly names: ClusterNames
+  readonly leases: Leases
+  readonly sealer: Sealer | undefined
+  readonly refusals: RefusalLog
+  /** The node's checks of what it sends, and its report of undeliverable casts. */
+  readonly transport: Pick<Transport, 'assertConnected' | 'assertSendable' | 'dropped'>
+  /** Whether the node has gone most of a lease without renewing its heartbeat (see `PoolLink.fenced`). */
+  readonly fenced: () => boolean
+}
+
+/**
+ * A node's cluster pools: their placements bucket, the subject their
+ * messages come to (`keepsake.<cluster>.pool.<node>`), and the load its
+ * heartbeat carries for them. The node's one hook: `start` when it joins,
+ * `pool(name)`, `stop` before it leaves.
+ */
+export class PoolHost {
+  readonly #parts: PoolHostParts
+  readonly #pools: ReadonlyMap<string, ClusterPool>
+  readonly #subscription: Subscription
+  /** The signature of each signed request being answered: its reply is signed for it. */
+  readonly #signatures = new WeakMap<Msg, string>()
+
+  private constructor(parts: PoolHostParts, pools: ReadonlyMap<string, ClusterPool>) {
+    this.#parts = parts
+    this.#pools = pools
+    this.#subscription = parts.nc.subscribe(parts.names.pool(parts.leases.self.node), {
+      callback: (error, msg) => {
+        if (!error) this.#onRequest(msg)
+      }
+    })
+    parts.leases.carry(() => Object.fromEntries([...pools].map(([name, pool]) => [name, pool.load()])))
+  }
+
+  /** Opens the placements bucket and starts each pool's local side; undefined if the node has no pools. */
+  static async start(parts: PoolHostParts): Promise<PoolHost | undefined> {
+    const { config, kvm, names, refusals, sealer } = parts
+    if (config.pools.size === 0) return undefined
+    const kv = await ensureBucket(kvm, names.placements, { history: 1 })
+    const records = bucketRecords(names.placements, sealer, (key, bytes, reason) =>
+      refusals.refused({ subject: `$KV.${names.placements}.${key}`, bytes, reason })
+    )
+    const pools = new Map<string, ClusterPool>()
+    const link: PoolLink = {
+      self: parts.leases.self,
+      request: (node, body, timeoutMs) => host.#request(node, body, timeoutMs),
+      transport: parts.transport,
+      liveNodes: () => parts.leases.liveNodes(),
+      heartbeat: (node) => parts.leases.heartbeat(node),
+      beatMs: Math.max(100, Math.floor(config.leaseMs / 3)),
+      fenced: parts.fenced
+    }
+    for (const [name, pool] of config.pools) {
+      const { logic, durable, input, intensity } = pool.kind
+      const local = await startPool({
+        id: name,
+        logic,
+        idleTimeout: pool.idleTimeout,
+        ...(durable ? { durable } : {}),
+        ...(input ? { input } : {}),
+        ...(intensity ? { intensity } : {})
+      })
+      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name), local))
+    }
+    const host: PoolHost = new PoolHost(parts, pools)
+    return host
+  }
+
+  /** The pool `name`; throws UnknownPoolError if the node was not started with it. */
+  pool(name: string): ClusterPool {
+    const pool = this.#pools.get(name)
+    if (!pool) throw new UnknownPoolError(String(name), [...this.#pools.keys()])
+    return pool
+  }
+
+  /** The node could not renew its heartbeat for most of a lease: every durable pool's keys stop here. */
+  fence(): void {
+    for (const pool of this.#pools.values()) pool._fence()
+  }
+
+  /** Stops every pool's keys here (their placements released), then stops serving. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool._stop()))
+    // Drained, not dropped: messages already received are answered (bounced: the keys are gone), not left to time out.
+    await this.#subscription.drain()
+  }
+
+  #onRequest(msg: Msg): void {
+    const { config, refusals, sealer } = this.#parts
+    const refuse = (reason: string) => refusals.refused({ subject: msg.subject, bytes: msg.data.byteLength, reason })
+    let request: PoolRequest | undefined
+    try {
+      request = decodePoolRequest(msg.data, config.cluster, config.maxMessageBytes)
+    } catch (error) {
+      return refuse((error as Error).message)
+    }
+    if (!request) return
+    if (sealer) {
+      const opened = sealer.openRequest(msg.subject, msg.data, msg.headers)
+      if ('refused' in opened) return refuse(opened.refused)
+      this.#signatures.set(msg, opened.signature)
+    }
+    const pool = this.#pools.get(request.p)
+    const reply = (answer: Reply) => this.#respond(msg, answer)
+    if (!pool) return reply({ k: 'err', error: encodeError(new UnknownPoolError(request.p, [...this.#pools.keys()])) })
+    pool._serve(request, reply)
+  }
+
+  #respond(msg: Msg, reply: Reply): void {
+    if (!msg.reply) return
+    const { config, sealer } = this.#parts
+    let bytes: Uint8Array
+    try {
+      bytes = encode(config.cluster, reply)
+      if (bytes.byteLength > config.maxMessageBytes) throw new KeepsakeError('WIRE_VALUE', `a reply of ${bytes.byteLength} bytes is over the ${config.maxMessageBytes}-byte limit (maxMessageBytes)`)
+    } catch (error) {
+      bytes = encode(config.cluster, { k: 'err', error: encodeError(error) })
+    }
+    const signature = this.#signatures.get(msg)
+    try {
+      msg.respond(bytes, sealer && signature ? { headers: sealer.sealReply(signature, bytes) } : undefined)
+    } catch {
+      // Disconnected: the sender's own timeout answers it.
+    }
+  }
+
+  #request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
+    const { config, nc, names, sealer, refusals, leases } = this.#parts
+    const parts = { nc, sealer, refusals, cluster: config.cluster, maxMessageBytes: config.maxMessageBytes, self: leases.self.node }
+    return requestNode(parts, names.pool(node), encode(config.cluster, body as unknown as Request), timeoutMs, node)
+  }
+}

@@ -1,0 +1,96 @@
+import type { AnyActorLogic, InputFrom } from 'xstate'
+import type { DurableOptions } from '../keeper/durable/options'
+import type { RestartIntensity } from '../supervisor/intensity'
+import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
+import { assertKnownOptions, readDuration, readOptions } from '../shared/validate'
+import { isActorLogic } from '../worker/isActorLogic'
+import { readToken } from './keys'
+import { boundedHashing, type PlacementStrategy } from './strategies'
+
+/**
+ * A keyed pool spread over the cluster (virtual actors): every node is
+ * started with the same pools, `node.pool(name).call(key, event)` from any
+ * node reaches the key's one activation, placed on its first message
+ * (docs/design/cluster-pools.md).
+ */
+export interface ClusterPoolKind<L extends AnyActorLogic = AnyActorLogic> {
+  /** The logic of every key's branch. */
+  readonly logic: L
+  /**
+   * Keeps each key's state in a store every node shares, under the id
+   * `<pool>/<key>`: a passivated key comes back from it on any node.
+   */
+  readonly durable?: Omit<DurableOptions, 'id'>
+  /** The input of a key's branch on its first start (JSON-free: it is computed on the node that activates it). */
+  readonly input?: (key: string) => InputFrom<L>
+  /** Restart intensity of each key's branch. */
+  readonly intensity?: Partial<RestartIntensity>
+  /**
+   * ms with no message before a key is passivated and its placement
+   * released. Default 10,000 for a durable pool; `Infinity` (never) for an
+   * in-memory one, whose state passivation drops.
+   */
+  readonly idleTimeout?: number
+  /** Where a new key goes. Default `boundedHashing()` (epsilon 0.25). */
+  readonly strategy?: PlacementStrategy
+  /** Messages in flight to one key (calls awaiting their reply, messages waiting for it) before `KeyOverloadedError`. Default 1,000. */
+  readonly maxInFlightPerKey?: number
+  /** Messages of the pool in flight on one node before it takes no new key (`NodeOverloadedError`). Default 100,000. */
+  readonly maxInFlightPerNode?: number
+  /** Placements a node keeps in its routing cache (least recently used go first). Default 100,000. */
+  readonly maxCachedRoutes?: number
+}
+
+/** `maxInFlightPerKey` when not given. */
+export const DEFAULT_MAX_IN_FLIGHT_PER_KEY = 1000
+/** `maxInFlightPerNode` when not given. */
+export const DEFAULT_MAX_IN_FLIGHT_PER_NODE = 100_000
+/** `idleTimeout` of a durable cluster pool when not given. */
+export const DEFAULT_CLUSTER_POOL_IDLE_TIMEOUT = 10_000
+
+/** A cluster pool as a node runs it: its options checked, defaults filled in. */
+export interface PoolConfig {
+  readonly name: string
+  readonly kind: ClusterPoolKind
+  readonly idleTimeout: number
+  readonly strategy: PlacementStrategy
+  readonly maxInFlightPerKey: number
+  readonly maxInFlightPerNode: number
+  readonly maxCachedRoutes: number
+}
+
+const POOL_KIND_OPTIONS = ['logic', 'durable', 'input', 'intensity', 'idleTimeout', 'strategy', 'maxInFlightPerKey', 'maxInFlightPerNode', 'maxCachedRoutes']
+
+/** Checks `startNode`'s `pools`, throwing a typed error naming the first bad option. */
+export function readPoolKinds(value: unknown): Map<string, PoolConfig> {
+  const pools = new Map<string, PoolConfig>()
+  for (const [name, kind] of Object.entries(readOptions(value, 'pools'))) {
+    readToken(name, `pools name "${name}"`)
+    const at = `pools.${name}`
+    const k = readOptions(kind, at)
+    assertKnownOptions(k, POOL_KIND_OPTIONS, at)
+    if (!isActorLogic(k.logic)) throw new InvalidLogicError(k.logic)
+    if (k.durable !== undefined) readOptions(k.durable, `${at}.durable`)
+    if (k.input !== undefined && typeof k.input !== 'function') throw new InvalidOptionError(`${at}.input`, 'a function (key) => input', k.input)
+    const strategy = k.strategy ?? boundedHashing()
+    const s = strategy as Partial<PlacementStrategy> | null
+    if (typeof s !== 'object' || s === null || typeof s.place !== 'function') {
+      throw new InvalidOptionError(`${at}.strategy`, 'a placement strategy (boundedHashing(), localFirst(), leastLoaded())', k.strategy)
+    }
+    const count = (option: string, fallback: number) => {
+      const n = k[option] ?? fallback
+      if (!Number.isSafeInteger(n) || (n as number) < 1) throw new InvalidOptionError(`${at}.${option}`, 'a whole number ≥ 1', k[option])
+      return n as number
+    }
+    pools.set(name, {
+      name,
+      kind: k as unknown as ClusterPoolKind,
+      idleTimeout: readDuration(k.idleTimeout, `${at}.idleTimeout`, k.durable ? DEFAULT_CLUSTER_POOL_IDLE_TIMEOUT : Infinity, true),
+      strategy: strategy as PlacementStrategy,
+      maxInFlightPerKey: count('maxInFlightPerKey', DEFAULT_MAX_IN_FLIGHT_PER_KEY),
+      maxInFlightPerNode: count('maxInFlightPerNode', DEFAULT_MAX_IN_FLIGHT_PER_NODE),
+      maxCachedRoutes: count('maxCachedRoutes', 100_000)
+    })
+  }
+  return pools
+}

@@ -1,0 +1,45 @@
+import { InvalidMessageError } from './errors'
+import { isDelivery, parse, type Request } from './wire'
+
+/**
+ * What a node sends to another about a key of a cluster pool, on the pool
+ * subject (`keepsake.<cluster>.pool.<node>`), apart from global names' own
+ * messages. `p` is the pool, `n` the key. A message carries the key's epoch
+ * (`o`, the revision of its placement record, as a string) its sender
+ * believes in; `place` asks the node to activate the key if no node has
+ * (`rev` null) or if the record at `rev` names a dead node.
+ */
+export type PoolRequest =
+  | (Exclude<Request, { k: 'adopt' }> & { readonly p: string })
+  | { readonly k: 'place'; readonly p: string; readonly n: string; readonly rev: number | null }
+
+/** What a `place` is answered with (in an `ok` reply): where the key is, and its epoch. */
+export interface Placed {
+  readonly node: string
+  readonly inc: string
+  readonly epoch: number
+}
+
+/** Parses and checks a pool message: returns it, `undefined` if it is another cluster's; throws InvalidMessageError if malformed. */
+export function decodePoolRequest(bytes: Uint8Array, cluster: string, maxBytes: number): PoolRequest | undefined {
+  const o = parse(bytes, cluster, maxBytes)
+  if (o === undefined) return undefined
+  if (typeof o.p !== 'string' || o.p.length === 0) throw new InvalidMessageError('"p" (the pool) must be a non-empty string')
+  if (typeof o.n !== 'string' || o.n.length === 0) throw new InvalidMessageError('"n" (the key) must be a non-empty string')
+  if (o.k === 'place') {
+    if (o.rev !== null && (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0)) throw new InvalidMessageError('"rev" must be a positive integer or null')
+    return o as PoolRequest
+  }
+  if (typeof o.o !== 'string') throw new InvalidMessageError('"o" (the epoch addressed) must be a string')
+  if (isDelivery(o)) return o as PoolRequest
+  throw new InvalidMessageError(`unknown pool message kind ${JSON.stringify(o.k)}`)
+}
+
+/** Reads a `place` answer's value; throws InvalidMessageError if it is not one. */
+export function readPlaced(value: unknown): Placed {
+  const v = value as Partial<Placed> | null
+  if (typeof v !== 'object' || v === null || typeof v.node !== 'string' || typeof v.inc !== 'string' || !Number.isSafeInteger(v.epoch)) {
+    throw new InvalidMessageError('a placement answer must be { node, inc, epoch }')
+  }
+  return { node: v.node, inc: v.inc, epoch: v.epoch as number }
+}
