@@ -20,6 +20,8 @@ import { UnkeepableStateError } from '../shared/errors'
  * and looks up nothing unless a walk has failed in this process.
  */
 export function deepFreeze(root: unknown): void {
+  // A reducer's number or string: nothing to freeze, and no walk to set up.
+  if (typeof root !== 'object' || root === null) return
   // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
   const base = stack.length
   try {

@@ -289,11 +289,12 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
     const worker = this
     const own: PropertyDescriptorMap = {
       transition: {
-        value(...args: Parameters<AnyActorLogic['transition']>) {
+        // The three parameters by name, not spread: this runs for every message.
+        value(snapshot: Snapshot<unknown>, event: EventObject, scope: Parameters<AnyActorLogic['transition']>[2]) {
           worker.#transitionDepth++
-          worker.#lastEvent = args[1] as EventObject
+          worker.#lastEvent = event
           try {
-            return logic.transition(...args)
+            return logic.transition(snapshot, event, scope)
           } finally {
             worker.#transitionDepth--
           }
