@@ -114,6 +114,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     }
   }
 
+  /**
+   * @internal True for a branch of this copy of keepsake: a private-field check, which no proxy
+   * trap or getter can run, and which costs less than `instanceof` through `Symbol.hasInstance`
+   * on every message (use `instanceof` for a branch of any copy).
+   */
+  static _isOwn(value: unknown): value is AnyBranch {
+    return typeof value === 'object' && value !== null && #config in value
+  }
+
   /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
   static [Symbol.hasInstance](value: unknown): boolean {
     return isBranded(this, value, BRANCH_BRAND)

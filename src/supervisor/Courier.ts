@@ -107,8 +107,11 @@ export class Courier implements CallOwner {
 
   /** Queues `envelope` and delivers what the worker can take now. */
   enqueue(envelope: Envelope): void {
-    this.#mailbox.push(envelope)
     if (probe.on) probe.enqueued(this.#subject, envelope.event.type, envelope.call)
+    // Nothing queued ahead of it and the worker free (most messages): it goes to the worker without queueing.
+    // A branch that passivates is told of every message first, which may bring a worker back.
+    if (!this.#wake && this.#mailbox.size === 0 && this.#free()) return this.#run(envelope)
+    this.#mailbox.push(envelope)
     if (this.#wake?.()) return
     this.drain()
   }
@@ -124,11 +127,22 @@ export class Courier implements CallOwner {
 
   /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
   drain(): void {
-    if (this.#draining) return
+    if (this.#mailbox.size > 0 && this.#free()) this.#run(this.#mailbox.shift() as Envelope)
+  }
+
+  /** True when the worker can take a message now: one is up, not busy with one (a remote one), not waiting for a write. */
+  #free(): boolean {
+    // #inFlight stays set past a delivery only while a remote worker processes a message.
+    return !this.#draining && this.worker !== undefined && !this.#commits?.blocking && !this.#inFlight
+  }
+
+  /** Delivers `first`, then queued messages while the worker can take them; messages sent meanwhile queue. */
+  #run(first: Envelope): void {
     this.#draining = true
     try {
-      // #inFlight stays set only while a remote worker processes a message.
-      while (this.worker && !this.#commits?.blocking && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+      let next: Envelope | undefined = first
+      do this.#deliver(next)
+      while (this.worker && !this.#commits?.blocking && !this.#inFlight && (next = this.#mailbox.shift()) !== undefined)
     } finally {
       this.#draining = false
     }
