@@ -79,7 +79,7 @@ export function _setNameResolver(resolver: ((name: string) => NameRoute | undefi
 }
 
 function resolve(target: unknown): AnyBranch | NameRoute {
-  if (isInstance(target, Branch)) return target
+  if (Branch._isOwn(target) || isInstance(target, Branch)) return target
   if (typeof target === 'string') {
     const found = branchNames.lookup(target) ?? names.routeFor?.(target)
     if (!found) throw new UnknownNameError(target)

@@ -20,24 +20,14 @@ import { UnkeepableStateError } from '../shared/errors'
  * and looks up nothing unless a walk has failed in this process.
  */
 export function deepFreeze(root: unknown): void {
+  // A reducer's number or string: nothing to freeze, and no walk to set up.
+  if (typeof root !== 'object' || root === null) return
   // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
   const base = stack.length
   try {
-    stack.push(root)
-    while (stack.length > base) {
-      const value = stack.pop()
-      if (!isToEnter(value)) continue
-      if (Array.isArray(value)) {
-        Object.freeze(value)
-        for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
-      } else if (value instanceof Map || value instanceof Set) {
-        freeze(value, false)
-        for (const item of value.values()) pushIfOpen(item)
-      } else {
-        Object.freeze(value)
-        for (const key in value) pushIfOpen((value as Record<string, unknown>)[key])
-      }
-    }
+    // The root is entered directly: a state whose parts did not change stacks nothing.
+    enter(root)
+    while (stack.length > base) enter(stack.pop())
   } catch (error) {
     stack.length = base
     markUnwalked(root)
@@ -73,6 +63,21 @@ function markUnwalked(root: unknown): void {
     } catch {
       // Unreadable (the value that failed the walk): nothing under it was frozen through it.
     }
+  }
+}
+
+/** Freezes `value` if the walk must enter it, and stacks what under it is still open. */
+function enter(value: unknown): void {
+  if (!isToEnter(value)) return
+  if (Array.isArray(value)) {
+    Object.freeze(value)
+    for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
+  } else if (value instanceof Map || value instanceof Set) {
+    freeze(value, false)
+    for (const item of value.values()) pushIfOpen(item)
+  } else {
+    Object.freeze(value)
+    for (const key in value) pushIfOpen((value as Record<string, unknown>)[key])
   }
 }
 

@@ -64,6 +64,9 @@ const NO_RESTARTS: readonly number[] = Object.freeze([])
 /** The reason of a `kill()` given none: made once, as a stack trace costs more than the restart. */
 const KILLED = new Error('killed by branch.kill()')
 
+/** Where a branch without input starts (one for all: a worker holds its restore point). */
+const FRESH: RestorePoint = Object.freeze({ kind: 'initial', input: undefined })
+
 /** A branch of any logic, as a name lookup returns it. */
 export type AnyBranch = Branch<AnyActorLogic>
 
@@ -114,6 +117,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     }
   }
 
+  /**
+   * @internal True for a branch of this copy of keepsake: a private-field check, which no proxy
+   * trap or getter can run, and which costs less than `instanceof` through `Symbol.hasInstance`
+   * on every message (use `instanceof` for a branch of any copy).
+   */
+  static _isOwn(value: unknown): value is AnyBranch {
+    return typeof value === 'object' && value !== null && #config in value
+  }
+
   /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
   static [Symbol.hasInstance](value: unknown): boolean {
     return isBranded(this, value, BRANCH_BRAND)
@@ -125,7 +137,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   readonly #commits: Commits | undefined
   /** The mailbox and the way each message goes to the worker and its answer back. */
   readonly #courier: Courier
-  readonly #events = new EventEmitter<BranchEvents<StateOf<L>>>()
+  /** Handlers of the branch's own events (made on the first: most branches have none). */
+  #events: EventEmitter<BranchEvents<StateOf<L>>> | undefined
   /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations (made on the first). */
   #emitted: EventEmitter<Record<string, (event: EventObject) => void>> | undefined
   /** Subscribers to the kept snapshot (made on the first one). */
@@ -178,7 +191,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     durability?.attach({
       persisted: (record) => this.#emit('persisted', record),
       divergence: (error) => {
-        if (this.#events.listenerCount('divergence') > 0) this.#emit('divergence', error)
+        if (this.#listens('divergence')) this.#emit('divergence', error)
         else warn(`keepsake: ${error.message}`)
       }
     })
@@ -229,7 +242,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   }
 
   #initial(): RestorePoint {
-    return { kind: 'initial', input: this.#config.input }
+    const { input } = this.#config
+    return input === undefined ? FRESH : { kind: 'initial', input }
   }
 
   /**
@@ -335,7 +349,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   /** Sends `event` without waiting for anything (after `delay` ms if given). */
   cast(event: EventFromLogic<L>, options?: CastOptions): void {
     assertEvent(event)
-    const delay = readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    const delay = options === undefined ? 0 : readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
     this.#assertRunning()
     if (this.#config.isolated) assertCloneable(event, 'event')
     if (delay > 0) this.#courier.enqueueLater(event, delay)
@@ -480,7 +494,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   /** Where handlers of `event` live: the branch's own events, or those its logic emits. */
   #emitterOf(event: string): EventEmitter<string> {
     if (typeof event !== 'string') throw new InvalidOptionError('event', 'an event name (a string)', event)
-    if (BRANCH_EVENTS.has(event)) return this.#events as unknown as EventEmitter<string>
+    if (BRANCH_EVENTS.has(event)) return (this.#events ??= new EventEmitter()) as unknown as EventEmitter<string>
     if (!this.#emitted) {
       this.#emitted = new EventEmitter()
       this.#courier.worker?.forwardEmitted?.()
@@ -737,7 +751,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     const state = this.#keeper.state as StateOf<L>
     this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
     this.#emit('stop', reason, state)
-    this.#events.removeAllListeners()
+    this.#events?.removeAllListeners()
     this.#emitted?.removeAllListeners()
     const observers = this.#observers
     this.#observers = undefined
@@ -755,7 +769,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
     const { listener } = this.#config
     if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(next, prev))
-    if (this.#events.listenerCount('state') > 0) this.#emit('state', next, prev)
+    if (this.#listens('state')) this.#emit('state', next, prev)
   }
 
   #emit<K extends keyof BranchEvents<StateOf<L>>>(
@@ -763,7 +777,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     ...args: Parameters<BranchEvents<StateOf<L>>[K]>
   ): void {
     if (probe.on) probe.branchEvent(this, { event, args } as BranchSignal)
-    this.#guard(() => (this.#events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args))
+    const events = this.#events
+    if (events) this.#guard(() => (events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args))
+  }
+
+  #listens(event: keyof BranchEvents<StateOf<L>>): boolean {
+    return this.#events !== undefined && this.#events.listenerCount(event) > 0
   }
 
   /**
@@ -775,7 +794,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       run()
     } catch (error) {
       try {
-        if (this.#events.listenerCount('listenerError') > 0) this.#events.emit('listenerError', error)
+        if (this.#listens('listenerError')) this.#events?.emit('listenerError', error)
         else warn(`keepsake: a listener of branch "${this.id}" threw: ${String(error)}`)
       } catch {
         // The listenerError handler threw too; there is no one left to tell.

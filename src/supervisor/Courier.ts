@@ -1,7 +1,7 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { Keeper } from '../keeper/Keeper'
-import { withDelivery } from '../worker/reply'
+import { deliverAs } from '../worker/reply'
 import type { Incarnation } from '../worker/Worker'
 import type { Call, CallOwner } from './Call'
 import type { Commits } from './Commits'
@@ -67,8 +67,13 @@ export class Courier implements CallOwner {
   #inFlight: Envelope | undefined
   /** While a `callAll` batch is delivered: the state before it, where a crash in it goes back to. */
   #batchBase: Snapshot<unknown> | undefined
-  /** Answers given inside the running transition, released once its state is kept. */
-  #held: { call: Call; value: unknown }[] | undefined
+  /**
+   * Answers given inside the running transition, released once its state is kept: the first
+   * (the message's own call, most of the time: no array for it), then any more (replies to deferred calls).
+   */
+  #held: Call | undefined
+  #heldValue: unknown
+  #heldMore: { call: Call; value: unknown }[] | undefined
   /**
    * Calls of the current incarnation waiting for a deferred reply, each with the write of the
    * state it answers from, the one its message left (made on first use, like #delayed: most branches never need them).
@@ -102,8 +107,11 @@ export class Courier implements CallOwner {
 
   /** Queues `envelope` and delivers what the worker can take now. */
   enqueue(envelope: Envelope): void {
-    this.#mailbox.push(envelope)
     if (probe.on) probe.enqueued(this.#subject, envelope.event.type, envelope.call)
+    // Nothing queued ahead of it and the worker free (most messages): it goes to the worker without queueing.
+    // A branch that passivates is told of every message first, which may bring a worker back.
+    if (!this.#wake && this.#mailbox.size === 0 && this.#free()) return this.#run(envelope)
+    this.#mailbox.push(envelope)
     if (this.#wake?.()) return
     this.drain()
   }
@@ -119,11 +127,22 @@ export class Courier implements CallOwner {
 
   /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
   drain(): void {
-    if (this.#draining) return
+    if (this.#mailbox.size > 0 && this.#free()) this.#run(this.#mailbox.shift() as Envelope)
+  }
+
+  /** True when the worker can take a message now: one is up, not busy with one (a remote one), not waiting for a write. */
+  #free(): boolean {
+    // #inFlight stays set past a delivery only while a remote worker processes a message.
+    return !this.#draining && this.worker !== undefined && !this.#commits?.blocking && !this.#inFlight
+  }
+
+  /** Delivers `first`, then queued messages while the worker can take them; messages sent meanwhile queue. */
+  #run(first: Envelope): void {
     this.#draining = true
     try {
-      // #inFlight stays set only while a remote worker processes a message.
-      while (this.worker && !this.#commits?.blocking && !this.#inFlight && this.#mailbox.size > 0) this.#deliver(this.#mailbox.shift() as Envelope)
+      let next: Envelope | undefined = first
+      do this.#deliver(next)
+      while (this.worker && !this.#commits?.blocking && !this.#inFlight && (next = this.#mailbox.shift()) !== undefined)
     } finally {
       this.#draining = false
     }
@@ -173,11 +192,11 @@ export class Courier implements CallOwner {
     delivery.branch = this.#branchId
     delivery.chain = envelope.chain
     try {
-      withDelivery(envelope.call, () => worker.deliver(envelope.event))
+      deliverAs(envelope.call, worker, envelope.event)
       if (rest) {
         for (const event of rest) {
           if (this.#inFlight !== envelope) break
-          withDelivery(envelope.call, () => worker.deliver(event))
+          deliverAs(envelope.call, worker, event)
         }
       }
     } finally {
@@ -204,18 +223,30 @@ export class Courier implements CallOwner {
 
   /** A state was kept: the answers given while it was made go out, once it is durable. */
   release(): void {
-    const held = this.#held
-    if (!held) return
+    const call = this.#held
+    if (!call) return
+    const value = this.#heldValue
+    const more = this.#heldMore
+    this.#dropHeld()
+    resolveAfter(call, value, this.#commits?.current)
+    for (const held of more ?? []) resolveAfter(held.call, held.value, this.#commits?.current)
+  }
+
+  #dropHeld(): void {
     this.#held = undefined
-    for (const { call, value } of held) resolveAfter(call, value, this.#commits?.current)
+    this.#heldValue = undefined
+    this.#heldMore = undefined
   }
 
   // ---- the calls (CallOwner) -------------------------------------------------
 
   /** The logic answered `call`: inside a transition the answer waits for its state to be kept. */
   answered(call: Call, value: unknown): void {
-    if (this.worker?.inTransition) (this.#held ??= []).push({ call, value })
-    else resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
+    if (!this.worker?.inTransition) return resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
+    if (!this.#held) {
+      this.#held = call
+      this.#heldValue = value
+    } else (this.#heldMore ??= []).push({ call, value })
   }
 
   /** The logic deferred `call`'s answer: it waits past its message. */
@@ -276,9 +307,9 @@ export class Courier implements CallOwner {
 
   /** Rejects the call in flight, answers held back, and deferred calls. */
   rejectPending(inFlight: Call | undefined, error: (call: Call) => unknown): void {
-    const held = this.#held ?? []
-    this.#held = undefined
-    const calls = [...(inFlight ? [inFlight] : []), ...held.map((h) => h.call), ...(this.#deferred?.keys() ?? [])]
+    const held = this.#held ? [this.#held, ...(this.#heldMore ?? []).map((h) => h.call)] : []
+    this.#dropHeld()
+    const calls = [...(inFlight ? [inFlight] : []), ...held, ...(this.#deferred?.keys() ?? [])]
     for (const call of calls) call.reject(error(call))
   }
 

@@ -5,8 +5,7 @@ import {
   type EventObject,
   type InspectionEvent,
   type Observer,
-  type Snapshot,
-  type Subscription
+  type Snapshot
 } from 'xstate'
 import type { Clock } from '../shared/clock'
 import { restorePointFor, type RestorePoint, type ResumePoint } from './restorePoint'
@@ -98,7 +97,6 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
   /** The xstate actor running the user's logic. */
   readonly actor: AnyActorRef
   readonly #logic: AnyActorLogic
-  readonly #subscription: Subscription
   readonly #point: RestorePoint
   readonly #hooks: WorkerHooks
   #forwarding = false
@@ -113,17 +111,16 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
   constructor(logic: AnyActorLogic, point: RestorePoint, hooks: WorkerHooks, options: WorkerOptions) {
     this.#point = point
     this.#logic = logic
-    // Literals of one shape each: xstate copies these options, and a spread would give every actor's copy a map of its own.
-    const { clock, inspect } = options
-    const instrumented = this.#instrument(logic, point)
-    this.actor = createActor(instrumented, point.kind === 'initial' ? { clock, inspect, input: point.input } : { clock, inspect, snapshot: point.snapshot })
+    this.actor = createActor(this.#instrument(logic, point), actorOptions(options, point))
     bindTables(this.actor.system, options.tables)
     if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
     this.#hooks = hooks
-    // The worker is its actor's observer (no closures of its own per worker). The subscription
-    // outlives dispose(), muted: an actor with no error observer has xstate rethrow its errors
-    // out of band, and a logic may still throw while processing its stop event.
-    this.#subscription = this.actor.subscribe(this)
+    // The worker is its actor's observer (no closures of its own per worker), for the actor's
+    // whole life: xstate drops its observers itself once the actor stops, completes or fails,
+    // and an actor with no error observer would have xstate rethrow a throw while processing
+    // its stop event out of band (dispose() mutes the worker instead). So the subscription
+    // xstate returns is not kept: no unsubscribe closure per worker.
+    this.actor.subscribe(this)
   }
 
   /** The actor's observer: a state was made. */
@@ -263,7 +260,6 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
 
   #stop(): void {
     this.#stopTree()
-    this.#subscription.unsubscribe()
     unbindTables(this.actor.system)
   }
 
@@ -285,22 +281,53 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
 
   // A per-incarnation view of the logic: the same logic, with its transitions
   // counted (see inTransition) and, for a live restore point, no revival pass.
+  // The counting is on a prototype shared by every worker of the logic (see
+  // views), so an incarnation adds one small object, not a closure.
   #instrument(logic: AnyActorLogic, point: RestorePoint): AnyActorLogic {
-    const worker = this
-    const own: PropertyDescriptorMap = {
-      transition: {
-        value(...args: Parameters<AnyActorLogic['transition']>) {
-          worker.#transitionDepth++
-          worker.#lastEvent = args[1] as EventObject
-          try {
-            return logic.transition(...args)
-          } finally {
-            worker.#transitionDepth--
-          }
+    let shared = views.get(logic)
+    if (!shared) {
+      const transition: PropertyDescriptor = {
+        // The three parameters by name, not spread: this runs for every message.
+        value(this: { readonly [WORKER]: Worker }, snapshot: Snapshot<unknown>, event: EventObject, scope: TransitionScope) {
+          return this[WORKER].#transition(logic, snapshot, event, scope)
         }
       }
+      const counted = Object.create(logic, { transition }) as AnyActorLogic
+      shared = { counted, live: Object.create(counted, { restoreSnapshot: { value: undefined } }) as AnyActorLogic }
+      views.set(logic, shared)
     }
-    if (point.kind === 'live') own.restoreSnapshot = { value: undefined }
-    return Object.create(logic, own) as AnyActorLogic
+    return Object.create(point.kind === 'live' ? shared.live : shared.counted, { [WORKER]: { value: this } }) as AnyActorLogic
   }
+
+  #transition(logic: AnyActorLogic, snapshot: Snapshot<unknown>, event: EventObject, scope: TransitionScope): Snapshot<unknown> {
+    this.#transitionDepth++
+    this.#lastEvent = event
+    try {
+      return logic.transition(snapshot, event, scope)
+    } finally {
+      this.#transitionDepth--
+    }
+  }
+}
+
+type TransitionScope = Parameters<AnyActorLogic['transition']>[2]
+
+/** Where a view of the logic (see Worker.#instrument) keeps its worker. */
+const WORKER = Symbol('keepsake.worker')
+
+/** Per logic, the prototypes of its workers' views: transitions counted, and the same without a revival pass. */
+const views = new WeakMap<AnyActorLogic, { readonly counted: AnyActorLogic; readonly live: AnyActorLogic }>()
+
+/**
+ * The options of a worker's actor. xstate copies them into a spread of its
+ * defaults, and every key it has no default for gives that copy a hidden
+ * class of its own (~200 B an actor, once a GC has run): only the keys that
+ * carry a value are given.
+ */
+function actorOptions({ clock, inspect }: WorkerOptions, point: RestorePoint): { clock: Clock; inspect?: InspectObserver; input?: unknown; snapshot?: Snapshot<unknown> } {
+  const options: ReturnType<typeof actorOptions> = { clock }
+  if (inspect !== undefined) options.inspect = inspect
+  if (point.kind !== 'initial') options.snapshot = point.snapshot
+  else if (point.input !== undefined) options.input = point.input
+  return options
 }

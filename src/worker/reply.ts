@@ -47,15 +47,17 @@ const replies = processWide('replies.v1', () => ({
 }))
 
 /**
- * Runs `deliver` with `channel` as the call being processed, so that `reply`,
- * `respond` and `deferReply` inside the logic address it. Nests safely: a
- * worker that synchronously messages another branch restores its own call.
+ * Has `worker` deliver `event` with `channel` as the call being processed, so
+ * that `reply`, `respond` and `deferReply` inside the logic address it. Nests
+ * safely: a worker that synchronously messages another branch restores its
+ * own call. Takes the worker and the event rather than a closure: it runs
+ * for every message.
  */
-export function withDelivery(channel: ReplyChannel | undefined, deliver: () => void): void {
+export function deliverAs(channel: ReplyChannel | undefined, worker: { deliver(event: EventObject): void }, event: EventObject): void {
   const saved = replies.current
   replies.current = channel
   try {
-    deliver()
+    worker.deliver(event)
   } finally {
     replies.current = saved
   }

@@ -11,7 +11,7 @@ import { parentPort } from 'node:worker_threads'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { systemClock } from '../../shared/clock'
 import { capturePendingDelays } from '../delays'
-import { releaseToken, withDelivery, type ReplyChannel, type ReplyToken } from '../reply'
+import { deliverAs, releaseToken, type ReplyChannel, type ReplyToken } from '../reply'
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
 import { diffState, type Change } from './changes'
@@ -140,7 +140,7 @@ class Session {
     this.#delivering = true
     try {
       for (const event of events) {
-        withDelivery(channel, () => this.#worker.deliver(event))
+        deliverAs(channel, this.#worker, event)
         if (!this.live) return // it crashed: the crash was reported
       }
     } finally {
