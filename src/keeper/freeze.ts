@@ -82,8 +82,8 @@ function pushIfOpen(value: unknown): void {
 
 /** Whether the walk must freeze `value` and enter it: plain data or a collection, not frozen (or frozen by a failed walk, entered once more). */
 function isToEnter(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null) return false
-  if (Object.isFrozen(value)) return unwalked?.delete(value) ?? false
+  // A primitive (only the root can be one) counts as frozen, and no WeakSet holds it.
+  if (Object.isFrozen(value)) return unwalked?.delete(value as object) ?? false
   if (Array.isArray(value)) return true
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null || value instanceof Map || value instanceof Set
