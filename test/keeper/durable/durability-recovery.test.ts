@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type EventObject, type Snapshot } from 'xstate'
-import { MemoryStore, RecoveryError, type DurableOptions, type KeeperStore, type NewEvent } from '../../../src/index'
+import { CorruptRecordError, MemoryStore, RecoveryError, StoreUnavailableError, type DurableOptions, type KeeperStore, type NewEvent } from '../../../src/index'
 import { Durability } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 
@@ -116,6 +116,20 @@ describe('durable recovery', () => {
     const error = await refusal(durability(store).recover(0))
     expect(error.seq).toBe(2)
     expect(error.message).toContain('the logic threw replaying it (Error: cannot replay boom)')
+  })
+
+  it('a corrupt record fails recovery naming it, the store\'s error its cause; any other store error is passed on as it is', async () => {
+    const inner = new MemoryStore()
+    await inner.append('b', [add(1)], 0)
+    const corrupt = new CorruptRecordError('b', 1, 'event', new SyntaxError('bad JSON'))
+    const damaged = Object.assign(withoutReadPayloads(inner), { read: () => Promise.reject(corrupt) })
+    const error = await refusal(durability(damaged).recover(0))
+    expect(error.seq).toBe(1)
+    expect(error.cause).toBe(corrupt)
+    expect(error.message).toContain('at sequence 1: its stored event is corrupt')
+    const down = new StoreUnavailableError('test', 'read', new Error('refused'))
+    const unreachable = Object.assign(withoutReadPayloads(inner), { read: () => Promise.reject(down) })
+    expect(await durability(unreachable).recover(0).catch((e: unknown) => e)).toBe(down)
   })
 
   it("a snapshot the logic can't restore is named with why", async () => {

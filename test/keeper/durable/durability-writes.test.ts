@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type AnyActorLogic, type EventObject, type Snapshot } from 'xstate'
-import { InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, type DurableOptions, type KeeperStore } from '../../../src/index'
+import { InvalidOptionError, InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, type DurableOptions, type KeeperStore } from '../../../src/index'
 import { Durability } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 import { FlakyStore } from '../../support/stores'
@@ -42,6 +42,30 @@ describe('durable writes, journal mode', () => {
     expect(await totals(store)).toEqual([1, 2, 3])
     expect(persisted).toEqual([1, 2, 3])
     expect(await store.loadSnapshot('b')).toBeUndefined()
+    // Without a tags function, an event has no tags.
+    expect((await store.read('b')).map((e) => e.tags)).toEqual([[], [], []])
+  })
+
+  it('closing or aborting when no batch is open does nothing', async () => {
+    const store = new MemoryStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
+    await d.recover(undefined)
+    expect(d.closeBatch()).toBeUndefined()
+    d.abortBatch()
+    await recordAll(d, [1])
+    expect(await totals(store)).toEqual([1])
+  })
+
+  it('a keepsake error thrown preparing an event is the refusal itself', async () => {
+    const own = new InvalidOptionError('tags', 'a tag list', 5)
+    const { d } = durable(new MemoryStore(), {
+      mode: 'journal',
+      tags: () => {
+        throw own
+      }
+    })
+    await d.recover(undefined)
+    expect(await d.record(add(1), state(1)).catch((e: unknown) => e)).toBe(own)
   })
 
   it('snapshots when an append reaches or crosses a multiple of snapshotEvery, with the state after its last event', async () => {
@@ -233,9 +257,12 @@ describe('durable writes, snapshot mode', () => {
     const first = d.record(add(1), state(1))
     const second = d.record(add(2), state(3))
     const third = d.record(add(3), state(6))
+    const settled = d.settled()
     release()
-    await Promise.all([first, second, third])
+    // settled() waits for the state that waited behind the write in flight too.
+    await settled
     expect(await snapshotOf(store)).toEqual({ seq: 2, total: 6 })
+    await Promise.all([first, second, third])
     await d.record(add(4), state(10))
     expect(await snapshotOf(store)).toEqual({ seq: 3, total: 10 })
   })
