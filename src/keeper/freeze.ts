@@ -23,10 +23,11 @@ export function deepFreeze(root: unknown): void {
   // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
   const base = stack.length
   try {
-    stack.push(root)
+    pushIfOpen(root)
     while (stack.length > base) {
-      const value = stack.pop()
-      if (!isToEnter(value)) continue
+      // Open when pushed; an object reached twice may be entered twice, which freezes nothing more.
+      const value = stack.pop() as object
+      if (!isPlainOrCollection(value)) continue
       if (Array.isArray(value)) {
         Object.freeze(value)
         for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
@@ -67,7 +68,7 @@ function markUnwalked(root: unknown): void {
     try {
       if (!Object.isFrozen(value)) continue
       marks.add(value)
-      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) pending.push(value[i])
+      if (Array.isArray(value)) for (const item of value) pending.push(item)
       else if (value instanceof Map || value instanceof Set) for (const item of value.values()) pending.push(item)
       else for (const key in value) pending.push((value as Record<string, unknown>)[key])
     } catch {
@@ -76,14 +77,16 @@ function markUnwalked(root: unknown): void {
   }
 }
 
+/**
+ * Pushes `value` for the walk to enter if it is open: not frozen, or frozen by a failed walk (then
+ * entered once more, so it is no longer marked). A primitive counts as frozen, and no WeakSet holds one.
+ */
 function pushIfOpen(value: unknown): void {
-  if (typeof value === 'object' && value !== null && (!Object.isFrozen(value) || (unwalked !== undefined && unwalked.has(value)))) stack.push(value)
+  if (!Object.isFrozen(value) || unwalked?.delete(value as object) === true) stack.push(value)
 }
 
-/** Whether the walk must freeze `value` and enter it: plain data or a collection, not frozen (or frozen by a failed walk, entered once more). */
-function isToEnter(value: unknown): value is object {
-  // A primitive (only the root can be one) counts as frozen, and no WeakSet holds it.
-  if (Object.isFrozen(value)) return unwalked?.delete(value as object) ?? false
+/** Whether the walk freezes `value` and enters it: plain data or a collection; a class instance is left as it is. */
+function isPlainOrCollection(value: object): boolean {
   if (Array.isArray(value)) return true
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null || value instanceof Map || value instanceof Set
