@@ -35,6 +35,9 @@ describe('group commit', () => {
     // The first batch is at the store once it has been given to it.
     while (store.given.length === 0) await new Promise((resolve) => setImmediate(resolve))
     const later = [groupAppend(store, request('b', 0)), groupAppend(store, request('a', 1))]
+    // One batch at a time: the next does not go to the store while the first commits.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(store.given).toEqual([['a']])
     release()
     expect(await first).toBe(1)
     expect(await Promise.all(later)).toEqual([1, 2])
