@@ -68,6 +68,14 @@ describe('durable writes, journal mode', () => {
     expect(await d.record(add(1), state(1)).catch((e: unknown) => e)).toBe(own)
   })
 
+  it('stores the tags the tags function gives beside each event', async () => {
+    const store = new MemoryStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0, tags: (e) => ((e as Add).n > 1 ? ['big'] : []) })
+    await d.recover(undefined)
+    await recordAll(d, [1, 2])
+    expect((await store.read('b')).map((e) => e.tags)).toEqual([[], ['big']])
+  })
+
   it('snapshots when an append reaches or crosses a multiple of snapshotEvery, with the state after its last event', async () => {
     const store = new MemoryStore()
     const { d } = durable(store, { mode: 'journal', snapshotEvery: 3 })

@@ -43,7 +43,9 @@ describe('whether a stored snapshot is one the logic can restore', () => {
     ['a name whose state has children', 'busy'],
     ['an object of names', { busy: 'parsing' }],
     ['an empty object for a state without children', { idle: {} }],
-    ['a name the machine lacks (left to its own restore)', { nowhere: {} }]
+    ['a name the machine lacks (left to its own restore)', { nowhere: {} }],
+    ['names under a name the machine lacks', { nowhere: { deeper: 'x' } }],
+    ['names under a state without children (left to its own restore)', { idle: { inner: 'x' } }]
   ])('takes a machine state value that is %s', (_, value) => {
     expect(unfitShape(machine, snapshot({ value }), { count: 0 })).toBeUndefined()
   })
