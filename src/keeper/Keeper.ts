@@ -43,10 +43,10 @@ export class Keeper {
    */
   accept(incarnation: number, snapshot: Snapshot<unknown>): boolean {
     if (incarnation !== this.#writer) return false
-    if (snapshot !== this.#snapshot) {
-      deepFreeze((snapshot as { context?: unknown }).context)
-      this.#snapshot = snapshot
-    }
+    // The same snapshot again (an event that changed nothing) is frozen again too: its context is
+    // frozen already, which ends the walk at once, unless it was swapped in place since.
+    deepFreeze((snapshot as { context?: unknown }).context)
+    this.#snapshot = snapshot
     return true
   }
 

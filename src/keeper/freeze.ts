@@ -26,8 +26,8 @@ export function deepFreeze(root: unknown): void {
   const base = stack.length
   try {
     // The root is entered directly: a state whose parts did not change stacks nothing.
-    enter(root)
-    while (stack.length > base) enter(stack.pop())
+    if (isOpen(root)) enter(root)
+    while (stack.length > base) enter(stack.pop() as object)
   } catch (error) {
     stack.length = base
     markUnwalked(root)
@@ -57,7 +57,7 @@ function markUnwalked(root: unknown): void {
     try {
       if (!Object.isFrozen(value)) continue
       marks.add(value)
-      if (Array.isArray(value)) for (let i = 0; i < value.length; i++) pending.push(value[i])
+      if (Array.isArray(value)) for (const item of value) pending.push(item)
       else if (value instanceof Map || value instanceof Set) for (const item of value.values()) pending.push(item)
       else for (const key in value) pending.push((value as Record<string, unknown>)[key])
     } catch {
@@ -66,9 +66,10 @@ function markUnwalked(root: unknown): void {
   }
 }
 
-/** Freezes `value` if the walk must enter it, and stacks what under it is still open. */
-function enter(value: unknown): void {
-  if (!isToEnter(value)) return
+/** Freezes `value` (open when it was pushed) if it is plain data or a collection, and stacks what under it is still open. */
+function enter(value: object): void {
+  // An object reached twice may be entered twice, which freezes nothing more.
+  if (!isPlainOrCollection(value)) return
   if (Array.isArray(value)) {
     Object.freeze(value)
     for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
@@ -81,14 +82,20 @@ function enter(value: unknown): void {
   }
 }
 
-function pushIfOpen(value: unknown): void {
-  if (typeof value === 'object' && value !== null && (!Object.isFrozen(value) || (unwalked !== undefined && unwalked.has(value)))) stack.push(value)
+/**
+ * Whether the walk must enter `value`: not frozen, or frozen by a failed walk (then entered once
+ * more, so it is no longer marked). A primitive counts as frozen, and no WeakSet holds one.
+ */
+function isOpen(value: unknown): boolean {
+  return !Object.isFrozen(value) || unwalked?.delete(value as object) === true
 }
 
-/** Whether the walk must freeze `value` and enter it: plain data or a collection, not frozen (or frozen by a failed walk, entered once more). */
-function isToEnter(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null) return false
-  if (Object.isFrozen(value)) return unwalked?.delete(value) ?? false
+function pushIfOpen(value: unknown): void {
+  if (isOpen(value)) stack.push(value)
+}
+
+/** Whether the walk freezes `value` and enters it: plain data or a collection; a class instance is left as it is. */
+function isPlainOrCollection(value: object): boolean {
   if (Array.isArray(value)) return true
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null || value instanceof Map || value instanceof Set

@@ -249,7 +249,8 @@ export class Durability {
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
     const segment = this.#segment
     this.#segment = this.#verifying ? { base: data, events: [] } : undefined
-    if (this.config.verifyReplay && segment?.base !== undefined && !this.#replaysTo(segment, data)) {
+    // Segments are kept only when verifying (#verifying), so a segment here is one to check.
+    if (segment?.base !== undefined && !this.#replaysTo(segment, data)) {
       this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
     }
     await this.config.store.saveSnapshot(this.config.id, { seq, data, version: this.config.migration.version })

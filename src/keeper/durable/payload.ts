@@ -17,8 +17,6 @@ export function journalPayload(event: EventObject): unknown {
   return paths.length === 0 ? event : withErrorsReplaced(event, paths)
 }
 
-type Key = string | number
-
 /** True when no value of `event` is an object: nothing in it can be an Error (most events; checked without allocating). */
 function isFlat(event: EventObject): boolean {
   for (const key in event) {
@@ -28,10 +26,10 @@ function isFlat(event: EventObject): boolean {
   return true
 }
 
-/** The paths (own enumerable keys) from `root` to each Error under it, cycles cut. */
-function errorPaths(root: unknown): Key[][] {
+/** The paths (own enumerable keys; an array's index as a string is as good as a number) from `root` to each Error under it, cycles cut. */
+function errorPaths(root: unknown): string[][] {
   if (root instanceof Error) return [[]]
-  const found: Key[][] = []
+  const found: string[][] = []
   // A frame per object being walked: its entries, and where the walk is in them.
   const frames: { node: object; entries: [string, unknown][]; next: number }[] = []
   const ancestors = new Set<object>()
@@ -50,34 +48,30 @@ function errorPaths(root: unknown): Key[][] {
       continue
     }
     const [, item] = entry
-    if (item instanceof Error) found.push(frames.map((f) => keyOf(f.node, (f.entries[f.next - 1] as [string, unknown])[0])))
+    if (item instanceof Error) found.push(frames.map((f) => (f.entries[f.next - 1] as [string, unknown])[0]))
     else enter(item)
   }
   return found
 }
 
-function keyOf(node: object, key: string): Key {
-  return Array.isArray(node) ? Number(key) : key
-}
-
 /** A copy of `root` with the Error at each of `paths` replaced by `{ name, message }`, copying only the objects on the way. */
-function withErrorsReplaced(root: unknown, paths: readonly Key[][]): unknown {
+function withErrorsReplaced(root: unknown, paths: readonly string[][]): unknown {
   if (root instanceof Error) return plainError(root)
-  const copies = new Map<object, Record<Key, unknown>>()
-  const copyOf = (node: object): Record<Key, unknown> => {
+  const copies = new Map<object, Record<string, unknown>>()
+  const copyOf = (node: object): Record<string, unknown> => {
     let copy = copies.get(node)
     if (!copy) {
-      copy = (Array.isArray(node) ? [...(node as unknown[])] : { ...node }) as Record<Key, unknown>
+      copy = (Array.isArray(node) ? [...(node as unknown[])] : { ...node }) as Record<string, unknown>
       copies.set(node, copy)
     }
     return copy
   }
   const top = copyOf(root as object)
   for (const path of paths) {
-    let original = root as Record<Key, unknown>
+    let original = root as Record<string, unknown>
     let copy = top
     path.forEach((key, i) => {
-      const item = original[key] as Record<Key, unknown>
+      const item = original[key] as Record<string, unknown>
       if (i === path.length - 1) copy[key] = plainError(item as unknown as Error)
       else {
         const next = copyOf(item)
