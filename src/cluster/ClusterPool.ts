@@ -3,6 +3,7 @@ import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
+import { InvalidOptionError } from '../shared/errors'
 import { readSignal } from '../shared/abort'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
 import { readName } from './keys'
@@ -12,6 +13,7 @@ import { PlacementView } from './placementView'
 import type { Placement, PlacementRecords } from './placements'
 import type { PoolConfig } from './poolOptions'
 import { readPlaced, type Placed, type PoolRequest } from './poolWire'
+import { censusOf, DEFAULT_CENSUS_LIMIT, type PoolCensus } from './poolCensus'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { decodeError, encodeError, type Reply } from './wire'
 
@@ -403,6 +405,25 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     })
   }
 
+  /**
+   * The pool across the cluster, read-only (what the inspector shows): each
+   * live node's load as its heartbeat carried it (this node's now), and which
+   * node the placement records put each key on, at most `limit` records
+   * (default 1,000) read from the bucket, a few at a time. Throws
+   * InvalidOptionError for a limit that is not a whole number from 0 to 100,000.
+   *
+   * @example
+   * const { nodes, placements } = await node.pool('carts').census({ limit: 100 })
+   */
+  async census(options?: { readonly limit?: number }): Promise<PoolCensus> {
+    const o = readOptions(options, 'census options')
+    const limit = o.limit ?? DEFAULT_CENSUS_LIMIT
+    if (!Number.isSafeInteger(limit) || (limit as number) < 0 || (limit as number) > 100_000) throw new InvalidOptionError('limit', 'a whole number from 0 to 100,000', limit)
+    const nodes = this.#link.liveNodes().map((node) => ({ node, ...(node === this.#link.self.node ? this.load() : readLoad(this.#link.heartbeat(node)?.load, this.name)) }))
+    const { placements, more } = limit === 0 ? { placements: [], more: false } : await this.#records.list(limit as number)
+    return censusOf(this.name, nodes, placements, more, (record) => (record.node === this.#link.self.node ? this.#link.self.inc : this.#link.heartbeat(record.node)?.inc) === record.inc)
+  }
+
   /** The strategy's view: the live nodes and the loads their heartbeats carried, rebuilt once a heartbeat period. */
   #currentView(): PlacementView {
     const now = Date.now()
@@ -605,8 +626,8 @@ function placedReply(where: { readonly node: string; readonly inc: string }, epo
 }
 
 /** A pool's load from a heartbeat (anything malformed reads as none: such a node takes keys as if empty). */
-function readLoad(load: unknown, pool: string): { keys: number; overloaded: boolean } {
+function readLoad(load: unknown, pool: string): PoolLoad {
   const entry = (load as Record<string, Partial<PoolLoad>> | undefined)?.[pool]
-  const keys = entry?.keys
-  return { keys: Number.isSafeInteger(keys) && (keys as number) >= 0 ? (keys as number) : 0, overloaded: entry?.overloaded === true }
+  const count = (n: unknown) => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0)
+  return { keys: count(entry?.keys), inFlight: count(entry?.inFlight), overloaded: entry?.overloaded === true }
 }
