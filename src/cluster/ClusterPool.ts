@@ -64,7 +64,7 @@ interface Activation {
  * computes (no `place` round trip first); anything that node can't serve so
  * is bounced, and the sender looks the key up as for any bounce.
  */
-export const ANY_EPOCH = '*'
+const ANY_EPOCH = '*'
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
