@@ -1,7 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Kvm } from '@nats-io/kv'
 import { startPool } from '../api/pool'
-import { MAX_TIMER_MS } from '../shared/clock'
 import { KeepsakeError } from '../shared/errors'
 import { ClusterPool, type PoolLink } from './ClusterPool'
 import { UnknownPoolError } from './errors'
@@ -15,7 +14,7 @@ import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
 import type { Outcome, Transport } from './routes'
 import { bucketRecords, type Sealer } from './sealed'
-import { decodeReply, encode, encodeError, type Reply, type Request } from './wire'
+import { encode, encodeError, type Reply, type Request } from './wire'
 
 /** What a node lends its cluster pools. */
 export interface PoolHostParts {
@@ -44,8 +43,6 @@ export class PoolHost {
   readonly #subscription: Subscription
   /** The signature of each signed request being answered: its reply is signed for it. */
   readonly #signatures = new WeakMap<Msg, string>()
-  /** Stopped: a message this node sends itself finds no one, as one to its drained subject would. */
-  #stopped = false
 
   private constructor(parts: PoolHostParts, pools: ReadonlyMap<string, ClusterPool>) {
     this.#parts = parts
@@ -112,7 +109,6 @@ export class PoolHost {
   /** Stops every pool's keys here (their placements released), then stops serving. */
   async stop(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool._stop()))
-    this.#stopped = true
     // Drained, not dropped: messages already received are answered (bounced: the keys are gone), not left to time out.
     await this.#subscription.drain()
   }
@@ -140,8 +136,14 @@ export class PoolHost {
 
   #respond(msg: Msg, reply: Reply): void {
     if (!msg.reply) return
-    const { sealer } = this.#parts
-    const bytes = this.#replyBytes(reply)
+    const { config, sealer } = this.#parts
+    let bytes: Uint8Array
+    try {
+      bytes = encode(config.cluster, reply)
+      if (bytes.byteLength > config.maxMessageBytes) throw new KeepsakeError('WIRE_VALUE', `a reply of ${bytes.byteLength} bytes is over the ${config.maxMessageBytes}-byte limit (maxMessageBytes)`)
+    } catch (error) {
+      bytes = encode(config.cluster, { k: 'err', error: encodeError(error) })
+    }
     const signature = this.#signatures.get(msg)
     try {
       msg.respond(bytes, sealer && signature ? { headers: sealer.sealReply(signature, bytes) } : undefined)
@@ -150,45 +152,8 @@ export class PoolHost {
     }
   }
 
-  /** A reply as it crosses; one that can't (not JSON data, or over the size limit) becomes the error saying so. */
-  #replyBytes(reply: Reply): Uint8Array {
-    const { config } = this.#parts
-    try {
-      const bytes = encode(config.cluster, reply)
-      if (bytes.byteLength > config.maxMessageBytes) throw new KeepsakeError('WIRE_VALUE', `a reply of ${bytes.byteLength} bytes is over the ${config.maxMessageBytes}-byte limit (maxMessageBytes)`)
-      return bytes
-    } catch (error) {
-      return encode(config.cluster, { k: 'err', error: encodeError(error) })
-    }
-  }
-
-  /**
-   * A message this node sends itself (a key placed here): served in-process,
-   * without the NATS round trip, but as it would cross: the request and its
-   * reply go through the wire's encoding (a copy, the same checks and limits),
-   * and no answer in `timeoutMs` is `timedOut`. Messages to this node are
-   * sent only by its own routes, one key's in order, so they keep their order
-   * as they would on the subject.
-   */
-  async #self(body: PoolRequest, timeoutMs: number): Promise<Outcome> {
-    if (this.#stopped) return { unreachable: true }
-    const { config } = this.#parts
-    const request = decodePoolRequest(encode(config.cluster, body as unknown as Request), config.cluster, config.maxMessageBytes) as PoolRequest
-    const pool = this.#pools.get(request.p)
-    if (!pool) return { reply: { k: 'err', error: encodeError(new UnknownPoolError(request.p, [...this.#pools.keys()])) } }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve({ timedOut: true }), Math.min(timeoutMs, MAX_TIMER_MS))
-      timer.unref()
-      pool._serve(request, (reply) => {
-        clearTimeout(timer)
-        resolve({ reply: decodeReply(this.#replyBytes(reply), config.cluster, Infinity) })
-      })
-    })
-  }
-
   #request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
     const { config, nc, names, sealer, refusals, leases } = this.#parts
-    if (node === leases.self.node) return this.#self(body, timeoutMs)
     const parts = { nc, sealer, refusals, cluster: config.cluster, maxMessageBytes: config.maxMessageBytes, self: leases.self.node }
     return requestNode(parts, names.pool(node), encode(config.cluster, body as unknown as Request), timeoutMs, node)
   }
