@@ -16,7 +16,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     selected: null, collapsed: new Set(), timeline: [], lastSeq: 0,
     detail: null, stateBusy: false, result: null,
     // A pool's keys by node, as last asked (GET /api/pools), by pool name: { census } or { error }.
-    poolKeys: {}
+    poolKeys: new Map()
   }
 
   // ---- the session ----------------------------------------------------------
@@ -411,11 +411,11 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     ask.addEventListener('click', function () { loadPoolKeys(pool.name) })
     head.appendChild(ask)
     box.appendChild(head)
-    var loaded = page.poolKeys[pool.name]
-    var byNode = {}
+    var loaded = page.poolKeys.get(pool.name)
+    var byNode = new Map()
     if (loaded && loaded.census) for (var p = 0; p < loaded.census.placements.length; p++) {
       var group = loaded.census.placements[p]
-      if (group.live) byNode[group.node] = group.keys
+      if (group.live) byNode.set(group.node, group.keys)
     }
     var list = el('ul', 'pool-nodes')
     for (var n = 0; n < pool.nodes.length; n++) {
@@ -425,7 +425,7 @@ export const PAGE_SCRIPT = String.raw`'use strict'
       item.appendChild(el('span', 'id', load.node))
       item.appendChild(el('span', 'counts', num(load.keys) + ' keys'))
       if (load.overloaded) item.appendChild(el('span', 'badge status-restarting', 'overloaded'))
-      if (byNode[load.node]) item.appendChild(el('span', 'pool-keys', byNode[load.node].join(', ')))
+      if (byNode.has(load.node)) item.appendChild(el('span', 'pool-keys', byNode.get(load.node).join(', ')))
       list.appendChild(item)
     }
     box.appendChild(list)
@@ -443,11 +443,11 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     fetch('/api/pools?name=' + encodeURIComponent(name)).then(function (res) {
       if (refused(res)) return
       return res.json().then(function (body) {
-        page.poolKeys[name] = res.ok ? { census: body, at: Date.now() } : { error: body.error }
+        page.poolKeys.set(name, res.ok ? { census: body, at: Date.now() } : { error: body.error })
         if (page.view) render()
       })
     }, function (error) {
-      page.poolKeys[name] = { error: String(error) }
+      page.poolKeys.set(name, { error: String(error) })
       if (page.view) render()
     })
   }
