@@ -3,6 +3,7 @@ import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
+import { InvalidOptionError } from '../shared/errors'
 import { readSignal } from '../shared/abort'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
 import { readName } from './keys'
@@ -12,6 +13,7 @@ import { PlacementView } from './placementView'
 import type { Placement, PlacementRecords } from './placements'
 import type { PoolConfig } from './poolOptions'
 import { readPlaced, type Placed, type PoolRequest } from './poolWire'
+import { censusOf, DEFAULT_CENSUS_LIMIT, type PoolCensus } from './poolCensus'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { decodeError, encodeError, type Reply } from './wire'
 
@@ -55,6 +57,14 @@ interface Activation {
   readonly held: { readonly request: PoolRequest; readonly reply: (reply: Reply) => void }[]
 }
 
+/**
+ * The epoch a sender addresses a key with before it knows one: "the live
+ * activation you hold, or place it here if no node has". A deterministic
+ * strategy's sender sends a new key's messages so, straight to the node it
+ * computes (no `place` round trip first); anything that node can't serve so
+ * is bounced, and the sender looks the key up as for any bounce.
+ */
+const ANY_EPOCH = '*'
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
@@ -121,8 +131,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       readName(key, 'key')
       const outstanding = this.#outstanding.get(key) ?? 0
       if (outstanding >= this.#config.maxInFlightPerKey) throw new KeyOverloadedError(this.name, key, this.#config.maxInFlightPerKey)
-      // Cached and nothing waiting: the route checks the event and options itself, as for a global name.
-      if (!this.#resolving.has(key) && this.#cached(key)) return this.#counted(key, outstanding, this.#route(key).call(event, options))
+      // Cached (or guessed) and nothing waiting: the route checks the event and options itself, as for a global name.
+      if (this.#routable(key)) return this.#counted(key, outstanding, this.#route(key).call(event, options))
       // Checked before anything is placed for it.
       assertEvent(event)
       const o = readOptions(options, 'call options')
@@ -204,7 +214,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * messages keep their order.
    */
   #withRoute<T>(key: string, use: (route: Route) => T): Promise<Awaited<T>> {
-    if (!this.#resolving.has(key) && this.#cached(key)) return Promise.resolve(use(this.#route(key)))
+    if (this.#routable(key)) return Promise.resolve(use(this.#route(key)))
     let entry = this.#resolving.get(key)
     if (!entry) {
       const done = this.#refresh(key).then(() => undefined)
@@ -228,6 +238,34 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     ) as Promise<Awaited<T>>
   }
 
+  /** Whether the key's messages can go now: nothing waits on a lookup of it, and its placement is cached or guessed. */
+  #routable(key: string): boolean {
+    return !this.#resolving.has(key) && (this.#cached(key) !== undefined || this.#guess(key))
+  }
+
+  /**
+   * For a deterministic strategy, caches where the strategy puts a key this
+   * node has no placement of, under {@link ANY_EPOCH}: its first message goes
+   * there at once, and that node places the key (its KV create) and delivers
+   * it in the same round trip. Only while this node has nothing of the key
+   * in transit (its route is idle), so whatever activation that node holds,
+   * no earlier message of ours is on its way elsewhere.
+   */
+  #guess(key: string): boolean {
+    if (!this.#config.strategy.deterministic) return false
+    const route = this.#routes.get(key)
+    if (route && !route.idle) return false
+    const view = this.#currentView()
+    const node = this.#config.strategy.place(key, view, this.#link.self.node)
+    const inc = node instanceof NoNodeError ? undefined : this.#link.heartbeat(node)?.inc
+    if (node instanceof NoNodeError || inc === undefined) return false
+    // An idle route may still name the placement it last used: a new one starts from this guess.
+    this.#routes.delete(key)
+    view.add(node)
+    this.#remember(key, { node, inc, epoch: 0 }, ANY_EPOCH)
+    return true
+  }
+
   #cached(key: string): Owner | undefined {
     const owner = this.#placements.get(key)
     if (owner && this.#link.heartbeat(owner.node)?.inc !== owner.inc) {
@@ -245,8 +283,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return owner
   }
 
-  #remember(key: string, placement: Placement): Owner {
-    const owner: Owner = { node: placement.node, inc: placement.inc, tenure: String(placement.epoch), revision: placement.epoch }
+  #remember(key: string, placement: Placement, tenure = String(placement.epoch)): Owner {
+    const owner: Owner = { node: placement.node, inc: placement.inc, tenure, revision: placement.epoch }
     this.#failures.delete(key)
     this.#placements.delete(key)
     this.#placements.set(key, owner)
@@ -295,7 +333,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     try {
       // A deterministic strategy names the node every node would pick: ask it first, without reading the
       // record (it answers at once if it holds the key, and reads the record itself if another node won).
-      if (this.#config.strategy.deterministic) {
+      // Not after a guess bounced: that node could not place it (another node holds it, most likely).
+      if (this.#config.strategy.deterministic && bounced?.tenure !== ANY_EPOCH) {
         const placed = await this.#place(key, null)
         if (placed && usable(placed)) return this.#remember(key, placed)
       }
@@ -366,6 +405,25 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     })
   }
 
+  /**
+   * The pool across the cluster, read-only (what the inspector shows): each
+   * live node's load as its heartbeat carried it (this node's now), and which
+   * node the placement records put each key on, at most `limit` records
+   * (default 1,000) read from the bucket, a few at a time. Throws
+   * InvalidOptionError for a limit that is not a whole number from 0 to 100,000.
+   *
+   * @example
+   * const { nodes, placements } = await node.pool('carts').census({ limit: 100 })
+   */
+  async census(options?: { readonly limit?: number }): Promise<PoolCensus> {
+    const o = readOptions(options, 'census options')
+    const limit = o.limit ?? DEFAULT_CENSUS_LIMIT
+    if (!Number.isSafeInteger(limit) || (limit as number) < 0 || (limit as number) > 100_000) throw new InvalidOptionError('limit', 'a whole number from 0 to 100,000', limit)
+    const nodes = this.#link.liveNodes().map((node) => ({ node, ...(node === this.#link.self.node ? this.load() : readLoad(this.#link.heartbeat(node)?.load, this.name)) }))
+    const { placements, more } = limit === 0 ? { placements: [], more: false } : await this.#records.list(limit as number)
+    return censusOf(this.name, nodes, placements, more, (record) => (record.node === this.#link.self.node ? this.#link.self.inc : this.#link.heartbeat(record.node)?.inc) === record.inc)
+  }
+
   /** The strategy's view: the live nodes and the loads their heartbeats carried, rebuilt once a heartbeat period. */
   #currentView(): PlacementView {
     const now = Date.now()
@@ -392,9 +450,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       if (activation) return this.#hold(activation, request, reply)
       return void this.#activate(request.n, request.rev, reply)
     }
-    if (!activation) return reply({ k: 'moved' })
+    if (!activation) return request.o === ANY_EPOCH ? void this.#activate(request.n, null, reply, request) : reply({ k: 'moved' })
     if (activation.phase !== 'active') return this.#hold(activation, request, reply)
-    if (String(activation.epoch) !== request.o) return reply({ k: 'moved' })
+    if (String(activation.epoch) !== request.o && request.o !== ANY_EPOCH) return reply({ k: 'moved' })
     const branch = this.#local.branch(request.n)
     if (!branch) return reply({ k: 'moved' })
     if (request.k === 'cast') {
@@ -439,11 +497,18 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#count(1)
   }
 
-  /** Serves, in order, what waited for a key's activation or release. */
-  #unhold(activation: Activation): void {
+  /**
+   * Serves, in order, what waited for a key's activation or release. After
+   * a placement by a first message that failed, messages sent on a guess
+   * are bounced rather than each trying the placement again.
+   */
+  #unhold(activation: Activation, bounceGuesses = false): void {
     const held = activation.held.splice(0)
     this.#count(-held.length)
-    for (const { request, reply } of held) this._serve(request, reply)
+    for (const { request, reply } of held) {
+      if (bounceGuesses && request.k !== 'place' && request.o === ANY_EPOCH) reply({ k: 'moved' })
+      else this._serve(request, reply)
+    }
   }
 
   /** Counts messages in flight on this node; the overloaded flag is set at the bound and cleared at 80% of it. */
@@ -454,9 +519,16 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     else if (this.#inFlight <= bound * CLEAR_AT) this.#overloaded = false
   }
 
-  /** A placement asked of this node: claim the record (one winner cluster-wide), start the key, answer where it is. */
-  async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void): Promise<void> {
+  /**
+   * A placement asked of this node: claim the record (one winner
+   * cluster-wide), start the key, answer where it is. With `first` (a
+   * message sent on a guess, {@link ANY_EPOCH}), deliver it instead of
+   * answering, and bounce it if the key can't be placed here: its sender
+   * looks the key up.
+   */
+  async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void, first?: PoolRequest): Promise<void> {
     if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
+      if (first) return reply({ k: 'moved' })
       return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
     }
     const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
@@ -472,15 +544,15 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       }
     } catch (error) {
       this.#activations.delete(key)
-      reply({ k: 'err', error: encodeError(error) })
-      return this.#unhold(activation)
+      reply(first ? { k: 'moved' } : { k: 'err', error: encodeError(error) })
+      return this.#unhold(activation, first !== undefined)
     }
     if (epoch === undefined) {
       // Another node placed it first: say where (or, if it is already gone again, to look once more).
       this.#activations.delete(key)
-      const winner = await this.#records.get(key).catch(() => undefined)
+      const winner = first ? undefined : await this.#records.get(key).catch(() => undefined)
       reply(winner ? placedReply(winner, winner.epoch) : { k: 'moved' })
-      return this.#unhold(activation)
+      return this.#unhold(activation, first !== undefined)
     }
     activation.epoch = epoch
     let branch: Branch<L>
@@ -489,14 +561,16 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     } catch (error) {
       await this.#records.release(key, epoch).catch(() => undefined)
       this.#activations.delete(key)
-      reply({ k: 'err', error: encodeError(error) })
-      return this.#unhold(activation)
+      reply(first ? { k: 'moved' } : { k: 'err', error: encodeError(error) })
+      return this.#unhold(activation, first !== undefined)
     }
     activation.phase = 'active'
     const release = () => this.#release(key, activation, branch)
     branch.on('passivate', release)
     branch.on('stop', release)
-    reply(placedReply(this.#link.self, epoch))
+    // The first message before those that waited on the activation: they came after it.
+    if (first) this._serve(first, reply)
+    else reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
   }
 
@@ -552,8 +626,8 @@ function placedReply(where: { readonly node: string; readonly inc: string }, epo
 }
 
 /** A pool's load from a heartbeat (anything malformed reads as none: such a node takes keys as if empty). */
-function readLoad(load: unknown, pool: string): { keys: number; overloaded: boolean } {
+function readLoad(load: unknown, pool: string): PoolLoad {
   const entry = (load as Record<string, Partial<PoolLoad>> | undefined)?.[pool]
-  const keys = entry?.keys
-  return { keys: Number.isSafeInteger(keys) && (keys as number) >= 0 ? (keys as number) : 0, overloaded: entry?.overloaded === true }
+  const count = (n: unknown) => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0)
+  return { keys: count(entry?.keys), inFlight: count(entry?.inFlight), overloaded: entry?.overloaded === true }
 }

@@ -277,6 +277,11 @@ export class ClusterNode {
     return this.#pools.pool(name) as unknown as ClusterPool<L>
   }
 
+  /** The names of this node's cluster pools (`startNode`'s `pools`). */
+  poolNames(): string[] {
+    return this.#pools?.names() ?? []
+  }
+
   /** The nodes of the cluster whose heartbeat is fresh, this one included. */
   nodes(): string[] {
     return this.#leases.liveNodes()

@@ -96,6 +96,11 @@ export class PoolHost {
     return pool
   }
 
+  /** The names of the node's pools. */
+  names(): string[] {
+    return [...this.#pools.keys()]
+  }
+
   /** The node could not renew its heartbeat for most of a lease: every durable pool's keys stop here. */
   fence(): void {
     for (const pool of this.#pools.values()) pool._fence()

@@ -31,8 +31,12 @@ export function nameKey(name: string): string {
 
 /** The name a `nameKey` encodes, or undefined for any other key. */
 export function nameOfKey(key: string): string | undefined {
-  if (!key.startsWith('n.')) return undefined
-  const token = key.slice(2)
+  return tokenAfter('n.', key)
+}
+
+/** What the base64url token after `prefix` in `key` encodes, or undefined if `key` is not `prefix` and one token. */
+function tokenAfter(prefix: string, key: string): string | undefined {
+  const token = key.startsWith(prefix) ? key.slice(prefix.length) : ''
   if (!/^[A-Za-z0-9_-]+$/.test(token)) return undefined
   return Buffer.from(token, 'base64url').toString('utf8')
 }
@@ -40,6 +44,11 @@ export function nameOfKey(key: string): string | undefined {
 /** A cluster pool key's placement record: the pool (a token) and the key as one base64url token. */
 export function placementKey(pool: string, key: string): string {
   return `p.${pool}.${Buffer.from(key, 'utf8').toString('base64url')}`
+}
+
+/** The key of a cluster pool whose placement record is `recordKey`, or undefined if it is not one of `pool`'s. */
+export function placementKeyOf(pool: string, recordKey: string): string | undefined {
+  return tokenAfter(`p.${pool}.`, recordKey)
 }
 
 /** The key of a node's heartbeat. */

@@ -1,7 +1,10 @@
 import type { KV, KvEntry } from '@nats-io/kv'
-import { placementKey } from './keys'
+import { placementKey, placementKeyOf } from './keys'
 import { isWrongRevision, type Self } from './leases'
 import type { Records } from './sealed'
+
+/** Records a listing reads at once. */
+const LIST_READS = 32
 
 /** Where a key of a cluster pool is active: a node in one of its lives, at a revision of its record (the key's epoch). */
 export interface Placement {
@@ -49,6 +52,35 @@ export class PlacementRecords {
       if (isWrongRevision(error)) return undefined
       throw error
     }
+  }
+
+  /**
+   * Up to `limit` of the pool's records with their keys, read-only (for the
+   * inspector): the bucket's keys of the pool, then each record, a few reads
+   * at a time; `more` says there were others. Records that can't be trusted
+   * (a bad signature) are left out.
+   */
+  async list(limit: number): Promise<{ readonly placements: readonly (Placement & { readonly key: string })[]; readonly more: boolean }> {
+    const prefix = placementKey(this.#pool, '')
+    const keys: string[] = []
+    let more = false
+    for await (const k of await this.#kv.keys(`${prefix}>`)) {
+      if (keys.length >= limit) {
+        more = true
+        break
+      }
+      keys.push(k)
+    }
+    const placements: (Placement & { key: string })[] = []
+    for (let i = 0; i < keys.length; i += LIST_READS) {
+      const entries = await Promise.all(keys.slice(i, i + LIST_READS).map((k) => this.#kv.get(k)))
+      for (const entry of entries) {
+        const found = entry && entry.operation === 'PUT' ? this.#read(entry) : undefined
+        const key = entry ? placementKeyOf(this.#pool, entry.key) : undefined
+        if (found && key !== undefined) placements.push({ key, ...found })
+      }
+    }
+    return { placements, more }
   }
 
   /** Deletes the key's record if it is still at `epoch` (this node's placement); false if it had changed. */

@@ -75,6 +75,16 @@ export interface ClusterView {
   /** Global names this node holds: how many, and the first 100. */
   readonly heldCount: number
   readonly held: readonly string[]
+  /** The node's cluster pools, if it has any: each live node's keys, as the heartbeats carried them. */
+  readonly pools?: readonly ClusterPoolSummary[]
+}
+
+/** A cluster pool across the live nodes, from their heartbeats (its keys by node: `GET /api/pools`). */
+export interface ClusterPoolSummary {
+  readonly name: string
+  /** Keys active on all the live nodes together. */
+  readonly keys: number
+  readonly nodes: readonly { readonly node: string; readonly keys: number; readonly overloaded: boolean }[]
 }
 
 /** One update of the page: the tree cut to the filter, and the totals. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import type { PoolCensus } from '../cluster/poolCensus'
 import { InvalidOptionError } from '../shared/errors'
 import { MAX_TIMER_MS } from '../shared/clock'
 import { isInstance, readDuration, readOptions } from '../shared/validate'
@@ -21,6 +22,18 @@ export interface InspectedNode {
   nodes(): string[]
   /** The global names this node holds. */
   held(): string[]
+  /** The names of the node's cluster pools, if it has any: the page shows each across the cluster. */
+  poolNames?(): string[]
+  /** One of them (a name `poolNames` gave). */
+  pool?(name: string): InspectedPool
+}
+
+/** What the inspector reads of a cluster pool (a `ClusterPool` is one): read-only. */
+export interface InspectedPool {
+  /** Each live node's keys of the pool and whether it takes new ones, as the heartbeats carried them. */
+  loads(): readonly { readonly node: string; readonly keys: number; readonly overloaded?: boolean }[]
+  /** The loads and which node the placement records put each key on (at most `limit` records read). */
+  census(options: { readonly limit: number }): Promise<PoolCensus>
 }
 
 /** Options of `startInspector`. */
@@ -31,7 +44,13 @@ export interface InspectorOptions {
    * branch no supervisor holds).
    */
   root?: Supervisor | AnyBranch
-  /** A cluster node: the page shows the node, its cluster's live nodes and the names it holds; the default root is its supervisor. */
+  /**
+   * A cluster node: the page shows the node, its cluster's live nodes, the
+   * names it holds and its cluster pools across the nodes (keys per node
+   * from the heartbeats; which keys, on demand, from the placement records:
+   * `GET /api/pools?name=<pool>&limit=<n>`, keys through `redact`); the
+   * default root is its supervisor.
+   */
   node?: InspectedNode
   /** Default 0: a free port (read it from `url`). */
   port?: number
@@ -132,7 +151,8 @@ function isInspectedNode(value: unknown): boolean {
   const o = value as Partial<Record<keyof InspectedNode, unknown>> | null
   try {
     return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.cluster === 'string' &&
-      typeof o.nodes === 'function' && typeof o.held === 'function' && isInstance(o.supervisor, Supervisor)
+      typeof o.nodes === 'function' && typeof o.held === 'function' && isInstance(o.supervisor, Supervisor) &&
+      (o.poolNames === undefined || (typeof o.poolNames === 'function' && typeof o.pool === 'function'))
   } catch {
     return false
   }

@@ -15,6 +15,7 @@ import { bare, isLoopback, isWildcard, readInspectorOptions, type InspectorOptio
 import { PAGE_HTML } from './page/html'
 import { PAGE_SCRIPT } from './page/script'
 import { PAGE_STYLE } from './page/style'
+import { MAX_POOL_KEYS, poolSummaries, redactCensus } from './poolView'
 import { reasonShower } from './redaction'
 import { RedactionFailed, stateView } from './stateView'
 
@@ -36,14 +37,15 @@ const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; conne
 
 const SORTS: readonly ViewFilter['sort'][] = ['start', 'rate', 'queue', 'restarts']
 const STATUSES = ['', 'running', 'restarting', 'passivated', 'stopping', 'stopped', 'crashed']
-const ROUTES = ['/', '/app.js', '/app.css', '/api/session', '/api/view', '/api/timeline', '/api/events', '/api/state', '/api/actions']
+const ROUTES = ['/', '/app.js', '/app.css', '/api/session', '/api/view', '/api/timeline', '/api/events', '/api/state', '/api/pools', '/api/actions']
 
 /**
  * Serves a page and a live stream (server-sent events) of the supervision
  * tree under `root` (or every root of the process): supervisors and branches
  * with their status, restart counts and intensity left, each branch's message
  * rate and mailbox, the last crashes with reason and stack, a branch's state
- * (redacted, size-capped) and a timeline of crashes, restarts and transfers.
+ * (redacted, size-capped) and a timeline of crashes, restarts and transfers;
+ * on a cluster node, its cluster pools across the nodes.
  * Loopback only and read-only unless given a `token`, which then guards
  * everything but the page itself, and enables the actions.
  *
@@ -62,7 +64,8 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
     cluster: () => {
       if (!node) return undefined
       const held = node.held()
-      return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100) }
+      const pools = poolSummaries(node)
+      return { node: node.id, cluster: node.cluster, nodes: node.nodes(), heldCount: held.length, held: held.slice(0, 100), ...(pools.length > 0 ? { pools } : {}) }
     },
     scoped: root !== undefined,
     interval: config.interval,
@@ -90,6 +93,23 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
       sendJson(res, 200, { key, id: entry.node.id, path: entry.node.path, status: branch.status, ...view })
     } catch (error) {
       if (error instanceof RedactionFailed) throw new HttpError(500, `${error.message}; nothing of the state was sent`)
+      throw error
+    }
+  }
+
+  /** A cluster pool's keys by node, from its placement records (read-only, redacted). */
+  const pools = async (res: ServerResponse, url: URL): Promise<void> => {
+    const name = url.searchParams.get('name') ?? ''
+    const limit = Number(url.searchParams.get('limit') ?? 1000)
+    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_POOL_KEYS) throw new HttpError(400, `"limit" must be an integer from 0 to ${MAX_POOL_KEYS}`)
+    const known = node?.poolNames?.() ?? []
+    if (!node?.pool || !known.includes(name)) {
+      throw new HttpError(404, `no cluster pool ${JSON.stringify(name)} on this node (it has: ${known.length ? known.join(', ') : 'none'})`)
+    }
+    try {
+      sendJson(res, 200, redactCensus(await node.pool(name).census({ limit }), config.redact))
+    } catch (error) {
+      if (error instanceof RedactionFailed) throw new HttpError(500, `${error.message}; nothing of the pool was sent`)
       throw error
     }
   }
@@ -146,6 +166,9 @@ export async function startInspector(options?: InspectorOptions): Promise<Inspec
       case 'GET /api/state':
         need(client)
         return state(res, url)
+      case 'GET /api/pools':
+        need(client)
+        return pools(res, url)
       case 'POST /api/actions':
         return act(req, res, client)
       default:

@@ -91,11 +91,11 @@ function expectNothingLeaked(answer: Answer): void {
 }
 
 describe('inspector attacks: reading without the token', () => {
-  it('refuses the view, a state, the timeline, the stream and the actions, however the token is offered but right', async () => {
+  it('refuses the view, a state, the timeline, the stream, the keys of a pool and the actions, however the token is offered but right', async () => {
     const root = await tree('noauth')
     const inspector = await exposed(root)
     const key = await keyOf(inspector, 'app-noauth/clock')
-    const routes = ['/api/view', `/api/state?key=${key}`, '/api/timeline', '/api/events', `/api/view?token=${TOKEN}`, `/api/events?token=${TOKEN}`]
+    const routes = ['/api/view', `/api/state?key=${key}`, '/api/timeline', '/api/events', '/api/pools?name=carts', `/api/view?token=${TOKEN}`, `/api/events?token=${TOKEN}`]
     const wrong: Record<string, string>[] = [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: `Basic ${TOKEN}` }, { Cookie: `token=${TOKEN}` }, { Cookie: 'keepsake-inspector-00000000=forged' }]
     for (const path of routes) {
       for (const headers of wrong) {

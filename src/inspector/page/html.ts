@@ -45,6 +45,8 @@ export const PAGE_HTML = `<!doctype html>
   <section class="tree-pane"><div id="tree" role="tree"></div></section>
   <section class="side">
     <div id="details" class="details"><p class="hint">Select a branch to see its state, its last crash and what you can do with it.</p></div>
+    <h2 id="pools-title" hidden>Cluster pools</h2>
+    <div id="pools" class="pools" hidden></div>
     <h2>Last crashes</h2>
     <ol id="crashes" class="crashes"></ol>
     <h2>Timeline</h2>

@@ -8,12 +8,15 @@ export const PAGE_SCRIPT = String.raw`'use strict'
   var ui = {
     conn: $('conn'), cluster: $('cluster'), totals: $('totals'), login: $('login'), token: $('token'), loginResult: $('login-result'),
     filter: $('filter'), status: $('status'), sort: $('sort'), shown: $('shown'),
-    tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline')
+    tree: $('tree'), details: $('details'), crashes: $('crashes'), timeline: $('timeline'),
+    pools: $('pools'), poolsTitle: $('pools-title')
   }
   var page = {
     source: null, instance: null, view: null, limit: 100, index: new Map(), supervisors: [], actions: false,
     selected: null, collapsed: new Set(), timeline: [], lastSeq: 0,
-    detail: null, stateBusy: false, result: null
+    detail: null, stateBusy: false, result: null,
+    // A pool's keys by node, as last asked (GET /api/pools), by pool name: { census } or { error }.
+    poolKeys: new Map()
   }
 
   // ---- the session ----------------------------------------------------------
@@ -144,9 +147,11 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     var c = view.cluster
     ui.cluster.hidden = !c
     if (c) {
-      ui.cluster.textContent = 'node ' + c.node + ' of ' + c.cluster + ' · ' + c.nodes.length + ' live: ' + c.nodes.join(', ') + ' · ' + num(c.heldCount) + ' names held'
+      ui.cluster.textContent = 'node ' + c.node + ' of ' + c.cluster + ' · ' + c.nodes.length + ' live: ' + c.nodes.join(', ') + ' · ' + num(c.heldCount) + ' names held' +
+        (c.pools && c.pools.length ? ' · ' + c.pools.length + ' pools' : '')
       ui.cluster.title = c.held.join('\n') + (c.heldCount > c.held.length ? '\n…' : '')
     }
+    renderPools(c && c.pools ? c.pools : [])
     ui.shown.textContent = 'showing ' + num(view.shown) + ' nodes; ' + num(view.matched) + ' branches match'
     var fragment = document.createDocumentFragment()
     for (var r = 0; r < view.roots.length; r++) fragment.appendChild(nodeElement(view.roots[r]))
@@ -382,6 +387,68 @@ export const PAGE_SCRIPT = String.raw`'use strict'
     }, function (error) {
       page.result = { kind: 'refused', text: String(error) }
       renderDetails()
+    })
+  }
+
+  // ---- cluster pools ----------------------------------------------------------
+  // Keys per node from the heartbeats, in every update; which keys, on demand
+  // (the placement records, read by the inspector's node).
+
+  function renderPools(pools) {
+    ui.pools.hidden = ui.poolsTitle.hidden = pools.length === 0
+    var fragment = document.createDocumentFragment()
+    for (var i = 0; i < pools.length; i++) fragment.appendChild(poolElement(pools[i]))
+    ui.pools.replaceChildren(fragment)
+  }
+
+  function poolElement(pool) {
+    var box = el('div', 'pool')
+    box.dataset.pool = pool.name
+    var head = el('div', 'pool-head')
+    head.appendChild(el('span', 'id', pool.name))
+    head.appendChild(el('span', 'counts', num(pool.keys) + ' keys on ' + pool.nodes.length + ' nodes'))
+    var ask = el('button', 'show-more', 'keys by node')
+    ask.addEventListener('click', function () { loadPoolKeys(pool.name) })
+    head.appendChild(ask)
+    box.appendChild(head)
+    var loaded = page.poolKeys.get(pool.name)
+    var byNode = new Map()
+    if (loaded && loaded.census) for (var p = 0; p < loaded.census.placements.length; p++) {
+      var group = loaded.census.placements[p]
+      if (group.live) byNode.set(group.node, group.keys)
+    }
+    var list = el('ul', 'pool-nodes')
+    for (var n = 0; n < pool.nodes.length; n++) {
+      var load = pool.nodes[n]
+      var item = el('li', 'pool-node')
+      item.dataset.node = load.node
+      item.appendChild(el('span', 'id', load.node))
+      item.appendChild(el('span', 'counts', num(load.keys) + ' keys'))
+      if (load.overloaded) item.appendChild(el('span', 'badge status-restarting', 'overloaded'))
+      if (byNode.has(load.node)) item.appendChild(el('span', 'pool-keys', byNode.get(load.node).join(', ')))
+      list.appendChild(item)
+    }
+    box.appendChild(list)
+    if (loaded && loaded.error) box.appendChild(el('p', 'result refused', loaded.error))
+    if (loaded && loaded.census) {
+      var c = loaded.census
+      var dead = c.placements.filter(function (g) { return !g.live })
+      for (var d = 0; d < dead.length; d++) box.appendChild(el('p', 'hint', 'dead placements on ' + dead[d].node + ' (replaced on their next message): ' + dead[d].keys.join(', ')))
+      box.appendChild(el('p', 'hint', num(c.read) + ' placement records read at ' + clock(loaded.at) + (c.truncated ? ' (more not read)' : '')))
+    }
+    return box
+  }
+
+  function loadPoolKeys(name) {
+    fetch('/api/pools?name=' + encodeURIComponent(name)).then(function (res) {
+      if (refused(res)) return
+      return res.json().then(function (body) {
+        page.poolKeys.set(name, res.ok ? { census: body, at: Date.now() } : { error: body.error })
+        if (page.view) render()
+      })
+    }, function (error) {
+      page.poolKeys.set(name, { error: String(error) })
+      if (page.view) render()
     })
   }
 

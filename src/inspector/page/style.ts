@@ -52,6 +52,10 @@ ol.crashes, ol.timeline { list-style: none; padding: 0; margin: 0; }
 .crashes .stack { max-height: 180px; }
 .details .stack { max-height: 150px; }
 .details .state { max-height: 240px; }
+.pool { margin: 4px 0 10px; } .pool-head { display: flex; gap: 10px; align-items: baseline; }
+ul.pool-nodes { list-style: none; padding: 0 0 0 12px; margin: 2px 0; }
+.pool-node { display: flex; gap: 10px; align-items: baseline; }
+.pool-keys { font: 12px ui-monospace, Menlo, Consolas, monospace; color: var(--dim); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .timeline li { display: flex; gap: 8px; padding: 1px 0; cursor: pointer; align-items: baseline; }
 time { color: var(--dim); font: 11px ui-monospace, Menlo, Consolas, monospace; }
 .subject { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: nowrap; }

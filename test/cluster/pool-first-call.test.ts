@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { fromTransition } from 'xstate'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { ClusterNode, type ClusterPoolKind } from '../../src/cluster'
+import { readNodeOptions } from '../../src/cluster/options'
+import { loadNats } from '../../src/cluster/nats'
+import { startNats, type NatsServer } from '../support/nats'
+
+// Issue 21: what a first call to a new key costs on the wire (docs/design/cluster-pools.md, section 3).
+// A NATS connection of the test's own listens to the pool subjects and to the placements bucket's
+// writes and reads, so the round trips are counted, not inferred from timings.
+
+const LEASE = 1500
+let nats: NatsServer
+let running: ClusterNode[] = []
+
+beforeAll(async () => {
+  ;[nats] = await Promise.all([startNats(), loadNats()])
+}, 30_000)
+
+afterEach(async () => {
+  await Promise.all(running.map((node) => node.stop()))
+  running = []
+})
+
+afterAll(async () => {
+  await nats?.stop()
+})
+
+/** Records ids in order. */
+const journal = fromTransition((ids: readonly string[], event: { type: 'add'; id: string } | { type: 'get' }) => (event.type === 'add' ? [...ids, event.id] : ids), [] as readonly string[])
+const kind: ClusterPoolKind = { logic: journal }
+
+async function startNodes(cluster: string, ids: readonly string[]): Promise<ClusterNode[]> {
+  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools: { carts: kind } }))))
+  running.push(...nodes)
+  return nodes
+}
+
+/** Resolves once `check` holds (asked every 20 ms); rejects after 15 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** What crossed NATS for one key: pool messages (kind and epoch), and the placements bucket's writes and reads. */
+interface Traffic {
+  messages: { k: string; o?: string }[]
+  writes: number
+  reads: number
+}
+
+/** Listens to a cluster's pool subjects and its placements bucket, per key of the pool `carts`. */
+async function sniff(cluster: string): Promise<{ nc: NatsConnection; of: (key: string) => Traffic; settled: () => Promise<void> }> {
+  const nc = await connect({ servers: nats.url })
+  const traffic = new Map<string, Traffic>()
+  const of = (key: string): Traffic => {
+    let t = traffic.get(key)
+    if (!t) traffic.set(key, (t = { messages: [], writes: 0, reads: 0 }))
+    return t
+  }
+  const recordKey = (key: string) => `p.carts.${Buffer.from(key).toString('base64url')}`
+  const keyOf = new Map<string, string>()
+  nc.subscribe(`keepsake.${cluster}.pool.*`, {
+    callback: (_error, msg) => {
+      const body = JSON.parse(new TextDecoder().decode(msg.data)) as { k: string; n: string; o?: string }
+      keyOf.set(recordKey(body.n), body.n)
+      of(body.n).messages.push({ k: body.k, ...(body.o === undefined ? {} : { o: body.o }) })
+    }
+  })
+  const bucket = `keepsake_${cluster}_placements`
+  nc.subscribe(`$KV.${bucket}.>`, {
+    callback: (_error, msg) => {
+      const key = keyOf.get(msg.subject.slice(`$KV.${bucket}.`.length))
+      if (key !== undefined) of(key).writes++
+    }
+  })
+  // A read is a get of the record's last message: a direct get naming it in its subject, or a stream message get naming it in its body.
+  const read = (subject: string) => {
+    const key = keyOf.get(subject.slice(`$KV.${bucket}.`.length))
+    if (subject.startsWith(`$KV.${bucket}.`) && key !== undefined) of(key).reads++
+  }
+  nc.subscribe(`$JS.API.DIRECT.GET.KV_${bucket}.>`, { callback: (_error, msg) => read(msg.subject.slice(`$JS.API.DIRECT.GET.KV_${bucket}.`.length)) })
+  nc.subscribe(`$JS.API.STREAM.MSG.GET.KV_${bucket}`, {
+    callback: (_error, msg) => read(String((JSON.parse(new TextDecoder().decode(msg.data)) as { last_by_subj?: string }).last_by_subj))
+  })
+  await nc.flush()
+  // Whatever the nodes published before this round trip of ours has reached our subscriptions.
+  return { nc, of, settled: () => nc.flush() }
+}
+
+describe('the first call to a new key of a cluster pool', () => {
+  it('is one message to the node bounded hashing names, which places the key (one KV write) and delivers it; no place, no KV read', async () => {
+    const nodes = await startNodes('first', ['a', 'b'])
+    await until(() => nodes.every((node) => node.nodes().length === 2 && node.pool('carts').loads().length === 2), 'each node sees the other')
+    const [a, b] = nodes as [ClusterNode, ClusterNode]
+    const wire = await sniff('first')
+    try {
+      const keys = Array.from({ length: 12 }, (_, i) => `new-${i}`)
+      for (const key of keys) {
+        expect(await a.pool('carts').call(key, { type: 'add', id: 'a' })).toEqual(['a'])
+        await wire.settled()
+        // One call, sent with the epoch that means "place it if no node has": the message and its placement in one round trip.
+        expect(wire.of(key)).toEqual({ messages: [{ k: 'call', o: '*' }], writes: 1, reads: 0 })
+      }
+      const holders = keys.map((key) => (a.pool('carts').keys().includes(key) ? 'a' : b.pool('carts').keys().includes(key) ? 'b' : 'none'))
+      // Both nodes took some (bounded hashing), each key on one; the asker's cache names where it is.
+      expect(new Set(holders)).toEqual(new Set(['a', 'b']))
+      keys.forEach((key, i) => expect(a.pool('carts').placement(key)).toBe(holders[i]))
+      for (const key of keys) {
+        // From the other node, not cached: its guess is where the key is (its view agrees), or the guess is bounced and
+        // it reads the record; either way the key stays where it is.
+        expect(await b.pool('carts').call(key, { type: 'add', id: 'b' })).toEqual(['a', 'b'])
+        // Cached on a: its route keeps addressing the key as its first message did; one message, nothing read or written.
+        await wire.settled()
+        const before = structuredClone(wire.of(key))
+        expect(await a.pool('carts').call(key, { type: 'get' })).toEqual(['a', 'b'])
+        await wire.settled()
+        expect(wire.of(key)).toEqual({ ...before, messages: [...before.messages, { k: 'call', o: '*' }] })
+        expect([a, b].filter((node) => node.pool('carts').keys().includes(key))).toHaveLength(1)
+      }
+    } finally {
+      await wire.nc.close()
+    }
+  }, 60_000)
+
+  it('a guess that lands where the key is not (a node joined since it was placed) is bounced, and the message reaches the key where it is, once', async () => {
+    const [a, b] = (await startNodes('joined', ['a', 'b'])) as [ClusterNode, ClusterNode]
+    await until(() => [a, b].every((node) => node.nodes().length === 2), 'a and b see each other')
+    const keys = Array.from({ length: 24 }, (_, i) => `old-${i}`)
+    for (const key of keys) await a.pool('carts').call(key, { type: 'add', id: 'before' })
+    const [c] = (await startNodes('joined', ['c'])) as [ClusterNode]
+    await until(() => [a, b, c].every((node) => node.nodes().length === 3 && node.pool('carts').loads().length === 3), 'the three see each other')
+    const wire = await sniff('joined')
+    try {
+      // c's view (three nodes) names another node than the one holding the key for some keys: itself for about a
+      // third, and the other of a and b for some where the bound now says so.
+      for (const key of keys) expect(await c.pool('carts').call(key, { type: 'add', id: 'c' })).toEqual(['before', 'c'])
+      await wire.settled()
+      const guessedWrong = keys.filter((key) => wire.of(key).messages.length > 1)
+      expect(guessedWrong.length).toBeGreaterThan(0)
+      for (const key of guessedWrong) {
+        // The guess (its node could not create the record: a or b holds it), then c reads the record and sends the
+        // call there, with the key's epoch.
+        expect(wire.of(key).messages).toEqual([{ k: 'call', o: '*' }, { k: 'call', o: expect.stringMatching(/^\d+$/) }])
+        // The failed create, the client's read of what is there, the node's look for a stale record of its own, c's read.
+        expect(wire.of(key)).toMatchObject({ writes: 1, reads: 3 })
+      }
+      // The others: c's guess named where the key is; one message, nothing read or written.
+      for (const key of keys.filter((k) => !guessedWrong.includes(k))) expect(wire.of(key)).toEqual({ messages: [{ k: 'call', o: '*' }], writes: 0, reads: 0 })
+      // No key moved: each is still on a or b alone, and c holds none.
+      expect(c.pool('carts').keys()).toEqual([])
+      for (const key of keys) expect([a, b].filter((node) => node.pool('carts').keys().includes(key))).toHaveLength(1)
+    } finally {
+      await wire.nc.close()
+    }
+  }, 60_000)
+})
