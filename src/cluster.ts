@@ -23,6 +23,7 @@ export {
   type LocalFirstOptions,
   type LeastLoadedOptions
 } from './cluster/strategies'
+export { auditActivations, type ActivationAudit, type KeyActivation } from './cluster/audit'
 export { PlacementView, type NodeLoad, type PlacementViewOptions } from './cluster/placementView'
 export {
   ClusterUnavailableError,

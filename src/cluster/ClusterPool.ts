@@ -4,6 +4,7 @@ import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { readSignal } from '../shared/abort'
+import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
 import { readName } from './keys'
 import type { Owner } from './leases'
@@ -59,6 +60,8 @@ interface Activation {
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
 const PLACE_ATTEMPTS = 8
+/** How many times an activation recovers and writes its marker before it fails (each refusal means a former owner's write landed meanwhile). */
+const MARK_ATTEMPTS = 5
 /** The node's overloaded flag clears once its load falls to this part of the bound, so it does not flap. */
 const CLEAR_AT = 0.8
 
@@ -485,7 +488,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     activation.epoch = epoch
     let branch: Branch<L>
     try {
-      branch = await this.#local._activate(key)
+      branch = await this.#start(key, epoch)
     } catch (error) {
       await this.#records.release(key, epoch).catch(() => undefined)
       this.#activations.delete(key)
@@ -496,17 +499,47 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     const release = () => this.#release(key, activation, branch)
     branch.on('passivate', release)
     branch.on('stop', release)
+    // A write refused by the store's fence: a newer activation has written its marker elsewhere (this node stalled
+    // past its lease). The branch retires at once rather than reading the store back and writing on behind it.
+    branch.on('crash', ({ error }) => {
+      if (isFenced(error)) this.#release(key, activation, branch, 0)
+    })
     reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
   }
 
-  /** Passivated or stopped: the key's branch stops here and its record is deleted (CAS on its epoch); what came meanwhile is served after. */
-  #release(key: string, activation: Activation, branch: Branch<L>): void {
+  /**
+   * Starts the key's branch for the activation at `epoch`. A durable key's
+   * first write is its activation marker (`Branch._mark`), fenced on the
+   * state it recovered: from then on a former owner's writes are refused. If
+   * one of them landed after the recovery, the marker is refused instead:
+   * the branch stops and starts again from the store, that write included.
+   */
+  async #start(key: string, epoch: number): Promise<Branch<L>> {
+    for (let attempt = 1; ; attempt++) {
+      const branch = await this.#local._activate(key)
+      if (!this.#config.kind.durable) return branch
+      try {
+        await branch._mark({ node: this.#link.self.node, inc: this.#link.self.inc, epoch }, String(epoch))
+        return branch
+      } catch (error) {
+        await branch.stop({ timeout: 0 }).catch(() => undefined)
+        if (!isFenced(error) || attempt >= MARK_ATTEMPTS) throw error
+      }
+    }
+  }
+
+  /**
+   * Passivated, stopped or fenced: the key's branch stops here (given
+   * `stopTimeout` for its deferred replies and writes) and its record is
+   * deleted (CAS on its epoch); what came meanwhile is served after.
+   */
+  #release(key: string, activation: Activation, branch: Branch<L>, stopTimeout?: number): void {
     if (this.#activations.get(key) !== activation || activation.phase !== 'active') return
     activation.phase = 'releasing'
     const releasing: Promise<void> = (async () => {
       // A durable branch's writes settle before it stops: the next activation, anywhere, recovers them.
-      if (branch.status !== 'stopped') await branch.stop().catch(() => undefined)
+      if (branch.status !== 'stopped') await branch.stop(stopTimeout === undefined ? undefined : { timeout: stopTimeout }).catch(() => undefined)
       await this.#records.release(key, activation.epoch).catch(() => false)
       this.#activations.delete(key)
       this.#unhold(activation)
@@ -556,4 +589,9 @@ function readLoad(load: unknown, pool: string): { keys: number; overloaded: bool
   const entry = (load as Record<string, Partial<PoolLoad>> | undefined)?.[pool]
   const keys = entry?.keys
   return { keys: Number.isSafeInteger(keys) && (keys as number) >= 0 ? (keys as number) : 0, overloaded: entry?.overloaded === true }
+}
+
+/** A write the store refused because another writer wrote since (a newer activation's marker, or a former owner's late write). */
+function isFenced(error: unknown): boolean {
+  return error instanceof SnapshotConflictError || error instanceof JournalConflictError
 }
