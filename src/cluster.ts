@@ -39,5 +39,6 @@ export {
   NoNodeError,
   UnknownPoolError,
   KeyOverloadedError,
-  NodeOverloadedError
+  NodeOverloadedError,
+  OutcomeUnknownError
 } from './cluster/errors'

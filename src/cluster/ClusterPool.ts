@@ -5,7 +5,8 @@ import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { readSignal } from '../shared/abort'
 import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
-import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
+import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError } from './errors'
+import { LapseWatch } from './lapseWatch'
 import { readName } from './keys'
 import type { Owner } from './leases'
 import type { NodeLoad } from './placementView'
@@ -96,6 +97,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #resolving = new Map<string, { readonly done: Promise<void>; waiting: number }>()
   /** Unanswered calls this node sent, per key. */
   readonly #outstanding = new Map<string, number>()
+  /** Calls in flight to other nodes, failed with OutcomeUnknownError once their node's heartbeat lapses. */
+  readonly #lapses: LapseWatch
   #view: { view: PlacementView; at: number; nodes: string } | undefined
   /** Nodes that refused a placement since the view was built (overloaded, or gone). */
   readonly #refused = new Set<string>()
@@ -107,6 +110,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#link = link
     this.#records = records
     this.#local = local
+    this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
   }
 
   /**
@@ -282,7 +286,13 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #transport: Transport = {
     assertConnected: (what) => this.#link.transport.assertConnected(what),
     assertSendable: (body) => this.#link.transport.assertSendable(body),
-    request: (node, body, timeoutMs) => this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs),
+    request: (node, body, timeoutMs) => {
+      const sent = this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs)
+      // A cast that never gets its answer bounces or is reported dropped, as before; a call fails as soon as its node lapses.
+      if (body.k === 'cast' || node === this.#link.self.node) return sent
+      const type = body.k === 'call' ? body.e.type : body.k === 'callAll' ? String(body.es[0]?.type) : body.k
+      return this.#lapses.watch(node, sent, () => new OutcomeUnknownError(this.name, body.n, node, type))
+    },
     dropped: (key, event, error) => this.#link.transport.dropped(key, event, error)
   }
 

@@ -99,6 +99,24 @@ describe('failover of a cluster pool\'s durable keys', () => {
     await store.close()
   }, 60_000)
 
+  it('a call in flight to a node that dies fails once its heartbeat lapses, with OutcomeUnknownError naming the node and key, not at its timeout', async () => {
+    const [a, , c] = (await startCluster('poollapse')) as [NodeProcess, NodeProcess, NodeProcess]
+    const key = await keyOn(a, c, 'lapse')
+    const hung = a.failure('poolCall', { pool: POOL, key, event: { type: 'hang' }, options: { timeout: 60_000 } })
+    await until(async () => (await c.run<{ inFlight: number }>('poolLoad', { pool: POOL })).inFlight > 0, 10_000, 'the call to be in flight on c')
+    const killedAt = Date.now()
+    await c.kill()
+    const failure = await hung
+    const after = Date.now() - killedAt
+    if (process.env.KS_REPORT) console.info(`a call in flight to a killed node failed ${after} ms after kill -9 (lease ${LEASE} ms)`)
+    expect(failure.instanceOf).toBe('OutcomeUnknownError')
+    expect(failure).toMatchObject({ code: 'OUTCOME_UNKNOWN', pool: POOL, key, nodeId: 'c' })
+    // Within the lease and a heartbeat period or two, far from its 60 s timeout.
+    expect(after).toBeLessThan(LEASE * 4)
+    // The key answers again elsewhere.
+    await until(async () => a.run('poolCall', { pool: POOL, key, event: { type: 'get' }, options: { timeout: 1000 } }).then(() => true, () => false), LEASE + 20_000, 'the key answering again')
+  }, 60_000)
+
   it('a stalled node (SIGSTOP past its lease) loses its key: its write that lands late is refused by the store, its call fails typed, nothing acknowledged lost or doubled', async () => {
     // c reaches PostgreSQL through a proxy that can hold its writes on the way.
     const pgProxy = await startProxy(pg.connection.port)
