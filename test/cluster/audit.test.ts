@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
-import { call, JournalConflictError, MemoryStore, SnapshotConflictError, startBranch, type AnyBranch } from '../../src/index'
+import { call, InvalidRecordError, JournalConflictError, MemoryStore, SnapshotConflictError, startBranch, type AnyBranch } from '../../src/index'
 import { auditActivations } from '../../src/cluster'
 import { openedForEach } from '../support/cleanup'
 
@@ -51,6 +51,13 @@ describe.each(['snapshot', 'journal'] as const)('activation markers in %s mode',
     await expect(second._mark({ node: 'b', inc: 'b1', epoch: 9 }, '9')).rejects.toBeInstanceOf(conflict)
     expect((await auditActivations(store, 'accounts', 'k1')).activations).toEqual([])
   })
+})
+
+it('a journaled event of the markers\' reserved type is refused, not skipped by recovery later', async () => {
+  const store = new MemoryStore()
+  const branch = await activation(store, 'reserved', 'journal')
+  await expect(call(branch, { type: 'keepsake.activation', id: 'x' } as unknown as Event)).rejects.toBeInstanceOf(InvalidRecordError)
+  expect(await store.lastSeq(ID)).toBe(0)
 })
 
 describe('auditActivations', () => {

@@ -271,6 +271,8 @@ export class Durability {
     const { store, id, durability, migration, tags, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
+    // Recovery would skip it as a marker: refused here rather than lost there.
+    for (const event of events) if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
     const stamp = this.#stamp
     const tagsOf = (event: EventObject): readonly string[] => (stamp ? [...(tags?.(event) ?? NO_TAGS), ...stamp] : (tags?.(event) ?? NO_TAGS))
     const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tagsOf(event) }))
