@@ -4,8 +4,9 @@ import { readName } from './keys'
 
 /** One activation of a durable cluster-pool key, as its marker in the store records it. */
 export interface KeyActivation {
-  /** The node that activated the key, and its life. */
+  /** The node that activated the key. */
   readonly node: string
+  /** That node's life (its `inc`, new at each start). */
   readonly inc: string
   /** The revision of the key's placement record it activated under. */
   readonly epoch: number

@@ -97,10 +97,12 @@ describe('failover of a cluster pool\'s durable keys', () => {
       if (onC.includes(key)) expect(audit.activations.map((x) => x.node).slice(-2)).toEqual(['c', onA.includes(key) ? 'a' : 'b'])
     }
     await store.close()
+    // Stopped now, not at the end of the file: the later tests run on a machine this one no longer loads.
+    await stopAll([a, b])
   }, 60_000)
 
   it('a call in flight to a node that dies fails once its heartbeat lapses, with OutcomeUnknownError naming the node and key, not at its timeout', async () => {
-    const [a, , c] = (await startCluster('poollapse')) as [NodeProcess, NodeProcess, NodeProcess]
+    const [a, b, c] = (await startCluster('poollapse')) as [NodeProcess, NodeProcess, NodeProcess]
     const key = await keyOn(a, c, 'lapse')
     const hung = a.failure('poolCall', { pool: POOL, key, event: { type: 'hang' }, options: { timeout: 60_000 } })
     await until(async () => (await c.run<{ inFlight: number }>('poolLoad', { pool: POOL })).inFlight > 0, 10_000, 'the call to be in flight on c')
@@ -115,6 +117,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
     expect(after).toBeLessThan(LEASE * 4)
     // The key answers again elsewhere.
     await until(async () => a.run('poolCall', { pool: POOL, key, event: { type: 'get' }, options: { timeout: 1000 } }).then(() => true, () => false), LEASE + 20_000, 'the key answering again')
+    await stopAll([a, b])
   }, 60_000)
 
   it('a stalled node (SIGSTOP past its lease) loses its key: its write that lands late is refused by the store, its call fails typed, nothing acknowledged lost or doubled', async () => {
@@ -168,6 +171,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
     expect(seen[0]).toBe('first')
     const holders = (await Promise.all([a, b, c].map(keysOn))).flat().filter((k) => k === key)
     expect(holders).toHaveLength(1)
+    await stopAll([a, b, c])
   }, 60_000)
 
   it('the activation marker closes the window: a stalled write landing after the new activation recovered, before it wrote, is kept and recovered, and the new activation is not refused', async () => {
@@ -210,6 +214,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
     const holder = (await keysOn(a)).includes(key) ? 'a' : 'b'
     expect(audit.activations.map((x) => x.node)).toEqual(['c', holder])
     expect(audit.problems).toEqual([])
+    await stopAll([a, b, c])
   }, 60_000)
 
   it('a node leaving gracefully hands its keys over: the next messages place them elsewhere from the store, no call failed, none lost or doubled', async () => {
