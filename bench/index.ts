@@ -6,6 +6,7 @@ import { clusterGroup } from './cluster'
 import { describeEnvironment } from './environment'
 import { dedupGroup } from './dedup'
 import { durableGroup } from './durable'
+import { failoverGroup } from './failover'
 import { gcExposed } from './harness'
 import { inspectorGroup } from './inspector'
 import { isolationGroup } from './isolation'
@@ -39,7 +40,8 @@ const GROUPS: Record<string, (profile: Profile) => Promise<Group>> = {
   isolation: isolationGroup,
   load: loadGroup,
   cluster: clusterGroup,
-  placement: placementGroup
+  placement: placementGroup,
+  failover: failoverGroup
 }
 
 const args = process.argv.slice(2)

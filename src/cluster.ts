@@ -24,6 +24,7 @@ export {
   type LocalFirstOptions,
   type LeastLoadedOptions
 } from './cluster/strategies'
+export { auditActivations, type ActivationAudit, type KeyActivation } from './cluster/audit'
 export { PlacementView, type NodeLoad, type PlacementViewOptions } from './cluster/placementView'
 export {
   ClusterUnavailableError,
@@ -39,5 +40,6 @@ export {
   NoNodeError,
   UnknownPoolError,
   KeyOverloadedError,
-  NodeOverloadedError
+  NodeOverloadedError,
+  OutcomeUnknownError
 } from './cluster/errors'

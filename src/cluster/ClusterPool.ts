@@ -5,7 +5,9 @@ import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { InvalidOptionError } from '../shared/errors'
 import { readSignal } from '../shared/abort'
-import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
+import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
+import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError } from './errors'
+import { LapseWatch } from './lapseWatch'
 import { readName } from './keys'
 import type { Owner } from './leases'
 import type { NodeLoad } from './placementView'
@@ -69,6 +71,8 @@ const ANY_EPOCH = '*'
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
 const PLACE_ATTEMPTS = 8
+/** How many times an activation recovers and writes its marker before it fails (each refusal means a former owner's write landed meanwhile). */
+const MARK_ATTEMPTS = 5
 /** The node's overloaded flag clears once its load falls to this part of the bound, so it does not flap. */
 const CLEAR_AT = 0.8
 
@@ -103,6 +107,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #resolving = new Map<string, { readonly done: Promise<void>; waiting: number }>()
   /** Unanswered calls this node sent, per key. */
   readonly #outstanding = new Map<string, number>()
+  /** Calls in flight to other nodes, failed with OutcomeUnknownError once their node's heartbeat lapses. */
+  readonly #lapses: LapseWatch
   #view: { view: PlacementView; at: number; nodes: string } | undefined
   /** Nodes that refused a placement since the view was built (overloaded, or gone). */
   readonly #refused = new Set<string>()
@@ -114,6 +120,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#link = link
     this.#records = records
     this.#local = local
+    this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
   }
 
   /**
@@ -317,7 +324,13 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #transport: Transport = {
     assertConnected: (what) => this.#link.transport.assertConnected(what),
     assertSendable: (body) => this.#link.transport.assertSendable(body),
-    request: (node, body, timeoutMs) => this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs),
+    request: (node, body, timeoutMs) => {
+      const sent = this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs)
+      // A cast that never gets its answer bounces or is reported dropped, as before; a call fails as soon as its node lapses.
+      if (body.k === 'cast' || node === this.#link.self.node) return sent
+      const type = body.k === 'call' ? body.e.type : body.k === 'callAll' ? String(body.es[0]?.type) : body.k
+      return this.#lapses.watch(node, sent, () => new OutcomeUnknownError(this.name, body.n, node, type))
+    },
     dropped: (key, event, error) => this.#link.transport.dropped(key, event, error)
   }
 
@@ -557,7 +570,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     activation.epoch = epoch
     let branch: Branch<L>
     try {
-      branch = await this.#local._activate(key)
+      branch = await this.#start(key, epoch)
     } catch (error) {
       await this.#records.release(key, epoch).catch(() => undefined)
       this.#activations.delete(key)
@@ -568,19 +581,49 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     const release = () => this.#release(key, activation, branch)
     branch.on('passivate', release)
     branch.on('stop', release)
+    // A write refused by the store's fence: a newer activation has written its marker elsewhere (this node stalled
+    // past its lease). The branch retires at once rather than reading the store back and writing on behind it.
+    branch.on('crash', ({ error }) => {
+      if (isFenced(error)) this.#release(key, activation, branch, 0)
+    })
     // The first message before those that waited on the activation: they came after it.
     if (first) this._serve(first, reply)
     else reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
   }
 
-  /** Passivated or stopped: the key's branch stops here and its record is deleted (CAS on its epoch); what came meanwhile is served after. */
-  #release(key: string, activation: Activation, branch: Branch<L>): void {
+  /**
+   * Starts the key's branch for the activation at `epoch`. A durable key's
+   * first write is its activation marker (`Branch._mark`), fenced on the
+   * state it recovered: from then on a former owner's writes are refused. If
+   * one of them landed after the recovery, the marker is refused instead:
+   * the branch stops and starts again from the store, that write included.
+   */
+  async #start(key: string, epoch: number): Promise<Branch<L>> {
+    for (let attempt = 1; ; attempt++) {
+      const branch = await this.#local._activate(key)
+      if (!this.#config.kind.durable) return branch
+      try {
+        await branch._mark({ node: this.#link.self.node, inc: this.#link.self.inc, epoch }, String(epoch))
+        return branch
+      } catch (error) {
+        await branch.stop({ timeout: 0 }).catch(() => undefined)
+        if (!isFenced(error) || attempt >= MARK_ATTEMPTS) throw error
+      }
+    }
+  }
+
+  /**
+   * Passivated, stopped or fenced: the key's branch stops here (given
+   * `stopTimeout` for its deferred replies and writes) and its record is
+   * deleted (CAS on its epoch); what came meanwhile is served after.
+   */
+  #release(key: string, activation: Activation, branch: Branch<L>, stopTimeout?: number): void {
     if (this.#activations.get(key) !== activation || activation.phase !== 'active') return
     activation.phase = 'releasing'
     const releasing: Promise<void> = (async () => {
       // A durable branch's writes settle before it stops: the next activation, anywhere, recovers them.
-      if (branch.status !== 'stopped') await branch.stop().catch(() => undefined)
+      if (branch.status !== 'stopped') await branch.stop(stopTimeout === undefined ? undefined : { timeout: stopTimeout }).catch(() => undefined)
       await this.#records.release(key, activation.epoch).catch(() => false)
       this.#activations.delete(key)
       this.#unhold(activation)
@@ -630,4 +673,9 @@ function readLoad(load: unknown, pool: string): PoolLoad {
   const entry = (load as Record<string, Partial<PoolLoad>> | undefined)?.[pool]
   const count = (n: unknown) => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : 0)
   return { keys: count(entry?.keys), inFlight: count(entry?.inFlight), overloaded: entry?.overloaded === true }
+}
+
+/** A write the store refused because another writer wrote since (a newer activation's marker, or a former owner's late write). */
+function isFenced(error: unknown): boolean {
+  return error instanceof SnapshotConflictError || error instanceof JournalConflictError
 }

@@ -148,6 +148,8 @@ export class ClusterNode {
   /** Branches stopped to be handed over (or fenced): their stop releases nothing. */
   readonly #handedOver = new WeakSet<AnyBranch>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
+  /** The heartbeat's timer: kept while the node's keys are released on `stop`, so the others don't count it dead meanwhile. */
+  #beating: ReturnType<typeof setInterval> | undefined
   /** Names being released in the bucket (a stopped branch's); `stop` waits for them. */
   readonly #releasing = new Set<Promise<void>>()
   readonly #previousResolver: ReturnType<typeof _setNameResolver>
@@ -190,8 +192,9 @@ export class ClusterNode {
       }, ms)
       timer.unref()
       this.#timers.push(timer)
+      return timer
     }
-    every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : Promise.resolve()))
+    this.#beating = every(Math.max(100, Math.floor(config.leaseMs / 3)), () => (this.#connected ? this.#renew() : Promise.resolve()))
     // Checked often, so a cut-off node stops its durable branches well before its leases can expire.
     every(Math.max(25, Math.floor(config.leaseMs / 10)), () => this.#fenceIfExpired())
     every(Math.max(100, Math.floor(config.leaseMs / 2)), () => (this.#connected ? this.#adoptOrphans() : Promise.resolve()))
@@ -392,10 +395,11 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.#leaving) return
     this.#leaving = true
-    for (const timer of this.#timers) clearInterval(timer)
+    for (const timer of this.#timers) if (timer !== this.#beating) clearInterval(timer)
     await this.#pools?.stop()
     await this.supervisor.stop()
     await Promise.all(this.#releasing)
+    clearInterval(this.#beating)
     this.#subscription.unsubscribe()
     this.#refusals.close()
     await this.#leases.stop()

@@ -261,3 +261,33 @@ export class NodeOverloadedError extends KeepsakeError {
     this.limit = limit
   }
 }
+
+/**
+ * A call to a key of a cluster pool was sent to the node holding it, and that
+ * node's heartbeat lapsed before it answered (it died, was cut off, or
+ * stalled): the call failed at once instead of waiting out its timeout, and
+ * whether it was applied is unknown. The node may have applied it before it
+ * died, or, stalled, may still try to; a durable key's next activation is
+ * fenced at the store, so such a late write is refused, but one that landed
+ * before is kept. Casts are not failed this way.
+ */
+export class OutcomeUnknownError extends KeepsakeError {
+  /** The pool's name. */
+  readonly pool: string
+  /** The key called. */
+  readonly key: string
+  /** The node the call was sent to. */
+  readonly nodeId: string
+
+  constructor(pool: string, key: string, nodeId: string, eventType: string) {
+    super(
+      'OUTCOME_UNKNOWN',
+      `The call of "${eventType}" to key "${key}" of pool "${pool}" was sent to node "${nodeId}", whose heartbeat lapsed ` +
+        `before it answered: it may or may not have been applied. Read the key's state before retrying a call that must ` +
+        `not happen twice (its next message places it on a live node), or make the call idempotent.`
+    )
+    this.pool = pool
+    this.key = key
+    this.nodeId = nodeId
+  }
+}

@@ -9,7 +9,7 @@ import {
   type KeepsakeError
 } from '../shared/errors'
 import { assertEvent, assertFunction, isInstance, readDuration, readList, readOptions } from '../shared/validate'
-import { Durability } from '../keeper/durable/Durability'
+import { Durability, type ActivationMark } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
@@ -397,6 +397,19 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       if (timer !== undefined) clock.clearTimeout(timer)
     }
     this.#terminate({ kind: 'shutdown' })
+  }
+
+  /**
+   * @internal Used by cluster pools. A durable branch's first write as a new
+   * activation of its id, before it is given any message: an activation
+   * marker (`Durability.mark`). Rejects with the store's conflict error if
+   * another writer wrote since this branch recovered; undefined for a branch
+   * that is not durable.
+   */
+  _mark(mark: ActivationMark, tag: string): Promise<number | undefined> {
+    const snapshot = this.#keeper.snapshot
+    if (!this.#commits || !snapshot) return Promise.resolve(undefined)
+    return this.#commits.mark(mark, tag, snapshot)
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import { RecoveryError } from '../shared/errors'
-import type { Durability } from '../keeper/durable/Durability'
+import type { ActivationMark, Durability } from '../keeper/durable/Durability'
 import type { ResumePoint } from '../worker/restorePoint'
 
 /** What a durable branch's commits tell it. */
@@ -75,6 +75,11 @@ export class Commits {
   record(event: EventObject | undefined, snapshot: Snapshot<unknown>): void {
     this.#current = event && this.#durability.record(event, snapshot)
     if (this.#current) this.#await(this.#current)
+  }
+
+  /** Writes an activation marker (`Durability.mark`) for the state `snapshot`, before any message is delivered. */
+  mark(mark: ActivationMark, tag: string, snapshot: Snapshot<unknown>): Promise<number> {
+    return this.#durability.mark(mark, tag, snapshot)
   }
 
   /** A `callAll` batch starts: what is recorded until it ends is written all or none. */

@@ -228,6 +228,10 @@ async function main(): Promise<void> {
     transfer: (a) => node.transfer(a.name as string, a.to as string),
     /** A call to a key of the cluster pool `pool`. */
     poolCall: (a) => node.pool(a.pool as string).call(a.key as string, a.event as EventObject, a.options as object),
+    /** A cast to a key of the cluster pool `pool`. */
+    poolCast: (a) => void node.pool(a.pool as string).cast(a.key as string, a.event as EventObject),
+    /** This node's load in the cluster pool `pool` (its keys, calls in flight). */
+    poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
     poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
     owner: (a) => node.owner(a.name as string) ?? null,

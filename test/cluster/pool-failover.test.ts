@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/postgres'
+import { auditActivations } from '../../src/cluster'
 import { startNats, type NatsServer } from '../support/nats'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startProxy, type Proxy } from '../support/proxy'
@@ -22,9 +23,10 @@ afterAll(async () => {
   await Promise.all([nats?.stop(), pg?.stop()])
 })
 
-async function startCluster(cluster: string, cPg: object = pg.connection): Promise<NodeProcess[]> {
+/** Three nodes, a, b and c; c reaches PostgreSQL through `cPg`, a and b through `abPg`. */
+async function startCluster(cluster: string, cPg: object = pg.connection, abPg: object = pg.connection): Promise<NodeProcess[]> {
   const env = (node: string, connection: object) => ({ nats: nats.url, cluster, node, lease: LEASE, pg: connection, pools: true })
-  const started = await startNodeProcesses([env('a', pg.connection), env('b', pg.connection), env('c', cPg)])
+  const started = await startNodeProcesses([env('a', abPg), env('b', abPg), env('c', cPg)])
   nodes.push(...started)
   return started
 }
@@ -87,6 +89,35 @@ describe('failover of a cluster pool\'s durable keys', () => {
       // Every acknowledged add is there (a call that failed may have been applied too).
       for (const id of adds.acked[key] ?? []) expect(kept).toContain(id)
     }
+    // The store's markers: one activation at a time; c's keys were activated again elsewhere after c's.
+    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    for (const key of keys) {
+      const audit = await auditActivations(store, POOL, key)
+      expect(audit.problems).toEqual([])
+      if (onC.includes(key)) expect(audit.activations.map((x) => x.node).slice(-2)).toEqual(['c', onA.includes(key) ? 'a' : 'b'])
+    }
+    await store.close()
+    // Stopped now, not at the end of the file: the later tests run on a machine this one no longer loads.
+    await stopAll([a, b])
+  }, 60_000)
+
+  it('a call in flight to a node that dies fails once its heartbeat lapses, with OutcomeUnknownError naming the node and key, not at its timeout', async () => {
+    const [a, b, c] = (await startCluster('poollapse')) as [NodeProcess, NodeProcess, NodeProcess]
+    const key = await keyOn(a, c, 'lapse')
+    const hung = a.failure('poolCall', { pool: POOL, key, event: { type: 'hang' }, options: { timeout: 60_000 } })
+    await until(async () => (await c.run<{ inFlight: number }>('poolLoad', { pool: POOL })).inFlight > 0, 10_000, 'the call to be in flight on c')
+    const killedAt = Date.now()
+    await c.kill()
+    const failure = await hung
+    const after = Date.now() - killedAt
+    if (process.env.KS_REPORT) console.info(`a call in flight to a killed node failed ${after} ms after kill -9 (lease ${LEASE} ms)`)
+    expect(failure.instanceOf).toBe('OutcomeUnknownError')
+    expect(failure).toMatchObject({ code: 'OUTCOME_UNKNOWN', pool: POOL, key, nodeId: 'c' })
+    // Within the lease and a heartbeat period or two, far from its 60 s timeout.
+    expect(after).toBeLessThan(LEASE * 4)
+    // The key answers again elsewhere.
+    await until(async () => a.run('poolCall', { pool: POOL, key, event: { type: 'get' }, options: { timeout: 1000 } }).then(() => true, () => false), LEASE + 20_000, 'the key answering again')
+    await stopAll([a, b])
   }, 60_000)
 
   it('a stalled node (SIGSTOP past its lease) loses its key: its write that lands late is refused by the store, its call fails typed, nothing acknowledged lost or doubled', async () => {
@@ -140,6 +171,50 @@ describe('failover of a cluster pool\'s durable keys', () => {
     expect(seen[0]).toBe('first')
     const holders = (await Promise.all([a, b, c].map(keysOn))).flat().filter((k) => k === key)
     expect(holders).toHaveLength(1)
+    await stopAll([a, b, c])
+  }, 60_000)
+
+  it('the activation marker closes the window: a stalled write landing after the new activation recovered, before it wrote, is kept and recovered, and the new activation is not refused', async () => {
+    // c, and the others, reach PostgreSQL through proxies that can hold their writes on the way.
+    const [cProxy, abProxy] = await Promise.all([startProxy(pg.connection.port), startProxy(pg.connection.port)])
+    proxies.push(cProxy, abProxy)
+    const [a, b, c] = (await startCluster('poolmark', { ...pg.connection, port: cProxy.port }, { ...pg.connection, port: abProxy.port })) as [NodeProcess, NodeProcess, NodeProcess]
+    const key = await keyOn(a, c, 'mark')
+
+    cProxy.hold()
+    const late = c.run('poolCall', { pool: POOL, key, event: { type: 'add', id: 'late' }, options: { timeout: 60_000 } })
+    await until(() => cProxy.held > 0, 10_000, "c's write to reach the proxy")
+    process.kill(c.pid, 'SIGSTOP')
+    try {
+      await until(async () => !(await a.run<string[]>('nodes')).includes('c'), LEASE + 20_000, "c's heartbeat to lapse")
+      // The key's next message places it on a or b: its recovery reads the store, and its first write is held.
+      abProxy.holdAfterAnswer()
+      const after = a.run('poolCall', { pool: POOL, key, event: { type: 'add', id: 'after' }, options: { timeout: 30_000 } })
+      await until(() => abProxy.held > 0, 20_000, "the new activation's first write to reach the proxy")
+
+      // c's stalled write lands now, between the new activation's recovery and its first write.
+      const answered = cProxy.answered
+      cProxy.release()
+      await until(() => cProxy.answered > answered, 10_000, "PostgreSQL's answer to c's write")
+      abProxy.release()
+      // The new activation was not refused: its first write (the marker) was, and it recovered again, c's write included.
+      await after
+      expect(await ids(a, key)).toEqual(['first', 'late', 'after'])
+    } finally {
+      process.kill(c.pid, 'SIGCONT')
+    }
+    // c's write was accepted: its call is acknowledged, and that update is kept once.
+    await late
+    const holders = (await Promise.all([a, b, c].map(keysOn))).flat().filter((k) => k === key)
+    expect(holders).toHaveLength(1)
+    // The store's markers: c's activation, then the new one (its refused first marker left no trace).
+    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const audit = await auditActivations(store, POOL, key)
+    await store.close()
+    const holder = (await keysOn(a)).includes(key) ? 'a' : 'b'
+    expect(audit.activations.map((x) => x.node)).toEqual(['c', holder])
+    expect(audit.problems).toEqual([])
+    await stopAll([a, b, c])
   }, 60_000)
 
   it('a node leaving gracefully hands its keys over: the next messages place them elsewhere from the store, no call failed, none lost or doubled', async () => {

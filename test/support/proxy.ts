@@ -14,6 +14,8 @@ export interface Proxy {
   restore(): void
   /** From now on, what clients send is kept here instead of forwarded. */
   hold(): void
+  /** Forwards what clients send until the server's next answer, then holds from there on: a read lets through, the write after it stalled. */
+  holdAfterAnswer(): void
   /** Forwards what was held, in order, and forwards again from now on. */
   release(): void
   /** Bytes clients sent that are held now. */
@@ -29,6 +31,7 @@ export async function startProxy(port: number): Promise<Proxy> {
   let holding: { to: Socket; chunk: Buffer }[] | undefined
   let held = 0
   let answered = 0
+  let armed = false
   const server = createServer((client) => {
     if (!open) return void client.destroy()
     const upstream = createConnection({ host: '127.0.0.1', port })
@@ -47,6 +50,10 @@ export async function startProxy(port: number): Promise<Proxy> {
     })
     upstream.on('data', (chunk: Buffer) => {
       answered += chunk.length
+      if (armed) {
+        armed = false
+        holding ??= []
+      }
       client.write(chunk)
     })
   })
@@ -61,6 +68,7 @@ export async function startProxy(port: number): Promise<Proxy> {
     cut,
     restore: () => void (open = true),
     hold: () => void (holding ??= []),
+    holdAfterAnswer: () => void (armed = true),
     release: () => {
       const chunks = holding ?? []
       holding = undefined

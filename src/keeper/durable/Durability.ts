@@ -26,6 +26,20 @@ interface Segment {
   readonly events: EventObject[]
 }
 
+/**
+ * The type of an activation marker in a journal (see `Durability.mark`):
+ * reserved, as recovery skips it rather than replaying it through the logic.
+ */
+export const ACTIVATION_MARKER = 'keepsake.activation'
+
+/** Who began writing an id (see `Durability.mark`): JSON, recorded as the marker's payload. */
+export type ActivationMark = Readonly<Record<string, string | number>>
+
+/** Whether a journaled payload is an activation marker. */
+export function isActivationMarker(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && (payload as { type?: unknown }).type === ACTIVATION_MARKER
+}
+
 const PAGE = 10_000
 const RESOLVED = Promise.resolve()
 /** The tags of an event the `tags` option does not tag (shared: most events). */
@@ -68,6 +82,8 @@ export class Durability {
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
+  /** Journal mode, after `mark`: the tag naming this writer's activation, on every event it appends. */
+  #stamp: readonly string[] | undefined
   /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
   #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
@@ -142,6 +158,35 @@ export class Durability {
     const data = this.#persistReported(snapshot)
     if (this.#verifying) this.#segment = { base: data, events: [] }
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null, version: this.config.migration.version }))
+  }
+
+  /**
+   * Writes an activation marker, the first write of a writer that takes over
+   * an id another may still hold (a cluster pool's key placed anew): `mark`
+   * at the next sequence number, fenced on the one recovered. Journal mode:
+   * an event of type `ACTIVATION_MARKER` appended (recovery skips it), and
+   * every event this writer appends after it is tagged
+   * `keepsake.activation:<tag>`; snapshot mode: `snapshot` (the recovered
+   * state) saved again at the next sequence number, then the marker
+   * appended to the id's journal, which snapshot mode leaves otherwise
+   * unused, so the markers stay readable. A former writer's later writes
+   * name an older sequence number and are refused (`JournalConflictError`,
+   * `SnapshotConflictError`); so is this marker, if one of them landed first
+   * (recover again, then mark). Resolves with the marker's sequence number.
+   */
+  mark(mark: ActivationMark, tag: string, snapshot: Snapshot<unknown>): Promise<number> {
+    const { store, id, mode, migration } = this.config
+    const seq = ++this.#seq
+    const payload = { ...mark, type: ACTIVATION_MARKER, seq, mode }
+    const marker = (expectedSeq: number): Promise<number> => store.append(id, [{ type: ACTIVATION_MARKER, payload, version: migration.version }], expectedSeq)
+    this.#stamp = [`${ACTIVATION_MARKER}:${tag}`]
+    if (mode === 'journal') return this.#chain(() => marker(seq - 1)).then(() => seq)
+    const data = this.#persistReported(snapshot)
+    return this.#chain(async () => {
+      await store.saveSnapshot(id, { seq, data, expectedSeq: seq - 1, version: migration.version })
+      // Only the writer whose snapshot was kept gets here: the journal's end is its to write at.
+      await marker(await store.lastSeq(id))
+    }).then(() => seq)
   }
 
   /** Makes `event` (journal) or the state it left (`snapshot` mode) durable. */
@@ -226,7 +271,11 @@ export class Durability {
     const { store, id, durability, migration, tags, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tags?.(event) ?? NO_TAGS }))
+    // Recovery would skip it as a marker: refused here rather than lost there.
+    for (const event of events) if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
+    const stamp = this.#stamp
+    const tagsOf = (event: EventObject): readonly string[] => (stamp ? [...(tags?.(event) ?? NO_TAGS), ...stamp] : (tags?.(event) ?? NO_TAGS))
+    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tagsOf(event) }))
     const write =
       durability === 'batched'
         ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
@@ -291,6 +340,11 @@ export class Durability {
       for (const entry of page) {
         // Gapless from the snapshot on: each event is the one after the last (O(1) per event).
         if (entry.seq !== seq + 1) throw new RecoveryError(id, seq + 1, `the journal has no event ${seq + 1} (the next one stored is ${entry.seq})`)
+        // A marker says who began writing here: no event of the logic's.
+        if (isActivationMarker(entry.payload)) {
+          seq = entry.seq
+          continue
+        }
         const adapted = this.#adapt(entry)
         if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
         else apply(adapted as EventObject, entry.seq)
