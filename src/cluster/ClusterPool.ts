@@ -4,14 +4,18 @@ import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { readSignal } from '../shared/abort'
-import { KeyOverloadedError, NodeOverloadedError, NoNodeError } from './errors'
+import type { Moved } from '../api/pool'
+import { KeyOverloadedError, NodeOverloadedError, NoNodeError, TransferFailedError } from './errors'
+import { jsonImage, jsonTables, readImage, readTables } from './image'
 import { readName } from './keys'
 import type { Owner } from './leases'
+import type { ClusterLogger } from './options'
 import type { NodeLoad } from './placementView'
 import { PlacementView } from './placementView'
 import type { Placement, PlacementRecords } from './placements'
 import type { PoolConfig } from './poolOptions'
-import { readPlaced, type Placed, type PoolRequest } from './poolWire'
+import { readPlaced, type Placed, type PoolAdopt, type PoolRequest } from './poolWire'
+import { Rebalancer, type Holding, type RebalanceStats } from './rebalance'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { decodeError, encodeError, type Reply } from './wire'
 
@@ -29,6 +33,8 @@ export interface PoolLink {
   heartbeat(node: string): { readonly inc: string; readonly load?: unknown } | undefined
   /** How often heartbeats are written: a placement view is rebuilt at least this often. */
   readonly beatMs: number
+  /** The node's logger (keys a leaving node could not move are logged). */
+  readonly logger: ClusterLogger
   /**
    * Whether this node has gone most of a lease without renewing its
    * heartbeat (cut off, or stalled: a GC pause, SIGSTOP): the others may
@@ -46,7 +52,8 @@ export interface PoolLoad {
 
 /** One key as the node that holds it sees it. */
 interface Activation {
-  phase: 'activating' | 'active' | 'releasing'
+  /** `moving`: being handed to another node (rebalancing), its messages held meanwhile. */
+  phase: 'activating' | 'active' | 'releasing' | 'moving'
   /** The revision of the key's record this activation wrote (0 until it is written). */
   epoch: number
   /** Calls delivered and not answered yet. */
@@ -55,6 +62,8 @@ interface Activation {
   readonly held: { readonly request: PoolRequest; readonly reply: (reply: Reply) => void }[]
 }
 
+/** How long a key being moved may take to answer what was delivered to it, and its new node to take it. */
+const MOVE_TIMEOUT = 10_000
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
@@ -82,6 +91,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   #inFlight = 0
   #overloaded = false
   #stopping = false
+  /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
+  readonly #rebalancer: Rebalancer | undefined
+  readonly #moves = { plans: 0, movedOut: 0, movedIn: 0, failed: 0 }
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -104,6 +116,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#link = link
     this.#records = records
     this.#local = local
+    this.#rebalancer = config.rebalance ? new Rebalancer(this, link, config.strategy, config.rebalance) : undefined
   }
 
   /**
@@ -192,9 +205,22 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return [...this.#activations].filter(([, a]) => a.phase === 'active').map(([key]) => key)
   }
 
+  /**
+   * What rebalancing did on this node so far: the plans it made (one each
+   * time the settled membership changed, and one when this node left), the
+   * keys it moved out and took in, and the moves that failed (those keys
+   * stayed where they were).
+   *
+   * @example
+   * node.pool('carts').moves() // { plans: 2, movedOut: 31, movedIn: 0, failed: 0 }
+   */
+  moves(): RebalanceStats {
+    return { ...this.#moves }
+  }
+
   /** This node's load in the pool, as its heartbeat carries it. */
   load(): PoolLoad {
-    return { keys: this.#activations.size, inFlight: this.#inFlight, overloaded: this.#overloaded }
+    return { keys: this.#activations.size, inFlight: this.#inFlight, overloaded: this.#overloaded || this.#stopping }
   }
 
   /**
@@ -386,6 +412,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     // Checked before anything is served: a node waking from a stall fences its keys before its first message,
     // whatever its timers do first (their renewal's write is still on its way).
     if (this.#config.kind.durable && this.#link.fenced()) this._fence()
+    if (request.k === 'adopt') return void this.#adopt(request, reply)
     const activation = this.#activations.get(request.n)
     if (request.k === 'place') {
       if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))
@@ -459,8 +486,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
       return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
     }
-    const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
-    this.#activations.set(key, activation)
+    const activation = this.#activating(key)
     let epoch: number | undefined
     try {
       epoch = await this.#records.claim(key, this.#link.self, replacing)
@@ -492,12 +518,25 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       reply({ k: 'err', error: encodeError(error) })
       return this.#unhold(activation)
     }
+    this.#activated(key, activation, branch, epoch)
+    reply(placedReply(this.#link.self, epoch))
+    this.#unhold(activation)
+  }
+
+  /** A new activation of `key`, holding what comes for it until it is active. */
+  #activating(key: string): Activation {
+    const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
+    this.#activations.set(key, activation)
+    return activation
+  }
+
+  /** The key's branch is up and its record names this node at `epoch`: it is served, and released when it passivates or stops. */
+  #activated(key: string, activation: Activation, branch: Branch<L>, epoch: number): void {
     activation.phase = 'active'
+    activation.epoch = epoch
     const release = () => this.#release(key, activation, branch)
     branch.on('passivate', release)
     branch.on('stop', release)
-    reply(placedReply(this.#link.self, epoch))
-    this.#unhold(activation)
   }
 
   /** Passivated or stopped: the key's branch stops here and its record is deleted (CAS on its epoch); what came meanwhile is served after. */
@@ -535,8 +574,151 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
   }
 
+  // ---- rebalancing (see rebalance.ts, which decides what moves where) ----------
+
+  /** @internal The keys active here, the oldest activation first, each with whether it has messages in flight. */
+  _holdings(): Holding[] {
+    const holdings: Holding[] = []
+    for (const [key, activation] of this.#activations) {
+      if (activation.phase !== 'active') continue
+      holdings.push({ key, busy: activation.inFlight > 0 || (this.#local.branch(key)?._queued ?? 0) > 0 })
+    }
+    return holdings
+  }
+
+  /** @internal A plan was made (counted in `moves()`). */
+  _planned(): void {
+    this.#moves.plans++
+  }
+
+  /** @internal This node is leaving: it takes no new key (placements and moves go elsewhere) from now on. */
+  _leaving(): void {
+    this.#stopping = true
+  }
+
+  /** @internal Moves this node's keys to the others before it leaves (rebalancing's graceful leave). */
+  async _leave(): Promise<void> {
+    await this.#rebalancer?.leave()
+  }
+
+  /**
+   * @internal Hands the active key `key` to node `to`, with its state. Its
+   * messages are held from now on; once what was delivered to it is
+   * answered, its branch stops (a durable key's writes settle), its image
+   * goes to `to` (`adopt`; none for a durable key, which recovers from its
+   * store), and `to` starts it and takes its record over by compare-and-set
+   * on the epoch frozen here; then what was held is bounced (its senders
+   * find it on `to`). True if it moved. False if it did not (not active
+   * here, still busy after a while, a state that can't leave this process,
+   * `to` refused or did not answer): it is then served here again, with its
+   * state, under a record rewritten by this node, so a late takeover by `to`
+   * fails.
+   */
+  async _moveOut(key: string, to: string): Promise<boolean> {
+    const activation = this.#activations.get(key)
+    const branch = this.#local.branch(key)
+    if (activation?.phase !== 'active' || branch?.status !== 'running') return false
+    activation.phase = 'moving'
+    if (!(await quiet(activation, branch, MOVE_TIMEOUT))) {
+      // Nothing stopped: it goes on here (released now if it stopped on its own meanwhile).
+      activation.phase = 'active'
+      if (stopped(branch)) this.#release(key, activation, branch)
+      this.#unhold(activation)
+      this.#moves.failed++
+      return false
+    }
+    await branch.stop().catch(() => undefined)
+    const moved: Moved = { image: branch._finalImage(), tables: branch._tables() }
+    let request: PoolAdopt
+    try {
+      const image = this.#config.kind.durable ? undefined : jsonImage(this.#config.kind.logic, moved.image)
+      request = { k: 'adopt', p: this.name, n: key, rev: activation.epoch, ...(image ? { image } : {}), tables: jsonTables(moved.tables) }
+    } catch {
+      return this.#stayed(key, activation, activation.epoch, moved)
+    }
+    const outcome = await this.#link.request(to, request, MOVE_TIMEOUT).catch(() => undefined)
+    if (outcome && 'reply' in outcome && outcome.reply.k === 'ok') {
+      return this.#gone(key, activation)
+    }
+    // Refused, or no answer: the record is taken back on the frozen epoch, so `to` can't take it over later.
+    // If it has changed already, `to` took it (and its answer was lost).
+    const epoch = await this.#records.claim(key, this.#link.self, activation.epoch).catch(() => null)
+    if (epoch) return this.#stayed(key, activation, epoch, moved)
+    const record = epoch === undefined ? await this.#records.get(key).catch(() => undefined) : undefined
+    if (record?.node === to) return this.#gone(key, activation)
+    // Neither here nor there (NATS out): dropped, as a failed release is; its next message places it again.
+    this.#activations.delete(key)
+    this.#unhold(activation)
+    this.#moves.failed++
+    return false
+  }
+
+  /**
+   * The key moved: what waited for it here is bounced, and its senders (this node too) look it up again. The
+   * routing cache is left as it is: a sender's lookup after a bounce skips the placement that bounced.
+   */
+  #gone(key: string, activation: Activation): true {
+    this.#activations.delete(key)
+    this.#moves.movedOut++
+    this.#unhold(activation)
+    return true
+  }
+
+  /** A move failed: the key starts here again from its state, under `epoch`, and what waited for it is served. */
+  async #stayed(key: string, activation: Activation, epoch: number, moved: Moved): Promise<false> {
+    this.#moves.failed++
+    try {
+      this.#activated(key, activation, await this.#local._activate(key, moved), epoch)
+    } catch {
+      // It can't start here again (the node is stopping): released, its next message places it elsewhere.
+      await this.#records.release(key, epoch).catch(() => false)
+      this.#activations.delete(key)
+    }
+    this.#unhold(activation)
+    return false
+  }
+
+  /** The receiving end of a move: starts the key from the image it came with, then takes its record over. */
+  async #adopt(request: PoolAdopt, reply: (reply: Reply) => void): Promise<void> {
+    const key = request.n
+    const refuse = (error: unknown) => reply({ k: 'err', error: encodeError(error) })
+    if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
+      return refuse(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode))
+    }
+    if (this.#activations.has(key)) return refuse(new TransferFailedError(key, `node "${this.#link.self.node}" is placing it already`))
+    let moved: Moved
+    try {
+      readName(key, 'key')
+      moved = { image: request.image === undefined ? undefined : readImage(request.image), tables: readTables(request.tables) }
+    } catch (error) {
+      return refuse(error)
+    }
+    const activation = this.#activating(key)
+    let branch: Branch<L> | undefined
+    let epoch: number | undefined
+    let failure: unknown
+    try {
+      branch = await this.#local._activate(key, moved)
+      epoch = await this.#records.claim(key, this.#link.self, request.rev)
+    } catch (error) {
+      failure = error
+    }
+    if (branch && epoch !== undefined) {
+      this.#activated(key, activation, branch, epoch)
+      this.#moves.movedIn++
+      reply(placedReply(this.#link.self, epoch))
+    } else {
+      // Its handlers are not on yet: this stop releases nothing (the record is not this node's).
+      if (branch) await branch.stop().catch(() => undefined)
+      this.#activations.delete(key)
+      refuse(failure ?? new TransferFailedError(key, 'its placement changed during the move'))
+    }
+    this.#unhold(activation)
+  }
+
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
   async _stop(): Promise<void> {
+    this.#rebalancer?.close()
     this.#stopping = true
     // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
     // bounced once it is released: their senders place the key elsewhere and resend them, in order.
@@ -544,6 +726,21 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     await this.#local.stop()
     while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }
+}
+
+/** Resolves true once nothing delivered to the key is unanswered (calls) or queued (casts); false after `timeoutMs`. */
+async function quiet(activation: Activation, branch: Branch, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs
+  while (activation.inFlight > 0 || branch._queued > 0) {
+    if (Date.now() > until) return false
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return true
+}
+
+/** Whether `branch` has stopped (read anew: it may have since it was last looked at). */
+function stopped(branch: Branch): boolean {
+  return branch.status === 'stopped'
 }
 
 function placedReply(where: { readonly node: string; readonly inc: string }, epoch: number): Reply {

@@ -387,6 +387,8 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.#leaving) return
     this.#leaving = true
+    // Before the timers stop: the heartbeat goes on while keys are handed over, or the others would count this node dead.
+    await this.#pools?.leave()
     for (const timer of this.#timers) clearInterval(timer)
     await this.#pools?.stop()
     await this.supervisor.stop()

@@ -71,6 +71,7 @@ export class PoolHost {
       liveNodes: () => parts.leases.liveNodes(),
       heartbeat: (node) => parts.leases.heartbeat(node),
       beatMs: Math.max(100, Math.floor(config.leaseMs / 3)),
+      logger: config.logger,
       fenced: parts.fenced
     }
     for (const [name, pool] of config.pools) {
@@ -99,6 +100,11 @@ export class PoolHost {
   /** The node could not renew its heartbeat for most of a lease: every durable pool's keys stop here. */
   fence(): void {
     for (const pool of this.#pools.values()) pool._fence()
+  }
+
+  /** Moves every pool's keys to the other nodes (pools with `rebalance`), while the node still renews its heartbeat. */
+  async leave(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool._leave()))
   }
 
   /** Stops every pool's keys here (their placements released), then stops serving. */
