@@ -93,7 +93,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   #stopping = false
   /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
   readonly #rebalancer: Rebalancer | undefined
-  readonly #moves = { plans: 0, movedOut: 0, movedIn: 0, failed: 0 }
+  readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0 }
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -207,12 +207,14 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   /**
    * What rebalancing did on this node so far: the plans it made (one each
-   * time the settled membership changed, and one when this node left), the
-   * keys it moved out and took in, and the moves that failed (those keys
-   * stayed where they were).
+   * time the settled membership changed, and one when this node left) and
+   * the moves they held, the keys it moved out and took in, and the moves
+   * that failed (those keys stayed where they were). A plan's moves are done
+   * once `movedOut + failed` reaches `planned` (a key gone meanwhile, or
+   * whose target left, counts as failed).
    *
    * @example
-   * node.pool('carts').moves() // { plans: 2, movedOut: 31, movedIn: 0, failed: 0 }
+   * node.pool('carts').moves() // { plans: 2, planned: 31, movedOut: 31, movedIn: 0, failed: 0 }
    */
   moves(): RebalanceStats {
     return { ...this.#moves }
@@ -586,9 +588,15 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return holdings
   }
 
-  /** @internal A plan was made (counted in `moves()`). */
-  _planned(): void {
+  /** @internal A plan of `moves` moves was made (counted in `moves()`). */
+  _planned(moves: number): void {
     this.#moves.plans++
+    this.#moves.planned += moves
+  }
+
+  /** @internal `moves` planned moves were not made (their target left, or the leave's deadline passed): counted failed. */
+  _skipped(moves: number): void {
+    this.#moves.failed += moves
   }
 
   /** @internal This node is leaving: it takes no new key (placements and moves go elsewhere) from now on. */
@@ -617,7 +625,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   async _moveOut(key: string, to: string): Promise<boolean> {
     const activation = this.#activations.get(key)
     const branch = this.#local.branch(key)
-    if (activation?.phase !== 'active' || branch?.status !== 'running') return false
+    if (activation?.phase !== 'active' || branch?.status !== 'running') {
+      this.#moves.failed++
+      return false
+    }
     activation.phase = 'moving'
     if (!(await quiet(activation, branch, MOVE_TIMEOUT))) {
       // Nothing stopped: it goes on here (released now if it stopped on its own meanwhile).

@@ -23,6 +23,8 @@ export interface Move {
 export interface RebalanceStats {
   /** Plans made: one each time the settled membership changed, one when the node left. */
   readonly plans: number
+  /** Moves those plans held. */
+  readonly planned: number
   /** Keys this node handed to others. */
   readonly movedOut: number
   /** Keys this node took from others. */
@@ -68,16 +70,18 @@ export function planJoin(self: string, holdings: readonly Holding[], loads: read
     return moves
   }
   let excess = (keys.get(self) ?? 0) - bound
-  const view = new PlacementView(nodes.map((load) => (load.node === self ? { ...load, overloaded: true } : load)))
+  // Nodes at the bound (and this one) take none of the keys shed: the strategy picks among the others.
+  const viewOf = () => new PlacementView(nodes.map(({ node }) => ({ node, keys: keys.get(node) ?? 0, overloaded: node === self || !hasRoom(node) })))
+  let view = viewOf()
   for (const { key } of busyLast([...holdings].reverse())) {
     if (excess <= 0) break
     const to = strategy.place(key, view, self)
     if (to instanceof NoNodeError) break
-    if (!hasRoom(to)) continue
-    view.add(to)
     moves.push({ key, to })
     keys.set(to, (keys.get(to) ?? 0) + 1)
     excess--
+    if (hasRoom(to)) view.add(to)
+    else view = viewOf()
   }
   return moves
 }
@@ -114,8 +118,10 @@ export interface Movable {
   loads(): NodeLoad[]
   _holdings(): Holding[]
   _moveOut(key: string, to: string): Promise<boolean>
+  /** Planned moves not made (their target gone, or no time left): counted failed. */
+  _skipped(moves: number): void
   _leaving(): void
-  _planned(): void
+  _planned(moves: number): void
 }
 
 /** What a rebalancer reads of the cluster. */
@@ -171,7 +177,7 @@ export class Rebalancer {
     this.#pool._leaving()
     const self = this.#cluster.self.node
     const moves = planLeave(self, this.#pool._holdings(), this.#pool.loads(), this.#strategy)
-    this.#pool._planned()
+    this.#pool._planned(moves.length)
     await this.#move(moves, Date.now() + LEAVE_DEADLINE)
     const left = this.#pool._holdings().length
     if (left > 0) {
@@ -209,7 +215,7 @@ export class Rebalancer {
     const members = new Set([self, ...this.#members.split('\n').map((member) => member.split(' ')[0])])
     const loads = this.#pool.loads().filter((load) => members.has(load.node))
     const moves = planJoin(self, this.#pool._holdings(), loads, this.#strategy)
-    this.#pool._planned()
+    this.#pool._planned(moves.length)
     await this.#move(moves, Infinity)
   }
 
@@ -220,10 +226,12 @@ export class Rebalancer {
     const worker = async () => {
       while (next < moves.length && Date.now() < deadline && (leaving || !this.#closed)) {
         const { key, to } = moves[next++] as Move
-        if (this.#cluster.heartbeat(to) === undefined) continue
-        await this.#pool._moveOut(key, to)
+        if (this.#cluster.heartbeat(to) === undefined) this.#pool._skipped(1)
+        else await this.#pool._moveOut(key, to)
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.#batch, moves.length) }, worker))
+    // Moves not started (past the deadline, or closed): their keys stayed.
+    this.#pool._skipped(moves.length - next)
   }
 }
