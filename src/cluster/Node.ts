@@ -380,7 +380,9 @@ export class ClusterNode {
   }
 
   /**
-   * Leaves the cluster: stops this node's global branches (their names are
+   * Leaves the cluster: moves its cluster pools' keys, with their state, to
+   * the other nodes (pools with `rebalance`; what is not moved within 10 s
+   * is released), stops this node's global branches (their names are
    * released; durable ones are left for the other nodes to start again),
    * stops serving, and closes the connection.
    */
