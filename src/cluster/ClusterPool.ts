@@ -15,7 +15,7 @@ import { PlacementView } from './placementView'
 import type { Placement, PlacementRecords } from './placements'
 import type { PoolConfig } from './poolOptions'
 import { readPlaced, type Placed, type PoolAdopt, type PoolRequest } from './poolWire'
-import { Rebalancer, type Holding, type RebalanceStats } from './rebalance'
+import { Rebalancer, type Holding, type MoveOutcome, type RebalanceStats } from './rebalance'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { decodeError, encodeError, type Reply } from './wire'
 
@@ -588,6 +588,11 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return holdings
   }
 
+  /** @internal Starts rebalancing (once the node's pools are all up). */
+  _startRebalancing(): void {
+    this.#rebalancer?.start()
+  }
+
   /** @internal A plan of `moves` moves was made (counted in `moves()`). */
   _planned(moves: number): void {
     this.#moves.plans++
@@ -616,18 +621,18 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * goes to `to` (`adopt`; none for a durable key, which recovers from its
    * store), and `to` starts it and takes its record over by compare-and-set
    * on the epoch frozen here; then what was held is bounced (its senders
-   * find it on `to`). True if it moved. False if it did not (not active
-   * here, still busy after a while, a state that can't leave this process,
-   * `to` refused or did not answer): it is then served here again, with its
-   * state, under a record rewritten by this node, so a late takeover by `to`
-   * fails.
+   * find it on `to`): `moved`. Otherwise (not active here, still busy after
+   * a while, a state that can't leave this process, `to` refused or did not
+   * answer) it is served here again, with its state, under a record
+   * rewritten by this node, so a late takeover by `to` fails: `refused` if
+   * `to` takes no key at all now (overloaded, leaving), else `failed`.
    */
-  async _moveOut(key: string, to: string): Promise<boolean> {
+  async _moveOut(key: string, to: string): Promise<MoveOutcome> {
     const activation = this.#activations.get(key)
     const branch = this.#local.branch(key)
     if (activation?.phase !== 'active' || branch?.status !== 'running') {
       this.#moves.failed++
-      return false
+      return 'failed'
     }
     activation.phase = 'moving'
     if (!(await quiet(activation, branch, MOVE_TIMEOUT))) {
@@ -636,7 +641,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       if (stopped(branch)) this.#release(key, activation, branch)
       this.#unhold(activation)
       this.#moves.failed++
-      return false
+      return 'failed'
     }
     await branch.stop().catch(() => undefined)
     const moved: Moved = { image: branch._finalImage(), tables: branch._tables() }
@@ -648,35 +653,35 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return this.#stayed(key, activation, activation.epoch, moved)
     }
     const outcome = await this.#link.request(to, request, MOVE_TIMEOUT).catch(() => undefined)
-    if (outcome && 'reply' in outcome && outcome.reply.k === 'ok') {
-      return this.#gone(key, activation)
-    }
+    const reply = outcome && 'reply' in outcome ? outcome.reply : undefined
+    if (reply?.k === 'ok') return this.#gone(key, activation)
     // Refused, or no answer: the record is taken back on the frozen epoch, so `to` can't take it over later.
     // If it has changed already, `to` took it (and its answer was lost).
     const epoch = await this.#records.claim(key, this.#link.self, activation.epoch).catch(() => null)
-    if (epoch) return this.#stayed(key, activation, epoch, moved)
+    const full = reply?.k === 'err' && reply.error.name === NodeOverloadedError.name
+    if (epoch) return this.#stayed(key, activation, epoch, moved).then(() => (full ? 'refused' : 'failed'))
     const record = epoch === undefined ? await this.#records.get(key).catch(() => undefined) : undefined
     if (record?.node === to) return this.#gone(key, activation)
     // Neither here nor there (NATS out): dropped, as a failed release is; its next message places it again.
     this.#activations.delete(key)
     this.#unhold(activation)
     this.#moves.failed++
-    return false
+    return 'failed'
   }
 
   /**
    * The key moved: what waited for it here is bounced, and its senders (this node too) look it up again. The
    * routing cache is left as it is: a sender's lookup after a bounce skips the placement that bounced.
    */
-  #gone(key: string, activation: Activation): true {
+  #gone(key: string, activation: Activation): 'moved' {
     this.#activations.delete(key)
     this.#moves.movedOut++
     this.#unhold(activation)
-    return true
+    return 'moved'
   }
 
   /** A move failed: the key starts here again from its state, under `epoch`, and what waited for it is served. */
-  async #stayed(key: string, activation: Activation, epoch: number, moved: Moved): Promise<false> {
+  async #stayed(key: string, activation: Activation, epoch: number, moved: Moved): Promise<'failed'> {
     this.#moves.failed++
     try {
       this.#activated(key, activation, await this.#local._activate(key, moved), epoch)
@@ -686,7 +691,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       this.#activations.delete(key)
     }
     this.#unhold(activation)
-    return false
+    return 'failed'
   }
 
   /** The receiving end of a move: starts the key from the image it came with, then takes its record over. */

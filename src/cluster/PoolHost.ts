@@ -53,6 +53,7 @@ export class PoolHost {
       }
     })
     parts.leases.carry(() => Object.fromEntries([...pools].map(([name, pool]) => [name, pool.load()])))
+    for (const pool of pools.values()) pool._startRebalancing()
   }
 
   /** Opens the placements bucket and starts each pool's local side; undefined if the node has no pools. */

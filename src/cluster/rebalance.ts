@@ -13,6 +13,9 @@ export interface Holding {
   readonly busy: boolean
 }
 
+/** How a move ended: `refused` when its target takes no key at all now (overloaded, stopping): no more are sent it. */
+export type MoveOutcome = 'moved' | 'failed' | 'refused'
+
 /** One key to move, and where. */
 export interface Move {
   readonly key: string
@@ -117,7 +120,7 @@ export interface Movable {
   /** Every live node's load (this one's now, the others' from their heartbeats). */
   loads(): NodeLoad[]
   _holdings(): Holding[]
-  _moveOut(key: string, to: string): Promise<boolean>
+  _moveOut(key: string, to: string): Promise<MoveOutcome>
   /** Planned moves not made (their target gone, or no time left): counted failed. */
   _skipped(moves: number): void
   _leaving(): void
@@ -150,7 +153,7 @@ export class Rebalancer {
   readonly #seen = new Map<string, { readonly inc: string; readonly at: number }>()
   /** The settled members the last plan was made for, as `node inc`. */
   #members = ''
-  readonly #timer: ReturnType<typeof setInterval>
+  #timer: ReturnType<typeof setInterval> | undefined
   #running: Promise<void> | undefined
   #closed = false
 
@@ -160,7 +163,12 @@ export class Rebalancer {
     this.#strategy = strategy
     this.#batch = options.batch
     this.#settle = options.settle ?? 2 * cluster.beatMs
-    this.#timer = setInterval(() => this.#tick(), cluster.beatMs)
+  }
+
+  /** Starts looking at the membership, once a heartbeat period. */
+  start(): void {
+    if (this.#closed || this.#timer) return
+    this.#timer = setInterval(() => this.#tick(), this.#cluster.beatMs)
     this.#timer.unref()
   }
 
@@ -223,11 +231,13 @@ export class Rebalancer {
   async #move(moves: readonly Move[], deadline: number): Promise<void> {
     let next = 0
     const leaving = deadline !== Infinity
+    /** Targets that refused a move for want of room (or leaving themselves): sent no more. */
+    const full = new Set<string>()
     const worker = async () => {
       while (next < moves.length && Date.now() < deadline && (leaving || !this.#closed)) {
         const { key, to } = moves[next++] as Move
-        if (this.#cluster.heartbeat(to) === undefined) this.#pool._skipped(1)
-        else await this.#pool._moveOut(key, to)
+        if (full.has(to) || this.#cluster.heartbeat(to) === undefined) this.#pool._skipped(1)
+        else if ((await this.#pool._moveOut(key, to)) === 'refused') full.add(to)
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.#batch, moves.length) }, worker))
