@@ -139,8 +139,8 @@ export interface Membership {
 /**
  * Rebalances one cluster pool on one node: every heartbeat period it looks
  * at the live nodes, and once a node (in one life) has been seen for the
- * settle period it counts as a member; each time the members change it
- * plans for this node's keys (`planJoin`) and moves them, `batch` at a time.
+ * settle period it counts as a member; each time a member joins it plans
+ * for this node's keys (`planJoin`) and moves them, `batch` at a time.
  * Before the node leaves, `leave` moves all its keys (`planLeave`).
  */
 export class Rebalancer {
@@ -151,8 +151,8 @@ export class Rebalancer {
   readonly #settle: number
   /** Live nodes (not this one), in the life and since when (local clock) they were first seen so. */
   readonly #seen = new Map<string, { readonly inc: string; readonly at: number }>()
-  /** The settled members the last plan was made for, as `node inc`. */
-  #members = ''
+  /** The settled members as of the last look, as `node inc`. */
+  #members = new Set<string>()
   #timer: ReturnType<typeof setInterval> | undefined
   #running: Promise<void> | undefined
   #closed = false
@@ -206,21 +206,21 @@ export class Rebalancer {
       const inc = this.#cluster.heartbeat(node)?.inc
       if (inc !== undefined && this.#seen.get(node)?.inc !== inc) this.#seen.set(node, { inc, at: now })
     }
-    const settled = [...this.#seen]
-      .filter(([, seen]) => now - seen.at >= this.#settle)
-      .map(([node, seen]) => `${node} ${seen.inc}`)
-      .sort()
-    const members = settled.join('\n')
+    const settled = [...this.#seen].filter(([, seen]) => now - seen.at >= this.#settle)
     // A node gone changes no plan here (its keys come back on their next message); one joined does.
-    const joined = settled.some((member) => !this.#members.split('\n').includes(member))
-    this.#members = members
+    const joined = settled.some(([node, { inc }]) => !this.#members.has(`${node} ${inc}`))
+    this.#members = new Set(settled.map(([node, { inc }]) => `${node} ${inc}`))
     if (!joined) return
-    this.#running = this.#rebalance().finally(() => (this.#running = undefined))
+    const members = new Set([self, ...settled.map(([node]) => node)])
+    this.#running = this.#rebalance(members)
+      .catch((error: unknown) => {
+        this.#cluster.logger.warn({ node: self, pool: this.#pool.name, reason: (error as Error).message }, 'keepsake cluster: a rebalancing plan failed')
+      })
+      .finally(() => (this.#running = undefined))
   }
 
-  async #rebalance(): Promise<void> {
+  async #rebalance(members: ReadonlySet<string>): Promise<void> {
     const self = this.#cluster.self.node
-    const members = new Set([self, ...this.#members.split('\n').map((member) => member.split(' ')[0])])
     const loads = this.#pool.loads().filter((load) => members.has(load.node))
     const moves = planJoin(self, this.#pool._holdings(), loads, this.#strategy)
     this.#pool._planned(moves.length)
