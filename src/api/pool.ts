@@ -9,6 +9,8 @@ import { counters } from '../shared/processWide'
 import { readSignal } from '../shared/abort'
 import { asyncDispose, stopOnDispose } from '../shared/dispose'
 import { Supervisor } from '../supervisor/Supervisor'
+import type { Tables } from '../keeper/Tables'
+import type { RestorePoint } from '../worker/restorePoint'
 import type { BranchOptions, CallOptions, CastOptions, ReplyFor, StateOf } from '../supervisor/types'
 
 /** A keyed pool's default `idleTimeout`: 10 s, hb_persistent's `worker_timeout`. */
@@ -162,12 +164,16 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
     return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }, { state }))
   }
 
-  /** @internal Starts the key's branch if it has none (one start however many ask), for a cluster pool's activation. */
-  _activate(key: string): Promise<Branch<L>> {
+  /**
+   * @internal Starts the key's branch if it has none (one start however many
+   * ask), for a cluster pool's activation; with `moved`, from the state it
+   * had on another node (a durable key recovers from its store instead).
+   */
+  _activate(key: string, moved?: Moved): Promise<Branch<L>> {
     readKey(key)
     const live = this.#branches.get(key)
     if (live) return Promise.resolve(live)
-    return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }))
+    return new Promise((resolve, reject) => this.#whenUp(key, { ready: resolve, failed: reject }, undefined, moved))
   }
 
   /** The key's live branch, if it has one (it may be passivated). */
@@ -191,13 +197,13 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
   }
 
   /** Runs `waiter` once the key's branch is up: one start per key, however many wait. */
-  #whenUp(key: string, waiter: { ready(branch: Branch<L>): void; failed(error: unknown): void }, seed?: { state: unknown }): void {
+  #whenUp(key: string, waiter: { ready(branch: Branch<L>): void; failed(error: unknown): void }, seed?: { state: unknown }, moved?: Moved): void {
     const starting = this.#starting.get(key)
     if (starting) return void starting.waiting.push(waiter)
     if (this.supervisor.status !== 'running') throw new SupervisorStoppedError(this.supervisor.id)
     const entry = { waiting: [waiter] }
     this.#starting.set(key, entry)
-    void this.#start(key, seed).then(
+    void this.#start(key, seed, moved).then(
       (branch) => {
         this.#starting.delete(key)
         // In arrival order, before anyone else can reach the branch.
@@ -210,7 +216,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
     )
   }
 
-  async #start(key: string, seed: { state: unknown } | undefined): Promise<Branch<L>> {
+  async #start(key: string, seed: { state: unknown } | undefined, moved?: Moved): Promise<Branch<L>> {
     const { id: _id, input, durable, maxKeys: _maxKeys, idleTimeout, ...rest } = this.#options
     const options = (): BranchOptions<L> => ({
       ...rest,
@@ -223,7 +229,7 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
       id: key,
       type: 'worker',
       restart: 'temporary',
-      start: () => Branch._open<L>(options(), undefined, seed)
+      start: () => Branch._open<L>(options(), moved?.image, seed, moved?.tables)
     })
     const branch = child as Branch<L>
     if (branch.status === 'stopped') throw new BranchStoppedError(branch.id, 'it stopped as it started')
@@ -232,6 +238,12 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
     branch.on('stop', () => this.#branches.delete(key))
     return branch
   }
+}
+
+/** A key's state from another node: its restore point and its tables. */
+export interface Moved {
+  readonly image: RestorePoint | undefined
+  readonly tables: Tables
 }
 
 function readKey(key: unknown): asserts key is string {

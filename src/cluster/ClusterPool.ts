@@ -6,16 +6,20 @@ import { readDuration, readOptions, assertEvent } from '../shared/validate'
 import { InvalidOptionError } from '../shared/errors'
 import { readSignal } from '../shared/abort'
 import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
-import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError } from './errors'
+import type { Moved } from '../api/pool'
+import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError, TransferFailedError } from './errors'
+import { jsonImage, jsonTables, readImage, readTables } from './image'
 import { LapseWatch } from './lapseWatch'
 import { readName } from './keys'
 import type { Owner } from './leases'
+import type { ClusterLogger } from './options'
 import type { NodeLoad } from './placementView'
 import { PlacementView } from './placementView'
 import type { Placement, PlacementRecords } from './placements'
 import type { PoolConfig } from './poolOptions'
-import { readPlaced, type Placed, type PoolRequest } from './poolWire'
+import { readPlaced, type Placed, type PoolAdopt, type PoolRequest } from './poolWire'
 import { censusOf, DEFAULT_CENSUS_LIMIT, type PoolCensus } from './poolCensus'
+import { Rebalancer, type Holding, type MoveOutcome, type RebalanceStats } from './rebalance'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { decodeError, encodeError, type Reply } from './wire'
 
@@ -33,6 +37,8 @@ export interface PoolLink {
   heartbeat(node: string): { readonly inc: string; readonly load?: unknown } | undefined
   /** How often heartbeats are written: a placement view is rebuilt at least this often. */
   readonly beatMs: number
+  /** The node's logger (keys a leaving node could not move are logged). */
+  readonly logger: ClusterLogger
   /**
    * Whether this node has gone most of a lease without renewing its
    * heartbeat (cut off, or stalled: a GC pause, SIGSTOP): the others may
@@ -50,7 +56,8 @@ export interface PoolLoad {
 
 /** One key as the node that holds it sees it. */
 interface Activation {
-  phase: 'activating' | 'active' | 'releasing'
+  /** `moving`: being handed to another node (rebalancing), its messages held meanwhile. */
+  phase: 'activating' | 'active' | 'releasing' | 'moving'
   /** The revision of the key's record this activation wrote (0 until it is written). */
   epoch: number
   /** Calls delivered and not answered yet. */
@@ -67,6 +74,8 @@ interface Activation {
  * is bounced, and the sender looks the key up as for any bounce.
  */
 const ANY_EPOCH = '*'
+/** How long a key being moved may take to answer what was delivered to it, and its new node to take it. */
+const MOVE_TIMEOUT = 10_000
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
 const PLACE_TIMEOUT = 10_000
 /** How many times a sender tries to place a key (a lost race, an overloaded or gone node) before it gives up. */
@@ -96,6 +105,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   #inFlight = 0
   #overloaded = false
   #stopping = false
+  /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
+  readonly #rebalancer: Rebalancer | undefined
+  readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0 }
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -121,6 +133,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#records = records
     this.#local = local
     this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
+    this.#rebalancer = config.rebalance ? new Rebalancer(this, link, config.strategy, config.rebalance) : undefined
   }
 
   /**
@@ -209,9 +222,24 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return [...this.#activations].filter(([, a]) => a.phase === 'active').map(([key]) => key)
   }
 
+  /**
+   * What rebalancing did on this node so far: the plans it made (one each
+   * time the settled membership changed, and one when this node left) and
+   * the moves they held, the keys it moved out and took in, and the moves
+   * that failed (those keys stayed where they were). A plan's moves are done
+   * once `movedOut + failed` reaches `planned` (a key gone meanwhile, or
+   * whose target left, counts as failed).
+   *
+   * @example
+   * node.pool('carts').moves() // { plans: 2, planned: 31, movedOut: 31, movedIn: 0, failed: 0 }
+   */
+  moves(): RebalanceStats {
+    return { ...this.#moves }
+  }
+
   /** This node's load in the pool, as its heartbeat carries it. */
   load(): PoolLoad {
-    return { keys: this.#activations.size, inFlight: this.#inFlight, overloaded: this.#overloaded }
+    return { keys: this.#activations.size, inFlight: this.#inFlight, overloaded: this.#overloaded || this.#stopping }
   }
 
   /**
@@ -457,6 +485,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     // Checked before anything is served: a node waking from a stall fences its keys before its first message,
     // whatever its timers do first (their renewal's write is still on its way).
     if (this.#config.kind.durable && this.#link.fenced()) this._fence()
+    if (request.k === 'adopt') return void this.#adopt(request, reply)
     const activation = this.#activations.get(request.n)
     if (request.k === 'place') {
       if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))
@@ -519,7 +548,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     const held = activation.held.splice(0)
     this.#count(-held.length)
     for (const { request, reply } of held) {
-      if (bounceGuesses && request.k !== 'place' && request.o === ANY_EPOCH) reply({ k: 'moved' })
+      if (bounceGuesses && request.k !== 'place' && request.k !== 'adopt' && request.o === ANY_EPOCH) reply({ k: 'moved' })
       else this._serve(request, reply)
     }
   }
@@ -544,8 +573,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       if (first) return reply({ k: 'moved' })
       return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
     }
-    const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
-    this.#activations.set(key, activation)
+    const activation = this.#activating(key)
     let epoch: number | undefined
     try {
       epoch = await this.#records.claim(key, this.#link.self, replacing)
@@ -577,7 +605,27 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       reply(first ? { k: 'moved' } : { k: 'err', error: encodeError(error) })
       return this.#unhold(activation, first !== undefined)
     }
+    this.#activated(key, activation, branch, epoch)
+    // The first message before those that waited on the activation: they came after it.
+    if (first) this._serve(first, reply)
+    else reply(placedReply(this.#link.self, epoch))
+    this.#unhold(activation)
+  }
+
+  /** A new activation of `key`, holding what comes for it until it is active. */
+  #activating(key: string): Activation {
+    const activation: Activation = { phase: 'activating', epoch: 0, inFlight: 0, held: [] }
+    this.#activations.set(key, activation)
+    return activation
+  }
+
+  /**
+   * The key's branch is up and its record names this node at `epoch`: it is
+   * served, and released when it passivates, stops or is fenced.
+   */
+  #activated(key: string, activation: Activation, branch: Branch<L>, epoch: number): void {
     activation.phase = 'active'
+    activation.epoch = epoch
     const release = () => this.#release(key, activation, branch)
     branch.on('passivate', release)
     branch.on('stop', release)
@@ -586,10 +634,6 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     branch.on('crash', ({ error }) => {
       if (isFenced(error)) this.#release(key, activation, branch, 0)
     })
-    // The first message before those that waited on the activation: they came after it.
-    if (first) this._serve(first, reply)
-    else reply(placedReply(this.#link.self, epoch))
-    this.#unhold(activation)
   }
 
   /**
@@ -598,19 +642,26 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * state it recovered: from then on a former owner's writes are refused. If
    * one of them landed after the recovery, the marker is refused instead:
    * the branch stops and starts again from the store, that write included.
+   * `moved` is what a move brought (a durable key's has no image: it
+   * recovers from its store).
    */
-  async #start(key: string, epoch: number): Promise<Branch<L>> {
+  async #start(key: string, epoch: number, moved?: Moved): Promise<Branch<L>> {
     for (let attempt = 1; ; attempt++) {
-      const branch = await this.#local._activate(key)
+      const branch = await this.#local._activate(key, moved)
       if (!this.#config.kind.durable) return branch
       try {
-        await branch._mark({ node: this.#link.self.node, inc: this.#link.self.inc, epoch }, String(epoch))
+        await this.#mark(branch, epoch)
         return branch
       } catch (error) {
         await branch.stop({ timeout: 0 }).catch(() => undefined)
         if (!isFenced(error) || attempt >= MARK_ATTEMPTS) throw error
       }
     }
+  }
+
+  /** Writes a durable key's activation marker for `epoch` (refused by the store if another writer wrote since its recovery). */
+  async #mark(branch: Branch<L>, epoch: number): Promise<void> {
+    await branch._mark({ node: this.#link.self.node, inc: this.#link.self.inc, epoch }, String(epoch))
   }
 
   /**
@@ -652,8 +703,171 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
   }
 
+  // ---- rebalancing (see rebalance.ts, which decides what moves where) ----------
+
+  /** @internal The keys active here, the oldest activation first, each with whether it has messages in flight. */
+  _holdings(): Holding[] {
+    const holdings: Holding[] = []
+    for (const [key, activation] of this.#activations) {
+      if (activation.phase !== 'active') continue
+      holdings.push({ key, busy: activation.inFlight > 0 || (this.#local.branch(key)?._queued ?? 0) > 0 })
+    }
+    return holdings
+  }
+
+  /** @internal Starts rebalancing (once the node's pools are all up). */
+  _startRebalancing(): void {
+    this.#rebalancer?.start()
+  }
+
+  /** @internal A plan of `moves` moves was made (counted in `moves()`). */
+  _planned(moves: number): void {
+    this.#moves.plans++
+    this.#moves.planned += moves
+  }
+
+  /** @internal `moves` planned moves were not made (their target left, or the leave's deadline passed): counted failed. */
+  _skipped(moves: number): void {
+    this.#moves.failed += moves
+  }
+
+  /** @internal This node is leaving: it takes no new key (placements and moves go elsewhere) from now on. */
+  _leaving(): void {
+    this.#stopping = true
+  }
+
+  /** @internal Moves this node's keys to the others before it leaves (rebalancing's graceful leave). */
+  async _leave(): Promise<void> {
+    await this.#rebalancer?.leave()
+  }
+
+  /**
+   * @internal Hands the active key `key` to node `to`, with its state. Its
+   * messages are held from now on; once what was delivered to it is
+   * answered, its branch stops (a durable key's writes settle), its image
+   * goes to `to` (`adopt`; none for a durable key, which recovers from its
+   * store), and `to` starts it and takes its record over by compare-and-set
+   * on the epoch frozen here; then what was held is bounced (its senders
+   * find it on `to`): `moved`. Otherwise (not active here, still busy after
+   * a while, a state that can't leave this process, `to` refused or did not
+   * answer) it is served here again, with its state, under a record
+   * rewritten by this node, so a late takeover by `to` fails: `refused` if
+   * `to` takes no key at all now (overloaded, leaving), else `failed`.
+   */
+  async _moveOut(key: string, to: string): Promise<MoveOutcome> {
+    const activation = this.#activations.get(key)
+    const branch = this.#local.branch(key)
+    if (activation?.phase !== 'active' || branch?.status !== 'running') {
+      this.#moves.failed++
+      return 'failed'
+    }
+    activation.phase = 'moving'
+    if (!(await quiet(activation, branch, MOVE_TIMEOUT))) {
+      // Nothing stopped: it goes on here (released now if it stopped on its own meanwhile).
+      activation.phase = 'active'
+      if (stopped(branch)) this.#release(key, activation, branch)
+      this.#unhold(activation)
+      this.#moves.failed++
+      return 'failed'
+    }
+    await branch.stop().catch(() => undefined)
+    const moved: Moved = { image: branch._finalImage(), tables: branch._tables() }
+    let request: PoolAdopt
+    try {
+      const image = this.#config.kind.durable ? undefined : jsonImage(this.#config.kind.logic, moved.image)
+      request = { k: 'adopt', p: this.name, n: key, rev: activation.epoch, ...(image ? { image } : {}), tables: jsonTables(moved.tables) }
+    } catch {
+      return this.#stayed(key, activation, activation.epoch, moved)
+    }
+    const outcome = await this.#link.request(to, request, MOVE_TIMEOUT).catch(() => undefined)
+    const reply = outcome && 'reply' in outcome ? outcome.reply : undefined
+    if (reply?.k === 'ok') return this.#gone(key, activation)
+    // Refused, or no answer: the record is taken back on the frozen epoch, so `to` can't take it over later.
+    // If it has changed already, `to` took it (and its answer was lost).
+    const epoch = await this.#records.claim(key, this.#link.self, activation.epoch).catch(() => null)
+    const full = reply?.k === 'err' && reply.error.name === NodeOverloadedError.name
+    if (epoch) return this.#stayed(key, activation, epoch, moved).then(() => (full ? 'refused' : 'failed'))
+    const record = epoch === undefined ? await this.#records.get(key).catch(() => undefined) : undefined
+    if (record?.node === to) return this.#gone(key, activation)
+    // Neither here nor there (NATS out): dropped, as a failed release is; its next message places it again.
+    this.#activations.delete(key)
+    this.#unhold(activation)
+    this.#moves.failed++
+    return 'failed'
+  }
+
+  /**
+   * The key moved: what waited for it here is bounced, and its senders (this node too) look it up again. The
+   * routing cache is left as it is: a sender's lookup after a bounce skips the placement that bounced.
+   */
+  #gone(key: string, activation: Activation): 'moved' {
+    this.#activations.delete(key)
+    this.#moves.movedOut++
+    this.#unhold(activation)
+    return 'moved'
+  }
+
+  /** A move failed: the key starts here again from its state, under `epoch`, and what waited for it is served. */
+  async #stayed(key: string, activation: Activation, epoch: number, moved: Moved): Promise<'failed'> {
+    this.#moves.failed++
+    try {
+      this.#activated(key, activation, await this.#start(key, epoch, moved), epoch)
+    } catch {
+      // It can't start here again (the node is stopping): released, its next message places it elsewhere.
+      await this.#records.release(key, epoch).catch(() => false)
+      this.#activations.delete(key)
+    }
+    this.#unhold(activation)
+    return 'failed'
+  }
+
+  /** The receiving end of a move: starts the key from the image it came with, then takes its record over. */
+  async #adopt(request: PoolAdopt, reply: (reply: Reply) => void): Promise<void> {
+    const key = request.n
+    const refuse = (error: unknown) => reply({ k: 'err', error: encodeError(error) })
+    if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
+      return refuse(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode))
+    }
+    if (this.#activations.has(key)) return refuse(new TransferFailedError(key, `node "${this.#link.self.node}" is placing it already`))
+    let moved: Moved
+    try {
+      readName(key, 'key')
+      moved = { image: request.image === undefined ? undefined : readImage(request.image), tables: readTables(request.tables) }
+    } catch (error) {
+      return refuse(error)
+    }
+    const activation = this.#activating(key)
+    let branch: Branch<L> | undefined
+    let epoch: number | undefined
+    let failure: unknown
+    try {
+      branch = await this.#local._activate(key, moved)
+      epoch = await this.#records.claim(key, this.#link.self, request.rev)
+      // A durable key's marker, once the record is this node's: its former owner stopped before the image left, so a
+      // refusal here means some other writer got in, and the move fails.
+      if (epoch !== undefined && this.#config.kind.durable) await this.#mark(branch, epoch)
+    } catch (error) {
+      failure = error
+      // Claimed but not started here: the record goes, or the owner would read the move as made.
+      if (epoch !== undefined) await this.#records.release(key, epoch).catch(() => false)
+      epoch = undefined
+    }
+    if (branch && epoch !== undefined) {
+      this.#activated(key, activation, branch, epoch)
+      this.#moves.movedIn++
+      reply(placedReply(this.#link.self, epoch))
+    } else {
+      // Its handlers are not on yet: this stop releases nothing (the record is not this node's).
+      if (branch) await branch.stop().catch(() => undefined)
+      this.#activations.delete(key)
+      refuse(failure ?? new TransferFailedError(key, 'its placement changed during the move'))
+    }
+    this.#unhold(activation)
+  }
+
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
   async _stop(): Promise<void> {
+    this.#rebalancer?.close()
     this.#stopping = true
     // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
     // bounced once it is released: their senders place the key elsewhere and resend them, in order.
@@ -661,6 +875,21 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     await this.#local.stop()
     while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }
+}
+
+/** Resolves true once nothing delivered to the key is unanswered (calls) or queued (casts); false after `timeoutMs`. */
+async function quiet(activation: Activation, branch: Branch, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs
+  while (activation.inFlight > 0 || branch._queued > 0) {
+    if (Date.now() > until) return false
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return true
+}
+
+/** Whether `branch` has stopped (read anew: it may have since it was last looked at). */
+function stopped(branch: Branch): boolean {
+  return branch.status === 'stopped'
 }
 
 function placedReply(where: { readonly node: string; readonly inc: string }, epoch: number): Reply {

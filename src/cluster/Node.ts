@@ -388,13 +388,18 @@ export class ClusterNode {
   }
 
   /**
-   * Leaves the cluster: stops this node's global branches (their names are
+   * Leaves the cluster: moves its cluster pools' keys, with their state, to
+   * the other nodes (pools with `rebalance`; what is not moved within 10 s
+   * is released), stops this node's global branches (their names are
    * released; durable ones are left for the other nodes to start again),
    * stops serving, and closes the connection.
    */
   async stop(): Promise<void> {
     if (this.#leaving) return
     this.#leaving = true
+    // The heartbeat goes on until the keys are handed over and released, or the others would count this node dead
+    // (and fail the calls in flight to it as of unknown outcome).
+    await this.#pools?.leave()
     for (const timer of this.#timers) if (timer !== this.#beating) clearInterval(timer)
     await this.#pools?.stop()
     await this.supervisor.stop()

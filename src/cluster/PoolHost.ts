@@ -53,6 +53,7 @@ export class PoolHost {
       }
     })
     parts.leases.carry(() => Object.fromEntries([...pools].map(([name, pool]) => [name, pool.load()])))
+    for (const pool of pools.values()) pool._startRebalancing()
   }
 
   /** Opens the placements bucket and starts each pool's local side; undefined if the node has no pools. */
@@ -71,6 +72,7 @@ export class PoolHost {
       liveNodes: () => parts.leases.liveNodes(),
       heartbeat: (node) => parts.leases.heartbeat(node),
       beatMs: Math.max(100, Math.floor(config.leaseMs / 3)),
+      logger: config.logger,
       fenced: parts.fenced
     }
     for (const [name, pool] of config.pools) {
@@ -104,6 +106,11 @@ export class PoolHost {
   /** The node could not renew its heartbeat for most of a lease: every durable pool's keys stop here. */
   fence(): void {
     for (const pool of this.#pools.values()) pool._fence()
+  }
+
+  /** Moves every pool's keys to the other nodes (pools with `rebalance`), while the node still renews its heartbeat. */
+  async leave(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool._leave()))
   }
 
   /** Stops every pool's keys here (their placements released), then stops serving. */

@@ -39,7 +39,27 @@ export interface ClusterPoolKind<L extends AnyActorLogic = AnyActorLogic> {
   readonly maxInFlightPerNode?: number
   /** Placements a node keeps in its routing cache (least recently used go first). Default 100,000. */
   readonly maxCachedRoutes?: number
+  /**
+   * Moving keys, with their state, when a node joins (once its heartbeat has
+   * been seen for `settle` ms) and when a node leaves gracefully
+   * (`node.stop()`): at most `batch` moves at once per node. Default
+   * `{ batch: 32, settle: two heartbeat periods }`; `false`: keys move only
+   * on passivation and failover, and a leaving node releases its keys
+   * (an in-memory key's state is dropped).
+   */
+  readonly rebalance?: RebalanceOptions | false
 }
+
+/** Options of a cluster pool's `rebalance`. */
+export interface RebalanceOptions {
+  /** Moves in flight at once, per node. Default 32. */
+  readonly batch?: number
+  /** ms a new node's heartbeat must have been seen before keys move to it (a flapping node moves nothing). Default two heartbeat periods (2/3 of the lease). */
+  readonly settle?: number
+}
+
+/** `rebalance.batch` when not given. */
+export const DEFAULT_REBALANCE_BATCH = 32
 
 /** `maxInFlightPerKey` when not given. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_KEY = 1000
@@ -57,9 +77,11 @@ export interface PoolConfig {
   readonly maxInFlightPerKey: number
   readonly maxInFlightPerNode: number
   readonly maxCachedRoutes: number
+  /** Rebalancing, or false; `settle` undefined: two heartbeat periods. */
+  readonly rebalance: { readonly batch: number; readonly settle: number | undefined } | false
 }
 
-const POOL_KIND_OPTIONS = ['logic', 'durable', 'input', 'intensity', 'idleTimeout', 'strategy', 'maxInFlightPerKey', 'maxInFlightPerNode', 'maxCachedRoutes']
+const POOL_KIND_OPTIONS = ['logic', 'durable', 'input', 'intensity', 'idleTimeout', 'strategy', 'maxInFlightPerKey', 'maxInFlightPerNode', 'maxCachedRoutes', 'rebalance']
 
 /** Checks `startNode`'s `pools`, throwing a typed error naming the first bad option. */
 export function readPoolKinds(value: unknown): Map<string, PoolConfig> {
@@ -89,8 +111,23 @@ export function readPoolKinds(value: unknown): Map<string, PoolConfig> {
       strategy: strategy as PlacementStrategy,
       maxInFlightPerKey: count('maxInFlightPerKey', DEFAULT_MAX_IN_FLIGHT_PER_KEY),
       maxInFlightPerNode: count('maxInFlightPerNode', DEFAULT_MAX_IN_FLIGHT_PER_NODE),
-      maxCachedRoutes: count('maxCachedRoutes', 100_000)
+      maxCachedRoutes: count('maxCachedRoutes', 100_000),
+      rebalance: readRebalance(k.rebalance, `${at}.rebalance`)
     })
   }
   return pools
+}
+
+/** Checks a pool's `rebalance` option: false, or `{ batch?, settle? }`. */
+function readRebalance(value: unknown, at: string): PoolConfig['rebalance'] {
+  if (value === false) return false
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new InvalidOptionError(at, 'false, or { batch?, settle? }', value)
+  }
+  const o = readOptions(value, at)
+  assertKnownOptions(o, ['batch', 'settle'], at)
+  const batch = o.batch ?? DEFAULT_REBALANCE_BATCH
+  if (!Number.isSafeInteger(batch) || (batch as number) < 1) throw new InvalidOptionError(`${at}.batch`, 'a whole number ≥ 1 (moves in flight at once)', o.batch)
+  const settle = o.settle === undefined ? undefined : readDuration(o.settle, `${at}.settle`, 0)
+  return { batch: batch as number, settle }
 }

@@ -7,11 +7,25 @@ import { isDelivery, parse, type Request } from './wire'
  * messages. `p` is the pool, `n` the key. A message carries the key's epoch
  * (`o`, the revision of its placement record, as a string) its sender
  * believes in; `place` asks the node to activate the key if no node has
- * (`rev` null) or if the record at `rev` names a dead node.
+ * (`rev` null) or if the record at `rev` names a dead node; `adopt` hands
+ * the node a key its owner has stopped (rebalancing), with its state
+ * (`image`, `tables`: none for a durable key, which recovers from its
+ * store), to take over the record at revision `rev`.
  */
 export type PoolRequest =
   | (Exclude<Request, { k: 'adopt' }> & { readonly p: string })
   | { readonly k: 'place'; readonly p: string; readonly n: string; readonly rev: number | null }
+  | PoolAdopt
+
+/** A key handed over by its owner (see `PoolRequest`). */
+export interface PoolAdopt {
+  readonly k: 'adopt'
+  readonly p: string
+  readonly n: string
+  readonly rev: number
+  readonly image?: unknown
+  readonly tables?: unknown
+}
 
 /** What a `place` is answered with (in an `ok` reply): where the key is, and its epoch. */
 export interface Placed {
@@ -28,6 +42,10 @@ export function decodePoolRequest(bytes: Uint8Array, cluster: string, maxBytes: 
   if (typeof o.n !== 'string' || o.n.length === 0) throw new InvalidMessageError('"n" (the key) must be a non-empty string')
   if (o.k === 'place') {
     if (o.rev !== null && (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0)) throw new InvalidMessageError('"rev" must be a positive integer or null')
+    return o as PoolRequest
+  }
+  if (o.k === 'adopt') {
+    if (!Number.isSafeInteger(o.rev) || (o.rev as number) <= 0) throw new InvalidMessageError('"rev" (the record handed over) must be a positive integer')
     return o as PoolRequest
   }
   if (typeof o.o !== 'string') throw new InvalidMessageError('"o" (the epoch addressed) must be a string')

@@ -18,6 +18,16 @@ export interface PlacementStrategy {
    * asking); false when it depends on the asking node too (local-first).
    */
   readonly deterministic: boolean
+  /**
+   * True when a key's node depends only on the key and the set of nodes
+   * (bounded hashing): rebalancing moves each key to the node the strategy
+   * names for it in the new membership. Otherwise (local-first,
+   * least-loaded: the answer depends on what was placed before) rebalancing
+   * sheds only the keys a node holds above the bound. Default false.
+   */
+  readonly stable?: boolean
+  /** How far above the mean a node may go: rebalancing's bound is ceil((1 + epsilon) x the mean). Default 0.25. */
+  readonly epsilon?: number
   /** The node for `key`, as `asker` (the node its first message came to) sees the cluster in `view`. */
   place(key: string, view: PlacementView, asker: string): string | NoNodeError
 }
@@ -61,6 +71,8 @@ export function boundedHashing(options: BoundedHashingOptions = {}): PlacementSt
   return {
     name: epsilon === Infinity ? 'rendezvous hashing (no bound)' : `bounded hashing (eps ${epsilon})`,
     deterministic: true,
+    stable: true,
+    epsilon,
     place(key, view) {
       const refused = refusal(key, view)
       if (refused) return refused
@@ -96,6 +108,7 @@ export function localFirst(options: LocalFirstOptions = {}): PlacementStrategy {
   return {
     name: `local-first (eps ${epsilon}), else ${fallback.name}`,
     deterministic: false,
+    epsilon,
     place(key, view, asker) {
       const refused = refusal(key, view)
       if (refused) return refused
