@@ -27,9 +27,10 @@ export function groupKeyOf(event: EventObject, dedupe: unknown, grouper: Grouper
     }
     if (key === undefined) return undefined
     if (typeof key !== 'string') throw new InvalidOptionError('grouper(event)', 'a string or undefined', key)
-    return `g:${key}`
+    // A branch's keys all come from its grouper, or all from digests: the two never meet in one map.
+    return key
   }
-  return dedupe ? `h:${eventDigest(event)}` : undefined
+  return dedupe ? eventDigest(event) : undefined
 }
 
 /**
@@ -160,11 +161,6 @@ export class CallGroups {
     this.#owner = owner
   }
 
-  /** Executions in flight (for tests and status). */
-  get size(): number {
-    return this.#groups.size
-  }
-
   /**
    * A caller's promise for the call `event` keyed `key`: it joins the group in
    * flight, or opens one and `enqueue`s its execution.
@@ -219,8 +215,9 @@ export class CallGroups {
     }
   }
 
+  /** Once per group (every caller of it checks `done` first), so the key still maps to it. */
   #close(group: Group): void {
     group.done = true
-    if (this.#groups.get(group.key) === group) this.#groups.delete(group.key)
+    this.#groups.delete(group.key)
   }
 }
