@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { branchSpec, call, cast, startBranch, startDynamicSupervisor, startSupervisor, transfer, WorkerCrashedError } from '../../src/index'
-import { observe } from '../../src/supervisor/observe'
+import { liveRoots, observe } from '../../src/supervisor/observe'
 import { probe, type BranchSignal } from '../../src/supervisor/probe'
 import { counterMachine } from '../support/logics'
 
@@ -101,5 +101,24 @@ describe('the probe, at its edges', () => {
     await Promise.resolve()
     probe.branchEvent(branch, restart('moved'))
     expect(events).toEqual(['restart'])
+  })
+
+  it('lists as roots exactly the trees, each by its root: no child branch or supervisor, stopped children skipped', async () => {
+    const lone = await startBranch({ logic: counterMachine, name: 'lone' })
+    const root = await startSupervisor({
+      id: 'root',
+      children: [
+        branchSpec({ id: 'leaf', branch: { logic: counterMachine, name: 'leaf' } }),
+        branchSpec({ id: 'gone', branch: { logic: counterMachine, name: 'gone' } })
+      ]
+    })
+    const dynamic = await startDynamicSupervisor({ id: 'dyn' })
+    await dynamic.startChild(branchSpec({ branch: { logic: counterMachine, name: 'pooled' } }))
+    try {
+      await root.terminateChild('gone')
+      expect(liveRoots().map((r) => r.id).sort()).toEqual(['dyn', 'lone', 'root'])
+    } finally {
+      await Promise.all([lone.stop(), root.stop(), dynamic.stop()])
+    }
   })
 })
