@@ -407,6 +407,9 @@ describe('stopping', () => {
     sup.on('cutOff', ({ childId }) => cutOff.push(childId))
     let stopped = false
     const stopping = sup.stop({ timeout: 100 }).then(() => (stopped = true))
+    await tick()
+    // Only the stop's own deadline is on the clock: a child with shutdown 'infinity' arms no timer.
+    expect(clock.pending).toBe(1)
     clock.advance(99)
     await tick()
     expect(stopped).toBe(false)
@@ -465,4 +468,61 @@ describe('keepState across a group restart', () => {
   })
 })
 
-export type { Supervisor }
+describe('a restart pending when a request comes', () => {
+  it('terminateChild queued right after an exit cancels the restart (it comes first in the mailbox)', async () => {
+    const log: string[] = []
+    const sup = await start({ children: [recorded('x', log)] })
+    const terminated = new Promise<void>((resolve) => sup.once('childExit', () => resolve(sup.terminateChild('x'))))
+    exits.failure(childOf(sup, 'x'))
+    await terminated
+    await sup.whenIdle()
+    await tick()
+    expect(sup.whichChildren().map((c) => `${c.id} ${c.status} ${c.restarts}`)).toEqual(['x stopped 0'])
+    expect(log).toEqual(['start x', 'stop x'])
+  })
+
+  it('a stop queued right after an exit: the child is not restarted, and the supervisor is idle once stopped', async () => {
+    const log: string[] = []
+    const sup = await startSupervisor({ children: [recorded('x', log)] })
+    const stopped = new Promise<void>((resolve) => sup.once('childExit', () => resolve(sup.stop())))
+    exits.failure(childOf(sup, 'x'))
+    await stopped
+    await sup.whenIdle()
+    await tick()
+    expect(log).toEqual(['start x', 'stop x'])
+  })
+})
+
+describe('giving up', () => {
+  async function givingUp(listen: (sup: Supervisor) => void): Promise<string[]> {
+    const { warnings, done } = warningsOf()
+    try {
+      const sup = await startSupervisor({ id: 'fragile', maxRestarts: 0, children: [recorded('x', [])] })
+      listen(sup)
+      const stopped = new Promise<void>((resolve) => {
+        const poll = () => (sup.status === 'stopped' ? resolve() : setImmediate(poll))
+        poll()
+      })
+      exits.failure(childOf(sup, 'x'))
+      await stopped
+      await tick()
+    } finally {
+      done()
+    }
+    return warnings.filter((w) => w.includes('fragile'))
+  }
+
+  it('unheard (no stop or shutdown handler), a give-up is a process warning with its cause', async () => {
+    const warnings = await givingUp(() => {})
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^keepsake: supervisor "fragile" shut down: "fragile" needed more than 0 restarts within 5 s/)
+  })
+
+  it("heard by a stop handler or a shutdown handler, it is not a warning; the shutdown event carries the cause", async () => {
+    expect(await givingUp((sup) => sup.on('stop', () => {}))).toEqual([])
+    let announced: StopReason | undefined
+    expect(await givingUp((sup) => sup.on('shutdown', (reason) => (announced = reason)))).toEqual([])
+    expect(announced).toMatchObject({ kind: 'shutdown', cause: { code: 'RESTART_INTENSITY_EXCEEDED' } })
+  })
+})
+
