@@ -475,8 +475,10 @@ describe('a restart pending when a request comes', () => {
     const terminated = new Promise<void>((resolve) => sup.once('childExit', () => resolve(sup.terminateChild('x'))))
     exits.failure(childOf(sup, 'x'))
     await terminated
-    await sup.whenIdle()
+    let idle = false
+    void sup.whenIdle().then(() => (idle = true))
     await tick()
+    expect(idle).toBe(true)
     expect(sup.whichChildren().map((c) => `${c.id} ${c.status} ${c.restarts}`)).toEqual(['x stopped 0'])
     expect(log).toEqual(['start x', 'stop x'])
   })
@@ -523,6 +525,38 @@ describe('giving up', () => {
     let announced: StopReason | undefined
     expect(await givingUp((sup) => sup.on('shutdown', (reason) => (announced = reason)))).toEqual([])
     expect(announced).toMatchObject({ kind: 'shutdown', cause: { code: 'RESTART_INTENSITY_EXCEEDED' } })
+  })
+})
+
+describe('requests and exits in mailbox order (a gen_server handles one message at a time)', () => {
+  it("a terminateChild queued before a restart's retry came due wins: the child stays down", async () => {
+    const clock = new ManualClock()
+    const log: string[] = []
+    const sup = await start({ clock, children: [recorded('x', log, { backoff: { initialMs: 100, maxMs: 100, jitter: 0 } })] })
+    const exited = next(sup, 'childExit')
+    exits.failure(childOf(sup, 'x'))
+    await exited
+    // The mailbox is busy with a slow start; the terminate queues behind it, then the retry comes due.
+    const gate = deferred<void>()
+    const slow = sup.startChild({ id: 'slow', start: async () => (await gate.promise, startBranch({ logic: finishable })) })
+    const terminated = sup.terminateChild('x')
+    clock.advance(100)
+    gate.resolve()
+    await Promise.all([slow, terminated])
+    await sup.whenIdle()
+    expect(sup.whichChildren().map((c) => `${c.id} ${c.status} ${c.restarts}`)).toEqual(['x stopped 0', 'slow running 0'])
+    expect(log).toEqual(['start x', 'stop x'])
+  })
+
+  it('an exit that reaches the supervisor once it is stopping is neither reported nor restarted', async () => {
+    const log: string[] = []
+    const sup = await startSupervisor({ children: [recorded('a', log), recorded('b', log)] })
+    const exitsSeen: string[] = []
+    sup.on('childExit', ({ childId }) => exitsSeen.push(childId))
+    exits.failure(childOf(sup, 'a'))
+    await sup.stop()
+    expect(exitsSeen).toEqual([])
+    expect(log.filter((e) => e.startsWith('start'))).toEqual(['start a', 'start b'])
   })
 })
 
