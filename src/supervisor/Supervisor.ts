@@ -610,10 +610,10 @@ export class Supervisor implements Supervised {
     this.#byId.set(record.config.id, record)
   }
 
+  /** Every caller holds a record it found among the children, so it is there, once, under its id. */
   #remove(record: ChildRecord): void {
-    const at = this.#children.indexOf(record)
-    if (at >= 0) this.#children.splice(at, 1)
-    if (this.#byId.get(record.config.id) === record) this.#byId.delete(record.config.id)
+    this.#children.splice(this.#children.indexOf(record), 1)
+    this.#byId.delete(record.config.id)
   }
 
   #assertRunning(): void {
