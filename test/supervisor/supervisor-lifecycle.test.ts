@@ -20,6 +20,7 @@ import {
 import { childOf, exits, finishable, recorded } from '../support/children'
 import { deferred, next } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
+import { observe } from '../../src/supervisor/observe'
 import { startedForEach } from '../support/cleanup'
 
 // The supervisor's life outside the restart rules: what it reports (counts,
@@ -557,6 +558,23 @@ describe('requests and exits in mailbox order (a gen_server handles one message 
     await sup.stop()
     expect(exitsSeen).toEqual([])
     expect(log.filter((e) => e.startsWith('start'))).toEqual(['start a', 'start b'])
+  })
+})
+
+describe('a supervisor whose initial start fails', () => {
+  it('never existed for observers: no stop is emitted for it, and its started children are stopped', async () => {
+    const seen: string[] = []
+    const remove = observe({ supervisorEvent: (sup, signal) => seen.push(`${sup.id} ${signal.event}`) })
+    const log: string[] = []
+    try {
+      const failing = { id: 'bad', start: () => Promise.reject(new Error('no device')) }
+      const error = await startSupervisor({ id: 'stillborn', children: [recorded('a', log), failing] }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ChildStartError)
+    } finally {
+      remove()
+    }
+    expect(seen.filter((line) => line.startsWith('stillborn'))).toEqual([])
+    expect(log).toEqual(['start a', 'stop a'])
   })
 })
 
