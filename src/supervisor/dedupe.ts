@@ -130,8 +130,6 @@ interface Group {
   readonly members: Set<Call>
   /** The call actually queued to the worker; it has no timeout of its own. */
   execution: Call | undefined
-  /** Set once the execution settled or every member left. */
-  done: boolean
 }
 
 /**
@@ -167,7 +165,7 @@ export class CallGroups {
    */
   request(key: string, eventType: string, timeout: number, clock: Clock, enqueue: (execution: Call) => void): Promise<unknown> {
     const existing = this.#groups.get(key)
-    const group: Group = existing ?? { key, leader: undefined, members: new Set(), execution: undefined, done: false }
+    const group: Group = existing ?? { key, leader: undefined, members: new Set(), execution: undefined }
     const member = new Call(this.#memberOwner(group), this.#branchId, eventType)
     group.members.add(member)
     member.arm(timeout, clock)
@@ -187,9 +185,11 @@ export class CallGroups {
       deferred: () => {},
       settled: (member) => {
         group.members.delete(member)
-        if (group.done || group.members.size > 0) return
-        // Everyone gave up waiting: abandon the execution, as a timed-out call is.
-        this.#close(group)
+        // The last member leaving: every caller gave up waiting (abandon the
+        // execution, as a timed-out call is), or the execution settled and this
+        // was the last one it told (it is settled already, so the rejection is a no-op).
+        if (group.members.size > 0) return
+        this.#groups.delete(group.key)
         group.execution?.reject(new CallTimeoutError(this.#branchId, member.eventType, 0))
       }
     }
@@ -202,8 +202,9 @@ export class CallGroups {
       deferred: (call) => owner.deferred(call),
       settled: (execution) => {
         owner.settled(execution)
-        if (group.done) return
-        this.#close(group)
+        // Closed before the members hear, so a caller they wake starts a new execution.
+        // (An abandoned execution's members are all gone: the loop below has no one to tell.)
+        this.#groups.delete(group.key)
         const outcome = execution.outcome
         for (const member of [...group.members]) {
           if (!execution.failed) member.resolve(outcome)
@@ -213,11 +214,5 @@ export class CallGroups {
         }
       }
     }
-  }
-
-  /** Once per group (every caller of it checks `done` first), so the key still maps to it. */
-  #close(group: Group): void {
-    group.done = true
-    this.#groups.delete(group.key)
   }
 }
