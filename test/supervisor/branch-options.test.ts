@@ -49,6 +49,10 @@ describe('startBranch options, checked', () => {
     expect(readBranchOptions({ logic, inspect: observer }).inspect).toBe(observer)
   })
 
+  it('take an idleTimeout of Infinity (never passivate) as given', () => {
+    expect(readBranchOptions({ logic, idleTimeout: Infinity }).idleTimeout).toBe(Infinity)
+  })
+
   it('require a logic', () => {
     expect(() => readBranchOptions({})).toThrow(InvalidLogicError)
     expect(() => readBranchOptions({ logic: { type: 'counter' } })).toThrow(InvalidLogicError)
