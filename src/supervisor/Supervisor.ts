@@ -460,7 +460,8 @@ export class Supervisor implements Supervised {
   }
 
   async #restart(record: ChildRecord, reason: StopReason): Promise<void> {
-    if (this.#status !== 'running' || !this.#children.includes(record) || record.status !== 'restarting') return
+    // A record removed meanwhile was stopped first (terminateChild, deleteChild), so its status says it all.
+    if (this.#status !== 'running' || record.status !== 'restarting') return
     const { restarts, exceeded } = recordRestart(this.#restartWindow, this.#clock.now(), this.#intensity)
     this.#restartWindow = restarts
     if (exceeded) {

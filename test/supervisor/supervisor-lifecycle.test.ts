@@ -578,3 +578,79 @@ describe('a supervisor whose initial start fails', () => {
   })
 })
 
+describe('a group restart in progress', () => {
+  it('lists the members not yet started again as restarting (OTP which_children), and only then running', async () => {
+    const gate = deferred<void>()
+    let gated = false
+    const sup = await start({
+      strategy: 'one_for_all',
+      children: [
+        recorded('a', []),
+        {
+          id: 'b',
+          start: async () => {
+            if (gated) await gate.promise
+            return startBranch({ logic: finishable, intensity: { maxRestarts: 0 } })
+          }
+        },
+        recorded('c', [])
+      ]
+    })
+    gated = true
+    const aRestarted = next(sup, 'restart')
+    exits.failure(childOf(sup, 'a'))
+    await aRestarted
+    expect(sup.whichChildren().map((c) => `${c.id} ${c.status}`)).toEqual(['a running', 'b restarting', 'c restarting'])
+    expect(sup.countChildren().active).toBe(1)
+    gate.resolve()
+    await sup.whenIdle()
+    expect(sup.whichChildren().map((c) => `${c.id} ${c.status}`)).toEqual(['a running', 'b running', 'c running'])
+  })
+
+  it('a stop begun between two starts of the group starts no more of it', async () => {
+    const log: string[] = []
+    const sup = await startSupervisor({ strategy: 'one_for_all', children: [recorded('a', log), recorded('b', log)] })
+    let stopping: Promise<void> | undefined
+    sup.once('restart', () => (stopping = sup.stop()))
+    const failed: string[] = []
+    sup.on('restartFailed', ({ childId }) => failed.push(childId))
+    log.length = 0
+    exits.failure(childOf(sup, 'a'))
+    await new Promise<void>((resolve) => {
+      const poll = () => (stopping ? resolve() : setImmediate(poll))
+      poll()
+    })
+    await stopping
+    expect(log).toEqual(['stop a', 'stop b', 'start a', 'stop a'])
+    expect(failed).toEqual([])
+  })
+})
+
+describe('stop options', () => {
+  it('a bounded stop that finishes in time leaves no timer behind', async () => {
+    const clock = new ManualClock()
+    const sup = await startSupervisor({ clock, children: [recorded('x', [])] })
+    await sup.stop({ timeout: 1000 })
+    expect(clock.pending).toBe(0)
+  })
+
+  it('are checked, naming the option', async () => {
+    const sup = await start({})
+    expect(() => sup.stop('soon' as never)).toThrow(InvalidOptionError)
+    let error: unknown
+    try {
+      void sup.stop({ timeout: -1 })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toMatchObject({ option: 'timeout' })
+    let notAnObject: unknown
+    try {
+      void sup.stop(5 as never)
+    } catch (e) {
+      notAnObject = e
+    }
+    expect(notAnObject).toMatchObject({ option: 'stop options' })
+  })
+})
+
