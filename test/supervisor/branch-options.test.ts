@@ -4,6 +4,7 @@ import { InvalidLogicError, InvalidOptionError, UnknownOptionError } from '../..
 import { readBranchOptions, readClock } from '../../src/supervisor/branchOptions'
 import { systemClock } from '../../src/shared/clock'
 import { ManualClock } from '../support/ManualClock'
+import { logicModule } from '../worker/isolated/support'
 
 // What startBranch's options mean once checked: their defaults, and the option
 // each bad value is blamed on, with what it should have been.
@@ -51,6 +52,16 @@ describe('startBranch options, checked', () => {
 
   it('take an idleTimeout of Infinity (never passivate) as given', () => {
     expect(readBranchOptions({ logic, idleTimeout: Infinity }).idleTimeout).toBe(Infinity)
+  })
+
+  it("with isolation, name the logic by module: no logic object here, a runner for the other thread, no inspect", () => {
+    const config = readBranchOptions({ logic: logicModule('device'), isolation: 'thread' })
+    expect(config.logic).toBeUndefined()
+    expect(config.module).toBeDefined()
+    expect(config.isolated?.config.mode).toBe('thread')
+    const error = refusal({ logic: logicModule('device'), isolation: 'thread', inspect: () => {} })
+    expect(error.option).toBe('inspect')
+    expect(error.message).toMatch(/absent with isolation \(the actor runs in another thread or process\)/)
   })
 
   it('require a logic', () => {
