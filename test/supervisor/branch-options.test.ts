@@ -64,6 +64,10 @@ describe('startBranch options, checked', () => {
     expect(error.message).toMatch(/absent with isolation \(the actor runs in another thread or process\)/)
   })
 
+  it('that are not an object are blamed as startBranch options', () => {
+    expect(refusal('counter').option).toBe('startBranch options')
+  })
+
   it('require a logic', () => {
     expect(() => readBranchOptions({})).toThrow(InvalidLogicError)
     expect(() => readBranchOptions({ logic: { type: 'counter' } })).toThrow(InvalidLogicError)
