@@ -82,6 +82,7 @@ describe('startBranch options, checked', () => {
     }
     expect(error).toBeInstanceOf(UnknownOptionError)
     expect((error as UnknownOptionError).suggestion).toBe('intensity')
+    expect(() => readBranchOptions({ logic, idleTimout: 5 })).toThrow(/in startBranch options: did you mean "idleTimeout"\?/)
   })
 
   it('accept each of their options by name', () => {
