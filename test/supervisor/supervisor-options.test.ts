@@ -109,6 +109,10 @@ describe('supervisor options', () => {
     }
   })
 
+  it('that are not an object are blamed as supervisor options', async () => {
+    expect((await refusal(startSupervisor('fast' as never))).option).toBe('supervisor options')
+  })
+
   it('an unknown option is blamed on the function it was given to', async () => {
     const plain = await startSupervisor(untyped({ maxChildern: 3 })).catch((e: unknown) => e)
     const dynamic = await startDynamicSupervisor(untyped({ maxChildern: 3 })).catch((e: unknown) => e)
