@@ -100,7 +100,8 @@ describe('startBranch options, checked', () => {
     ['a listener that is not an object', { listener: 5 }, 'listener', /an object/],
     ['an inspect that is a number', { inspect: 5 }, 'inspect', /an xstate inspection observer/],
     ['an inspect that is null', { inspect: null }, 'inspect', /an xstate inspection observer/],
-    ['a negative idleTimeout', { idleTimeout: -1 }, 'idleTimeout', /./]
+    ['a negative idleTimeout', { idleTimeout: -1 }, 'idleTimeout', /./],
+    ['a negative maxRestarts', { intensity: { maxRestarts: -1 } }, 'intensity.maxRestarts', /an integer >= 0/]
   ])('refuse %s, naming the option and what it must be', (_, options, option, expected) => {
     const error = refusal({ logic, ...options })
     expect(error.option).toBe(option)
