@@ -460,7 +460,8 @@ export class Supervisor implements Supervised {
   }
 
   async #restart(record: ChildRecord, reason: StopReason): Promise<void> {
-    if (this.#status !== 'running' || !this.#children.includes(record) || record.status !== 'restarting') return
+    // A record removed meanwhile was stopped first (terminateChild, deleteChild), so its status says it all.
+    if (this.#status !== 'running' || record.status !== 'restarting') return
     const { restarts, exceeded } = recordRestart(this.#restartWindow, this.#clock.now(), this.#intensity)
     this.#restartWindow = restarts
     if (exceeded) {
@@ -610,10 +611,10 @@ export class Supervisor implements Supervised {
     this.#byId.set(record.config.id, record)
   }
 
+  /** Every caller holds a record it found among the children, so it is there, once, under its id. */
   #remove(record: ChildRecord): void {
-    const at = this.#children.indexOf(record)
-    if (at >= 0) this.#children.splice(at, 1)
-    if (this.#byId.get(record.config.id) === record) this.#byId.delete(record.config.id)
+    this.#children.splice(this.#children.indexOf(record), 1)
+    this.#byId.delete(record.config.id)
   }
 
   #assertRunning(): void {

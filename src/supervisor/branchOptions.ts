@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate'
 import { systemClock, withLongTimers, type Clock } from '../shared/clock'
 import { InvalidLogicError, InvalidOptionError } from '../shared/errors'
-import { assertKnownOptions, readDuration, readOptions } from '../shared/validate'
+import { assertKnownOptions, readDuration, readOptions, safeRead } from '../shared/validate'
 import { isActorLogic } from '../worker/isActorLogic'
 import { IsolatedRunner } from '../worker/isolated/IsolatedWorker'
 import { isLogicModule, readIsolation, resolveLogicModule, type ResolvedModule } from '../worker/isolated/options'
@@ -108,12 +108,7 @@ export function readClock(clock: unknown): Clock {
   if (clock === undefined) return systemClock
   if (typeof clock !== 'object' || clock === null) throw new InvalidOptionError('clock', 'an object', clock)
   for (const key of ['now', 'setTimeout', 'clearTimeout'] as const) {
-    let method: unknown
-    try {
-      method = (clock as Record<string, unknown>)[key]
-    } catch {
-      method = undefined
-    }
+    const method = safeRead(clock, key)
     if (typeof method !== 'function') throw new InvalidOptionError(`clock.${key}`, 'a function', method)
   }
   return withLongTimers(clock as Clock)

@@ -27,9 +27,10 @@ export function groupKeyOf(event: EventObject, dedupe: unknown, grouper: Grouper
     }
     if (key === undefined) return undefined
     if (typeof key !== 'string') throw new InvalidOptionError('grouper(event)', 'a string or undefined', key)
-    return `g:${key}`
+    // A branch's keys all come from its grouper, or all from digests: the two never meet in one map.
+    return key
   }
-  return dedupe ? `h:${eventDigest(event)}` : undefined
+  return dedupe ? eventDigest(event) : undefined
 }
 
 /**
@@ -129,8 +130,6 @@ interface Group {
   readonly members: Set<Call>
   /** The call actually queued to the worker; it has no timeout of its own. */
   execution: Call | undefined
-  /** Set once the execution settled or every member left. */
-  done: boolean
 }
 
 /**
@@ -160,18 +159,13 @@ export class CallGroups {
     this.#owner = owner
   }
 
-  /** Executions in flight (for tests and status). */
-  get size(): number {
-    return this.#groups.size
-  }
-
   /**
    * A caller's promise for the call `event` keyed `key`: it joins the group in
    * flight, or opens one and `enqueue`s its execution.
    */
   request(key: string, eventType: string, timeout: number, clock: Clock, enqueue: (execution: Call) => void): Promise<unknown> {
     const existing = this.#groups.get(key)
-    const group: Group = existing ?? { key, leader: undefined, members: new Set(), execution: undefined, done: false }
+    const group: Group = existing ?? { key, leader: undefined, members: new Set(), execution: undefined }
     const member = new Call(this.#memberOwner(group), this.#branchId, eventType)
     group.members.add(member)
     member.arm(timeout, clock)
@@ -191,9 +185,11 @@ export class CallGroups {
       deferred: () => {},
       settled: (member) => {
         group.members.delete(member)
-        if (group.done || group.members.size > 0) return
-        // Everyone gave up waiting: abandon the execution, as a timed-out call is.
-        this.#close(group)
+        // The last member leaving: every caller gave up waiting (abandon the
+        // execution, as a timed-out call is), or the execution settled and this
+        // was the last one it told (it is settled already, so the rejection is a no-op).
+        if (group.members.size > 0) return
+        this.#groups.delete(group.key)
         group.execution?.reject(new CallTimeoutError(this.#branchId, member.eventType, 0))
       }
     }
@@ -206,8 +202,9 @@ export class CallGroups {
       deferred: (call) => owner.deferred(call),
       settled: (execution) => {
         owner.settled(execution)
-        if (group.done) return
-        this.#close(group)
+        // Closed before the members hear, so a caller they wake starts a new execution.
+        // (An abandoned execution's members are all gone: the loop below has no one to tell.)
+        this.#groups.delete(group.key)
         const outcome = execution.outcome
         for (const member of [...group.members]) {
           if (!execution.failed) member.resolve(outcome)
@@ -217,10 +214,5 @@ export class CallGroups {
         }
       }
     }
-  }
-
-  #close(group: Group): void {
-    group.done = true
-    if (this.#groups.get(group.key) === group) this.#groups.delete(group.key)
   }
 }

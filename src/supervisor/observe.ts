@@ -28,7 +28,8 @@ function allLiveSupervisors(): ReadonlySet<Supervisor> {
 export function liveRoots(): (Supervisor | AnyBranch)[] {
   const held = new Set<unknown>()
   for (const supervisor of allLiveSupervisors()) {
-    for (const { child } of supervisor.whichChildren()) if (child) held.add(child)
+    // A stopped child is listed as undefined, which no root is.
+    for (const { child } of supervisor.whichChildren()) held.add(child)
   }
   const roots: (Supervisor | AnyBranch)[] = []
   for (const supervisor of allLiveSupervisors()) if (!held.has(supervisor)) roots.push(supervisor)

@@ -58,13 +58,13 @@ const { observers } = watch
 export const probe = processWide('probe.hooks.v1', () => ({
   on: false,
   enqueued(branch: object, eventType: string, call: Call | undefined): void {
-    for (const o of observers) if (o.enqueued) guarded(() => o.enqueued?.(branch, eventType, call))
+    notify('enqueued', branch, eventType, call)
   },
   delivered(branch: object, eventType: string, call: Call | undefined): void {
-    for (const o of observers) if (o.delivered) guarded(() => o.delivered?.(branch, eventType, call))
+    notify('delivered', branch, eventType, call)
   },
   settled(branch: object, call: Call): void {
-    for (const o of observers) if (o.settled) guarded(() => o.settled?.(branch, call))
+    notify('settled', branch, call)
   },
   branchEvent(branch: object, signal: BranchSignal): void {
     if (watch.moving === branch) {
@@ -72,19 +72,32 @@ export const probe = processWide('probe.hooks.v1', () => ({
       // The transfer's resume is a new incarnation, not a restart: observers were told of the transfer.
       if (signal.event === 'restart') return
     }
-    for (const o of observers) if (o.branchEvent) guarded(() => o.branchEvent?.(branch, signal))
+    notify('branchEvent', branch, signal)
   },
   supervisorEvent(supervisor: object, signal: SupervisorSignal): void {
-    for (const o of observers) if (o.supervisorEvent) guarded(() => o.supervisorEvent?.(supervisor, signal))
+    notify('supervisorEvent', supervisor, signal)
   },
   transferred(branch: object, from: object, to: object): void {
     watch.moving = branch
-    queueMicrotask(() => {
-      if (watch.moving === branch) watch.moving = undefined
-    })
-    for (const o of observers) if (o.transferred) guarded(() => o.transferred?.(branch, from, to))
+    // The mark is for the resume, which follows at once; by the next microtask
+    // any mark left (a resume that emitted nothing) is stale and must not hide a later restart.
+    queueMicrotask(() => (watch.moving = undefined))
+    notify('transferred', branch, from, to)
   }
 }))
+
+/** Calls `hook` on every observer that has it; what one throws is reported and goes no further. */
+function notify<K extends keyof AnyObserver>(hook: K, ...args: Parameters<NonNullable<AnyObserver[K]>>): void {
+  for (const observer of observers) {
+    const method = observer[hook] as ((...a: typeof args) => void) | undefined
+    if (method === undefined) continue
+    try {
+      method.apply(observer, args)
+    } catch (error) {
+      warn(`keepsake: an observer threw: ${String(error)}`)
+    }
+  }
+}
 
 /**
  * Adds an observer of every branch and supervisor in the process; returns
@@ -105,11 +118,3 @@ export const live = processWide('live.v1', () => ({
   branches: new Set<object>(),
   supervisors: new Set<object>()
 }))
-
-function guarded(run: () => void): void {
-  try {
-    run()
-  } catch (error) {
-    warn(`keepsake: an observer threw: ${String(error)}`)
-  }
-}
