@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
+import { sha256 } from '../shared/sha256'
 import { readOptions } from '../shared/validate'
 import { byId, decodeEvent, decodePayloadPage, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { SnapshotConflictError, StoreUnavailableError } from './errors'
@@ -312,7 +313,13 @@ type PostgresSql = ReturnType<typeof postgresSql>
 function postgresSql(schema: string) {
   const table = (name: string) => `"${schema}".keepsake_${name}`
   const [events, journals, tags, snapshots, positions] = ['events', 'journals', 'tags', 'snapshots', 'positions'].map(table)
-  const statement = (name: string, text: string): Statement => ({ name: `keepsake_${schema}_${name}`, text })
+  // '#' is in no schema's name, so a hashed statement name never equals a plain one.
+  const hashed = `#${sha256(schema).slice(0, 24)}`
+  const statement = (name: string, text: string): Statement => {
+    const plain = `keepsake_${schema}_${name}`
+    // The server cuts a statement's name at 63 bytes, and two names cut alike collide on a connection.
+    return { name: plain.length <= 63 ? plain : `keepsake_${hashed}_${name}`, text }
+  }
   return {
     // One implicit transaction (a multi-statement query), under an advisory
     // lock: two processes creating the same tables at once would collide.
