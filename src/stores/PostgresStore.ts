@@ -79,8 +79,8 @@ export class PostgresStore implements KeeperStore {
 
   /**
    * Connects and creates the schema and tables if absent. Rejects with
-   * `StoreUnavailableError` if the server can't be reached (a pool it made is
-   * then ended), `InvalidOptionError` for bad options, `MissingDriverError` if
+   * `StoreUnavailableError` if the server can't be reached or refuses (no
+   * connection is left open), `InvalidOptionError` for bad options, `MissingDriverError` if
    * it must make the pool and the optional peer dependency `pg` can't be
    * loaded (it is loaded here, not when keepsake is imported).
    */
@@ -98,7 +98,7 @@ export class PostgresStore implements KeeperStore {
     try {
       await pool.query(sql.createSchema)
     } catch (error) {
-      if (o.pool === undefined) await pool.end().catch(() => undefined)
+      // Nothing to end: a pool destroys the connection a failed query ran on.
       throw new StoreUnavailableError(NAME, 'open', error)
     }
     return new PostgresStore(pool, o.pool === undefined, sql)

@@ -25,6 +25,25 @@ async function admin<T extends pg.QueryResultRow>(sql: string, database = 'postg
   }
 }
 
+/**
+ * The connections named `application_name` once they are gone, or after about
+ * ten seconds: a closed connection's backend leaves pg_stat_activity as it
+ * exits, just after its socket closes.
+ */
+async function connectionsLeft(application_name: string): Promise<number> {
+  let left = await connections(application_name)
+  for (let tries = 0; left > 0 && tries < 200; tries++) {
+    await admin('SELECT pg_sleep(0.05)')
+    left = await connections(application_name)
+  }
+  return left
+}
+
+/** How many connections named `application_name` the server has. */
+async function connections(application_name: string): Promise<number> {
+  return (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${application_name}'`))[0]!.n
+}
+
 async function openError(options: unknown): Promise<InvalidOptionError> {
   const error = await PostgresStore.open(options as never).then(
     (store) => store.close().then(() => expect.fail('expected open to reject')),
@@ -97,19 +116,20 @@ describe('PostgresStore and its pool', () => {
 
   it('ends the pool it made on close: its connections leave the server', async () => {
     const application_name = 'keepsake-own-pool'
-    const connections = async () =>
-      (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${application_name}'`))[0]!.n
-    const store = await PostgresStore.open({ config: { ...server.connection, application_name }, schema: 'own_pool' })
+    // Idle connections are kept a minute: only an ended pool lets them go within the wait below.
+    const store = await PostgresStore.open({ config: { ...server.connection, application_name, idleTimeoutMillis: 60_000 }, schema: 'own_pool' })
     await Promise.all([store.append('a', [{ type: 't', payload: 1 }], 0), store.read('b'), store.lastSeq('c')])
-    expect(await connections()).toBeGreaterThan(0)
+    expect(await connections(application_name)).toBeGreaterThan(0)
     await store.close()
-    // A closed connection's backend leaves pg_stat_activity as it exits, just after the socket closes.
-    let left = await connections()
-    for (let tries = 0; left > 0 && tries < 200; tries++) {
-      await admin('SELECT pg_sleep(0.05)')
-      left = await connections()
-    }
-    expect(left).toBe(0)
+    expect(await connectionsLeft(application_name)).toBe(0)
+  })
+
+  it('ends the pool it made when open fails after connecting', async () => {
+    const application_name = 'keepsake-failed-open'
+    await admin('CREATE ROLE visitor LOGIN') // may connect, may not create tables in public
+    const error = await PostgresStore.open({ config: { ...server.connection, user: 'visitor', application_name, idleTimeoutMillis: 60_000 } }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'StoreUnavailableError', operation: 'open', message: expect.stringContaining('permission denied') })
+    expect(await connectionsLeft(application_name)).toBe(0)
   })
 
   it('prepares each statement once per connection, under a name of its own schema that fits in 63 bytes, so stores on one pool never collide', async () => {
@@ -147,6 +167,38 @@ describe('PostgresStore and its pool', () => {
       expect(await pool.query('SELECT 1 AS one')).toMatchObject({ rows: [{ one: 1 }] })
     } finally {
       await pool.end()
+    }
+  })
+})
+
+describe('PostgresStore.delete beside an append', () => {
+  it('waits for an append in flight, then deletes what it wrote too', async () => {
+    const store = await PostgresStore.open({ config: server.connection, schema: 'delete_race' })
+    const writer = new pg.Client(server.connection)
+    await writer.connect()
+    try {
+      await store.append('a', [{ type: 't', payload: 1 }], 0)
+      // Another process's append of 'a' seq 2, as the store writes one, stopped before its commit.
+      await writer.query('BEGIN')
+      const { rows } = await writer.query<{ last: string }>('UPDATE delete_race.keepsake_positions SET last = last + 1 RETURNING last')
+      await writer.query(
+        `INSERT INTO delete_race.keepsake_events (position, id, seq, type, payload, version, tags, at) VALUES ($1, 'a', 2, 't', '2', 1, '[]', 0)`,
+        [rows[0]!.last]
+      )
+      await writer.query(`UPDATE delete_race.keepsake_journals SET last_seq = 2 WHERE id = 'a'`)
+      const deleting = store.delete('a')
+      // The delete is under way once it waits on a lock the writer holds.
+      const waiting = async () =>
+        (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> ${writer.processID ?? 0}`))[0]!.n
+      for (let tries = 0; (await waiting()) === 0 && tries < 400; tries++) await admin('SELECT pg_sleep(0.05)')
+      await writer.query('COMMIT')
+      expect(await deleting).toBe(true)
+      expect(await store.read('a')).toEqual([])
+      expect(await store.lastSeq('a')).toBe(0)
+      expect(await store.append('a', [{ type: 't', payload: 'new' }], 0)).toBe(1)
+    } finally {
+      await writer.end()
+      await store.close()
     }
   })
 })
