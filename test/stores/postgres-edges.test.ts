@@ -173,7 +173,7 @@ describe('PostgresStore and its pool', () => {
 
 describe('PostgresStore.delete beside an append', () => {
   it('waits for an append in flight, then deletes what it wrote too', async () => {
-    const store = await PostgresStore.open({ config: server.connection, schema: 'delete_race' })
+    const store = await PostgresStore.open({ config: { ...server.connection, application_name: 'keepsake-delete-race' }, schema: 'delete_race' })
     const writer = new pg.Client(server.connection)
     await writer.connect()
     try {
@@ -189,7 +189,7 @@ describe('PostgresStore.delete beside an append', () => {
       const deleting = store.delete('a')
       // The delete is under way once it waits on a lock the writer holds.
       const waiting = async () =>
-        (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> ${writer.processID ?? 0}`))[0]!.n
+        (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'keepsake-delete-race'`))[0]!.n
       for (let tries = 0; (await waiting()) === 0 && tries < 400; tries++) await admin('SELECT pg_sleep(0.05)')
       await writer.query('COMMIT')
       expect(await deleting).toBe(true)
