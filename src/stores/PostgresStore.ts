@@ -229,9 +229,8 @@ export class PostgresStore implements KeeperStore {
       const { rows } = await client.query<{ id: string; last_seq: string }>({ ...this.#sql.lastSeqs, values: [ids] })
       const ends = new Map(rows.map((row) => [row.id, Number(row.last_seq)]))
       const plan = planAppends(requests, (id) => ends.get(id) ?? 0)
-      if (eventCount > 0) {
-        await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
-      }
+      // An empty append (only a check of expectedSeq) inserts no rows: its arrays are empty.
+      await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
       return plan.lastSeqs
     })
   }
