@@ -83,8 +83,7 @@ export function encodeJson(value: unknown, path: string): string {
 function isFlatJson(value: unknown): boolean {
   if (typeof value !== 'object') return isJsonScalar(value)
   if (value === null) return true
-  if (Array.isArray(value)) return false
-  const proto: unknown = Object.getPrototypeOf(value)
+  const proto: unknown = Object.getPrototypeOf(value) // an array's is Array.prototype
   if (proto !== Object.prototype && proto !== null) return false
   for (const key in value) {
     if (!Object.hasOwn(value, key)) return false

@@ -56,6 +56,27 @@ describe('encodeJson: what it refuses, and what it says', () => {
     expect(refusal(() => encodeJson(Number.NaN, 'p')).message).toContain('expected a finite number')
   })
 
+  it('checks a value given at the top as it checks one inside', () => {
+    expect(refusal(() => encodeJson(undefined, 'p')).message).toContain("Can't store p: expected a JSON value, got undefined.")
+    expect(refusal(() => encodeJson(new Point(), 'p')).message).toContain('expected a plain object, got a Point.')
+    expect(encodeJson(Object.assign(Object.create(null) as object, { z: 3 }), 'p')).toBe('{"z":3}')
+    expect(encodeJson([1, 'a', null], 'p')).toBe('[1,"a",null]')
+    expect(encodeJson(null, 'p')).toBe('null')
+  })
+
+  it('stores only own properties, also when Object.prototype has been given an enumerable one', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { enumerable: true, configurable: true, get: () => { throw new Error('read the prototype') } })
+    let json: unknown
+    try {
+      json = encodeJson({ a: 1 }, 'p')
+    } catch (error) {
+      json = error
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted // before expect, which reads objects too
+    }
+    expect(json).toBe('{"a":1}')
+  })
+
   it(`takes JSON of exactly ${MAX_RECORD_CHARS} characters, and refuses one more`, () => {
     expect(encodeJson('x'.repeat(MAX_RECORD_CHARS - 2), 'p')).toHaveLength(MAX_RECORD_CHARS)
     const error = refusal(() => encodeJson({ s: 'x'.repeat(MAX_RECORD_CHARS) }, 'p'))
