@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../../src/stores/errors'
 import { PostgresStore } from '../../src/stores/PostgresStore'
 import { freePort } from '../support/ports'
 import { startPostgres, type PostgresServer } from '../support/postgres'
+import { expectBadInputNamed, expectClosedCallsNamed } from './call-names'
 
 let server: PostgresServer
 beforeAll(async () => {
@@ -200,5 +201,20 @@ describe('PostgresStore.delete beside an append', () => {
       await writer.end()
       await store.close()
     }
+  })
+})
+
+describe('PostgresStore names each call in its errors', () => {
+  it('a bad id, tag or read option, by the call that got it', async () => {
+    const store = await PostgresStore.open({ config: server.connection, schema: 'call_names' })
+    try {
+      await expectBadInputNamed(store)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('every call after close, with the store', async () => {
+    await expectClosedCallsNamed(await PostgresStore.open({ config: server.connection, schema: 'call_names' }), 'PostgresStore')
   })
 })
