@@ -237,28 +237,27 @@ export class PostgresStore implements KeeperStore {
 
   /**
    * Runs `body` between BEGIN and COMMIT on one pooled connection (ROLLBACK
-   * if it throws). A connection that broke is destroyed, not returned to the
-   * pool, so the next call gets a fresh one.
+   * if it throws). A connection that broke is not reused: node-postgres marks
+   * it unusable, and the pool destroys such a connection when it is released,
+   * so the next call gets a fresh one.
    */
   async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect()
-    let broken = false
     // node-postgres emits 'error' on a checked-out connection that dies
     // between queries; unheard, it would end the process. The query in
     // flight (or the next) rejects with the reason.
-    const onError = () => (broken = true)
-    client.on('error', onError)
+    client.on('error', ignore)
     try {
       await client.query('BEGIN')
       const result = await body(client)
       await client.query('COMMIT')
       return result
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true))
+      await client.query('ROLLBACK').catch(ignore) // fails only on a connection that broke
       throw error
     } finally {
-      client.off('error', onError)
-      client.release(broken)
+      client.off('error', ignore)
+      client.release()
     }
   }
 }
@@ -294,12 +293,15 @@ function insertParameters(
   return [...columns, [...finalSeqs.keys()], [...finalSeqs.values()]]
 }
 
+/** The error listener of a connection whose errors reach the caller by another way (its query's rejection). */
+function ignore(): void {}
+
 async function makePool(config: PoolConfig): Promise<Pool> {
   const { Pool } = await loadDriver(NAME, 'pg', () => import('pg'))
   const pool = new Pool({ connectionTimeoutMillis: 10_000, ...config })
   // An idle connection dies when the server goes away; the pool drops it and
   // the next call reports the outage. Without a listener it would end the process.
-  pool.on('error', () => undefined)
+  pool.on('error', ignore)
   return pool
 }
 

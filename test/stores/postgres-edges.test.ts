@@ -218,3 +218,34 @@ describe('PostgresStore names each call in its errors', () => {
     await expectClosedCallsNamed(await PostgresStore.open({ config: server.connection, schema: 'call_names' }), 'PostgresStore')
   })
 })
+
+describe('PostgresStore transactions on a pooled connection', () => {
+  it('returns the connection to the pool, drops one that broke mid-transaction, and goes on with a fresh one', async () => {
+    const application_name = 'keepsake-broken'
+    const pool = new pg.Pool({ ...server.connection, max: 1, application_name })
+    pool.on('error', () => undefined)
+    const writer = new pg.Client(server.connection)
+    await writer.connect()
+    try {
+      const store = await PostgresStore.open({ pool, schema: 'broken_tx' })
+      await store.append('a', [{ type: 't', payload: 1 }], 0)
+      expect([pool.totalCount, pool.idleCount]).toEqual([1, 1])
+      // The store's delete waits for the writer's lock; its connection is then killed under it.
+      await writer.query('BEGIN')
+      await writer.query('SELECT last FROM broken_tx.keepsake_positions FOR UPDATE')
+      const deleting = store.delete('a').catch((e: unknown) => e) // it rejects while we wait below
+      const waiting = async () =>
+        (await admin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = '${application_name}'`))[0]!.n
+      for (let tries = 0; (await waiting()) === 0 && tries < 400; tries++) await admin('SELECT pg_sleep(0.05)')
+      await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${application_name}'`)
+      expect(await deleting).toMatchObject({ name: 'StoreUnavailableError', operation: 'delete' })
+      await writer.query('ROLLBACK')
+      expect(await store.lastSeq('a')).toBe(1)
+      expect(await store.delete('a')).toBe(true)
+      expect(await store.append('a', [{ type: 't', payload: 2 }], 0)).toBe(1)
+    } finally {
+      await writer.end()
+      await pool.end()
+    }
+  })
+})
