@@ -152,11 +152,30 @@ describe('the checks on read options', () => {
     expect((await store.queryByTag('x', { from: 0 })).events).toHaveLength(1)
   })
 
+  it('queryByTag: at most limit events, from the position asked', async () => {
+    const store = open()
+    await store.append('a', [1, 2, 3].map((n) => ({ type: 't', payload: n, tags: ['x'] })), 0)
+    const first = await store.queryByTag('x', { limit: 1 })
+    expect(first.events.map((e) => e.payload)).toEqual([1])
+    expect((await store.queryByTag('x', { from: first.next, limit: 5 })).events.map((e) => e.payload)).toEqual([2, 3])
+  })
+
   it('listSnapshots: the prefix is a string without NUL characters', async () => {
     const store = open()
     const error = await refusal(store.listSnapshots({ prefix: 1 as never }))
     expect(error).toMatchObject({ option: 'listSnapshots.prefix', message: expect.stringContaining('must be a string without NUL characters;') })
     expect(await refusal(store.listSnapshots('x' as never))).toMatchObject({ option: 'listSnapshots options' })
+  })
+})
+
+describe('delete', () => {
+  it('takes an id out of every tag its events carried', async () => {
+    const store = open()
+    await store.append('a', [{ type: 't', payload: 1, tags: ['x', 'y'] }, { type: 't', payload: 2, tags: ['z'] }], 0)
+    await store.append('b', [{ type: 't', payload: 3, tags: ['x'] }], 0)
+    expect(await store.delete('a')).toBe(true)
+    for (const tag of ['y', 'z']) expect((await store.queryByTag(tag)).events).toEqual([])
+    expect((await store.queryByTag('x')).events.map((e) => e.id)).toEqual(['b'])
   })
 })
 
