@@ -270,10 +270,8 @@ function checkVersion(value: unknown, path: string): number {
 
 function checkTime(value: unknown, path: string, now: number): number {
   if (value === undefined) return now
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidRecordError(path, 'a finite number of ms since the epoch', value)
-  }
-  return value
+  if (!Number.isFinite(value)) throw new InvalidRecordError(path, 'a finite number of ms since the epoch', value) // false for a non-number
+  return value as number
 }
 
 function checkTags(value: unknown, path: string): string[] {

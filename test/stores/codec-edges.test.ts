@@ -47,6 +47,11 @@ describe('encodeJson: what it refuses, and what it says', () => {
     expect(encodeJson([{ a: undefined }], 'p')).toBe('[{}]')
   })
 
+  it('refuses a value whose reading throws, saying it could not be read', () => {
+    const hostile = Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw new Error('no') } })
+    expect(refusal(() => encodeJson(hostile, 'p')).message).toContain("Can't store p: expected a value that can be read and written as JSON, got ")
+  })
+
   it('refuses an object whose own keys hide an inherited one, or a flat object holding a non-JSON value', () => {
     const child = Object.create({ inherited: 1 }) as Record<string, unknown>
     child.own = 1
@@ -107,7 +112,9 @@ describe('decoding stored rows', () => {
     ['tags that are not an array', { 6: '{"t":1}' }, 'tags is not an array of strings'],
     ['tags that are not strings', { 6: '["t",1]' }, 'tags is not an array of strings'],
     ['a time that is not a number', { 7: '42' }, 'at is not a number'],
-    ['a time that is not finite', { 7: Number.NaN }, 'at is not a number']
+    ['a time that is not finite', { 7: Number.NaN }, 'at is not a number'],
+    ['a seq that is missing', { 2: null }, 'seq is not an integer'],
+    ['tags that are not text', { 6: 5 }, 'tags is not text']
   ])('reports %s as CorruptRecordError naming the event, the field in its cause', (_, changes, cause) => {
     let error: unknown
     try {
@@ -135,15 +142,23 @@ describe('decoding stored rows', () => {
     const snapshot = { id: 's', seq: '3', data: '{"a":[1]}', version: 2, at: 5 }
     expect(decodeSnapshot(snapshot)).toEqual({ id: 's', seq: 3, data: { a: [1] }, version: 2, at: 5 })
     expect(decodeSnapshotInfo(snapshot)).toEqual({ id: 's', seq: 3, version: 2, at: 5 })
-    for (const damaged of [{ ...snapshot, data: 'garbage' }, { ...snapshot, version: 0.5 }, { ...snapshot, at: null }]) {
+    const damages: [Record<string, unknown>, string][] = [
+      [{ data: 'garbage' }, 'JSON'],
+      [{ data: null }, 'data is not text'],
+      [{ version: 0.5 }, 'version is not an integer'],
+      [{ at: null }, 'at is not a number'],
+      [{ seq: 'x' }, 'seq is not an integer']
+    ]
+    for (const [damage, cause] of damages) {
       let error: unknown
       try {
-        decodeSnapshot(damaged)
+        decodeSnapshot({ ...snapshot, ...damage })
       } catch (e) {
         error = e
       }
       expect(error).toBeInstanceOf(CorruptRecordError)
-      expect(error).toMatchObject({ id: 's', seq: 3, record: 'snapshot' })
+      expect(error).toMatchObject({ id: 's', record: 'snapshot' })
+      expect(((error as CorruptRecordError).cause as Error).message).toContain(cause)
     }
   })
 
