@@ -249,3 +249,37 @@ describe('PostgresStore transactions on a pooled connection', () => {
     }
   })
 })
+
+describe('PostgresStore, what it keeps and reads', () => {
+  it('keeps its five tables under their names in its schema, refusing a schema that is not a string', async () => {
+    const store = await PostgresStore.open({ config: server.connection, schema: 'tables_named' })
+    await store.close()
+    const rows = await admin<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'tables_named' ORDER BY 1`)
+    expect(rows.map((row) => row.name)).toEqual(['keepsake_events', 'keepsake_journals', 'keepsake_positions', 'keepsake_snapshots', 'keepsake_tags'])
+    expect((await openError({ config: server.connection, schema: ['tables_named'] })).option).toBe('schema')
+  })
+
+  it('reads at most limit events, by seq and by tag', async () => {
+    const store = await PostgresStore.open({ config: server.connection, schema: 'limits' })
+    try {
+      await store.append('a', [1, 2, 3].map((n) => ({ type: 't', payload: n, tags: ['x'] })), 0)
+      expect((await store.read('a', { limit: 2 })).map((e) => e.payload)).toEqual([1, 2])
+      expect((await store.queryByTag('x', { limit: 2 })).events.map((e) => e.payload)).toEqual([1, 2])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('outlives an idle connection of its own pool dying (the pool drops it), and goes on', async () => {
+    const application_name = 'keepsake-idle-dies'
+    const store = await PostgresStore.open({ config: { ...server.connection, application_name, idleTimeoutMillis: 60_000 }, schema: 'idle_dies' })
+    try {
+      await store.append('a', [{ type: 't', payload: 1 }], 0)
+      await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${application_name}'`)
+      expect(await connectionsLeft(application_name)).toBe(0)
+      expect(await store.lastSeq('a')).toBe(1)
+    } finally {
+      await store.close()
+    }
+  })
+})
