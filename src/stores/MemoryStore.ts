@@ -47,17 +47,12 @@ export class MemoryStore implements KeeperStore {
 
   /** See `KeeperStore.read`. */
   read(id: string, options?: ReadOptions): Promise<StoredEvent[]> {
-    return guard(NAME, 'read', this.#closed, () => {
-      checkName(id, 'id')
-      const { start, limit } = readRange(options, 'read', 'fromSeq', 1)
-      const journal = this.#journals.get(id) ?? []
-      return journal.slice(start - 1, limit === undefined ? undefined : start - 1 + limit).map(decodeEvent)
-    })
+    return guard(NAME, 'read', this.#closed, () => this.#read(id, options, 'read'))
   }
 
   /** See `KeeperStore.readPayloads`. */
-  async readPayloads(id: string, options?: ReadOptions): Promise<PayloadRecord[]> {
-    return (await this.read(id, options)).map(payloadOf)
+  readPayloads(id: string, options?: ReadOptions): Promise<PayloadRecord[]> {
+    return guard(NAME, 'readPayloads', this.#closed, () => this.#read(id, options, 'readPayloads').map(payloadOf))
   }
 
   /** See `KeeperStore.lastSeq`. */
@@ -131,6 +126,14 @@ export class MemoryStore implements KeeperStore {
     this.#snapshots.clear()
     this.#tagged.clear()
     this.#tagsOf.clear()
+  }
+
+  /** `operation` names the call in its errors, as the other stores do. */
+  #read(id: string, options: ReadOptions | undefined, operation: string): StoredEvent[] {
+    checkName(id, 'id')
+    const { start, limit } = readRange(options, operation, 'fromSeq', 1)
+    const journal = this.#journals.get(id) ?? []
+    return journal.slice(start - 1, limit === undefined ? undefined : start - 1 + limit).map(decodeEvent)
   }
 
   #lastSeq(id: string): number {

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg'
 import { InvalidOptionError } from '../shared/errors'
+import { sha256 } from '../shared/sha256'
 import { readOptions } from '../shared/validate'
 import { byId, decodeEvent, decodePayloadPage, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { SnapshotConflictError, StoreUnavailableError } from './errors'
@@ -78,8 +79,8 @@ export class PostgresStore implements KeeperStore {
 
   /**
    * Connects and creates the schema and tables if absent. Rejects with
-   * `StoreUnavailableError` if the server can't be reached (a pool it made is
-   * then ended), `InvalidOptionError` for bad options, `MissingDriverError` if
+   * `StoreUnavailableError` if the server can't be reached or refuses (no
+   * connection is left open), `InvalidOptionError` for bad options, `MissingDriverError` if
    * it must make the pool and the optional peer dependency `pg` can't be
    * loaded (it is loaded here, not when keepsake is imported).
    */
@@ -97,7 +98,7 @@ export class PostgresStore implements KeeperStore {
     try {
       await pool.query(sql.createSchema)
     } catch (error) {
-      if (o.pool === undefined) await pool.end().catch(() => undefined)
+      // Nothing to end: a pool destroys the connection a failed query ran on.
       throw new StoreUnavailableError(NAME, 'open', error)
     }
     return new PostgresStore(pool, o.pool === undefined, sql)
@@ -228,37 +229,35 @@ export class PostgresStore implements KeeperStore {
       const { rows } = await client.query<{ id: string; last_seq: string }>({ ...this.#sql.lastSeqs, values: [ids] })
       const ends = new Map(rows.map((row) => [row.id, Number(row.last_seq)]))
       const plan = planAppends(requests, (id) => ends.get(id) ?? 0)
-      if (eventCount > 0) {
-        await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
-      }
+      // An empty append (only a check of expectedSeq) inserts no rows: its arrays are empty.
+      await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
       return plan.lastSeqs
     })
   }
 
   /**
    * Runs `body` between BEGIN and COMMIT on one pooled connection (ROLLBACK
-   * if it throws). A connection that broke is destroyed, not returned to the
-   * pool, so the next call gets a fresh one.
+   * if it throws). A connection that broke is not reused: node-postgres marks
+   * it unusable, and the pool destroys such a connection when it is released,
+   * so the next call gets a fresh one.
    */
   async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect()
-    let broken = false
     // node-postgres emits 'error' on a checked-out connection that dies
     // between queries; unheard, it would end the process. The query in
     // flight (or the next) rejects with the reason.
-    const onError = () => (broken = true)
-    client.on('error', onError)
+    client.on('error', ignore)
     try {
       await client.query('BEGIN')
       const result = await body(client)
       await client.query('COMMIT')
       return result
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true))
+      await client.query('ROLLBACK').catch(ignore) // fails only on a connection that broke
       throw error
     } finally {
-      client.off('error', onError)
-      client.release(broken)
+      client.off('error', ignore)
+      client.release()
     }
   }
 }
@@ -294,12 +293,15 @@ function insertParameters(
   return [...columns, [...finalSeqs.keys()], [...finalSeqs.values()]]
 }
 
+/** The error listener of a connection whose errors reach the caller by another way (its query's rejection). */
+function ignore(): void {}
+
 async function makePool(config: PoolConfig): Promise<Pool> {
   const { Pool } = await loadDriver(NAME, 'pg', () => import('pg'))
   const pool = new Pool({ connectionTimeoutMillis: 10_000, ...config })
   // An idle connection dies when the server goes away; the pool drops it and
   // the next call reports the outage. Without a listener it would end the process.
-  pool.on('error', () => undefined)
+  pool.on('error', ignore)
   return pool
 }
 
@@ -312,7 +314,13 @@ type PostgresSql = ReturnType<typeof postgresSql>
 function postgresSql(schema: string) {
   const table = (name: string) => `"${schema}".keepsake_${name}`
   const [events, journals, tags, snapshots, positions] = ['events', 'journals', 'tags', 'snapshots', 'positions'].map(table)
-  const statement = (name: string, text: string): Statement => ({ name: `keepsake_${schema}_${name}`, text })
+  // '#' is in no schema's name, so a hashed statement name never equals a plain one.
+  const hashed = `#${sha256(schema).slice(0, 24)}`
+  const statement = (name: string, text: string): Statement => {
+    const plain = `keepsake_${schema}_${name}`
+    // The server cuts a statement's name at 63 bytes, and two names cut alike collide on a connection.
+    return { name: plain.length <= 63 ? plain : `keepsake_${hashed}_${name}`, text }
+  }
   return {
     // One implicit transaction (a multi-statement query), under an advisory
     // lock: two processes creating the same tables at once would collide.

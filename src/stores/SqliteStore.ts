@@ -220,9 +220,8 @@ export class SqliteStore implements KeeperStore {
 
   /** See `KeeperStore.close`. Closes the database file. */
   async close(): Promise<void> {
-    if (this.#closed) return
     this.#closed = true
-    this.#db.close()
+    this.#db.close() // better-sqlite3's close does nothing once closed
   }
 
   #lastSeq(id: string): number {

@@ -83,8 +83,7 @@ export function encodeJson(value: unknown, path: string): string {
 function isFlatJson(value: unknown): boolean {
   if (typeof value !== 'object') return isJsonScalar(value)
   if (value === null) return true
-  if (Array.isArray(value)) return false
-  const proto: unknown = Object.getPrototypeOf(value)
+  const proto: unknown = Object.getPrototypeOf(value) // an array's is Array.prototype
   if (proto !== Object.prototype && proto !== null) return false
   for (const key in value) {
     if (!Object.hasOwn(value, key)) return false
@@ -152,8 +151,7 @@ function checkJson(root: unknown, path: string): void {
     for (;;) {
       const frame = frames[frames.length - 1]
       if (frame === undefined) return
-      if (frame.keyed) keys.pop()
-      frame.keyed = false
+      if (frame.keyed) keys.pop() // a frame without a next child is dropped, so keyed is set again only for one
       const child = nextChild(frame)
       if (child !== NONE) {
         keys.push(frame.names ? (frame.names[frame.next - 1] as string) : frame.next - 1)
@@ -217,7 +215,7 @@ export function decodePayloadPage(page: unknown, longest: unknown): PayloadRecor
   try {
     flat = JSON.parse(page)
   } catch {
-    return undefined
+    // not parsed: flat stays undefined, which the next check refuses
   }
   if (!Array.isArray(flat) || flat.length % 3 !== 0) return undefined
   const records: PayloadRecord[] = []
@@ -279,13 +277,13 @@ function text(value: unknown, field: string): string {
 
 function integer(value: unknown, field: string): number {
   const n = typeof value === 'string' ? Number(value) : value
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new TypeError(`${field} is not an integer`)
-  return n
+  if (!Number.isSafeInteger(n)) throw new TypeError(`${field} is not an integer`)
+  return n as number
 }
 
 function finite(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${field} is not a number`)
-  return value
+  if (!Number.isFinite(value)) throw new TypeError(`${field} is not a number`) // false for anything but a number
+  return value as number
 }
 
 function tagList(value: JsonValue): string[] {
@@ -297,6 +295,6 @@ function tagList(value: JsonValue): string[] {
 
 function pathOf(keys: readonly (string | number)[]): string {
   return keys
-    .map((key) => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`))
+    .map((key) => (/^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${key}` : `[${JSON.stringify(key)}]`)) // an index is [3]
     .join('')
 }

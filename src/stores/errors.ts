@@ -182,7 +182,6 @@ export class InvalidRecordError extends KeepsakeError {
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`
   try {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name

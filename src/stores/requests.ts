@@ -190,9 +190,9 @@ export async function loadDriver<T>(store: string, packageName: string, load: ()
 export async function loadPeers<T extends Record<string, unknown>>(user: string, loads: { readonly [P in keyof T]: () => Promise<T[P]> }): Promise<T> {
   const names = Object.keys(loads) as (keyof T & string)[]
   const outcomes = await Promise.allSettled(names.map((name) => loads[name]()))
-  const failed = names.flatMap((name, i) => (outcomes[i]?.status === 'rejected' ? [{ name, reason: (outcomes[i] as PromiseRejectedResult).reason as unknown }] : []))
+  const failed = outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [{ name: names[i] as string, reason: outcome.reason as unknown }] : []))
   if (failed.length > 0) throw missing(user, failed)
-  return Object.fromEntries(names.map((name, i) => [name, (outcomes[i] as PromiseFulfilledResult<unknown>).value])) as T
+  return Object.fromEntries(outcomes.map((outcome, i) => [names[i], (outcome as PromiseFulfilledResult<unknown>).value])) as T
 }
 
 /**
@@ -216,7 +216,7 @@ export function requirePeers<T extends Record<string, unknown>>(user: string, na
 }
 
 function missing(user: string, failed: readonly { readonly name: string; readonly reason: unknown }[]): MissingDriverError {
-  const cause = failed.length === 1 ? failed[0]?.reason : new AggregateError(failed.map((f) => f.reason), failed.map((f) => f.name).join(', '))
+  const cause = failed.length === 1 ? (failed[0] as { reason: unknown }).reason : new AggregateError(failed.map((f) => f.reason), failed.map((f) => f.name).join(', '))
   return new MissingDriverError(user, failed.map((f) => f.name), cause)
 }
 
@@ -270,10 +270,8 @@ function checkVersion(value: unknown, path: string): number {
 
 function checkTime(value: unknown, path: string, now: number): number {
   if (value === undefined) return now
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidRecordError(path, 'a finite number of ms since the epoch', value)
-  }
-  return value
+  if (!Number.isFinite(value)) throw new InvalidRecordError(path, 'a finite number of ms since the epoch', value) // false for a non-number
+  return value as number
 }
 
 function checkTags(value: unknown, path: string): string[] {
