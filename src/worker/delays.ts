@@ -35,15 +35,15 @@ function refAt(place: string | null, root: AnyActorRef): AnyActorRef | undefined
  */
 export function capturePendingDelays(actor: AnyActorRef): readonly PendingDelay[] {
   const scheduled = actor.system.getSnapshot()._scheduledEvents
-  // Most restore points have none: one shared empty list keeps a passivated branch smaller.
-  let pending: PendingDelay[] | undefined
+  const pending: PendingDelay[] = []
   for (const { source, target, event, id, delay, startedAt } of Object.values(scheduled)) {
     const from = placeOf(source, actor)
     const to = placeOf(target, actor)
     if (from === undefined || to === undefined) continue
-    ;(pending ??= []).push({ source: from, target: to, event, id, dueAt: startedAt + delay })
+    pending.push({ source: from, target: to, event, id, dueAt: startedAt + delay })
   }
-  return pending ?? NO_DELAYS
+  // Most restore points have none: one shared empty list keeps a passivated branch smaller.
+  return pending.length > 0 ? pending : NO_DELAYS
 }
 
 const NO_DELAYS: readonly PendingDelay[] = Object.freeze([])

@@ -89,17 +89,21 @@ const host = setup({
   actors: { ticker }
 }).createMachine({
   context: { ticks: 0 },
-  invoke: { src: 'ticker', id: 'ticker' },
+  // Two children: a delayed event must reach the one it was sent to, not the first.
+  invoke: [
+    { src: 'ticker', id: 'other' },
+    { src: 'ticker', id: 'ticker' }
+  ],
   on: {
     tick: { actions: assign({ ticks: ({ context }) => context.ticks + 1 }) },
     arm: { actions: sendTo('ticker', { type: 'poke' }, { delay: 1000 }) }
   }
 })
 
-function counts(branch: AnyBranch): { ticks: number; pokes: number } {
+function counts(branch: AnyBranch): { ticks: number; pokes: number; otherPokes: number } {
   const snapshot = branch.worker()?.getSnapshot()
-  const child = snapshot?.children.ticker as { getSnapshot(): { context: { pokes: number } } } | undefined
-  return { ticks: snapshot?.context.ticks, pokes: child?.getSnapshot().context.pokes ?? -1 }
+  const pokes = (id: string) => (snapshot?.children[id] as { getSnapshot(): { context: { pokes: number } } } | undefined)?.getSnapshot().context.pokes ?? -1
+  return { ticks: snapshot?.context.ticks, pokes: pokes('ticker'), otherPokes: pokes('other') }
 }
 
 describe('delayed events between a worker and its child, pending at a crash', () => {
@@ -110,17 +114,17 @@ describe('delayed events between a worker and its child, pending at a crash', ()
     cast(branch, { type: 'arm' })
     advance(200)
     branch.kill()
-    expect(counts(branch)).toEqual({ ticks: 0, pokes: 0 })
+    expect(counts(branch)).toEqual({ ticks: 0, pokes: 0, otherPokes: 0 })
     advance(599)
-    expect(counts(branch)).toEqual({ ticks: 0, pokes: 0 })
-    // The child's delayed event to the worker, sent at the start, is due first.
+    expect(counts(branch)).toEqual({ ticks: 0, pokes: 0, otherPokes: 0 })
+    // The children's delayed events to the worker, sent at the start, are due first.
     advance(1)
-    expect(counts(branch)).toEqual({ ticks: 1, pokes: 0 })
+    expect(counts(branch)).toEqual({ ticks: 2, pokes: 0, otherPokes: 0 })
     advance(199)
-    expect(counts(branch)).toEqual({ ticks: 1, pokes: 0 })
+    expect(counts(branch)).toEqual({ ticks: 2, pokes: 0, otherPokes: 0 })
     advance(1)
-    expect(counts(branch)).toEqual({ ticks: 1, pokes: 1 })
+    expect(counts(branch)).toEqual({ ticks: 2, pokes: 1, otherPokes: 0 })
     advance(5000)
-    expect(counts(branch)).toEqual({ ticks: 1, pokes: 1 })
+    expect(counts(branch)).toEqual({ ticks: 2, pokes: 1, otherPokes: 0 })
   })
 })
