@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromTransition, setup } from 'xstate'
-import { call, cast, deferReply, reply, replyTo, respond, startBranch, type AnyBranch, type Replies, type ReplyToken } from '../../src/index'
+import { call, cast, deferReply, InvalidOptionError, reply, replyTo, respond, startBranch, type AnyBranch, type Replies, type ReplyToken } from '../../src/index'
 import { isActorLogic } from '../../src/worker/isActorLogic'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
@@ -56,6 +56,17 @@ describe('reply() and the call being processed', () => {
     cast(branch, { type: 'get' })
     expect(branch.children()[1]).toMatchObject({ restarts: 0 })
     expect(await call(branch, { type: 'get' })).toBe(1)
+  })
+
+  it('reply() refuses anything but a function, naming itself', () => {
+    let error: unknown
+    try {
+      reply(42 as never)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect((error as InvalidOptionError).option).toBe('reply(fn)')
   })
 
   it('replyTo() with no token, or one that is not a string, answers nothing', () => {
