@@ -42,6 +42,16 @@ describe('idle passivation, timing', () => {
     expect(passivations).toEqual([2000])
   })
 
+  it('a restart is no message: a branch killed while idle passivates on time, watched by one timer', async () => {
+    const { clock, branch, passivations } = await open()
+    clock.advance(600)
+    branch.kill()
+    expect(branch.children()[1]).toMatchObject({ restarts: 1 })
+    expect(clock.pending).toBe(1)
+    clock.advance(400)
+    expect(passivations).toEqual([1000])
+  })
+
   it('a message while the writes settle puts the passivation off by a full idle period', async () => {
     const store = new FlakyStore()
     const { clock, branch, passivations } = await open({ durable: { store, id: 'idle-edges', durability: 'batched' } })
