@@ -18,9 +18,7 @@ export function recordRestart(
   intensity: RestartIntensity
 ): { restarts: number[]; exceeded: boolean } {
   const threshold = now - intensity.maxSeconds * 1000
-  let first = 0
-  while (first < restarts.length && (restarts[first] as number) < threshold) first++
-  const window = restarts.slice(first)
+  const window = restarts.filter((at) => at >= threshold)
   window.push(now)
   return { restarts: window, exceeded: window.length > intensity.maxRestarts }
 }
@@ -48,11 +46,12 @@ export function readIntensity(value: unknown, option: string, defaults: RestartI
     throw new InvalidOptionError(option, 'an object { maxRestarts?, maxSeconds? }', value)
   }
   const { maxRestarts = defaults.maxRestarts, maxSeconds = defaults.maxSeconds } = value as Record<string, unknown>
-  if (typeof maxRestarts !== 'number' || !Number.isInteger(maxRestarts) || maxRestarts < 0) {
+  // Number.isInteger and Number.isFinite are false for anything but a number: no typeof needed.
+  if (!Number.isInteger(maxRestarts) || (maxRestarts as number) < 0) {
     throw new InvalidOptionError(`${option}.maxRestarts`, 'an integer >= 0', maxRestarts)
   }
-  if (typeof maxSeconds !== 'number' || !Number.isFinite(maxSeconds) || maxSeconds <= 0) {
+  if (!Number.isFinite(maxSeconds) || (maxSeconds as number) <= 0) {
     throw new InvalidOptionError(`${option}.maxSeconds`, 'a finite number of seconds > 0', maxSeconds)
   }
-  return { maxRestarts, maxSeconds }
+  return { maxRestarts: maxRestarts as number, maxSeconds: maxSeconds as number }
 }

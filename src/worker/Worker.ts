@@ -99,7 +99,6 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
   readonly #logic: AnyActorLogic
   readonly #point: RestorePoint
   readonly #hooks: WorkerHooks
-  #forwarding = false
   /** What a restore point needs of the children seen; made on the first child (most workers have none). */
   #history: ChildRecords | undefined
   /** The children object last looked through. */
@@ -170,12 +169,12 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
 
   /**
    * Passes what the logic emits to `hooks.emitted` from now on. Called only
-   * once someone listens: a listener costs each actor a map and a set.
+   * once someone listens (a listener costs each actor a map and a set), and
+   * at most once per incarnation: when it starts, or when the first listener comes.
    */
   forwardEmitted(): void {
     const hooks = this.#hooks
-    if (!hooks.emitted || this.#forwarding) return
-    this.#forwarding = true
+    if (!hooks.emitted) return
     this.actor.on('*', (event: EventObject) => {
       if (this.#alive) hooks.emitted?.(event)
     })

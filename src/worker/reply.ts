@@ -137,7 +137,7 @@ export function deferReply(): ReplyToken {
  * onDone: { actions: ({ context, event }) => replyTo(context.pending, event.output) }
  */
 export function replyTo(token: ReplyToken | null | undefined, value: unknown): boolean {
-  if (typeof token !== 'string') return false
-  const channel = replies.deferred.get(token)
+  // Any other value (null, undefined, a number from untyped code) is simply no key of the map.
+  const channel = replies.deferred.get(token as string)
   return channel ? channel.answer(value) : false
 }

@@ -73,7 +73,7 @@ export function restorePointFor(logic: AnyActorLogic, kept: Snapshot<unknown>, d
     else entries[id] = { ...entry, snapshot: isMachine ? runningAgain(now) : firstState(child, history) ?? runningAgain(now) }
   }
   const snapshot = { ...persisted, children: entries } as unknown as Snapshot<unknown>
-  return outcomes.length > 0 ? { kind: 'persisted', snapshot, delays, outcomes } : { kind: 'persisted', snapshot, delays }
+  return { kind: 'persisted', snapshot, delays, outcomes }
 }
 
 /** A failed machine's state made active again: xstate leaves its last good context and value in it. */

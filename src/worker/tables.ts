@@ -37,8 +37,8 @@ export function table<K = unknown, V = unknown>(scope: { readonly system?: unkno
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidOptionError('name', 'a non-empty string', name)
   }
-  const system = safeRead(scope, 'system')
-  const provider = typeof system === 'object' && system !== null ? providers.get(system) : undefined
+  // A WeakMap answers undefined for a key that is not an object: no need to check `system` first.
+  const provider = providers.get(safeRead(scope, 'system') as object)
   if (!provider) throw new NotInBranchError('table()')
   return provider.table(name) as Map<K, V>
 }

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest'
+import { assign, fromPromise, sendTo, setup } from 'xstate'
+import { call, cast, reply, startBranch, type AnyBranch, type Replies } from '../../src/index'
+import { openedForEach } from '../support/cleanup'
+import { deferred, next } from '../support/deferred'
+
+// What a worker remembers of its children across restarts: an outcome (a
+// child's done or error event) the kept state processed is never delivered
+// again; one it did not is, however many incarnations it takes. Each case
+// here crosses a restart the other tests don't: a kill while the child runs,
+// a second crash on the same outcome, a done outcome kept with the child.
+
+const { open: start } = openedForEach<AnyBranch>()
+
+describe('child outcomes across several restarts', () => {
+  it('a promise restarted by a kill, whose output then crashes the worker, runs a third time and its output is kept', async () => {
+    const gate = deferred<void>()
+    const device = { runs: 0, handlerFailures: 1 }
+    const logic = setup({
+      types: { context: {} as { reading: number | null }, events: {} as { type: 'load' } | ({ type: 'get' } & Replies<number | null>) },
+      actors: {
+        read: fromPromise(async ({ input }: { input: { at: number } }) => {
+          const run = ++device.runs
+          await gate.promise
+          return input.at + run
+        })
+      }
+    }).createMachine({
+      context: { reading: null },
+      initial: 'idle',
+      on: { get: { actions: reply(({ context }) => context.reading) } },
+      states: {
+        idle: { on: { load: 'loading' } },
+        loading: {
+          invoke: {
+            src: 'read',
+            input: { at: 100 },
+            onDone: {
+              target: 'ready',
+              actions: [
+                () => {
+                  if (device.handlerFailures-- > 0) throw new Error('handler failed')
+                },
+                assign({ reading: ({ event }) => event.output })
+              ]
+            }
+          }
+        },
+        ready: {}
+      }
+    })
+    const branch = await start(startBranch({ logic }))
+    cast(branch, { type: 'load' })
+    expect(device.runs).toBe(1)
+    branch.kill()
+    // Restored running: the promise runs again from its input.
+    expect(device.runs).toBe(2)
+    const restarted = next(branch, 'restart')
+    const kept = new Promise((resolve) => branch.on('state', (state) => (state as { reading: unknown }).reading !== null && resolve(state)))
+    gate.resolve()
+    await restarted
+    // Its output crashed the handler: the restarted worker runs it a third time.
+    expect(device.runs).toBe(3)
+    expect(await kept).toEqual({ reading: 103 })
+    expect(await call(branch, { type: 'get' })).toBe(103)
+  })
+
+  it('a machine child whose output crashes the worker twice delivers it a third time', async () => {
+    let handlerFailures = 2
+    const child = setup({ types: { events: {} as { type: 'finish' } } }).createMachine({
+      initial: 'working',
+      states: { working: { on: { finish: 'finished' } }, finished: { type: 'final' } },
+      output: { answer: 42 }
+    })
+    const parent = setup({
+      types: { context: {} as { answer: number | null }, events: {} as { type: 'finish' } | ({ type: 'get' } & Replies<number | null>) },
+      actors: { child }
+    }).createMachine({
+      context: { answer: null },
+      on: { get: { actions: reply(({ context }) => context.answer) } },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          invoke: {
+            src: 'child',
+            id: 'job',
+            onDone: {
+              target: 'done',
+              actions: [
+                () => {
+                  if (handlerFailures-- > 0) throw new Error('handler failed')
+                },
+                assign({ answer: ({ event }) => (event.output as { answer: number }).answer })
+              ]
+            }
+          },
+          on: { finish: { actions: sendTo('job', { type: 'finish' }) } }
+        },
+        done: {}
+      }
+    })
+    const branch = await start(startBranch({ logic: parent, intensity: { maxRestarts: 5, maxSeconds: 60 } }))
+    cast(branch, { type: 'finish' })
+    expect(await call(branch, { type: 'get' })).toBe(42)
+    expect(handlerFailures).toBe(-1)
+    expect(branch.children()[1]).toMatchObject({ incarnation: 3, restarts: 2 })
+  })
+
+  it('a promise whose output the kept state processed, kept with its worker, is not run again by later crashes', async () => {
+    let runs = 0
+    const gate = deferred<void>()
+    const logic = setup({
+      types: { context: {} as { outputs: number }, events: {} as { type: 'crash' } | ({ type: 'get' } & Replies<number>) },
+      actors: {
+        once: fromPromise(async () => {
+          runs++
+          await gate.promise
+          return 'out'
+        })
+      }
+    }).createMachine({
+      context: { outputs: 0 },
+      // The output is handled without leaving the state: the finished child stays in the snapshot.
+      invoke: { src: 'once', id: 'probe', onDone: { actions: assign({ outputs: ({ context }) => context.outputs + 1 }) } },
+      on: {
+        get: { actions: reply(({ context }) => context.outputs) },
+        crash: {
+          actions: () => {
+            throw new Error('unrelated crash')
+          }
+        }
+      }
+    })
+    const branch = await start(startBranch({ logic }))
+    const handled = new Promise((resolve) => branch.on('state', resolve))
+    gate.resolve()
+    await handled
+    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual(['probe'])
+    await call(branch, { type: 'crash' }).catch(() => {})
+    await call(branch, { type: 'crash' }).catch(() => {})
+    expect(await call(branch, { type: 'get' })).toBe(1)
+    expect(runs).toBe(1)
+  })
+})
