@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { Mailbox } from '../../src/supervisor/Mailbox'
 
 // The mailbox against the plainest model of a FIFO queue, an array: any
-// sequence of pushes, shifts, put-backs and drains, at depths where it
-// compacts (past 1,024 taken from its head), gives the same items in the
-// same order. Seeded; KEEPSAKE_SEED replays another run.
+// sequence of pushes, shifts, put-backs and drains, at depths where its ring
+// wraps, doubles (thousands deep) and is given back when it empties, gives the
+// same items in the same order. Seeded; KEEPSAKE_SEED replays another run.
 
 type Op =
   | { readonly kind: 'push'; readonly n: number }
