@@ -145,8 +145,9 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
     expect(runs).toBe(1)
   })
 
-  it('a machine child that finished, whose output crashed the worker, delivers its output again', async () => {
-    let handlerFailures = 1
+  // Twice: each restart must deliver the outcome again, not only the first (child-outcomes.test.ts, issue 15).
+  it.each([1, 2])('a machine child that finished, whose output crashed the worker %i time(s), delivers its output again', async (failures) => {
+    let handlerFailures = failures
     const child = setup({ types: { events: {} as { type: 'finish' } } }).createMachine({
       initial: 'working',
       states: { working: { on: { finish: 'finished' } }, finished: { type: 'final' } },
@@ -179,13 +180,16 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
         done: {}
       }
     })
-    const branch = await start(startBranch({ logic: parent }))
+    const branch = await start(startBranch({ logic: parent, intensity: { maxRestarts: 5, maxSeconds: 60 } }))
+    // A worker that dies as it starts emits no 'restart': the one heard is the incarnation that lived.
     const restarted = deferred<void>()
     branch.once('restart', () => restarted.resolve())
     cast(branch, { type: 'finish' })
     await restarted.promise
     expect(await call(branch, { type: 'get' })).toBe(42)
     expect(stateValue(branch)).toBe('done')
+    expect(handlerFailures).toBe(-1)
+    expect(branch.children()[1]).toMatchObject({ incarnation: failures + 1, restarts: failures })
   })
 
   it('a machine child that failed resumes its own last good state', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assign, fromPromise, sendTo, setup } from 'xstate'
+import { assign, fromPromise, setup } from 'xstate'
 import { call, cast, reply, startBranch, type AnyBranch, type Replies } from '../../src/index'
 import { openedForEach } from '../support/cleanup'
 import { deferred, next } from '../support/deferred'
@@ -8,7 +8,7 @@ import { deferred, next } from '../support/deferred'
 // child's done or error event) the kept state processed is never delivered
 // again; one it did not is, however many incarnations it takes. Each case
 // here crosses a restart the other tests don't: a kill while the child runs,
-// a second crash on the same outcome, a done outcome kept with the child.
+// a done outcome kept with the child (a second crash on the same outcome: invoked-actors.test.ts).
 
 const { open: start } = openedForEach<AnyBranch>()
 
@@ -63,47 +63,6 @@ describe('child outcomes across several restarts', () => {
     expect(device.runs).toBe(3)
     expect(await kept).toEqual({ reading: 103 })
     expect(await call(branch, { type: 'get' })).toBe(103)
-  })
-
-  it('a machine child whose output crashes the worker twice delivers it a third time', async () => {
-    let handlerFailures = 2
-    const child = setup({ types: { events: {} as { type: 'finish' } } }).createMachine({
-      initial: 'working',
-      states: { working: { on: { finish: 'finished' } }, finished: { type: 'final' } },
-      output: { answer: 42 }
-    })
-    const parent = setup({
-      types: { context: {} as { answer: number | null }, events: {} as { type: 'finish' } | ({ type: 'get' } & Replies<number | null>) },
-      actors: { child }
-    }).createMachine({
-      context: { answer: null },
-      on: { get: { actions: reply(({ context }) => context.answer) } },
-      initial: 'waiting',
-      states: {
-        waiting: {
-          invoke: {
-            src: 'child',
-            id: 'job',
-            onDone: {
-              target: 'done',
-              actions: [
-                () => {
-                  if (handlerFailures-- > 0) throw new Error('handler failed')
-                },
-                assign({ answer: ({ event }) => (event.output as { answer: number }).answer })
-              ]
-            }
-          },
-          on: { finish: { actions: sendTo('job', { type: 'finish' }) } }
-        },
-        done: {}
-      }
-    })
-    const branch = await start(startBranch({ logic: parent, intensity: { maxRestarts: 5, maxSeconds: 60 } }))
-    cast(branch, { type: 'finish' })
-    expect(await call(branch, { type: 'get' })).toBe(42)
-    expect(handlerFailures).toBe(-1)
-    expect(branch.children()[1]).toMatchObject({ incarnation: 3, restarts: 2 })
   })
 
   it('a promise whose output the kept state processed, kept with its worker, is not run again by later crashes', async () => {
