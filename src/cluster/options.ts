@@ -110,7 +110,8 @@ export interface NodeConfig {
 export const DEFAULT_LEASE_TTL = 5000
 
 const processWarnings: ClusterLogger = {
-  warn: (details, message) => process.emitWarning(`keepsake cluster: ${message} ${JSON.stringify(details)}`)
+  // Every message names its source already ("keepsake cluster: ..."), for loggers that print it alone.
+  warn: (details, message) => process.emitWarning(`${message} ${JSON.stringify(details)}`)
 }
 
 /** Checks `startNode` options, throwing a typed error naming the first bad one. */
