@@ -217,7 +217,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
     await stopAll([a, b, c])
   }, 60_000)
 
-  it('a node leaving gracefully hands its keys over: the next messages place them elsewhere from the store, no call failed, none lost or doubled', async () => {
+  it('a node leaving gracefully hands its keys over (moved to the others, each recovering there from the store), no call failed, none lost or doubled', async () => {
     const { a, b, c, keys, onC } = await addingTo('poolleave', 'g')
 
     const atStop = (await a.run<Adds>('adds')).acked
