@@ -1,4 +1,4 @@
-import { createActor, type AnyActorLogic, type AnyActorScope, type EventObject, type Snapshot } from 'xstate'
+import { createActor, type AnyActorLogic, type AnyActorRef, type AnyActorScope, type EventObject, type Snapshot } from 'xstate'
 
 /**
  * An actor scope in which nothing happens: actions are dropped, deferred work
@@ -9,8 +9,11 @@ import { createActor, type AnyActorLogic, type AnyActorScope, type EventObject, 
  * per call, which caps a replay at ~42k events/s).
  */
 export function inertScope(logic: AnyActorLogic): AnyActorScope {
-  // Never started: its own initial work stays queued, unrun.
+  // Never started: its own initial work stays queued, unrun. Its system is emptied of what the
+  // initial state registered (a child's systemId), or restoring a snapshot that holds the same
+  // child would register it twice and fail ("Actor with system ID ... already exists").
   const self = createActor(logic)
+  for (const child of Object.values(childrenOf(self.getSnapshot()))) unregister(self.system, child)
   return {
     self,
     id: '',
@@ -22,6 +25,18 @@ export function inertScope(logic: AnyActorLogic): AnyActorScope {
     actionExecutor: () => {},
     system: self.system
   } as unknown as AnyActorScope
+}
+
+/** The children a snapshot holds (none for logic that keeps none). */
+function childrenOf(snapshot: unknown): Record<string, AnyActorRef> {
+  return ((snapshot as { children?: Record<string, AnyActorRef> | null }).children ?? {}) as Record<string, AnyActorRef>
+}
+
+/** Takes `actor` and what it holds out of `system`'s registry (xstate's own bookkeeping when an actor stops). */
+function unregister(system: AnyActorRef['system'], actor: AnyActorRef | undefined): void {
+  if (!actor) return
+  for (const child of Object.values(childrenOf(actor.getSnapshot()))) unregister(system, child)
+  ;(system as unknown as { _unregister(actor: AnyActorRef): void })._unregister(actor)
 }
 
 /** A live snapshot from a persisted one (or the initial state), in `scope`. */
