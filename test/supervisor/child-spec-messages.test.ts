@@ -34,4 +34,10 @@ describe('a refused child spec, in its message', () => {
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect(error.option).toBe('child spec')
   })
+
+  it.each(['0.5', null])('a jitter that only compares like a number (%j) is refused', (jitter) => {
+    const error = thrown({ id: 'x', start, backoff: { jitter } }) as InvalidOptionError
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect(error.option).toBe('x.backoff.jitter')
+  })
 })
