@@ -94,12 +94,14 @@ export class Call implements ReplyChannel {
   abortOn(signal: AbortSignal): void {
     if (this.#state !== PENDING) return
     if (signal.aborted) return this.#abortWith(signal)
+    // No `once`: settling removes the listener, and a listener removed mid-dispatch is not called.
     const listener = () => this.#abortWith(signal)
-    signal.addEventListener('abort', listener, { once: true })
+    signal.addEventListener('abort', listener)
     this.#abort = { signal, listener }
   }
 
   #abortWith(signal: AbortSignal): void {
+    // Settling removes the listener, but a signal of the caller's own making may still call it.
     if (this.#state !== PENDING) return
     this.#aborted = true
     this.reject(signal.reason)
