@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromTransition } from 'xstate'
+import { createActor, fromCallback, fromTransition, setup } from 'xstate'
 import { InvalidOptionError, MemoryStore, migrateStore, migrations, type MigrateStoreOptions } from '../../../src/index'
 
 // The edges of the version options and of the `validate` verdicts, through `migrateStore` (which reads
@@ -118,5 +118,60 @@ describe('the validate verdict on a migrated snapshot', () => {
     expect(await failure(() => 0)).toEqual(['durable.validate refused the migrated snapshot (it returned number 0)'])
     expect(await failure(() => 'no total')).toEqual(['durable.validate refused the migrated snapshot: no total'])
     expect(await failure(() => { throw new Error('bad') })).toEqual(['durable.validate threw on the migrated snapshot'])
+  })
+})
+
+describe('the checks on a migrated snapshot', () => {
+  it('names the missing step and the option to add it', async () => {
+    const report = await migrateStore(await storeAtV1(), { logic: counter, version: 3, migrations: { 3: (s: unknown) => s } })
+    expect(report.failed.map((e) => e.reason)).toEqual(['there is no migration step to version 2; add durable.migrations[2] (an identity step if only events changed)'])
+  })
+
+  it("refuses a state the machine's own restore rejects", async () => {
+    const machine = setup({}).createMachine({ initial: 'open', context: { total: 0 }, states: { open: {}, shut: {} } })
+    const store = new MemoryStore()
+    await store.saveSnapshot('m', { seq: 0, data: { status: 'active', value: 'open', context: { count: 1 }, children: {}, historyValue: {} }, version: 1 })
+    const report = await migrateStore(store, { logic: machine, migrations: { 2: (s: V1) => ({ ...toV2(s), value: 'ajar' }) } })
+    expect(report.failed.map((e) => [e.reason, String((e.cause as Error).message)])).toEqual([["the migrated snapshot doesn't fit the logic", expect.stringContaining("'ajar'")]])
+  })
+
+  it('computes the initial state it checks against as often for a whole store as for one snapshot', async () => {
+    let initials = 0
+    const counted = fromTransition((s: { total: number }) => s, () => (initials++, { total: 0 }))
+    const initialsFor = async (store: MemoryStore, migrated: string[]) => {
+      initials = 0
+      expect(await migrateStore(store, { logic: counted, migrations: { 2: toV2 } })).toMatchObject({ migrated })
+      return initials
+    }
+    const one = await initialsFor(await storeAtV1(), ['c'])
+    const store = await storeAtV1()
+    for (const id of ['d', 'e']) await store.saveSnapshot(id, { seq: 0, data: { status: 'active', context: { count: 2 } }, version: 1 })
+    expect(await initialsFor(store, ['c', 'd', 'e'])).toBe(one)
+  })
+
+  it('restores each snapshot with children apart, so children registered under one system id do not collide', async () => {
+    // The child runs in `busy` only: the machine's initial state has none.
+    const machine = (field: string) =>
+      setup({ actors: { ticker: fromCallback(() => () => {}) } }).createMachine({
+        context: { [field]: 0 },
+        initial: 'idle',
+        states: { idle: { on: { go: 'busy' } }, busy: { invoke: { id: 'tick', systemId: 'ticker', src: 'ticker' } } }
+      })
+    const store = new MemoryStore()
+    for (const id of ['x', 'y']) {
+      const actor = createActor(machine('count')).start()
+      actor.send({ type: 'go' })
+      await store.saveSnapshot(id, { seq: 0, data: actor.getPersistedSnapshot(), version: 1 })
+      actor.stop()
+    }
+    expect((await store.loadSnapshot('x'))?.data).toMatchObject({ value: 'busy', children: { tick: {} } })
+    const report = await migrateStore(store, { logic: machine('total'), migrations: { 2: toV2 } })
+    expect(report).toMatchObject({ migrated: ['x', 'y'], failed: [] })
+  })
+})
+
+describe('migrateStore options', () => {
+  it('refuses options that are not an object', async () => {
+    expect((await refusal(() => migrateStore(new MemoryStore(), 5 as never))).option).toBe('migrateStore options')
   })
 })
