@@ -155,6 +155,11 @@ describe('the checks on a migrated snapshot', () => {
     })
   })
 
+  it('takes a null `children` as none: logic that keeps no children restores such a snapshot', async () => {
+    const report = await migrateStore(await storeAtV1(), { logic: counter, migrations: { 2: (s: V1) => ({ ...toV2(s), children: null }) } })
+    expect(report).toMatchObject({ migrated: ['c'], failed: [] })
+  })
+
   it('restores each snapshot with children apart, so children registered under one system id do not collide', async () => {
     // The child runs in `busy` only: the machine's initial state has none.
     const machine = (field: string) =>
