@@ -108,24 +108,31 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
     expect(branch.children()[1]).toMatchObject({ incarnation: 2, restarts: 1 })
   })
 
-  it('an error the kept state already handled is not run again by a later crash', async () => {
+  // Both outcomes: the handled child stays in the snapshot, finished, and is not started again.
+  it.each(['error', 'done'] as const)('an outcome (%s) the kept state already handled is not run again by a later crash', async (outcome) => {
     let runs = 0
     const gate = deferred<void>()
     const logic = setup({
-      types: { context: {} as { failures: number }, events: {} as { type: 'crash' } | ({ type: 'get' } & Replies<number>) },
+      types: { context: {} as { handled: number }, events: {} as { type: 'crash' } | ({ type: 'get' } & Replies<number>) },
       actors: {
-        failing: fromPromise(async () => {
+        once: fromPromise(async () => {
           runs++
           await gate.promise
-          throw new Error('once')
+          if (outcome === 'error') throw new Error('once')
+          return 'out'
         })
       }
     }).createMachine({
-      context: { failures: 0 },
-      // The error is handled without leaving the state: the failed child stays in the snapshot.
-      invoke: { src: 'failing', id: 'probe', onError: { actions: assign({ failures: ({ context }) => context.failures + 1 }) } },
+      context: { handled: 0 },
+      // The outcome is handled without leaving the state: the finished child stays in the snapshot.
+      invoke: {
+        src: 'once',
+        id: 'probe',
+        onDone: { actions: assign({ handled: ({ context }) => context.handled + 1 }) },
+        onError: { actions: assign({ handled: ({ context }) => context.handled + 1 }) }
+      },
       on: {
-        get: { actions: reply(({ context }) => context.failures) },
+        get: { actions: reply(({ context }) => context.handled) },
         crash: {
           actions: () => {
             throw new Error('unrelated crash')

@@ -8,7 +8,7 @@ import { deferred, next } from '../support/deferred'
 // child's done or error event) the kept state processed is never delivered
 // again; one it did not is, however many incarnations it takes. Each case
 // here crosses a restart the other tests don't: a kill while the child runs,
-// a done outcome kept with the child (a second crash on the same outcome: invoked-actors.test.ts).
+// (a second crash on the same outcome, and a done outcome kept with the child: invoked-actors.test.ts).
 
 const { open: start } = openedForEach<AnyBranch>()
 
@@ -63,41 +63,5 @@ describe('child outcomes across several restarts', () => {
     expect(device.runs).toBe(3)
     expect(await kept).toEqual({ reading: 103 })
     expect(await call(branch, { type: 'get' })).toBe(103)
-  })
-
-  it('a promise whose output the kept state processed, kept with its worker, is not run again by later crashes', async () => {
-    let runs = 0
-    const gate = deferred<void>()
-    const logic = setup({
-      types: { context: {} as { outputs: number }, events: {} as { type: 'crash' } | ({ type: 'get' } & Replies<number>) },
-      actors: {
-        once: fromPromise(async () => {
-          runs++
-          await gate.promise
-          return 'out'
-        })
-      }
-    }).createMachine({
-      context: { outputs: 0 },
-      // The output is handled without leaving the state: the finished child stays in the snapshot.
-      invoke: { src: 'once', id: 'probe', onDone: { actions: assign({ outputs: ({ context }) => context.outputs + 1 }) } },
-      on: {
-        get: { actions: reply(({ context }) => context.outputs) },
-        crash: {
-          actions: () => {
-            throw new Error('unrelated crash')
-          }
-        }
-      }
-    })
-    const branch = await start(startBranch({ logic }))
-    const handled = new Promise((resolve) => branch.on('state', resolve))
-    gate.resolve()
-    await handled
-    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual(['probe'])
-    await call(branch, { type: 'crash' }).catch(() => {})
-    await call(branch, { type: 'crash' }).catch(() => {})
-    expect(await call(branch, { type: 'get' })).toBe(1)
-    expect(runs).toBe(1)
   })
 })
