@@ -241,6 +241,8 @@ async function main(): Promise<void> {
     },
     /** Stops the workload once every caller's call in flight has settled: each caller's counts. */
     stopWorkload: () => workload?.stop(),
+    /** The workload's failed calls so far, by class. */
+    workloadErrors: () => workload?.errors(),
     /** This node's load in the cluster pool `pool` (its keys, calls in flight). */
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */

@@ -51,6 +51,8 @@ export interface WorkloadOutcome {
 export interface Workload {
   /** Stops the callers once each one's call in flight has settled; reports the acknowledgements not reported yet, then answers. */
   stop(): Promise<WorkloadOutcome>
+  /** The failed calls so far, by class. */
+  errors(): WorkloadOutcome['errors']
 }
 
 /** How often acknowledgements are reported (a SIGKILL loses at most the last such while of them: they are then only unverified). */
@@ -105,6 +107,7 @@ export function startWorkload(pool: ClusterPool, plan: WorkloadPlan, report: (ac
 
   const callers = Promise.all(Array.from({ length: plan.callers }, (_, c) => caller(c)))
   return {
+    errors: () => errors,
     async stop() {
       running = false
       const counts = await callers
