@@ -386,6 +386,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
           // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
           const placed = await this.#place(key, null, record.node)
           if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
+          // It did not answer (dead, its heartbeat not lapsed yet: no other node may take the key until it lapses) or
+          // took nothing: looked at again a heartbeat period later. At once, the attempts ran out within the lease,
+          // failing the key's messages with NoNodeError ("all nodes overloaded") until the lapse.
+          await new Promise((resolve) => setTimeout(resolve, this.#link.beatMs))
           continue
         }
         // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
