@@ -53,7 +53,9 @@ async function work(node: NodeProcess, shard: number, shards: number): Promise<v
 
 describe('a cluster pool under churn', () => {
   it('10,000 durable keys, callers on every node, a node joins, one leaves, one is killed: every acknowledged update once, in order, one activation at a time', async () => {
-    const report = (line: string) => process.env.KS_REPORT && console.info(`pool churn: ${line}`)
+    const report = (line: string) => {
+      if (process.env.KS_REPORT) console.info(`pool churn: ${line}`)
+    }
     const phase = (() => {
       let last = Date.now()
       return (what: string) => {
@@ -63,7 +65,10 @@ describe('a cluster pool under churn', () => {
       }
     })()
     const ledger = new Ledger()
-    const listen = (n: NodeProcess) => n.onMessage((message) => message.acks && ledger.record(n.id, message.acks as Ack[]))
+    const listen = (n: NodeProcess) =>
+      n.onMessage((message) => {
+        if (message.acks) ledger.record(n.id, message.acks as Ack[])
+      })
 
     // a, b and c; callers on each, their shards covering every key once a round.
     const [a, b, c] = (await startNodeProcesses(['a', 'b', 'c'].map(env))) as [NodeProcess, NodeProcess, NodeProcess]
