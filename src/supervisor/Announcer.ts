@@ -23,8 +23,9 @@ export abstract class Announcer<L extends AnyActorLogic> implements Subscribable
   #emitted: EventEmitter<Record<string, (event: EventObject) => void>> | undefined
   /** Subscribers to the kept snapshot (made on the first one). */
   #observers: Set<Observer<SnapshotFrom<L>>> | undefined
-  /** Set once the stop was announced: a subscriber that comes later is ended at once. */
-  #ended: StopReason | undefined
+
+  /** @internal Why the branch stopped, once it did: a subscriber that comes then is ended at once. */
+  protected abstract _stopReason(): StopReason | undefined
 
   /** @internal The first handler of an emitted event came: the worker starts passing them on. */
   protected abstract _emittedWanted(): void
@@ -113,8 +114,9 @@ export abstract class Announcer<L extends AnyActorLogic> implements Subscribable
     complete?: () => void
   ): Subscription {
     const observer = readObserver<SnapshotFrom<L>>(nextOrObserver, error, complete)
-    if (this.#ended) {
-      this.#endObserver(observer, this.#ended)
+    const ended = this._stopReason()
+    if (ended) {
+      this.#endObserver(observer, ended)
       return { unsubscribe: () => {} }
     }
     ;(this.#observers ??= new Set()).add(observer)
@@ -139,10 +141,10 @@ export abstract class Announcer<L extends AnyActorLogic> implements Subscribable
   /**
    * @internal The branch stopped for `reason`, leaving `state`: the `stop`
    * event, then every handler is let go and every subscriber ended (`error`
-   * for a failure, else `complete`), as are those that subscribe later.
+   * for a failure, else `complete`), as are those that subscribe later
+   * (`_stopReason` is set by then).
    */
   protected _announceStop(reason: StopReason, state: StateOf<L>): void {
-    this.#ended = reason
     this._emit('stop', reason, state)
     this.#events?.removeAllListeners()
     this.#emitted?.removeAllListeners()

@@ -470,6 +470,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     return this.#keeper.snapshot as SnapshotFrom<L>
   }
 
+  /** @internal Why the branch stopped, once it did (for `subscribe`). */
+  protected override _stopReason(): StopReason | undefined {
+    return this.#stopReason
+  }
+
   /** @internal The first handler of an emitted event came: the current worker passes them on from now (the next ones from their start). */
   protected override _emittedWanted(): void {
     this.#courier.worker?.forwardEmitted?.()
