@@ -170,7 +170,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     this.#idle = idle
     this.#courier = new Courier({
       subject: this,
-      branchId: this.id,
       keeper: this.#keeper,
       commits: this.#commits,
       clock: config.clock,
