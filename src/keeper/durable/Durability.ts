@@ -365,7 +365,8 @@ export class Durability {
     try {
       return revive(this.#logic, scope, stored?.data, input)
     } catch (error) {
-      throw new RecoveryError(this.config.id, stored?.seq, "the stored snapshot doesn't fit the logic", error)
+      const why = stored ? "the stored snapshot doesn't fit the logic" : 'the logic could not make the initial state its journal starts from'
+      throw new RecoveryError(this.config.id, stored?.seq, why, error)
     }
   }
 
