@@ -129,7 +129,7 @@ describe('the replay check across a recovery', () => {
     // Events 1..5 with no snapshot at 2 or 4 (as if those writes had failed).
     await store.append('b', [stored(1), stored(2), stored(3), stored(4), stored(5)], 0)
     const { d, divergences } = durable(store, { snapshotEvery: 2 })
-    expect(((await d.recover(undefined))?.snapshot as { context: Total }).context).toEqual({ total: 15 })
+    expect(((await d.recover(undefined))?.snapshot as unknown as { context: Total }).context).toEqual({ total: 15 })
     await d.record(add(6), state(21))
     await snapshotsLanded(d)
     expect(divergences).toEqual([])
