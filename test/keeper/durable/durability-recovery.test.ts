@@ -177,7 +177,7 @@ describe('durable recovery', () => {
     expect(end.message).toContain('the journal ends at 4 but has no event 3')
   })
 
-  it('a journal with no snapshot that the logic cannot even start from (its initial state throws) is named, without a sequence number', async () => {
+  it('a journal with no snapshot that the logic cannot even start from (its initial state throws) is named, without a sequence number; snapshot mode with nothing stored does not run it', async () => {
     const store = new MemoryStore()
     await store.append('b', [add(1)], 0)
     const unstartable = fromTransition((s: number) => s, () => {
@@ -186,5 +186,7 @@ describe('durable recovery', () => {
     const error = await refusal(new Durability(unstartable, readDurableOptions({ store, mode: 'journal' }, 'b')).recover(0))
     expect(error.seq).toBeUndefined()
     expect(error.message).toContain('the logic could not make the initial state its journal starts from (Error: no initial state)')
+    // In snapshot mode, an id with nothing stored is recovered without running the logic at all.
+    expect(await new Durability(unstartable, readDurableOptions({ store: new MemoryStore(), mode: 'snapshot' }, 'b')).recover(0)).toBeUndefined()
   })
 })
