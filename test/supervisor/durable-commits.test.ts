@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, setup } from 'xstate'
-import { call, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch, type KeeperStore } from '../../src/index'
+import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch, type KeeperStore } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 
@@ -81,6 +81,32 @@ describe('a durable branch with sync durability', () => {
     store.releaseOne()
     await went
     expect(await call(branch, { type: 'inc' })).toEqual({ n: 3, done: 1 })
+  })
+
+  it('a callAll batch is one write: the next message waits for it, and its failure is a recovery', async () => {
+    const store = new GatedStore()
+    const branch = await startBranch({ logic: worker, durable: { store, id: 'batch' } })
+    started.push(branch)
+    store.gating = true
+    const batch = callAll(branch, [{ type: 'inc' }, { type: 'inc' }])
+    while (store.waiting === 0) await turns(1)
+    cast(branch, { type: 'inc' })
+    await turns()
+    expect(branch.state()).toEqual({ n: 2, done: 0 }) // the cast waits for the batch's write
+    store.releaseOne()
+    expect(await batch).toEqual({ n: 2, done: 0 })
+    while (store.waiting === 0) await turns(1) // the cast went on, its write waits
+    expect(branch.state()).toEqual({ n: 3, done: 0 })
+    store.gating = false
+    store.releaseOne()
+    expect(await call(branch, { type: 'inc' })).toEqual({ n: 4, done: 0 })
+    store.down = true
+    const restarted = new Promise((resolve) => branch.once('restart', resolve))
+    const failed = callAll(branch, [{ type: 'inc' }, { type: 'inc' }]).catch((e: unknown) => e)
+    expect(await failed).toBeInstanceOf(StoreUnavailableError)
+    store.down = false
+    await restarted
+    expect(await call(branch, { type: 'inc' })).toEqual({ n: 5, done: 0 }) // nothing of the failed batch
   })
 
   it('two writes failing together are one recovery: the branch restarts once', async () => {
