@@ -15,7 +15,7 @@ export class StartQueue {
     this.#limit = Math.max(1, limit)
   }
 
-  /** Runs `start` for `key` once a slot is free (it must not reject). */
+  /** Runs `start` for `key` once a slot is free. */
   run(key: string, start: () => Promise<void>): void {
     this.#queued.set(key, start)
     this.#next()
@@ -40,10 +40,13 @@ export class StartQueue {
       const [key, start] = from.entries().next().value as [string, () => Promise<void>]
       from.delete(key)
       this.#running++
-      void start().finally(() => {
-        this.#running--
-        this.#next()
-      })
+      // A start reports its own failure (it releases its key): a rejection here would only be unhandled.
+      void start()
+        .catch(() => undefined)
+        .finally(() => {
+          this.#running--
+          this.#next()
+        })
     }
   }
 }
