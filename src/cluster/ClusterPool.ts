@@ -21,6 +21,7 @@ import { readPlaced, type Placed, type PoolAdopt, type PoolRequest } from './poo
 import { censusOf, DEFAULT_CENSUS_LIMIT, type PoolCensus } from './poolCensus'
 import { Rebalancer, type Holding, type MoveOutcome, type RebalanceStats } from './rebalance'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
+import { StartQueue } from './startQueue'
 import { decodeError, encodeError, type Reply } from './wire'
 
 /** What a node gives each of its cluster pools: its NATS side and its view of the cluster. */
@@ -82,6 +83,12 @@ const PLACE_TIMEOUT = 10_000
 const PLACE_ATTEMPTS = 8
 /** How many times an activation recovers and writes its marker before it fails (each refusal means a former owner's write landed meanwhile). */
 const MARK_ATTEMPTS = 5
+/**
+ * How many durable keys taken over in moves start at once. The local pool starts its branches one at a time (its
+ * supervisor's starts are serial, a durable branch's recovery inside), so more would only queue there, behind which
+ * a key with a message waiting could not get ahead.
+ */
+const ADOPTED_STARTS = 4
 /** The node's overloaded flag clears once its load falls to this part of the bound, so it does not flap. */
 const CLEAR_AT = 0.8
 
@@ -108,6 +115,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
   readonly #rebalancer: Rebalancer | undefined
   readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0, checks: 0, drifts: 0 }
+  /** Starts of durable keys taken over in moves (see `#adoptStored`). */
+  readonly #adopted: StartQueue
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -134,6 +143,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#local = local
     this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
     this.#rebalancer = config.rebalance ? new Rebalancer(this, link, config.strategy, config.rebalance) : undefined
+    this.#adopted = new StartQueue(ADOPTED_STARTS)
   }
 
   /**
@@ -542,6 +552,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
     activation.held.push({ request, reply })
     this.#count(1)
+    this.#adopted.hurry(request.n)
   }
 
   /**
@@ -850,6 +861,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return refuse(error)
     }
     const activation = this.#activating(key)
+    if (this.#config.kind.durable) return this.#adoptStored(key, request.rev, moved, activation, reply)
     let branch: Branch<L> | undefined
     let epoch: number | undefined
     let failure: unknown
@@ -876,6 +888,49 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       refuse(failure ?? new TransferFailedError(key, 'its placement changed during the move'))
     }
     this.#unhold(activation)
+  }
+
+  /**
+   * A durable key handed over: its state is in the store (its former owner
+   * stopped it, its writes settled, before asking), so the move is made once
+   * the record is this node's, and answered then; the key starts here right
+   * after, as a placement does (recovered from the store, its marker
+   * written), its messages held meanwhile: a few starts at a time, a key
+   * with messages waiting first. A leaving node so hands over thousands of
+   * keys in the time of their record writes, not of their recoveries. A
+   * start that fails releases the record: the key's next message places it
+   * again, from the store.
+   */
+  async #adoptStored(key: string, rev: number, moved: Moved, activation: Activation, reply: (reply: Reply) => void): Promise<void> {
+    let epoch: number | undefined
+    try {
+      epoch = await this.#records.claim(key, this.#link.self, rev)
+    } catch (error) {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(error) })
+      return this.#unhold(activation)
+    }
+    if (epoch === undefined) {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(new TransferFailedError(key, 'its placement changed during the move')) })
+      return this.#unhold(activation)
+    }
+    activation.epoch = epoch
+    this.#moves.movedIn++
+    reply(placedReply(this.#link.self, epoch))
+    const claimed = epoch
+    this.#adopted.run(key, async () => {
+      let branch: Branch<L>
+      try {
+        branch = await this.#start(key, claimed, moved)
+      } catch {
+        await this.#records.release(key, claimed).catch(() => false)
+        this.#activations.delete(key)
+        return this.#unhold(activation)
+      }
+      this.#activated(key, activation, branch, claimed)
+      this.#unhold(activation)
+    })
   }
 
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
