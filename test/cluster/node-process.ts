@@ -5,7 +5,8 @@
  * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
- * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated).
+ * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated), with
+ * KS_FAILOVER (`lazy` or `eager`) as its `failover`.
  */
 import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
@@ -131,7 +132,8 @@ async function main(): Promise<void> {
     if (store) kinds.ledger = { logic, durable: { store, ...versioning } }
   }
   if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
-  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store } } : {}), idleTimeout: Infinity } } : undefined
+  const failover = process.env.KS_FAILOVER as 'lazy' | 'eager' | undefined
+  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store } } : {}), idleTimeout: Infinity, ...(failover ? { failover } : {}) } } : undefined
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,
@@ -234,6 +236,9 @@ async function main(): Promise<void> {
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
     poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
+    /** What rebalancing and eager failover did on this node in the cluster pool `pool`. */
+    poolMoves: (a) => node.pool(a.pool as string).moves(),
+    poolFailovers: (a) => node.pool(a.pool as string).failovers(),
     owner: (a) => node.owner(a.name as string) ?? null,
     held: () => node.held().sort(),
     nodes: () => node.nodes(),
