@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, setup } from 'xstate'
-import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch, type KeeperStore } from '../../src/index'
+import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
+import { GatedStore } from '../support/stores'
 
 // The commit bookkeeping of a durable branch (Commits), seen from outside:
 // with sync durability the next message waits for the newest write, whichever
@@ -11,40 +12,6 @@ import { stoppedAfterEach } from '../support/cleanup'
 // numbered.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** A MemoryStore whose snapshot writes can wait at a gate each, released one at a time, and fail while `down`. */
-class GatedStore extends MemoryStore {
-  gating = false
-  down = false
-  loads = 0
-  readonly #gates: (() => void)[] = []
-
-  /** Writes waiting at their gate. */
-  get waiting(): number {
-    return this.#gates.length
-  }
-
-  /** Lets the oldest waiting write go on. */
-  releaseOne(): void {
-    this.#gates.shift()?.()
-  }
-
-  override async saveSnapshot(...args: Parameters<KeeperStore['saveSnapshot']>): Promise<boolean> {
-    if (this.gating) await new Promise<void>((resolve) => this.#gates.push(resolve))
-    if (this.down) throw new StoreUnavailableError('GatedStore', 'saveSnapshot', new Error('connection refused'))
-    return super.saveSnapshot(...args)
-  }
-
-  /** While set, reads wait for it. */
-  readGate: Promise<void> | undefined
-
-  override async loadSnapshot(id: string): ReturnType<KeeperStore['loadSnapshot']> {
-    this.loads++
-    await this.readGate
-    if (this.down) throw new StoreUnavailableError('GatedStore', 'loadSnapshot', new Error('connection refused'))
-    return super.loadSnapshot(id)
-  }
-}
 
 /** Lets promise callbacks and store I/O run a while. */
 async function turns(n = 20): Promise<void> {
