@@ -577,6 +577,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
    * back from the store (see `Commits`).
    */
   #onCommitLost(error: unknown): void {
+    // A start retried after a crash would run from a state the store may not hold: recovery starts the next worker.
+    this.#retry?.()
+    this.#retry = undefined
     if (this.#courier.worker) this.#lose(this.#courier.worker, error, () => error)
   }
 

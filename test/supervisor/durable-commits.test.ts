@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, setup } from 'xstate'
-import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch, type KeeperStore } from '../../src/index'
+import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
+import { GatedStore } from '../support/stores'
 
 // The commit bookkeeping of a durable branch (Commits), seen from outside:
 // with sync durability the next message waits for the newest write, whichever
@@ -11,36 +12,6 @@ import { stoppedAfterEach } from '../support/cleanup'
 // numbered.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** A MemoryStore whose snapshot writes can wait at a gate each, released one at a time, and fail while `down`. */
-class GatedStore extends MemoryStore {
-  gating = false
-  down = false
-  loads = 0
-  readonly #gates: (() => void)[] = []
-
-  /** Writes waiting at their gate. */
-  get waiting(): number {
-    return this.#gates.length
-  }
-
-  /** Lets the oldest waiting write go on. */
-  releaseOne(): void {
-    this.#gates.shift()?.()
-  }
-
-  override async saveSnapshot(...args: Parameters<KeeperStore['saveSnapshot']>): Promise<boolean> {
-    if (this.gating) await new Promise<void>((resolve) => this.#gates.push(resolve))
-    if (this.down) throw new StoreUnavailableError('GatedStore', 'saveSnapshot', new Error('connection refused'))
-    return super.saveSnapshot(...args)
-  }
-
-  override async loadSnapshot(id: string): ReturnType<KeeperStore['loadSnapshot']> {
-    this.loads++
-    if (this.down) throw new StoreUnavailableError('GatedStore', 'loadSnapshot', new Error('connection refused'))
-    return super.loadSnapshot(id)
-  }
-}
 
 /** Lets promise callbacks and store I/O run a while. */
 async function turns(n = 20): Promise<void> {
@@ -173,5 +144,93 @@ describe('an activation marker (_mark, for cluster pools)', () => {
     const branch = await startBranch({ logic: worker })
     started.push(branch)
     expect(await branch._mark({ node: 'a', inc: 1 }, '7')).toBeUndefined()
+  })
+})
+
+/** A branch whose writes fail from now on, on a manual clock: `fail` makes one message's write fail and resolves once its call rejected. */
+async function failing(id: string, options: { durability?: 'sync' | 'batched' } = {}) {
+  const clock = new ManualClock()
+  const store = new GatedStore()
+  const branch = await startBranch({ logic: worker, durable: { store, id, ...options }, clock })
+  started.push(branch)
+  const restarts: number[] = []
+  branch.on('restart', () => restarts.push(clock.now()))
+  const fail = async (): Promise<void> => {
+    store.down = true
+    expect(await call(branch, { type: 'inc' }).catch((e: unknown) => e)).toBeInstanceOf(StoreUnavailableError)
+    await turns()
+  }
+  return { clock, store, branch, restarts, fail }
+}
+
+describe('reading the state back after a failed write', () => {
+  it('retries after 100 ms, then twice as long each time, at most 5 s apart', async () => {
+    const { clock, store, fail } = await failing('backoff')
+    await fail()
+    const loadsAt: number[] = []
+    for (let t = 0; t <= 20_000; t += 50) {
+      const before = store.loads
+      clock.advance(t === 0 ? 0 : 50)
+      await turns(3)
+      if (store.loads > before) loadsAt.push(clock.now())
+    }
+    expect(loadsAt.slice(0, 7)).toEqual([100, 300, 700, 1500, 3100, 6300, 11_300])
+  })
+
+  it('reads back again after a second failure, once the first one recovered', async () => {
+    const { clock, store, branch, restarts, fail } = await failing('again')
+    for (const round of [1, 2]) {
+      await fail()
+      expect(branch.status).toBe('restarting')
+      store.down = false
+      clock.advance(100)
+      while (restarts.length < round) await turns(1)
+      expect(await call(branch, { type: 'inc' }, { timeout: Infinity })).toEqual({ n: round, done: 0 })
+    }
+  })
+
+  it('a branch stopped while it waits to read again leaves no timer and reads no more', async () => {
+    const { clock, store, branch, fail } = await failing('stopped-waiting')
+    await fail()
+    const loads = store.loads
+    await branch.stop({ timeout: 0 })
+    expect(clock.pending).toBe(0)
+    store.down = false
+    clock.advance(10_000)
+    await turns()
+    expect(store.loads).toBe(loads)
+  })
+
+  it('a branch stopped while a read is under way starts no worker when it ends, and sets no timer when it fails', async () => {
+    for (const ending of ['succeeds', 'fails'] as const) {
+      const { clock, store, branch, restarts, fail } = await failing(`stopped-reading-${ending}`)
+      let open!: () => void
+      store.readGate = new Promise<void>((resolve) => (open = resolve))
+      const loads = store.loads
+      await fail()
+      expect(store.loads).toBe(loads + 1) // the read is at its gate
+      await branch.stop({ timeout: 0 })
+      store.down = ending === 'fails'
+      open()
+      await turns()
+      expect(clock.pending).toBe(0)
+      expect(restarts).toEqual([])
+      expect(branch.status).toBe('stopped')
+      expect(branch.worker()).toBeUndefined() // no worker was started for it
+    }
+  })
+
+  it('with batched durability the next message does not wait for a write', async () => {
+    const store = new GatedStore()
+    const branch = await startBranch({ logic: worker, durable: { store, id: 'batched', durability: 'batched' } })
+    started.push(branch)
+    store.gating = true
+    const first = call(branch, { type: 'inc' })
+    while (store.waiting === 0) await turns(1)
+    cast(branch, { type: 'inc' })
+    expect(branch.state()).toEqual({ n: 2, done: 0 })
+    store.gating = false
+    store.releaseOne()
+    expect(await first).toEqual({ n: 1, done: 0 })
   })
 })

@@ -142,3 +142,37 @@ export class HeldStore implements KeeperStore {
     return this.inner.close()
   }
 }
+
+/** A MemoryStore whose snapshot writes can wait at a gate each, released one at a time, and fail while `down`. */
+export class GatedStore extends MemoryStore {
+  gating = false
+  down = false
+  loads = 0
+  readonly #gates: (() => void)[] = []
+
+  /** Writes waiting at their gate. */
+  get waiting(): number {
+    return this.#gates.length
+  }
+
+  /** Lets the oldest waiting write go on. */
+  releaseOne(): void {
+    this.#gates.shift()?.()
+  }
+
+  override async saveSnapshot(...args: Parameters<KeeperStore['saveSnapshot']>): Promise<boolean> {
+    if (this.gating) await new Promise<void>((resolve) => this.#gates.push(resolve))
+    if (this.down) throw new StoreUnavailableError('GatedStore', 'saveSnapshot', new Error('connection refused'))
+    return super.saveSnapshot(...args)
+  }
+
+  /** While set, reads wait for it. */
+  readGate: Promise<void> | undefined
+
+  override async loadSnapshot(id: string): ReturnType<KeeperStore['loadSnapshot']> {
+    this.loads++
+    await this.readGate
+    if (this.down) throw new StoreUnavailableError('GatedStore', 'loadSnapshot', new Error('connection refused'))
+    return super.loadSnapshot(id)
+  }
+}

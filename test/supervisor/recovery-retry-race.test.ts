@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { assign, fromCallback, setup } from 'xstate'
+import { call, startBranch, StoreUnavailableError, type AnyBranch } from '../../src/index'
+import { ManualClock } from '../support/ManualClock'
+import { stoppedAfterEach } from '../support/cleanup'
+import { GatedStore } from '../support/stores'
+
+// A worker that crashes as it starts is tried again from the event loop. If a
+// write fails meanwhile, the branch reads its state back from the store and
+// starts the next worker from there: the retry must not start one too, or a
+// worker nobody stops keeps running (its invoked actors with it).
+
+const started = stoppedAfterEach<AnyBranch>()
+
+/** Lets promise callbacks and store I/O run a while. */
+async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/** A device whose listener (an invoked callback) fails to start while `device.failing`; `running` counts listeners not yet disposed. */
+const device = { failing: false, running: 0 }
+const machine = setup({
+  types: { context: {} as { n: number }, events: {} as { type: 'go' } | { type: 'get' } },
+  actors: {
+    listen: fromCallback(() => {
+      if (device.failing) throw new Error('device not ready')
+      device.running++
+      return () => void device.running--
+    })
+  }
+}).createMachine({
+  context: { n: 0 },
+  initial: 'idle',
+  states: {
+    idle: { on: { go: { target: 'listening', actions: assign({ n: ({ context }) => context.n + 1 }) } } },
+    listening: { invoke: { src: 'listen' } }
+  }
+})
+
+describe('a retried start and a failed write', () => {
+  it('a worker retried after crashing as it started is not started beside the one recovery starts', async () => {
+    const clock = new ManualClock()
+    const store = new GatedStore()
+    const branch = await startBranch({ logic: machine, durable: { store, id: 'race' }, clock, intensity: { maxRestarts: 100, maxSeconds: 1 } })
+    started.push(branch)
+    store.gating = true
+    const went = call(branch, { type: 'go' }, { timeout: Infinity }).catch((e: unknown) => e)
+    while (store.waiting === 0) await turns(1)
+    expect(device.running).toBe(1)
+    device.failing = true
+    branch.kill() // restarted from the kept state (listening): its listener fails to start, so it is tried again from the event loop
+    device.failing = false
+    store.down = true
+    store.gating = false
+    store.releaseOne() // meanwhile the write of 'go' fails: the state is read back from the store
+    expect(await went).toBeInstanceOf(StoreUnavailableError)
+    await turns()
+    // The retry did not start a worker from a state the store does not hold: the branch waits for the read-back.
+    expect(branch.status).toBe('restarting')
+    expect(branch.worker()).toBeUndefined()
+    store.down = false
+    for (let i = 0; i < 10; i++) {
+      clock.advance(100)
+      await turns()
+    }
+    expect(branch.status).toBe('running')
+    expect(branch.state()).toEqual({ n: 0 }) // what the store holds: 'go' was never durable
+    const worker = branch.worker()
+    await branch.stop()
+    expect(worker?.getSnapshot().status).toBe('stopped')
+  })
+})
