@@ -234,8 +234,6 @@ async function main(): Promise<void> {
     poolCall: (a) => node.pool(a.pool as string).call(a.key as string, a.event as EventObject, a.options as object),
     /** A cast to a key of the cluster pool `pool`. */
     poolCast: (a) => void node.pool(a.pool as string).cast(a.key as string, a.event as EventObject),
-    /** What rebalancing did on this node in the cluster pool `pool` (its `moves()`). */
-    poolMoves: (a) => node.pool(a.pool as string).moves(),
     /** Starts pool-workload.ts's callers on the cluster pool `pool`; their acknowledgements come as `{ acks }` messages. */
     workload: (a) => {
       workload = startWorkload(node.pool(a.pool as string), a.plan as WorkloadPlan, (acks) => process.send?.({ acks }))
