@@ -24,8 +24,8 @@ const CALLERS = 12
 /** The first HOT keys are hot: every HOT_EVERY-th call of every caller goes to one of them. */
 const HOT = 100
 const HOT_EVERY = 4
-/** A phase's timeout: far beyond what it takes on a quiet machine (seconds), for one that is busy. */
-const PHASE = 150_000
+/** A phase's timeout: far beyond what it takes on a quiet machine (seconds), for one that is busy (placing the keys took 134 s at load 28). */
+const PHASE = 300_000
 
 let nats: NatsServer
 let pg: PostgresServer
@@ -176,5 +176,5 @@ describe('a cluster pool under churn', () => {
     expect(problems.slice(0, 20)).toEqual([])
     // Every key was activated, and the moves and failovers activated many again.
     expect(activations).toBeGreaterThan(KEYS)
-  }, 600_000)
+  }, 900_000)
 })
