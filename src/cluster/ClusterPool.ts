@@ -3,8 +3,9 @@ import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
-import { InvalidOptionError } from '../shared/errors'
-import { readSignal } from '../shared/abort'
+import { CallTimeoutError, InvalidOptionError } from '../shared/errors'
+import { abortable, readSignal } from '../shared/abort'
+import { within } from '../shared/clock'
 import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
 import type { Moved } from '../api/pool'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError, TransferFailedError } from './errors'
@@ -172,7 +173,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       assertEvent(event)
       const o = readOptions(options, 'call options')
       const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
-      readSignal(o.signal)
+      const signal = readSignal(o.signal)
       this.#link.transport.assertSendable({ k: 'call', n: key, e: event, t: null })
       const since = Date.now()
       const reply = this.#withRoute(key, (route) => {
@@ -180,7 +181,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
         const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (Date.now() - since))
         return route.call(event, { ...options, timeout: left })
       })
-      return this.#counted(key, outstanding, reply)
+      // The caller's timeout and signal hold while the key is being placed too (the placement may wait for a
+      // slow activation or a dead node's lapse); the message still goes once placed, as after a timeout.
+      const bounded = abortable(within(reply, timeout, () => new CallTimeoutError(key, event.type, timeout)), signal)
+      return this.#counted(key, outstanding, bounded)
     } catch (error) {
       return Promise.reject(error)
     }
