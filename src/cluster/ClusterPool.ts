@@ -879,10 +879,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * the record is this node's, and answered then; the key starts here right
    * after, as a placement does (recovered from the store, its marker
    * written), its messages held meanwhile: `rebalance.batch` starts at a
-   * time, a key with messages waiting first. A leaving node so hands over thousands of
-   * keys in the time of their record writes, not of their recoveries. A
-   * start that fails releases the record: the key's next message places it
-   * again, from the store.
+   * time, a key with messages waiting first. A leaving node so hands over
+   * thousands of keys in the time of their record writes, not of their
+   * recoveries. A start that fails releases the record: the key's next
+   * message places it again, from the store.
    */
   async #adoptStored(key: string, rev: number, moved: Moved, activation: Activation, reply: (reply: Reply) => void): Promise<void> {
     let epoch: number | undefined
