@@ -86,12 +86,6 @@ const PLACE_TIMEOUT = 10_000
 const PLACE_ATTEMPTS = 8
 /** How many times an activation recovers and writes its marker before it fails (each refusal means a former owner's write landed meanwhile). */
 const MARK_ATTEMPTS = 5
-/**
- * How many durable keys taken over in moves start at once. The local pool starts its branches one at a time (its
- * supervisor's starts are serial, a durable branch's recovery inside), so more would only queue there, behind which
- * a key with a message waiting could not get ahead.
- */
-const ADOPTED_STARTS = 4
 /** The node's overloaded flag clears once its load falls to this part of the bound, so it does not flap. */
 const CLEAR_AT = 0.8
 
@@ -148,7 +142,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#local = local
     this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
     this.#rebalancer = config.rebalance ? new Rebalancer(this, link, config.strategy, config.rebalance) : undefined
-    this.#adopted = new StartQueue(ADOPTED_STARTS)
+    // As many starts at once as moves: a start's recovery waits its turn in the local pool (its supervisor starts
+    // one branch at a time) but its marker's writes overlap the others'.
+    this.#adopted = new StartQueue(config.rebalance ? config.rebalance.batch : 1)
     this.#eager = config.failover.mode === 'eager' && manifest ? new EagerFailover(this, link, manifest, config.failover.batch) : undefined
   }
 
@@ -943,11 +939,11 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * stopped it, its writes settled, before asking), so the move is made once
    * the record is this node's, and answered then; the key starts here right
    * after, as a placement does (recovered from the store, its marker
-   * written), its messages held meanwhile: a few starts at a time, a key
-   * with messages waiting first. A leaving node so hands over thousands of
-   * keys in the time of their record writes, not of their recoveries. A
-   * start that fails releases the record: the key's next message places it
-   * again, from the store.
+   * written), its messages held meanwhile: `rebalance.batch` starts at a
+   * time, a key with messages waiting first. A leaving node so hands over
+   * thousands of keys in the time of their record writes, not of their
+   * recoveries. A start that fails releases the record: the key's next
+   * message places it again, from the store.
    */
   async #adoptStored(key: string, rev: number, moved: Moved, activation: Activation, reply: (reply: Reply) => void): Promise<void> {
     let epoch: number | undefined

@@ -9,10 +9,10 @@ import { startNats, type NatsServer } from '../support/nats'
 
 // Issue 21: "a node leaving hands its keys over before it stops", at scale. A node holding 3,000 durable keys
 // leaves gracefully: every key is handed to another node within the leave's deadline (its record taken over by
-// compare-and-set; the key then starts there from the store, a few at a time, a key called meanwhile first), none
-// released to come back on its next message, and a caller calling some of them throughout sees no error, every
-// acknowledged update once and in order. The store answers in STORE_MS, so a move that waited for its key's start
-// (as they did) could not make 3,000 within the deadline.
+// compare-and-set; the key then starts there from the store, `rebalance.batch` at a time, a key called meanwhile
+// first), none released to come back on its next message, and a caller calling some of them throughout sees no
+// error, every acknowledged update once and in order. The store answers in STORE_MS, so a move that waited for its
+// key's start (as they did) could not make 3,000 within the deadline.
 // Three nodes in this one process, a store they share, a private nats-server.
 
 const LEASE = 3000
