@@ -10,7 +10,7 @@ import type { Leases } from './leases'
 import type { NodeConfig } from './options'
 import { requestNode } from './nodeRequest'
 import { Manifest } from './manifest'
-import { PlacementRecords } from './placements'
+import { deleteAtOf, PlacementRecords } from './placements'
 import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
 import type { Outcome, Transport } from './routes'
@@ -65,6 +65,7 @@ export class PoolHost {
     const records = bucketRecords(names.placements, sealer, (key, bytes, reason) =>
       refusals.refused({ subject: `$KV.${names.placements}.${key}`, bytes, reason })
     )
+    const deleteAt = deleteAtOf(parts.nc, names.placements)
     const pools = new Map<string, ClusterPool>()
     const link: PoolLink = {
       self: parts.leases.self,
@@ -87,7 +88,7 @@ export class PoolHost {
         ...(intensity ? { intensity } : {})
       })
       const manifest = pool.failover.mode === 'eager' ? new Manifest(kv, records, name, parts.leases.self) : undefined
-      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name), local, manifest))
+      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt), local, manifest))
     }
     const host: PoolHost = new PoolHost(parts, pools)
     return host

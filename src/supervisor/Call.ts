@@ -74,10 +74,12 @@ export class Call implements ReplyChannel {
     return true
   }
 
-  markDeferred(token: ReplyToken): void {
-    if (this.#state !== PENDING || this.#token !== undefined) return
-    this.#token = token
-    this.#owner.deferred(this)
+  markDeferred(token: ReplyToken): ReplyToken | undefined {
+    if (this.#state === PENDING && this.#token === undefined) {
+      this.#token = token
+      this.#owner.deferred(this)
+    }
+    return this.#token
   }
 
   /** Rejects the call with a {@link CallTimeoutError} unless it settles within `ms`. */

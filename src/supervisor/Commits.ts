@@ -87,10 +87,12 @@ export class Commits {
     this.#durability.openBatch()
   }
 
-  /** The batch was processed: write it in one go. */
+  /**
+   * The batch was processed: write it in one go. Each of its records got the batch's write as
+   * theirs (`Durability.record`), so it is `current` and awaited already.
+   */
   closeBatch(): void {
-    this.#current = this.#durability.closeBatch()
-    if (this.#current) this.#await(this.#current)
+    this.#durability.closeBatch()
   }
 
   /** The batch crashed or was taken back: nothing of it is written. */

@@ -27,8 +27,12 @@ export type ReplyToken = string & { readonly [replyTokenBrand]: true }
 export interface ReplyChannel {
   /** Records the answer. Returns false when the call has already settled. */
   answer(value: unknown): boolean
-  /** Tells the channel its answer will come later, through `token`. */
-  markDeferred(token: ReplyToken): void
+  /**
+   * Tells the channel its answer will come later, through `token`. Returns the token the call is
+   * answered by: `token`, or the one an earlier deferral in the same message took (a call has
+   * one); undefined when the call is no longer waiting for an answer.
+   */
+  markDeferred(token: ReplyToken): ReplyToken | undefined
 }
 
 /** The token handed out when the message being processed is not a call. */
@@ -114,7 +118,8 @@ export function reply<
  * Takes the reply token of the call being processed and marks its answer as
  * deferred (GenServer's `:noreply`): the call stays pending until
  * {@link replyTo} is given the token, its timeout fires, or the worker crashes.
- * Outside a call it returns a token that answers nobody.
+ * Called again in the same message it returns the same token. Outside a call
+ * (or for a call already answered) it returns a token that answers nobody.
  *
  * @example
  * on: { load: { target: 'loading', actions: assign({ pending: () => deferReply() }) } }
@@ -122,10 +127,11 @@ export function reply<
 export function deferReply(): ReplyToken {
   const current = replies.current
   if (!current) return NO_CALL
-  const token = `${replies.tokenPrefix}${++replies.tokenSeq}` as ReplyToken
-  replies.deferred.set(token, current)
-  current.markDeferred(token)
-  return token
+  const fresh = `${replies.tokenPrefix}${++replies.tokenSeq}` as ReplyToken
+  const token = current.markDeferred(fresh)
+  // Stored only when the call took it: a token it refused would stay in the table for good.
+  if (token === fresh) replies.deferred.set(token, current)
+  return token ?? NO_CALL
 }
 
 /**

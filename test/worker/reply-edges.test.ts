@@ -104,6 +104,43 @@ describe('deferred tokens', () => {
     await timedOut
     expect(table?.deferred.size).toBe(before)
   })
+
+  it('a second deferReply in one message returns the same token and stores no other', async () => {
+    let tokens: ReplyToken[] = []
+    const branch = await startBranch({
+      logic: fromTransition((n: number, e: { type: 'hold' }) => {
+        if (e.type === 'hold') tokens = [deferReply(), deferReply()]
+        return n
+      }, 0)
+    })
+    started.push(branch)
+    const before = table?.deferred.size ?? -1
+    const answered = call(branch, { type: 'hold' })
+    const stored = table?.deferred.size
+    expect(replyTo(tokens[0], 'done')).toBe(true)
+    expect(await answered).toBe('done')
+    expect(tokens[1]).toBe(tokens[0])
+    expect(stored).toBe(before + 1)
+    expect(table?.deferred.size).toBe(before)
+  })
+
+  it('a call answered in its own message and then deferred stores no token', async () => {
+    let token: ReplyToken | undefined
+    const branch = await startBranch({
+      logic: fromTransition((n: number, e: { type: 'hold' }) => {
+        if (e.type === 'hold') {
+          respond('now')
+          token = deferReply()
+        }
+        return n
+      }, 0)
+    })
+    started.push(branch)
+    const before = table?.deferred.size ?? -1
+    expect(await call(branch, { type: 'hold' })).toBe('now')
+    expect(table?.deferred.size).toBe(before)
+    expect(replyTo(token, 'later')).toBe(false)
+  })
 })
 
 describe('isActorLogic', () => {

@@ -276,8 +276,10 @@ class HostChannel implements ReplyChannel {
     return true
   }
 
-  markDeferred(token: ReplyToken): void {
-    this.token ??= token
+  markDeferred(token: ReplyToken): ReplyToken | undefined {
+    // An answered call has nothing to wait for: a token taken now would never be released.
+    if (!this.#answered) this.token ??= token
+    return this.token
   }
 }
 

@@ -265,3 +265,20 @@ export const nester = fromTransition(
   },
   { n: 0 } as { n: number; tree?: Chain }
 )
+
+/**
+ * Defers `ask` twice in one message and keeps both tokens; `answer` replies through the second;
+ * `count` is answered with how many deferred tokens this side of the border holds.
+ */
+export const deferTwice = fromTransition(
+  (tokens: readonly ReplyToken[], event: { type: 'ask' } | { type: 'answer' } | { type: 'count' }) => {
+    if (event.type === 'ask') return [deferReply(), deferReply()]
+    if (event.type === 'answer') replyTo(tokens[1], tokens[0] === tokens[1] ? 'one token' : 'two tokens')
+    if (event.type === 'count') {
+      const replies = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v1')]
+      respond(replies?.deferred.size ?? -1)
+    }
+    return tokens
+  },
+  [] as readonly ReplyToken[]
+)
