@@ -5,8 +5,8 @@
  * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
- * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated), with
- * KS_FAILOVER (`lazy` or `eager`) as its `failover`; KS_POOLS=journal makes it durable in journal mode.
+ * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated);
+ * KS_POOLS=journal makes it durable in journal mode; KS_FAILOVER (`lazy` or `eager`) is its `failover`.
  */
 import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
@@ -246,8 +246,7 @@ async function main(): Promise<void> {
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
     poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
-    /** What rebalancing and eager failover did on this node in the cluster pool `pool`. */
-    poolMoves: (a) => node.pool(a.pool as string).moves(),
+    /** What eager failover did on this node in the cluster pool `pool` (its `failovers()`). */
     poolFailovers: (a) => node.pool(a.pool as string).failovers(),
     owner: (a) => node.owner(a.name as string) ?? null,
     held: () => node.held().sort(),

@@ -90,7 +90,9 @@ describe("eager failover of a cluster pool's durable keys", () => {
     for (const key of onC) {
       const audit = await auditActivations(store, POOL, key)
       expect(audit.problems).toEqual([])
-      expect(audit.activations.map((x) => x.node).slice(-2)).toEqual(['c', onA.includes(key) ? 'a' : 'b'])
+      // Activated again on a or b after c's (then perhaps moved between them: rebalancing on load drift).
+      const activated = audit.activations.map((x) => x.node)
+      expect(activated.slice(activated.lastIndexOf('c') + 1)[0], key).toBe(onA.includes(key) ? 'a' : onB.includes(key) ? 'b' : 'a or b')
     }
     await store.close()
     await stopAll([a, b])
