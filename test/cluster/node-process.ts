@@ -246,6 +246,8 @@ async function main(): Promise<void> {
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
     poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
+    /** What rebalancing did on this node in the cluster pool `pool` (its `moves()`). */
+    poolMoves: (a) => node.pool(a.pool as string).moves(),
     /** What eager failover did on this node in the cluster pool `pool` (its `failovers()`). */
     poolFailovers: (a) => node.pool(a.pool as string).failovers(),
     owner: (a) => node.owner(a.name as string) ?? null,
