@@ -1,32 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { localFirst, type ClusterNode, type ClusterPoolKind, type PlacementStrategy } from '../../src/cluster'
-import { loadNats } from '../../src/cluster/nats'
-import { startNats, type NatsServer } from '../support/nats'
-import { callerLoop, holders, journal, recordedAt, settled, startNodesAt, until, type CallerLoop } from './poolHelpers'
+import { callerLoop, holders, inProcessCluster, journal, recordedAt, settled, startNodesAt, until } from './poolHelpers'
 
 // Issue 21, rebalancing on load drift (docs/design/cluster-pools.md, section 8): with no node joining or
 // leaving, a node whose load drifts above the bound sheds keys, with their state, down to a lower level.
 // Nodes in this one process (ClusterNode._start), on a private nats-server.
 
 const LEASE = 1500
-let nats: NatsServer
-let running: ClusterNode[] = []
-let loops: CallerLoop[] = []
-
-beforeAll(async () => {
-  ;[nats] = await Promise.all([startNats(), loadNats()])
-}, 30_000)
-
-afterEach(async () => {
-  await Promise.all(loops.map((loop) => loop.stop()))
-  loops = []
-  await Promise.all(running.map((node) => node.stop()))
-  running = []
-})
-
-afterAll(async () => {
-  await nats?.stop()
-})
+const harness = inProcessCluster()
 
 /**
  * Every key on the node its first message came to, however many it holds (local-first with no bound),
@@ -38,11 +19,11 @@ const greedy: PlacementStrategy = { ...localFirst({ epsilon: Infinity }), name: 
 describe('rebalancing on load drift', () => {
   it('a node holding every key sheds down to ceil(1.125 x mean) with no join, the keys keeping their state under callers; then nothing moves', async () => {
     const kind = (extra: Partial<ClusterPoolKind> = {}): ClusterPoolKind => ({ logic: journal, strategy: greedy, ...extra })
-    const [a, b] = (await startNodesAt(nats.url, 'drift', ['a', 'b'], { moving: kind(), fixed: kind({ rebalance: false }) }, LEASE, running)) as [ClusterNode, ClusterNode]
+    const [a, b] = (await startNodesAt(harness.url, 'drift', ['a', 'b'], { moving: kind(), fixed: kind({ rebalance: false }) }, LEASE, harness.nodes)) as [ClusterNode, ClusterNode]
     await settled([a, b], 'moving', 1)
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
     await Promise.all(keys.flatMap((key) => ['moving', 'fixed'].map((pool) => a.pool(pool).call(key, { type: 'add', id: 'first' }))))
-    const callers = [callerLoop(a.pool('moving'), 'a', keys, loops), callerLoop(b.pool('moving'), 'b', keys, loops)]
+    const callers = [callerLoop(a.pool('moving'), 'a', keys, harness.loops), callerLoop(b.pool('moving'), 'b', keys, harness.loops)]
 
     // 40 on a, 0 on b: mean 20, bound 25; a sheds down to ceil(1.125 x 20) = 23, so 17 keys go to b.
     const done = (node: ClusterNode) => {
@@ -62,7 +43,7 @@ describe('rebalancing on load drift', () => {
 
     const after = holders([a, b], 'moving', keys)
     expect(keys.filter((key) => after.get(key) === 'b')).toHaveLength(17)
-    expect(await recordedAt(nats.url, 'drift', 'moving', keys)).toEqual(keys.map((key) => after.get(key)))
+    expect(await recordedAt(harness.url, 'drift', 'moving', keys)).toEqual(keys.map((key) => after.get(key)))
     for (const key of keys) {
       const ids = (await b.pool('moving').call(key, { type: 'get' })) as string[]
       // The state moved with the key: its first add, then each caller's acknowledged adds, in order, once each.
@@ -79,14 +60,14 @@ describe('rebalancing on load drift', () => {
 
   it('keys going: once the keys on one node passivate, the other sheds its hot keys to it, with their state, under a caller', async () => {
     // Bounded hashing spreads the keys; an idle key passivates after 2 s (an in-memory key's state goes with it).
-    const [a, b] = (await startNodesAt(nats.url, 'drift-idle', ['a', 'b'], { moving: { logic: journal, idleTimeout: 2000 } }, LEASE, running)) as [ClusterNode, ClusterNode]
+    const [a, b] = (await startNodesAt(harness.url, 'drift-idle', ['a', 'b'], { moving: { logic: journal, idleTimeout: 2000 } }, LEASE, harness.nodes)) as [ClusterNode, ClusterNode]
     await settled([a, b], 'moving', 1)
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
     await Promise.all(keys.map((key) => a.pool('moving').call(key, { type: 'add', id: 'first' })))
     const hot = a.pool('moving').keys()
     expect(hot.length).toBeGreaterThan(10)
     // Only a's keys are called from now on: b's passivate, and a holds all the pool's keys.
-    const caller = callerLoop(a.pool('moving'), 'a', hot, loops)
+    const caller = callerLoop(a.pool('moving'), 'a', hot, harness.loops)
     await until(() => b.pool('moving').keys().length === 0 || a.pool('moving').moves().drifts > 0, "b's keys passivated")
     const total = hot.length
     // a sheds down to ceil(1.125 x total / 2); b takes them and keeps them (they are called).

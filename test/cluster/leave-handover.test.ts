@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
 import { MemoryStore } from '../../src/index'
 import { auditActivations, ClusterNode, localFirst, type ClusterPool } from '../../src/cluster'
 import { readNodeOptions } from '../../src/cluster/options'
-import { loadNats } from '../../src/cluster/nats'
 import { LEAVE_DEADLINE } from '../../src/cluster/rebalance'
-import { startNats, type NatsServer } from '../support/nats'
+import { inProcessCluster } from './poolHelpers'
 
 // Issue 21: "a node leaving hands its keys over before it stops", at scale. A node holding 3,000 durable keys
 // leaves gracefully: every key is handed to another node within the leave's deadline (its record taken over by
@@ -17,21 +16,7 @@ import { startNats, type NatsServer } from '../support/nats'
 
 const LEASE = 3000
 const KEYS = Number(process.env.KS_KEYS ?? 3000)
-let nats: NatsServer
-let running: ClusterNode[] = []
-
-beforeAll(async () => {
-  ;[nats] = await Promise.all([startNats(), loadNats()])
-}, 30_000)
-
-afterEach(async () => {
-  await Promise.all(running.map((node) => node.stop()))
-  running = []
-})
-
-afterAll(async () => {
-  await nats?.stop()
-})
+const harness = inProcessCluster()
 
 /** Milliseconds each store operation takes: a database a round trip away, busy (PostgreSQL on this loaded machine: 8-60 ms). */
 const STORE_MS = 10
@@ -69,8 +54,8 @@ describe('a node leaving gracefully with thousands of durable keys', () => {
     const store = new DistantStore()
     // Local-first without a bound: every key placed from c is placed on c.
     const pools = { accounts: { logic: journal, durable: { store }, strategy: localFirst({ epsilon: Infinity }), idleTimeout: Infinity } }
-    const nodes = await Promise.all(['a', 'b', 'c'].map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster: 'handover', nodeId, leaseTtl: LEASE, pools }))))
-    running.push(...nodes)
+    const nodes = await Promise.all(['a', 'b', 'c'].map((nodeId) => ClusterNode._start(readNodeOptions({ servers: harness.url, cluster: 'handover', nodeId, leaseTtl: LEASE, pools }))))
+    harness.nodes.push(...nodes)
     const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode]
     const pool = (node: ClusterNode): ClusterPool => node.pool('accounts')
     await until(() => nodes.every((node) => node.nodes().length === 3 && pool(node).moves().plans >= 1), 'the three settled')
@@ -102,7 +87,7 @@ describe('a node leaving gracefully with thousands of durable keys', () => {
     })()
     await until(() => rounds >= 1, 'the caller under way')
 
-    running = running.filter((node) => node !== c)
+    harness.forget(c)
     const stoppedAt = Date.now()
     await c.stop()
     const stopMs = Date.now() - stoppedAt

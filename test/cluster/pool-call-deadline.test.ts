@@ -1,31 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CallTimeoutError } from '../../src/index'
 import { ClusterNode, localFirst } from '../../src/cluster'
 import { readNodeOptions } from '../../src/cluster/options'
-import { loadNats } from '../../src/cluster/nats'
-import { startNats, type NatsServer } from '../support/nats'
 import { GatedStore } from '../support/stores'
-import { journal } from './poolHelpers'
+import { inProcessCluster, journal } from './poolHelpers'
 
 // A call's timeout counts from the call, its key's placement included: a call that waits for a
 // placement (the key's activation reading its state back from a slow store, or a lookup waiting
 // for a dead node's heartbeat to lapse) rejects at its timeout, not when the placement ends.
 
-let nats: NatsServer
-let running: ClusterNode[] = []
-
-beforeAll(async () => {
-  ;[nats] = await Promise.all([startNats(), loadNats()])
-}, 30_000)
-
-afterEach(async () => {
-  await Promise.all(running.map((node) => node.stop()))
-  running = []
-})
-
-afterAll(async () => {
-  await nats?.stop()
-})
+const harness = inProcessCluster()
 
 describe('a cluster pool call waiting for its key to be placed', () => {
   it('rejects with CallTimeoutError at its timeout, and so does an abort, while the placement is held; the key answers once it is placed', async () => {
@@ -33,9 +17,9 @@ describe('a cluster pool call waiting for its key to be placed', () => {
     let release!: () => void
     store.readGate = new Promise<void>((resolve) => (release = resolve))
     const node = await ClusterNode._start(
-      readNodeOptions({ servers: nats.url, cluster: 'deadline', nodeId: 'a', pools: { held: { logic: journal, strategy: localFirst(), durable: { store } } } })
+      readNodeOptions({ servers: harness.url, cluster: 'deadline', nodeId: 'a', pools: { held: { logic: journal, strategy: localFirst(), durable: { store } } } })
     )
-    running.push(node)
+    harness.nodes.push(node)
     const pool = node.pool('held')
 
     const since = Date.now()

@@ -1,13 +1,16 @@
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { fromTransition } from 'xstate'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
 import { ClusterNode, type ClusterPool } from '../../src/cluster'
 import { readNodeOptions, type NodeOptions } from '../../src/cluster/options'
 import { placementKey } from '../../src/cluster/keys'
+import { loadNats } from '../../src/cluster/nats'
+import { startNats, type NatsServer } from '../support/nats'
 import { until as untilWithin } from './nodes'
 
 // Helpers of the cluster pool tests that run several nodes in the test's own process (ClusterNode._start):
-// rebalance.test.ts, drift.test.ts.
+// rebalance.test.ts, drift.test.ts, leave-handover.test.ts, pool-call-deadline.test.ts.
 
 export type JournalEvent = { type: 'add'; id: string } | { type: 'get' }
 
@@ -108,4 +111,45 @@ export async function startNodesAt(url: string, cluster: string, ids: readonly s
 export async function settled(nodes: readonly ClusterNode[], pool: string, plans: number): Promise<void> {
   const planned = (node: ClusterNode) => node.pool(pool).moves().plans >= (node === nodes.at(-1) ? 1 : plans)
   await until(() => nodes.every((node) => node.nodes().length === nodes.length && planned(node)), `every node settled (${plans} plans)`)
+}
+
+/** A private nats-server for a test file whose nodes run in its own process, and what its tests started there. */
+export interface InProcessCluster {
+  /** The nats-server's URL (once the file's `beforeAll` has run). */
+  readonly url: string
+  /** Nodes the running test started: stopped after it. */
+  readonly nodes: ClusterNode[]
+  /** Caller loops the running test started: stopped after it, before its nodes. */
+  readonly loops: CallerLoop[]
+  /** Takes a node the test stopped itself off `nodes`. */
+  forget(node: ClusterNode): void
+}
+
+/** Registers a test file's hooks: a nats-server for the file; after each test, its caller loops stopped, then its nodes. */
+export function inProcessCluster(): InProcessCluster {
+  let nats: NatsServer | undefined
+  const nodes: ClusterNode[] = []
+  const loops: CallerLoop[] = []
+  beforeAll(async () => {
+    ;[nats] = await Promise.all([startNats(), loadNats()])
+  }, 30_000)
+  afterEach(async () => {
+    await Promise.all(loops.splice(0).map((loop) => loop.stop()))
+    await Promise.all(nodes.splice(0).map((node) => node.stop()))
+  })
+  afterAll(async () => {
+    await nats?.stop()
+  })
+  return {
+    get url(): string {
+      if (!nats) throw new Error('the nats-server starts in beforeAll: read url inside a test')
+      return nats.url
+    },
+    nodes,
+    loops,
+    forget: (node) => {
+      const at = nodes.indexOf(node)
+      if (at >= 0) nodes.splice(at, 1)
+    }
+  }
 }

@@ -1,40 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '../../src/index'
 import { boundedHashing, ClusterNode, PlacementView, type ClusterPool, type ClusterPoolKind } from '../../src/cluster'
 import { readNodeOptions, type NodeOptions } from '../../src/cluster/options'
-import { loadNats } from '../../src/cluster/nats'
-import { startNats, type NatsServer } from '../support/nats'
-import { callerLoop as startCaller, holders, journal, recordedAt, settled, startNodesAt, until, type CallerLoop } from './poolHelpers'
+import { callerLoop as startCaller, holders, inProcessCluster, journal, recordedAt, settled, startNodesAt, until } from './poolHelpers'
 
 // Issue 21, rebalancing (docs/design/cluster-pools.md, section 8): keys move with their state when a node
 // joins and before one leaves. Several nodes in this one process (ClusterNode._start), on a private nats-server.
 
 const LEASE = 1500
-let nats: NatsServer
-let running: ClusterNode[] = []
-/** Caller loops still going (a failed test's): stopped before its nodes. */
-let loops: CallerLoop[] = []
-
-beforeAll(async () => {
-  ;[nats] = await Promise.all([startNats(), loadNats()])
-}, 30_000)
-
-afterEach(async () => {
-  await Promise.all(loops.map((loop) => loop.stop()))
-  loops = []
-  await Promise.all(running.map((node) => node.stop()))
-  running = []
-})
-
-afterAll(async () => {
-  await nats?.stop()
-})
+const harness = inProcessCluster()
 
 const kind = (extra: Partial<ClusterPoolKind> = {}): ClusterPoolKind => ({ logic: journal, ...extra })
 
-const startNodes = (cluster: string, ids: readonly string[], pools: NodeOptions['pools']) => startNodesAt(nats.url, cluster, ids, pools, LEASE, running)
-const recorded = (cluster: string, pool: string, keys: readonly string[]) => recordedAt(nats.url, cluster, pool, keys)
-const callerLoop = (pool: ClusterPool, caller: string, keys: readonly string[]) => startCaller(pool, caller, keys, loops)
+const startNodes = (cluster: string, ids: readonly string[], pools: NodeOptions['pools']) => startNodesAt(harness.url, cluster, ids, pools, LEASE, harness.nodes)
+const recorded = (cluster: string, pool: string, keys: readonly string[]) => recordedAt(harness.url, cluster, pool, keys)
+const callerLoop = (pool: ClusterPool, caller: string, keys: readonly string[]) => startCaller(pool, caller, keys, harness.loops)
 
 /** The keys bounded hashing puts first on `node` among `nodes` (where a rebalanced key goes when the bound allows). */
 function firstChoiceOn(keys: readonly string[], nodes: readonly string[], node: string): string[] {
@@ -99,7 +79,7 @@ describe('rebalancing a cluster pool', () => {
     const loop = callerLoop(a.pool('moving'), 'a', keys)
     await until(() => loop.rounds() >= 2, 'the caller under way')
 
-    running = running.filter((node) => node !== c)
+    harness.forget(c)
     await c.stop()
     expect(c.pool('moving').moves()).toMatchObject({ movedOut: onC.length, failed: 0 })
     const rounds = loop.rounds()
@@ -149,7 +129,7 @@ describe('rebalancing a cluster pool', () => {
   }, 60_000)
 
   it('the rebalance option is checked', () => {
-    const options = (rebalance: unknown) => () => readNodeOptions({ servers: nats.url, cluster: 'bad', pools: { p: { logic: journal, rebalance } } })
+    const options = (rebalance: unknown) => () => readNodeOptions({ servers: harness.url, cluster: 'bad', pools: { p: { logic: journal, rebalance } } })
     expect(options(false)).not.toThrow()
     expect(options({ batch: 4, settle: 0 })).not.toThrow()
     for (const bad of [true, 5, { batch: 0 }, { batch: 1.5 }, { settle: -1 }, { settle: Infinity }]) expect(options(bad)).toThrow(InvalidOptionError)
