@@ -18,8 +18,16 @@ export class GroupCommit<R, T> {
   #queued: { readonly request: R; resolve(value: T): void; reject(error: unknown): void }[] = []
   #busy = false
 
-  constructor(write: (requests: readonly R[]) => Promise<readonly GroupOutcome<T>[]>) {
+  readonly #schedule: (drain: () => void) => void
+
+  /**
+   * `schedule` says when a group that starts goes out: after a microtask by
+   * default (the requests of one synchronous run together); a caller that
+   * wants to gather more (a tick's worth) passes its own.
+   */
+  constructor(write: (requests: readonly R[]) => Promise<readonly GroupOutcome<T>[]>, schedule: (drain: () => void) => void = queueMicrotask) {
     this.#write = write
+    this.#schedule = schedule
   }
 
   /** Writes `request` in the next group; resolves with its value, or rejects with its error. */
@@ -28,8 +36,7 @@ export class GroupCommit<R, T> {
       this.#queued.push({ request, resolve, reject })
       if (this.#busy) return
       this.#busy = true
-      // After a microtask: requests made in the same synchronous run go in the same group.
-      queueMicrotask(() => void this.#drain())
+      this.#schedule(() => void this.#drain())
     })
   }
 

@@ -1,67 +1,44 @@
 import { processWide } from '../../shared/processWide'
+import { immediate } from '../../shared/platform'
 import type { AppendRequest, KeeperStore } from '../../stores/KeeperStore'
 import { JournalConflictError } from '../../stores/errors'
-import { immediate } from '../../shared/platform'
-
-interface Pending {
-  readonly request: AppendRequest
-  resolve(seq: number): void
-  reject(error: unknown): void
-}
+import { GroupCommit, type GroupOutcome } from '../../stores/groupCommit'
 
 /**
- * Group commit: appends queued on one store within a tick go out as one
- * `appendBatch` transaction; while it commits, the next batch fills up. A
- * journal that conflicts fails alone: the batch is retried without it.
+ * One group of `durability: 'batched'` appends, as one `appendBatch`
+ * transaction. A journal that conflicts fails alone: the batch is retried
+ * without it; any other error fails what is left of the group.
  */
-class GroupCommit {
-  readonly #store: KeeperStore
-  #queued: Pending[] = []
-  #busy = false
-
-  constructor(store: KeeperStore) {
-    this.#store = store
-  }
-
-  append(request: AppendRequest): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#queued.push({ request, resolve, reject })
-      if (!this.#busy) {
-        this.#busy = true
-        immediate(() => void this.#flush())
-      }
-    })
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queued.length > 0) {
-      let batch = this.#queued
-      this.#queued = []
-      while (batch.length > 0) {
-        try {
-          const seqs = await this.#store.appendBatch(batch.map((p) => p.request))
-          batch.forEach((p, i) => p.resolve(seqs[i] as number))
-          batch = []
-        } catch (error) {
-          const culprit = error instanceof JournalConflictError ? error.id : undefined
-          const failed = culprit === undefined ? batch : batch.filter((p) => p.request.id === culprit)
-          for (const p of failed) p.reject(error)
-          batch = culprit === undefined ? [] : batch.filter((p) => p.request.id !== culprit)
-        }
-      }
+async function appendGroup(store: KeeperStore, requests: readonly AppendRequest[]): Promise<GroupOutcome<number>[]> {
+  const outcomes: GroupOutcome<number>[] = []
+  let left = requests.map((request, at) => ({ request, at }))
+  while (left.length > 0) {
+    try {
+      const seqs = await store.appendBatch(left.map((p) => p.request))
+      left.forEach((p, i) => (outcomes[p.at] = { ok: true, value: seqs[i] as number }))
+      left = []
+    } catch (error) {
+      const culprit = error instanceof JournalConflictError ? error.id : undefined
+      for (const p of left) if (culprit === undefined || p.request.id === culprit) outcomes[p.at] = { ok: false, error }
+      left = culprit === undefined ? [] : left.filter((p) => p.request.id !== culprit)
     }
-    this.#busy = false
   }
+  return outcomes
 }
 
-const committers = processWide('groupCommitters.v1', () => new WeakMap<KeeperStore, GroupCommit>())
+// Keyed by store, for the process (both builds): v2 since the committer is the stores' GroupCommit.
+const committers = processWide('groupCommitters.v2', () => new WeakMap<KeeperStore, GroupCommit<AppendRequest, number>>())
 
-/** Appends `request` in the next group commit on `store`; resolves with its new last seq. */
+/**
+ * Appends `request` in the next group commit on `store` (the appends queued
+ * within a tick go out together; while one group commits, the next fills
+ * up); resolves with its new last seq.
+ */
 export function groupAppend(store: KeeperStore, request: AppendRequest): Promise<number> {
   let committer = committers.get(store)
   if (!committer) {
-    committer = new GroupCommit(store)
+    committer = new GroupCommit((requests) => appendGroup(store, requests), (drain) => void immediate(drain))
     committers.set(store, committer)
   }
-  return committer.append(request)
+  return committer.submit(request)
 }
