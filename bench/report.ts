@@ -1,7 +1,7 @@
 import type { Environment } from './environment'
 import type { Measure } from './stats'
 
-/** A goal from issue 5 or 6, judged on this run's numbers. */
+/** A goal from issue 5, 6 or 19, judged on this run's numbers. */
 export interface Target {
   readonly text: string
   readonly met: boolean
@@ -63,14 +63,21 @@ export function row(spec: RowSpec): Row {
   }
 }
 
-/** Goal: at most `limit` times the floor's p50. */
-export function ratioAtMost(limit: number): NonNullable<RowSpec['target']> {
-  return ({ ratio }) => ({ text: `≤ ${limit}x`, met: ratio !== undefined && ratio <= limit })
+/** Goal: at most `limit` times the floor's p50 (`source`: the issue that sets it, when the text should say so). */
+export function ratioAtMost(limit: number, source?: string): NonNullable<RowSpec['target']> {
+  return ({ ratio }) => ({ text: `≤ ${limit}x${sourced(source)}`, met: ratio !== undefined && ratio <= limit })
 }
 
-/** Goal: a size under `limitBytes`. */
-export function bytesUnder(limitBytes: number): NonNullable<RowSpec['target']> {
-  return ({ subject }) => ({ text: `< ${formatBytes(limitBytes)}`, met: subject.p50 < limitBytes })
+/** Goal: a size under `limitBytes` (or at most it, `inclusive`). */
+export function bytesUnder(limitBytes: number, source?: string, inclusive = false): NonNullable<RowSpec['target']> {
+  return ({ subject }) => ({
+    text: `${inclusive ? '≤' : '<'} ${formatBytes(limitBytes)}${sourced(source)}`,
+    met: inclusive ? subject.p50 <= limitBytes : subject.p50 < limitBytes
+  })
+}
+
+function sourced(source: string | undefined): string {
+  return source ? ` (${source})` : ''
 }
 
 /** Goal: a p50 under `limitMs`. */
@@ -152,7 +159,7 @@ export function markdown(env: Environment, groups: readonly Group[]): string {
     if (group.notes.length > 0) out.push('', ...group.notes.map((n) => `- ${n}`))
   }
   const judged = groups.flatMap((g) => g.rows.filter((r) => r.target).map((r) => ({ group: g.id, r })))
-  out.push('', '## Targets (issues 5 and 6)', '')
+  out.push('', '## Targets (issues 5, 6 and 19)', '')
   for (const { group, r } of judged) {
     const target = r.target as Target
     out.push(`- ${target.met ? 'met' : '**missed**'}: ${group}, ${r.name} (${target.text}; ${measured(r)})`)

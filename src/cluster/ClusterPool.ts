@@ -107,7 +107,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   #stopping = false
   /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
   readonly #rebalancer: Rebalancer | undefined
-  readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0 }
+  readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0, checks: 0, drifts: 0 }
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -224,14 +224,15 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
 
   /**
    * What rebalancing did on this node so far: the plans it made (one each
-   * time the settled membership changed, and one when this node left) and
+   * time the settled membership changed, and one when this node left), its
+   * checks for load drift and those that found it above the bound, and
    * the moves they held, the keys it moved out and took in, and the moves
    * that failed (those keys stayed where they were). A plan's moves are done
    * once `movedOut + failed` reaches `planned` (a key gone meanwhile, or
    * whose target left, counts as failed).
    *
    * @example
-   * node.pool('carts').moves() // { plans: 2, planned: 31, movedOut: 31, movedIn: 0, failed: 0 }
+   * node.pool('carts').moves() // { plans: 2, planned: 31, movedOut: 31, movedIn: 0, failed: 0, checks: 40, drifts: 0 }
    */
   moves(): RebalanceStats {
     return { ...this.#moves }
@@ -723,6 +724,14 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   /** @internal A plan of `moves` moves was made (counted in `moves()`). */
   _planned(moves: number): void {
     this.#moves.plans++
+    this.#moves.planned += moves
+  }
+
+  /** @internal A drift check was made, planning `moves` moves (counted in `moves()`). */
+  _drift(moves: number): void {
+    this.#moves.checks++
+    if (moves === 0) return
+    this.#moves.drifts++
     this.#moves.planned += moves
   }
 

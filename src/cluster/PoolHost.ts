@@ -9,7 +9,7 @@ import type { ClusterNames } from './keys'
 import type { Leases } from './leases'
 import type { NodeConfig } from './options'
 import { requestNode } from './nodeRequest'
-import { PlacementRecords } from './placements'
+import { deleteAtOf, PlacementRecords } from './placements'
 import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
 import type { Outcome, Transport } from './routes'
@@ -64,6 +64,7 @@ export class PoolHost {
     const records = bucketRecords(names.placements, sealer, (key, bytes, reason) =>
       refusals.refused({ subject: `$KV.${names.placements}.${key}`, bytes, reason })
     )
+    const deleteAt = deleteAtOf(parts.nc, names.placements)
     const pools = new Map<string, ClusterPool>()
     const link: PoolLink = {
       self: parts.leases.self,
@@ -85,7 +86,7 @@ export class PoolHost {
         ...(input ? { input } : {}),
         ...(intensity ? { intensity } : {})
       })
-      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name), local))
+      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt), local))
     }
     const host: PoolHost = new PoolHost(parts, pools)
     return host

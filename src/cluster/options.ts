@@ -130,7 +130,17 @@ export function readNodeOptions(options: unknown): NodeConfig {
   const logger = o.logger === undefined ? processWarnings : (o.logger as ClusterLogger)
   if (typeof logger?.warn !== 'function') throw new InvalidOptionError('logger', 'an object with a warn(details, message) method', o.logger)
   return {
-    connection: { servers: servers as string[], name: `keepsake:${cluster}`, inboxPrefix: clusterNames(cluster).inbox, maxReconnectAttempts: -1, ...readAuth(o.auth), ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions }) },
+    connection: {
+      servers: servers as string[],
+      name: `keepsake:${cluster}`,
+      inboxPrefix: clusterNames(cluster).inbox,
+      maxReconnectAttempts: -1,
+      // The client otherwise captures a stack (new Error()) for every request it sends, to decorate a timeout: a
+      // cost on every call and KV write (a first call to a new key pays it twice), for a trace nobody reads.
+      noAsyncTraces: true,
+      ...readAuth(o.auth),
+      ...(o.tls === undefined ? {} : { tls: o.tls as TlsOptions })
+    },
     cluster,
     nodeId,
     ...readKinds(o.kinds),

@@ -1,10 +1,33 @@
 import type { KV, KvEntry } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { placementKey, placementKeyOf } from './keys'
 import { isWrongRevision, type Self } from './leases'
+import { nats } from './nats'
 import type { Records } from './sealed'
 
 /** Records a listing reads at once. */
 const LIST_READS = 32
+/** Tombstone revisions a pool remembers (the keys it released last): a bound on memory for keys never placed again. */
+const MAX_TOMBSTONES = 10_000
+
+/** Deletes a bucket key by compare-and-set on `revision`; resolves with the revision of the tombstone it left. */
+export type DeleteAt = (key: string, revision: number) => Promise<number>
+
+/**
+ * A {@link DeleteAt} on the bucket `bucket`: the KV client's own delete does
+ * not answer the tombstone's revision, so it is written as the client
+ * writes it (a KV-Operation DEL message on the key's subject), through
+ * JetStream, whose acknowledgement carries it.
+ */
+export function deleteAtOf(nc: NatsConnection, bucket: string): DeleteAt {
+  const js = nats().jetstream.jetstream(nc)
+  return async (key, revision) => {
+    const headers = nats().transport.headers()
+    headers.set('KV-Operation', 'DEL')
+    const ack = await js.publish(`$KV.${bucket}.${key}`, nats().transport.Empty, { headers, expect: { lastSubjectSequence: revision } })
+    return ack.seq
+  }
+}
 
 /** Where a key of a cluster pool is active: a node in one of its lives, at a revision of its record (the key's epoch). */
 export interface Placement {
@@ -24,11 +47,22 @@ export class PlacementRecords {
   readonly #kv: KV
   readonly #records: Records
   readonly #pool: string
+  readonly #deleteAt: DeleteAt
+  /**
+   * The tombstone revision of each key this node released (least recently
+   * released first). A key placed again is most often placed on the node
+   * that released it (bounded hashing names the same node), and its
+   * placement is then one `update` on that revision: a `create` over a
+   * tombstone costs three round trips (the refused write, a read of what is
+   * there, the write again).
+   */
+  readonly #tombstones = new Map<string, number>()
 
-  constructor(kv: KV, records: Records, pool: string) {
+  constructor(kv: KV, records: Records, pool: string, deleteAt: DeleteAt) {
     this.#kv = kv
     this.#records = records
     this.#pool = pool
+    this.#deleteAt = deleteAt
   }
 
   /** The key's placement as the bucket has it now; undefined if it has none (or none that can be trusted). */
@@ -46,7 +80,17 @@ export class PlacementRecords {
   async claim(key: string, self: Pick<Self, 'node' | 'inc'>, replacing: number | null): Promise<number | undefined> {
     const k = placementKey(this.#pool, key)
     const value = this.#records.write(k, JSON.stringify({ node: self.node, inc: self.inc }))
+    const tombstone = replacing === null ? this.#tombstones.get(key) : undefined
+    this.#tombstones.delete(key)
     try {
+      if (tombstone !== undefined) {
+        // Still the tombstone this node left, most likely; if not (placed and released elsewhere since), a create.
+        try {
+          return await this.#kv.update(k, value, tombstone)
+        } catch (error) {
+          if (!isWrongRevision(error)) throw error
+        }
+      }
       return replacing === null ? await this.#kv.create(k, value) : await this.#kv.update(k, value, replacing)
     } catch (error) {
       if (isWrongRevision(error)) return undefined
@@ -86,7 +130,10 @@ export class PlacementRecords {
   /** Deletes the key's record if it is still at `epoch` (this node's placement); false if it had changed. */
   async release(key: string, epoch: number): Promise<boolean> {
     try {
-      await this.#kv.delete(placementKey(this.#pool, key), { previousSeq: epoch })
+      const tombstone = await this.#deleteAt(placementKey(this.#pool, key), epoch)
+      this.#tombstones.delete(key)
+      this.#tombstones.set(key, tombstone)
+      if (this.#tombstones.size > MAX_TOMBSTONES) this.#tombstones.delete(this.#tombstones.keys().next().value as string)
       return true
     } catch (error) {
       if (isWrongRevision(error)) return false

@@ -41,8 +41,10 @@ export interface ClusterPoolKind<L extends AnyActorLogic = AnyActorLogic> {
   readonly maxCachedRoutes?: number
   /**
    * Moving keys, with their state, when a node joins (once its heartbeat has
-   * been seen for `settle` ms) and when a node leaves gracefully
-   * (`node.stop()`): at most `batch` moves at once per node. Default
+   * been seen for `settle` ms), when a node leaves gracefully
+   * (`node.stop()`), and when a node's load drifts above ceil((1 + epsilon) x
+   * the mean) with no join (it sheds down to ceil((1 + epsilon / 2) x the
+   * mean), then waits `settle` ms): at most `batch` moves at once per node. Default
    * `{ batch: 32, settle: two heartbeat periods }`; `false`: keys move only
    * on passivation and failover, and a leaving node releases its keys
    * (an in-memory key's state is dropped).

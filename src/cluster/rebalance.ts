@@ -1,26 +1,17 @@
 import { NoNodeError } from './errors'
+import { DriftClock, planDrift } from './drift'
 import type { ClusterLogger } from './options'
 import { PlacementView, type NodeLoad } from './placementView'
+import { busyLast, loadBound, shed, type Holding, type Move } from './shed'
 import { DEFAULT_EPSILON, type PlacementStrategy } from './strategies'
+
+export type { Holding, Move } from './shed'
 
 // Rebalancing a cluster pool (docs/design/cluster-pools.md, section 8): each node plans for its own keys
 // only, with no coordinator, and moves them through the pool's own hand-over (ClusterPool._moveOut).
 
-/** A key this node holds, as a plan sees it. */
-export interface Holding {
-  readonly key: string
-  /** Messages to it are in flight: moved last (its move waits for them). */
-  readonly busy: boolean
-}
-
 /** How a move ended: `refused` when its target takes no key at all now (overloaded, stopping): no more are sent it. */
 export type MoveOutcome = 'moved' | 'failed' | 'refused'
-
-/** One key to move, and where. */
-export interface Move {
-  readonly key: string
-  readonly to: string
-}
 
 /** What rebalancing did on one node (`ClusterPool.moves()`). */
 export interface RebalanceStats {
@@ -34,6 +25,10 @@ export interface RebalanceStats {
   readonly movedIn: number
   /** Moves that failed: the key stayed where it was. */
   readonly failed: number
+  /** Times this node checked its load for drift (once a heartbeat period when settled; `planned` counts the moves of each). */
+  readonly checks: number
+  /** Checks that found this node above the bound and planned moves. */
+  readonly drifts: number
 }
 
 /** How long a leaving node keeps moving keys before it releases the rest. */
@@ -56,11 +51,11 @@ export function planJoin(self: string, holdings: readonly Holding[], loads: read
   const nodes = loads.filter((load) => load.node === self || load.overloaded !== true)
   if (holdings.length === 0 || nodes.length < 2 || !nodes.some((load) => load.node === self)) return []
   const total = loads.reduce((sum, load) => sum + load.keys, 0)
-  const bound = Math.ceil(((1 + (strategy.epsilon ?? DEFAULT_EPSILON)) * total) / nodes.length)
-  const keys = new Map(loads.map((load) => [load.node, load.keys]))
-  const hasRoom = (node: string) => (keys.get(node) ?? 0) < bound
-  const moves: Move[] = []
+  const bound = loadBound(total, nodes.length, strategy.epsilon ?? DEFAULT_EPSILON)
   if (strategy.stable) {
+    const keys = new Map(loads.map((load) => [load.node, load.keys]))
+    const hasRoom = (node: string) => (keys.get(node) ?? 0) < bound
+    const moves: Move[] = []
     const view = new PlacementView(nodes.map(({ node }) => ({ node, keys: 0 })), { planned: total })
     for (const { key } of busyLast(holdings)) {
       const to = strategy.place(key, view, self)
@@ -72,21 +67,7 @@ export function planJoin(self: string, holdings: readonly Holding[], loads: read
     }
     return moves
   }
-  let excess = (keys.get(self) ?? 0) - bound
-  // Nodes at the bound (and this one) take none of the keys shed: the strategy picks among the others.
-  const viewOf = () => new PlacementView(nodes.map(({ node }) => ({ node, keys: keys.get(node) ?? 0, overloaded: node === self || !hasRoom(node) })))
-  let view = viewOf()
-  for (const { key } of busyLast([...holdings].reverse())) {
-    if (excess <= 0) break
-    const to = strategy.place(key, view, self)
-    if (to instanceof NoNodeError) break
-    moves.push({ key, to })
-    keys.set(to, (keys.get(to) ?? 0) + 1)
-    excess--
-    if (hasRoom(to)) view.add(to)
-    else view = viewOf()
-  }
-  return moves
+  return shed(self, holdings, nodes, strategy, bound, bound)
 }
 
 /**
@@ -110,10 +91,6 @@ export function planLeave(self: string, holdings: readonly Holding[], loads: rea
   return moves
 }
 
-function busyLast(holdings: readonly Holding[]): Holding[] {
-  return [...holdings.filter((h) => !h.busy), ...holdings.filter((h) => h.busy)]
-}
-
 /** The pool a rebalancer moves keys of (a ClusterPool on this node). */
 export interface Movable {
   readonly name: string
@@ -125,6 +102,8 @@ export interface Movable {
   _skipped(moves: number): void
   _leaving(): void
   _planned(moves: number): void
+  /** A drift check was made, planning `moves` moves (0: the node is within the bound). */
+  _drift(moves: number): void
 }
 
 /** What a rebalancer reads of the cluster. */
@@ -141,7 +120,11 @@ export interface Membership {
  * at the live nodes, and once a node (in one life) has been seen for the
  * settle period it counts as a member; each time a member joins it plans
  * for this node's keys (`planJoin`) and moves them, `batch` at a time.
- * Before the node leaves, `leave` moves all its keys (`planLeave`).
+ * Between joins, once every live node has settled and a settle period has
+ * passed since its last moves (or a node's lapse), it checks its own load
+ * for drift (`planDrift`) every heartbeat period, and sheds keys when two
+ * checks in a row find it above the bound. Before the node leaves, `leave`
+ * moves all its keys (`planLeave`).
  */
 export class Rebalancer {
   readonly #pool: Movable
@@ -156,6 +139,7 @@ export class Rebalancer {
   #timer: ReturnType<typeof setInterval> | undefined
   #running: Promise<void> | undefined
   #closed = false
+  readonly #drift: DriftClock
 
   constructor(pool: Movable, cluster: Membership, strategy: PlacementStrategy, options: { readonly batch: number; readonly settle: number | undefined }) {
     this.#pool = pool
@@ -163,6 +147,7 @@ export class Rebalancer {
     this.#strategy = strategy
     this.#batch = options.batch
     this.#settle = options.settle ?? 2 * cluster.beatMs
+    this.#drift = new DriftClock(this.#settle, Date.now())
   }
 
   /** Starts looking at the membership, once a heartbeat period. */
@@ -201,7 +186,12 @@ export class Rebalancer {
     const now = Date.now()
     const self = this.#cluster.self.node
     const live = new Set(this.#cluster.liveNodes().filter((node) => node !== self))
-    for (const node of this.#seen.keys()) if (!live.has(node)) this.#seen.delete(node)
+    for (const node of this.#seen.keys()) {
+      if (live.has(node)) continue
+      this.#seen.delete(node)
+      // Its keys come back on the others (on their next message, or eagerly): the loads settle before drift is checked.
+      this.#drift.moved(now)
+    }
     for (const node of live) {
       const inc = this.#cluster.heartbeat(node)?.inc
       if (inc !== undefined && this.#seen.get(node)?.inc !== inc) this.#seen.set(node, { inc, at: now })
@@ -210,9 +200,10 @@ export class Rebalancer {
     // A node gone changes no plan here (its keys come back on their next message); one joined does.
     const joined = settled.some(([node, { inc }]) => !this.#members.has(`${node} ${inc}`))
     this.#members = new Set(settled.map(([node, { inc }]) => `${node} ${inc}`))
-    if (!joined) return
     const members = new Set([self, ...settled.map(([node]) => node)])
-    this.#running = this.#rebalance(members)
+    // Load drift is checked only once every live node has settled (a join's plan comes first) and the last moves settled.
+    if (!joined && (settled.length < live.size || !this.#drift.due(now))) return
+    this.#running = (joined ? this.#rebalance(members) : this.#rebalanceDrift(members))
       .catch((error: unknown) => {
         this.#cluster.logger.warn({ node: self, pool: this.#pool.name, reason: (error as Error).message }, 'keepsake cluster: a rebalancing plan failed')
       })
@@ -225,6 +216,18 @@ export class Rebalancer {
     const moves = planJoin(self, this.#pool._holdings(), loads, this.#strategy)
     this.#pool._planned(moves.length)
     await this.#move(moves, Infinity)
+    this.#drift.moved(Date.now())
+  }
+
+  async #rebalanceDrift(members: ReadonlySet<string>): Promise<void> {
+    const loads = this.#pool.loads().filter((load) => members.has(load.node))
+    const moves = planDrift(this.#cluster.self.node, this.#pool._holdings(), loads, this.#strategy)
+    // Acted on only when the check before found this node above the bound too: one stale heartbeat moves nothing.
+    const confirmed = this.#drift.confirm(moves.length > 0)
+    this.#pool._drift(confirmed ? moves.length : 0)
+    if (!confirmed) return
+    await this.#move(moves, Infinity)
+    this.#drift.moved(Date.now())
   }
 
   /** Runs `moves`, `batch` at a time, starting none after `deadline` (or once closed, for a join's). */

@@ -4,6 +4,7 @@ import { sha256 } from '../shared/sha256'
 import { readOptions } from '../shared/validate'
 import { byId, decodeEvent, decodePayloadPage, decodeSnapshot, decodeSnapshotInfo, decodeTagPage, EVENT_COLUMNS, payloadOf, type EventRow, type SnapshotRow } from './codec'
 import { SnapshotConflictError, StoreUnavailableError } from './errors'
+import { GroupCommit } from './groupCommit'
 import type {
   AppendRequest,
   KeeperStore,
@@ -26,9 +27,11 @@ import {
   guard,
   loadDriver,
   planAppends,
+  planEach,
   readPrefix,
   readRange,
   type EncodedRequest,
+  type Plan,
   type PlannedAppend
 } from './requests'
 
@@ -55,8 +58,8 @@ export interface PostgresStoreOptions {
 
 /**
  * A durable store on a PostgreSQL server (node-postgres, with a pool), for
- * production. Creates its tables if absent. Each append or batch is one
- * transaction; writes take one row lock (the global position counter) so
+ * production. Creates its tables if absent. Each batch is one transaction,
+ * and so is each group of concurrent appends (see `append`); writes take one row lock (the global position counter) so
  * positions are assigned and committed in the same order, which is what
  * makes `queryByTag`'s `next` safe to resume from. Reads don't take it.
  *
@@ -69,6 +72,8 @@ export class PostgresStore implements KeeperStore {
   readonly #pool: Pool
   readonly #ownsPool: boolean
   readonly #sql: PostgresSql
+  /** `append`'s group commit (see `append`). */
+  readonly #appends = new GroupCommit<EncodedRequest, number>(async (requests) => (await this.#write(requests, (lastSeqOf) => planEach(requests, lastSeqOf))).outcomes)
   #closed = false
 
   private constructor(pool: Pool, ownsPool: boolean, sql: PostgresSql) {
@@ -104,14 +109,22 @@ export class PostgresStore implements KeeperStore {
     return new PostgresStore(pool, o.pool === undefined, sql)
   }
 
-  /** See `KeeperStore.append`. */
+  /**
+   * See `KeeperStore.append`. Concurrent appends are group-committed: those
+   * made while one transaction is in flight go together in the next (each
+   * checked on its own, a conflict failing only its own), so many writers
+   * don't queue one transaction each on the position counter's lock.
+   */
   append(id: string, events: readonly NewEvent[], expectedSeq: number): Promise<number> {
-    return guard(NAME, 'append', this.#closed, async () => (await this.#write([encodeAppend(id, events, expectedSeq, Date.now())]))[0]!)
+    return guard(NAME, 'append', this.#closed, () => this.#appends.submit(encodeAppend(id, events, expectedSeq, Date.now())))
   }
 
   /** See `KeeperStore.appendBatch`. */
   appendBatch(requests: readonly AppendRequest[]): Promise<number[]> {
-    return guard(NAME, 'appendBatch', this.#closed, () => this.#write(encodeBatch(requests, Date.now())))
+    return guard(NAME, 'appendBatch', this.#closed, async () => {
+      const encoded = encodeBatch(requests, Date.now())
+      return (await this.#write(encoded, (lastSeqOf) => planAppends(encoded, lastSeqOf))).lastSeqs
+    })
   }
 
   /** See `KeeperStore.read`. */
@@ -221,17 +234,18 @@ export class PostgresStore implements KeeperStore {
    * its row until commit: appends are serialized, so the journals' ends it
    * reads next are exact and positions commit in increasing order.
    */
-  #write(requests: readonly EncodedRequest[]): Promise<number[]> {
+  #write<P extends Plan>(requests: readonly EncodedRequest[], planned: (lastSeqOf: (id: string) => number) => P): Promise<P> {
     const eventCount = requests.reduce((n, r) => n + r.events.length, 0)
     const ids = [...new Set(requests.map((r) => r.id))]
     return this.#transaction(async (client) => {
       const counter = await client.query<{ position: string }>({ ...this.#sql.advancePositions, values: [eventCount] })
       const { rows } = await client.query<{ id: string; last_seq: string }>({ ...this.#sql.lastSeqs, values: [ids] })
       const ends = new Map(rows.map((row) => [row.id, Number(row.last_seq)]))
-      const plan = planAppends(requests, (id) => ends.get(id) ?? 0)
-      // An empty append (only a check of expectedSeq) inserts no rows: its arrays are empty.
+      const plan = planned((id) => ends.get(id) ?? 0)
+      // An empty append (only a check of expectedSeq) inserts no rows: its arrays are empty. A group's
+      // conflicting requests insert none either: their positions are a gap at the end (gaps are allowed).
       await client.query({ ...this.#sql.insert, values: insertParameters(plan.appends, Number(counter.rows[0]!.position) - eventCount, plan.finalSeqs) })
-      return plan.lastSeqs
+      return plan
     })
   }
 

@@ -2,6 +2,7 @@ import { InvalidOptionError, KeepsakeError } from '../shared/errors'
 import { moduleFile, nodeModule } from '../shared/platform'
 import { readOptions } from '../shared/validate'
 import { encodeJson } from './codec'
+import type { GroupOutcome } from './groupCommit'
 import {
   InvalidRecordError,
   JournalConflictError,
@@ -128,6 +129,35 @@ export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id:
     appends.push({ id, firstSeq: expectedSeq + 1, events })
   }
   return { appends, lastSeqs, finalSeqs }
+}
+
+/**
+ * Like {@link planAppends}, for requests that are independent of one another
+ * (a group commit's): each is checked on its own, against the journals' ends
+ * after the requests before it, and one that conflicts fails alone (its
+ * outcome is its `JournalConflictError`) while the others are written.
+ */
+export function planEach(requests: readonly EncodedRequest[], lastSeqOf: (id: string) => number): Plan & { readonly outcomes: GroupOutcome<number>[] } {
+  const ends = new Map<string, number>()
+  const finalSeqs = new Map<string, number>()
+  const appends: PlannedAppend[] = []
+  const lastSeqs: number[] = []
+  const outcomes: GroupOutcome<number>[] = []
+  for (const request of requests) {
+    try {
+      const plan = planAppends([request], (id) => ends.get(id) ?? lastSeqOf(id))
+      const last = plan.lastSeqs[0] as number
+      ends.set(request.id, last)
+      lastSeqs.push(last)
+      appends.push(...plan.appends)
+      for (const [id, seq] of plan.finalSeqs) finalSeqs.set(id, seq)
+      outcomes.push({ ok: true, value: last })
+    } catch (error) {
+      if (!(error instanceof JournalConflictError)) throw error
+      outcomes.push({ ok: false, error })
+    }
+  }
+  return { appends, lastSeqs, finalSeqs, outcomes }
 }
 
 /** Reads `listSnapshots` options: the id prefix ('' for every id). */

@@ -1,14 +1,12 @@
-import { EventEmitter } from 'eventemitter3'
-import type { ActorRefFrom, AnyActorLogic, EmittedFrom, EventFromLogic, EventObject, Observer, Snapshot, SnapshotFrom, Subscribable, Subscription } from 'xstate'
+import type { ActorRefFrom, AnyActorLogic, EventFromLogic, EventObject, Snapshot, SnapshotFrom } from 'xstate'
 import {
   BranchStartError,
   BranchStoppedError,
   InvalidOptionError,
   RestartIntensityExceeded,
-  WorkerCrashedError,
-  type KeepsakeError
+  WorkerCrashedError
 } from '../shared/errors'
-import { assertEvent, assertFunction, isInstance, readDuration, readList, readOptions } from '../shared/validate'
+import { assertEvent, isInstance, readDuration, readList, readOptions } from '../shared/validate'
 import { Durability, type ActivationMark } from '../keeper/durable/Durability'
 import { Keeper } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
@@ -24,17 +22,16 @@ import { IdleTimer, type IdleHost } from './passivation'
 import { chainFor, delivery } from './recursion'
 import { Commits } from './Commits'
 import { Courier } from './Courier'
+import { Announcer } from './Announcer'
+import { stoppedError } from './stopped'
 import { seedPoint } from './seed'
 import { intensityUse, recordRestart, type IntensityUse } from './intensity'
 import { NameRegistry } from './registry'
 import { abortable, readSignal } from '../shared/abort'
 import { asyncDispose, stopOnDispose } from '../shared/dispose'
 import { counters, isBranded, processWide } from '../shared/processWide'
-import { live, probe, type BranchSignal } from './probe'
+import { live } from './probe'
 import {
-  BRANCH_EVENTS,
-  type BranchEvents,
-  type EmittedOf,
   type BranchPart,
   type BranchSetup,
   type BranchStatus,
@@ -81,9 +78,10 @@ let Reports: new (branch: AnyBranch, incarnation: number) => Required<WorkerHook
  *
  * The supervising part is this class: it keeps the restart bookkeeping (the
  * intensity window), the mailbox and the pending calls, and decides what a
- * worker's crash, exit or kill means for them.
+ * worker's crash, exit or kill means for them. Its listeners and subscribers
+ * are kept by the `Announcer` it extends.
  */
-export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscribable<SnapshotFrom<L>>, IdleHost {
+export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L> implements IdleHost {
   /** The branch's name, or a generated id when it has none. */
   readonly id: string
   /** The name it was registered under, if any. */
@@ -127,7 +125,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   }
 
   /** `instanceof` for branches of this copy of keepsake or another one loaded in the process (ESM and CJS). */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return isBranded(this, value, BRANCH_BRAND)
   }
 
@@ -137,12 +135,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   readonly #commits: Commits | undefined
   /** The mailbox and the way each message goes to the worker and its answer back. */
   readonly #courier: Courier
-  /** Handlers of the branch's own events (made on the first: most branches have none). */
-  #events: EventEmitter<BranchEvents<StateOf<L>>> | undefined
-  /** Handlers of the events the logic emits (xstate's `emit`), by type ('*': all), across incarnations (made on the first). */
-  #emitted: EventEmitter<Record<string, (event: EventObject) => void>> | undefined
-  /** Subscribers to the kept snapshot (made on the first one). */
-  #observers: Set<Observer<SnapshotFrom<L>>> | undefined
   #incarnation = 0
   #starting = false
   /** Restart bookkeeping: restart times inside the intensity window, and the total. */
@@ -163,6 +155,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   #groups: CallGroups | undefined
 
   private constructor(config: BranchConfig, durability: Durability | undefined, tables: Tables | undefined) {
+    super()
     this.#config = config
     this.#keeper = new Keeper(tables)
     this.name = config.name
@@ -177,7 +170,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#idle = idle
     this.#courier = new Courier({
       subject: this,
-      branchId: this.id,
       keeper: this.#keeper,
       commits: this.#commits,
       clock: config.clock,
@@ -189,9 +181,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       })
     })
     durability?.attach({
-      persisted: (record) => this.#emit('persisted', record),
+      persisted: (record) => this._emit('persisted', record),
       divergence: (error) => {
-        if (this.#listens('divergence')) this.#emit('divergence', error)
+        if (this._listens('divergence')) this._emit('divergence', error)
         else warn(`keepsake: ${error.message}`)
       }
     })
@@ -466,56 +458,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
   }
 
   /**
-   * Subscribes to one of the branch's events (`BranchEvents`: state, crash,
-   * restart, stop, ...), or to an event its logic emits (xstate's `emit`) by
-   * that event's type, `'*'` for all of them. Emitted-event handlers stay on
-   * the branch, so they hear every incarnation's events, across restarts.
-   * An emitted event whose type is one of the branch's own event names
-   * reaches `'*'` handlers only. Emitted events come from in-thread workers
-   * (not with `isolation`).
-   *
-   * @example
-   * branch.on('crash', (report) => log.warn(report))
-   * branch.on('lowBattery', (event) => notify(event.level)) // machine: emit({ type: 'lowBattery', level })
-   */
-  on<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
-  on<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
-  on(event: string, handler: (...args: never[]) => unknown): this {
-    assertFunction(handler, 'on(event, handler)')
-    this.#emitterOf(event).on(event, handler as never)
-    return this
-  }
-
-  /** Like `on`, for the next occurrence only. */
-  once<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
-  once<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
-  once(event: string, handler: (...args: never[]) => unknown): this {
-    assertFunction(handler, 'once(event, handler)')
-    this.#emitterOf(event).once(event, handler as never)
-    return this
-  }
-
-  /** Removes a handler added with `on` or `once`. */
-  off<K extends keyof BranchEvents<StateOf<L>>>(event: K, handler: BranchEvents<StateOf<L>>[K]): this
-  off<T extends EmittedFrom<L>['type'] | '*'>(event: T, handler: (emitted: EmittedOf<L, T>) => void): this
-  off(event: string, handler: (...args: never[]) => unknown): this {
-    assertFunction(handler, 'off(event, handler)')
-    this.#emitterOf(event).off(event, handler as never)
-    return this
-  }
-
-  /** Where handlers of `event` live: the branch's own events, or those its logic emits. */
-  #emitterOf(event: string): EventEmitter<string> {
-    if (typeof event !== 'string') throw new InvalidOptionError('event', 'an event name (a string)', event)
-    if (BRANCH_EVENTS.has(event)) return (this.#events ??= new EventEmitter()) as unknown as EventEmitter<string>
-    if (!this.#emitted) {
-      this.#emitted = new EventEmitter()
-      this.#courier.worker?.forwardEmitted?.()
-    }
-    return this.#emitted as unknown as EventEmitter<string>
-  }
-
-  /**
    * The last good snapshot (xstate's): what `getSnapshot()` of the worker's
    * actor returned after the last message processed without a crash. It
    * outlives the worker: while the branch restarts or is passivated it is
@@ -527,41 +469,14 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     return this.#keeper.snapshot as SnapshotFrom<L>
   }
 
-  /**
-   * Subscribes to the kept snapshot, across restarts: `next` gets each new
-   * one (not the one a restart brings back); `complete` comes when the branch
-   * stops normally or is stopped, `error` (with the error) when it fails,
-   * e.g. with `RestartIntensityExceeded`. Subscribing to a stopped branch
-   * completes (or errors) at once.
-   *
-   * @example
-   * const done = await waitFor(branch, (snapshot) => snapshot.context.count >= 3)
-   */
-  subscribe(observer: Observer<SnapshotFrom<L>>): Subscription
-  subscribe(next: (snapshot: SnapshotFrom<L>) => void, error?: (error: unknown) => void, complete?: () => void): Subscription
-  subscribe(
-    nextOrObserver: Observer<SnapshotFrom<L>> | ((snapshot: SnapshotFrom<L>) => void),
-    error?: (error: unknown) => void,
-    complete?: () => void
-  ): Subscription {
-    const observer = readObserver<SnapshotFrom<L>>(nextOrObserver, error, complete)
-    if (this.#stopReason) {
-      this.#endObserver(observer, this.#stopReason)
-      return { unsubscribe: () => {} }
-    }
-    ;(this.#observers ??= new Set()).add(observer)
-    return { unsubscribe: () => void this.#observers?.delete(observer) }
+  /** @internal Why the branch stopped, once it did (for `subscribe`). */
+  protected override _stopReason(): StopReason | undefined {
+    return this.#stopReason
   }
 
-  /**
-   * `off` by Node's EventEmitter name, so Node's `events.once(branch, 'stop')`
-   * and `events.on(branch, 'pong', { signal })` take a branch and remove
-   * their handlers when done or aborted.
-   */
-  removeListener(event: string, handler: (...args: never[]) => unknown): this {
-    assertFunction(handler, 'removeListener(event, handler)')
-    this.#emitterOf(event).off(event, handler as never)
-    return this
+  /** @internal The first handler of an emitted event came: the current worker passes them on from now (the next ones from their start). */
+  protected override _emittedWanted(): void {
+    this.#courier.worker?.forwardEmitted?.()
   }
 
   #assertRunning(): void {
@@ -580,7 +495,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
       ? isolated.incarnate(incarnation, point, reports, { clock, tables: this.#keeper.tables, branchId: this.id })
       : new Worker(this.#config.logic as AnyActorLogic, point, reports, { clock, tables: this.#keeper.tables, inspect })
     // What the logic emits reaches the branch only once someone listens (see Worker.forwardEmitted).
-    if (this.#emitted) (worker as Incarnation).forwardEmitted?.()
+    if (this._hearsEmitted) (worker as Incarnation).forwardEmitted?.()
     this.#courier.worker = worker
     this.#starting = true
     try {
@@ -590,9 +505,9 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     }
     if (this.#courier.worker !== worker) return // it died starting; #onCrash or #onDone took over
     this.#idle?.arm()
-    if (activation) this.#emit('activate', { branchId: this.id, incarnation })
+    if (activation) this._emit('activate', { branchId: this.id, incarnation })
     else if (incarnation > 1) {
-      this.#emit('restart', {
+      this._emit('restart', {
         branchId: this.id,
         incarnation,
         restartsInWindow: this.#restartWindow.length
@@ -618,20 +533,11 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     const next = this.#keeper.state
     if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
     // An incarnation's first snapshot (event undefined) is the kept one brought back: not news.
-    if (this.#observers?.size && event !== undefined && this.#keeper.snapshot !== previous) this.#notify()
-  }
-
-  /** Tells subscribers of the kept snapshot, in subscription order. */
-  #notify(): void {
-    const snapshot = this.#keeper.snapshot as SnapshotFrom<L>
-    for (const observer of this.#observers ?? []) if (observer.next) this.#guard(() => observer.next?.(snapshot))
+    if (event !== undefined && this.#keeper.snapshot !== previous) this._notify(this.#keeper.snapshot as SnapshotFrom<L>)
   }
 
   #onEmitted(incarnation: number, event: EventObject): void {
-    const emitted = this.#emitted
-    if (incarnation !== this.#incarnation || !emitted) return
-    this.#guard(() => emitted.emit(event.type, event))
-    this.#guard(() => emitted.emit('*', event))
+    if (incarnation === this.#incarnation) this._announceEmitted(event)
   }
 
   #onCrash(incarnation: number, error: unknown): void {
@@ -687,7 +593,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     this.#retire(worker)
     const crashed = this.#courier.takeInFlight()
     this.#courier.rejectPending(crashed?.call, (call) => errorFor(call, crashed?.call))
-    this.#emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: crashed?.event })
+    this._emit('crash', { branchId: this.id, incarnation: this.#incarnation, error, event: crashed?.event })
   }
 
   // ---- idle passivation (see passivation.ts) ----------------------------
@@ -714,7 +620,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     const kept = this.#keeper.snapshot as NonNullable<Keeper['snapshot']>
     this.#dormant = worker.restorePoint(kept)
     this.#retire(worker)
-    this.#emit('passivate', { branchId: this.id, incarnation: this.#incarnation })
+    this._emit('passivate', { branchId: this.id, incarnation: this.#incarnation })
   }
 
   /** A message for a passivated branch: a new worker from the kept state, synchronously (one, however many arrive). */
@@ -765,67 +671,17 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> implements Subscrib
     live.branches.delete(this)
 
     const state = this.#keeper.state as StateOf<L>
-    this.#guard(() => this.#config.listener?.onTerminate?.(reason, state))
-    this.#emit('stop', reason, state)
-    this.#events?.removeAllListeners()
-    this.#emitted?.removeAllListeners()
-    const observers = this.#observers
-    this.#observers = undefined
-    for (const observer of observers ?? []) this.#endObserver(observer, reason)
-  }
-
-  /** An observer of a stopped branch: `error` for a failure (as an actor's), else `complete`. */
-  #endObserver(observer: Observer<SnapshotFrom<L>>, reason: StopReason): void {
-    if (reason.kind === 'failure') this.#guard(() => observer.error?.(reason.error))
-    else this.#guard(() => observer.complete?.())
+    this._guard(() => this.#config.listener?.onTerminate?.(reason, state))
+    this._announceStop(reason, state)
   }
 
   // ---- telling the outside -----------------------------------------------
 
   #stateChanged(prev: StateOf<L>, next: StateOf<L>): void {
     const { listener } = this.#config
-    if (listener?.onStateChange) this.#guard(() => listener.onStateChange?.(next, prev))
-    if (this.#listens('state')) this.#emit('state', next, prev)
+    if (listener?.onStateChange) this._guard(() => listener.onStateChange?.(next, prev))
+    if (this._listens('state')) this._emit('state', next, prev)
   }
-
-  #emit<K extends keyof BranchEvents<StateOf<L>>>(
-    event: K,
-    ...args: Parameters<BranchEvents<StateOf<L>>[K]>
-  ): void {
-    if (probe.on) probe.branchEvent(this, { event, args } as BranchSignal)
-    const events = this.#events
-    if (events) this.#guard(() => (events.emit as (e: K, ...a: unknown[]) => boolean)(event, ...args))
-  }
-
-  #listens(event: keyof BranchEvents<StateOf<L>>): boolean {
-    return this.#events !== undefined && this.#events.listenerCount(event) > 0
-  }
-
-  /**
-   * Runs user code (a listener, an event handler) so that what it throws can't
-   * reach xstate, which would rethrow it out of band and take the process down.
-   */
-  #guard(run: () => unknown): void {
-    try {
-      run()
-    } catch (error) {
-      try {
-        if (this.#listens('listenerError')) this.#events?.emit('listenerError', error)
-        else warn(`keepsake: a listener of branch "${this.id}" threw: ${String(error)}`)
-      } catch {
-        // The listenerError handler threw too; there is no one left to tell.
-      }
-    }
-  }
-}
-
-/** An observer as `subscribe` takes it, checked: a function (with error and complete functions) or an object of them. */
-function readObserver<T>(nextOrObserver: unknown, error: unknown, complete: unknown): Observer<T> {
-  const given = typeof nextOrObserver === 'function' ? { next: nextOrObserver, error, complete } : readOptions(nextOrObserver, 'subscribe(observer)')
-  for (const key of ['next', 'error', 'complete'] as const) {
-    if (given[key] !== undefined && typeof given[key] !== 'function') throw new InvalidOptionError(`subscribe observer.${key}`, 'a function', given[key])
-  }
-  return given as Observer<T>
 }
 
 /** The kept state in xstate's persisted form, with the pending delays of `worker` if it still stands. */
@@ -835,24 +691,4 @@ function persistedImage(config: BranchConfig, kept: NonNullable<Keeper['snapshot
   // An isolated branch keeps its states in persisted form already.
   const snapshot = config.logic ? (config.logic.getPersistedSnapshot(kept) as typeof kept) : kept
   return { kind: 'persisted', snapshot, delays: point?.delays ?? [] }
-}
-
-/** What a message to a stopped branch gets, however it learns of the stop: its `cause` is the failure, if it failed. */
-function stoppedError(branchId: string, reason: StopReason): BranchStoppedError {
-  return new BranchStoppedError(branchId, describeStop(reason), reason.kind === 'failure' ? { cause: reason.error } : undefined)
-}
-
-function describeStop(reason: StopReason): string {
-  switch (reason.kind) {
-    case 'normal':
-      return 'its logic reached a final state'
-    case 'shutdown':
-      return 'it was stopped'
-    case 'failure':
-      return failureText(reason.error)
-  }
-}
-
-function failureText(error: KeepsakeError): string {
-  return error instanceof RestartIntensityExceeded ? 'restart intensity exceeded' : error.message
 }

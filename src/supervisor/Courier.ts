@@ -21,10 +21,8 @@ export interface Envelope {
 
 /** What the courier needs of its branch. */
 export interface CourierSetup {
-  /** The branch, as probe observers are told of it. */
-  readonly subject: object
-  /** The branch's id: where a call made while its worker processes a message comes from. */
-  readonly branchId: string
+  /** The branch, as probe observers are told of it; its id is where a call made while its worker processes a message comes from. */
+  readonly subject: { readonly id: string }
   /** Holds the kept state: what a call that got no answer gets. */
   readonly keeper: Keeper
   /** A durable branch's writes: an answer waits for the write of the state it answers from. */
@@ -55,13 +53,13 @@ export interface CourierSetup {
 export class Courier implements CallOwner {
   /** The incarnation messages go to; undefined while there is none (restarting, passivated, recovering, stopped). */
   worker: Incarnation | undefined
-  readonly #subject: object
-  readonly #branchId: string
+  readonly #subject: { readonly id: string }
   readonly #keeper: Keeper
   readonly #commits: Commits | undefined
   readonly #clock: Clock
   readonly #wake: (() => boolean) | undefined
-  readonly #mailbox = new Mailbox<Envelope>()
+  /** Messages waiting for the worker (made on the first that has to wait: most never do). */
+  #mailbox: Mailbox<Envelope> | undefined
   #draining = false
   /** The message the worker is processing right now (set past `deliver` only for a remote worker). */
   #inFlight: Envelope | undefined
@@ -86,7 +84,6 @@ export class Courier implements CallOwner {
 
   constructor(setup: CourierSetup) {
     this.#subject = setup.subject
-    this.#branchId = setup.branchId
     this.#keeper = setup.keeper
     this.#commits = setup.commits
     this.#clock = setup.clock
@@ -95,12 +92,12 @@ export class Courier implements CallOwner {
 
   /** Messages queued and not yet delivered. */
   get queued(): number {
-    return this.#mailbox.size
+    return this.#mailbox?.size ?? 0
   }
 
   /** True when nothing is queued, in flight, held back or waiting for a deferred reply. */
   get quiet(): boolean {
-    return this.#mailbox.size === 0 && !this.#inFlight && !this.#held && !this.#deferred?.size
+    return !this.#mailbox?.size && !this.#inFlight && !this.#held && !this.#deferred?.size
   }
 
   // ---- the way in ----------------------------------------------------------
@@ -110,8 +107,8 @@ export class Courier implements CallOwner {
     if (probe.on) probe.enqueued(this.#subject, envelope.event.type, envelope.call)
     // Nothing queued ahead of it and the worker free (most messages): it goes to the worker without queueing.
     // A branch that passivates is told of every message first, which may bring a worker back.
-    if (!this.#wake && this.#mailbox.size === 0 && this.#free()) return this.#run(envelope)
-    this.#mailbox.push(envelope)
+    if (!this.#wake && !this.#mailbox?.size && this.#free()) return this.#run(envelope)
+    ;(this.#mailbox ??= new Mailbox()).push(envelope)
     if (this.#wake?.()) return
     this.drain()
   }
@@ -127,7 +124,7 @@ export class Courier implements CallOwner {
 
   /** Delivers queued messages one by one while a worker is up. Re-entrant calls return at once. */
   drain(): void {
-    if (this.#mailbox.size > 0 && this.#free()) this.#run(this.#mailbox.shift() as Envelope)
+    if (this.#mailbox?.size && this.#free()) this.#run(this.#mailbox.shift() as Envelope)
   }
 
   /** True when the worker can take a message now: one is up, not busy with one (a remote one), not waiting for a write. */
@@ -142,7 +139,7 @@ export class Courier implements CallOwner {
     try {
       let next: Envelope | undefined = first
       do this.#deliver(next)
-      while (this.worker && !this.#commits?.blocking && !this.#inFlight && (next = this.#mailbox.shift()) !== undefined)
+      while (this.worker && !this.#commits?.blocking && !this.#inFlight && (next = this.#mailbox?.shift()) !== undefined)
     } finally {
       this.#draining = false
     }
@@ -189,7 +186,7 @@ export class Courier implements CallOwner {
    */
   #process(worker: Incarnation, envelope: Envelope, rest: readonly EventObject[] | undefined): void {
     const { branch, chain } = delivery
-    delivery.branch = this.#branchId
+    delivery.branch = this.#subject.id
     delivery.chain = envelope.chain
     try {
       deliverAs(envelope.call, worker, envelope.event)
@@ -302,7 +299,7 @@ export class Courier implements CallOwner {
     if (!envelope.rest && applied) return this.settleInFlight()
     // Any other message goes first to the next incarnation (its state was not kept).
     this.takeInFlight()
-    this.#mailbox.unshift(envelope)
+    ;(this.#mailbox ??= new Mailbox()).unshift(envelope)
   }
 
   /** Rejects the call in flight, answers held back, and deferred calls. */
@@ -318,7 +315,7 @@ export class Courier implements CallOwner {
     const inFlight = this.#inFlight
     this.#inFlight = undefined
     this.rejectPending(inFlight?.call, () => error)
-    for (const { call } of this.#mailbox.takeAll()) call?.reject(error)
+    for (const { call } of this.#mailbox?.takeAll() ?? []) call?.reject(error)
   }
 
   /** Drops the casts still waiting for their delay. */

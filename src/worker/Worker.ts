@@ -114,12 +114,7 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
     bindTables(this.actor.system, options.tables)
     if (point.kind !== 'initial') this.#seeRestoredOutcomes(point)
     this.#hooks = hooks
-    // The worker is its actor's observer (no closures of its own per worker), for the actor's
-    // whole life: xstate drops its observers itself once the actor stops, completes or fails,
-    // and an actor with no error observer would have xstate rethrow a throw while processing
-    // its stop event out of band (dispose() mutes the worker instead). So the subscription
-    // xstate returns is not kept: no unsubscribe closure per worker.
-    this.actor.subscribe(this)
+    observe(this.actor, this)
   }
 
   /** The actor's observer: a state was made. */
@@ -129,9 +124,15 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
     this.#hooks.snapshot(snapshot, this.#lastEvent)
   }
 
-  /** The actor's observer: it failed. */
-  error(error: unknown): void {
-    if (this.#alive) this.#hooks.crash(error)
+  /**
+   * The actor's observer: it failed. A getter, made only when xstate reports
+   * an error: xstate calls `error` detached from its observer (`next` and
+   * `complete` it calls as methods).
+   */
+  get error(): (error: unknown) => void {
+    return (error) => {
+      if (this.#alive) this.#hooks.crash(error)
+    }
   }
 
   /** The actor's observer: it stopped, or reached a final state. */
@@ -310,6 +311,22 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
 }
 
 type TransitionScope = Parameters<AnyActorLogic['transition']>[2]
+
+/**
+ * Makes `worker` the observer of `actor`, for the actor's whole life: xstate drops its observers
+ * itself once the actor stops, completes or fails, and an actor with no error observer would
+ * have xstate rethrow a throw while processing its stop event out of band (dispose() mutes the
+ * worker instead). The worker goes into the actor's set of observers itself: `subscribe` would
+ * wrap it in an object of three bound functions, and return an unsubscribe closure, per worker
+ * (~200 B of an active branch's heap). xstate's set is private in its types but the same in
+ * every 5.x from the floor up (test/worker/observe-actor.test.ts runs against both); should it
+ * ever not be a set, `subscribe` does the same, at that cost.
+ */
+function observe(actor: AnyActorRef, worker: Observer<Snapshot<unknown>>): void {
+  const observers = (actor as unknown as { observers?: unknown }).observers
+  if (observers instanceof Set) observers.add(worker)
+  else actor.subscribe(worker)
+}
 
 /** Where a view of the logic (see Worker.#instrument) keeps its worker. */
 const WORKER = Symbol('keepsake.worker')

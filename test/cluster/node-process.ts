@@ -5,12 +5,14 @@
  * durable kind, KS_AUTH (the `auth` option, JSON), KS_TLS_CA (a CA file to trust) and KS_KEY
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
- * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated).
+ * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated);
+ * KS_POOLS=journal makes it durable in journal mode.
  */
 import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
 import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
+import { startWorkload, type Workload, type WorkloadPlan } from './pool-workload'
 
 type Command = { id: number; op: string; args: Record<string, unknown> }
 
@@ -131,7 +133,8 @@ async function main(): Promise<void> {
     if (store) kinds.ledger = { logic, durable: { store, ...versioning } }
   }
   if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
-  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store } } : {}), idleTimeout: Infinity } } : undefined
+  const mode = process.env.KS_POOLS === 'journal' ? ({ mode: 'journal' } as const) : {}
+  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store, ...mode } } : {}), idleTimeout: Infinity } } : undefined
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,
@@ -230,6 +233,16 @@ async function main(): Promise<void> {
     poolCall: (a) => node.pool(a.pool as string).call(a.key as string, a.event as EventObject, a.options as object),
     /** A cast to a key of the cluster pool `pool`. */
     poolCast: (a) => void node.pool(a.pool as string).cast(a.key as string, a.event as EventObject),
+    /** What rebalancing did on this node in the cluster pool `pool` (its `moves()`). */
+    poolMoves: (a) => node.pool(a.pool as string).moves(),
+    /** Starts pool-workload.ts's callers on the cluster pool `pool`; their acknowledgements come as `{ acks }` messages. */
+    workload: (a) => {
+      workload = startWorkload(node.pool(a.pool as string), a.plan as WorkloadPlan, (acks) => process.send?.({ acks }))
+    },
+    /** Stops the workload once every caller's call in flight has settled: each caller's counts. */
+    stopWorkload: () => workload?.stop(),
+    /** The workload's failed calls so far, by class. */
+    workloadErrors: () => workload?.errors(),
     /** This node's load in the cluster pool `pool` (its keys, calls in flight). */
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
@@ -258,6 +271,7 @@ async function main(): Promise<void> {
   let adding = false
   let addLoops: Promise<void> = Promise.resolve()
   let looping = false
+  let workload: Workload | undefined
   process.on('message', (command: Command) => {
     const op = ops[command.op]
     Promise.resolve()

@@ -22,6 +22,10 @@ export interface NodeProcess {
   kill(): Promise<void>
   /** Leaves the cluster and exits. */
   stop(): Promise<void>
+  /** Calls `listener` with each message the node sends of its own accord (not an op's answer). */
+  onMessage(listener: (message: Record<string, unknown>) => void): void
+  /** Resolves once the process has exited: its exit code, or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 const script = fileURLToPath(new URL('./node-process.ts', import.meta.url))
@@ -45,8 +49,8 @@ export interface NodeEnv {
   version?: 1 | 2
   /** 'none': a node with no kinds, only a client of the cluster. */
   kinds?: 'none'
-  /** Adds the cluster pool `accounts` (the journal logic, durable with `pg`, never passivated). */
-  pools?: boolean
+  /** Adds the cluster pool `accounts` (the journal logic, durable with `pg`, never passivated); 'journal': durable in journal mode. */
+  pools?: boolean | 'journal'
 }
 
 /**
@@ -73,7 +77,7 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       KS_NODE: env.node,
       KS_LEASE: String(env.lease ?? 2000),
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
-      ...(env.pools ? { KS_POOLS: '1' } : {}),
+      ...(env.pools ? { KS_POOLS: env.pools === 'journal' ? 'journal' : '1' } : {}),
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
       ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),
@@ -82,13 +86,15 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       ...(env.kinds ? { KS_KINDS: env.kinds } : {})
     }
   })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const listeners: ((message: Record<string, unknown>) => void)[] = []
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
   let next = 0
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`node ${env.node} exited (${code}) before it joined`)))
     child.on('message', (message: { ready?: string; id?: number; ok?: boolean; value?: unknown; error?: RemoteFailure }) => {
       if (message.ready) return resolve()
+      if (message.id === undefined) return listeners.forEach((listener) => listener(message))
       const waiter = pending.get(message.id as number)
       pending.delete(message.id as number)
       if (message.ok) waiter?.resolve(message.value)
@@ -109,6 +115,8 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
     id: env.node,
     pid: child.pid as number,
     run,
+    exited,
+    onMessage: (listener) => void listeners.push(listener),
     failure: async (op, args) => {
       try {
         await run(op, args)

@@ -94,7 +94,13 @@ describe('failover of a cluster pool\'s durable keys', () => {
     for (const key of keys) {
       const audit = await auditActivations(store, POOL, key)
       expect(audit.problems).toEqual([])
-      if (onC.includes(key)) expect(audit.activations.map((x) => x.node).slice(-2)).toEqual(['c', onA.includes(key) ? 'a' : 'b'])
+      if (onC.includes(key)) {
+        // Activated again on a or b after c's (then perhaps moved between them: rebalancing on load drift).
+        const activated = audit.activations.map((x) => x.node)
+        const after = activated.slice(activated.lastIndexOf('c') + 1)
+        expect(after.length).toBeGreaterThan(0)
+        expect(after.filter((node) => node !== 'a' && node !== 'b')).toEqual([])
+      }
     }
     await store.close()
     // Stopped now, not at the end of the file: the later tests run on a machine this one no longer loads.

@@ -31,8 +31,8 @@ afterAll(async () => {
 const journal = fromTransition((ids: readonly string[], event: { type: 'add'; id: string } | { type: 'get' }) => (event.type === 'add' ? [...ids, event.id] : ids), [] as readonly string[])
 const kind: ClusterPoolKind = { logic: journal }
 
-async function startNodes(cluster: string, ids: readonly string[]): Promise<ClusterNode[]> {
-  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools: { carts: kind } }))))
+async function startNodes(cluster: string, ids: readonly string[], carts: ClusterPoolKind = kind): Promise<ClusterNode[]> {
+  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools: { carts } }))))
   running.push(...nodes)
   return nodes
 }
@@ -121,6 +121,43 @@ describe('the first call to a new key of a cluster pool', () => {
         await wire.settled()
         expect(wire.of(key)).toEqual({ ...before, messages: [...before.messages, { k: 'call', o: '*' }] })
         expect([a, b].filter((node) => node.pool('carts').keys().includes(key))).toHaveLength(1)
+      }
+    } finally {
+      await wire.nc.close()
+    }
+  }, 60_000)
+
+  it('a key placed again after it passivated costs one KV write on the node that released it (an update on its tombstone), no read', async () => {
+    const nodes = await startNodes('again', ['a', 'b'], { logic: journal, idleTimeout: 200 })
+    await until(() => nodes.every((node) => node.nodes().length === 2 && node.pool('carts').loads().length === 2), 'each node sees the other')
+    const [a, b] = nodes as [ClusterNode, ClusterNode]
+    const keys = Array.from({ length: 12 }, (_, i) => `again-${i}`)
+    const holder = (key: string) => nodes.find((node) => node.pool('carts').keys().includes(key))?.id
+    const released = new Map<string, string | undefined>()
+    for (const key of keys) {
+      await a.pool('carts').call(key, { type: 'add', id: 'a' })
+      released.set(key, holder(key))
+    }
+    await until(() => nodes.every((node) => node.pool('carts').load().keys === 0), 'every key passivated (its record released)')
+    const wire = await sniff('again')
+    try {
+      // From b, which never called them: its guess goes straight to the key's node, which places it again.
+      for (const key of keys) expect(await b.pool('carts').call(key, { type: 'get' })).toEqual([])
+      await wire.settled()
+      const same = keys.filter((key) => holder(key) === released.get(key))
+      // With every key released the bound pushes none off its first choice: most come back where they were.
+      expect(same.length).toBeGreaterThanOrEqual(keys.length / 2)
+      // Before: a create over the tombstone (refused, then the client's read of it, then the write): 2 writes, 1 read.
+      for (const key of same) expect(wire.of(key)).toEqual({ messages: [{ k: 'call', o: '*' }], writes: 1, reads: 0 })
+      await until(() => nodes.every((node) => node.pool('carts').load().keys === 0), 'every key passivated again')
+      // From a, whose cache names the released placement: bounced, placed (one update), sent again; nothing read.
+      const before = new Map(same.map((key) => [key, structuredClone(wire.of(key))]))
+      for (const key of same) expect(await a.pool('carts').call(key, { type: 'get' })).toEqual([])
+      await wire.settled()
+      for (const key of same) {
+        if (holder(key) !== released.get(key)) continue
+        const then = before.get(key)!
+        expect(wire.of(key)).toMatchObject({ writes: then.writes + 1, reads: then.reads })
       }
     } finally {
       await wire.nc.close()

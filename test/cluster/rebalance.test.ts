@@ -1,13 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { fromTransition } from 'xstate'
-import { Kvm } from '@nats-io/kv'
-import { connect } from '@nats-io/transport-node'
 import { InvalidOptionError } from '../../src/index'
 import { boundedHashing, ClusterNode, PlacementView, type ClusterPool, type ClusterPoolKind } from '../../src/cluster'
 import { readNodeOptions, type NodeOptions } from '../../src/cluster/options'
 import { loadNats } from '../../src/cluster/nats'
-import { placementKey } from '../../src/cluster/keys'
 import { startNats, type NatsServer } from '../support/nats'
+import { callerLoop as startCaller, holders, journal, recordedAt, settled, startNodesAt, until, type CallerLoop } from './poolHelpers'
 
 // Issue 21, rebalancing (docs/design/cluster-pools.md, section 8): keys move with their state when a node
 // joins and before one leaves. Several nodes in this one process (ClusterNode._start), on a private nats-server.
@@ -16,7 +13,7 @@ const LEASE = 1500
 let nats: NatsServer
 let running: ClusterNode[] = []
 /** Caller loops still going (a failed test's): stopped before its nodes. */
-let loops: { stop(): Promise<void> }[] = []
+let loops: CallerLoop[] = []
 
 beforeAll(async () => {
   ;[nats] = await Promise.all([startNats(), loadNats()])
@@ -33,102 +30,11 @@ afterAll(async () => {
   await nats?.stop()
 })
 
-type JournalEvent = { type: 'add'; id: string } | { type: 'get' }
-
-/** Records ids in order: an in-memory key's whole state, which a move must carry. */
-const journal = fromTransition((ids: readonly string[], event: JournalEvent) => (event.type === 'add' ? [...ids, event.id] : ids), [] as readonly string[])
-
 const kind = (extra: Partial<ClusterPoolKind> = {}): ClusterPoolKind => ({ logic: journal, ...extra })
 
-async function startNodes(cluster: string, ids: readonly string[], pools: NodeOptions['pools']): Promise<ClusterNode[]> {
-  const nodes = await Promise.all(ids.map((nodeId) => ClusterNode._start(readNodeOptions({ servers: nats.url, cluster, nodeId, leaseTtl: LEASE, pools }))))
-  running.push(...nodes)
-  return nodes
-}
-
-/** Resolves once `check` holds (asked every 20 ms); rejects after 20 s. */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-/**
- * Waits until every node sees all of `nodes` and has planned for that membership: `plans` plans made by
- * each of the nodes that were there before (one per membership it settled on), one by the newest.
- */
-async function settled(nodes: readonly ClusterNode[], pool: string, plans: number): Promise<void> {
-  const planned = (node: ClusterNode) => node.pool(pool).moves().plans >= (node === nodes.at(-1) ? 1 : plans)
-  await until(() => nodes.every((node) => node.nodes().length === nodes.length && planned(node)), `every node settled (${plans} plans)`)
-}
-
-/** The node a key's placement record names, read from the bucket. */
-async function recorded(cluster: string, pool: string, keys: readonly string[]): Promise<(string | undefined)[]> {
-  const nc = await connect({ servers: nats.url })
-  try {
-    const kv = await new Kvm(nc).open(`keepsake_${cluster}_placements`)
-    return await Promise.all(
-      keys.map(async (key) => {
-        const entry = await kv.get(placementKey(pool, key))
-        return entry?.operation === 'PUT' ? (JSON.parse(entry.string()) as { node: string }).node : undefined
-      })
-    )
-  } finally {
-    await nc.close()
-  }
-}
-
-/** Which node holds each key (throws if one is held by two nodes, or none). */
-function holders(nodes: readonly ClusterNode[], pool: string, keys: readonly string[]): Map<string, string> {
-  const on = new Map<string, string>()
-  for (const node of nodes) {
-    for (const key of node.pool(pool).keys()) {
-      if (on.has(key)) throw new Error(`key ${key} is active on ${on.get(key)} and ${node.id}`)
-      on.set(key, node.id)
-    }
-  }
-  for (const key of keys) if (!on.has(key)) throw new Error(`key ${key} is active nowhere`)
-  return on
-}
-
-/**
- * A caller on one node: round after round, one `add` to every key (a key's calls one at a time, so its
- * journal must hold this caller's acknowledged ids in order, each once), until stopped.
- */
-function callerLoop(pool: ClusterPool, caller: string, keys: readonly string[]) {
-  const acked: Record<string, string[]> = {}
-  const errors: string[] = []
-  let stopping = false
-  let rounds = 0
-  const done = (async () => {
-    for (let i = 0; !stopping; i++) {
-      // Calls refused at once settle in microtasks: yielded, so timers (and the test) still run.
-      await new Promise((resolve) => setImmediate(resolve))
-      await Promise.all(
-        keys.map((key) =>
-          pool.call(key, { type: 'add', id: `${caller}#${i}` }).then(
-            () => void (acked[key] ??= []).push(`${caller}#${i}`),
-            (error: Error) => void errors.push(`${key}: ${error.name} ${error.message}`)
-          )
-        )
-      )
-      rounds++
-    }
-  })()
-  const loop = {
-    acked,
-    errors,
-    rounds: () => rounds,
-    async stop() {
-      stopping = true
-      await done
-    }
-  }
-  loops.push(loop)
-  return loop
-}
+const startNodes = (cluster: string, ids: readonly string[], pools: NodeOptions['pools']) => startNodesAt(nats.url, cluster, ids, pools, LEASE, running)
+const recorded = (cluster: string, pool: string, keys: readonly string[]) => recordedAt(nats.url, cluster, pool, keys)
+const callerLoop = (pool: ClusterPool, caller: string, keys: readonly string[]) => startCaller(pool, caller, keys, loops)
 
 /** The keys bounded hashing puts first on `node` among `nodes` (where a rebalanced key goes when the bound allows). */
 function firstChoiceOn(keys: readonly string[], nodes: readonly string[], node: string): string[] {

@@ -120,9 +120,9 @@ describe('PostgresStore when the server is killed', () => {
       expect((failures[0] as StoreUnavailableError).operation).toBe('append')
 
       await server.kill()
-      for (const call of [store.append('w1', [{ type: 't', payload: 0 }], 0), store.lastSeq('w1'), store.read('w1'), store.listIds()]) {
-        await expect(call).rejects.toBeInstanceOf(StoreUnavailableError)
-      }
+      // Awaited together: one that failed while another was awaited would be an unhandled rejection.
+      const calls = [store.append('w1', [{ type: 't', payload: 0 }], 0), store.lastSeq('w1'), store.read('w1'), store.listIds()]
+      await Promise.all(calls.map((call) => expect(call).rejects.toBeInstanceOf(StoreUnavailableError)))
       await expect(PostgresStore.open({ config: server.connection, schema: 'outage' })).rejects.toBeInstanceOf(StoreUnavailableError)
 
       await server.restart()

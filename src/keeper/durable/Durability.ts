@@ -37,7 +37,7 @@ export type ActivationMark = Readonly<Record<string, string | number>>
 
 /** Whether a journaled payload is an activation marker. */
 export function isActivationMarker(payload: unknown): boolean {
-  return typeof payload === 'object' && payload !== null && (payload as { type?: unknown }).type === ACTIVATION_MARKER
+  return (payload as { type?: unknown } | null | undefined)?.type === ACTIVATION_MARKER
 }
 
 const PAGE = 10_000
@@ -117,8 +117,9 @@ export class Durability {
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
-    const upgraded = found && snapshotUpgrader(this.#logic, this.config.migration, input)(id, found)
-    const stored = found && upgraded && { seq: found.seq, data: upgraded.data as Snapshot<unknown> }
+    const upgraded = found && { seq: found.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, found) }
+    // Checked as one just below (restorable by this logic), before anything runs from it.
+    const stored = upgraded as { seq: number; data: Snapshot<unknown>; migrated: boolean } | undefined
     if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
@@ -129,7 +130,7 @@ export class Durability {
       point = await this.#replayJournal(stored, input)
     }
     // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
-    if (found && upgraded?.migrated) await store.saveSnapshot(id, { seq: found.seq, data: upgraded.data, version: this.config.migration.version, expectedSeq: found.seq })
+    if (stored?.migrated) await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: stored.seq })
     this.#failure = undefined
     return point
   }
@@ -365,7 +366,8 @@ export class Durability {
     try {
       return revive(this.#logic, scope, stored?.data, input)
     } catch (error) {
-      throw new RecoveryError(this.config.id, stored?.seq, "the stored snapshot doesn't fit the logic", error)
+      const why = stored ? "the stored snapshot doesn't fit the logic" : 'the logic could not make the initial state its journal starts from'
+      throw new RecoveryError(this.config.id, stored?.seq, why, error)
     }
   }
 

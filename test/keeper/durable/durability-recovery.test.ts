@@ -152,4 +152,41 @@ describe('durable recovery', () => {
       expect(error.message).toContain("the stored snapshot doesn't fit the logic (Error: not mine)")
     }
   })
+
+  it.each(['snapshot', 'journal'] as const)('brings a stored snapshot back as a persisted resume point with no delays to reschedule (%s mode)', async (mode) => {
+    const store = new MemoryStore()
+    await store.saveSnapshot('b', { seq: 1, data: { status: 'active', context: { total: 3, adds: 1 } } })
+    expect(await durability(store, { mode }).recover(0)).toEqual({
+      kind: 'persisted',
+      snapshot: expect.objectContaining({ status: 'active', context: { total: 3, adds: 1 } }),
+      delays: []
+    })
+  })
+
+  it('names the first missing event of a gap and the one stored after it, and the end of a journal cut short', async () => {
+    const store = new MemoryStore()
+    await store.append('b', [add(1), add(2), add(3), add(4)], 0)
+    const cut = (events: number[]) => Object.assign(withoutReadPayloads(store), {
+      read: async (id: string, options: { fromSeq?: number }) => (await store.read(id, options)).filter((e) => events.includes(e.seq))
+    })
+    const gap = await refusal(durability(cut([1, 3, 4])).recover(0))
+    expect(gap.seq).toBe(2)
+    expect(gap.message).toContain('the journal has no event 2 (the next one stored is 3)')
+    const end = await refusal(durability(cut([1, 2])).recover(0))
+    expect(end.seq).toBe(3)
+    expect(end.message).toContain('the journal ends at 4 but has no event 3')
+  })
+
+  it('a journal with no snapshot that the logic cannot even start from (its initial state throws) is named, without a sequence number; snapshot mode with nothing stored does not run it', async () => {
+    const store = new MemoryStore()
+    await store.append('b', [add(1)], 0)
+    const unstartable = fromTransition((s: number) => s, () => {
+      throw new Error('no initial state')
+    })
+    const error = await refusal(new Durability(unstartable, readDurableOptions({ store, mode: 'journal' }, 'b')).recover(0))
+    expect(error.seq).toBeUndefined()
+    expect(error.message).toContain('the logic could not make the initial state its journal starts from (Error: no initial state)')
+    // In snapshot mode, an id with nothing stored is recovered without running the logic at all.
+    expect(await new Durability(unstartable, readDurableOptions({ store: new MemoryStore(), mode: 'snapshot' }, 'b')).recover(0)).toBeUndefined()
+  })
 })

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest'
+import { fromTransition, type EventObject, type Snapshot } from 'xstate'
+import { MemoryStore, type DurableOptions, type KeeperStore, type NewEvent, type ReplayDivergenceError } from '../../../src/index'
+import { Durability } from '../../../src/keeper/durable/Durability'
+import { readDurableOptions } from '../../../src/keeper/durable/options'
+
+// The replay check of journal mode (verifyReplay), straight on a store: at each snapshot the
+// events since the one before are replayed from it and compared with the state the worker
+// reported. Which segments are checked, across snapshots and across a recovery, and which are not.
+
+type Add = { type: 'add'; n: number }
+type Total = { total: number }
+const counter = fromTransition((s: Total, e: Add) => ({ total: s.total + e.n }), { total: 0 })
+const state = (total: number) => ({ status: 'active', output: undefined, error: undefined, context: { total } }) as Snapshot<unknown>
+const add = (n: number): EventObject => ({ type: 'add', n }) as EventObject
+const stored = (n: number): NewEvent => ({ type: 'add', payload: { type: 'add', n }, version: 1 })
+
+function durable(store: KeeperStore, options: Partial<DurableOptions> = {}) {
+  const d = new Durability(counter, readDurableOptions({ store, mode: 'journal', ...options }, 'b'))
+  const divergences: ReplayDivergenceError[] = []
+  d.attach({ persisted: () => {}, divergence: (e) => divergences.push(e) })
+  return { d, divergences }
+}
+
+/** Records one event per entry: `[n, total the worker reports after it]`. */
+async function recordAll(d: Durability, steps: ReadonlyArray<readonly [number, number]>): Promise<void> {
+  for (const [n, total] of steps) await d.record(add(n), state(total))
+}
+
+/** Lets the snapshot taken after an append (not awaited by the call) land. */
+const snapshotsLanded = (d: Durability) => d.settled().then(() => new Promise((resolve) => setImmediate(resolve)))
+
+const snapshotOf = async (store: KeeperStore) => {
+  const s = await store.loadSnapshot('b')
+  return s && { seq: s.seq, total: (s.data as { context: Total }).context.total }
+}
+
+describe('the replay check, segment by segment', () => {
+  it('checks each segment from the snapshot before it: a divergence in the second is reported at its snapshot', async () => {
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 2 })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    await recordAll(d, [
+      [1, 1],
+      [2, 3]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences).toEqual([])
+    // 3 + 3 + 4 is 10; the worker says 11 after event 4.
+    await recordAll(d, [
+      [3, 6],
+      [4, 11]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences.map((e) => e.seq)).toEqual([4])
+    expect(await snapshotOf(store)).toEqual({ seq: 4, total: 11 })
+  })
+
+  it('verifyReplay false: no segment is checked, and the snapshots are taken all the same', async () => {
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 2, verifyReplay: false })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    await recordAll(d, [
+      [1, 1],
+      [1, 5]
+    ])
+    await snapshotsLanded(d)
+    expect(await snapshotOf(store)).toEqual({ seq: 2, total: 5 })
+    await recordAll(d, [
+      [1, 9],
+      [1, 20]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences).toEqual([])
+    expect(await snapshotOf(store)).toEqual({ seq: 4, total: 20 })
+  })
+
+  it('a journal without a snapshot to start from has nothing to check its first segment against; the next one is checked', async () => {
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 2 })
+    await d.recover(undefined)
+    // No begin: the first segment has no base.
+    await recordAll(d, [
+      [1, 1],
+      [1, 7]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences).toEqual([])
+    expect(await snapshotOf(store)).toEqual({ seq: 2, total: 7 })
+    await recordAll(d, [
+      [1, 8],
+      [1, 10]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences.map((e) => e.seq)).toEqual([4])
+  })
+})
+
+describe('the replay check across a recovery', () => {
+  it('the events replayed by recovery are part of the segment: a restart mid-segment raises no false divergence, and a wrong state is still caught', async () => {
+    const store = new MemoryStore()
+    await store.saveSnapshot('b', { seq: 0, data: state(0) })
+    await store.append('b', [stored(1), stored(2), stored(3), stored(4)], 0)
+    await store.saveSnapshot('b', { seq: 4, data: state(10) })
+    await store.append('b', [stored(5)], 4)
+
+    const right = durable(store, { snapshotEvery: 3 })
+    await right.d.recover(undefined)
+    // Event 6 ends the segment 5..6: 10 + 5 + 6 = 21, as the worker says.
+    await right.d.record(add(6), state(21))
+    await snapshotsLanded(right.d)
+    expect(right.divergences).toEqual([])
+    expect(await snapshotOf(store)).toEqual({ seq: 6, total: 21 })
+
+    await store.append('b', [stored(7)], 6)
+    const wrong = durable(store, { snapshotEvery: 3 })
+    await wrong.d.recover(undefined)
+    await wrong.d.record(add(8), state(100))
+    await wrong.d.record(add(9), state(109))
+    await snapshotsLanded(wrong.d)
+    expect(wrong.divergences.map((e) => e.seq)).toEqual([9])
+  })
+
+  it('after a recovery that replayed a whole interval or more (a snapshot was missed), the open segment is not checked: it would miss events', async () => {
+    const store = new MemoryStore()
+    await store.saveSnapshot('b', { seq: 0, data: state(0) })
+    // Events 1..5 with no snapshot at 2 or 4 (as if those writes had failed).
+    await store.append('b', [stored(1), stored(2), stored(3), stored(4), stored(5)], 0)
+    const { d, divergences } = durable(store, { snapshotEvery: 2 })
+    expect(((await d.recover(undefined))?.snapshot as unknown as { context: Total }).context).toEqual({ total: 15 })
+    await d.record(add(6), state(21))
+    await snapshotsLanded(d)
+    expect(divergences).toEqual([])
+    expect(await snapshotOf(store)).toEqual({ seq: 6, total: 21 })
+    // The next segment starts from that snapshot and is checked again.
+    await recordAll(d, [
+      [7, 28],
+      [8, 99]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences.map((e) => e.seq)).toEqual([8])
+  })
+})
