@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { call, callAll, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { assign, setup } from 'xstate'
+import { call, callAll, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 
@@ -26,5 +27,24 @@ describe('after a callAll batch', () => {
     expect(await call(branch, { type: 'inc' })).toBe(1)
     await expect(callAll(branch, [{ type: 'inc' }, { type: 'crash' }])).rejects.toBeInstanceOf(WorkerCrashedError)
     expect(await callAll(branch, [{ type: 'inc' }, { type: 'inc' }])).toBe(3)
+  })
+})
+
+/** Counts `inc`s; `finish` ends it (a final state). */
+const finisher = setup({ types: { context: {} as { n: number }, events: {} as { type: 'inc' } | { type: 'finish' } } }).createMachine({
+  context: { n: 0 },
+  initial: 'on',
+  states: { on: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, finish: 'off' } }, off: { type: 'final' } }
+})
+
+describe('a durable callAll batch that ends the machine', () => {
+  it.each(['snapshot', 'journal'] as const)('is written before its call resolves (%s mode)', async (mode) => {
+    const store = new MemoryStore()
+    const branch = await startBranch({ logic: finisher, durable: { store, id: 'ends', mode } })
+    await call(branch, { type: 'inc' })
+    expect(await callAll(branch, [{ type: 'inc' }, { type: 'finish' }])).toEqual({ n: 2 })
+    expect(branch.status).toBe('stopped')
+    if (mode === 'journal') expect((await store.read('ends')).map((e) => e.type)).toEqual(['inc', 'inc', 'finish'])
+    else expect((await store.loadSnapshot('ends'))?.data).toMatchObject({ status: 'done', context: { n: 2 } })
   })
 })
