@@ -1,22 +1,22 @@
 /**
  * A node of the failover benchmark (bench/failover.ts), in its own process:
  * the cluster pool `accounts` (the bench's counter, durable in PostgreSQL,
- * never passivated). Told the NATS URL, cluster, node id, lease (ms) and the
- * PostgreSQL connection (JSON) in argv; says `ready`, then answers its
- * parent's requests over IPC.
+ * never passivated). Told the NATS URL, cluster, node id, lease (ms), the
+ * PostgreSQL connection (JSON) and the pool's failover (`lazy` or `eager`)
+ * in argv; says `ready`, then answers its parent's requests over IPC.
  */
 import { startNode } from '../src/cluster'
 import { PostgresStore } from '../src/postgres'
 import { counterMachine } from './logics'
 
-const [servers, cluster, nodeId, lease, pg] = process.argv.slice(2) as [string, string, string, string, string]
+const [servers, cluster, nodeId, lease, pg, failover = 'lazy'] = process.argv.slice(2) as [string, string, string, string, string, ('lazy' | 'eager')?]
 const store = await PostgresStore.open({ config: JSON.parse(pg), schema: 'failover' })
 const node = await startNode({
   servers,
   cluster,
   nodeId,
   leaseTtl: Number(lease),
-  pools: { accounts: { logic: counterMachine('keepsake'), durable: { store }, idleTimeout: Infinity } }
+  pools: { accounts: { logic: counterMachine('keepsake'), durable: { store }, idleTimeout: Infinity, failover } }
 })
 const pool = node.pool('accounts')
 
@@ -69,6 +69,8 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
   },
   /** How many keys of the pool are active here. */
   count: async () => pool.keys().length,
+  /** What eager failover did here. */
+  failovers: async () => pool.failovers(),
   stop: async () => {
     await node.stop()
     await store.close()

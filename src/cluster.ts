@@ -12,7 +12,7 @@ export type { ClusterKeyOptions } from './cluster/signing'
 export { natsPermissions, type NatsPermissions } from './cluster/permissions'
 export { ClusterPool, type PoolLoad } from './cluster/ClusterPool'
 export { DEFAULT_CENSUS_LIMIT, type PoolCensus, type PoolCensusNode, type PoolCensusPlacements } from './cluster/poolCensus'
-export { DEFAULT_MAX_IN_FLIGHT_PER_KEY, DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_CLUSTER_POOL_IDLE_TIMEOUT, type ClusterPoolKind } from './cluster/poolOptions'
+export { DEFAULT_MAX_IN_FLIGHT_PER_KEY, DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_CLUSTER_POOL_IDLE_TIMEOUT, type ClusterPoolKind, type FailoverOptions, type RebalanceOptions } from './cluster/poolOptions'
 export {
   boundedHashing,
   localFirst,

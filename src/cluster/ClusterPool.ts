@@ -3,8 +3,9 @@ import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
 import type { CallOptions, CastOptions, ReplyFor } from '../supervisor/types'
 import { readDuration, readOptions, assertEvent } from '../shared/validate'
-import { InvalidOptionError } from '../shared/errors'
-import { readSignal } from '../shared/abort'
+import { CallTimeoutError, InvalidOptionError } from '../shared/errors'
+import { abortable, readSignal } from '../shared/abort'
+import { within } from '../shared/clock'
 import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
 import type { Moved } from '../api/pool'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError, TransferFailedError } from './errors'
@@ -20,7 +21,10 @@ import type { PoolConfig } from './poolOptions'
 import { readPlaced, type Placed, type PoolAdopt, type PoolRequest } from './poolWire'
 import { censusOf, DEFAULT_CENSUS_LIMIT, type PoolCensus } from './poolCensus'
 import { Rebalancer, type Holding, type MoveOutcome, type RebalanceStats } from './rebalance'
+import { EagerFailover, type FailoverStats, type TakeoverOutcome } from './eager'
+import type { Manifest, ManifestEntry } from './manifest'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
+import { StartQueue } from './startQueue'
 import { decodeError, encodeError, type Reply } from './wire'
 
 /** What a node gives each of its cluster pools: its NATS side and its view of the cluster. */
@@ -108,6 +112,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   /** Moves keys when nodes join and before this node leaves; undefined with `rebalance: false`. */
   readonly #rebalancer: Rebalancer | undefined
   readonly #moves = { plans: 0, planned: 0, movedOut: 0, movedIn: 0, failed: 0, checks: 0, drifts: 0 }
+  /** Starts of durable keys taken over in moves (see `#adoptStored`). */
+  readonly #adopted: StartQueue
+  /** Starts a dead node's keys at once (`failover: 'eager'`); undefined when lazy. */
+  readonly #eager: EagerFailover | undefined
 
   // ---- the sending side ----
   /** The routing cache: key -> where it is, least recently used first. */
@@ -125,8 +133,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   /** Nodes that refused a placement since the view was built (overloaded, or gone). */
   readonly #refused = new Set<string>()
 
-  /** @internal Made by the node for each of its `pools`. */
-  constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>) {
+  /** @internal Made by the node for each of its `pools` (`manifest`: this node's, for eager failover). */
+  constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>, manifest?: Manifest) {
     this.name = config.name
     this.#config = config
     this.#link = link
@@ -134,6 +142,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#local = local
     this.#lapses = new LapseWatch((node) => link.heartbeat(node), Math.max(25, Math.floor(link.beatMs / 4)))
     this.#rebalancer = config.rebalance ? new Rebalancer(this, link, config.strategy, config.rebalance) : undefined
+    // As many starts at once as moves: a start's recovery waits its turn in the local pool (its supervisor starts
+    // one branch at a time) but its marker's writes overlap the others'.
+    this.#adopted = new StartQueue(config.rebalance ? config.rebalance.batch : 1)
+    this.#eager = config.failover.mode === 'eager' && manifest ? new EagerFailover(this, link, manifest, config.failover.batch) : undefined
   }
 
   /**
@@ -157,7 +169,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       assertEvent(event)
       const o = readOptions(options, 'call options')
       const timeout = readDuration(o.timeout, 'timeout', DEFAULT_CALL_TIMEOUT, true)
-      readSignal(o.signal)
+      const signal = readSignal(o.signal)
       this.#link.transport.assertSendable({ k: 'call', n: key, e: event, t: null })
       const since = Date.now()
       const reply = this.#withRoute(key, (route) => {
@@ -165,7 +177,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
         const left = timeout === Infinity ? Infinity : Math.max(1, timeout - (Date.now() - since))
         return route.call(event, { ...options, timeout: left })
       })
-      return this.#counted(key, outstanding, reply)
+      // The caller's timeout and signal hold while the key is being placed too (the placement may wait for a
+      // slow activation or a dead node's lapse); the message still goes once placed, as after a timeout.
+      const bounded = abortable(within(reply, timeout, () => new CallTimeoutError(key, event.type, timeout)), signal)
+      return this.#counted(key, outstanding, bounded)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -236,6 +251,20 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    */
   moves(): RebalanceStats {
     return { ...this.#moves }
+  }
+
+  /**
+   * What eager failover (`failover: 'eager'`) did on this node so far: the
+   * other nodes' lapses it handled, the keys their manifests listed, those
+   * of this node's share, and of these the keys it took over and started,
+   * those already placed anew when it came to them, and those it could not
+   * start (they come back on their next message). All zero when lazy.
+   *
+   * @example
+   * node.pool('accounts').failovers() // { lapses: 1, listed: 1000, shared: 497, taken: 497, skipped: 0, failed: 0 }
+   */
+  failovers(): FailoverStats {
+    return this.#eager?.stats() ?? { lapses: 0, listed: 0, shared: 0, taken: 0, skipped: 0, failed: 0 }
   }
 
   /** This node's load in the pool, as its heartbeat carries it. */
@@ -387,6 +416,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
           // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
           const placed = await this.#place(key, null, record.node)
           if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
+          // It did not answer (dead, its heartbeat not lapsed yet: no other node may take the key until it lapses) or
+          // took nothing: looked at again a heartbeat period later. At once, the attempts ran out within the lease,
+          // failing the key's messages with NoNodeError ("all nodes overloaded") until the lapse.
+          await new Promise((resolve) => setTimeout(resolve, this.#link.beatMs))
           continue
         }
         // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
@@ -538,6 +571,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
     activation.held.push({ request, reply })
     this.#count(1)
+    this.#adopted.hurry(request.n)
   }
 
   /**
@@ -716,9 +750,34 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     return holdings
   }
 
-  /** @internal Starts rebalancing (once the node's pools are all up). */
+  /** @internal Starts rebalancing and eager failover (once the node's pools are all up). */
   _startRebalancing(): void {
     this.#rebalancer?.start()
+    this.#eager?.start()
+  }
+
+  // ---- eager failover (see eager.ts, which decides which keys this node takes) ----
+
+  /** @internal This node's active keys with their epochs: its manifest. */
+  _manifest(): ManifestEntry[] {
+    const entries: ManifestEntry[] = []
+    for (const [key, activation] of this.#activations) if (activation.phase === 'active') entries.push({ key, epoch: activation.epoch })
+    return entries
+  }
+
+  /**
+   * @internal Starts `key`, a dead node's, here: the placement a message
+   * would ask for, replacing the record at `epoch` by compare-and-set
+   * (`skipped` if it changed: the key was placed anew or released).
+   */
+  _takeOver(key: string, epoch: number): Promise<TakeoverOutcome> {
+    if (this.#activations.has(key)) return Promise.resolve('skipped')
+    return new Promise((resolve) => {
+      void this.#activate(key, epoch, (reply) => {
+        if (reply.k === 'err') return resolve('failed')
+        resolve(reply.k === 'ok' && readPlaced(reply.value).node === this.#link.self.node ? 'taken' : 'skipped')
+      })
+    })
   }
 
   /** @internal A plan of `moves` moves was made (counted in `moves()`). */
@@ -846,6 +905,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return refuse(error)
     }
     const activation = this.#activating(key)
+    if (this.#config.kind.durable) return this.#adoptStored(key, request.rev, moved, activation, reply)
     let branch: Branch<L> | undefined
     let epoch: number | undefined
     let failure: unknown
@@ -874,9 +934,53 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     this.#unhold(activation)
   }
 
+  /**
+   * A durable key handed over: its state is in the store (its former owner
+   * stopped it, its writes settled, before asking), so the move is made once
+   * the record is this node's, and answered then; the key starts here right
+   * after, as a placement does (recovered from the store, its marker
+   * written), its messages held meanwhile: `rebalance.batch` starts at a
+   * time, a key with messages waiting first. A leaving node so hands over
+   * thousands of keys in the time of their record writes, not of their
+   * recoveries. A start that fails releases the record: the key's next
+   * message places it again, from the store.
+   */
+  async #adoptStored(key: string, rev: number, moved: Moved, activation: Activation, reply: (reply: Reply) => void): Promise<void> {
+    let epoch: number | undefined
+    try {
+      epoch = await this.#records.claim(key, this.#link.self, rev)
+    } catch (error) {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(error) })
+      return this.#unhold(activation)
+    }
+    if (epoch === undefined) {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(new TransferFailedError(key, 'its placement changed during the move')) })
+      return this.#unhold(activation)
+    }
+    activation.epoch = epoch
+    this.#moves.movedIn++
+    reply(placedReply(this.#link.self, epoch))
+    const claimed = epoch
+    this.#adopted.run(key, async () => {
+      let branch: Branch<L>
+      try {
+        branch = await this.#start(key, claimed, moved)
+      } catch {
+        await this.#records.release(key, claimed).catch(() => false)
+        this.#activations.delete(key)
+        return this.#unhold(activation)
+      }
+      this.#activated(key, activation, branch, claimed)
+      this.#unhold(activation)
+    })
+  }
+
   /** @internal Stops every key held here (their records released; durable state stays in the store) and takes no new one. */
   async _stop(): Promise<void> {
     this.#rebalancer?.close()
+    await this.#eager?.close()
     this.#stopping = true
     // Each key's messages are held from now on (none is delivered to a stopping branch, which would refuse it) and
     // bounced once it is released: their senders place the key elsewhere and resend them, in order.

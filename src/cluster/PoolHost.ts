@@ -9,6 +9,7 @@ import type { ClusterNames } from './keys'
 import type { Leases } from './leases'
 import type { NodeConfig } from './options'
 import { requestNode } from './nodeRequest'
+import { Manifest } from './manifest'
 import { deleteAtOf, PlacementRecords } from './placements'
 import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
@@ -86,7 +87,8 @@ export class PoolHost {
         ...(input ? { input } : {}),
         ...(intensity ? { intensity } : {})
       })
-      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt), local))
+      const manifest = pool.failover.mode === 'eager' ? new Manifest(kv, records, name, parts.leases.self) : undefined
+      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt), local, manifest))
     }
     const host: PoolHost = new PoolHost(parts, pools)
     return host

@@ -50,6 +50,22 @@ export interface ClusterPoolKind<L extends AnyActorLogic = AnyActorLogic> {
    * (an in-memory key's state is dropped).
    */
   readonly rebalance?: RebalanceOptions | false
+  /**
+   * How a dead node's durable keys come back. `'lazy'` (default): each on
+   * its next message. `'eager'`: each node keeps a manifest of its keys in
+   * the placements bucket, and once a node's heartbeat lapses the live
+   * nodes split its keys and start them at once, `batch` at a time per node
+   * (default 32); keys the manifest missed come back lazily. Eager needs
+   * `durable` (an in-memory key's state died with its node).
+   */
+  readonly failover?: 'lazy' | 'eager' | FailoverOptions
+}
+
+/** Options of a cluster pool's `failover`. */
+export interface FailoverOptions {
+  readonly mode: 'lazy' | 'eager'
+  /** Keys of a dead node each live node starts at once (eager). Default 32. */
+  readonly batch?: number
 }
 
 /** Options of a cluster pool's `rebalance`. */
@@ -62,6 +78,9 @@ export interface RebalanceOptions {
 
 /** `rebalance.batch` when not given. */
 export const DEFAULT_REBALANCE_BATCH = 32
+
+/** `failover.batch` when not given. */
+export const DEFAULT_FAILOVER_BATCH = 32
 
 /** `maxInFlightPerKey` when not given. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_KEY = 1000
@@ -81,9 +100,10 @@ export interface PoolConfig {
   readonly maxCachedRoutes: number
   /** Rebalancing, or false; `settle` undefined: two heartbeat periods. */
   readonly rebalance: { readonly batch: number; readonly settle: number | undefined } | false
+  readonly failover: { readonly mode: 'lazy' | 'eager'; readonly batch: number }
 }
 
-const POOL_KIND_OPTIONS = ['logic', 'durable', 'input', 'intensity', 'idleTimeout', 'strategy', 'maxInFlightPerKey', 'maxInFlightPerNode', 'maxCachedRoutes', 'rebalance']
+const POOL_KIND_OPTIONS = ['logic', 'durable', 'input', 'intensity', 'idleTimeout', 'strategy', 'maxInFlightPerKey', 'maxInFlightPerNode', 'maxCachedRoutes', 'rebalance', 'failover']
 
 /** Checks `startNode`'s `pools`, throwing a typed error naming the first bad option. */
 export function readPoolKinds(value: unknown): Map<string, PoolConfig> {
@@ -114,7 +134,8 @@ export function readPoolKinds(value: unknown): Map<string, PoolConfig> {
       maxInFlightPerKey: count('maxInFlightPerKey', DEFAULT_MAX_IN_FLIGHT_PER_KEY),
       maxInFlightPerNode: count('maxInFlightPerNode', DEFAULT_MAX_IN_FLIGHT_PER_NODE),
       maxCachedRoutes: count('maxCachedRoutes', 100_000),
-      rebalance: readRebalance(k.rebalance, `${at}.rebalance`)
+      rebalance: readRebalance(k.rebalance, `${at}.rebalance`),
+      failover: readFailover(k.failover, `${at}.failover`, k.durable !== undefined)
     })
   }
   return pools
@@ -132,4 +153,18 @@ function readRebalance(value: unknown, at: string): PoolConfig['rebalance'] {
   if (!Number.isSafeInteger(batch) || (batch as number) < 1) throw new InvalidOptionError(`${at}.batch`, 'a whole number ≥ 1 (moves in flight at once)', o.batch)
   const settle = o.settle === undefined ? undefined : readDuration(o.settle, `${at}.settle`, 0)
   return { batch: batch as number, settle }
+}
+
+/** Checks a pool's `failover` option: 'lazy', 'eager' or `{ mode, batch? }`; eager only for a durable pool. */
+function readFailover(value: unknown, at: string, durable: boolean): PoolConfig['failover'] {
+  const o = typeof value === 'string' || value === undefined ? { mode: value ?? 'lazy' } : readOptions(value, at)
+  assertKnownOptions(o, ['mode', 'batch'], at)
+  const mode = o.mode
+  if (mode !== 'lazy' && mode !== 'eager') throw new InvalidOptionError(typeof value === 'string' ? at : `${at}.mode`, "'lazy' or 'eager'", mode)
+  if (mode === 'eager' && !durable) {
+    throw new InvalidOptionError(at, "'lazy' for an in-memory pool (eager failover starts a dead node's keys from the store: give the pool `durable`)", value)
+  }
+  const batch = o.batch ?? DEFAULT_FAILOVER_BATCH
+  if (!Number.isSafeInteger(batch) || (batch as number) < 1) throw new InvalidOptionError(`${at}.batch`, 'a whole number ≥ 1 (keys started at once)', o.batch)
+  return { mode, batch: batch as number }
 }

@@ -62,3 +62,25 @@ export const systemClock: Clock = withLongTimers({
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
 })
+
+/**
+ * `promise`, or a rejection with `timedOut()` if `ms` pass first (never for
+ * Infinity); the timer goes once either settles. For a wait whose work can't
+ * be taken back: it goes on, its outcome is dropped.
+ */
+export function within<T>(promise: Promise<T>, ms: number, timedOut: () => Error, clock: Clock = systemClock): Promise<T> {
+  if (ms === Infinity) return promise
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(timedOut()), ms)
+    promise.then(
+      (value) => {
+        clock.clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer)
+        reject(error)
+      }
+    )
+  })
+}

@@ -76,4 +76,35 @@ describe('rebalancing on load drift', () => {
     expect(a.pool('fixed').keys()).toHaveLength(40)
     expect(b.pool('fixed').moves()).toMatchObject({ checks: 0, drifts: 0 })
   }, 60_000)
+
+  it('keys going: once the keys on one node passivate, the other sheds its hot keys to it, with their state, under a caller', async () => {
+    // Bounded hashing spreads the keys; an idle key passivates after 2 s (an in-memory key's state goes with it).
+    const [a, b] = (await startNodesAt(nats.url, 'drift-idle', ['a', 'b'], { moving: { logic: journal, idleTimeout: 2000 } }, LEASE, running)) as [ClusterNode, ClusterNode]
+    await settled([a, b], 'moving', 1)
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`)
+    await Promise.all(keys.map((key) => a.pool('moving').call(key, { type: 'add', id: 'first' })))
+    const hot = a.pool('moving').keys()
+    expect(hot.length).toBeGreaterThan(10)
+    // Only a's keys are called from now on: b's passivate, and a holds all the pool's keys.
+    const caller = callerLoop(a.pool('moving'), 'a', hot, loops)
+    await until(() => b.pool('moving').keys().length === 0 || a.pool('moving').moves().drifts > 0, "b's keys passivated")
+    const total = hot.length
+    // a sheds down to ceil(1.125 x total / 2); b takes them and keeps them (they are called).
+    await until(() => {
+      const m = a.pool('moving').moves()
+      return m.drifts >= 1 && m.movedOut + m.failed >= m.planned
+    }, "a's drift plan done")
+    expect(a.pool('moving').moves().failed).toBe(0)
+    expect(a.pool('moving').keys().length).toBeLessThanOrEqual(Math.ceil((1.25 * total) / 2))
+    const rounds = caller.rounds()
+    await until(() => caller.rounds() >= rounds + 2, 'the caller going on after the moves')
+    await caller.stop()
+    expect(caller.errors).toEqual([])
+    const after = holders([a, b], 'moving', hot)
+    expect(hot.filter((key) => after.get(key) === 'b').length).toBe(b.pool('moving').moves().movedIn)
+    for (const key of hot) {
+      // A hot key kept its state wherever it is: its first add, then the caller's acknowledged adds, in order.
+      expect(await b.pool('moving').call(key, { type: 'get' })).toEqual(['first', ...(caller.acked[key] ?? [])])
+    }
+  }, 60_000)
 })

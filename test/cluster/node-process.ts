@@ -6,7 +6,7 @@
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
  * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated);
- * KS_POOLS=journal makes it durable in journal mode.
+ * KS_POOLS=journal makes it durable in journal mode; KS_FAILOVER (`lazy` or `eager`) is its `failover`.
  */
 import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   }
   if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
   const mode = process.env.KS_POOLS === 'journal' ? ({ mode: 'journal' } as const) : {}
-  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store, ...mode } } : {}), idleTimeout: Infinity } } : undefined
+  const failover = process.env.KS_FAILOVER as 'lazy' | 'eager' | undefined
+  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store, ...mode } } : {}), idleTimeout: Infinity, ...(failover ? { failover } : {}) } } : undefined
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,
@@ -233,8 +234,6 @@ async function main(): Promise<void> {
     poolCall: (a) => node.pool(a.pool as string).call(a.key as string, a.event as EventObject, a.options as object),
     /** A cast to a key of the cluster pool `pool`. */
     poolCast: (a) => void node.pool(a.pool as string).cast(a.key as string, a.event as EventObject),
-    /** What rebalancing did on this node in the cluster pool `pool` (its `moves()`). */
-    poolMoves: (a) => node.pool(a.pool as string).moves(),
     /** Starts pool-workload.ts's callers on the cluster pool `pool`; their acknowledgements come as `{ acks }` messages. */
     workload: (a) => {
       workload = startWorkload(node.pool(a.pool as string), a.plan as WorkloadPlan, (acks) => process.send?.({ acks }))
@@ -247,6 +246,10 @@ async function main(): Promise<void> {
     poolLoad: (a) => node.pool(a.pool as string).load(),
     /** The keys of the cluster pool `pool` active on this node. */
     poolKeys: (a) => node.pool(a.pool as string).keys().sort(),
+    /** What rebalancing did on this node in the cluster pool `pool` (its `moves()`). */
+    poolMoves: (a) => node.pool(a.pool as string).moves(),
+    /** What eager failover did on this node in the cluster pool `pool` (its `failovers()`). */
+    poolFailovers: (a) => node.pool(a.pool as string).failovers(),
     owner: (a) => node.owner(a.name as string) ?? null,
     held: () => node.held().sort(),
     nodes: () => node.nodes(),

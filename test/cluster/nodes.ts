@@ -51,6 +51,8 @@ export interface NodeEnv {
   kinds?: 'none'
   /** Adds the cluster pool `accounts` (the journal logic, durable with `pg`, never passivated); 'journal': durable in journal mode. */
   pools?: boolean | 'journal'
+  /** The pool's `failover` (KS_FAILOVER). */
+  failover?: 'lazy' | 'eager'
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       KS_LEASE: String(env.lease ?? 2000),
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
       ...(env.pools ? { KS_POOLS: env.pools === 'journal' ? 'journal' : '1' } : {}),
+      ...(env.failover ? { KS_FAILOVER: env.failover } : {}),
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
       ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),

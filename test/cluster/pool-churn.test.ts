@@ -24,8 +24,8 @@ const CALLERS = 12
 /** The first HOT keys are hot: every HOT_EVERY-th call of every caller goes to one of them. */
 const HOT = 100
 const HOT_EVERY = 4
-/** A phase's timeout: far beyond what it takes on a quiet machine (seconds), for one that is busy. */
-const PHASE = 150_000
+/** A phase's timeout: far beyond what it takes on a quiet machine (seconds), for one that is busy (placing the keys took 134 s at load 28). */
+const PHASE = 300_000
 
 let nats: NatsServer
 let pg: PostgresServer
@@ -47,13 +47,15 @@ const keysOn = (n: NodeProcess) => n.run<string[]>('poolKeys', { pool: POOL })
 
 /** Starts `node`'s callers (its shard of the keys: see WorkloadPlan), their acknowledgements reported as `{ acks }` messages. */
 async function work(node: NodeProcess, shard: number, shards: number): Promise<void> {
-  const plan: WorkloadPlan = { node: node.id, callers: CALLERS, keys: KEYS, shard, shards, hot: HOT, hotEvery: HOT_EVERY, timeout: 10_000 }
+  const plan: WorkloadPlan = { node: node.id, callers: CALLERS, keys: KEYS, shard, shards, hot: HOT, hotEvery: HOT_EVERY, timeout: 30_000 }
   await node.run('workload', { pool: POOL, plan })
 }
 
 describe('a cluster pool under churn', () => {
   it('10,000 durable keys, callers on every node, a node joins, one leaves, one is killed: every acknowledged update once, in order, one activation at a time', async () => {
-    const report = (line: string) => process.env.KS_REPORT && console.info(`pool churn: ${line}`)
+    const report = (line: string) => {
+      if (process.env.KS_REPORT) console.info(`pool churn: ${line}`)
+    }
     const phase = (() => {
       let last = Date.now()
       return (what: string) => {
@@ -63,7 +65,10 @@ describe('a cluster pool under churn', () => {
       }
     })()
     const ledger = new Ledger()
-    const listen = (n: NodeProcess) => n.onMessage((message) => message.acks && ledger.record(n.id, message.acks as Ack[]))
+    const listen = (n: NodeProcess) =>
+      n.onMessage((message) => {
+        if (message.acks) ledger.record(n.id, message.acks as Ack[])
+      })
 
     // a, b and c; callers on each, their shards covering every key once a round.
     const [a, b, c] = (await startNodeProcesses(['a', 'b', 'c'].map(env))) as [NodeProcess, NodeProcess, NodeProcess]
@@ -102,8 +107,9 @@ describe('a cluster pool under churn', () => {
     const handed = movedIn(await Promise.all([a, b, d].map(moves))) - inBefore
     phase(`c left: ${handed} of its ${held} keys handed over (the rest come back from the store on their next message)`)
 
-    // Calls failed so far (before the kill), by class.
-    for (const n of [a, b, d]) report(`${n.id}'s calls failed before the kill: ${JSON.stringify(await n.run('workloadErrors'))}`)
+    // No call failed while d joined and c left (c's keys' calls were held and sent on to their new nodes).
+    for (const n of [a, b, d]) expect(await n.run('workloadErrors'), `${n.id}'s calls failed before the kill`).toEqual({})
+    expect(outcomes.c.errors).toEqual({})
 
     // b is killed; its keys come back on a and d on their next message.
     const onB = new Set((await keysOn(b)).map((key) => Number(key.slice('key-'.length))))
@@ -124,6 +130,8 @@ describe('a cluster pool under churn', () => {
     outcomes.d = await d.run<WorkloadOutcome>('stopWorkload')
     for (const [node, outcome] of Object.entries(outcomes)) {
       report(`${node}'s calls failed, by class: ${JSON.stringify(outcome.errors)}`)
+      // Only calls in flight to b when it died (failed once its heartbeat lapsed), or waiting on it past their timeout.
+      for (const name of Object.keys(outcome.errors)) expect(['OutcomeUnknownError', 'CallTimeoutError'], `${node}: ${JSON.stringify(outcome.errors)}`).toContain(name)
       outcome.callers.forEach((counts, i) => {
         expect(counts.sent, `${node}.${i}: every call acknowledged or failed`).toBe(counts.acked + counts.failed)
         expect(ledger.ofCaller(node, i), `${node}.${i}: every acknowledgement reported`).toBe(counts.acked)
@@ -168,5 +176,5 @@ describe('a cluster pool under churn', () => {
     expect(problems.slice(0, 20)).toEqual([])
     // Every key was activated, and the moves and failovers activated many again.
     expect(activations).toBeGreaterThan(KEYS)
-  }, 600_000)
+  }, 900_000)
 })

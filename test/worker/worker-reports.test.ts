@@ -89,6 +89,26 @@ describe('a worker reports through its hooks', () => {
     ])
   })
 
+  it('each state of a logic that has no children (a transition logic)', () => {
+    const { w, reports } = worker(fromTransition((n: number, _e: EventObject) => n + 1, 0))
+    w.start()
+    w.deliver({ type: 'any' })
+    expect(reports).toEqual([
+      ['snapshot', 0, undefined],
+      ['snapshot', 1, 'any']
+    ])
+  })
+
+  it("gives xstate's inspection observer the actor's events", () => {
+    const inspected: string[] = []
+    const tables = { table: () => new Map() }
+    const w = new Worker(machine, { kind: 'initial', input: undefined }, { snapshot: () => {}, crash: () => {}, done: () => {} }, { clock: manualClock(), tables, inspect: (e) => inspected.push(e.type) })
+    w.start()
+    w.deliver({ type: 'inc' })
+    expect(inspected).toContain('@xstate.event')
+    expect(inspected).toContain('@xstate.snapshot')
+  })
+
   it('starts a first incarnation from its input', () => {
     const { w, reports } = worker(machine, { input: { from: 40 } })
     w.start()

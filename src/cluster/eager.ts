@@ -1,0 +1,167 @@
+import { hash32, score } from './hash'
+import type { Manifest, ManifestEntry } from './manifest'
+import type { ClusterLogger } from './options'
+import type { NodeLoad } from './placementView'
+
+// Eager failover of a cluster pool's durable keys (docs/design/cluster-pools.md, section 6): when a node's
+// heartbeat lapses, the live nodes split its keys by rendezvous hashing, each starting its share at once
+// through the same compare-and-set on the dead node's record that a key's next message would use.
+
+/** What eager failover did on one node (`ClusterPool.failovers()`). */
+export interface FailoverStats {
+  /** Lapses of other nodes (a node in one life) seen and handled. */
+  readonly lapses: number
+  /** Entries read from the dead nodes' manifests. */
+  readonly listed: number
+  /** Keys of those this node's share held. */
+  readonly shared: number
+  /** Keys this node took over and started. */
+  readonly taken: number
+  /** Keys of its share already placed anew (or released) when it came to them: left alone. */
+  readonly skipped: number
+  /** Keys it could not start (this node overloaded or stopping, the store out): they come back on their next message. */
+  readonly failed: number
+}
+
+/** How a takeover ended. */
+export type TakeoverOutcome = 'taken' | 'skipped' | 'failed'
+
+/**
+ * The node of `nodes` whose share `key` is: the highest rendezvous score.
+ * Every node computes the same from the same set of nodes; views that
+ * differ only make a key tried twice (one compare-and-set wins) or not at
+ * all (its next message places it).
+ */
+export function shareOf(key: string, nodes: readonly string[]): string | undefined {
+  const keyHash = hash32(key)
+  let best: string | undefined
+  let bestScore = -1
+  for (const node of nodes) {
+    const s = score(keyHash, hash32(node))
+    if (s > bestScore || (s === bestScore && best !== undefined && node < best)) {
+      best = node
+      bestScore = s
+    }
+  }
+  return best
+}
+
+/** The pool eager failover works for (a ClusterPool on this node). */
+export interface FailoverPool {
+  readonly name: string
+  /** This node's durable keys active now, with their epochs (its manifest). */
+  _manifest(): ManifestEntry[]
+  /** Starts `key` here, taking its record over by compare-and-set at `epoch` (the dead node's placement). */
+  _takeOver(key: string, epoch: number): Promise<TakeoverOutcome>
+  /** Every live node's load (this one's now, the others' from their heartbeats). */
+  loads(): NodeLoad[]
+}
+
+/** What eager failover reads of the cluster. */
+export interface FailoverMembership {
+  readonly self: { readonly node: string; readonly inc: string }
+  liveNodes(): string[]
+  heartbeat(node: string): { readonly inc: string; readonly load?: unknown } | undefined
+  readonly beatMs: number
+  readonly logger: ClusterLogger
+}
+
+/**
+ * Eager failover for one durable pool on one node. Every heartbeat period
+ * it rewrites its manifest if its keys changed, and looks at the live
+ * nodes: each node seen live before (in one life) and not now has lapsed;
+ * its manifest is read, and the keys whose share is this node's (among the
+ * live nodes that take keys, `overloaded` from their heartbeats) are taken
+ * over, `batch` at a time.
+ */
+export class EagerFailover {
+  readonly #pool: FailoverPool
+  readonly #cluster: FailoverMembership
+  readonly #manifest: Manifest
+  readonly #batch: number
+  /** Other nodes seen live, in the life they were seen in. */
+  readonly #live = new Map<string, string>()
+  readonly #stats = { lapses: 0, listed: 0, shared: 0, taken: 0, skipped: 0, failed: 0 }
+  #timer: ReturnType<typeof setInterval> | undefined
+  #writing: Promise<void> | undefined
+  #failing: Promise<void> | undefined
+  #closed = false
+
+  constructor(pool: FailoverPool, cluster: FailoverMembership, manifest: Manifest, batch: number) {
+    this.#pool = pool
+    this.#cluster = cluster
+    this.#manifest = manifest
+    this.#batch = batch
+  }
+
+  /** What it did so far. */
+  stats(): FailoverStats {
+    return { ...this.#stats }
+  }
+
+  /** Starts writing the manifest and watching for lapses, once a heartbeat period. */
+  start(): void {
+    if (this.#closed || this.#timer) return
+    this.#tick()
+    this.#timer = setInterval(() => this.#tick(), this.#cluster.beatMs)
+    this.#timer.unref()
+  }
+
+  /** Stops (the node is leaving: its keys are moved or released); its manifest is deleted. */
+  async close(): Promise<void> {
+    this.#closed = true
+    clearInterval(this.#timer)
+    await Promise.all([this.#writing, this.#failing])
+    await this.#manifest.clear().catch(() => undefined)
+  }
+
+  #tick(): void {
+    if (this.#closed) return
+    this.#writing ??= this.#manifest
+      .write(this.#pool._manifest())
+      .catch((error: unknown) => this.#warn('could not write its manifest (its keys come back lazily if it dies now)', error))
+      .finally(() => (this.#writing = undefined))
+    const self = this.#cluster.self.node
+    const lapsed: [string, string][] = []
+    for (const [node, inc] of this.#live) if (this.#cluster.heartbeat(node)?.inc !== inc) lapsed.push([node, inc])
+    for (const [node] of lapsed) this.#live.delete(node)
+    for (const node of this.#cluster.liveNodes()) {
+      const inc = node === self ? undefined : this.#cluster.heartbeat(node)?.inc
+      if (inc !== undefined) this.#live.set(node, inc)
+    }
+    if (lapsed.length === 0) return
+    const previous = this.#failing
+    // One lapse after another: each reads the live nodes as they are when it runs.
+    this.#failing = (async () => {
+      await previous
+      for (const [node, inc] of lapsed) await this.#failover(node, inc)
+    })()
+  }
+
+  async #failover(node: string, inc: string): Promise<void> {
+    this.#stats.lapses++
+    let entries: ManifestEntry[]
+    try {
+      entries = await this.#manifest.read(node, inc)
+    } catch (error) {
+      return this.#warn(`could not read the manifest of node "${node}" (its keys come back lazily)`, error)
+    }
+    this.#stats.listed += entries.length
+    const self = this.#cluster.self.node
+    const takers = this.#pool.loads().filter((load) => load.overloaded !== true).map((load) => load.node)
+    const mine = entries.filter((entry) => shareOf(entry.key, takers) === self)
+    this.#stats.shared += mine.length
+    let next = 0
+    const worker = async () => {
+      while (next < mine.length && !this.#closed) {
+        const { key, epoch } = mine[next++] as ManifestEntry
+        this.#stats[await this.#pool._takeOver(key, epoch).catch((): TakeoverOutcome => 'failed')]++
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.#batch, mine.length) }, worker))
+  }
+
+  #warn(what: string, error: unknown): void {
+    this.#cluster.logger.warn({ node: this.#cluster.self.node, pool: this.#pool.name, reason: (error as Error).message }, `keepsake cluster: eager failover ${what}`)
+  }
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Kvm } from '@nats-io/kv'
+import { connect } from '@nats-io/transport-node'
+import { PostgresStore } from '../../src/postgres'
+import { auditActivations } from '../../src/cluster'
+import type { FailoverStats } from '../../src/cluster/eager'
+import type { RebalanceStats } from '../../src/cluster/rebalance'
+import { manifestKey } from '../../src/cluster/manifest'
+import { startNats, type NatsServer } from '../support/nats'
+import { startPostgres, type PostgresServer } from '../support/postgres'
+import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
+
+// Issue 21, eager failover (docs/design/cluster-pools.md, section 6): with `failover: 'eager'`, a dead node's
+// durable keys come back on the live nodes once its heartbeat lapses, before any message is sent to them.
+// Three node processes, their own nats-server and PostgreSQL.
+
+const LEASE = 2000
+const POOL = 'accounts'
+let nats: NatsServer
+let pg: PostgresServer
+const nodes: NodeProcess[] = []
+
+beforeAll(async () => {
+  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
+}, 60_000)
+
+afterAll(async () => {
+  await stopAll(nodes)
+  await Promise.all([nats?.stop(), pg?.stop()])
+})
+
+type Adds = { acked: Record<string, string[]> }
+const keysOn = (n: NodeProcess) => n.run<string[]>('poolKeys', { pool: POOL })
+
+/** The keys c's manifest lists now (its chunks read from the placements bucket). */
+async function manifestOf(cluster: string, node: string): Promise<string[]> {
+  const nc = await connect({ servers: nats.url })
+  try {
+    const kv = await new Kvm(nc).open(`keepsake_${cluster}_placements`)
+    const listed: string[] = []
+    for (let n = 0; ; n++) {
+      const entry = await kv.get(manifestKey(POOL, node, n))
+      if (entry?.operation !== 'PUT') return listed
+      listed.push(...(JSON.parse(entry.string()) as { keys: [string, number][] }).keys.map(([key]) => key))
+    }
+  } finally {
+    await nc.close()
+  }
+}
+
+describe("eager failover of a cluster pool's durable keys", () => {
+  it('kill -9 of a node: its keys start on the others with no message sent to them, each once, every acknowledged update kept', async () => {
+    const env = (node: string) => ({ nats: nats.url, cluster: 'eager', node, lease: LEASE, pg: pg.connection, pools: true, failover: 'eager' as const })
+    const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
+    nodes.push(a, b, c)
+    // Keys placed once every node has planned for the membership: none moves on a join from then on.
+    await until(async () => (await Promise.all([a, b, c].map((n) => n.run<RebalanceStats>('poolMoves', { pool: POOL })))).every((m) => m.plans >= 1), 20_000, 'every node settled')
+    const keys = Array.from({ length: 30 }, (_, i) => `e-${i}`)
+    await a.run('addLoop', { names: keys, pool: POOL, every: 20 })
+    await until(async () => {
+      const { acked } = await a.run<Adds>('adds')
+      return keys.every((k) => (acked[k]?.length ?? 0) > 0)
+    }, 20_000, 'an acknowledged add to every key')
+    const { acked } = await a.run<Adds>('stopAdds')
+    const onC = await keysOn(c)
+    expect(onC.length, 'bounded hashing put some keys on c').toBeGreaterThan(0)
+    await until(async () => (await manifestOf('eager', 'c')).sort().join() === onC.join(), 10_000, "c's manifest to list its keys")
+
+    await c.kill()
+    const killedAt = Date.now()
+    // No message to any key from now on: they come back by themselves.
+    await until(async () => {
+      const held = [...(await keysOn(a)), ...(await keysOn(b))]
+      return onC.every((key) => held.includes(key))
+    }, LEASE + 20_000, "c's keys active on a or b")
+    if (process.env.KS_REPORT) console.info(`eager failover: ${onC.length} keys of c active again ${Date.now() - killedAt} ms after kill -9 (lease ${LEASE} ms), no message sent`)
+
+    const [onA, onB] = await Promise.all([keysOn(a), keysOn(b)])
+    expect(onA.filter((key) => onB.includes(key))).toEqual([])
+    const [fa, fb] = await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
+    for (const stats of [fa, fb]) expect(stats).toMatchObject({ lapses: 1, listed: onC.length, failed: 0 })
+    expect(fa!.shared + fb!.shared).toBe(onC.length)
+    expect(fa!.taken + fb!.taken).toBe(onC.length)
+
+    for (const key of keys) {
+      const { ids } = await b.run<{ ids: string[] }>('poolCall', { pool: POOL, key, event: { type: 'get' } })
+      expect(ids).toEqual(acked[key])
+    }
+    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    for (const key of onC) {
+      const audit = await auditActivations(store, POOL, key)
+      expect(audit.problems).toEqual([])
+      // Activated again on a or b after c's (then perhaps moved between them: rebalancing on load drift).
+      const activated = audit.activations.map((x) => x.node)
+      expect(activated.slice(activated.lastIndexOf('c') + 1)[0], key).toBe(onA.includes(key) ? 'a' : onB.includes(key) ? 'b' : 'a or b')
+    }
+    await store.close()
+    await stopAll([a, b])
+  }, 90_000)
+})
