@@ -633,7 +633,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   #onDone(incarnation: number): void {
     const worker = this.#courier.worker
     if (incarnation !== this.#incarnation || !worker) return
-    this.#courier.settleInFlight()
+    // The message that finished it is done: a batch of it is written, not dropped with the worker.
+    this.#courier.finished()
     this.#terminate({ kind: 'normal', output: worker.output })
   }
 

@@ -204,10 +204,18 @@ export class Courier implements CallOwner {
 
   /** A remote worker processed the message in flight (its states and answers came first). */
   processed(): void {
+    this.finished()
+    this.drain()
+  }
+
+  /**
+   * The message in flight ended, the worker still standing or just finished (a final state): a
+   * `callAll` batch of it is written whole, and its call gets the state, as at the end of any message.
+   */
+  finished(): void {
     this.#batchBase = undefined
     if (this.#inFlight?.rest) this.#commits?.closeBatch()
     this.settleInFlight()
-    this.drain()
   }
 
   /** The message in flight was processed: a call that got no answer gets the state. */

@@ -189,6 +189,25 @@ describe('reading the state back after a failed write', () => {
     }
   })
 
+  it('messages queued during the read-back go one at a time, each after the write of the one before (sync)', async () => {
+    const { clock, store, branch, restarts, fail } = await failing('queued-behind')
+    await fail()
+    cast(branch, { type: 'inc' })
+    cast(branch, { type: 'inc' })
+    store.down = false
+    store.gating = true
+    clock.advance(100)
+    while (restarts.length === 0 || store.waiting === 0) await turns(1)
+    await turns()
+    expect(branch.state()).toEqual({ n: 1, done: 0 }) // the second waits for the first's write
+    store.releaseOne()
+    while (store.waiting === 0) await turns(1)
+    expect(branch.state()).toEqual({ n: 2, done: 0 })
+    store.gating = false
+    store.releaseOne()
+    expect(await call(branch, { type: 'inc' })).toEqual({ n: 3, done: 0 })
+  })
+
   it('a branch stopped while it waits to read again leaves no timer and reads no more', async () => {
     const { clock, store, branch, fail } = await failing('stopped-waiting')
     await fail()

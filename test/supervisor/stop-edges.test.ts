@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { BranchStoppedError, call, cast, MemoryStore, startBranch, type AnyBranch } from '../../src/index'
+import { fromTransition } from 'xstate'
+import { BranchStoppedError, call, cast, deferReply, MemoryStore, replyTo, startBranch, type AnyBranch, type ReplyToken } from '../../src/index'
+import { ManualClock } from '../support/ManualClock'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
 
-// Stopping a branch at once while messages are queued: casts are dropped,
-// calls reject with BranchStoppedError, and the stop itself completes.
+// Stopping a branch: with nothing to wait for it stops at once; a graceful
+// stop waits for every deferred reply and for the writes, then completes; a
+// stop at once drops queued casts and rejects queued calls.
 
 const started = stoppedAfterEach<AnyBranch>()
 
@@ -30,6 +33,60 @@ describe('a stop with messages queued', () => {
     release()
     await first
     expect(branch.state()).toBe(1)
+    expect(branch.status).toBe('stopped')
+  })
+})
+
+/** Defers every `hold`; the tokens are handed to `tokens`. */
+function holder(tokens: ReplyToken[]) {
+  return fromTransition((n: number, e: { type: 'hold' } | { type: 'inc' }) => {
+    if (e.type === 'hold') tokens.push(deferReply())
+    return e.type === 'inc' ? n + 1 : n
+  }, 0)
+}
+
+describe('a graceful stop', () => {
+  it('with nothing to wait for, stops before its promise is awaited', async () => {
+    const branch = await startBranch({ logic: holder([]) })
+    started.push(branch)
+    const stopping = branch.stop()
+    expect(branch.status).toBe('stopped')
+    await stopping
+  })
+
+  it('waits for every deferred reply, and ends when the last one is given, not at its timeout', async () => {
+    const clock = new ManualClock()
+    const tokens: ReplyToken[] = []
+    const branch = await startBranch({ logic: holder(tokens), clock })
+    started.push(branch)
+    const first = call(branch, { type: 'hold' }, { timeout: Infinity })
+    const second = call(branch, { type: 'hold' }, { timeout: Infinity })
+    let stopped = false
+    const stopping = branch.stop({ timeout: 60_000 }).then(() => (stopped = true))
+    replyTo(tokens[0], 'first')
+    expect(await first).toBe('first')
+    await turns()
+    expect(stopped).toBe(false)
+    replyTo(tokens[1], 'second')
+    expect(await second).toBe('second')
+    await stopping
+    expect(clock.now()).toBe(0)
+  })
+
+  it('of a durable branch waits for the write of the call in flight, which resolves', async () => {
+    const store = new HeldStore(new MemoryStore())
+    const branch = await startBranch({ logic: counterReducer, durable: { store, id: 'graceful' } })
+    started.push(branch)
+    const release = store.hold()
+    const inc = call(branch, { type: 'inc' })
+    while (store.waiting === 0) await turns(1)
+    let stopped = false
+    const stopping = branch.stop().then(() => (stopped = true))
+    await turns()
+    expect(stopped).toBe(false)
+    release()
+    expect(await inc).toBe(1)
+    await stopping
     expect(branch.status).toBe('stopped')
   })
 })

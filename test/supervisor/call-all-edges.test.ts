@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { assign, setup } from 'xstate'
+import { call, callAll, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
+import { counterReducer } from '../support/logics'
+import { stoppedAfterEach } from '../support/cleanup'
+
+// A `callAll` batch is restored as a whole only while it is being delivered:
+// once it ended, a later crash goes back to the kept state, as for any message.
+
+const started = stoppedAfterEach<AnyBranch>()
+
+describe('after a callAll batch', () => {
+  it('a later crash restarts from the kept state, not from the state before the batch', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(await callAll(branch, [{ type: 'inc' }, { type: 'inc' }])).toBe(2)
+    expect(await call(branch, { type: 'inc' })).toBe(3)
+    const restarted = new Promise((resolve) => branch.once('restart', resolve))
+    branch.kill()
+    await restarted
+    expect(await call(branch, { type: 'get' })).toBe(3)
+  })
+
+  it('a batch that crashes goes back to the state before it, and the next batch is kept whole', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+    await expect(callAll(branch, [{ type: 'inc' }, { type: 'crash' }])).rejects.toBeInstanceOf(WorkerCrashedError)
+    expect(await callAll(branch, [{ type: 'inc' }, { type: 'inc' }])).toBe(3)
+  })
+})
+
+/** Counts `inc`s; `finish` ends it (a final state). */
+const finisher = setup({ types: { context: {} as { n: number }, events: {} as { type: 'inc' } | { type: 'finish' } } }).createMachine({
+  context: { n: 0 },
+  initial: 'on',
+  states: { on: { on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, finish: 'off' } }, off: { type: 'final' } }
+})
+
+describe('a durable callAll batch that ends the machine', () => {
+  it.each(['snapshot', 'journal'] as const)('is written before its call resolves (%s mode)', async (mode) => {
+    const store = new MemoryStore()
+    const branch = await startBranch({ logic: finisher, durable: { store, id: 'ends', mode } })
+    await call(branch, { type: 'inc' })
+    expect(await callAll(branch, [{ type: 'inc' }, { type: 'finish' }])).toEqual({ n: 2 })
+    expect(branch.status).toBe('stopped')
+    if (mode === 'journal') expect((await store.read('ends')).map((e) => e.type)).toEqual(['inc', 'inc', 'finish'])
+    else expect((await store.loadSnapshot('ends'))?.data).toMatchObject({ status: 'done', context: { n: 2 } })
+  })
+})
