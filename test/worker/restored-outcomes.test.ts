@@ -98,3 +98,29 @@ describe('a child that is not a machine, failed before the kept state saw it', (
     expect(tallyNow()).toMatchObject({ status: 'active', context: 0 })
   })
 })
+
+describe('a child finished from the start', () => {
+  it("whose output crashed the first incarnation's handling is delivered again: a first start marks no outcome as seen", async () => {
+    let failures = 1
+    const instant = setup({}).createMachine({ initial: 'over', states: { over: { type: 'final' } }, output: () => 'out' })
+    const logic = setup({ types: { context: {} as { handled: number }, events: {} as { type: 'get' } & Replies<number> }, actors: { instant } }).createMachine({
+      context: { handled: 0 },
+      invoke: {
+        src: 'instant',
+        id: 'instant',
+        onDone: {
+          actions: [
+            () => {
+              if (failures-- > 0) throw new Error('handler failed')
+            },
+            assign({ handled: ({ context }) => context.handled + 1 })
+          ]
+        }
+      },
+      on: { get: { actions: reply(({ context }) => context.handled) } }
+    })
+    const branch = await start(startBranch({ logic }))
+    expect(await call(branch, { type: 'get' })).toBe(1)
+    expect(branch.children()[1]).toMatchObject({ incarnation: 2, restarts: 1 })
+  })
+})
