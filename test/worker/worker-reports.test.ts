@@ -274,3 +274,33 @@ describe('a worker disposed of', () => {
     expect(stopped(w)).toBe(true)
   })
 })
+
+describe('what a worker costs', () => {
+  // The xstate Actor behind the worker's ActorRef.
+  const actorOf = (w: Worker) => w.actor as unknown as { readonly options: object; readonly logic: object; readonly eventListeners: Map<string, Set<unknown>> }
+  // xstate spreads an actor's options over its defaults, and each key it has no default for gives
+  // that copy a hidden class of its own (~200 B an actor): only keys with a value are given.
+  it("gives its actor only the options that carry a value", () => {
+    const plain = worker(machine).w
+    expect(Object.keys(actorOf(plain).options)).not.toContain('inspect')
+    expect(Object.keys(actorOf(plain).options)).not.toContain('input')
+    expect(Object.keys(actorOf(plain).options)).not.toContain('snapshot')
+    expect(actorOf(worker(machine, { input: { from: 1 } }).w).options).toMatchObject({ input: { from: 1 } })
+  })
+
+  // A listener costs the actor a map entry and a set: none is added when the hooks take no emitted events.
+  it('adds a listener for emitted events only when its hooks take them', () => {
+    const deaf = worker(machine).w
+    deaf.forwardEmitted()
+    expect(actorOf(deaf).eventListeners.size).toBe(0)
+    const listening = worker(machine, { emitted: true }).w
+    listening.forwardEmitted()
+    expect(actorOf(listening).eventListeners.size).toBe(1)
+  })
+
+  it('shares one view of the logic among its incarnations: each adds an object, not a prototype of its own', () => {
+    const views = [worker(machine).w, worker(machine).w].map((w) => Object.getPrototypeOf(actorOf(w).logic) as object)
+    expect(views[0]).toBe(views[1])
+  })
+})
+

@@ -376,7 +376,8 @@ export class Durability {
     const { adapter, migration, id } = this.config
     const eventVersion = migration.version
     const event = entry.payload as unknown as EventObject
-    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+    // A primitive has no own `type` either: null and non-objects fail the one read.
+    if (typeof (event as { type?: unknown } | null)?.type !== 'string') {
       throw new RecoveryError(id, entry.seq, 'the stored event is not an event object')
     }
     if (entry.version === eventVersion) return event

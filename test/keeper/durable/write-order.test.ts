@@ -71,6 +71,19 @@ describe('durable write order', () => {
     expect(secondLanded).toBe(true)
   })
 
+  it('a store used for many ids keeps no write chain for an id once its writes have settled', async () => {
+    const store = new MemoryStore()
+    const chains = (globalThis as unknown as Record<symbol, WeakMap<object, Map<string, unknown>>>)[Symbol.for('keepsake.durableTails.v1')]!
+    for (let i = 0; i < 20; i++) {
+      const d = new Durability(counter, readDurableOptions({ store, id: `id-${i}`, mode: 'journal', snapshotEvery: 0 }, `id-${i}`))
+      await d.recover(undefined)
+      await d.record(add(i), state(i))
+      await d.settled()
+    }
+    await turn()
+    expect(chains.get(store)?.size).toBe(0)
+  })
+
   it('a recovery of a snapshot of the current version writes nothing back', async () => {
     const store = new MemoryStore()
     await store.saveSnapshot('b', { seq: 3, data: state(7) })
