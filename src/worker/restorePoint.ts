@@ -82,10 +82,14 @@ function runningAgain(snapshot: ChildSnapshot): ChildSnapshot {
   return { ...rest, status: 'active' }
 }
 
-/** The child's first state, in its logic's persisted form. */
+/**
+ * The child's first state, in its logic's persisted form; undefined if it was
+ * not running then (a child that failed as it started, before the worker first
+ * saw it: restored failed, xstate would never start it again, nor report it).
+ */
 function firstState(child: AnyActorRef, history: ChildHistory): ChildSnapshot | undefined {
   const first = history.firstState(child)
-  if (!first) return undefined
+  if (!first || first.status !== 'active') return undefined
   const logic = (child as { logic?: AnyActorLogic }).logic
   return (logic?.getPersistedSnapshot ? logic.getPersistedSnapshot(first) : first) as ChildSnapshot
 }

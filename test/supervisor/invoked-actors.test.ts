@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assign, createActor, fromPromise, sendTo, setup, type ActorRefFrom } from 'xstate'
+import { assign, createActor, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom } from 'xstate'
 import { call, cast, reply, RestartIntensityExceeded, startBranch, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { openedForEach } from '../support/cleanup'
 import { deferred } from '../support/deferred'
@@ -96,6 +96,35 @@ describe('invoked actors across a crash (xstate persistence: restoring a snapsho
     cast(branch, { type: 'load' })
     expect(await stopped).toMatchObject({ kind: 'failure', error: expect.any(RestartIntensityExceeded) })
     expect(device.runs).toBe(4)
+  })
+
+  it('a callback child that throws as it is restarted crashes each incarnation again until the intensity ends the branch, never left failed and unreported', async () => {
+    // It runs at the first start; every later start throws (as a device that went away would).
+    const device = { starts: 0 }
+    const child = fromCallback(() => {
+      device.starts++
+      if (device.starts > 1) throw new Error('device gone')
+      return () => {}
+    })
+    const logic = setup({ types: { events: {} as { type: 'boom' } }, actors: { child } }).createMachine({
+      invoke: { src: 'child', id: 'device' },
+      on: {
+        boom: {
+          actions: () => {
+            throw new Error('boom')
+          }
+        }
+      }
+    })
+    const branch = await start(startBranch({ logic, intensity: { maxRestarts: 2, maxSeconds: 60 } }))
+    const stopped = new Promise<StopReason>((resolve) => branch.once('stop', resolve))
+    const crashes: string[] = []
+    branch.on('crash', ({ error }) => crashes.push((error as Error).message))
+    cast(branch, { type: 'boom' })
+    // The second incarnation's child fails as it starts; so must the third's (it was restored failed, not started).
+    expect(await stopped).toMatchObject({ kind: 'failure', error: expect.any(RestartIntensityExceeded) })
+    expect(crashes).toEqual(['boom', 'device gone', 'device gone'])
+    expect(device.starts).toBe(3)
   })
 
   it('a promise that resolved, whose onDone handler crashed the worker, runs again and its output is processed once', async () => {
