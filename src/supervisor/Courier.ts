@@ -247,7 +247,9 @@ export class Courier implements CallOwner {
 
   /** The logic answered `call`: inside a transition the answer waits for its state to be kept. */
   answered(call: Call, value: unknown): void {
-    if (!this.worker?.inTransition) return resolveAfter(call, value, this.#deferred?.get(call)) // a deferred reply given outside a transition
+    // A deferred reply given outside a transition waits for its message's write; while that message is still
+    // being delivered (a subscriber of its state answering) the write is not noted yet: the newest covers it.
+    if (!this.worker?.inTransition) return resolveAfter(call, value, this.#deferred?.get(call) ?? this.#commits?.current)
     if (!this.#held) {
       this.#held = call
       this.#heldValue = value

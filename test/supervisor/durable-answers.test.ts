@@ -57,6 +57,12 @@ const loader = setup({
   }
 })
 
+/** Defers `ask`, keeping its token in the state: whoever reads the state may answer it. */
+const asker = setup({ types: { context: {} as { token: ReplyToken | null }, events: {} as { type: 'ask' } } }).createMachine({
+  context: { token: null },
+  on: { ask: { actions: assign({ token: () => deferReply() }) } }
+})
+
 /** The state a fresh start from the real store would get. */
 async function stored(store: HeldStore, id: string, logic: Parameters<typeof startBranch>[0]['logic']): Promise<unknown> {
   const branch = await startBranch({ logic, name: `check-${id}-${Math.random()}`, durable: { store: store.inner, id } })
@@ -102,6 +108,24 @@ describe.each(Object.keys(stores))('with durability sync on a %s whose writes ar
     release()
     await expect(answer).resolves.toBe('loaded')
     expect(await stored(store, 'loader', loader)).toEqual({ token: null, loads: 1 })
+  })
+
+  it('a call answered by replyTo from a subscriber of the state, while its message is still being delivered, waits for its write', async () => {
+    const store = new HeldStore(await stores[kind]!())
+    const branch = await startBranch({ logic: asker, durable: { store, id: 'subscriber' } })
+    started.push(branch)
+    // The subscriber hears the state the deferring message made before that message ends, and answers from there.
+    branch.subscribe((snapshot) => {
+      const { token } = snapshot.context
+      if (token) replyTo(token, 'heard')
+    })
+    const release = store.hold()
+    const answer = call(branch, { type: 'ask' })
+    const asked = watch(answer)
+    await turns()
+    expect(asked.outcome).toBe('pending')
+    release()
+    await expect(answer).resolves.toBe('heard')
   })
 
   it('reply, respond and the state wait for the write too', async () => {
