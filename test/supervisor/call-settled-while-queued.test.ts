@@ -4,6 +4,7 @@ import { call, CallTimeoutError, deferReply, MemoryStore, respond, startBranch, 
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // A call can time out while its message still waits in the mailbox (here,
 // behind a durable write held at a gate). Its message is processed later all
@@ -12,11 +13,6 @@ import { HeldStore } from '../support/stores'
 // gracefully without waiting out its stop timeout.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 type Event = { type: 'bump' } | { type: 'answer' } | { type: 'defer' }
 const answers: boolean[] = []

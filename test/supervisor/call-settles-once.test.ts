@@ -6,6 +6,7 @@ import { counterReducer } from '../support/logics'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // A call settles exactly once. Its answer may still be on its way when it
 // settles otherwise: here the answer waits for a held durable write while the
@@ -13,11 +14,6 @@ import { HeldStore } from '../support/stores'
 // changes nothing: observers hear of the call once, and it stays timed out.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 describe('a call settles once', () => {
   it('a call that timed out while its answer waited for a write stays timed out when the write lands', async () => {

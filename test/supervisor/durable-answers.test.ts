@@ -9,6 +9,7 @@ import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
 import { lateAnswerer } from '../worker/isolated/logics'
 import { logicModule } from '../worker/isolated/support'
+import { turns, watch } from '../support/deferred'
 
 // A call resolves once the state of the message it answers is as durable as
 // the branch promises, however it is answered: with the state, reply,
@@ -22,20 +23,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const stores: Record<string, () => Promise<KeeperStore>> = {
   MemoryStore: async () => new MemoryStore(),
   SqliteStore: () => SqliteStore.open(join(dir, `${Math.random().toString(36).slice(2)}.db`))
-}
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
-
-function watch(promise: Promise<unknown>): { readonly outcome: unknown } {
-  const watched = { outcome: 'pending' as unknown }
-  promise.then(
-    (value) => (watched.outcome = { value }),
-    (error: unknown) => (watched.outcome = { error })
-  )
-  return watched
 }
 
 /** Defers `load` and answers it from the `onDone` of a promise the test settles. */

@@ -4,6 +4,7 @@ import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, t
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { GatedStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // The commit bookkeeping of a durable branch (Commits), seen from outside:
 // with sync durability the next message waits for the newest write, whichever
@@ -12,11 +13,6 @@ import { GatedStore } from '../support/stores'
 // numbered.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 /** `go` counts and starts work the test finishes (`finish`), whose end is a state (and a write) of its own; `inc` counts. */
 let finish: () => void = () => {}

@@ -3,6 +3,7 @@ import { fromTransition } from 'xstate'
 import { call, deferReply, MemoryStore, replyTo, respond, startBranch, WorkerCrashedError, type AnyBranch, type ReplyToken } from '../../src/index'
 import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
+import { turns, watch } from '../support/deferred'
 
 // One transition may answer several calls: its own message's call and calls
 // that waited for a deferred reply. Every one of those answers is held until
@@ -10,20 +11,6 @@ import { HeldStore } from '../support/stores'
 // each goes to its own caller; a transition that crashes answers none of them.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
-
-function watch(promise: Promise<unknown>): { readonly outcome: unknown } {
-  const watched = { outcome: 'pending' as unknown }
-  promise.then(
-    (value) => (watched.outcome = { value }),
-    (error: unknown) => (watched.outcome = { error })
-  )
-  return watched
-}
 
 type Event = { type: 'hold' } | { type: 'answer' } | { type: 'crash' } | { type: 'count' }
 

@@ -4,6 +4,7 @@ import { call, startBranch, StoreUnavailableError, type AnyBranch } from '../../
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { GatedStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // A worker that crashes as it starts is tried again from the event loop. If a
 // write fails meanwhile, the branch reads its state back from the store and
@@ -11,11 +12,6 @@ import { GatedStore } from '../support/stores'
 // worker nobody stops keeps running (its invoked actors with it).
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 /** A device whose listener (an invoked callback) fails to start while `device.failing`; `running` counts listeners not yet disposed. */
 const device = { failing: false, running: 0 }

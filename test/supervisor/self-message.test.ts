@@ -4,6 +4,7 @@ import { call, cast, startBranch, StoreUnavailableError, type AnyBranch } from '
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { GatedStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // Messages keep their order across a restart: what was queued while no
 // worker was up goes first, before anything the new worker sends its own
@@ -11,10 +12,6 @@ import { GatedStore } from '../support/stores'
 // started from the store after a failed write).
 
 const started = stoppedAfterEach<AnyBranch>()
-
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 /** The branch under test, for the callback to cast to. */
 const world = { branch: undefined as AnyBranch | undefined }

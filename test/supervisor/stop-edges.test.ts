@@ -5,17 +5,13 @@ import { ManualClock } from '../support/ManualClock'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 import { HeldStore } from '../support/stores'
+import { turns } from '../support/deferred'
 
 // Stopping a branch: with nothing to wait for it stops at once; a graceful
 // stop waits for every deferred reply and for the writes, then completes; a
 // stop at once drops queued casts and rejects queued calls.
 
 const started = stoppedAfterEach<AnyBranch>()
-
-/** Lets promise callbacks and store I/O run a while. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
 
 describe('a stop with messages queued', () => {
   it('casts and calls queued behind a held write: the casts are dropped, the calls reject, the stop completes', async () => {
