@@ -422,9 +422,13 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     return image
   }
 
-  /** @internal Used by `transfer`: a new incarnation from `image`, then the queued messages. */
+  /**
+   * @internal Used by `transfer`: a new incarnation from `image`, then the
+   * queued messages. Not while the state is read back after a failed write:
+   * the image is ahead of the store, and the read-back starts the worker.
+   */
   _resume(image: RestorePoint): void {
-    if (!this.#stopReason && !this.#courier.worker) this.#startIncarnation(image)
+    if (!this.#stopReason && !this.#courier.worker && !this.#commits?.recovering) this.#startIncarnation(image)
   }
 
   /** @internal Messages queued and not yet delivered (for inspectors and telemetry). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromCallback, setup } from 'xstate'
-import { call, startBranch, StoreUnavailableError, type AnyBranch } from '../../src/index'
+import { branchSpec, call, startBranch, startSupervisor, StoreUnavailableError, transfer, type AnyBranch, type Supervisor } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 import { GatedStore } from '../support/stores'
@@ -11,7 +11,7 @@ import { turns } from '../support/deferred'
 // starts the next worker from there: the retry must not start one too, or a
 // worker nobody stops keeps running (its invoked actors with it).
 
-const started = stoppedAfterEach<AnyBranch>()
+const started = stoppedAfterEach<AnyBranch | Supervisor>()
 
 /** A device whose listener (an invoked callback) fails to start while `device.failing`; `running` counts listeners not yet disposed. */
 const device = { failing: false, running: 0 }
@@ -64,5 +64,35 @@ describe('a retried start and a failed write', () => {
     const worker = branch.worker()
     await branch.stop()
     expect(worker?.getSnapshot().status).toBe('stopped')
+  })
+
+  it('a branch transferred while it reads its state back after a failed write starts one worker, from the store', async () => {
+    const clock = new ManualClock()
+    const store = new GatedStore()
+    const [from, to] = [await startSupervisor({ id: 'from' }), await startSupervisor({ id: 'to' })]
+    started.push(from, to)
+    const branch = (await from.startChild(branchSpec({ id: 'moved', branch: { logic: machine, durable: { store, id: 'moved' }, clock } }))) as AnyBranch
+    store.gating = true
+    const went = call(branch, { type: 'go' }, { timeout: Infinity }).catch((e: unknown) => e)
+    while (store.waiting === 0) await turns(1)
+    const listening = device.running
+    store.down = true
+    store.gating = false
+    store.releaseOne() // the write of 'go' fails: the worker goes, the state is read back (the store is down: retried on the clock)
+    expect(await went).toBeInstanceOf(StoreUnavailableError)
+    expect(device.running).toBe(listening - 1)
+    await transfer(branch, from, to)
+    // The move must not start a worker from the state the store refused: the read-back starts the next one.
+    expect(branch.worker()).toBeUndefined()
+    expect(device.running).toBe(listening - 1)
+    store.down = false
+    for (let i = 0; i < 10 && branch.status !== 'running'; i++) {
+      clock.advance(100)
+      await turns()
+    }
+    expect(branch.status).toBe('running')
+    expect(branch.state()).toEqual({ n: 0 }) // what the store holds: 'go' was never durable
+    expect(device.running).toBe(listening - 1) // idle: no listener; none left running by a second worker
+    await expect(call(branch, { type: 'go' })).resolves.toEqual({ n: 1 })
   })
 })
