@@ -178,7 +178,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
         return route.call(event, { ...options, timeout: left })
       })
       // The caller's timeout and signal hold while the key is being placed too (the placement may wait for a
-      // slow activation or a dead node's lapse); the message still goes once placed, as after a timeout.
+      // slow activation or a dead node's lapse); once placed, the message may still go, as after any timeout.
       const bounded = abortable(within(reply, timeout, () => new CallTimeoutError(key, event.type, timeout)), signal)
       return this.#counted(key, outstanding, bounded)
     } catch (error) {
