@@ -946,19 +946,18 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * message places it again, from the store.
    */
   async #adoptStored(key: string, rev: number, moved: Moved, activation: Activation, reply: (reply: Reply) => void): Promise<void> {
+    const refuse = (error: unknown): void => {
+      this.#activations.delete(key)
+      reply({ k: 'err', error: encodeError(error) })
+      this.#unhold(activation)
+    }
     let epoch: number | undefined
     try {
       epoch = await this.#records.claim(key, this.#link.self, rev)
     } catch (error) {
-      this.#activations.delete(key)
-      reply({ k: 'err', error: encodeError(error) })
-      return this.#unhold(activation)
+      return refuse(error)
     }
-    if (epoch === undefined) {
-      this.#activations.delete(key)
-      reply({ k: 'err', error: encodeError(new TransferFailedError(key, 'its placement changed during the move')) })
-      return this.#unhold(activation)
-    }
+    if (epoch === undefined) return refuse(new TransferFailedError(key, 'its placement changed during the move'))
     activation.epoch = epoch
     this.#moves.movedIn++
     reply(placedReply(this.#link.self, epoch))
