@@ -282,7 +282,7 @@ export class Supervisor implements Supervised {
    */
   stop(options?: { timeout?: number }): Promise<void> {
     const timeout = readDuration(readOptions(options, 'stop options').timeout, 'timeout', Infinity, true)
-    return this.#shutdown({ kind: 'shutdown' }, false, timeout)
+    return this.#shutdown(timeout, { reason: { kind: 'shutdown' }, onItsOwn: false })
   }
 
   /** Subscribes to one of the supervisor's events. */
@@ -312,17 +312,17 @@ export class Supervisor implements Supervised {
    * typed error, leaving everything as it was, if this supervisor does not hold
    * it or `to` can't take it.
    */
-  _transfer(child: Supervised, to: Supervisor): Promise<void> {
+  _transfer(branch: Branch, to: Supervisor): Promise<void> {
     return this.#serial(() => {
       this.#assertRunning()
-      const record = this.#children.find((r) => r.instance === child)
-      if (!record) throw new UnknownChildError(this.id, child.id)
+      const record = this.#children.find((r) => r.instance === branch)
+      if (!record) throw new UnknownChildError(this.id, branch.id)
       to.#assertCanAdopt(record.config)
       this.#unwatch(record)
       this.#remove(record)
-      to.#adopt(record.config, child)
-      if (probe.on && child instanceof Branch) probe.transferred(child, this, to)
-      if (child instanceof Branch) child._resume(child._suspend())
+      to.#adopt(record.config, branch)
+      if (probe.on) probe.transferred(branch, this, to)
+      branch._resume(branch._suspend())
     })
   }
 
@@ -346,7 +346,7 @@ export class Supervisor implements Supervised {
       try {
         await this.#startRecord(record)
       } catch (error) {
-        await this.#shutdown({ kind: 'failure', error: error as ChildStartError }, false, Infinity, true)
+        await this.#shutdown(Infinity, undefined)
         throw error
       }
       this.#add(record)
@@ -468,11 +468,11 @@ export class Supervisor implements Supervised {
       const { maxRestarts, maxSeconds } = this.#intensity
       const cause = new RestartIntensityExceeded(this.id, maxRestarts, maxSeconds, stopError(reason) ?? reason)
       // OTP's supervisor exits with `shutdown` here: a transient parent spec leaves it down.
-      return this.#shutdown({ kind: 'shutdown', cause }, true, Infinity)
+      return this.#shutdown(Infinity, { reason: { kind: 'shutdown', cause }, onItsOwn: true })
     }
     const group = this.#restartGroup(record)
+    // The exited child is among them: it has no instance, so stopping it only marks it stopped.
     for (const member of [...group].reverse()) {
-      if (member === record) continue
       // A member waiting for its own retry is started with the group instead.
       if (member.instance) member.previous = member.instance
       await this.#stopRecord(member)
@@ -512,17 +512,20 @@ export class Supervisor implements Supervised {
     }
   }
 
+  /** After a significant child's exit: only those call it, and autoShutdown 'never' refuses them, so it is any_ or all_significant. */
   async #maybeAutoShutdown(): Promise<void> {
-    const anyLeft = this.#children.some((r) => r.config.significant && r.status !== 'stopped')
-    if (this.#autoShutdown === 'any_significant' || (this.#autoShutdown === 'all_significant' && !anyLeft)) {
-      await this.#shutdown({ kind: 'shutdown' }, true, Infinity)
-    }
+    if (this.#autoShutdown === 'all_significant' && this.#children.some((r) => r.config.significant && r.status !== 'stopped')) return
+    await this.#shutdown(Infinity, { reason: { kind: 'shutdown' }, onItsOwn: true })
   }
 
   // ---- shutting down ----------------------------------------------------
 
-  /** Stops all children in reverse start order, then itself; once. */
-  #shutdown(reason: StopReason, onItsOwn: boolean, timeout: number, failedToStart = false): Promise<void> {
+  /**
+   * Stops all children in reverse start order, then itself; once. `exit` is
+   * what it tells the world; a supervisor whose initial start failed never
+   * existed for observers, and tells nothing (`undefined`).
+   */
+  #shutdown(timeout: number, exit: { reason: StopReason; onItsOwn: boolean } | undefined): Promise<void> {
     this.#stopped ??= (async () => {
       this.#status = 'stopping'
       let timer: unknown
@@ -536,9 +539,9 @@ export class Supervisor implements Supervised {
       if (timer !== undefined) this.#clock.clearTimeout(timer)
       this.#status = 'stopped'
       live.supervisors.delete(this)
-      if (!failedToStart) {
-        if (onItsOwn) this.#announce(reason)
-        this.#emit('stop', reason)
+      if (exit) {
+        if (exit.onItsOwn) this.#announce(exit.reason)
+        this.#emit('stop', exit.reason)
       }
       this.#events.removeAllListeners()
     })()
