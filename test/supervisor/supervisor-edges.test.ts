@@ -192,12 +192,12 @@ describe('exits and restarts that reach the mailbox late', () => {
     const fault = new Error('still broken')
     const sup = await start({
       id: 'plant',
-      maxRestarts: 1,
       children: [
         {
           id: 'pump',
+          // Its first restart fails; the retry starts it.
           start: () => {
-            if (++starts > 1) throw fault
+            if (++starts === 2) throw fault
             return new Device('pump')
           }
         }
@@ -209,6 +209,9 @@ describe('exits and restarts that reach the mailbox late', () => {
     expect(report).toMatchObject({ supervisorId: 'plant', childId: 'pump' })
     expect(report.error).toBeInstanceOf(ChildStartError)
     expect(report.error.cause).toBe(fault)
+    await sup.whenIdle()
+    expect(starts).toBe(3)
+    expect(sup.whichChildren()[0]).toMatchObject({ status: 'running', restarts: 2 })
   })
 
   it('one_for_all: a keepState member waiting out its backoff, restarted with the group, keeps its state', async () => {
