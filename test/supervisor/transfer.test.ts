@@ -83,19 +83,6 @@ describe('transfer', () => {
     expect(await call(branch, { type: 'get' })).toEqual({ 7: [7] })
   })
 
-  it("resumes as a new incarnation from xstate's persisted form: a new worker actor, not a restart", async () => {
-    const [a, b] = await pools()
-    const branch = (await a.startChild(branchSpec({ id: 'moving', branch: { logic: ledger } }))) as AnyBranch
-    cast(branch, { type: 'add', client: 1, n: 1 })
-    const before = branch.worker()
-    const worker = () => branch.children().find((part) => part.id === 'worker')
-    expect(worker()).toMatchObject({ incarnation: 1, restarts: 0 })
-    await transfer(branch, a, b)
-    expect(branch.worker()).not.toBe(before)
-    expect(worker()).toMatchObject({ incarnation: 2, restarts: 0 })
-    expect(await call(branch, { type: 'get' })).toEqual({ 1: [1] })
-  })
-
   it('a call awaiting a deferred reply is answered after the move', async () => {
     const gate = deferred<string>()
     const fetcher = setup({
