@@ -401,12 +401,14 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     /** Live, and not the placement that just bounced (a record its node left behind when a release could not delete it). */
     const usable = (found: Placement): boolean =>
       this.#link.heartbeat(found.node)?.inc === found.inc && !(found.node === bounced?.node && String(found.epoch) === bounced.tenure)
+    /** Nodes asked to place the key that did not answer: what the NoNodeError names if none took it. */
+    const unanswered = new Set<string>()
     try {
       // A deterministic strategy names the node every node would pick: ask it first, without reading the
       // record (it answers at once if it holds the key, and reads the record itself if another node won).
       // Not after a guess bounced: that node could not place it (another node holds it, most likely).
       if (this.#config.strategy.deterministic && bounced?.tenure !== ANY_EPOCH) {
-        const placed = await this.#place(key, null)
+        const placed = await this.#place(key, null, unanswered)
         if (placed && usable(placed)) return this.#remember(key, placed)
       }
       for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
@@ -414,19 +416,19 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
         if (record && usable(record)) return this.#remember(key, record)
         if (record && record.node === bounced?.node && this.#link.heartbeat(record.node)?.inc === record.inc) {
           // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
-          const placed = await this.#place(key, null, record.node)
+          const placed = await this.#place(key, null, unanswered, record.node)
           if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
           // It did not answer (dead, its heartbeat not lapsed yet: no other node may take the key until it lapses) or
           // took nothing: looked at again a heartbeat period later. At once, the attempts ran out within the lease,
-          // failing the key's messages with NoNodeError ("all nodes overloaded") until the lapse.
+          // failing the key's messages with NoNodeError until the lapse.
           await new Promise((resolve) => setTimeout(resolve, this.#link.beatMs))
           continue
         }
         // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
-        const placed = await this.#place(key, record?.epoch ?? null)
+        const placed = await this.#place(key, record?.epoch ?? null, unanswered)
         if (placed) return this.#remember(key, placed)
       }
-      throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+      throw this.#noNode(key, 'all-overloaded', unanswered)
     } catch (error) {
       this.#placements.delete(key)
       // Read by the route's `missing` at once; kept bounded for keys never called again.
@@ -436,12 +438,16 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
   }
 
-  /** Asks the strategy's node (first `to`, if given) to activate `key`; undefined if the record changed meanwhile (look again). */
-  async #place(key: string, replacing: number | null, to?: string): Promise<Placed | undefined> {
+  /**
+   * Asks the strategy's node (first `to`, if given) to activate `key`;
+   * undefined if the record changed meanwhile (look again). A node that does
+   * not answer is added to `unanswered`.
+   */
+  async #place(key: string, replacing: number | null, unanswered: Set<string>, to?: string): Promise<Placed | undefined> {
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const view = this.#currentView()
       const node = attempt === 0 && to !== undefined ? to : this.#config.strategy.place(key, view, this.#link.self.node)
-      if (node instanceof NoNodeError) throw node
+      if (node instanceof NoNodeError) throw this.#noNode(key, node.reason, unanswered)
       const outcome = await this.#link.request(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
       if ('reply' in outcome && outcome.reply.k === 'ok') {
         const placed = readPlaced(outcome.reply.value)
@@ -452,12 +458,23 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       if ('reply' in outcome && outcome.reply.k === 'err') {
         const error = decodeError(outcome.reply.error)
         if (!(error instanceof NodeOverloadedError)) throw error
-      }
+      } else unanswered.add(node)
       // Overloaded, or gone: counted so until the next heartbeats say otherwise; placed again elsewhere.
       this.#refused.add(node)
       this.#view = undefined
     }
-    throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+    throw this.#noNode(key, 'all-overloaded', unanswered)
+  }
+
+  /**
+   * Why no node took `key`: `unreachable` if a node asked did not answer (it
+   * counts as overloaded in this node's view until the next heartbeats, so the
+   * strategy's own answer would say `all-overloaded`), else `reason`.
+   */
+  #noNode(key: string, reason: NoNodeError['reason'], unanswered: ReadonlySet<string>): NoNodeError {
+    const live = this.#link.liveNodes().length
+    if (reason !== 'no-nodes' && unanswered.size > 0) return new NoNodeError(key, 'unreachable', live, [...unanswered])
+    return new NoNodeError(key, reason, live)
   }
 
   /**
