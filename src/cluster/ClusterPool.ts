@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AnyActorLogic, EventFromLogic } from 'xstate'
 import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
@@ -10,6 +11,7 @@ import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
 import type { Moved } from '../api/pool'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError, TransferFailedError } from './errors'
 import { jsonImage, jsonTables, readImage, readTables } from './image'
+import type { ClaimAck } from './claimAcks'
 import { LapseWatch } from './lapseWatch'
 import { readName } from './keys'
 import type { Owner } from './leases'
@@ -33,6 +35,16 @@ export interface PoolLink {
   readonly self: { readonly node: string; readonly inc: string }
   /** Sends a pool message to `node` and waits for its answer. */
   request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome>
+  /** Serves a pool message on this node, not through NATS (as if it had crossed: a copy both ways, `timedOut` after `timeoutMs`). */
+  local(body: PoolRequest, timeoutMs: number): Promise<Outcome>
+  /**
+   * Where JetStream is to answer a placement record this node writes for
+   * `node` under `token` (see `#claimFor`); undefined if nodes write only
+   * their own records (with a cluster key: an unsigned answer can't be trusted).
+   */
+  readonly claimInbox: ((node: string, token: string) => string) | undefined
+  /** JetStream's answer to the record another node wrote for this one under `token`; `lost` if none within `timeoutMs`. */
+  claimed(token: string, timeoutMs: number): Promise<ClaimAck | 'lost'>
   /** The route's checks and its report of undeliverable casts (the node's own). */
   readonly transport: Pick<Transport, 'assertConnected' | 'assertSendable' | 'dropped'>
   /** Live nodes, this one included. */
@@ -78,6 +90,8 @@ interface Activation {
  * is bounced, and the sender looks the key up as for any bounce.
  */
 const ANY_EPOCH = '*'
+/** How long a node waits for JetStream's answer to a record written for it before it writes its own (the first may still land: its own then finds it). */
+const CLAIM_ACK_TIMEOUT = 2_000
 /** How long a key being moved may take to answer what was delivered to it, and its new node to take it. */
 const MOVE_TIMEOUT = 10_000
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
@@ -127,11 +141,15 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #resolving = new Map<string, { readonly done: Promise<void>; waiting: number }>()
   /** Unanswered calls this node sent, per key. */
   readonly #outstanding = new Map<string, number>()
+  /** Messages this node sent itself through NATS and has no answer to yet, per key (see `#ask`). */
+  readonly #toSelf = new Map<string, number>()
   /** Calls in flight to other nodes, failed with OutcomeUnknownError once their node's heartbeat lapses. */
   readonly #lapses: LapseWatch
   #view: { view: PlacementView; at: number; nodes: string } | undefined
   /** Nodes that refused a placement since the view was built (overloaded, or gone). */
   readonly #refused = new Set<string>()
+  /** Guesses whose first message went with its record (`#claimFor`): one record written per guess. */
+  readonly #claimedFor = new WeakSet<Owner>()
 
   /** @internal Made by the node for each of its `pools` (`manifest`: this node's, for eager failover). */
   constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>, manifest?: Manifest) {
@@ -383,13 +401,67 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     assertConnected: (what) => this.#link.transport.assertConnected(what),
     assertSendable: (body) => this.#link.transport.assertSendable(body),
     request: (node, body, timeoutMs) => {
-      const sent = this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs)
+      const sent = this.#ask(node, this.#claimFor(node, { ...body, p: this.name } as PoolRequest), timeoutMs)
       // A cast that never gets its answer bounces or is reported dropped, as before; a call fails as soon as its node lapses.
       if (body.k === 'cast' || node === this.#link.self.node) return sent
       const type = body.k === 'call' ? body.e.type : body.k === 'callAll' ? String(body.es[0]?.type) : body.k
       return this.#lapses.watch(node, sent, () => new OutcomeUnknownError(this.name, body.n, node, type))
     },
     dropped: (key, event, error) => this.#link.transport.dropped(key, event, error)
+  }
+
+  /**
+   * The first message of a guess (epoch `*`) to another node goes with the
+   * key's record: this node writes it, naming that node in the life its
+   * heartbeat carries, by the same compare-and-set as that node's create,
+   * and JetStream answers that node, which reads it under the token the
+   * message carries (`w`, with the life written, `wi`). The record's write
+   * and the message travel at once, so a new key's first call is one round
+   * trip and a start, not two round trips (the message, then the node's
+   * create). The write decides as the node's own would: of any number of
+   * racing writers one wins. If it loses (the key has a record: placed
+   * already, or a tombstone this node did not leave), the node makes its own
+   * claim as without it. Other messages go as they are.
+   */
+  #claimFor(node: string, body: PoolRequest): PoolRequest {
+    const inbox = this.#link.claimInbox
+    if (inbox === undefined || node === this.#link.self.node || body.k === 'place' || body.k === 'adopt' || body.o !== ANY_EPOCH) return body
+    const owner = this.#placements.get(body.n)
+    if (!owner || owner.node !== node || owner.tenure !== ANY_EPOCH || this.#claimedFor.has(owner)) return body
+    this.#claimedFor.add(owner)
+    const token = randomUUID()
+    try {
+      this.#records.claimFor(body.n, owner, inbox(node, token))
+    } catch {
+      // Not written (disconnected: the message itself fails the same way): the node claims the key itself.
+      return body
+    }
+    return { ...body, w: token, wi: owner.inc }
+  }
+
+  /**
+   * Sends a pool message to `node`. A placement this node makes itself (a
+   * `place`, or a first message on a guess for a key it has no activation
+   * of) is served in-process: its critical path is then the record's KV
+   * create and the start, with no NATS round trip to itself. Not once the
+   * key is active here: its messages cross NATS as any other node's do,
+   * paced by the network, so a caller's loop on its own node's keys can't
+   * take the CPU a NATS round trip would leave to others (tried for every
+   * message and backed out: docs/design/cluster-pools.md, section 3). Nor
+   * while a message of ours to the key is in transit through NATS: this one
+   * would overtake it.
+   */
+  #ask(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
+    if (node !== this.#link.self.node) return this.#link.request(node, body, timeoutMs)
+    const placing = body.k === 'place' || (body.k !== 'adopt' && body.o === ANY_EPOCH && !this.#activations.has(body.n))
+    if (placing && !this.#toSelf.has(body.n)) return this.#link.local(body, timeoutMs)
+    const key = body.n
+    this.#toSelf.set(key, (this.#toSelf.get(key) ?? 0) + 1)
+    return this.#link.request(node, body, timeoutMs).finally(() => {
+      const n = (this.#toSelf.get(key) ?? 1) - 1
+      if (n <= 0) this.#toSelf.delete(key)
+      else this.#toSelf.set(key, n)
+    })
   }
 
   /**
@@ -448,7 +520,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       const view = this.#currentView()
       const node = attempt === 0 && to !== undefined ? to : this.#config.strategy.place(key, view, this.#link.self.node)
       if (node instanceof NoNodeError) throw this.#noNode(key, node.reason, unanswered)
-      const outcome = await this.#link.request(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
+      const outcome = await this.#ask(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
       if ('reply' in outcome && outcome.reply.k === 'ok') {
         const placed = readPlaced(outcome.reply.value)
         if (placed.node === node) view.add(node)
@@ -622,13 +694,17 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    */
   async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void, first?: PoolRequest): Promise<void> {
     if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
-      if (first) return reply({ k: 'moved' })
-      return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
+      if (!first) return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
+      // A record its sender wrote for this node goes first, or the key's next sender would find it here. If
+      // JetStream's answer is lost the record stays, as one a failed release leaves: replaced once this node takes keys.
+      const written = await this.#writtenFor(key, first)
+      if (written !== undefined) await this.#records.release(key, written).catch(() => false)
+      return reply({ k: 'moved' })
     }
     const activation = this.#activating(key)
     let epoch: number | undefined
     try {
-      epoch = await this.#records.claim(key, this.#link.self, replacing)
+      epoch = (await this.#writtenFor(key, first)) ?? (await this.#records.claim(key, this.#link.self, replacing))
       if (epoch === undefined) {
         // A record naming this node in this life, for a key it does not hold, is one its release could not delete
         // (NATS was out): stale, and this node's to replace.
@@ -662,6 +738,18 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     if (first) this._serve(first, reply)
     else reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
+  }
+
+  /**
+   * The revision of the record `first`'s sender wrote for this node, in
+   * this life (see `#claimFor`); undefined if it wrote none, or its write
+   * was refused, or JetStream's answer did not come in time (this node's own
+   * claim then finds the record if it landed, as one of its own).
+   */
+  async #writtenFor(key: string, first: PoolRequest | undefined): Promise<number | undefined> {
+    if (first === undefined || first.k === 'place' || first.k === 'adopt' || first.w === undefined || first.wi !== this.#link.self.inc) return undefined
+    const ack = await this.#link.claimed(first.w, CLAIM_ACK_TIMEOUT)
+    return typeof ack === 'object' ? this.#records.claimedFor(key, ack.revision) : undefined
   }
 
   /** A new activation of `key`, holding what comes for it until it is active. */
