@@ -195,7 +195,7 @@ export class EagerFailover {
   async #failover(entries: readonly ManifestEntry[]): Promise<void> {
     this.#stats.listed += entries.length
     const self = this.#cluster.self.node
-    const takers = this.#pool.loads().filter((load) => load.overloaded !== true).map((load) => load.node)
+    const takers = this.#takers()
     const mine = entries.filter((entry) => shareOf(entry.key, takers) === self)
     this.#stats.shared += mine.length
     let next = 0
@@ -206,6 +206,21 @@ export class EagerFailover {
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.#batch, mine.length) }, worker))
+  }
+
+  /**
+   * The node whose share `key` is, were its node dead now: where a message
+   * for a dead node's key places it, so that the placement and that node's
+   * takeover of the key meet on one node (one activation there, the other
+   * waits for it) instead of racing for the key's record from two.
+   */
+  takerOf(key: string): string | undefined {
+    return shareOf(key, this.#takers())
+  }
+
+  /** The live nodes that take keys now (not `overloaded` in their heartbeats; this one as it is). */
+  #takers(): string[] {
+    return this.#pool.loads().filter((load) => load.overloaded !== true).map((load) => load.node)
   }
 
   #warn(what: string, error: unknown): void {
