@@ -496,8 +496,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
           await new Promise((resolve) => setTimeout(resolve, this.#link.beatMs))
           continue
         }
-        // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
-        const placed = await this.#place(key, record?.epoch ?? null, unanswered)
+        // No record, or one naming a node that is gone (or in an older life): place it, replacing that record. A dead
+        // node's key goes first to the node whose eager takeover it is (eager.ts), which may be starting it already.
+        const placed = await this.#place(key, record?.epoch ?? null, unanswered, record ? this.#eager?.takerOf(key) : undefined)
         if (placed) return this.#remember(key, placed)
       }
       throw this.#noNode(key, 'all-overloaded', unanswered)
