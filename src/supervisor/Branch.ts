@@ -411,6 +411,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
    */
   _suspend(): RestorePoint {
     this.#assertRunning()
+    // A start retried after a crash would run beside the worker `_resume` starts from the image.
+    this.#cancelRetry()
     const worker = this.#courier.worker
     // A remote worker may be processing a message (a callAll batch: from the state before it).
     const kept = this.#courier.takeRestoreBase() as NonNullable<Keeper['snapshot']>
@@ -582,8 +584,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
    */
   #onCommitLost(error: unknown): void {
     // A start retried after a crash would run from a state the store may not hold: recovery starts the next worker.
-    this.#retry?.()
-    this.#retry = undefined
+    this.#cancelRetry()
     if (this.#courier.worker) this.#lose(this.#courier.worker, error, () => error)
   }
 
@@ -648,6 +649,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     this.#courier.processed()
   }
 
+  /** Drops a start waiting to be retried (see `#onCrash`): something else starts the next worker, or none comes. */
+  #cancelRetry(): void {
+    this.#retry?.()
+    this.#retry = undefined
+  }
+
   #retire(worker: Incarnation): void {
     this.#keeper.close()
     this.#courier.worker = undefined
@@ -657,7 +664,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   #terminate(reason: StopReason): void {
     if (this.#stopReason) return
     this.#stopReason = reason
-    this.#retry?.()
+    this.#cancelRetry()
     this.#idle?.cancel()
     this.#dormant = undefined
     this.#commits?.close()
