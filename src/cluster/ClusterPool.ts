@@ -90,6 +90,15 @@ interface Activation {
  * is bounced, and the sender looks the key up as for any bounce.
  */
 const ANY_EPOCH = '*'
+/**
+ * How many of a node's records written along with first messages may be
+ * refused in a row (the key was placed already: a first message from a node
+ * that had not cached it) before it writes them for one guess in
+ * {@link CLAIM_PROBE} only, until they are of use again.
+ */
+const CLAIM_CREDIT = 8
+/** While writes along with first messages are mostly refused, one guess in this many still carries one, to see if they are of use again. */
+const CLAIM_PROBE = 16
 /** How long a node waits for JetStream's answer to a record written for it before it writes its own (the first may still land: its own then finds it). */
 const CLAIM_ACK_TIMEOUT = 2_000
 /** How long a key being moved may take to answer what was delivered to it, and its new node to take it. */
@@ -150,6 +159,10 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #refused = new Set<string>()
   /** Guesses whose first message went with its record (`#claimFor`): one record written per guess. */
   readonly #claimedFor = new WeakSet<Owner>()
+  /** Records written along with first messages lately of use, less those refused (0 to {@link CLAIM_CREDIT}). */
+  #claimCredit = CLAIM_CREDIT
+  /** Guesses since the last probe while the credit is out. */
+  #sinceProbe = 0
 
   /** @internal Made by the node for each of its `pools` (`manifest`: this node's, for eager failover). */
   constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>, manifest?: Manifest) {
@@ -401,7 +414,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     assertConnected: (what) => this.#link.transport.assertConnected(what),
     assertSendable: (body) => this.#link.transport.assertSendable(body),
     request: (node, body, timeoutMs) => {
-      const sent = this.#ask(node, this.#claimFor(node, { ...body, p: this.name } as PoolRequest), timeoutMs)
+      const sent = this.#claimFor(node, { ...body, p: this.name } as PoolRequest, (request) => this.#ask(node, request, timeoutMs))
       // A cast that never gets its answer bounces or is reported dropped, as before; a call fails as soon as its node lapses.
       if (body.k === 'cast' || node === this.#link.self.node) return sent
       const type = body.k === 'call' ? body.e.type : body.k === 'callAll' ? String(body.es[0]?.type) : body.k
@@ -421,22 +434,32 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    * create). The write decides as the node's own would: of any number of
    * racing writers one wins. If it loses (the key has a record: placed
    * already, or a tombstone this node did not leave), the node makes its own
-   * claim as without it. Other messages go as they are.
+   * claim as without it, and says so in its answer (`wr`). A node whose
+   * writes are mostly refused (its first messages go to keys placed already,
+   * as a node that just joined calling keys of the others) writes for one
+   * guess in {@link CLAIM_PROBE} only, until they are of use again: a refused
+   * write is off the message's path but a load on JetStream. Other messages
+   * go as they are.
    */
-  #claimFor(node: string, body: PoolRequest): PoolRequest {
+  #claimFor(node: string, body: PoolRequest, send: (request: PoolRequest) => Promise<Outcome>): Promise<Outcome> {
     const inbox = this.#link.claimInbox
-    if (inbox === undefined || node === this.#link.self.node || body.k === 'place' || body.k === 'adopt' || body.o !== ANY_EPOCH) return body
+    if (inbox === undefined || node === this.#link.self.node || body.k === 'place' || body.k === 'adopt' || body.o !== ANY_EPOCH) return send(body)
     const owner = this.#placements.get(body.n)
-    if (!owner || owner.node !== node || owner.tenure !== ANY_EPOCH || this.#claimedFor.has(owner)) return body
+    if (!owner || owner.node !== node || owner.tenure !== ANY_EPOCH || this.#claimedFor.has(owner)) return send(body)
     this.#claimedFor.add(owner)
+    if (this.#claimCredit === 0 && ++this.#sinceProbe % CLAIM_PROBE !== 0) return send(body)
     const token = randomUUID()
     try {
       this.#records.claimFor(body.n, owner, inbox(node, token))
     } catch {
       // Not written (disconnected: the message itself fails the same way): the node claims the key itself.
-      return body
+      return send(body)
     }
-    return { ...body, w: token, wi: owner.inc }
+    return send({ ...body, w: token, wi: owner.inc }).then((outcome) => {
+      const refused = 'reply' in outcome && (outcome.reply.k === 'moved' || outcome.reply.wr === true)
+      this.#claimCredit = refused ? Math.max(0, this.#claimCredit - 1) : Math.min(CLAIM_CREDIT, this.#claimCredit + 1)
+      return outcome
+    })
   }
 
   /**
@@ -617,6 +640,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return void this.#activate(request.n, request.rev, reply)
     }
     if (!activation) return request.o === ANY_EPOCH ? void this.#activate(request.n, null, reply, request) : reply({ k: 'moved' })
+    // A record written for this node along with it (`w`) was not needed: the key is here (the write was refused).
+    if (request.w !== undefined) reply = needless(reply)
     if (activation.phase !== 'active') return this.#hold(activation, request, reply)
     if (String(activation.epoch) !== request.o && request.o !== ANY_EPOCH) return reply({ k: 'moved' })
     const branch = this.#local.branch(request.n)
@@ -699,13 +724,15 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       // A record its sender wrote for this node goes first, or the key's next sender would find it here. If
       // JetStream's answer is lost the record stays, as one a failed release leaves: replaced once this node takes keys.
       const written = await this.#writtenFor(key, first)
-      if (written !== undefined) await this.#records.release(key, written).catch(() => false)
+      if (typeof written === 'number') await this.#records.release(key, written).catch(() => false)
       return reply({ k: 'moved' })
     }
     const activation = this.#activating(key)
     let epoch: number | undefined
     try {
-      epoch = (await this.#writtenFor(key, first)) ?? (await this.#records.claim(key, this.#link.self, replacing))
+      const written = await this.#writtenFor(key, first)
+      if (written === 'refused') reply = needless(reply)
+      epoch = typeof written === 'number' ? written : await this.#records.claim(key, this.#link.self, replacing)
       if (epoch === undefined) {
         // A record naming this node in this life, for a key it does not hold, is one its release could not delete
         // (NATS was out): stale, and this node's to replace.
@@ -735,22 +762,25 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return this.#unhold(activation, first !== undefined)
     }
     this.#activated(key, activation, branch, epoch)
-    // The first message before those that waited on the activation: they came after it.
-    if (first) this._serve(first, reply)
+    // The first message before those that waited on the activation: they came after it. Served as placed here (a
+    // record written for this node with it made this activation).
+    if (first) this._serve(placedBy(first), reply)
     else reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
   }
 
   /**
    * The revision of the record `first`'s sender wrote for this node, in
-   * this life (see `#claimFor`); undefined if it wrote none, or its write
-   * was refused, or JetStream's answer did not come in time (this node's own
-   * claim then finds the record if it landed, as one of its own).
+   * this life (see `#claimFor`); `refused` if its write was; undefined if it
+   * wrote none, or for another life, or JetStream's answer did not come in
+   * time (this node's own claim then finds the record if it landed, as one
+   * of its own).
    */
-  async #writtenFor(key: string, first: PoolRequest | undefined): Promise<number | undefined> {
+  async #writtenFor(key: string, first: PoolRequest | undefined): Promise<number | 'refused' | undefined> {
     if (first === undefined || first.k === 'place' || first.k === 'adopt' || first.w === undefined || first.wi !== this.#link.self.inc) return undefined
     const ack = await this.#link.claimed(first.w, CLAIM_ACK_TIMEOUT)
-    return typeof ack === 'object' ? this.#records.claimedFor(key, ack.revision) : undefined
+    if (ack === 'lost') return undefined
+    return ack === 'refused' ? ack : this.#records.claimedFor(key, ack.revision)
   }
 
   /** A new activation of `key`, holding what comes for it until it is active. */
@@ -1108,6 +1138,18 @@ async function quiet(activation: Activation, branch: Branch, timeoutMs: number):
 /** Whether `branch` has stopped (read anew: it may have since it was last looked at). */
 function stopped(branch: Branch): boolean {
   return branch.status === 'stopped'
+}
+
+/** `first`, which placed its key here, without the record written with it: served, it is not a message that found the key placed. */
+function placedBy(first: PoolRequest): PoolRequest {
+  if (first.k === 'place' || first.k === 'adopt' || first.w === undefined) return first
+  const { w: _w, wi: _wi, ...request } = first
+  return request
+}
+
+/** `reply`, its answer saying that the record written for the node along with the message was not needed (`wr`). */
+function needless(reply: (reply: Reply) => void): (reply: Reply) => void {
+  return (answer) => reply(answer.k === 'moved' ? answer : { ...answer, wr: true })
 }
 
 function placedReply(where: { readonly node: string; readonly inc: string }, epoch: number): Reply {
