@@ -633,6 +633,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     // whatever its timers do first (their renewal's write is still on its way).
     if (this.#config.kind.durable && this.#link.fenced()) this._fence()
     if (request.k === 'adopt') return void this.#adopt(request, reply)
+    // A dead node's key this node is to take over (eager failover) and has not yet: its takeover starts now, and the
+    // message waits for it below.
+    if (!this.#activations.has(request.n)) this.#eager?.hurry(request.n)
     const activation = this.#activations.get(request.n)
     if (request.k === 'place') {
       if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))

@@ -90,6 +90,8 @@ export class EagerFailover {
   readonly #batch: number
   /** Other nodes seen live, in the life they were seen in. */
   readonly #live = new Map<string, string>()
+  /** This node's share of dead nodes' keys not taken over yet, with the epochs their manifests gave. */
+  readonly #pending = new Map<string, number>()
   readonly #stats = { lapses: 0, listed: 0, shared: 0, taken: 0, skipped: 0, failed: 0 }
   #timer: ReturnType<typeof setInterval> | undefined
   #writing: Promise<void> | undefined
@@ -122,6 +124,7 @@ export class EagerFailover {
   /** Stops (the node is leaving: its keys are moved or released); its manifest is deleted. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#pending.clear()
     clearInterval(this.#timer)
     for (const timer of this.#removals) clearTimeout(timer)
     this.#removals.clear()
@@ -198,14 +201,36 @@ export class EagerFailover {
     const takers = this.#takers()
     const mine = entries.filter((entry) => shareOf(entry.key, takers) === self)
     this.#stats.shared += mine.length
+    for (const { key, epoch } of mine) this.#pending.set(key, epoch)
     let next = 0
     const worker = async () => {
       while (next < mine.length && !this.#closed) {
-        const { key, epoch } = mine[next++] as ManifestEntry
-        this.#stats[await this.#pool._takeOver(key, epoch).catch((): TakeoverOutcome => 'failed')]++
+        const { key } = mine[next++] as ManifestEntry
+        // Gone from the pending: a message for it took it over first (see `hurry`), counted there.
+        const epoch = this.#pending.get(key)
+        if (epoch !== undefined) await this.#take(key, epoch)
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.#batch, mine.length) }, worker))
+  }
+
+  /**
+   * A message came for `key` to this node, which does not hold it: if it is
+   * one of this node's share of a dead node's keys, not taken over yet, its
+   * takeover starts now, ahead of the others (the message waits for it),
+   * rather than the message placing it beside the takeovers (a failed
+   * create, a read, a bounce and a placement request more, and the
+   * takeover's compare-and-set lost when it comes to it).
+   */
+  hurry(key: string): void {
+    const epoch = this.#pending.get(key)
+    if (epoch !== undefined) void this.#take(key, epoch)
+  }
+
+  /** Takes `key` over at `epoch` (its takeover's activation exists once this returns its promise) and counts how it ended. */
+  async #take(key: string, epoch: number): Promise<void> {
+    this.#pending.delete(key)
+    this.#stats[await this.#pool._takeOver(key, epoch).catch((): TakeoverOutcome => 'failed')]++
   }
 
   /**

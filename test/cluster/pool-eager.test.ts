@@ -153,4 +153,30 @@ describe("eager failover of a cluster pool's durable keys", () => {
     expect((await manifestOf('eager-calls', 'a')).sort()).toEqual(onA)
     await stopAll([a, b])
   }, 90_000)
+
+  it("a message for a dead node's key that its taker has yet to come to moves it to the front: taken over at once, not placed lazily beside the takeovers", async () => {
+    // A slow sweep (one takeover at a time, 120 keys): most keys are still waiting for it when the calls come.
+    const failover = { mode: 'eager' as const, batch: 1 }
+    const env = (node: string) => ({ nats: nats.url, cluster: 'eager-first', node, lease: LEASE, pg: pg.connection, pools: true, failover, localFirst: true })
+    const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
+    nodes.push(a, b, c)
+    const keys = Array.from({ length: 120 }, (_, i) => `f-${i}`)
+    await Promise.all(keys.map((key) => c.run('poolCall', { pool: POOL, key, event: { type: 'add', id: `${key}#c` } })))
+    await until(async () => (await manifestOf('eager-first', 'c')).length === keys.length, 10_000, "c's manifest to list its keys")
+    await c.kill()
+    // Both survivors have read c's manifest (their shares listed) before any call.
+    await until(async () => (await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))).every((f) => f.listed === keys.length), LEASE + 10_000, "a and b read c's manifest")
+    await Promise.all(keys.map((key) => a.run('poolCall', { pool: POOL, key, event: { type: 'add', id: `${key}#a` } })))
+
+    const [fa, fb] = await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
+    // Every key was taken over (by its taker's sweep, or at once for its call), none placed by a call beside it.
+    expect({ taken: fa!.taken + fb!.taken, skipped: fa!.skipped + fb!.skipped, failed: fa!.failed + fb!.failed }).toEqual({ taken: keys.length, skipped: 0, failed: 0 })
+    const [onA, onB] = await Promise.all([keysOn(a), keysOn(b)])
+    for (const key of keys) expect(shareOf(key, ['a', 'b']) === 'a' ? onA : onB, key).toContain(key)
+    for (const key of keys.slice(0, 10)) {
+      const { ids } = await b.run<{ ids: string[] }>('poolCall', { pool: POOL, key, event: { type: 'get' } })
+      expect(ids).toEqual([`${key}#c`, `${key}#a`])
+    }
+    await stopAll([a, b])
+  }, 90_000)
 })
