@@ -1,4 +1,5 @@
 import { processWide } from '../../shared/processWide'
+import { immediate } from '../../shared/platform'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
 import { isInstance } from '../../shared/validate'
@@ -22,8 +23,19 @@ export interface DurabilityHooks {
 
 /** The events since the newest snapshot, kept to check that they replay to the same state. */
 interface Segment {
-  readonly base: Snapshot<unknown> | undefined
+  readonly base: Snapshot<unknown>
   readonly events: EventObject[]
+}
+
+/** A write on the chain, as what its settling does needs it (see `#chain`): one object, not a closure per outcome. */
+interface Write {
+  /** The recovery epoch it was queued in: a failure of an older one is not this writer's news. */
+  readonly epoch: number
+  /** Journal appends: the events written, the first one numbered `first`. */
+  readonly events: readonly EventObject[] | undefined
+  readonly first: number
+  /** What the caller awaits, and the chain's end while it is the newest write. */
+  done: Promise<void>
 }
 
 /**
@@ -41,7 +53,12 @@ export function isActivationMarker(payload: unknown): boolean {
 }
 
 const PAGE = 10_000
-const RESOLVED = Promise.resolve()
+/**
+ * With `verifyReplay: 'sampled'`: after a checked segment, this many minus
+ * one are not checked (the first after each start always is).
+ */
+export const VERIFY_SAMPLE = 10
+const ignore = (): void => {}
 /** The tags of an event the `tags` option does not tag (shared: most events). */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
@@ -79,6 +96,12 @@ export class Durability {
   /** Bumped by each recovery: a write queued before it must not run after it. */
   #epoch = 0
   #segment: Segment | undefined
+  /** Segments not to check before the next one that is (`verifyReplay: 'sampled'`). */
+  #skip = 0
+  /** This writer's writes on the chain, oldest first: they settle in that order. */
+  readonly #writes: Write[] = []
+  /** The ends of the write chains of the journals on this store (see `tails`). */
+  readonly #tails: Map<string, Promise<unknown>>
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
@@ -96,6 +119,7 @@ export class Durability {
     this.#logic = logic
     this.config = config
     this.#reportsPersisted = reportsPersisted
+    this.#tails = tailsOf(config.store)
   }
 
   /** Where the branch hears of durable events and divergences. */
@@ -114,6 +138,7 @@ export class Durability {
   async recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
     this.#epoch++
+    this.#skip = 0
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
@@ -157,7 +182,7 @@ export class Durability {
    */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
-    if (this.#verifying) this.#segment = { base: data, events: [] }
+    this.#segment = this.#openSegment(data)
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null, version: this.config.migration.version }))
   }
 
@@ -259,34 +284,28 @@ export class Durability {
 
   /** Resolves once every write queued so far has ended, well or not. */
   settled(): Promise<void> {
-    return Promise.all([tailsOf(this.config.store).get(this.config.id), this.#next?.done]).then(
-      () => {},
-      () => {}
-    )
+    // Each waited for whole: a chain's end rejects when its write failed, and Promise.all would not wait for the other.
+    const ended = (write: Promise<unknown> | undefined) => write?.then(ignore, ignore)
+    return Promise.all([ended(this.#tails.get(this.config.id)), ended(this.#next?.done)]).then(ignore)
   }
 
   // ---- journal mode -------------------------------------------------------
 
   /** Appends `events` (all or none), `snapshot` being the state after the last. */
   #append(events: readonly EventObject[], snapshot: Snapshot<unknown>): Promise<void> {
-    const { store, id, durability, migration, tags, snapshotEvery } = this.config
+    const { store, id, durability, migration, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    // Recovery would skip it as a marker: refused here rather than lost there.
-    for (const event of events) if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
-    const stamp = this.#stamp
-    const tagsOf = (event: EventObject): readonly string[] => (stamp ? [...(tags?.(event) ?? NO_TAGS), ...stamp] : (tags?.(event) ?? NO_TAGS))
-    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tagsOf(event) }))
-    const write =
+    const records: NewEvent[] = []
+    for (const event of events) {
+      // Recovery would skip it as a marker: refused here rather than lost there.
+      if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
+      records.push({ type: event.type, payload: journalPayload(event), version: migration.version, tags: this.#tagsOf(event) })
+    }
+    const done =
       durability === 'batched'
-        ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
-        : this.#chain(() => store.append(id, records, first - 1))
-    const done = write.then(() => {
-      events.forEach((event, i) => {
-        this.#segment?.events.push(event)
-        this.#hooks.persisted({ seq: first + i, event })
-      })
-    })
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }), events, first)
+        : this.#chain(() => store.append(id, records, first - 1), events, first)
     // A snapshot is a shortcut for recovery, not what makes the events durable:
     // one that fails is taken again at the next interval.
     if (snapshotEvery > 0 && Math.floor(last / snapshotEvery) > Math.floor((first - 1) / snapshotEvery)) {
@@ -296,14 +315,54 @@ export class Durability {
     return done
   }
 
+  /** The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`. */
+  #tagsOf(event: EventObject): readonly string[] {
+    const own = this.config.tags?.(event) ?? NO_TAGS
+    return this.#stamp ? [...own, ...this.#stamp] : own
+  }
+
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
     const segment = this.#segment
-    this.#segment = this.#verifying ? { base: data, events: [] } : undefined
-    // Segments are kept only when verifying (#verifying), so a segment here is one to check.
-    if (segment?.base !== undefined && !this.#replaysTo(segment, data)) {
-      this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
-    }
+    this.#segment = this.#openSegment(data)
+    if (segment) this.#checkLater(segment, data, seq)
     await this.config.store.saveSnapshot(this.config.id, { seq, data, version: this.config.migration.version })
+  }
+
+  /**
+   * The segment that starts at the snapshot `base`, if it is one to check:
+   * with `verifyReplay` true every one; `'sampled'`, the first after each
+   * start (recovery) and then one in VERIFY_SAMPLE; false, none. An unchecked
+   * segment keeps nothing. `events`: those after `base` already (recovery's).
+   */
+  #openSegment(base: Snapshot<unknown>, events: EventObject[] = []): Segment | undefined {
+    const { mode, verifyReplay, snapshotEvery } = this.config
+    // Only in journal mode with snapshots: else a segment would never end, and would keep every event the branch journals.
+    if (mode !== 'journal' || verifyReplay === false || snapshotEvery === 0) return undefined
+    if (this.#skip > 0) {
+      this.#skip--
+      return undefined
+    }
+    if (verifyReplay === 'sampled') this.#skip = VERIFY_SAMPLE - 1
+    return { base, events }
+  }
+
+  /**
+   * Replays `segment` and compares it with `data`, the state the worker
+   * reported at `seq`, once the calls waiting now went on: the replay costs a
+   * transition per event of the segment, which no caller should wait for
+   * (the snapshot is written meanwhile, whatever it finds). A replay that
+   * throws where the live worker did not diverged too.
+   */
+  #checkLater(segment: Segment, data: Snapshot<unknown>, seq: number): void {
+    immediate(() => {
+      let same: boolean
+      try {
+        same = this.#replaysTo(segment, data)
+      } catch {
+        same = false
+      }
+      if (!same) this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
+    })
   }
 
   /** Whether the segment's events, replayed from its base, reach `data`'s value and context. */
@@ -357,8 +416,8 @@ export class Durability {
     if (live === undefined && stored === undefined) return undefined
     live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
     const data = this.#persist(live)
-    // Verify only a segment held whole: a longer one has nothing to check it against.
-    this.#segment = this.#verifying && events.length < snapshotEvery ? { base: stored?.data, events } : undefined
+    // Verify only a segment held whole (a longer one has nothing to check it against), from a snapshot.
+    this.#segment = stored && events.length < snapshotEvery ? this.#openSegment(stored.data, events) : undefined
     return { kind: 'persisted', snapshot: data, delays: [] }
   }
 
@@ -436,40 +495,63 @@ export class Durability {
   // ---- common -------------------------------------------------------------
 
   /**
-   * Whether segments are kept for checking: only in journal mode, with
-   * verifyReplay and snapshots (else a segment would never end, and would
-   * keep every event the branch journals).
+   * Runs `write` after every write queued before it (at once when none is in
+   * flight on this id); once one fails, every later one fails too. `events`:
+   * a journal append's, numbered from `first`, told as persisted once it
+   * lands. This is on every durable call's path: one promise a write besides
+   * the store's, its settling handled by two functions made once (`#written`,
+   * `#refused`) that take the oldest of `#writes`.
    */
-  get #verifying(): boolean {
-    const { mode, verifyReplay, snapshotEvery } = this.config
-    return mode === 'journal' && verifyReplay && snapshotEvery > 0
+  #chain(write: () => Promise<unknown>, events?: readonly EventObject[], first = 0): Promise<void> {
+    const epoch = this.#epoch
+    const before = this.#tails.get(this.config.id)
+    let result: Promise<unknown>
+    if (before === undefined) result = this.#start(write, epoch)
+    else {
+      const start = (): Promise<unknown> => this.#start(write, epoch)
+      result = before.then(start, start)
+    }
+    const entry: Write = { epoch, events, first, done: undefined as unknown as Promise<void> }
+    entry.done = result.then(this.#written, this.#refused)
+    this.#writes.push(entry)
+    this.#tails.set(this.config.id, entry.done)
+    return entry.done
   }
 
-  /**
-   * Runs `write` after every write queued before it; once one fails, every
-   * later one fails too. Two promises a write besides the store's: this is on
-   * every durable call's path.
-   */
-  #chain(write: () => Promise<unknown>): Promise<void> {
-    const epoch = this.#epoch
-    const { id } = this.config
-    const chains = tailsOf(this.config.store)
-    const result = (chains.get(id) ?? RESOLVED).then(() => {
-      if (this.#failure) throw this.#failure.error
-      if (epoch !== this.#epoch) throw new RecoveryError(id, undefined, 'the write was queued before a recovery')
+  /** Starts a queued write, unless one before it failed or a recovery began since it was queued. */
+  #start(write: () => Promise<unknown>, epoch: number): Promise<unknown> {
+    if (this.#failure) return Promise.reject(this.#failure.error)
+    if (epoch !== this.#epoch) return Promise.reject(new RecoveryError(this.config.id, undefined, 'the write was queued before a recovery'))
+    try {
       return write()
-    })
-    // Forget a settled chain, so a store used for many ids holds no entry per id.
-    const forget = () => {
-      if (chains.get(id) === tail) chains.delete(id)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const tail: Promise<void> = result.then(forget, (error: unknown) => {
-      if (epoch === this.#epoch) this.#failure ??= { error }
-      forget()
-    })
-    chains.set(id, tail)
-    // What the store's write resolves with is of no use to a caller: it is typed away, not awaited away.
-    return result as Promise<unknown> as Promise<void>
+  }
+
+  /** The oldest write landed: its events are durable (and part of the segment being checked). */
+  readonly #written = (): void => {
+    const entry = this.#settle()
+    const events = entry.events
+    if (!events) return
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as EventObject
+      this.#segment?.events.push(event)
+      this.#hooks.persisted({ seq: entry.first + i, event })
+    }
+  }
+
+  /** The oldest write failed: so will every later one, until a recovery. */
+  readonly #refused = (error: unknown): never => {
+    if (this.#settle().epoch === this.#epoch) this.#failure ??= { error }
+    throw error
+  }
+
+  /** Takes the oldest write off `#writes`, and off the chain if it is its end (a store used for many ids holds no entry per id). */
+  #settle(): Write {
+    const entry = this.#writes.shift() as Write
+    if (this.#tails.get(this.config.id) === entry.done) this.#tails.delete(this.config.id)
+    return entry
   }
 
   #persist(snapshot: Snapshot<unknown>): Snapshot<unknown> {

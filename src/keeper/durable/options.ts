@@ -62,11 +62,14 @@ export interface DurableOptions {
   /** Journal mode: tags stored beside each event, for `store.queryByTag`. */
   readonly tags?: (event: EventObject) => readonly string[]
   /**
-   * Journal mode: at each snapshot, replay the events since the previous one
-   * and compare; a logic that replays to another state is reported with a
-   * `divergence` event (default true).
+   * Journal mode: at a snapshot, replay the events since the previous one and
+   * compare; a logic that replays to another state is reported with a
+   * `divergence` event. The replay costs one more transition per event
+   * checked, and runs after the calls waiting then (not on their path).
+   * `'sampled'` (default): the first interval after each start, then one
+   * interval in ten; `true`: every interval; `false`: none.
    */
-  readonly verifyReplay?: boolean
+  readonly verifyReplay?: boolean | 'sampled'
 }
 
 /** Durable options, checked, with defaults. */
@@ -80,7 +83,7 @@ export interface DurableConfig {
   readonly migration: MigrationPlan
   readonly adapter: EventAdapter | undefined
   readonly tags: ((event: EventObject) => readonly string[]) | undefined
-  readonly verifyReplay: boolean
+  readonly verifyReplay: boolean | 'sampled'
 }
 
 const STORE_METHODS = ['append', 'appendBatch', 'read', 'lastSeq', 'saveSnapshot', 'loadSnapshot', 'delete']
@@ -107,8 +110,8 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
   }
   if (o.adapter !== undefined) assertFunction(o.adapter, 'durable.adapter')
   if (o.tags !== undefined) assertFunction(o.tags, 'durable.tags')
-  const verifyReplay = o.verifyReplay ?? true
-  if (typeof verifyReplay !== 'boolean') throw new InvalidOptionError('durable.verifyReplay', 'a boolean', verifyReplay)
+  const verifyReplay = o.verifyReplay ?? 'sampled'
+  if (typeof verifyReplay !== 'boolean' && verifyReplay !== 'sampled') throw new InvalidOptionError('durable.verifyReplay', "a boolean or 'sampled'", verifyReplay)
   return {
     store,
     id,

@@ -24,7 +24,7 @@ function storeWithout(missing: string | undefined): Record<string, unknown> {
 }
 
 describe('durable options', () => {
-  it('fills every default: snapshot mode, sync writes, a snapshot every 1000 events, version 1, replay verified, id = the branch name', () => {
+  it('fills every default: snapshot mode, sync writes, a snapshot every 1000 events, version 1, replay verified by sample, id = the branch name', () => {
     const store = new MemoryStore()
     const config = readDurableOptions({ store }, 'cart')
     expect(config).toEqual({
@@ -36,7 +36,7 @@ describe('durable options', () => {
       migration: { version: 1, steps: new Map(), validate: undefined },
       adapter: undefined,
       tags: undefined,
-      verifyReplay: true
+      verifyReplay: 'sampled'
     })
     expect(config.store).toBe(store)
   })
@@ -90,7 +90,7 @@ describe('durable options', () => {
   it.each([
     ['mode', 'events', `'snapshot' or 'journal'`],
     ['durability', 'async', `'sync' or 'batched'`],
-    ['verifyReplay', 'yes', 'a boolean']
+    ['verifyReplay', 'yes', "a boolean or 'sampled'"]
   ])('refuses a %s that is none of its values', (key, value, expected) => {
     expect(refusal({ store: new MemoryStore(), [key]: value }, 'branch')).toEqual({
       option: `durable.${key}`,
