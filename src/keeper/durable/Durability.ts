@@ -4,7 +4,9 @@ import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
 import { isInstance } from '../../shared/validate'
 import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
-import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
+import type { NewEvent, PayloadRecord, StoredSnapshot } from '../../stores/KeeperStore'
+import { StateChanges } from '../../shared/changes'
+import { applyChangeRecord, changeRecord, CHANGE_RECORD, isChangeRecord } from './changeRecords'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
 import { snapshotUpgrader } from './migrations'
@@ -107,6 +109,10 @@ export class Durability {
   #writing = false
   /** Journal mode, after `mark`: the tag naming this writer's activation, on every event it appends. */
   #stamp: readonly string[] | undefined
+  /** Snapshot mode with `compactEvery`: each state is written as its changes since the one before. */
+  readonly #changes: StateChanges | undefined
+  /** With `#changes`: the seq of the newest whole snapshot written (or on its way). */
+  #compacted = 0
   /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
   #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
@@ -120,6 +126,7 @@ export class Durability {
     this.config = config
     this.#reportsPersisted = reportsPersisted
     this.#tails = tailsOf(config.store)
+    this.#changes = config.mode === 'snapshot' && config.compactEvery > 0 ? new StateChanges(logic, reportsPersisted) : undefined
   }
 
   /** Where the branch hears of durable events and divergences. */
@@ -141,21 +148,28 @@ export class Durability {
     this.#skip = 0
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
+    // Change records have their snapshot's version: applied before it is migrated.
+    const current = this.#changes ? await this.#withChanges(found) : found
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
-    const upgraded = found && { seq: found.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, found) }
+    const upgraded = current && { seq: current.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, current) }
     // Checked as one just below (restorable by this logic), before anything runs from it.
     const stored = upgraded as { seq: number; data: Snapshot<unknown>; migrated: boolean } | undefined
     if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
-      this.#seq = stored?.seq ?? 0
+      // With changes, the seq is the journal's end (#withChanges): a snapshot has the seq of the last change it holds.
+      if (!this.#changes) this.#seq = stored?.seq ?? 0
+      this.#changes?.from((stored?.data as { context?: unknown } | undefined)?.context)
       if (stored) this.#revive(inertScope(this.#logic), stored, input)
       point = stored && { kind: 'persisted', snapshot: stored.data, delays: [] }
     } else {
       point = await this.#replayJournal(stored, input)
     }
     // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
-    if (stored?.migrated) await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: stored.seq })
+    if (stored?.migrated) {
+      await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: (found as StoredSnapshot).seq })
+      this.#compacted = stored.seq
+    }
     this.#failure = undefined
     return point
   }
@@ -168,6 +182,32 @@ export class Durability {
       if (!(error instanceof CorruptRecordError)) throw error
       throw new RecoveryError(this.config.id, error.seq, `its stored ${error.record} is corrupt`, error)
     }
+  }
+
+  /**
+   * Change mode: `found`, the newest whole snapshot, with the change records
+   * after it applied, numbered as the last of them; what follows is written
+   * after the journal's end. Rejects with `RecoveryError` naming a record
+   * that is no change record, one without a snapshot before it, one of
+   * another version than its snapshot, or one that does not fit the state.
+   */
+  async #withChanges(found: StoredSnapshot | undefined): Promise<StoredSnapshot | undefined> {
+    const { id } = this.config
+    let data = found?.data as Snapshot<unknown> | undefined
+    const end = await this.#eachAfter(found?.seq ?? 0, (entry) => {
+      if (isActivationMarker(entry.payload)) return
+      if (!isChangeRecord(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
+      if (!found || data === undefined) throw new RecoveryError(id, entry.seq, 'a change record has no snapshot before it')
+      if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
+      try {
+        data = applyChangeRecord(data, entry.payload)
+      } catch (error) {
+        throw new RecoveryError(id, entry.seq, "the change record doesn't fit the state before it", error)
+      }
+    })
+    this.#seq = end
+    this.#compacted = found?.seq ?? 0
+    return found && end > found.seq ? { ...found, seq: end, data: data as unknown as StoredSnapshot['data'] } : found
   }
 
   #checkRestorable(stored: { seq: number; data: Snapshot<unknown> }, input: unknown): void {
@@ -183,6 +223,7 @@ export class Durability {
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
     this.#segment = this.#openSegment(data)
+    this.#changes?.from((snapshot as { context?: unknown }).context)
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null, version: this.config.migration.version }))
   }
 
@@ -206,7 +247,8 @@ export class Durability {
     const payload = { ...mark, type: ACTIVATION_MARKER, seq, mode }
     const marker = (expectedSeq: number): Promise<number> => store.append(id, [{ type: ACTIVATION_MARKER, payload, version: migration.version }], expectedSeq)
     this.#stamp = [`${ACTIVATION_MARKER}:${tag}`]
-    if (mode === 'journal') return this.#chain(() => marker(seq - 1)).then(() => seq)
+    // With changes the journal numbers the states too: the marker goes after the last one.
+    if (mode === 'journal' || this.#changes) return this.#chain(() => marker(seq - 1)).then(() => seq)
     const data = this.#persistReported(snapshot)
     return this.#chain(async () => {
       await store.saveSnapshot(id, { seq, data, expectedSeq: seq - 1, version: migration.version })
@@ -224,6 +266,7 @@ export class Durability {
       return this.#batch.done
     }
     try {
+      if (this.#changes) return this.#saveChange(snapshot)
       if (this.config.mode === 'snapshot') {
         return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
       }
@@ -253,9 +296,11 @@ export class Durability {
     try {
       write = this.#failure
         ? Promise.reject(this.#failure.error)
-        : this.config.mode === 'snapshot'
-          ? this.#saveNext(batch.last)
-          : this.#append(batch.events, batch.last)
+        : this.#changes
+          ? this.#saveChange(batch.last)
+          : this.config.mode === 'snapshot'
+            ? this.#saveNext(batch.last)
+            : this.#append(batch.events, batch.last)
     } catch (error) {
       write = this.#unwritable(error, batch.events)
     }
@@ -374,11 +419,43 @@ export class Durability {
   }
 
   async #replayJournal(stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Promise<ResumePoint | undefined> {
-    const { store, id, snapshotEvery } = this.config
+    const { id, snapshotEvery } = this.config
     const scope = inertScope(this.#logic)
     let live: Snapshot<unknown> | undefined
-    let seq = stored?.seq ?? 0
     const events: EventObject[] = []
+    const apply = (event: EventObject, at: number) => {
+      try {
+        live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
+      } catch (error) {
+        throw new RecoveryError(id, at, 'the logic threw replaying it', error)
+      }
+      if (events.length < snapshotEvery) events.push(event)
+    }
+    const seq = await this.#eachAfter(stored?.seq ?? 0, (entry) => {
+      live ??= this.#revive(scope, stored, input)
+      // A marker says who began writing here: no event of the logic's.
+      if (isActivationMarker(entry.payload)) return
+      const adapted = this.#adapt(entry)
+      if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
+      else apply(adapted as EventObject, entry.seq)
+    })
+    this.#seq = seq
+    if (live === undefined && stored === undefined) return undefined
+    live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
+    const data = this.#persist(live)
+    // Verify only a segment held whole (a longer one has nothing to check it against), from a snapshot.
+    this.#segment = stored && events.length < snapshotEvery ? this.#openSegment(stored.data, events) : undefined
+    return { kind: 'persisted', snapshot: data, delays: [] }
+  }
+
+  /**
+   * Reads the journal after `seq` page by page and gives `visit` each record,
+   * activation markers too; resolves with the last seq. Gapless: a missing
+   * record, in the middle or before the journal's recorded end, rejects with
+   * `RecoveryError`.
+   */
+  async #eachAfter(seq: number, visit: (entry: PayloadRecord) => void): Promise<number> {
+    const { store, id } = this.config
     // Only seq, version and payload are needed: a store's readPayloads can be much faster than read.
     const readPage = (fromSeq: number): Promise<readonly PayloadRecord[]> =>
       this.#read(() => (store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })))
@@ -388,37 +465,15 @@ export class Durability {
     for (;;) {
       const page = await readPage(seq + 1)
       if (page.length === 0) break
-      live ??= this.#revive(scope, stored, input)
-      const apply = (event: EventObject, at: number) => {
-        try {
-          live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
-        } catch (error) {
-          throw new RecoveryError(id, at, 'the logic threw replaying it', error)
-        }
-        if (events.length < snapshotEvery) events.push(event)
-      }
       for (const entry of page) {
-        // Gapless from the snapshot on: each event is the one after the last (O(1) per event).
+        // Gapless from the snapshot on: each record is the one after the last (O(1) per record).
         if (entry.seq !== seq + 1) throw new RecoveryError(id, seq + 1, `the journal has no event ${seq + 1} (the next one stored is ${entry.seq})`)
-        // A marker says who began writing here: no event of the logic's.
-        if (isActivationMarker(entry.payload)) {
-          seq = entry.seq
-          continue
-        }
-        const adapted = this.#adapt(entry)
-        if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
-        else apply(adapted as EventObject, entry.seq)
+        visit(entry)
         seq = entry.seq
       }
     }
     if (end > seq) throw new RecoveryError(id, seq + 1, `the journal ends at ${end} but has no event ${seq + 1}`)
-    this.#seq = seq
-    if (live === undefined && stored === undefined) return undefined
-    live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
-    const data = this.#persist(live)
-    // Verify only a segment held whole (a longer one has nothing to check it against), from a snapshot.
-    this.#segment = stored && events.length < snapshotEvery ? this.#openSegment(stored.data, events) : undefined
-    return { kind: 'persisted', snapshot: data, delays: [] }
+    return seq
   }
 
   #revive(scope: ReturnType<typeof inertScope>, stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Snapshot<unknown> {
@@ -461,6 +516,33 @@ export class Durability {
     const seq = ++this.#seq
     const data = this.#persistReported(snapshot)
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1, version: this.config.migration.version }))
+  }
+
+  /**
+   * With `compactEvery`: appends the change from the state written before to
+   * `snapshot` (fenced on the journal, like an event), and every
+   * `compactEvery` of them saves the whole state too, once its change
+   * landed. A compaction that fails is taken again `compactEvery` later: the
+   * changes are what makes a state durable, the snapshot a shortcut for
+   * recovery; one lost to a crash leaves the snapshot before it, and the
+   * changes since.
+   */
+  #saveChange(snapshot: Snapshot<unknown>): Promise<void> {
+    const { store, id, durability, migration, compactEvery } = this.config
+    const taken = (this.#changes as StateChanges).take(snapshot)
+    const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context)
+    const seq = ++this.#seq
+    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp ?? NO_TAGS }]
+    const done =
+      durability === 'batched'
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: seq - 1, events: records }))
+        : this.#chain(() => store.append(id, records, seq - 1))
+    if (seq - this.#compacted >= compactEvery) {
+      this.#compacted = seq
+      const data = this.#persistReported(snapshot)
+      void done.then(() => store.saveSnapshot(id, { seq, data, version: migration.version })).catch(() => {})
+    }
+    return done
   }
 
   /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */

@@ -35,6 +35,15 @@ export interface DurableOptions {
   /** Journal mode: a snapshot every this many events (default 1000; 0 never). */
   readonly snapshotEvery?: number
   /**
+   * Snapshot mode: write what each message changed in the state (appended to
+   * the id's journal, fenced like an event), and the whole state only every
+   * this many changes; recovery applies the changes after the newest whole
+   * state. Pays for a big state that changes a little at a time. Default 0:
+   * the whole state after each message. Keep it set for an id that has been
+   * written with it: a start without it reads only the whole state.
+   */
+  readonly compactEvery?: number
+  /**
    * The version of the logic (an integer >= 1; default: the last migration
    * step's, else 1). Every snapshot and journal event is stamped with it. A
    * stored snapshot of an older version is migrated by `migrations` (and
@@ -79,6 +88,8 @@ export interface DurableConfig {
   readonly mode: 'snapshot' | 'journal'
   readonly durability: 'sync' | 'batched'
   readonly snapshotEvery: number
+  /** Snapshot mode: a whole snapshot every this many changes (0: whole snapshots only). */
+  readonly compactEvery: number
   /** The logic's version, and how older snapshots are brought to it. */
   readonly migration: MigrationPlan
   readonly adapter: EventAdapter | undefined
@@ -118,6 +129,7 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
     mode,
     durability,
     snapshotEvery: integer('snapshotEvery', 1000, 0),
+    compactEvery: integer('compactEvery', 0, 0),
     migration: readMigrationPlan(o, 'durable'),
     adapter: o.adapter as EventAdapter | undefined,
     tags: o.tags as DurableConfig['tags'],
