@@ -113,22 +113,21 @@ export class Commits {
 
   /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
   #await(commit: Promise<void>): void {
-    if (this.#durability.config.durability === 'sync') this.#blocking = commit
-    commit.then(
-      () => {
-        if (this.#blocking !== commit) return
-        this.#blocking = undefined
-        this.#hooks.unblocked()
-      },
-      (error: unknown) => this.#failed(error)
-    )
+    if (this.#durability.config.durability !== 'sync') return void commit.then(undefined, this.#failed)
+    this.#blocking = commit
+    commit.then(() => {
+      if (this.#blocking !== commit) return
+      this.#blocking = undefined
+      this.#hooks.unblocked()
+    }, this.#failed)
   }
 
   /**
    * A write failed: the branch lets the worker go and the state is read back
    * from the store; messages wait meanwhile, bounded by their own timeouts.
+   * (Made once: every write's failure comes here.)
    */
-  #failed(error: unknown): void {
+  readonly #failed = (error: unknown): void => {
     if (this.#recovering || this.#closed) return
     this.#recovering = { timer: undefined }
     this.#blocking = undefined

@@ -37,7 +37,8 @@ describe('a durable branch with sync durability', () => {
     store.gating = true
     const went = call(branch, { type: 'go' })
     finish() // the work ends while the message's own write is held: a second write, of no message
-    while (store.waiting === 0) await turns(1)
+    // The message's write starts at once (no write before it); the work's end takes a few turns.
+    while (store.waiting === 0 || branch.state().done === 0) await turns(1)
     cast(branch, { type: 'inc' })
     expect(branch.state()).toEqual({ n: 1, done: 1 })
     store.releaseOne() // the message's write ends

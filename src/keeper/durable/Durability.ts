@@ -1,9 +1,12 @@
 import { processWide } from '../../shared/processWide'
+import { immediate } from '../../shared/platform'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
 import { isInstance } from '../../shared/validate'
 import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
-import type { NewEvent, PayloadRecord } from '../../stores/KeeperStore'
+import type { NewEvent, PayloadRecord, StoredSnapshot } from '../../stores/KeeperStore'
+import { StateChanges } from '../../shared/changes'
+import { applyChangeRecord, changeRecord, CHANGE_RECORD, isChangeRecord } from './changeRecords'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
 import { snapshotUpgrader } from './migrations'
@@ -22,8 +25,19 @@ export interface DurabilityHooks {
 
 /** The events since the newest snapshot, kept to check that they replay to the same state. */
 interface Segment {
-  readonly base: Snapshot<unknown> | undefined
+  readonly base: Snapshot<unknown>
   readonly events: EventObject[]
+}
+
+/** A write on the chain, as what its settling does needs it (see `#chain`): one object, not a closure per outcome. */
+interface Write {
+  /** The recovery epoch it was queued in: a failure of an older one is not this writer's news. */
+  readonly epoch: number
+  /** Journal appends: the events written, the first one numbered `first`. */
+  readonly events: readonly EventObject[] | undefined
+  readonly first: number
+  /** What the caller awaits, and the chain's end while it is the newest write. */
+  done: Promise<void>
 }
 
 /**
@@ -41,7 +55,12 @@ export function isActivationMarker(payload: unknown): boolean {
 }
 
 const PAGE = 10_000
-const RESOLVED = Promise.resolve()
+/**
+ * With `verifyReplay: 'sampled'`: after a checked segment, this many minus
+ * one are not checked (the first after each start always is).
+ */
+export const VERIFY_SAMPLE = 10
+const ignore = (): void => {}
 /** The tags of an event the `tags` option does not tag (shared: most events). */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
@@ -79,11 +98,21 @@ export class Durability {
   /** Bumped by each recovery: a write queued before it must not run after it. */
   #epoch = 0
   #segment: Segment | undefined
+  /** Segments not to check before the next one that is (`verifyReplay: 'sampled'`). */
+  #skip = 0
+  /** This writer's writes on the chain, oldest first: they settle in that order. */
+  readonly #writes: Write[] = []
+  /** The ends of the write chains of the journals on this store (see `tails`). */
+  readonly #tails: Map<string, Promise<unknown>>
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
   /** Journal mode, after `mark`: the tag naming this writer's activation, on every event it appends. */
   #stamp: readonly string[] | undefined
+  /** Snapshot mode with `compactEvery`: each state is written as its changes since the one before. */
+  readonly #changes: StateChanges | undefined
+  /** With `#changes`: the seq of the newest whole snapshot written (or on its way). */
+  #compacted = 0
   /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
   #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
@@ -96,6 +125,8 @@ export class Durability {
     this.#logic = logic
     this.config = config
     this.#reportsPersisted = reportsPersisted
+    this.#tails = tailsOf(config.store)
+    this.#changes = config.mode === 'snapshot' && config.compactEvery > 0 ? new StateChanges(logic, reportsPersisted) : undefined
   }
 
   /** Where the branch hears of durable events and divergences. */
@@ -114,23 +145,31 @@ export class Durability {
   async recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
     this.#epoch++
+    this.#skip = 0
     await this.settled()
     const found = await this.#read(() => store.loadSnapshot(id))
+    // Change records have their snapshot's version: applied before it is migrated.
+    const current = this.#changes ? await this.#withChanges(found) : found
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
-    const upgraded = found && { seq: found.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, found) }
+    const upgraded = current && { seq: current.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, current) }
     // Checked as one just below (restorable by this logic), before anything runs from it.
     const stored = upgraded as { seq: number; data: Snapshot<unknown>; migrated: boolean } | undefined
     if (stored) this.#checkRestorable(stored, input)
     let point: ResumePoint | undefined
     if (mode === 'snapshot') {
-      this.#seq = stored?.seq ?? 0
+      // With changes, the seq is the journal's end (#withChanges): a snapshot has the seq of the last change it holds.
+      if (!this.#changes) this.#seq = stored?.seq ?? 0
+      this.#changes?.from((stored?.data as { context?: unknown } | undefined)?.context)
       if (stored) this.#revive(inertScope(this.#logic), stored, input)
       point = stored && { kind: 'persisted', snapshot: stored.data, delays: [] }
     } else {
       point = await this.#replayJournal(stored, input)
     }
     // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
-    if (stored?.migrated) await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: stored.seq })
+    if (stored?.migrated) {
+      await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: (found as StoredSnapshot).seq })
+      this.#compacted = stored.seq
+    }
     this.#failure = undefined
     return point
   }
@@ -145,6 +184,32 @@ export class Durability {
     }
   }
 
+  /**
+   * Change mode: `found`, the newest whole snapshot, with the change records
+   * after it applied, numbered as the last of them; what follows is written
+   * after the journal's end. Rejects with `RecoveryError` naming a record
+   * that is no change record, one without a snapshot before it, one of
+   * another version than its snapshot, or one that does not fit the state.
+   */
+  async #withChanges(found: StoredSnapshot | undefined): Promise<StoredSnapshot | undefined> {
+    const { id } = this.config
+    let data = found?.data as Snapshot<unknown> | undefined
+    const end = await this.#eachAfter(found?.seq ?? 0, (entry) => {
+      if (isActivationMarker(entry.payload)) return
+      if (!isChangeRecord(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
+      if (!found || data === undefined) throw new RecoveryError(id, entry.seq, 'a change record has no snapshot before it')
+      if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
+      try {
+        data = applyChangeRecord(data, entry.payload)
+      } catch (error) {
+        throw new RecoveryError(id, entry.seq, "the change record doesn't fit the state before it", error)
+      }
+    })
+    this.#seq = end
+    this.#compacted = found?.seq ?? 0
+    return found && end > found.seq ? { ...found, seq: end, data: data as unknown as StoredSnapshot['data'] } : found
+  }
+
   #checkRestorable(stored: { seq: number; data: Snapshot<unknown> }, input: unknown): void {
     const why = unrestorable(this.#logic, inertScope(this.#logic), stored.data, input)
     if (why !== undefined) throw new RecoveryError(this.config.id, stored.seq, `the stored snapshot can't be restored by this logic: ${why}`)
@@ -157,7 +222,8 @@ export class Durability {
    */
   begin(snapshot: Snapshot<unknown>): Promise<void> {
     const data = this.#persistReported(snapshot)
-    if (this.#verifying) this.#segment = { base: data, events: [] }
+    this.#segment = this.#openSegment(data)
+    this.#changes?.from((snapshot as { context?: unknown }).context)
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq: 0, data, expectedSeq: null, version: this.config.migration.version }))
   }
 
@@ -181,7 +247,8 @@ export class Durability {
     const payload = { ...mark, type: ACTIVATION_MARKER, seq, mode }
     const marker = (expectedSeq: number): Promise<number> => store.append(id, [{ type: ACTIVATION_MARKER, payload, version: migration.version }], expectedSeq)
     this.#stamp = [`${ACTIVATION_MARKER}:${tag}`]
-    if (mode === 'journal') return this.#chain(() => marker(seq - 1)).then(() => seq)
+    // With changes the journal numbers the states too: the marker goes after the last one.
+    if (mode === 'journal' || this.#changes) return this.#chain(() => marker(seq - 1)).then(() => seq)
     const data = this.#persistReported(snapshot)
     return this.#chain(async () => {
       await store.saveSnapshot(id, { seq, data, expectedSeq: seq - 1, version: migration.version })
@@ -199,6 +266,7 @@ export class Durability {
       return this.#batch.done
     }
     try {
+      if (this.#changes) return this.#saveChange(snapshot)
       if (this.config.mode === 'snapshot') {
         return this.config.durability === 'batched' ? this.#coalesce(snapshot) : this.#saveNext(snapshot)
       }
@@ -228,9 +296,11 @@ export class Durability {
     try {
       write = this.#failure
         ? Promise.reject(this.#failure.error)
-        : this.config.mode === 'snapshot'
-          ? this.#saveNext(batch.last)
-          : this.#append(batch.events, batch.last)
+        : this.#changes
+          ? this.#saveChange(batch.last)
+          : this.config.mode === 'snapshot'
+            ? this.#saveNext(batch.last)
+            : this.#append(batch.events, batch.last)
     } catch (error) {
       write = this.#unwritable(error, batch.events)
     }
@@ -259,34 +329,28 @@ export class Durability {
 
   /** Resolves once every write queued so far has ended, well or not. */
   settled(): Promise<void> {
-    return Promise.all([tailsOf(this.config.store).get(this.config.id), this.#next?.done]).then(
-      () => {},
-      () => {}
-    )
+    // Each waited for whole: a chain's end rejects when its write failed, and Promise.all would not wait for the other.
+    const ended = (write: Promise<unknown> | undefined) => write?.then(ignore, ignore)
+    return Promise.all([ended(this.#tails.get(this.config.id)), ended(this.#next?.done)]).then(ignore)
   }
 
   // ---- journal mode -------------------------------------------------------
 
   /** Appends `events` (all or none), `snapshot` being the state after the last. */
   #append(events: readonly EventObject[], snapshot: Snapshot<unknown>): Promise<void> {
-    const { store, id, durability, migration, tags, snapshotEvery } = this.config
+    const { store, id, durability, migration, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    // Recovery would skip it as a marker: refused here rather than lost there.
-    for (const event of events) if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
-    const stamp = this.#stamp
-    const tagsOf = (event: EventObject): readonly string[] => (stamp ? [...(tags?.(event) ?? NO_TAGS), ...stamp] : (tags?.(event) ?? NO_TAGS))
-    const records: NewEvent[] = events.map((event) => ({ type: event.type, payload: journalPayload(event), version: migration.version, tags: tagsOf(event) }))
-    const write =
+    const records: NewEvent[] = []
+    for (const event of events) {
+      // Recovery would skip it as a marker: refused here rather than lost there.
+      if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
+      records.push({ type: event.type, payload: journalPayload(event), version: migration.version, tags: this.#tagsOf(event) })
+    }
+    const done =
       durability === 'batched'
-        ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }))
-        : this.#chain(() => store.append(id, records, first - 1))
-    const done = write.then(() => {
-      events.forEach((event, i) => {
-        this.#segment?.events.push(event)
-        this.#hooks.persisted({ seq: first + i, event })
-      })
-    })
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }), events, first)
+        : this.#chain(() => store.append(id, records, first - 1), events, first)
     // A snapshot is a shortcut for recovery, not what makes the events durable:
     // one that fails is taken again at the next interval.
     if (snapshotEvery > 0 && Math.floor(last / snapshotEvery) > Math.floor((first - 1) / snapshotEvery)) {
@@ -296,14 +360,54 @@ export class Durability {
     return done
   }
 
+  /** The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`. */
+  #tagsOf(event: EventObject): readonly string[] {
+    const own = this.config.tags?.(event) ?? NO_TAGS
+    return this.#stamp ? [...own, ...this.#stamp] : own
+  }
+
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
     const segment = this.#segment
-    this.#segment = this.#verifying ? { base: data, events: [] } : undefined
-    // Segments are kept only when verifying (#verifying), so a segment here is one to check.
-    if (segment?.base !== undefined && !this.#replaysTo(segment, data)) {
-      this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
-    }
+    this.#segment = this.#openSegment(data)
+    if (segment) this.#checkLater(segment, data, seq)
     await this.config.store.saveSnapshot(this.config.id, { seq, data, version: this.config.migration.version })
+  }
+
+  /**
+   * The segment that starts at the snapshot `base`, if it is one to check:
+   * with `verifyReplay` true every one; `'sampled'`, the first after each
+   * start (recovery) and then one in VERIFY_SAMPLE; false, none. An unchecked
+   * segment keeps nothing. `events`: those after `base` already (recovery's).
+   */
+  #openSegment(base: Snapshot<unknown>, events: EventObject[] = []): Segment | undefined {
+    const { mode, verifyReplay, snapshotEvery } = this.config
+    // Only in journal mode with snapshots: else a segment would never end, and would keep every event the branch journals.
+    if (mode !== 'journal' || verifyReplay === false || snapshotEvery === 0) return undefined
+    if (this.#skip > 0) {
+      this.#skip--
+      return undefined
+    }
+    if (verifyReplay === 'sampled') this.#skip = VERIFY_SAMPLE - 1
+    return { base, events }
+  }
+
+  /**
+   * Replays `segment` and compares it with `data`, the state the worker
+   * reported at `seq`, once the calls waiting now went on: the replay costs a
+   * transition per event of the segment, which no caller should wait for
+   * (the snapshot is written meanwhile, whatever it finds). A replay that
+   * throws where the live worker did not diverged too.
+   */
+  #checkLater(segment: Segment, data: Snapshot<unknown>, seq: number): void {
+    immediate(() => {
+      let same: boolean
+      try {
+        same = this.#replaysTo(segment, data)
+      } catch {
+        same = false
+      }
+      if (!same) this.#hooks.divergence(new ReplayDivergenceError(this.config.id, seq))
+    })
   }
 
   /** Whether the segment's events, replayed from its base, reach `data`'s value and context. */
@@ -315,11 +419,43 @@ export class Durability {
   }
 
   async #replayJournal(stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Promise<ResumePoint | undefined> {
-    const { store, id, snapshotEvery } = this.config
+    const { id, snapshotEvery } = this.config
     const scope = inertScope(this.#logic)
     let live: Snapshot<unknown> | undefined
-    let seq = stored?.seq ?? 0
     const events: EventObject[] = []
+    const apply = (event: EventObject, at: number) => {
+      try {
+        live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
+      } catch (error) {
+        throw new RecoveryError(id, at, 'the logic threw replaying it', error)
+      }
+      if (events.length < snapshotEvery) events.push(event)
+    }
+    const seq = await this.#eachAfter(stored?.seq ?? 0, (entry) => {
+      live ??= this.#revive(scope, stored, input)
+      // A marker says who began writing here: no event of the logic's.
+      if (isActivationMarker(entry.payload)) return
+      const adapted = this.#adapt(entry)
+      if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
+      else apply(adapted as EventObject, entry.seq)
+    })
+    this.#seq = seq
+    if (live === undefined && stored === undefined) return undefined
+    live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
+    const data = this.#persist(live)
+    // Verify only a segment held whole (a longer one has nothing to check it against), from a snapshot.
+    this.#segment = stored && events.length < snapshotEvery ? this.#openSegment(stored.data, events) : undefined
+    return { kind: 'persisted', snapshot: data, delays: [] }
+  }
+
+  /**
+   * Reads the journal after `seq` page by page and gives `visit` each record,
+   * activation markers too; resolves with the last seq. Gapless: a missing
+   * record, in the middle or before the journal's recorded end, rejects with
+   * `RecoveryError`.
+   */
+  async #eachAfter(seq: number, visit: (entry: PayloadRecord) => void): Promise<number> {
+    const { store, id } = this.config
     // Only seq, version and payload are needed: a store's readPayloads can be much faster than read.
     const readPage = (fromSeq: number): Promise<readonly PayloadRecord[]> =>
       this.#read(() => (store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })))
@@ -329,37 +465,15 @@ export class Durability {
     for (;;) {
       const page = await readPage(seq + 1)
       if (page.length === 0) break
-      live ??= this.#revive(scope, stored, input)
-      const apply = (event: EventObject, at: number) => {
-        try {
-          live = this.#logic.transition(live, event, scope) as Snapshot<unknown>
-        } catch (error) {
-          throw new RecoveryError(id, at, 'the logic threw replaying it', error)
-        }
-        if (events.length < snapshotEvery) events.push(event)
-      }
       for (const entry of page) {
-        // Gapless from the snapshot on: each event is the one after the last (O(1) per event).
+        // Gapless from the snapshot on: each record is the one after the last (O(1) per record).
         if (entry.seq !== seq + 1) throw new RecoveryError(id, seq + 1, `the journal has no event ${seq + 1} (the next one stored is ${entry.seq})`)
-        // A marker says who began writing here: no event of the logic's.
-        if (isActivationMarker(entry.payload)) {
-          seq = entry.seq
-          continue
-        }
-        const adapted = this.#adapt(entry)
-        if (Array.isArray(adapted)) for (const event of adapted) apply(event, entry.seq)
-        else apply(adapted as EventObject, entry.seq)
+        visit(entry)
         seq = entry.seq
       }
     }
     if (end > seq) throw new RecoveryError(id, seq + 1, `the journal ends at ${end} but has no event ${seq + 1}`)
-    this.#seq = seq
-    if (live === undefined && stored === undefined) return undefined
-    live ??= this.#revive(scope, stored, input) // a snapshot alone must fit the logic too
-    const data = this.#persist(live)
-    // Verify only a segment held whole: a longer one has nothing to check it against.
-    this.#segment = this.#verifying && events.length < snapshotEvery ? { base: stored?.data, events } : undefined
-    return { kind: 'persisted', snapshot: data, delays: [] }
+    return seq
   }
 
   #revive(scope: ReturnType<typeof inertScope>, stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Snapshot<unknown> {
@@ -404,6 +518,33 @@ export class Durability {
     return this.#chain(() => this.config.store.saveSnapshot(this.config.id, { seq, data, expectedSeq: seq - 1, version: this.config.migration.version }))
   }
 
+  /**
+   * With `compactEvery`: appends the change from the state written before to
+   * `snapshot` (fenced on the journal, like an event), and every
+   * `compactEvery` of them saves the whole state too, once its change
+   * landed. A compaction that fails is taken again `compactEvery` later: the
+   * changes are what makes a state durable, the snapshot a shortcut for
+   * recovery; one lost to a crash leaves the snapshot before it, and the
+   * changes since.
+   */
+  #saveChange(snapshot: Snapshot<unknown>): Promise<void> {
+    const { store, id, durability, migration, compactEvery } = this.config
+    const taken = (this.#changes as StateChanges).take(snapshot)
+    const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context)
+    const seq = ++this.#seq
+    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp ?? NO_TAGS }]
+    const done =
+      durability === 'batched'
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: seq - 1, events: records }))
+        : this.#chain(() => store.append(id, records, seq - 1))
+    if (seq - this.#compacted >= compactEvery) {
+      this.#compacted = seq
+      const data = this.#persistReported(snapshot)
+      void done.then(() => store.saveSnapshot(id, { seq, data, version: migration.version })).catch(() => {})
+    }
+    return done
+  }
+
   /** Batched snapshot mode: one write in flight; meanwhile only the newest state waits. */
   #coalesce(snapshot: Snapshot<unknown>): Promise<void> {
     if (this.#next) {
@@ -436,40 +577,63 @@ export class Durability {
   // ---- common -------------------------------------------------------------
 
   /**
-   * Whether segments are kept for checking: only in journal mode, with
-   * verifyReplay and snapshots (else a segment would never end, and would
-   * keep every event the branch journals).
+   * Runs `write` after every write queued before it (at once when none is in
+   * flight on this id); once one fails, every later one fails too. `events`:
+   * a journal append's, numbered from `first`, told as persisted once it
+   * lands. This is on every durable call's path: one promise a write besides
+   * the store's, its settling handled by two functions made once (`#written`,
+   * `#refused`) that take the oldest of `#writes`.
    */
-  get #verifying(): boolean {
-    const { mode, verifyReplay, snapshotEvery } = this.config
-    return mode === 'journal' && verifyReplay && snapshotEvery > 0
+  #chain(write: () => Promise<unknown>, events?: readonly EventObject[], first = 0): Promise<void> {
+    const epoch = this.#epoch
+    const before = this.#tails.get(this.config.id)
+    let result: Promise<unknown>
+    if (before === undefined) result = this.#start(write, epoch)
+    else {
+      const start = (): Promise<unknown> => this.#start(write, epoch)
+      result = before.then(start, start)
+    }
+    const entry: Write = { epoch, events, first, done: undefined as unknown as Promise<void> }
+    entry.done = result.then(this.#written, this.#refused)
+    this.#writes.push(entry)
+    this.#tails.set(this.config.id, entry.done)
+    return entry.done
   }
 
-  /**
-   * Runs `write` after every write queued before it; once one fails, every
-   * later one fails too. Two promises a write besides the store's: this is on
-   * every durable call's path.
-   */
-  #chain(write: () => Promise<unknown>): Promise<void> {
-    const epoch = this.#epoch
-    const { id } = this.config
-    const chains = tailsOf(this.config.store)
-    const result = (chains.get(id) ?? RESOLVED).then(() => {
-      if (this.#failure) throw this.#failure.error
-      if (epoch !== this.#epoch) throw new RecoveryError(id, undefined, 'the write was queued before a recovery')
+  /** Starts a queued write, unless one before it failed or a recovery began since it was queued. */
+  #start(write: () => Promise<unknown>, epoch: number): Promise<unknown> {
+    if (this.#failure) return Promise.reject(this.#failure.error)
+    if (epoch !== this.#epoch) return Promise.reject(new RecoveryError(this.config.id, undefined, 'the write was queued before a recovery'))
+    try {
       return write()
-    })
-    // Forget a settled chain, so a store used for many ids holds no entry per id.
-    const forget = () => {
-      if (chains.get(id) === tail) chains.delete(id)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const tail: Promise<void> = result.then(forget, (error: unknown) => {
-      if (epoch === this.#epoch) this.#failure ??= { error }
-      forget()
-    })
-    chains.set(id, tail)
-    // What the store's write resolves with is of no use to a caller: it is typed away, not awaited away.
-    return result as Promise<unknown> as Promise<void>
+  }
+
+  /** The oldest write landed: its events are durable (and part of the segment being checked). */
+  readonly #written = (): void => {
+    const entry = this.#settle()
+    const events = entry.events
+    if (!events) return
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as EventObject
+      this.#segment?.events.push(event)
+      this.#hooks.persisted({ seq: entry.first + i, event })
+    }
+  }
+
+  /** The oldest write failed: so will every later one, until a recovery. */
+  readonly #refused = (error: unknown): never => {
+    if (this.#settle().epoch === this.#epoch) this.#failure ??= { error }
+    throw error
+  }
+
+  /** Takes the oldest write off `#writes`, and off the chain if it is its end (a store used for many ids holds no entry per id). */
+  #settle(): Write {
+    const entry = this.#writes.shift() as Write
+    if (this.#tails.get(this.config.id) === entry.done) this.#tails.delete(this.config.id)
+    return entry
   }
 
   #persist(snapshot: Snapshot<unknown>): Snapshot<unknown> {

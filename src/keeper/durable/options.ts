@@ -35,6 +35,15 @@ export interface DurableOptions {
   /** Journal mode: a snapshot every this many events (default 1000; 0 never). */
   readonly snapshotEvery?: number
   /**
+   * Snapshot mode: write what each message changed in the state (appended to
+   * the id's journal, fenced like an event), and the whole state only every
+   * this many changes; recovery applies the changes after the newest whole
+   * state. Pays for a big state that changes a little at a time. Default 0:
+   * the whole state after each message. Keep it set for an id that has been
+   * written with it: a start without it reads only the whole state.
+   */
+  readonly compactEvery?: number
+  /**
    * The version of the logic (an integer >= 1; default: the last migration
    * step's, else 1). Every snapshot and journal event is stamped with it. A
    * stored snapshot of an older version is migrated by `migrations` (and
@@ -62,11 +71,14 @@ export interface DurableOptions {
   /** Journal mode: tags stored beside each event, for `store.queryByTag`. */
   readonly tags?: (event: EventObject) => readonly string[]
   /**
-   * Journal mode: at each snapshot, replay the events since the previous one
-   * and compare; a logic that replays to another state is reported with a
-   * `divergence` event (default true).
+   * Journal mode: at a snapshot, replay the events since the previous one and
+   * compare; a logic that replays to another state is reported with a
+   * `divergence` event. The replay costs one more transition per event
+   * checked, and runs after the calls waiting then (not on their path).
+   * `'sampled'` (default): the first interval after each start, then one
+   * interval in ten; `true`: every interval; `false`: none.
    */
-  readonly verifyReplay?: boolean
+  readonly verifyReplay?: boolean | 'sampled'
 }
 
 /** Durable options, checked, with defaults. */
@@ -76,11 +88,13 @@ export interface DurableConfig {
   readonly mode: 'snapshot' | 'journal'
   readonly durability: 'sync' | 'batched'
   readonly snapshotEvery: number
+  /** Snapshot mode: a whole snapshot every this many changes (0: whole snapshots only). */
+  readonly compactEvery: number
   /** The logic's version, and how older snapshots are brought to it. */
   readonly migration: MigrationPlan
   readonly adapter: EventAdapter | undefined
   readonly tags: ((event: EventObject) => readonly string[]) | undefined
-  readonly verifyReplay: boolean
+  readonly verifyReplay: boolean | 'sampled'
 }
 
 const STORE_METHODS = ['append', 'appendBatch', 'read', 'lastSeq', 'saveSnapshot', 'loadSnapshot', 'delete']
@@ -107,14 +121,15 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
   }
   if (o.adapter !== undefined) assertFunction(o.adapter, 'durable.adapter')
   if (o.tags !== undefined) assertFunction(o.tags, 'durable.tags')
-  const verifyReplay = o.verifyReplay ?? true
-  if (typeof verifyReplay !== 'boolean') throw new InvalidOptionError('durable.verifyReplay', 'a boolean', verifyReplay)
+  const verifyReplay = o.verifyReplay ?? 'sampled'
+  if (typeof verifyReplay !== 'boolean' && verifyReplay !== 'sampled') throw new InvalidOptionError('durable.verifyReplay', "a boolean or 'sampled'", verifyReplay)
   return {
     store,
     id,
     mode,
     durability,
     snapshotEvery: integer('snapshotEvery', 1000, 0),
+    compactEvery: integer('compactEvery', 0, 0),
     migration: readMigrationPlan(o, 'durable'),
     adapter: o.adapter as EventAdapter | undefined,
     tags: o.tags as DurableConfig['tags'],

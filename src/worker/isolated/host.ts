@@ -14,7 +14,7 @@ import { capturePendingDelays } from '../delays'
 import { deliverAs, releaseToken, type ReplyChannel, type ReplyToken } from '../reply'
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
-import { diffState, type Change } from './changes'
+import { StateChanges, type Change } from '../../shared/changes'
 import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
@@ -95,18 +95,12 @@ async function load(url: string, exportName: string): Promise<void> {
 /** A state as the host handles it: a context, when its logic has one. */
 type WithContext = Snapshot<unknown> & { context?: unknown }
 
-/** A session's last context before its first state, when it started from the initial state (the parent holds none). */
-const NOTHING_SENT: unique symbol = Symbol('nothing sent')
-
 /** One incarnation running here. */
 class Session {
   readonly inc: number
   readonly #worker: Worker
-  readonly #logic: AnyActorLogic
-  /** How a state's context is found and persisted (see {@link persistState}). */
-  readonly #machine: boolean
-  /** The context sent last (live for a machine, else persisted): only what changed since crosses. */
-  #lastContext: unknown = NOTHING_SENT
+  /** The states sent, as changes: only what changed since the context sent last crosses. */
+  readonly #changes: StateChanges
   /** Replies given inside the running transition: they go with its snapshot. */
   #answers: [number, unknown][] | undefined
 
@@ -115,10 +109,10 @@ class Session {
 
   constructor(logic: AnyActorLogic, inc: number, point: WirePoint, tables: WireTables) {
     this.inc = inc
-    this.#logic = logic
-    this.#machine = typeof (logic as { getStateNodeById?: unknown }).getStateNodeById === 'function'
+    this.#changes = new StateChanges(logic)
     // The parent holds the point's state: an unchanged context stays the object it holds (no change event).
-    if (point.kind === 'persisted') this.#lastContext = (point.snapshot as WithContext).context
+    // From the initial state the parent holds none: the first state's context crosses whole.
+    if (point.kind === 'persisted') this.#changes.from((point.snapshot as WithContext).context)
     this.#worker = new Worker(
       logic,
       point,
@@ -170,7 +164,7 @@ class Session {
     let persisted: Snapshot<unknown>
     let context: Change[] | undefined
     try {
-      ;({ persisted, context } = this.#persist(snapshot))
+      ;({ persisted, context } = this.#changes.take(snapshot))
     } catch (error) {
       // Too deep to compare (or to read): too deep to cross too.
       return this.#crash(findUncloneable((snapshot as WithContext).context, 'state') ?? new UncloneableError('state', `not copyable (${String(error)})`))
@@ -197,40 +191,6 @@ class Session {
       const found = uncloneableChange(context) ?? findUncloneable(answers, 'reply') ?? findUncloneable(delays, 'delayed events') ?? findUncloneable(event, 'event')
       this.#crash(found ?? new UncloneableError('state', `not copyable (${String(error)})`))
     }
-  }
-
-  /**
-   * `snapshot` in xstate's persisted form without its context, and the changes
-   * of its context since the one sent before (or since the restore point's;
-   * from the initial state, the first replaces it whole).
-   * A machine's whole persisted form would cost a walk of the whole context
-   * (xstate swaps the actors it holds for their ids): its live contexts are
-   * compared instead, and only the values that changed are persisted, by the
-   * machine's own `getPersistedSnapshot` given those values as the context.
-   * Other logic is persisted whole and its persisted contexts compared.
-   */
-  #persist(snapshot: Snapshot<unknown>): { persisted: Snapshot<unknown>; context: Change[] | undefined } {
-    const live = snapshot as WithContext
-    if (!this.#machine) {
-      const whole = this.#logic.getPersistedSnapshot(snapshot) as WithContext
-      if (!('context' in whole)) return { persisted: whole, context: undefined }
-      return { persisted: { ...whole, context: undefined } as WithContext, context: this.#changes(whole.context) }
-    }
-    const context = this.#changes(live.context)
-    const values = context.map((change) => (change[0] === 's' ? change[2] : undefined))
-    const persisted = this.#logic.getPersistedSnapshot({ ...live, context: values } as WithContext) as WithContext
-    const persistedValues = persisted.context as unknown[]
-    persisted.context = undefined
-    if (persistedValues === values) return { persisted, context }
-    return { persisted, context: context.map((change, i) => (change[0] === 's' ? ['s', change[1], persistedValues[i]] : change)) }
-  }
-
-  /** What changed from the context sent last to `context`, which becomes it. */
-  #changes(context: unknown): Change[] {
-    const first = this.#lastContext === NOTHING_SENT
-    const changes = first ? [['s', [], context] as const] : diffState(this.#lastContext, context)
-    this.#lastContext = context
-    return changes
   }
 
   #crash(error: unknown): void {

@@ -1,6 +1,6 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { PendingDelay } from '../delays'
-import type { Change } from './changes'
+import type { Change } from '../../shared/changes'
 import { LogicModuleError, UncloneableError } from './errors'
 
 /**

@@ -27,12 +27,20 @@ const counter = fromTransition(
   ({ input }: { input: number | undefined }) => ({ total: input ?? 0, adds: 0 })
 )
 
-describe.each(['snapshot', 'journal'] as const)('a durable branch in %s mode', (mode) => {
-  const durable = (store: MemoryStore, extra: Partial<DurableOptions> = {}): DurableOptions => ({ store, mode, snapshotEvery: 3, ...extra })
+// 'changes': snapshot mode writing each state's changes, and the whole state every 3 (compactEvery).
+describe.each(['snapshot', 'journal', 'changes'] as const)('a durable branch in %s mode', (kind) => {
+  const mode = kind === 'changes' ? 'snapshot' : kind
+  const durable = (store: MemoryStore, extra: Partial<DurableOptions> = {}): DurableOptions => ({
+    store,
+    mode,
+    snapshotEvery: 3,
+    ...(kind === 'changes' ? { compactEvery: 3 } : {}),
+    ...extra
+  })
 
   it('comes back with its state after it stopped; input seeds only the first start', async () => {
     const store = new MemoryStore()
-    const start = () => startBranch({ logic: counter, name: `durable-${mode}`, input: 100, durable: durable(store) })
+    const start = () => startBranch({ logic: counter, name: `durable-${kind}`, input: 100, durable: durable(store) })
     let branch = await open(start())
     for (let n = 1; n <= 10; n++) await call(branch, { type: 'add', n })
     branch = await restart(branch, start)
@@ -44,7 +52,7 @@ describe.each(['snapshot', 'journal'] as const)('a durable branch in %s mode', (
 
   it('a call resolves only once its message is durable, and the next message waits (sync)', async () => {
     const store = new FlakyStore()
-    const branch = await open(startBranch({ logic: counter, name: `sync-${mode}`, durable: durable(store) }))
+    const branch = await open(startBranch({ logic: counter, name: `sync-${kind}`, durable: durable(store) }))
     const release = store.hold()
     let acked = false
     const first = call(branch, { type: 'add', n: 1 }).then((v) => ((acked = true), v))
@@ -59,7 +67,7 @@ describe.each(['snapshot', 'journal'] as const)('a durable branch in %s mode', (
 
   it('a store that fails mid-run: the call rejects, nothing is pretended, and it goes on once the store is back', async () => {
     const store = new FlakyStore()
-    const branch = await open(startBranch({ logic: counter, name: `flaky-${mode}`, durable: durable(store) }))
+    const branch = await open(startBranch({ logic: counter, name: `flaky-${kind}`, durable: durable(store) }))
     expect(await call(branch, { type: 'add', n: 1 })).toEqual({ total: 1, adds: 1 })
 
     store.down = true
@@ -72,14 +80,14 @@ describe.each(['snapshot', 'journal'] as const)('a durable branch in %s mode', (
     store.down = false
     await restarted
     expect(await waiting).toEqual({ total: 101, adds: 2 })
-    const again = await restart(branch, () => startBranch({ logic: counter, name: `flaky-${mode}`, durable: durable(store) }))
+    const again = await restart(branch, () => startBranch({ logic: counter, name: `flaky-${kind}`, durable: durable(store) }))
     expect(again.state()).toEqual({ total: 101, adds: 2 })
   })
 
   it('an unreachable store at start rejects startBranch with the store error', async () => {
     const store = new FlakyStore()
     store.down = true
-    await expect(startBranch({ logic: counter, name: `down-${mode}`, durable: durable(store) })).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(startBranch({ logic: counter, name: `down-${kind}`, durable: durable(store) })).rejects.toBeInstanceOf(StoreUnavailableError)
   })
 })
 

@@ -24,7 +24,7 @@ function storeWithout(missing: string | undefined): Record<string, unknown> {
 }
 
 describe('durable options', () => {
-  it('fills every default: snapshot mode, sync writes, a snapshot every 1000 events, version 1, replay verified, id = the branch name', () => {
+  it('fills every default: snapshot mode (whole snapshots), sync writes, a snapshot every 1000 events, version 1, replay verified by sample, id = the branch name', () => {
     const store = new MemoryStore()
     const config = readDurableOptions({ store }, 'cart')
     expect(config).toEqual({
@@ -33,10 +33,11 @@ describe('durable options', () => {
       mode: 'snapshot',
       durability: 'sync',
       snapshotEvery: 1000,
+      compactEvery: 0,
       migration: { version: 1, steps: new Map(), validate: undefined },
       adapter: undefined,
       tags: undefined,
-      verifyReplay: true
+      verifyReplay: 'sampled'
     })
     expect(config.store).toBe(store)
   })
@@ -90,7 +91,7 @@ describe('durable options', () => {
   it.each([
     ['mode', 'events', `'snapshot' or 'journal'`],
     ['durability', 'async', `'sync' or 'batched'`],
-    ['verifyReplay', 'yes', 'a boolean']
+    ['verifyReplay', 'yes', "a boolean or 'sampled'"]
   ])('refuses a %s that is none of its values', (key, value, expected) => {
     expect(refusal({ store: new MemoryStore(), [key]: value }, 'branch')).toEqual({
       option: `durable.${key}`,
@@ -99,13 +100,15 @@ describe('durable options', () => {
   })
 
   it.each([
-    [-1, 'number -1'],
-    [1.5, 'number 1.5'],
-    ['10', '"10"']
-  ])('refuses snapshotEvery %s (an integer >= 0)', (snapshotEvery, got) => {
-    expect(refusal({ store: new MemoryStore(), snapshotEvery }, 'branch')).toEqual({
-      option: 'durable.snapshotEvery',
-      message: `Option "durable.snapshotEvery" must be an integer >= 0; got ${got}.`
+    ['snapshotEvery', -1, 'number -1'],
+    ['snapshotEvery', 1.5, 'number 1.5'],
+    ['snapshotEvery', '10', '"10"'],
+    ['compactEvery', -1, 'number -1'],
+    ['compactEvery', 2.5, 'number 2.5']
+  ])('refuses %s %s (an integer >= 0)', (key, value, got) => {
+    expect(refusal({ store: new MemoryStore(), [key]: value }, 'branch')).toEqual({
+      option: `durable.${key}`,
+      message: `Option "durable.${key}" must be an integer >= 0; got ${got}.`
     })
   })
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type EventObject, type Snapshot } from 'xstate'
 import { MemoryStore, type DurableOptions, type KeeperStore, type NewEvent, type ReplayDivergenceError } from '../../../src/index'
-import { Durability } from '../../../src/keeper/durable/Durability'
+import { Durability, VERIFY_SAMPLE } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 
 // The replay check of journal mode (verifyReplay), straight on a store: at each snapshot the
 // events since the one before are replayed from it and compared with the state the worker
-// reported. Which segments are checked, across snapshots and across a recovery, and which are not.
+// reported. Which segments are checked, across snapshots and across a recovery, and which are not:
+// every one with `verifyReplay: true` (what most cases here set), the first after a start and then
+// one in VERIFY_SAMPLE with 'sampled' (the default).
 
 type Add = { type: 'add'; n: number }
 type Total = { total: number }
@@ -16,7 +18,7 @@ const add = (n: number): EventObject => ({ type: 'add', n }) as EventObject
 const stored = (n: number): NewEvent => ({ type: 'add', payload: { type: 'add', n }, version: 1 })
 
 function durable(store: KeeperStore, options: Partial<DurableOptions> = {}) {
-  const d = new Durability(counter, readDurableOptions({ store, mode: 'journal', ...options }, 'b'))
+  const d = new Durability(counter, readDurableOptions({ store, mode: 'journal', verifyReplay: true, ...options }, 'b'))
   const divergences: ReplayDivergenceError[] = []
   d.attach({ persisted: () => {}, divergence: (e) => divergences.push(e) })
   return { d, divergences }
@@ -141,5 +143,56 @@ describe('the replay check across a recovery', () => {
     ])
     await snapshotsLanded(d)
     expect(divergences.map((e) => e.seq)).toEqual([8])
+  })
+})
+
+describe("verifyReplay 'sampled' (the default)", () => {
+  it('checks the first interval after a start, then one in VERIFY_SAMPLE, and again the first after a recovery', async () => {
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 1, verifyReplay: undefined })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    // snapshotEvery 1: each event is an interval. Each ends on 2 x its seq, one above what it replays to
+    // from the state reported before it (2 x (seq - 1) + 1).
+    for (let seq = 1; seq <= 2 * VERIFY_SAMPLE + 1; seq++) {
+      await d.record(add(1), state(2 * seq))
+      await snapshotsLanded(d)
+    }
+    expect(divergences.map((e) => e.seq)).toEqual([1, 1 + VERIFY_SAMPLE, 1 + 2 * VERIFY_SAMPLE])
+
+    // A recovery is a start: its first interval is checked again.
+    divergences.length = 0
+    await d.recover(undefined)
+    await d.record(add(1), state(99))
+    await snapshotsLanded(d)
+    expect(divergences.map((e) => e.seq)).toEqual([2 * VERIFY_SAMPLE + 2])
+  })
+
+  it('keeps no events for the intervals it does not check', async () => {
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 2, verifyReplay: 'sampled' })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    // The first interval (events 1-2) is checked and right; the next VERIFY_SAMPLE - 1 are not checked, wrong as they are.
+    await recordAll(d, [
+      [1, 1],
+      [1, 2]
+    ])
+    await snapshotsLanded(d)
+    for (let i = 1; i < VERIFY_SAMPLE; i++) {
+      await recordAll(d, [
+        [1, 1000 + i],
+        [1, 2000 + i]
+      ])
+      await snapshotsLanded(d)
+    }
+    expect(divergences).toEqual([])
+    // The next one is checked: from the snapshot before it (2000 + VERIFY_SAMPLE - 1), 1 + 1 more is not 5.
+    await recordAll(d, [
+      [1, 3],
+      [1, 5]
+    ])
+    await snapshotsLanded(d)
+    expect(divergences.map((e) => e.seq)).toEqual([2 * VERIFY_SAMPLE + 2])
   })
 })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyChanges, diffState } from '../../../src/worker/isolated/changes'
+import { applyChanges, diffState } from '../../../src/shared/changes'
 import { deepFreeze } from '../../../src/keeper/freeze'
 import { call, startBranch, UncloneableError, WorkerCrashedError, type AnyBranch } from '../../../src/index'
 import { stoppedAfterEach } from '../../support/cleanup'

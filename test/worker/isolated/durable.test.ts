@@ -197,6 +197,18 @@ describe('a keyed pool of isolated, durable workers', () => {
   }, 60_000)
 })
 
+describe('durable with isolation: snapshots as changes (compactEvery)', () => {
+  it("writes the changes of the states the thread reports, and a start recovers them exactly", async () => {
+    const store = new MemoryStore()
+    const durable: DurableOptions = { store, id: 'changes', mode: 'snapshot', compactEvery: 3 }
+    let branch = await meter('thread', durable)
+    for (let value = 1; value <= 7; value++) await call(branch, { type: 'read', value })
+    expect((await store.read('changes')).map((r) => r.type)).toEqual(Array(7).fill('keepsake.change'))
+    branch = await again(branch, () => meter('thread', durable))
+    expect(readings(branch)).toEqual([1, 2, 3, 4, 5, 6, 7])
+  }, 60_000)
+})
+
 describe('durable with isolation: the determinism check', () => {
   it('replays each segment here and compares it with the states the thread reported', async () => {
     const store: KeeperStore = new MemoryStore()

@@ -1,7 +1,10 @@
+import type { AnyActorLogic, Snapshot } from 'xstate'
+
 /**
- * A state crosses between an isolated worker and its parent as what changed
- * since the state sent before, not whole: the host finds the change, the
- * parent applies it to the state it holds. xstate updates a context without
+ * A state crosses between an isolated worker and its parent, or goes to a
+ * durable store (`durable.compactEvery`), as what changed since the state
+ * sent before, not whole: one side finds the change, the other applies it to
+ * the state it holds. xstate updates a context without
  * touching what did not change (an `assign` copies the objects along the path
  * it writes), so the walk compares by identity and enters only what is new;
  * its cost follows the change and the breadth of the objects along its path,
@@ -132,4 +135,65 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
+}
+
+/** A state as {@link StateChanges} takes it: a context, when its logic has one. */
+type WithContext = Snapshot<unknown> & { context?: unknown }
+
+/** No context taken yet (the first changes replace it whole). */
+const NOTHING_TAKEN: unique symbol = Symbol('nothing taken')
+
+/**
+ * Takes a logic's states one after another as xstate's persisted form
+ * without the context, plus the changes of the context since the state taken
+ * before (the first: the whole context, as a set of the root).
+ *
+ * A machine's whole persisted form would cost a walk of the whole context
+ * (xstate swaps the actors it holds for their ids): for live states of a
+ * machine the live contexts are compared instead, and only the values that
+ * changed are persisted, by the machine's own `getPersistedSnapshot` given
+ * those values as the context. Other logic is persisted whole and its
+ * persisted contexts compared; states that are persisted already (`persisted`)
+ * are compared as they are.
+ */
+export class StateChanges {
+  readonly #logic: AnyActorLogic
+  readonly #machine: boolean
+  readonly #persisted: boolean
+  #last: unknown = NOTHING_TAKEN
+
+  constructor(logic: AnyActorLogic, persisted = false) {
+    this.#logic = logic
+    this.#machine = !persisted && typeof (logic as { getStateNodeById?: unknown }).getStateNodeById === 'function'
+    this.#persisted = persisted
+  }
+
+  /** The changes taken next are from `context` (a state the other side holds already). */
+  from(context: unknown): void {
+    this.#last = context
+  }
+
+  /** `snapshot` persisted without its context, and its context's changes since the state taken before (none for logic without a context). */
+  take(snapshot: Snapshot<unknown>): { persisted: Snapshot<unknown>; context: Change[] | undefined } {
+    const live = snapshot as WithContext
+    if (!this.#machine) {
+      const whole = (this.#persisted ? snapshot : this.#logic.getPersistedSnapshot(snapshot)) as WithContext
+      if (!('context' in whole)) return { persisted: whole, context: undefined }
+      return { persisted: { ...whole, context: undefined } as WithContext, context: this.#changes(whole.context) }
+    }
+    const context = this.#changes(live.context)
+    const values = context.map((change) => (change[0] === 's' ? change[2] : undefined))
+    const persisted = this.#logic.getPersistedSnapshot({ ...live, context: values } as WithContext) as WithContext
+    const persistedValues = persisted.context as unknown[]
+    persisted.context = undefined
+    if (persistedValues === values) return { persisted, context }
+    return { persisted, context: context.map((change, i) => (change[0] === 's' ? ['s', change[1], persistedValues[i]] : change)) }
+  }
+
+  /** What changed from the context taken last to `context`, which becomes it. */
+  #changes(context: unknown): Change[] {
+    const changes = this.#last === NOTHING_TAKEN ? [['s', [], context] as const] : diffState(this.#last, context)
+    this.#last = context
+    return changes
+  }
 }

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest'
+import { assign, setup } from 'xstate'
+import { call, JournalConflictError, MemoryStore, RecoveryError, startBranch, type AnyBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
+import { CHANGE_RECORD } from '../../../src/keeper/durable/changeRecords'
+import { openedForEach } from '../../support/cleanup'
+
+// Snapshot mode with compactEvery: each message's state is appended to the id's journal as its
+// changes, and the whole state saved every compactEvery changes. What a start recovers from the
+// newest whole state and the changes after it must equal the live state exactly: across
+// restarts, whatever the changes did (set, delete, a key set to undefined, arrays grown and
+// cut), and when a compaction was lost (the process died while it was under way).
+
+const { open, stop } = openedForEach<AnyBranch>()
+
+interface Item {
+  readonly id: number
+  readonly name: string
+}
+interface Shop {
+  items: Item[]
+  count: number
+  note?: string | undefined
+  meta: Record<string, number>
+}
+type ShopEvent =
+  | { type: 'add'; name: string }
+  | { type: 'rename'; at: number; name: string }
+  | { type: 'drop' }
+  | { type: 'note'; note: string | undefined }
+  | { type: 'meta'; key: string; value: number | undefined }
+
+const shop = setup({ types: { context: {} as Shop, events: {} as ShopEvent, input: {} as { items: number } } }).createMachine({
+  context: ({ input }) => ({ items: Array.from({ length: input.items }, (_, id) => ({ id, name: `item ${id}` })), count: 0, meta: {} }),
+  on: {
+    add: { actions: assign({ items: ({ context, event }) => [...context.items, { id: context.items.length, name: event.name }], count: ({ context }) => context.count + 1 }) },
+    rename: { actions: assign({ items: ({ context, event }) => context.items.map((item, i) => (i === event.at ? { ...item, name: event.name } : item)) }) },
+    drop: { actions: assign({ items: ({ context }) => context.items.slice(0, -1) }) },
+    note: { actions: assign({ note: ({ event }) => event.note }) },
+    meta: {
+      actions: assign({
+        meta: ({ context, event }) => {
+          const { [event.key]: _gone, ...rest } = context.meta
+          return event.value === undefined ? rest : { ...rest, [event.key]: event.value }
+        }
+      })
+    }
+  }
+})
+
+const EVENTS: ShopEvent[] = [
+  { type: 'rename', at: 3, name: 'three' },
+  { type: 'note', note: 'hello' },
+  { type: 'add', name: 'new' },
+  { type: 'meta', key: 'a', value: 1 },
+  { type: 'note', note: undefined }, // a key set to undefined: a whole snapshot's JSON leaves it out
+  { type: 'drop' },
+  { type: 'drop' },
+  { type: 'meta', key: 'b', value: 2 },
+  { type: 'meta', key: 'a', value: undefined }, // a key deleted
+  { type: 'rename', at: 0, name: 'zero' },
+  { type: 'add', name: 'newer' }
+]
+
+const start = (store: KeeperStore, compactEvery = 4) =>
+  open(startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot', compactEvery } }))
+
+/** What a whole snapshot of `state` keeps: its JSON. */
+const asStored = (state: unknown) => JSON.parse(JSON.stringify(state)) as unknown
+
+describe('snapshot mode with compactEvery', () => {
+  it('recovers each state exactly from the newest whole snapshot and the changes after it, across restarts', async () => {
+    const store = new MemoryStore()
+    let branch = await start(store)
+    for (const event of EVENTS) {
+      await call(branch, event)
+      const live = asStored(branch.state())
+      await stop(branch)
+      branch = await start(store)
+      expect(branch.state()).toEqual(live)
+    }
+    // 11 states written as changes after the first state (seq 0), a whole one every 4 (from each start's own count).
+    expect(await store.lastSeq('shop')).toBe(EVENTS.length)
+    expect((await store.loadSnapshot('shop'))?.seq).toBeGreaterThan(0)
+  })
+
+  it('writes a change, not the state: a record holds what changed', async () => {
+    const store = new MemoryStore()
+    const branch = await start(store, 100)
+    await call(branch, { type: 'rename', at: 3, name: 'three' })
+    const [record] = await store.read('shop', { fromSeq: 1 })
+    expect(record?.type).toBe(CHANGE_RECORD)
+    expect(JSON.stringify(record?.payload).length).toBeLessThan(400)
+    expect(JSON.stringify((await store.loadSnapshot('shop'))?.data).length).toBeGreaterThan(1000)
+  })
+
+  it('compacts every compactEvery changes: the whole state saved at the seq of its last change', async () => {
+    const store = new MemoryStore()
+    const branch = await start(store, 4)
+    for (const event of EVENTS.slice(0, 8)) await call(branch, event)
+    await stop(branch) // its compactions have landed
+    const snapshot = await store.loadSnapshot('shop')
+    expect(snapshot?.seq).toBe(8)
+    const again = await start(store, 4)
+    expect(asStored((snapshot?.data as unknown as { context: Shop }).context)).toEqual(asStored(again.state()))
+  })
+
+  it('a compaction lost mid-write (the process died): the start recovers from the snapshot before it and every change since', async () => {
+    const store = new LosingStore()
+    let branch = await start(store, 3)
+    store.losing = true // every compaction from now on is lost
+    for (const event of EVENTS) await call(branch, event)
+    const live = asStored(branch.state())
+    expect((await store.loadSnapshot('shop'))?.seq).toBe(0)
+    await stop(branch)
+    store.losing = false
+    branch = await start(store, 3)
+    expect(branch.state()).toEqual(live)
+    // It goes on, compacting again, and the next start agrees.
+    for (const event of EVENTS.slice(0, 4)) await call(branch, event)
+    const later = asStored(branch.state())
+    await stop(branch)
+    expect((await store.loadSnapshot('shop'))?.seq).toBeGreaterThan(EVENTS.length)
+    expect((await start(store, 3)).state()).toEqual(later)
+  })
+
+  it('a new version applies the changes of the old one to its state, then migrates it, and writes it back whole', async () => {
+    const store = new MemoryStore()
+    const v1 = await start(store, 100)
+    for (const event of EVENTS.slice(0, 3)) await call(v1, event)
+    const before = asStored(v1.state()) as Shop
+    await stop(v1)
+    const v2Options = { logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot' as const, compactEvery: 100, version: 2, migrations: { 2: (s: { context: Shop }) => ({ ...s, context: { ...s.context, count: s.context.count + 1000 } }) } } }
+    let v2 = await open(startBranch(v2Options))
+    expect(v2.state()).toEqual({ ...before, count: before.count + 1000 })
+    expect(await store.loadSnapshot('shop')).toMatchObject({ seq: 3, version: 2 })
+    await call(v2, EVENTS[3] as ShopEvent)
+    const live = asStored(v2.state())
+    await stop(v2)
+    v2 = await open(startBranch(v2Options))
+    expect(v2.state()).toEqual(live)
+  })
+
+  it('a second writer on the id is refused by the journal, like an event', async () => {
+    const store = new MemoryStore()
+    const first = await start(store)
+    await call(first, EVENTS[0] as ShopEvent)
+    await store.append('shop', [{ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state: {}, changes: [] }, version: 1 }], 1)
+    expect(await call(first, EVENTS[1] as ShopEvent).catch((e: unknown) => e)).toBeInstanceOf(JournalConflictError)
+  })
+
+  it('a journal holding an event where a change record belongs fails the start, naming it', async () => {
+    const store = new MemoryStore()
+    await stop(await start(store))
+    await store.append('shop', [{ type: 'add', payload: { type: 'add', name: 'x' }, version: 1 }], 0)
+    const error = await startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot', compactEvery: 4 } }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect(error).toMatchObject({ seq: 1 })
+  })
+})
+
+/** A MemoryStore whose snapshot writes after the first are lost while `losing` (as if the process died during each). */
+class LosingStore extends MemoryStore {
+  losing = false
+
+  override saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean> {
+    if (this.losing && snapshot.seq > 0) return new Promise(() => {})
+    return super.saveSnapshot(id, snapshot)
+  }
+}
