@@ -9,7 +9,7 @@ import { interleave, type Task } from './harness'
 import { benchPools } from './logics'
 import type { Profile } from './profile'
 import { ratioAtMost, row, type Group } from './report'
-import { summarizeTask, type Pool } from './stats'
+import { quantile, summarizeTask, type Pool } from './stats'
 
 const CLUSTER = 'bench'
 
@@ -24,12 +24,18 @@ function keyPair(): { bench: ClusterKeyOptions; peer: ClusterKeyOptions } {
   return { bench: { privateKey: bench.privateKey, trusted: [peer.publicKey] }, peer: { privateKey: peer.privateKey, trusted: [bench.publicKey] } }
 }
 
+/** First calls to new keys by where the key went: on the asking node, or on the peer (ms, warm-up included). */
+interface FirstCalls {
+  readonly here: number[]
+  readonly there: number[]
+}
+
 /**
  * Cluster calls against `peer` (a node of `cluster` in another process) and a
  * raw NATS request/reply between the same two processes (the peer echoes it),
  * in the same rounds.
  */
-async function measure(nats: NatsServer, profile: Profile, cluster: string, keys?: { bench: ClusterKeyOptions; peer: ClusterKeyOptions }): Promise<Pool> {
+async function measure(nats: NatsServer, profile: Profile, cluster: string, keys?: { bench: ClusterKeyOptions; peer: ClusterKeyOptions }): Promise<{ samples: Pool; first: FirstCalls }> {
   const peer = fork(new URL('./cluster-peer.ts', import.meta.url).pathname, [nats.url, cluster, ...(keys ? [JSON.stringify(keys.peer)] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   try {
     await once(peer, 'message')
@@ -39,6 +45,14 @@ async function measure(nats: NatsServer, profile: Profile, cluster: string, keys
     const pool = node.pool('bench')
     let key = ''
     let fresh = 0
+    const first: FirstCalls = { here: [], there: [] }
+    /** A first call to a new key, its time also kept by where the key went. */
+    const firstCall = async () => {
+      const name = `new-${++fresh}`
+      const started = performance.now()
+      await pool.call(name, { type: 'get' })
+      ;(pool.placement(name) === 'bench' ? first.here : first.there).push(performance.now() - started)
+    }
     for (let i = 0; key === ''; i++) {
       await pool.call(`key-${i}`, { type: 'get' })
       if (pool.placement(`key-${i}`) === 'peer') key = `key-${i}`
@@ -52,13 +66,13 @@ async function measure(nats: NatsServer, profile: Profile, cluster: string, keys
         ? []
         : [
             { name: 'pool', async: true, fn: async () => pool.call(key, { type: 'get' }) },
-            { name: 'pool-new', async: true, fn: async () => pool.call(`new-${++fresh}`, { type: 'get' }) }
+            { name: 'pool-new', async: true, fn: firstCall }
           ])
     ]
     const samples = await interleave(tasks, profile.fast)
     await raw.close()
     await node.stop()
-    return samples
+    return { samples, first }
   } finally {
     peer.send('stop')
     await Promise.race([once(peer, 'exit'), new Promise((r) => setTimeout(r, 5000))])
@@ -76,8 +90,9 @@ async function measure(nats: NatsServer, profile: Profile, cluster: string, keys
 export async function clusterGroup(profile: Profile): Promise<Group> {
   const nats = await startNats()
   try {
-    const plain = await measure(nats, profile, CLUSTER)
-    const signed = await measure(nats, profile, `${CLUSTER}-keyed`, keyPair())
+    const { samples: plain, first } = await measure(nats, profile, CLUSTER)
+    const { samples: signed } = await measure(nats, profile, `${CLUSTER}-keyed`, keyPair())
+    const p50 = (times: readonly number[]) => (times.length ? `${Math.round(quantile([...times].sort((a, b) => a - b), 0.5) * 1000)} µs` : '-')
     const unsignedCall = summarizeTask(plain, 'cluster', 'keepsake/cluster')
     return {
       id: 'cluster',
@@ -93,7 +108,8 @@ export async function clusterGroup(profile: Profile): Promise<Group> {
       notes: [
         'Both sides run on a private nats-server on loopback, started for the group; the floor is a request of the same bytes that the other process echoes back from a subscription of its own.',
         'The pool call (issue 21) takes the same path as the call by global name: the same Route, envelope and reply on the pool subject, plus a map lookup on each side (its routing cache here, the activation and its epoch on the owner); no KV read once the key is cached. Its key is placed on the other node before the rounds, by the default bounded hashing over the two nodes.',
-        'A first call to a new key: the asker sends the call itself to the node bounded hashing names (no KV read, no `place` first), and that node creates the placement record (a JetStream KV create), starts the branch and delivers the call: 2 NATS round trips (the call, the create) plus a branch start. About half the new keys fall on the asking node, still reached through NATS. The target is the issue\'s: p50 under 3 round trips, the floor being one raw request/reply.',
+        'A first call to a new key: the asker sends the call itself to the node bounded hashing names (no KV read, no `place` first) and writes the key\'s placement record for that node along with it (a JetStream KV create, its answer going to that node), which starts the branch and delivers the call once the answer says the record is its own: 1 NATS round trip plus a branch start. A key bounded hashing puts on the asking node is placed in-process: the record\'s create (1 round trip) and the start. The target is the issue\'s: p50 under 3 round trips, the floor being one raw request/reply.',
+        `Of the first calls (warm-up included), ${first.here.length} went to keys placed on the asking node, p50 ${p50(first.here)}, and ${first.there.length} to keys placed on the other node, p50 ${p50(first.there)}.`,
         "The cluster call adds the caller's route (pipelining, ordering), the JSON envelope and its checks on both sides, and the owner's local call to a machine branch that replies from `reply()`.",
         'With a cluster key each call is signed (Ed25519, Node crypto) and checked once each way: the request by its sender and owner, the reply by the owner and caller: two signatures and two checks on the path of every call (on a loaded 2-core machine ~160 µs a signature, ~350 µs a check, so the key adds a fixed few hundred µs per call, not a share of it). One node per process, so the keyed pair is a second pair measured after the first: the signed/unsigned ratio compares rounds taken one after the other; the last line compares it with raw NATS in its own rounds.'
       ]

@@ -193,15 +193,20 @@ export class PoolHost {
    */
   #local(body: PoolRequest, timeoutMs: number): Promise<Outcome> {
     const { config } = this.#parts
+    let request: PoolRequest | undefined
+    try {
+      request = decodePoolRequest(encode(config.cluster, body as unknown as Request), config.cluster, config.maxMessageBytes)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const pool = request && this.#pools.get(request.p)
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs)
       const reply = (answer: Reply) => {
         clearTimeout(timer)
         resolve({ reply: decodeReply(this.#replyBytes(answer), config.cluster, config.maxMessageBytes) })
       }
-      const request = decodePoolRequest(encode(config.cluster, body as unknown as Request), config.cluster, config.maxMessageBytes)
-      const pool = request && this.#pools.get(request.p)
-      if (!pool) return reply({ k: 'err', error: encodeError(new UnknownPoolError(body.p, [...this.#pools.keys()])) })
+      if (!request || !pool) return reply({ k: 'err', error: encodeError(new UnknownPoolError(body.p, [...this.#pools.keys()])) })
       pool._serve(request, reply)
     })
   }
