@@ -1,5 +1,5 @@
 import type { AnyActorLogic, EventFromLogic, InputFrom } from 'xstate'
-import { BranchStoppedError, CallTimeoutError, InvalidOptionError, KeyTakenError, SupervisorStoppedError } from '../shared/errors'
+import { BranchStoppedError, CallTimeoutError, ChildStartError, InvalidOptionError, KeyTakenError, SupervisorFullError, SupervisorStoppedError } from '../shared/errors'
 import { assertEvent, assertKnownOptions, readDuration, readOptions } from '../shared/validate'
 import type { DurableOptions } from '../keeper/durable/options'
 import { Branch, DEFAULT_CALL_TIMEOUT } from '../supervisor/Branch'
@@ -15,6 +15,15 @@ import type { BranchOptions, CallOptions, CastOptions, ReplyFor, StateOf } from 
 
 /** A keyed pool's default `idleTimeout`: 10 s, hb_persistent's `worker_timeout`. */
 export const DEFAULT_POOL_IDLE_TIMEOUT = 10_000
+
+/**
+ * How many of a pool's keys open at once (a durable key's recovery from its
+ * store included), before the pool's supervisor takes each: it handles one
+ * request at a time, and with the recovery inside it a burst of starts (a
+ * cluster node's failover, a leave's handover) waited on each store read in
+ * turn.
+ */
+const OPENS_AT_ONCE = 16
 
 /** Options of `startPool`. */
 export interface PoolOptions<L extends AnyActorLogic> extends Omit<BranchOptions<L>, 'name' | 'input' | 'durable' | 'idleTimeout'> {
@@ -61,6 +70,9 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #branches = new Map<string, Branch<L>>()
   /** Keys whose branch is starting, with what waits for it (in arrival order). */
   readonly #starting = new Map<string, { waiting: { ready(branch: Branch<L>): void; failed(error: unknown): void }[] }>()
+  /** Keys opening now, and the starts waiting for one of them to end (see {@link OPENS_AT_ONCE}). */
+  #opening = 0
+  readonly #waitingToOpen: (() => void)[] = []
 
   /** @internal Use `startPool`. */
   constructor(id: string, supervisor: Supervisor, options: PoolOptions<L>) {
@@ -225,18 +237,38 @@ export class Pool<L extends AnyActorLogic = AnyActorLogic> {
       ...(input && !seed ? { input: input(key) } : {}),
       ...(durable ? { durable: { ...durable, id: `${this.id}/${key}` } } : {})
     })
-    const child = await this.supervisor.startChild({
-      id: key,
-      type: 'worker',
-      restart: 'temporary',
-      start: () => Branch._open<L>(options(), moved?.image, seed, moved?.tables)
-    })
+    // Refused before anything of the key is read or written, as the supervisor would (it checks again).
+    const { maxKeys } = this.#options
+    if (maxKeys !== undefined && this.#branches.size + this.#starting.size - 1 >= maxKeys) throw new SupervisorFullError(this.supervisor.id, maxKeys)
+    const opened = await this.#open(key, () => Branch._open<L>(options(), moved?.image, seed, moved?.tables))
+    let child: unknown
+    try {
+      child = await this.supervisor.startChild({ id: key, type: 'worker', restart: 'temporary', start: () => opened })
+    } catch (error) {
+      // Not taken (the supervisor stopped or is full): it must not outlive the refusal.
+      await opened.stop({ timeout: 0 }).catch(() => undefined)
+      throw error
+    }
     const branch = child as Branch<L>
     if (branch.status === 'stopped') throw new BranchStoppedError(branch.id, 'it stopped as it started')
     this.#branches.set(key, branch)
     // No other branch can hold the key before this one's stop: a key starts anew only once it is gone.
     branch.on('stop', () => this.#branches.delete(key))
     return branch
+  }
+
+  /** Runs `open` once fewer than {@link OPENS_AT_ONCE} opens are under way; its failure is the supervisor's `ChildStartError`. */
+  async #open<T>(key: string, open: () => Promise<T>): Promise<T> {
+    while (this.#opening >= OPENS_AT_ONCE) await new Promise<void>((resolve) => this.#waitingToOpen.push(resolve))
+    this.#opening++
+    try {
+      return await open()
+    } catch (error) {
+      throw new ChildStartError(this.supervisor.id, key, error)
+    } finally {
+      this.#opening--
+      this.#waitingToOpen.shift()?.()
+    }
   }
 }
 

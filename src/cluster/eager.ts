@@ -185,10 +185,7 @@ export class EagerFailover {
     const timer = setTimeout(() => {
       this.#removals.delete(timer)
       this.#removing = this.#removing.then(() =>
-        this.#manifest.remove(node, inc).then(
-          () => undefined,
-          (error: unknown) => this.#warn(`could not remove the manifest of node "${node}"`, error)
-        )
+        this.#manifest.remove(node, inc).catch((error: unknown) => this.#warn(`could not remove the manifest of node "${node}"`, error))
       )
     }, REMOVE_AFTER_BEATS * this.#cluster.beatMs)
     timer.unref()

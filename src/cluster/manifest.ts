@@ -35,8 +35,8 @@ export class Manifest {
   readonly #self: { readonly node: string; readonly inc: string }
   /** What each chunk written holds, as written (its text before signing). */
   #written: string[] = []
-  /** Whether chunks a former life of this node left are known (listed at the first write, to be trimmed with the rest). */
-  #listed = false
+  /** Chunks a former life of this node id left, listed at the first write: those beyond this life's are deleted. */
+  #leftover: string[] | undefined
 
   constructor(kv: KV, records: Records, pool: string, self: { readonly node: string; readonly inc: string }) {
     this.#kv = kv
@@ -47,12 +47,7 @@ export class Manifest {
 
   /** Writes `entries` as this node's manifest: the chunks that changed, then deletes those beyond the last. */
   async write(entries: readonly ManifestEntry[]): Promise<void> {
-    if (!this.#listed) {
-      // A former life of this node id may have left more chunks than this one writes: marked written (as nothing
-      // this life wrote), so the trim below deletes those beyond the last.
-      for (const k of await this.#chunks(this.#self.node)) this.#written[chunkOf(k)] ??= ''
-      this.#listed = true
-    }
+    this.#leftover ??= await this.#chunks(this.#self.node)
     const texts: string[] = []
     for (let i = 0; i < entries.length; i += MANIFEST_CHUNK) {
       const keys = entries.slice(i, i + MANIFEST_CHUNK).map(({ key, epoch }) => [key, epoch])
@@ -67,6 +62,9 @@ export class Manifest {
       })
     )
     await this.#trim(texts.length)
+    // A former life of this node id may have left more chunks than this one writes (no one reads them: they name that
+    // life): deleted once, at the first write. A key under the prefix that is not a chunk number goes too.
+    for (const k of this.#leftover.splice(0)) if (!(chunkOf(k) < texts.length)) await this.#kv.delete(k)
   }
 
   /** Deletes this node's manifest (it left: its keys were moved or released). */
@@ -76,7 +74,7 @@ export class Manifest {
 
   async #trim(chunks: number): Promise<void> {
     const beyond = this.#written.length
-    for (let n = chunks; n < beyond; n++) if (this.#written[n] !== undefined) await this.#kv.delete(manifestKey(this.#pool, this.#self.node, n))
+    for (let n = chunks; n < beyond; n++) await this.#kv.delete(manifestKey(this.#pool, this.#self.node, n))
     this.#written.length = Math.min(this.#written.length, chunks)
   }
 
@@ -99,23 +97,19 @@ export class Manifest {
    * Deletes the chunks of `node`'s manifest written in its life `inc` (the
    * node died and its keys were handled), each by compare-and-set on the
    * revision read: a chunk the node wrote since, back in a new life, stays,
-   * as do chunks of other lives and those that can't be trusted. Resolves
-   * with how many it deleted.
+   * as do chunks of other lives and those that can't be trusted.
    */
-  async remove(node: string, inc: string): Promise<number> {
-    let removed = 0
+  async remove(node: string, inc: string): Promise<void> {
     for (const k of await this.#chunks(node)) {
       const entry = await this.#kv.get(k)
       const text = entry && entry.operation === 'PUT' ? this.#records.read(k, entry.string()) : undefined
       if (!entry || parseChunk(text)?.inc !== inc) continue
       try {
         await this.#kv.delete(k, { previousSeq: entry.revision })
-        removed++
       } catch (error) {
         if (!isWrongRevision(error)) throw error
       }
     }
-    return removed
   }
 
   /** The bucket keys of `node`'s chunks of this pool. */
@@ -127,7 +121,7 @@ export class Manifest {
   }
 }
 
-/** The chunk number of a chunk's bucket key (its last token). */
+/** The chunk number of a chunk's bucket key (its last token; NaN if that is not a number). */
 function chunkOf(k: string): number {
   return Number(k.slice(k.lastIndexOf('.') + 1))
 }
