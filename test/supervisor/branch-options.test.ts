@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
-import { InvalidLogicError, InvalidOptionError, UnknownOptionError } from '../../src/index'
+import { call, cast, InvalidLogicError, InvalidOptionError, startBranch, UnknownOptionError } from '../../src/index'
 import { readBranchOptions, readClock } from '../../src/supervisor/branchOptions'
 import { systemClock } from '../../src/shared/clock'
 import { ManualClock } from '../support/ManualClock'
@@ -62,6 +62,17 @@ describe('startBranch options, checked', () => {
     const error = refusal({ logic: logicModule('device'), isolation: 'thread', inspect: () => {} })
     expect(error.option).toBe('inspect')
     expect(error.message).toMatch(/absent with isolation \(the actor runs in another thread or process\)/)
+  })
+
+  it('without isolation, a logic named by module is loaded and runs in this thread', async () => {
+    const branch = await startBranch({ logic: logicModule('counterReducer') })
+    try {
+      cast(branch, { type: 'inc' })
+      expect(await call(branch, { type: 'get' })).toBe(1)
+      expect(branch.worker()).toBeDefined() // the actor is here
+    } finally {
+      await branch.stop()
+    }
   })
 
   it('that are not an object are blamed as startBranch options', () => {

@@ -3,6 +3,7 @@ import { assign, setup } from 'xstate'
 import { call, callAll, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
+import { ManualClock } from '../support/ManualClock'
 
 // A `callAll` batch is restored as a whole only while it is being delivered:
 // once it ended, a later crash goes back to the kept state, as for any message.
@@ -46,5 +47,28 @@ describe('a durable callAll batch that ends the machine', () => {
     expect(branch.status).toBe('stopped')
     if (mode === 'journal') expect((await store.read('ends')).map((e) => e.type)).toEqual(['inc', 'inc', 'finish'])
     else expect((await store.loadSnapshot('ends'))?.data).toMatchObject({ status: 'done', context: { n: 2 } })
+  })
+})
+
+describe('a machine that ends outside a durable batch', () => {
+  it('a callAll batch of a branch that is not durable resolves with its last state, and the branch stops normally', async () => {
+    const branch = await startBranch({ logic: finisher })
+    const stopped = new Promise((resolve) => branch.once('stop', resolve))
+    expect(await callAll(branch, [{ type: 'inc' }, { type: 'finish' }])).toEqual({ n: 1 })
+    expect(await stopped).toEqual({ kind: 'normal', output: undefined })
+  })
+
+  it('a delayed transition to a final state (no message in flight) stops the branch normally', async () => {
+    const clock = new ManualClock()
+    const timed = setup({ types: { context: {} as { n: number } } }).createMachine({
+      context: { n: 0 },
+      initial: 'waiting',
+      states: { waiting: { after: { 100: 'off' } }, off: { type: 'final' } }
+    })
+    const branch = await startBranch({ logic: timed, clock })
+    const stopped = new Promise((resolve) => branch.once('stop', resolve))
+    clock.advance(100)
+    expect(await stopped).toEqual({ kind: 'normal', output: undefined })
+    expect(branch.status).toBe('stopped')
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
+import { BranchStartError, call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
 import { openedForEach } from '../support/cleanup'
 
@@ -181,5 +181,21 @@ describe('a dead worker', () => {
     cast(branch, { type: 'inc' })
     await expect(call(branch, { type: 'suicide' })).rejects.toBeInstanceOf(WorkerCrashedError)
     expect(await call(branch, { type: 'inc' })).toBe(2)
+  })
+})
+
+describe('a worker that crashes as the branch starts', () => {
+  it('fails the start with BranchStartError, caused by what it threw; nothing is left running or named', async () => {
+    const broken = new Error('no initial state')
+    const machine = setup({}).createMachine({
+      context: () => {
+        throw broken
+      }
+    })
+    const error = await startBranch({ logic: machine, name: 'never-started' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BranchStartError)
+    expect((error as BranchStartError).cause).toBe(broken)
+    expect((error as Error).message).toContain('"never-started"')
+    expect(whereis('never-started')).toBeUndefined()
   })
 })

@@ -70,3 +70,16 @@ describe('answers given in one transition', () => {
     expect(await call(branch, { type: 'answer' })).toBe('own 0')
   })
 })
+
+describe('an answer given after the transition, while its message is delivered', () => {
+  it('respond() from a subscriber of the state answers the call, on a branch that never deferred one', async () => {
+    const counter = fromTransition((n: number, e: { type: 'inc' }) => (e.type === 'inc' ? n + 1 : n), 0)
+    const branch = await startBranch({ logic: counter })
+    started.push(branch)
+    const errors: unknown[] = []
+    branch.on('listenerError', (error) => errors.push(error))
+    branch.subscribe((snapshot) => respond(`heard ${String(snapshot.context)}`))
+    expect(await call(branch, { type: 'inc' })).toBe('heard 1')
+    expect(errors).toEqual([])
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assign, fromTransition, setup } from 'xstate'
+import { assign, fromCallback, fromTransition, setup } from 'xstate'
 import {
   call,
   cast,
@@ -102,6 +102,24 @@ describe('idle passivation', () => {
     started.push(machine)
     clock.advance(4000)
     expect(machine.status).toBe('running') // its own `after` is pending
+  })
+
+  it('does not let go of a worker with a child actor running', async () => {
+    const clock = new ManualClock()
+    let listening = 0
+    const watcher = setup({
+      actors: {
+        listen: fromCallback(() => {
+          listening++
+          return () => void listening--
+        })
+      }
+    }).createMachine({ invoke: { src: 'listen' } })
+    const branch = await startBranch({ logic: watcher, clock, idleTimeout: 1000 })
+    started.push(branch)
+    clock.advance(5000)
+    expect(branch.status).toBe('running')
+    expect(listening).toBe(1)
   })
 
   it('a crash after activation restarts from the kept state, as ever', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
-import { BranchStoppedError, call, cast, deferReply, MemoryStore, replyTo, startBranch, type AnyBranch, type ReplyToken } from '../../src/index'
+import { BranchStoppedError, call, cast, deferReply, MemoryStore, replyTo, startBranch, StoreUnavailableError, type AnyBranch, type ReplyToken } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
-import { HeldStore } from '../support/stores'
+import { GatedStore, HeldStore } from '../support/stores'
 import { turns } from '../support/deferred'
 
 // Stopping a branch: with nothing to wait for it stops at once; a graceful
@@ -84,5 +84,21 @@ describe('a graceful stop', () => {
     expect(await inc).toBe(1)
     await stopping
     expect(branch.status).toBe('stopped')
+  })
+})
+
+describe('a failed write', () => {
+  it("rejects a call waiting for a deferred reply with the store's error, with no message in flight", async () => {
+    const store = new GatedStore()
+    const tokens: ReplyToken[] = []
+    const branch = await startBranch({ logic: holder(tokens), durable: { store, id: 'lost-deferred' }, clock: new ManualClock() })
+    started.push(branch)
+    const waiting = call(branch, { type: 'hold' }, { timeout: Infinity }).catch((e: unknown) => e)
+    await turns()
+    expect(tokens).toHaveLength(1)
+    store.down = true
+    const lost = call(branch, { type: 'inc' }).catch((e: unknown) => e) // its write fails: the worker is let go, and with it every call it holds
+    expect(await lost).toBeInstanceOf(StoreUnavailableError)
+    expect(await waiting).toBeInstanceOf(StoreUnavailableError)
   })
 })

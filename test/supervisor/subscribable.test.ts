@@ -77,6 +77,7 @@ describe('a branch as an xstate Subscribable of its kept snapshot', () => {
     const other = branch.subscribe((s) => second.push(s.context.count))
     cast(branch, { type: 'inc' })
     other.unsubscribe()
+    cast(branch, { type: 'nothing' } as never) // no transition: the same snapshot, no news
     cast(branch, { type: 'crash' })
     cast(branch, { type: 'inc' })
     expect(seen).toEqual([1, 2])
