@@ -79,7 +79,13 @@ export function _setNameResolver(resolver: ((name: string) => NameRoute | undefi
 }
 
 function resolve(target: unknown): AnyBranch | NameRoute {
-  if (Branch._isOwn(target) || isInstance(target, Branch)) return target
+  // A branch of this copy (most targets) is told at once; the rest is out of line, so every message's path stays small.
+  return Branch._isOwn(target) ? target : resolveOther(target)
+}
+
+/** A branch of another copy of keepsake, or a name. */
+function resolveOther(target: unknown): AnyBranch | NameRoute {
+  if (isInstance(target, Branch)) return target
   if (typeof target === 'string') {
     const found = branchNames.lookup(target) ?? names.routeFor?.(target)
     if (!found) throw new UnknownNameError(target)

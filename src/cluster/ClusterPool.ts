@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AnyActorLogic, EventFromLogic } from 'xstate'
 import type { Pool } from '../api/pool'
 import { DEFAULT_CALL_TIMEOUT, type Branch } from '../supervisor/Branch'
@@ -10,6 +11,7 @@ import { JournalConflictError, SnapshotConflictError } from '../stores/errors'
 import type { Moved } from '../api/pool'
 import { KeyOverloadedError, NodeOverloadedError, NoNodeError, OutcomeUnknownError, TransferFailedError } from './errors'
 import { jsonImage, jsonTables, readImage, readTables } from './image'
+import type { ClaimAck } from './claimAcks'
 import { LapseWatch } from './lapseWatch'
 import { readName } from './keys'
 import type { Owner } from './leases'
@@ -33,6 +35,16 @@ export interface PoolLink {
   readonly self: { readonly node: string; readonly inc: string }
   /** Sends a pool message to `node` and waits for its answer. */
   request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome>
+  /** Serves a pool message on this node, not through NATS (as if it had crossed: a copy both ways, `timedOut` after `timeoutMs`). */
+  local(body: PoolRequest, timeoutMs: number): Promise<Outcome>
+  /**
+   * Where JetStream is to answer a placement record this node writes for
+   * `node` under `token` (see `#claimFor`); undefined if nodes write only
+   * their own records (with a cluster key: an unsigned answer can't be trusted).
+   */
+  readonly claimInbox: ((node: string, token: string) => string) | undefined
+  /** JetStream's answer to the record another node wrote for this one under `token`; `lost` if none within `timeoutMs`. */
+  claimed(token: string, timeoutMs: number): Promise<ClaimAck | 'lost'>
   /** The route's checks and its report of undeliverable casts (the node's own). */
   readonly transport: Pick<Transport, 'assertConnected' | 'assertSendable' | 'dropped'>
   /** Live nodes, this one included. */
@@ -78,6 +90,17 @@ interface Activation {
  * is bounced, and the sender looks the key up as for any bounce.
  */
 const ANY_EPOCH = '*'
+/**
+ * How many of a node's records written along with first messages may be
+ * refused in a row (the key was placed already: a first message from a node
+ * that had not cached it) before it writes them for one guess in
+ * {@link CLAIM_PROBE} only, until they are of use again.
+ */
+const CLAIM_CREDIT = 8
+/** While writes along with first messages are mostly refused, one guess in this many still carries one, to see if they are of use again. */
+const CLAIM_PROBE = 16
+/** How long a node waits for JetStream's answer to a record written for it before it writes its own (the first may still land: its own then finds it). */
+const CLAIM_ACK_TIMEOUT = 2_000
 /** How long a key being moved may take to answer what was delivered to it, and its new node to take it. */
 const MOVE_TIMEOUT = 10_000
 /** How long a placement request may take (the node's create of the record and the key's start, from the store if durable). */
@@ -127,11 +150,19 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
   readonly #resolving = new Map<string, { readonly done: Promise<void>; waiting: number }>()
   /** Unanswered calls this node sent, per key. */
   readonly #outstanding = new Map<string, number>()
+  /** Messages this node sent itself through NATS and has no answer to yet, per key (see `#ask`). */
+  readonly #toSelf = new Map<string, number>()
   /** Calls in flight to other nodes, failed with OutcomeUnknownError once their node's heartbeat lapses. */
   readonly #lapses: LapseWatch
   #view: { view: PlacementView; at: number; nodes: string } | undefined
   /** Nodes that refused a placement since the view was built (overloaded, or gone). */
   readonly #refused = new Set<string>()
+  /** Guesses whose first message went with its record (`#claimFor`): one record written per guess. */
+  readonly #claimedFor = new WeakSet<Owner>()
+  /** Records written along with first messages lately of use, less those refused (0 to {@link CLAIM_CREDIT}). */
+  #claimCredit = CLAIM_CREDIT
+  /** Guesses since the last probe while the credit is out. */
+  #sinceProbe = 0
 
   /** @internal Made by the node for each of its `pools` (`manifest`: this node's, for eager failover). */
   constructor(config: PoolConfig, link: PoolLink, records: PlacementRecords, local: Pool<L>, manifest?: Manifest) {
@@ -383,13 +414,77 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     assertConnected: (what) => this.#link.transport.assertConnected(what),
     assertSendable: (body) => this.#link.transport.assertSendable(body),
     request: (node, body, timeoutMs) => {
-      const sent = this.#link.request(node, { ...body, p: this.name } as PoolRequest, timeoutMs)
+      const sent = this.#claimFor(node, { ...body, p: this.name } as PoolRequest, (request) => this.#ask(node, request, timeoutMs))
       // A cast that never gets its answer bounces or is reported dropped, as before; a call fails as soon as its node lapses.
       if (body.k === 'cast' || node === this.#link.self.node) return sent
       const type = body.k === 'call' ? body.e.type : body.k === 'callAll' ? String(body.es[0]?.type) : body.k
       return this.#lapses.watch(node, sent, () => new OutcomeUnknownError(this.name, body.n, node, type))
     },
     dropped: (key, event, error) => this.#link.transport.dropped(key, event, error)
+  }
+
+  /**
+   * The first message of a guess (epoch `*`) to another node goes with the
+   * key's record: this node writes it, naming that node in the life its
+   * heartbeat carries, by the same compare-and-set as that node's create,
+   * and JetStream answers that node, which reads it under the token the
+   * message carries (`w`, with the life written, `wi`). The record's write
+   * and the message travel at once, so a new key's first call is one round
+   * trip and a start, not two round trips (the message, then the node's
+   * create). The write decides as the node's own would: of any number of
+   * racing writers one wins. If it loses (the key has a record: placed
+   * already, or a tombstone this node did not leave), the node makes its own
+   * claim as without it, and says so in its answer (`wr`). A node whose
+   * writes are mostly refused (its first messages go to keys placed already,
+   * as a node that just joined calling keys of the others) writes for one
+   * guess in {@link CLAIM_PROBE} only, until they are of use again: a refused
+   * write is off the message's path but a load on JetStream. Other messages
+   * go as they are.
+   */
+  #claimFor(node: string, body: PoolRequest, send: (request: PoolRequest) => Promise<Outcome>): Promise<Outcome> {
+    const inbox = this.#link.claimInbox
+    if (inbox === undefined || node === this.#link.self.node || body.k === 'place' || body.k === 'adopt' || body.o !== ANY_EPOCH) return send(body)
+    const owner = this.#placements.get(body.n)
+    if (!owner || owner.node !== node || owner.tenure !== ANY_EPOCH || this.#claimedFor.has(owner)) return send(body)
+    this.#claimedFor.add(owner)
+    if (this.#claimCredit === 0 && ++this.#sinceProbe % CLAIM_PROBE !== 0) return send(body)
+    const token = randomUUID()
+    try {
+      this.#records.claimFor(body.n, owner, inbox(node, token))
+    } catch {
+      // Not written (disconnected: the message itself fails the same way): the node claims the key itself.
+      return send(body)
+    }
+    return send({ ...body, w: token, wi: owner.inc }).then((outcome) => {
+      const refused = 'reply' in outcome && (outcome.reply.k === 'moved' || outcome.reply.wr === true)
+      this.#claimCredit = refused ? Math.max(0, this.#claimCredit - 1) : Math.min(CLAIM_CREDIT, this.#claimCredit + 1)
+      return outcome
+    })
+  }
+
+  /**
+   * Sends a pool message to `node`. A placement this node makes itself (a
+   * `place`, or a first message on a guess for a key it has no activation
+   * of) is served in-process: its critical path is then the record's KV
+   * create and the start, with no NATS round trip to itself. Not once the
+   * key is active here: its messages cross NATS as any other node's do,
+   * paced by the network, so a caller's loop on its own node's keys can't
+   * take the CPU a NATS round trip would leave to others (tried for every
+   * message and backed out: docs/design/cluster-pools.md, section 3). Nor
+   * while a message of ours to the key is in transit through NATS: this one
+   * would overtake it.
+   */
+  #ask(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
+    if (node !== this.#link.self.node) return this.#link.request(node, body, timeoutMs)
+    const placing = body.k === 'place' || (body.k !== 'adopt' && body.o === ANY_EPOCH && !this.#activations.has(body.n))
+    if (placing && !this.#toSelf.has(body.n)) return this.#link.local(body, timeoutMs)
+    const key = body.n
+    this.#toSelf.set(key, (this.#toSelf.get(key) ?? 0) + 1)
+    return this.#link.request(node, body, timeoutMs).finally(() => {
+      const n = (this.#toSelf.get(key) ?? 1) - 1
+      if (n <= 0) this.#toSelf.delete(key)
+      else this.#toSelf.set(key, n)
+    })
   }
 
   /**
@@ -401,12 +496,14 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     /** Live, and not the placement that just bounced (a record its node left behind when a release could not delete it). */
     const usable = (found: Placement): boolean =>
       this.#link.heartbeat(found.node)?.inc === found.inc && !(found.node === bounced?.node && String(found.epoch) === bounced.tenure)
+    /** Nodes asked to place the key that did not answer: what the NoNodeError names if none took it. */
+    const unanswered = new Set<string>()
     try {
       // A deterministic strategy names the node every node would pick: ask it first, without reading the
       // record (it answers at once if it holds the key, and reads the record itself if another node won).
       // Not after a guess bounced: that node could not place it (another node holds it, most likely).
       if (this.#config.strategy.deterministic && bounced?.tenure !== ANY_EPOCH) {
-        const placed = await this.#place(key, null)
+        const placed = await this.#place(key, null, unanswered)
         if (placed && usable(placed)) return this.#remember(key, placed)
       }
       for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
@@ -414,19 +511,20 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
         if (record && usable(record)) return this.#remember(key, record)
         if (record && record.node === bounced?.node && this.#link.heartbeat(record.node)?.inc === record.inc) {
           // Its node says it does not hold it: asked to place it, that node replaces the record it left behind.
-          const placed = await this.#place(key, null, record.node)
+          const placed = await this.#place(key, null, unanswered, record.node)
           if (placed && !(placed.node === bounced.node && String(placed.epoch) === bounced.tenure)) return this.#remember(key, placed)
           // It did not answer (dead, its heartbeat not lapsed yet: no other node may take the key until it lapses) or
           // took nothing: looked at again a heartbeat period later. At once, the attempts ran out within the lease,
-          // failing the key's messages with NoNodeError ("all nodes overloaded") until the lapse.
+          // failing the key's messages with NoNodeError until the lapse.
           await new Promise((resolve) => setTimeout(resolve, this.#link.beatMs))
           continue
         }
-        // No record, or one naming a node that is gone (or in an older life): place it, replacing that record.
-        const placed = await this.#place(key, record?.epoch ?? null)
+        // No record, or one naming a node that is gone (or in an older life): place it, replacing that record. A dead
+        // node's key goes first to the node whose eager takeover it is (eager.ts), which may be starting it already.
+        const placed = await this.#place(key, record?.epoch ?? null, unanswered, record ? this.#eager?.takerOf(key) : undefined)
         if (placed) return this.#remember(key, placed)
       }
-      throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+      throw this.#noNode(key, 'all-overloaded', unanswered)
     } catch (error) {
       this.#placements.delete(key)
       // Read by the route's `missing` at once; kept bounded for keys never called again.
@@ -436,13 +534,17 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     }
   }
 
-  /** Asks the strategy's node (first `to`, if given) to activate `key`; undefined if the record changed meanwhile (look again). */
-  async #place(key: string, replacing: number | null, to?: string): Promise<Placed | undefined> {
+  /**
+   * Asks the strategy's node (first `to`, if given) to activate `key`;
+   * undefined if the record changed meanwhile (look again). A node that does
+   * not answer is added to `unanswered`.
+   */
+  async #place(key: string, replacing: number | null, unanswered: Set<string>, to?: string): Promise<Placed | undefined> {
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const view = this.#currentView()
       const node = attempt === 0 && to !== undefined ? to : this.#config.strategy.place(key, view, this.#link.self.node)
-      if (node instanceof NoNodeError) throw node
-      const outcome = await this.#link.request(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
+      if (node instanceof NoNodeError) throw this.#noNode(key, node.reason, unanswered)
+      const outcome = await this.#ask(node, { k: 'place', p: this.name, n: key, rev: replacing }, PLACE_TIMEOUT)
       if ('reply' in outcome && outcome.reply.k === 'ok') {
         const placed = readPlaced(outcome.reply.value)
         if (placed.node === node) view.add(node)
@@ -452,12 +554,23 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       if ('reply' in outcome && outcome.reply.k === 'err') {
         const error = decodeError(outcome.reply.error)
         if (!(error instanceof NodeOverloadedError)) throw error
-      }
+      } else unanswered.add(node)
       // Overloaded, or gone: counted so until the next heartbeats say otherwise; placed again elsewhere.
       this.#refused.add(node)
       this.#view = undefined
     }
-    throw new NoNodeError(key, 'all-overloaded', this.#link.liveNodes().length)
+    throw this.#noNode(key, 'all-overloaded', unanswered)
+  }
+
+  /**
+   * Why no node took `key`: `unreachable` if a node asked did not answer (it
+   * counts as overloaded in this node's view until the next heartbeats, so the
+   * strategy's own answer would say `all-overloaded`), else `reason`.
+   */
+  #noNode(key: string, reason: NoNodeError['reason'], unanswered: ReadonlySet<string>): NoNodeError {
+    const live = this.#link.liveNodes().length
+    if (reason !== 'no-nodes' && unanswered.size > 0) return new NoNodeError(key, 'unreachable', live, [...unanswered])
+    return new NoNodeError(key, reason, live)
   }
 
   /**
@@ -520,6 +633,9 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     // whatever its timers do first (their renewal's write is still on its way).
     if (this.#config.kind.durable && this.#link.fenced()) this._fence()
     if (request.k === 'adopt') return void this.#adopt(request, reply)
+    // A dead node's key this node is to take over (eager failover) and has not yet: its takeover starts now, and the
+    // message waits for it below.
+    if (!this.#activations.has(request.n)) this.#eager?.hurry(request.n)
     const activation = this.#activations.get(request.n)
     if (request.k === 'place') {
       if (activation?.phase === 'active') return reply(placedReply(this.#link.self, activation.epoch))
@@ -527,6 +643,8 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return void this.#activate(request.n, request.rev, reply)
     }
     if (!activation) return request.o === ANY_EPOCH ? void this.#activate(request.n, null, reply, request) : reply({ k: 'moved' })
+    // A record written for this node along with it (`w`) was not needed: the key is here (the write was refused).
+    if (request.w !== undefined) reply = needless(reply)
     if (activation.phase !== 'active') return this.#hold(activation, request, reply)
     if (String(activation.epoch) !== request.o && request.o !== ANY_EPOCH) return reply({ k: 'moved' })
     const branch = this.#local.branch(request.n)
@@ -605,13 +723,19 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
    */
   async #activate(key: string, replacing: number | null, reply: (reply: Reply) => void, first?: PoolRequest): Promise<void> {
     if (this.#overloaded || this.#stopping || (this.#config.kind.durable && this.#link.fenced())) {
-      if (first) return reply({ k: 'moved' })
-      return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
+      if (!first) return reply({ k: 'err', error: encodeError(new NodeOverloadedError(this.name, this.#link.self.node, this.#config.maxInFlightPerNode)) })
+      // A record its sender wrote for this node goes first, or the key's next sender would find it here. If
+      // JetStream's answer is lost the record stays, as one a failed release leaves: replaced once this node takes keys.
+      const written = await this.#writtenFor(key, first)
+      if (typeof written === 'number') await this.#records.release(key, written).catch(() => false)
+      return reply({ k: 'moved' })
     }
     const activation = this.#activating(key)
     let epoch: number | undefined
     try {
-      epoch = await this.#records.claim(key, this.#link.self, replacing)
+      const written = await this.#writtenFor(key, first)
+      if (written === 'refused') reply = needless(reply)
+      epoch = typeof written === 'number' ? written : await this.#records.claim(key, this.#link.self, replacing)
       if (epoch === undefined) {
         // A record naming this node in this life, for a key it does not hold, is one its release could not delete
         // (NATS was out): stale, and this node's to replace.
@@ -641,10 +765,25 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return this.#unhold(activation, first !== undefined)
     }
     this.#activated(key, activation, branch, epoch)
-    // The first message before those that waited on the activation: they came after it.
-    if (first) this._serve(first, reply)
+    // The first message before those that waited on the activation: they came after it. Served as placed here (a
+    // record written for this node with it made this activation).
+    if (first) this._serve(placedBy(first), reply)
     else reply(placedReply(this.#link.self, epoch))
     this.#unhold(activation)
+  }
+
+  /**
+   * The revision of the record `first`'s sender wrote for this node, in
+   * this life (see `#claimFor`); `refused` if its write was; undefined if it
+   * wrote none, or for another life, or JetStream's answer did not come in
+   * time (this node's own claim then finds the record if it landed, as one
+   * of its own).
+   */
+  async #writtenFor(key: string, first: PoolRequest | undefined): Promise<number | 'refused' | undefined> {
+    if (first === undefined || first.k === 'place' || first.k === 'adopt' || first.w === undefined || first.wi !== this.#link.self.inc) return undefined
+    const ack = await this.#link.claimed(first.w, CLAIM_ACK_TIMEOUT)
+    if (ack === 'lost') return undefined
+    return ack === 'refused' ? ack : this.#records.claimedFor(key, ack.revision)
   }
 
   /** A new activation of `key`, holding what comes for it until it is active. */
@@ -1002,6 +1141,18 @@ async function quiet(activation: Activation, branch: Branch, timeoutMs: number):
 /** Whether `branch` has stopped (read anew: it may have since it was last looked at). */
 function stopped(branch: Branch): boolean {
   return branch.status === 'stopped'
+}
+
+/** `first`, which placed its key here, without the record written with it: served, it is not a message that found the key placed. */
+function placedBy(first: PoolRequest): PoolRequest {
+  if (first.k === 'place' || first.k === 'adopt' || first.w === undefined) return first
+  const { w: _w, wi: _wi, ...request } = first
+  return request
+}
+
+/** `reply`, its answer saying that the record written for the node along with the message was not needed (`wr`). */
+function needless(reply: (reply: Reply) => void): (reply: Reply) => void {
+  return (answer) => reply(answer.k === 'moved' ? answer : { ...answer, wr: true })
 }
 
 function placedReply(where: { readonly node: string; readonly inc: string }, epoch: number): Reply {

@@ -10,12 +10,13 @@ import type { Leases } from './leases'
 import type { NodeConfig } from './options'
 import { requestNode } from './nodeRequest'
 import { Manifest } from './manifest'
-import { deleteAtOf, PlacementRecords } from './placements'
+import { ClaimAcks } from './claimAcks'
+import { deleteAtOf, PlacementRecords, writeForOf } from './placements'
 import { decodePoolRequest, type PoolRequest } from './poolWire'
 import type { RefusalLog } from './refusals'
 import type { Outcome, Transport } from './routes'
 import { bucketRecords, type Sealer } from './sealed'
-import { encode, encodeError, type Reply, type Request } from './wire'
+import { decodeReply, encode, encodeError, type Reply, type Request } from './wire'
 
 /** What a node lends its cluster pools. */
 export interface PoolHostParts {
@@ -42,10 +43,12 @@ export class PoolHost {
   readonly #parts: PoolHostParts
   readonly #pools: ReadonlyMap<string, ClusterPool>
   readonly #subscription: Subscription
+  /** JetStream's answers to placement records other nodes wrote for this one (none with a cluster key). */
+  readonly #claims: Subscription | undefined
   /** The signature of each signed request being answered: its reply is signed for it. */
   readonly #signatures = new WeakMap<Msg, string>()
 
-  private constructor(parts: PoolHostParts, pools: ReadonlyMap<string, ClusterPool>) {
+  private constructor(parts: PoolHostParts, pools: ReadonlyMap<string, ClusterPool>, acks: ClaimAcks) {
     this.#parts = parts
     this.#pools = pools
     this.#subscription = parts.nc.subscribe(parts.names.pool(parts.leases.self.node), {
@@ -53,6 +56,13 @@ export class PoolHost {
         if (!error) this.#onRequest(msg)
       }
     })
+    this.#claims = parts.sealer
+      ? undefined
+      : parts.nc.subscribe(claimInbox(parts.names, parts.leases.self.node, '*'), {
+          callback: (error, msg) => {
+            if (!error) acks.deliver(msg.subject.slice(msg.subject.lastIndexOf('.') + 1), msg.data)
+          }
+        })
     parts.leases.carry(() => Object.fromEntries([...pools].map(([name, pool]) => [name, pool.load()])))
     for (const pool of pools.values()) pool._startRebalancing()
   }
@@ -66,10 +76,16 @@ export class PoolHost {
       refusals.refused({ subject: `$KV.${names.placements}.${key}`, bytes, reason })
     )
     const deleteAt = deleteAtOf(parts.nc, names.placements)
+    const writeFor = writeForOf(parts.nc, names.placements)
+    const acks = new ClaimAcks()
     const pools = new Map<string, ClusterPool>()
     const link: PoolLink = {
       self: parts.leases.self,
       request: (node, body, timeoutMs) => host.#request(node, body, timeoutMs),
+      local: (body, timeoutMs) => host.#local(body, timeoutMs),
+      // With a cluster key every message is signed, and JetStream's answers can't be: each node writes its own records.
+      claimInbox: sealer ? undefined : (node, token) => claimInbox(names, node, token),
+      claimed: (token, timeoutMs) => acks.take(token, timeoutMs),
       transport: parts.transport,
       liveNodes: () => parts.leases.liveNodes(),
       heartbeat: (node) => parts.leases.heartbeat(node),
@@ -88,9 +104,9 @@ export class PoolHost {
         ...(intensity ? { intensity } : {})
       })
       const manifest = pool.failover.mode === 'eager' ? new Manifest(kv, records, name, parts.leases.self) : undefined
-      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt), local, manifest))
+      pools.set(name, new ClusterPool(pool, link, new PlacementRecords(kv, records, name, deleteAt, writeFor), local, manifest))
     }
-    const host: PoolHost = new PoolHost(parts, pools)
+    const host: PoolHost = new PoolHost(parts, pools, acks)
     return host
   }
 
@@ -121,6 +137,7 @@ export class PoolHost {
     await Promise.all([...this.#pools.values()].map((pool) => pool._stop()))
     // Drained, not dropped: messages already received are answered (bounced: the keys are gone), not left to time out.
     await this.#subscription.drain()
+    this.#claims?.unsubscribe()
   }
 
   #onRequest(msg: Msg): void {
@@ -146,14 +163,8 @@ export class PoolHost {
 
   #respond(msg: Msg, reply: Reply): void {
     if (!msg.reply) return
-    const { config, sealer } = this.#parts
-    let bytes: Uint8Array
-    try {
-      bytes = encode(config.cluster, reply)
-      if (bytes.byteLength > config.maxMessageBytes) throw new KeepsakeError('WIRE_VALUE', `a reply of ${bytes.byteLength} bytes is over the ${config.maxMessageBytes}-byte limit (maxMessageBytes)`)
-    } catch (error) {
-      bytes = encode(config.cluster, { k: 'err', error: encodeError(error) })
-    }
+    const { sealer } = this.#parts
+    const bytes = this.#replyBytes(reply)
     const signature = this.#signatures.get(msg)
     try {
       msg.respond(bytes, sealer && signature ? { headers: sealer.sealReply(signature, bytes) } : undefined)
@@ -162,9 +173,47 @@ export class PoolHost {
     }
   }
 
+  /** A reply as it crosses: one that can't (not JSON, over `maxMessageBytes`) crosses as the error saying why. */
+  #replyBytes(reply: Reply): Uint8Array {
+    const { config } = this.#parts
+    try {
+      const bytes = encode(config.cluster, reply)
+      if (bytes.byteLength > config.maxMessageBytes) throw new KeepsakeError('WIRE_VALUE', `a reply of ${bytes.byteLength} bytes is over the ${config.maxMessageBytes}-byte limit (maxMessageBytes)`)
+      return bytes
+    } catch (error) {
+      return encode(config.cluster, { k: 'err', error: encodeError(error) })
+    }
+  }
+
+  /**
+   * Serves a pool message this node sends itself without NATS (see
+   * `PoolLink.local`): through the wire's encoding both ways, so the event
+   * and the reply are copies with the same checks and limits as a message
+   * that crossed; `timedOut` after `timeoutMs`, as a request's.
+   */
+  #local(body: PoolRequest, timeoutMs: number): Promise<Outcome> {
+    const { config } = this.#parts
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs)
+      const reply = (answer: Reply) => {
+        clearTimeout(timer)
+        resolve({ reply: decodeReply(this.#replyBytes(answer), config.cluster, config.maxMessageBytes) })
+      }
+      const request = decodePoolRequest(encode(config.cluster, body as unknown as Request), config.cluster, config.maxMessageBytes)
+      const pool = request && this.#pools.get(request.p)
+      if (!pool) return reply({ k: 'err', error: encodeError(new UnknownPoolError(body.p, [...this.#pools.keys()])) })
+      pool._serve(request, reply)
+    })
+  }
+
   #request(node: string, body: PoolRequest, timeoutMs: number): Promise<Outcome> {
     const { config, nc, names, sealer, refusals, leases } = this.#parts
     const parts = { nc, sealer, refusals, cluster: config.cluster, maxMessageBytes: config.maxMessageBytes, self: leases.self.node }
     return requestNode(parts, names.pool(node), encode(config.cluster, body as unknown as Request), timeoutMs, node)
   }
+}
+
+/** Where JetStream answers a placement record written for `node` under `token` (`*`: all of them, to subscribe). */
+function claimInbox(names: ClusterNames, node: string, token: string): string {
+  return `${names.pool(node)}.claim.${token}`
 }

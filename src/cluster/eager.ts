@@ -23,6 +23,15 @@ export interface FailoverStats {
   readonly failed: number
 }
 
+/**
+ * How long after it took its share of a dead node's keys the live node
+ * chosen to removes the dead node's manifest: two leases (six heartbeat
+ * periods). Every live node sees a lapse within about a heartbeat period of
+ * the others (each checks once a period) and reads the manifest at once; a
+ * node that comes to it later finds none, and its share comes back lazily.
+ */
+const REMOVE_AFTER_BEATS = 6
+
 /** How a takeover ended. */
 export type TakeoverOutcome = 'taken' | 'skipped' | 'failed'
 
@@ -81,10 +90,15 @@ export class EagerFailover {
   readonly #batch: number
   /** Other nodes seen live, in the life they were seen in. */
   readonly #live = new Map<string, string>()
+  /** This node's share of dead nodes' keys not taken over yet, with the epochs their manifests gave. */
+  readonly #pending = new Map<string, number>()
   readonly #stats = { lapses: 0, listed: 0, shared: 0, taken: 0, skipped: 0, failed: 0 }
   #timer: ReturnType<typeof setInterval> | undefined
   #writing: Promise<void> | undefined
   #failing: Promise<void> | undefined
+  /** Dead nodes' manifests to remove once the others have read them (see {@link REMOVE_AFTER_BEATS}). */
+  readonly #removals = new Set<ReturnType<typeof setTimeout>>()
+  #removing: Promise<void> = Promise.resolve()
   #closed = false
 
   constructor(pool: FailoverPool, cluster: FailoverMembership, manifest: Manifest, batch: number) {
@@ -110,8 +124,11 @@ export class EagerFailover {
   /** Stops (the node is leaving: its keys are moved or released); its manifest is deleted. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#pending.clear()
     clearInterval(this.#timer)
-    await Promise.all([this.#writing, this.#failing])
+    for (const timer of this.#removals) clearTimeout(timer)
+    this.#removals.clear()
+    await Promise.all([this.#writing, this.#failing, this.#removing])
     await this.#manifest.clear().catch(() => undefined)
   }
 
@@ -130,35 +147,105 @@ export class EagerFailover {
       if (inc !== undefined) this.#live.set(node, inc)
     }
     if (lapsed.length === 0) return
+    // Each manifest is read at once, while it is sure to be there (one live node removes it later); its keys are taken
+    // one lapse after another, each reading the live nodes as they are when it runs.
+    const reads = lapsed.map(([node, inc]) => ({ node, inc, entries: this.#read(node, inc) }))
     const previous = this.#failing
-    // One lapse after another: each reads the live nodes as they are when it runs.
     this.#failing = (async () => {
       await previous
-      for (const [node, inc] of lapsed) await this.#failover(node, inc)
+      for (const { node, inc, entries } of reads) {
+        const read = await entries
+        if (read) await this.#failover(read)
+        this.#removeLater(node, inc)
+      }
     })()
   }
 
-  async #failover(node: string, inc: string): Promise<void> {
+  /** `node`'s manifest in its life `inc`; undefined (warned) if it can't be read. */
+  async #read(node: string, inc: string): Promise<ManifestEntry[] | undefined> {
     this.#stats.lapses++
-    let entries: ManifestEntry[]
     try {
-      entries = await this.#manifest.read(node, inc)
+      return await this.#manifest.read(node, inc)
     } catch (error) {
-      return this.#warn(`could not read the manifest of node "${node}" (its keys come back lazily)`, error)
+      this.#warn(`could not read the manifest of node "${node}" (its keys come back lazily)`, error)
+      return undefined
     }
+  }
+
+  /**
+   * Removes the dead node's manifest once the other live nodes have read it,
+   * if this node is the one of them to (its rendezvous choice among the live
+   * nodes, so one node does it without their talking): by compare-and-set on
+   * each chunk of that life, so the node, back under the same id, keeps what
+   * it writes. A removal that fails leaves the chunks (of a life no one
+   * reads again) until the node's id starts again and trims them.
+   */
+  #removeLater(node: string, inc: string): void {
+    if (this.#closed || shareOf(node, this.#cluster.liveNodes()) !== this.#cluster.self.node) return
+    const timer = setTimeout(() => {
+      this.#removals.delete(timer)
+      this.#removing = this.#removing.then(() =>
+        this.#manifest.remove(node, inc).then(
+          () => undefined,
+          (error: unknown) => this.#warn(`could not remove the manifest of node "${node}"`, error)
+        )
+      )
+    }, REMOVE_AFTER_BEATS * this.#cluster.beatMs)
+    timer.unref()
+    this.#removals.add(timer)
+  }
+
+  async #failover(entries: readonly ManifestEntry[]): Promise<void> {
     this.#stats.listed += entries.length
     const self = this.#cluster.self.node
-    const takers = this.#pool.loads().filter((load) => load.overloaded !== true).map((load) => load.node)
+    const takers = this.#takers()
     const mine = entries.filter((entry) => shareOf(entry.key, takers) === self)
     this.#stats.shared += mine.length
+    for (const { key, epoch } of mine) this.#pending.set(key, epoch)
     let next = 0
     const worker = async () => {
       while (next < mine.length && !this.#closed) {
-        const { key, epoch } = mine[next++] as ManifestEntry
-        this.#stats[await this.#pool._takeOver(key, epoch).catch((): TakeoverOutcome => 'failed')]++
+        const { key } = mine[next++] as ManifestEntry
+        // Gone from the pending: a message for it took it over first (see `hurry`), counted there.
+        const epoch = this.#pending.get(key)
+        if (epoch !== undefined) await this.#take(key, epoch)
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.#batch, mine.length) }, worker))
+  }
+
+  /**
+   * A message came for `key` to this node, which does not hold it: if it is
+   * one of this node's share of a dead node's keys, not taken over yet, its
+   * takeover starts now, ahead of the others (the message waits for it),
+   * rather than the message placing it beside the takeovers (a failed
+   * create, a read, a bounce and a placement request more, and the
+   * takeover's compare-and-set lost when it comes to it).
+   */
+  hurry(key: string): void {
+    const epoch = this.#pending.get(key)
+    if (epoch !== undefined) void this.#take(key, epoch)
+  }
+
+  /** Takes `key` over at `epoch` (its takeover's activation exists once this returns its promise) and counts how it ended. */
+  async #take(key: string, epoch: number): Promise<void> {
+    this.#pending.delete(key)
+    this.#stats[await this.#pool._takeOver(key, epoch).catch((): TakeoverOutcome => 'failed')]++
+  }
+
+  /**
+   * The node whose share `key` is, were its node dead now: where a message
+   * for a dead node's key places it, so that the placement and that node's
+   * takeover of the key meet on one node (one activation there, the other
+   * waits for it) instead of racing for the key's record from two.
+   */
+  takerOf(key: string): string | undefined {
+    return shareOf(key, this.#takers())
+  }
+
+  /** The live nodes that take keys now (not `overloaded` in their heartbeats; this one as it is). */
+  #takers(): string[] {
+    return this.#pool.loads().filter((load) => load.overloaded !== true).map((load) => load.node)
   }
 
   #warn(what: string, error: unknown): void {

@@ -170,28 +170,41 @@ export class WireValueError extends KeepsakeError {
 
 /**
  * No live node can take a new key: the view of the cluster is empty
- * (`reason: 'no-nodes'`), or every node in it is overloaded
- * (`'all-overloaded'`). A placement strategy returns it rather than throwing,
- * so a pool can wait for the next heartbeat or refuse the call with it.
+ * (`reason: 'no-nodes'`), every node in it is overloaded
+ * (`'all-overloaded'`), or the nodes left to ask did not answer a placement
+ * request (`'unreachable'`: no responder, or no answer in time; a node
+ * stalled, cut off or stopping while its heartbeat is still live; `nodes`
+ * names them). A placement strategy returns it rather than throwing, so a
+ * pool can wait for the next heartbeat or refuse the call with it.
  */
 export class NoNodeError extends KeepsakeError {
   /** The key that could not be placed. */
   readonly key: string
-  /** Why: no node is live, or every live node refuses new keys. */
-  readonly reason: 'no-nodes' | 'all-overloaded'
+  /** Why: no node is live, every live node refuses new keys, or the nodes asked did not answer. */
+  readonly reason: 'no-nodes' | 'all-overloaded' | 'unreachable'
+  /** With `'unreachable'`: the nodes that did not answer (empty otherwise). */
+  readonly nodes: readonly string[]
 
-  constructor(key: string, reason: 'no-nodes' | 'all-overloaded', live: number) {
-    super(
-      'NO_NODE',
-      reason === 'no-nodes'
-        ? `No node can take key "${key}": no node is live in this view of the cluster. Start a node, or ` +
-            `retry once one has joined (its heartbeat puts it in the view).`
-        : `No node can take key "${key}": all ${live} live node(s) are overloaded. Retry once their load ` +
-            `falls (their heartbeats say so), or add nodes.`
-    )
+  constructor(key: string, reason: 'no-nodes' | 'all-overloaded' | 'unreachable', live: number, nodes: readonly string[] = []) {
+    super('NO_NODE', noNodeMessage(key, reason, live, nodes))
     this.key = key
     this.reason = reason
+    this.nodes = reason === 'unreachable' ? [...nodes] : []
   }
+}
+
+function noNodeMessage(key: string, reason: NoNodeError['reason'], live: number, nodes: readonly string[]): string {
+  if (reason === 'no-nodes') {
+    return `No node can take key "${key}": no node is live in this view of the cluster. Start a node, or retry once one has joined (its heartbeat puts it in the view).`
+  }
+  if (reason === 'unreachable') {
+    return (
+      `No node can take key "${key}": node(s) ${nodes.map((node) => `"${node}"`).join(', ')} did not answer a placement request ` +
+      `(no responder, or no answer in time) and no other of the ${live} live node(s) could take it. The node may be stalled, ` +
+      `cut off or stopping while its heartbeat is still live: retry once its lease has lapsed or it answers again.`
+    )
+  }
+  return `No node can take key "${key}": all ${live} live node(s) are overloaded. Retry once their load falls (their heartbeats say so), or add nodes.`
 }
 
 /** A cluster pool was asked of a node that was not started with it. */

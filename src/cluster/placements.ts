@@ -29,6 +29,18 @@ export function deleteAtOf(nc: NatsConnection, bucket: string): DeleteAt {
   }
 }
 
+/** Writes a bucket key by compare-and-set on `last` (0: the key has no record), JetStream's answer going to `replyTo`; not awaited. */
+export type WriteFor = (key: string, value: string, last: number, replyTo: string) => void
+
+/** A {@link WriteFor} on the bucket `bucket`: the write the KV client's `create` or `update` makes, its answer sent elsewhere. */
+export function writeForOf(nc: NatsConnection, bucket: string): WriteFor {
+  return (key, value, last, replyTo) => {
+    const headers = nats().transport.headers()
+    headers.set('Nats-Expected-Last-Subject-Sequence', String(last))
+    nc.publish(`$KV.${bucket}.${key}`, value, { reply: replyTo, headers })
+  }
+}
+
 /** Where a key of a cluster pool is active: a node in one of its lives, at a revision of its record (the key's epoch). */
 export interface Placement {
   readonly node: string
@@ -48,6 +60,7 @@ export class PlacementRecords {
   readonly #records: Records
   readonly #pool: string
   readonly #deleteAt: DeleteAt
+  readonly #writeFor: WriteFor
   /**
    * The tombstone revision of each key this node released (least recently
    * released first). A key placed again is most often placed on the node
@@ -58,11 +71,12 @@ export class PlacementRecords {
    */
   readonly #tombstones = new Map<string, number>()
 
-  constructor(kv: KV, records: Records, pool: string, deleteAt: DeleteAt) {
+  constructor(kv: KV, records: Records, pool: string, deleteAt: DeleteAt, writeFor: WriteFor) {
     this.#kv = kv
     this.#records = records
     this.#pool = pool
     this.#deleteAt = deleteAt
+    this.#writeFor = writeFor
   }
 
   /** The key's placement as the bucket has it now; undefined if it has none (or none that can be trusted). */
@@ -96,6 +110,25 @@ export class PlacementRecords {
       if (isWrongRevision(error)) return undefined
       throw error
     }
+  }
+
+  /**
+   * Writes `key`'s record naming `owner`, another node, as that node's
+   * `claim` of a key with no record would (a create, or an update of the
+   * tombstone this node left), without waiting: JetStream answers
+   * `replyTo`, where `owner` reads whether the key is its own.
+   */
+  claimFor(key: string, owner: Pick<Self, 'node' | 'inc'>, replyTo: string): void {
+    const k = placementKey(this.#pool, key)
+    const tombstone = this.#tombstones.get(key)
+    this.#tombstones.delete(key)
+    this.#writeFor(k, this.#records.write(k, JSON.stringify({ node: owner.node, inc: owner.inc })), tombstone ?? 0, replyTo)
+  }
+
+  /** The record another node wrote for this one (`claimFor`) is this node's at `revision`: a tombstone it kept of the key is gone. */
+  claimedFor(key: string, revision: number): number {
+    this.#tombstones.delete(key)
+    return revision
   }
 
   /**

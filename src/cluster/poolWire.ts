@@ -10,10 +10,13 @@ import { isDelivery, parse, type Request } from './wire'
  * (`rev` null) or if the record at `rev` names a dead node; `adopt` hands
  * the node a key its owner has stopped (rebalancing), with its state
  * (`image`, `tables`: none for a durable key, which recovers from its
- * store), to take over the record at revision `rev`.
+ * store), to take over the record at revision `rev`. A message addressed to
+ * the epoch `*` may carry `w`, a token, and `wi`, a life of its node: its
+ * sender wrote the key's record naming the node in that life, and
+ * JetStream's answer comes to the node under that token.
  */
 export type PoolRequest =
-  | (Exclude<Request, { k: 'adopt' }> & { readonly p: string })
+  | (Exclude<Request, { k: 'adopt' }> & { readonly p: string; readonly w?: string; readonly wi?: string })
   | { readonly k: 'place'; readonly p: string; readonly n: string; readonly rev: number | null }
   | PoolAdopt
 
@@ -49,6 +52,11 @@ export function decodePoolRequest(bytes: Uint8Array, cluster: string, maxBytes: 
     return o as PoolRequest
   }
   if (typeof o.o !== 'string') throw new InvalidMessageError('"o" (the epoch addressed) must be a string')
+  if (o.w !== undefined || o.wi !== undefined) {
+    if (o.o !== '*' || typeof o.w !== 'string' || o.w.length === 0 || typeof o.wi !== 'string' || o.wi.length === 0) {
+      throw new InvalidMessageError('"w" and "wi" (a record written for the node) must be non-empty strings, together, with the epoch "*"')
+    }
+  }
   if (isDelivery(o)) return o as PoolRequest
   throw new InvalidMessageError(`unknown pool message kind ${JSON.stringify(o.k)}`)
 }

@@ -16,9 +16,14 @@ export type Request =
   /** `ver`: the version of the kind's logic that wrote the image's state (absent from an older keepsake: 1). */
   | { readonly k: 'adopt'; readonly n: string; readonly kind: string; readonly input: unknown; readonly image: unknown; readonly tables?: unknown; readonly rev: number; readonly ver?: number }
 
+/**
+ * A node's answer. `wr` (cluster pools): the message carried a placement
+ * record its sender wrote for the node (`w`), and the key had one already,
+ * so that write was refused or not needed.
+ */
 export type Reply =
-  | { readonly k: 'ok'; readonly value?: unknown }
-  | { readonly k: 'err'; readonly error: WireError }
+  | { readonly k: 'ok'; readonly value?: unknown; readonly wr?: true }
+  | { readonly k: 'err'; readonly error: WireError; readonly wr?: true }
   /** This node does not hold the name (any more): ask the bucket who does, and send it there. */
   | { readonly k: 'moved' }
 

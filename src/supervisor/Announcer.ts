@@ -123,6 +123,11 @@ export abstract class Announcer<L extends AnyActorLogic> implements Subscribable
     return { unsubscribe: () => void this.#observers?.delete(observer) }
   }
 
+  /** @internal True when a new kept snapshot has someone to go to: a subscriber (even one gone since), or a `state` handler. */
+  protected get _hearsState(): boolean {
+    return this.#observers !== undefined || this._listens('state')
+  }
+
   /** @internal Tells subscribers of the kept snapshot of a new one, in subscription order. */
   protected _notify(snapshot: SnapshotFrom<L>): void {
     const observers = this.#observers

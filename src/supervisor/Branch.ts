@@ -341,7 +341,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   /** Sends `event` without waiting for anything (after `delay` ms if given). */
   cast(event: EventFromLogic<L>, options?: CastOptions): void {
     assertEvent(event)
-    const delay = options === undefined ? 0 : readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
+    const delay = options === undefined ? 0 : castDelay(options)
     this.#assertRunning()
     if (this.#config.isolated) assertCloneable(event, 'event')
     if (delay > 0) this.#courier.enqueueLater(event, delay)
@@ -411,6 +411,8 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
    */
   _suspend(): RestorePoint {
     this.#assertRunning()
+    // A start retried after a crash would run beside the worker `_resume` starts from the image.
+    this.#cancelRetry()
     const worker = this.#courier.worker
     // A remote worker may be processing a message (a callAll batch: from the state before it).
     const kept = this.#courier.takeRestoreBase() as NonNullable<Keeper['snapshot']>
@@ -484,8 +486,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   }
 
   #assertRunning(): void {
-    if (this.#stopReason) throw stoppedError(this.id, this.#stopReason)
-    if (this.#stopping) throw new BranchStoppedError(this.id, 'it is stopping')
+    if (this.#stopReason || this.#stopping) throw this.#stoppedError()
+  }
+
+  /** Why a message is refused: the branch stopped, or is stopping. */
+  #stoppedError(): BranchStoppedError {
+    return this.#stopReason ? stoppedError(this.id, this.#stopReason) : new BranchStoppedError(this.id, 'it is stopping')
   }
 
   // ---- the worker's life -------------------------------------------------
@@ -522,8 +528,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
 
   #onSnapshot(incarnation: number, snapshot: Parameters<Keeper['accept']>[1], event: EventObject | undefined): void {
     const previous = this.#keeper.snapshot
-    const first = previous === undefined
-    const prev = this.#keeper.state
     let kept: boolean
     try {
       kept = this.#keeper.accept(incarnation, snapshot)
@@ -534,8 +538,15 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     if (!kept) return
     this.#commits?.record(event, snapshot)
     this.#courier.release()
+    // Most branches have no one to tell: the telling is out of line, so what runs for every message stays small.
+    if (this._hearsState || this.#config.listener?.onStateChange) this.#announceState(previous, event)
+  }
+
+  /** Tells whoever listens of the snapshot just kept (`previous` before it): the state if it changed, the snapshot if it is news. */
+  #announceState(previous: Snapshot<unknown> | undefined, event: EventObject | undefined): void {
+    const prev = previous && stateOf(previous)
     const next = this.#keeper.state
-    if (!first && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
+    if (previous !== undefined && next !== prev) this.#stateChanged(prev as StateOf<L>, next as StateOf<L>)
     // An incarnation's first snapshot (event undefined) is the kept one brought back: not news.
     if (event !== undefined && this.#keeper.snapshot !== previous) this._notify(this.#keeper.snapshot as SnapshotFrom<L>)
   }
@@ -582,8 +593,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
    */
   #onCommitLost(error: unknown): void {
     // A start retried after a crash would run from a state the store may not hold: recovery starts the next worker.
-    this.#retry?.()
-    this.#retry = undefined
+    this.#cancelRetry()
     if (this.#courier.worker) this.#lose(this.#courier.worker, error, () => error)
   }
 
@@ -648,6 +658,12 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     this.#courier.processed()
   }
 
+  /** Drops a start waiting to be retried (see `#onCrash`): something else starts the next worker, or none comes. */
+  #cancelRetry(): void {
+    this.#retry?.()
+    this.#retry = undefined
+  }
+
   #retire(worker: Incarnation): void {
     this.#keeper.close()
     this.#courier.worker = undefined
@@ -657,7 +673,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   #terminate(reason: StopReason): void {
     if (this.#stopReason) return
     this.#stopReason = reason
-    this.#retry?.()
+    this.#cancelRetry()
     this.#idle?.cancel()
     this.#dormant = undefined
     this.#commits?.close()
@@ -687,6 +703,16 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     if (listener?.onStateChange) this._guard(() => listener.onStateChange?.(next, prev))
     if (this._listens('state')) this._emit('state', next, prev)
   }
+}
+
+/** The state a snapshot holds (as `Keeper.state` reads it): a machine's context, a reducer's state. */
+function stateOf(snapshot: Snapshot<unknown>): unknown {
+  return (snapshot as { context?: unknown }).context
+}
+
+/** A cast's `delay` option, read and checked (only a cast given options pays for reading them). */
+function castDelay(options: CastOptions): number {
+  return readDuration(readOptions(options, 'cast options').delay, 'delay', 0)
 }
 
 /** The kept state in xstate's persisted form, with the pending delays of `worker` if it still stands. */

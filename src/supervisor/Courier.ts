@@ -107,7 +107,12 @@ export class Courier implements CallOwner {
     if (probe.on) probe.enqueued(this.#subject, envelope.event.type, envelope.call)
     // Nothing queued ahead of it and the worker free (most messages): it goes to the worker without queueing.
     // A branch that passivates is told of every message first, which may bring a worker back.
-    if (!this.#wake && !this.#mailbox?.size && this.#free()) return this.#run(envelope)
+    if (!this.#wake && !this.#mailbox?.size && this.#free()) this.#run(envelope)
+    else this.#queue(envelope)
+  }
+
+  /** The mailbox's way in (the rest of `enqueue`, out of line: the message path stays small enough for V8 to inline whole). */
+  #queue(envelope: Envelope): void {
     ;(this.#mailbox ??= new Mailbox()).push(envelope)
     if (this.#wake?.()) return
     this.drain()
@@ -155,7 +160,7 @@ export class Courier implements CallOwner {
     this.#inFlight = envelope
     this.#commits?.startMessage()
     if (worker.remote) return worker.deliver(envelope.event, envelope.call) // its outcome comes through the hooks
-    this.#process(worker, envelope, undefined)
+    this.#process(worker, envelope)
     // A crash, exit or stop during delivery settled the call already.
     if (this.#inFlight === envelope) this.settleInFlight()
   }
@@ -172,7 +177,7 @@ export class Courier implements CallOwner {
     this.#batchBase = this.#keeper.snapshot
     this.#commits?.openBatch()
     if (worker.remote) return worker.deliver(envelope.event, envelope.call, rest) // all or none over there; `processed` or a crash ends it
-    this.#process(worker, envelope, rest)
+    this.#process(worker, envelope)
     this.#batchBase = undefined
     if (this.#inFlight !== envelope) return this.#commits?.abortBatch()
     this.#commits?.closeBatch()
@@ -180,25 +185,28 @@ export class Courier implements CallOwner {
   }
 
   /**
-   * Has the in-thread `worker` process `envelope`'s event, then those of
+   * Has the in-thread `worker` process `envelope`'s event, then those of its
    * `rest` while none crashed it, inside its delivery context: the call its
    * answers go to, and the branch and call chain a call made meanwhile comes from.
    */
-  #process(worker: Incarnation, envelope: Envelope, rest: readonly EventObject[] | undefined): void {
+  #process(worker: Incarnation, envelope: Envelope): void {
     const { branch, chain } = delivery
     delivery.branch = this.#subject.id
     delivery.chain = envelope.chain
     try {
       deliverAs(envelope.call, worker, envelope.event)
-      if (rest) {
-        for (const event of rest) {
-          if (this.#inFlight !== envelope) break
-          deliverAs(envelope.call, worker, event)
-        }
-      }
+      if (envelope.rest) this.#processRest(worker, envelope, envelope.rest)
     } finally {
       delivery.branch = branch
       delivery.chain = chain
+    }
+  }
+
+  /** The events of a `callAll` batch after its first, while none crashed the worker. */
+  #processRest(worker: Incarnation, envelope: Envelope, rest: readonly EventObject[]): void {
+    for (const event of rest) {
+      if (this.#inFlight !== envelope) return
+      deliverAs(envelope.call, worker, event)
     }
   }
 
@@ -222,14 +230,21 @@ export class Courier implements CallOwner {
   settleInFlight(): void {
     const call = this.#inFlight?.call
     this.#inFlight = undefined
-    if (call?.pending && call.deferred) this.#deferred?.set(call, this.#commits?.current)
-    else if (call && call.pending) resolveAfter(call, this.#keeper.state, this.#commits?.current)
+    if (call?.pending) this.#settleUnanswered(call)
+  }
+
+  /** A call whose message was processed without an answer: it gets the state, or waits for its deferred reply. */
+  #settleUnanswered(call: Call): void {
+    if (call.deferred) this.#deferred?.set(call, this.#commits?.current)
+    else resolveAfter(call, this.#keeper.state, this.#commits?.current)
   }
 
   /** A state was kept: the answers given while it was made go out, once it is durable. */
   release(): void {
-    const call = this.#held
-    if (!call) return
+    if (this.#held) this.#releaseHeld(this.#held)
+  }
+
+  #releaseHeld(call: Call): void {
     const value = this.#heldValue
     const more = this.#heldMore
     this.#dropHeld()

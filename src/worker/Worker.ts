@@ -220,16 +220,25 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
    * no child comes or goes, so looking through it costs nothing otherwise.
    */
   #noteChildren(snapshot: Snapshot<unknown>): void {
+    // This runs for every state: what it rarely has to do is out of line, so it stays small enough to inline.
     const children = (snapshot as { children?: Record<string, AnyActorRef> }).children
-    if (children && children !== this.#knownChildren) {
-      this.#knownChildren = children
-      for (const child of Object.values(children)) {
-        const { firstStates } = this.#records()
-        if (!firstStates.has(child)) firstStates.set(child, child.getSnapshot())
-      }
-    }
+    if (!children) return
+    if (children !== this.#knownChildren) this.#noteFirstStates(children)
     const type = this.#lastEvent?.type
-    if (type === undefined || !children || !type.startsWith('xstate.')) return
+    if (type !== undefined && type.startsWith('xstate.')) this.#noteOutcome(type, children)
+  }
+
+  /** A new children object: the first state of each child not seen before. */
+  #noteFirstStates(children: Record<string, AnyActorRef>): void {
+    this.#knownChildren = children
+    for (const child of Object.values(children)) {
+      const { firstStates } = this.#records()
+      if (!firstStates.has(child)) firstStates.set(child, child.getSnapshot())
+    }
+  }
+
+  /** An event of xstate's own (`type`): if it is a child's outcome, that child was seen to finish or fail. */
+  #noteOutcome(type: string, children: Record<string, AnyActorRef>): void {
     const prefix = OUTCOME_PREFIXES.find((p) => type.startsWith(p))
     const child = prefix && children[type.slice(prefix.length)]
     if (child) this.#records().seen.add(child)

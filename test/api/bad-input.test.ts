@@ -137,6 +137,11 @@ describe('call, cast and send reject bad input with typed errors', () => {
     // callAll rejects too (never throws), as every call does.
     expect(await rejection(untyped(callAll)(42, [{ type: 'get' }]))).toMatchObject(target)
     expect(thrown(() => untyped(cast)({}, { type: 'get' }))).toMatchObject({ option: 'target' })
+    // null (typeof 'object') and undefined too: checked, not read.
+    for (const none of [null, undefined]) {
+      expect(await rejection(untyped(call)(none, { type: 'get' }))).toMatchObject(target)
+      expect(thrown(() => untyped(cast)(none, { type: 'get' }))).toBeInstanceOf(InvalidOptionError)
+    }
     expect(thrown(() => untyped(whereis)(7))).toMatchObject({ option: 'name', message: expect.stringContaining('Option "name" must be a string; got') })
     for (const error of [thrown(() => untyped(whereis)(7)), thrown(() => untyped(cast)({}, { type: 'get' }))]) expect(error).toBeInstanceOf(InvalidOptionError)
   })

@@ -6,11 +6,12 @@
  * (the `clusterKey` option, JSON). KS_VERSION (1 or 2) adds the upgrade test's kinds at that
  * version of their logic; KS_KINDS=none starts a node with no kinds (a client of the cluster);
  * KS_POOLS=1 adds the cluster pool `accounts` (durable with KS_PG, never passivated);
- * KS_POOLS=journal makes it durable in journal mode; KS_FAILOVER (`lazy` or `eager`) is its `failover`.
+ * KS_POOLS=journal makes it durable in journal mode; KS_FAILOVER (`lazy`, `eager`, or `{ mode, batch }` as JSON) is its `failover`;
+ * KS_LOCAL_FIRST=1 gives it the `localFirst()` strategy and no rebalancing (a key stays where its caller is).
  */
 import { assign, raise, setup, type EventObject } from 'xstate'
 import { call, callAll, cast, deferReply, migrations, reply, send, startBranch, table, type Replies } from '../../src/index'
-import { startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
+import { localFirst, startNode, type ClusterKeyOptions, type ClusterNode, type NodeAuth, type NodeKind } from '../../src/cluster'
 import { PostgresStore } from '../../src/postgres'
 import { startWorkload, type Workload, type WorkloadPlan } from './pool-workload'
 
@@ -134,8 +135,9 @@ async function main(): Promise<void> {
   }
   if (process.env.KS_KINDS === 'none') for (const kind of Object.keys(kinds)) delete kinds[kind]
   const mode = process.env.KS_POOLS === 'journal' ? ({ mode: 'journal' } as const) : {}
-  const failover = process.env.KS_FAILOVER as 'lazy' | 'eager' | undefined
-  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store, ...mode } } : {}), idleTimeout: Infinity, ...(failover ? { failover } : {}) } } : undefined
+  const failover = process.env.KS_FAILOVER?.startsWith('{') ? (JSON.parse(process.env.KS_FAILOVER) as { mode: 'eager'; batch: number }) : (process.env.KS_FAILOVER as 'lazy' | 'eager' | undefined)
+  const local = process.env.KS_LOCAL_FIRST ? { strategy: localFirst(), rebalance: false as const } : {}
+  const pools = process.env.KS_POOLS ? { accounts: { logic: journal, ...(store ? { durable: { store, ...mode } } : {}), idleTimeout: Infinity, ...(failover ? { failover } : {}), ...local } } : undefined
   const node: ClusterNode = await startNode({
     servers: process.env.KS_NATS as string,
     cluster: process.env.KS_CLUSTER as string,

@@ -52,7 +52,9 @@ export interface NodeEnv {
   /** Adds the cluster pool `accounts` (the journal logic, durable with `pg`, never passivated); 'journal': durable in journal mode. */
   pools?: boolean | 'journal'
   /** The pool's `failover` (KS_FAILOVER). */
-  failover?: 'lazy' | 'eager'
+  failover?: 'lazy' | 'eager' | { mode: 'eager'; batch: number }
+  /** The pool places a key on its caller's node (`localFirst()`) and does not rebalance (KS_LOCAL_FIRST). */
+  localFirst?: boolean
 }
 
 /**
@@ -80,7 +82,8 @@ export async function startNodeProcess(env: NodeEnv): Promise<NodeProcess> {
       KS_LEASE: String(env.lease ?? 2000),
       ...(env.pg ? { KS_PG: JSON.stringify(env.pg) } : {}),
       ...(env.pools ? { KS_POOLS: env.pools === 'journal' ? 'journal' : '1' } : {}),
-      ...(env.failover ? { KS_FAILOVER: env.failover } : {}),
+      ...(env.failover ? { KS_FAILOVER: typeof env.failover === 'string' ? env.failover : JSON.stringify(env.failover) } : {}),
+      ...(env.localFirst ? { KS_LOCAL_FIRST: '1' } : {}),
       ...(env.maxBytes ? { KS_MAXBYTES: String(env.maxBytes) } : {}),
       ...(env.auth ? { KS_AUTH: JSON.stringify(env.auth) } : {}),
       ...(env.tlsCa ? { KS_TLS_CA: env.tlsCa } : {}),

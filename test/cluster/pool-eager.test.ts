@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
 import { PostgresStore } from '../../src/postgres'
 import { auditActivations } from '../../src/cluster'
-import type { FailoverStats } from '../../src/cluster/eager'
+import { shareOf, type FailoverStats } from '../../src/cluster/eager'
 import type { RebalanceStats } from '../../src/cluster/rebalance'
 import { manifestKey } from '../../src/cluster/manifest'
 import { startNats, type NatsServer } from '../support/nats'
@@ -95,6 +95,88 @@ describe("eager failover of a cluster pool's durable keys", () => {
       expect(activated.slice(activated.lastIndexOf('c') + 1)[0], key).toBe(onA.includes(key) ? 'a' : onB.includes(key) ? 'b' : 'a or b')
     }
     await store.close()
+    await stopAll([a, b])
+  }, 90_000)
+
+  it("a dead node's keys called as it lapses: each call joins the takeover where it is that node's share, so each key is activated once, there; then the dead node's manifest is removed", async () => {
+    // Local-first: a caller's placement would put every key on its own node, while the others' eager takeovers start
+    // their shares (one at a time here, so the calls come first for most): two nodes after one key's record, unless
+    // the call goes where the takeover is.
+    const failover = { mode: 'eager' as const, batch: 1 }
+    const env = (node: string) => ({ nats: nats.url, cluster: 'eager-calls', node, lease: LEASE, pg: pg.connection, pools: true, failover, localFirst: true })
+    const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
+    nodes.push(a, b, c)
+    const keys = Array.from({ length: 24 }, (_, i) => `r-${i}`)
+    // Placed by c's calls, so on c.
+    await Promise.all(keys.map((key) => c.run('poolCall', { pool: POOL, key, event: { type: 'add', id: `${key}#c` } })))
+    expect(await keysOn(c)).toEqual([...keys].sort())
+    await until(async () => (await manifestOf('eager-calls', 'c')).length === keys.length, 10_000, "c's manifest to list its keys")
+    const shares = new Map(keys.map((key) => [key, shareOf(key, ['a', 'b'])]))
+    expect(new Set(shares.values()), 'both a and b have a share').toEqual(new Set(['a', 'b']))
+
+    // a calls every key from before the kill until each has answered after it.
+    await a.run('addLoop', { names: keys, pool: POOL, every: 20 })
+    await c.kill()
+    await until(async () => {
+      const held = [...(await keysOn(a)), ...(await keysOn(b))]
+      return keys.every((key) => held.includes(key))
+    }, LEASE + 20_000, "c's keys active on a or b")
+    const after = (await a.run<Adds>('adds')).acked
+    await until(async () => {
+      const { acked } = await a.run<Adds>('adds')
+      return keys.every((key) => (acked[key]?.length ?? 0) > (after[key]?.length ?? 0))
+    }, 20_000, 'an acknowledged add to every key after the failover')
+    const { acked } = await a.run<Adds>('stopAdds')
+
+    const [onA, onB] = await Promise.all([keysOn(a), keysOn(b)])
+    for (const key of keys) expect(shares.get(key) === 'a' ? onA : onB, key).toContain(key)
+    const [fa, fb] = await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
+    for (const stats of [fa, fb]) expect(stats).toMatchObject({ lapses: 1, listed: keys.length, failed: 0 })
+    expect(fa!.shared + fb!.shared).toBe(keys.length)
+    for (const key of keys) {
+      // A call that failed as c died (OutcomeUnknownError) may have been applied: every acknowledged one there, in order, each once.
+      const { ids } = await b.run<{ ids: string[] }>('poolCall', { pool: POOL, key, event: { type: 'get' } })
+      const ackedIds = new Set(acked[key])
+      expect(new Set(ids).size).toBe(ids.length)
+      expect(ids.filter((id) => ackedIds.has(id))).toEqual(acked[key])
+      expect(ids[0]).toBe(`${key}#c`)
+    }
+    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    for (const key of keys) {
+      const audit = await auditActivations(store, POOL, key)
+      expect(audit.problems).toEqual([])
+      expect(audit.activations.map((x) => x.node), key).toEqual(['c', shares.get(key)])
+    }
+    await store.close()
+    // Read by both, then removed by one of them (two leases after the lapse); a's and b's own stay.
+    await until(async () => (await manifestOf('eager-calls', 'c')).length === 0, 20_000, "c's manifest removed")
+    expect((await manifestOf('eager-calls', 'a')).sort()).toEqual(onA)
+    await stopAll([a, b])
+  }, 90_000)
+
+  it("a message for a dead node's key that its taker has yet to come to moves it to the front: taken over at once, not placed lazily beside the takeovers", async () => {
+    // A slow sweep (one takeover at a time, 120 keys): most keys are still waiting for it when the calls come.
+    const failover = { mode: 'eager' as const, batch: 1 }
+    const env = (node: string) => ({ nats: nats.url, cluster: 'eager-first', node, lease: LEASE, pg: pg.connection, pools: true, failover, localFirst: true })
+    const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
+    nodes.push(a, b, c)
+    const keys = Array.from({ length: 120 }, (_, i) => `f-${i}`)
+    await Promise.all(keys.map((key) => c.run('poolCall', { pool: POOL, key, event: { type: 'add', id: `${key}#c` } })))
+    await until(async () => (await manifestOf('eager-first', 'c')).length === keys.length, 10_000, "c's manifest to list its keys")
+    await c.kill()
+    // Both survivors have read c's manifest (their shares listed) before any call.
+    await until(async () => (await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))).every((f) => f.listed === keys.length), LEASE + 10_000, "a and b read c's manifest")
+    await Promise.all(keys.map((key) => a.run('poolCall', { pool: POOL, key, event: { type: 'add', id: `${key}#a` } })))
+
+    const [fa, fb] = await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
+    // Every key was taken over (by its taker's sweep, or at once for its call), none placed by a call beside it.
+    expect({ taken: fa!.taken + fb!.taken, skipped: fa!.skipped + fb!.skipped, failed: fa!.failed + fb!.failed }).toEqual({ taken: keys.length, skipped: 0, failed: 0 })
+    const [onA, onB] = await Promise.all([keysOn(a), keysOn(b)])
+    for (const key of keys) expect(shareOf(key, ['a', 'b']) === 'a' ? onA : onB, key).toContain(key)
+    for (const key of keys.slice(0, 10)) {
+      const { ids } = await b.run<{ ids: string[] }>('poolCall', { pool: POOL, key, event: { type: 'get' } })
+      expect(ids).toEqual([`${key}#c`, `${key}#a`])
+    }
     await stopAll([a, b])
   }, 90_000)
 })

@@ -195,6 +195,24 @@ describe('cluster pools', () => {
     await gateB.call('k5', { type: 'add', id: 'y' })
   }, 60_000)
 
+  it("a placement request the chosen node never answers (live heartbeat, no reply) fails NoNodeError 'unreachable' naming it, not 'all-overloaded'", async () => {
+    const pools = { gate: kind({ strategy: localFirst() }) }
+    const [a, b] = (await startNodes('silent', ['a', 'b'], pools)) as [ClusterNode, ClusterNode]
+    // a takes no new key (as when leaving): local-first goes to b, which takes the request and never answers it.
+    a.pool('gate')._leaving()
+    const serve = b.pool('gate')._serve.bind(b.pool('gate'))
+    b.pool('gate')._serve = () => undefined
+    try {
+      // The placement's own timeout (10 s) runs out first; then b counts as refusing and no node is left.
+      const none = await a.pool('gate').call('k1', { type: 'get' }, { timeout: 60_000 }).catch((error: unknown) => error)
+      expect(none).toBeInstanceOf(NoNodeError)
+      expect(none).toMatchObject({ key: 'k1', reason: 'unreachable', nodes: ['b'] })
+      expect((none as NoNodeError).message).toContain('"b" did not answer')
+    } finally {
+      b.pool('gate')._serve = serve
+    }
+  }, 60_000)
+
   it("a record naming a node that is not live, or a key its node does not hold, is replaced (compare-and-set on its revision) on the key's next message", async () => {
     const nodes = await startNodes('ghost', ['a', 'b'], { carts: kind() })
     const stale = Array.from({ length: 8 }, (_, i) => `stale-${i}`)

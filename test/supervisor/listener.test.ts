@@ -72,6 +72,14 @@ describe('listener and events', () => {
     expect(reported).toEqual(['listener bug', 'handler bug', 'listener bug', 'handler bug'])
   })
 
+  it('an unnamed branch is given the id branch-<n>, counting up', async () => {
+    const [first, second] = [await startBranch({ logic: counterReducer }), await startBranch({ logic: counterReducer })]
+    started.push(first, second)
+    expect(first.id).toMatch(/^branch-\d+$/)
+    expect(second.id).toBe(`branch-${Number(first.id.slice('branch-'.length)) + 1}`)
+    expect(first.name).toBeUndefined()
+  })
+
   it('a stopped branch keeps no listeners', async () => {
     const branch = await startBranch({ logic: counterReducer })
     let calls = 0

@@ -39,6 +39,8 @@ async function idleBranch(idleTimeout = 1000, extra: Record<string, unknown> = {
 describe('idle passivation', () => {
   it('goes idle, passivates, is called, and answers with the right state', async () => {
     const { clock, branch, events } = await idleBranch()
+    const reports: unknown[] = []
+    branch.on('passivate', (r) => reports.push(['passivate', r])).on('activate', (r) => reports.push(['activate', r]))
     await call(branch, { type: 'add', n: 5 })
     clock.advance(999)
     expect(branch.status).toBe('running')
@@ -50,6 +52,10 @@ describe('idle passivation', () => {
     expect(await call(branch, { type: 'add', n: 1 })).toBe(6)
     expect(branch.status).toBe('running')
     expect(events).toEqual(['passivate', 'activate'])
+    expect(reports).toEqual([
+      ['passivate', { branchId: branch.id, incarnation: 1 }],
+      ['activate', { branchId: branch.id, incarnation: 2 }]
+    ])
   })
 
   it('each message postpones it; it comes again after the next idle period', async () => {

@@ -95,4 +95,25 @@ describe('a retried start and a failed write', () => {
     expect(device.running).toBe(listening - 1) // idle: no listener; none left running by a second worker
     await expect(call(branch, { type: 'go' })).resolves.toEqual({ n: 1 })
   })
+
+  it('a branch transferred while a crashed start waits for its retry runs the worker of the move only: the retry starts none beside it', async () => {
+    const [from, to] = [await startSupervisor({ id: 'retry-from' }), await startSupervisor({ id: 'retry-to' })]
+    started.push(from, to)
+    const branch = (await from.startChild(branchSpec({ id: 'retried', branch: { logic: machine, intensity: { maxRestarts: 100, maxSeconds: 1 } } }))) as AnyBranch
+    await call(branch, { type: 'go' })
+    device.failing = true
+    branch.kill() // restarted from the kept state (listening): its listener fails to start, so it is tried again from the event loop
+    device.failing = false
+    expect(branch.status).toBe('restarting')
+    await transfer(branch, from, to) // the move comes before the retry, and starts a worker from the kept state
+    const moved = branch.worker()
+    expect(moved).toBeDefined()
+    await turns()
+    // The retry started no second worker (which would replace the move's, leaving it running, stopped by no one).
+    expect(branch.worker()).toBe(moved)
+    expect(branch.children()[1]).toMatchObject({ status: 'running', incarnation: 3, restarts: 2 })
+    expect(await call(branch, { type: 'get' })).toEqual({ n: 1 })
+    await branch.stop()
+    expect(moved?.getSnapshot().status).toBe('stopped')
+  })
 })

@@ -20,6 +20,7 @@ import {
   type Supervisor
 } from '../../src/index'
 import { deferred } from '../support/deferred'
+import { counterMachine } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
 
 const running = stoppedAfterEach<Supervisor>()
@@ -61,6 +62,19 @@ describe('transfer', () => {
     await restarted
     expect(b.whichChildren()[0]?.status).toBe('running')
     expect(whereis('ledger')).toBe(b.whichChildren()[0]?.child)
+  })
+
+  it('the state crosses as the persisted snapshot: the old worker stops, a new incarnation runs from it', async () => {
+    const [a, b] = await pools()
+    const branch = (await a.startChild(branchSpec({ id: 'moved', branch: { logic: counterMachine } }))) as AnyBranch
+    cast(branch, { type: 'inc' })
+    const before = branch.worker()!
+    await transfer(branch, a, b)
+    expect(before.getSnapshot().status).toBe('stopped')
+    expect(branch.worker()).not.toBe(before)
+    expect(branch.children()[1]).toMatchObject({ status: 'running', incarnation: 2, restarts: 0 })
+    expect(branch.worker()!.getSnapshot().context).toEqual({ count: 1 })
+    expect(await call(branch, { type: 'get' })).toBe(1)
   })
 
   it('fails with a typed error, leaving the branch where it was and working', async () => {

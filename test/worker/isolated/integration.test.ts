@@ -95,4 +95,15 @@ describe('an isolated branch in the rest of keepsake', () => {
     expect(await call(branch, { type: 'get' })).toBe(1)
     expect(branch.status).toBe('running')
   })
+  it("takes handlers of emitted events, before and after a restart (its worker, in another thread, passes none on)", async () => {
+    const branch = await startBranch({ logic: logicModule('counterReducer'), isolation: 'thread' })
+    branches.push(branch)
+    const heard: unknown[] = []
+    branch.on('*', (event) => heard.push(event))
+    await call(branch, { type: 'inc' })
+    branch.kill() // the next worker starts with a handler already there
+    expect(await call(branch, { type: 'get' }, { timeout: 20_000 })).toBe(1)
+    expect(branch.children()[1]).toMatchObject({ status: 'running', incarnation: 2 })
+    expect(heard).toEqual([])
+  })
 })
