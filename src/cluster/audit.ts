@@ -20,7 +20,7 @@ export interface ActivationAudit {
   readonly id: string
   /** Its activations, in the order their markers were written. */
   readonly activations: readonly KeyActivation[]
-  /** Journal mode: events written after the first marker, each attributed to the activation that wrote it. */
+  /** Journal mode (and snapshot mode with `compactEvery`): records written after the first marker, each attributed to the activation that wrote it. */
   readonly writes: number
   /** What breaks the rule "one activation at a time", one sentence each; empty if nothing does. */
   readonly problems: readonly string[]
@@ -66,7 +66,9 @@ export async function auditActivations(store: KeeperStore, pool: string, key: st
           problems.push(`the activation on node "${marker.node}" (epoch ${marker.epoch}) began at seq ${marker.seq}, after one of epoch ${last.epoch} on node "${last.node}"`)
         }
         if (last && marker.seq <= last.seq) problems.push(`the marker of epoch ${marker.epoch} is at seq ${marker.seq}, not after the previous one's (${last.seq})`)
-        journaled ||= (event.payload as { mode?: unknown }).mode === 'journal'
+        // Snapshot mode with compactEvery ('changes') journals its states: attributed one by one too.
+        const mode = (event.payload as { mode?: unknown }).mode
+        journaled ||= mode === 'journal' || mode === 'changes'
         activations.push(marker)
         continue
       }

@@ -11,11 +11,12 @@ const ids = fromTransition((s: string[], e: Event) => (e.type === 'add' ? [...s,
 const ID = 'accounts/k1'
 
 /** A branch of the key `k1` of pool `accounts`, as a node would start it: its id in the store is `accounts/k1`. */
-const activation = (store: MemoryStore, name: string, mode: 'snapshot' | 'journal') =>
-  open(startBranch({ logic: ids, name, durable: { store, id: ID, mode, snapshotEvery: 4 } }))
+// 'changes': snapshot mode with compactEvery, whose states are journaled as changes (and fenced like events).
+const activation = (store: MemoryStore, name: string, mode: 'snapshot' | 'journal' | 'changes') =>
+  open(startBranch({ logic: ids, name, durable: { store, id: ID, ...(mode === 'changes' ? { mode: 'snapshot', compactEvery: 2 } : { mode }), snapshotEvery: 4 } }))
 
-describe.each(['snapshot', 'journal'] as const)('activation markers in %s mode', (mode) => {
-  const conflict = mode === 'journal' ? JournalConflictError : SnapshotConflictError
+describe.each(['snapshot', 'journal', 'changes'] as const)('activation markers in %s mode', (mode) => {
+  const conflict = mode === 'snapshot' ? SnapshotConflictError : JournalConflictError
 
   it('a new activation\'s marker refuses every later write of the one before; recovery skips the markers; the audit lists both, no problem', async () => {
     const store = new MemoryStore()
@@ -40,7 +41,7 @@ describe.each(['snapshot', 'journal'] as const)('activation markers in %s mode',
     ])
     expect(audit.activations[0]!.seq).toBeLessThan(audit.activations[1]!.seq)
     expect(audit.problems).toEqual([])
-    expect(audit.writes).toBe(mode === 'journal' ? 5 : 0)
+    expect(audit.writes).toBe(mode === 'snapshot' ? 0 : 5)
   })
 
   it('a marker is refused if a former owner wrote after the new activation recovered', async () => {

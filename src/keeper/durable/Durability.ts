@@ -244,7 +244,8 @@ export class Durability {
   mark(mark: ActivationMark, tag: string, snapshot: Snapshot<unknown>): Promise<number> {
     const { store, id, mode, migration } = this.config
     const seq = ++this.#seq
-    const payload = { ...mark, type: ACTIVATION_MARKER, seq, mode }
+    // 'changes': snapshot mode journaling its states, whose records are attributed one by one like events (see auditActivations).
+    const payload = { ...mark, type: ACTIVATION_MARKER, seq, mode: this.#changes ? 'changes' : mode }
     const marker = (expectedSeq: number): Promise<number> => store.append(id, [{ type: ACTIVATION_MARKER, payload, version: migration.version }], expectedSeq)
     this.#stamp = [`${ACTIVATION_MARKER}:${tag}`]
     // With changes the journal numbers the states too: the marker goes after the last one.

@@ -121,6 +121,9 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
   }
   if (o.adapter !== undefined) assertFunction(o.adapter, 'durable.adapter')
   if (o.tags !== undefined) assertFunction(o.tags, 'durable.tags')
+  const compactEvery = integer('compactEvery', 0, 0)
+  // Journal mode journals events, not states: a compactEvery there would be silently ignored.
+  if (mode === 'journal' && compactEvery > 0) throw new InvalidOptionError('durable.compactEvery', "0 in journal mode (it is snapshot mode's)", compactEvery)
   const verifyReplay = o.verifyReplay ?? 'sampled'
   if (typeof verifyReplay !== 'boolean' && verifyReplay !== 'sampled') throw new InvalidOptionError('durable.verifyReplay', "a boolean or 'sampled'", verifyReplay)
   return {
@@ -129,7 +132,7 @@ export function readDurableOptions(value: unknown, name: string | undefined): Du
     mode,
     durability,
     snapshotEvery: integer('snapshotEvery', 1000, 0),
-    compactEvery: integer('compactEvery', 0, 0),
+    compactEvery,
     migration: readMigrationPlan(o, 'durable'),
     adapter: o.adapter as EventAdapter | undefined,
     tags: o.tags as DurableConfig['tags'],

@@ -112,6 +112,13 @@ describe('durable options', () => {
     })
   })
 
+  it('refuses compactEvery in journal mode, which journals events, not states', () => {
+    expect(refusal({ store: new MemoryStore(), mode: 'journal', compactEvery: 5 }, 'branch')).toEqual({
+      option: 'durable.compactEvery',
+      message: `Option "durable.compactEvery" must be 0 in journal mode (it is snapshot mode's); got number 5.`
+    })
+  })
+
   it.each(['adapter', 'tags'])('refuses a %s that is not a function', (key) => {
     expect(refusal({ store: new MemoryStore(), [key]: 'upgrade' }, 'branch')).toEqual({
       option: `durable.${key}`,
