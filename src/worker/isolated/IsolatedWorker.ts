@@ -217,7 +217,10 @@ export class IsolatedWorker implements Incarnation {
     if (!this.#alive || message.inc !== this.#incarnation) return
     switch (message.t) {
       case 'snapshot':
-        return this.#snapshot(message)
+        this.#snapshot(message)
+        // The message's last state, and its end: unless that state ended this incarnation (a crash).
+        if (message.p && this.#alive) this.#processed(message.deferred as ReplyToken | undefined)
+        return
       case 'answer': {
         const call = this.#calls.get(message.ref)
         this.#calls.delete(message.ref)
