@@ -57,6 +57,11 @@ export class Keeper {
 
   /** The last good state: the snapshot's context (a machine's context, a reducer's state). */
   get state(): unknown {
-    return (this.#snapshot as { context?: unknown } | undefined)?.context
+    return this.#snapshot && stateOf(this.#snapshot)
   }
+}
+
+/** The state a snapshot holds: its context (a machine's context, a reducer's state). */
+export function stateOf(snapshot: Snapshot<unknown>): unknown {
+  return (snapshot as { context?: unknown }).context
 }

@@ -8,7 +8,7 @@ import {
 } from '../shared/errors'
 import { assertEvent, isInstance, readDuration, readList, readOptions } from '../shared/validate'
 import { Durability, type ActivationMark } from '../keeper/durable/Durability'
-import { Keeper } from '../keeper/Keeper'
+import { Keeper, stateOf } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
 import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
@@ -703,11 +703,6 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     if (listener?.onStateChange) this._guard(() => listener.onStateChange?.(next, prev))
     if (this._listens('state')) this._emit('state', next, prev)
   }
-}
-
-/** The state a snapshot holds (as `Keeper.state` reads it): a machine's context, a reducer's state. */
-function stateOf(snapshot: Snapshot<unknown>): unknown {
-  return (snapshot as { context?: unknown }).context
 }
 
 /** A cast's `delay` option, read and checked (only a cast given options pays for reading them). */

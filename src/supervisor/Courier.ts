@@ -1,7 +1,7 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { Keeper } from '../keeper/Keeper'
-import { deliverAs } from '../worker/reply'
+import { swapReplyChannel } from '../worker/reply'
 import type { Incarnation } from '../worker/Worker'
 import type { Call, CallOwner } from './Call'
 import type { Commits } from './Commits'
@@ -191,22 +191,24 @@ export class Courier implements CallOwner {
    */
   #process(worker: Incarnation, envelope: Envelope): void {
     const { branch, chain } = delivery
+    const call = swapReplyChannel(envelope.call)
     delivery.branch = this.#subject.id
     delivery.chain = envelope.chain
     try {
-      deliverAs(envelope.call, worker, envelope.event)
+      worker.deliver(envelope.event)
       if (envelope.rest) this.#processRest(worker, envelope, envelope.rest)
     } finally {
+      swapReplyChannel(call)
       delivery.branch = branch
       delivery.chain = chain
     }
   }
 
-  /** The events of a `callAll` batch after its first, while none crashed the worker. */
+  /** The events of a `callAll` batch after its first, while none crashed the worker (in the delivery context of its first). */
   #processRest(worker: Incarnation, envelope: Envelope, rest: readonly EventObject[]): void {
     for (const event of rest) {
       if (this.#inFlight !== envelope) return
-      deliverAs(envelope.call, worker, event)
+      worker.deliver(event)
     }
   }
 

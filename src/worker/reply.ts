@@ -58,13 +58,23 @@ const replies = processWide('replies.v1', () => ({
  * for every message.
  */
 export function deliverAs(channel: ReplyChannel | undefined, worker: { deliver(event: EventObject): void }, event: EventObject): void {
-  const saved = replies.current
-  replies.current = channel
+  const saved = swapReplyChannel(channel)
   try {
     worker.deliver(event)
   } finally {
-    replies.current = saved
+    swapReplyChannel(saved)
   }
+}
+
+/**
+ * Makes `channel` the call being processed and returns the one it replaces, for a deliverer that
+ * keeps a context of its own around the delivery (the branch's courier: one scope for both, as
+ * this runs for every message); it restores the returned one once the delivery ends, however it ends.
+ */
+export function swapReplyChannel(channel: ReplyChannel | undefined): ReplyChannel | undefined {
+  const saved = replies.current
+  replies.current = channel
+  return saved
 }
 
 /** Forgets a deferred call's token (the call settled). */

@@ -110,7 +110,8 @@ function mirror(tables: Tables, write: HostMessage & { t: 'table' }): void {
  * One incarnation of an isolated worker, seen from the branch: the same
  * contract as a {@link Worker} (the hooks, a restore point, dispose), except
  * that `deliver` returns before the message is processed; its snapshots and
- * answers arrive later, then `processed`. States arrive in xstate's persisted
+ * answers arrive later, then `processed` (most often in the message of its
+ * last state, flagged `p`). States arrive in xstate's persisted
  * form, which is what the keeper holds for an isolated branch.
  */
 export class IsolatedWorker implements Incarnation {
@@ -217,7 +218,10 @@ export class IsolatedWorker implements Incarnation {
     if (!this.#alive || message.inc !== this.#incarnation) return
     switch (message.t) {
       case 'snapshot':
-        return this.#snapshot(message)
+        this.#snapshot(message)
+        // The message's last state, and its end: unless that state ended this incarnation (a crash).
+        if (message.p && this.#alive) this.#processed(message.deferred as ReplyToken | undefined)
+        return
       case 'answer': {
         const call = this.#calls.get(message.ref)
         this.#calls.delete(message.ref)

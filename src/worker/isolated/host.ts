@@ -106,6 +106,12 @@ class Session {
 
   /** True while a delivered message is processed: its states are marked so (the parent knows they hold it). */
   #delivering = false
+  /**
+   * During a delivery, its latest state, not sent yet: it goes before anything else this side sends
+   * (another state, a table write, an answer, a crash), or at the delivery's end with `processed`
+   * in it, so most calls cost one message back.
+   */
+  #pending: PendingState | undefined
 
   constructor(logic: AnyActorLogic, inc: number, point: WirePoint, tables: WireTables) {
     this.inc = inc
@@ -140,12 +146,18 @@ class Session {
     } finally {
       this.#delivering = false
     }
-    this.#post(channel?.token ? { t: 'processed', inc: this.inc, deferred: channel.token } : { t: 'processed', inc: this.inc })
+    const deferred = channel?.token ? { deferred: channel.token } : {}
+    const last = this.#pending
+    this.#pending = undefined
+    if (last) this.#send({ ...last, message: { ...last.message, p: true, ...deferred } })
+    else this.#post({ t: 'processed', inc: this.inc, ...deferred })
   }
 
   /** A reply to the call `ref`: with the running transition's snapshot, or at once outside one. */
   answer(ref: number, value: unknown): void {
     if (this.#worker.inTransition) return void (this.#answers ??= []).push([ref, value])
+    this.flush()
+    if (!this.live) return
     try {
       link.post({ t: 'answer', inc: this.inc, ref, value })
     } catch (error) {
@@ -173,7 +185,7 @@ class Session {
     this.#answers = undefined
     const delays = capturePendingDelays(this.#worker.actor)
     const event = processed && eventReport && (eventReport === 'event' ? processed : { type: processed.type })
-    const message: HostMessage = {
+    const message: SnapshotMessage = {
       t: 'snapshot',
       inc: this.inc,
       snapshot: persisted,
@@ -183,6 +195,21 @@ class Session {
       ...(event ? { event } : {}),
       ...(this.#delivering ? { d: true as const } : {})
     }
+    const state: PendingState = { message, context, answers, delays, event }
+    this.flush()
+    if (this.#delivering) this.#pending = state
+    else this.#send(state)
+  }
+
+  /** Sends the delivery's state held back, if any (see #pending): before anything else crosses. */
+  flush(): void {
+    const state = this.#pending
+    this.#pending = undefined
+    if (state) this.#send(state)
+  }
+
+  #send({ message, context, answers, delays, event }: PendingState): void {
+    if (!this.live) return
     try {
       link.post(message)
     } catch (error) {
@@ -202,8 +229,20 @@ class Session {
   }
 
   #post(message: HostMessage): void {
+    this.flush()
     if (this.live) link.post(message)
   }
+}
+
+type SnapshotMessage = HostMessage & { t: 'snapshot' }
+
+/** A state to send, with what it was made of (to name what can't cross, if it can't). */
+interface PendingState {
+  readonly message: SnapshotMessage
+  readonly context: readonly Change[] | undefined
+  readonly answers: readonly (readonly [number, unknown])[] | undefined
+  readonly delays: readonly unknown[]
+  readonly event: EventObject | undefined
 }
 
 /** The first value a list of context changes sets that can't cross, named from the state's root. */
@@ -269,6 +308,7 @@ class MirroredMap extends Map<unknown, unknown> {
 
   override set(key: unknown, value: unknown): this {
     const name = this.#name
+    session?.flush()
     try {
       link.post({ t: 'table', name, op: 'set', key, value })
     } catch (error) {
@@ -279,12 +319,14 @@ class MirroredMap extends Map<unknown, unknown> {
 
   override delete(key: unknown): boolean {
     const had = super.delete(key)
+    session?.flush()
     if (had) link.post({ t: 'table', name: this.#name, op: 'delete', key })
     return had
   }
 
   override clear(): void {
     super.clear()
+    session?.flush()
     link.post({ t: 'table', name: this.#name, op: 'clear' })
   }
 }

@@ -52,6 +52,8 @@ export type HostMessage =
    * `event`: the event processed (or just its type), when the parent asked
    * for it (see {@link EventReport}); absent for the initial state. `d`: the
    * state came from the message being delivered (its `processed` follows).
+   * `p`: it is that message's last state, and its `processed` (with the
+   * reply token of a deferred answer in `deferred`): one message back for most calls.
    */
   | {
       readonly t: 'snapshot'
@@ -59,6 +61,8 @@ export type HostMessage =
       readonly snapshot: Snapshot<unknown>
       readonly context?: readonly Change[]
       readonly d?: true
+      readonly p?: true
+      readonly deferred?: string
       readonly event?: EventObject
       readonly answers?: readonly (readonly [ref: number, value: unknown])[]
       readonly delays?: readonly PendingDelay[]
@@ -126,7 +130,8 @@ export function checkHostMessage(message: unknown): string | undefined {
       if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'
       if (m.event !== undefined && typeof (m.event as { type?: unknown } | null)?.type !== 'string') return 'a snapshot with a malformed event'
       if (m.d !== undefined && m.d !== true) return 'a snapshot with a malformed delivery flag'
-      return undefined
+      if (m.p !== undefined && (m.p !== true || m.d !== true)) return 'a snapshot with a malformed processed flag'
+      return m.deferred === undefined || (m.p === true && typeof m.deferred === 'string') ? undefined : 'a malformed reply token'
     case 'answer':
       return typeof m.ref === 'number' ? undefined : 'an answer without a call ref'
     case 'processed':

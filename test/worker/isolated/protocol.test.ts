@@ -42,6 +42,12 @@ describe('the wire', () => {
     expect(checkHostMessage({ t: 'crash', inc: 1, error: 'boom' })).toMatch(/without an error/)
     expect(checkHostMessage({ t: 'answer', inc: 1 })).toMatch(/call ref/)
     expect(checkHostMessage({ t: 'table', name: 't', op: 'drop' })).toMatch(/table write/)
+    // A delivery's last state may carry its end (`p`), with a deferred call's token.
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, p: true, deferred: 'token' })).toBeUndefined()
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, p: true })).toMatch(/processed flag/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, p: 1 })).toMatch(/processed flag/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, deferred: 'token' })).toMatch(/reply token/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, p: true, deferred: 7 })).toMatch(/reply token/)
   })
 })
 
