@@ -1,4 +1,4 @@
-import { ACTIVATION_MARKER, isActivationMarker } from '../keeper/durable/Durability'
+import { ACTIVATION_MARKER, isActivationMarker } from '../keeper/durable/journal'
 import type { KeeperStore, StoredEvent } from '../stores/KeeperStore'
 import { readName } from './keys'
 

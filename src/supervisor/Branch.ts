@@ -7,7 +7,8 @@ import {
   WorkerCrashedError
 } from '../shared/errors'
 import { assertEvent, isInstance, readDuration, readList, readOptions } from '../shared/validate'
-import { Durability, type ActivationMark } from '../keeper/durable/Durability'
+import { Durability } from '../keeper/durable/Durability'
+import type { ActivationMark } from '../keeper/durable/journal'
 import { Keeper, stateOf } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'

@@ -1,7 +1,8 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import { RecoveryError } from '../shared/errors'
-import type { ActivationMark, Durability } from '../keeper/durable/Durability'
+import type { Durability } from '../keeper/durable/Durability'
+import type { ActivationMark } from '../keeper/durable/journal'
 import type { ResumePoint } from '../worker/restorePoint'
 
 /** What a durable branch's commits tell it. */

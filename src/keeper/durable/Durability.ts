@@ -3,12 +3,13 @@ import { immediate } from '../../shared/platform'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { KeepsakeError, RecoveryError, ReplayDivergenceError } from '../../shared/errors'
 import { isInstance } from '../../shared/validate'
-import { CorruptRecordError, InvalidRecordError } from '../../stores/errors'
+import { InvalidRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord, StoredSnapshot } from '../../stores/KeeperStore'
 import { StateChanges } from '../../shared/changes'
-import { applyChangeRecord, changeRecord, CHANGE_RECORD, isChangeRecord } from './changeRecords'
+import { changeRecord, CHANGE_RECORD, withChangeRecords } from './changeRecords'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
+import { ACTIVATION_MARKER, eachAfter, isActivationMarker, readForRecovery, type ActivationMark } from './journal'
 import { snapshotUpgrader } from './migrations'
 import type { DurableConfig } from './options'
 import { journalPayload } from './payload'
@@ -40,21 +41,6 @@ interface Write {
   done: Promise<void>
 }
 
-/**
- * The type of an activation marker in a journal (see `Durability.mark`):
- * reserved, as recovery skips it rather than replaying it through the logic.
- */
-export const ACTIVATION_MARKER = 'keepsake.activation'
-
-/** Who began writing an id (see `Durability.mark`): JSON, recorded as the marker's payload. */
-export type ActivationMark = Readonly<Record<string, string | number>>
-
-/** Whether a journaled payload is an activation marker. */
-export function isActivationMarker(payload: unknown): boolean {
-  return (payload as { type?: unknown } | null | undefined)?.type === ACTIVATION_MARKER
-}
-
-const PAGE = 10_000
 /**
  * With `verifyReplay: 'sampled'`: after a checked segment, this many minus
  * one are not checked (the first after each start always is).
@@ -175,13 +161,8 @@ export class Durability {
   }
 
   /** Runs a store read of recovery; a corrupt record becomes the `RecoveryError` the start fails with. */
-  async #read<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read()
-    } catch (error) {
-      if (!(error instanceof CorruptRecordError)) throw error
-      throw new RecoveryError(this.config.id, error.seq, `its stored ${error.record} is corrupt`, error)
-    }
+  #read<T>(read: () => Promise<T>): Promise<T> {
+    return readForRecovery(this.config.id, read)
   }
 
   /**
@@ -192,22 +173,10 @@ export class Durability {
    * another version than its snapshot, or one that does not fit the state.
    */
   async #withChanges(found: StoredSnapshot | undefined): Promise<StoredSnapshot | undefined> {
-    const { id } = this.config
-    let data = found?.data as Snapshot<unknown> | undefined
-    const end = await this.#eachAfter(found?.seq ?? 0, (entry) => {
-      if (isActivationMarker(entry.payload)) return
-      if (!isChangeRecord(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
-      if (!found || data === undefined) throw new RecoveryError(id, entry.seq, 'a change record has no snapshot before it')
-      if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
-      try {
-        data = applyChangeRecord(data, entry.payload)
-      } catch (error) {
-        throw new RecoveryError(id, entry.seq, "the change record doesn't fit the state before it", error)
-      }
-    })
+    const { stored, end } = await withChangeRecords(this.config.store, this.config.id, found)
     this.#seq = end
     this.#compacted = found?.seq ?? 0
-    return found && end > found.seq ? { ...found, seq: end, data: data as unknown as StoredSnapshot['data'] } : found
+    return stored
   }
 
   #checkRestorable(stored: { seq: number; data: Snapshot<unknown> }, input: unknown): void {
@@ -449,32 +418,9 @@ export class Durability {
     return { kind: 'persisted', snapshot: data, delays: [] }
   }
 
-  /**
-   * Reads the journal after `seq` page by page and gives `visit` each record,
-   * activation markers too; resolves with the last seq. Gapless: a missing
-   * record, in the middle or before the journal's recorded end, rejects with
-   * `RecoveryError`.
-   */
-  async #eachAfter(seq: number, visit: (entry: PayloadRecord) => void): Promise<number> {
-    const { store, id } = this.config
-    // Only seq, version and payload are needed: a store's readPayloads can be much faster than read.
-    const readPage = (fromSeq: number): Promise<readonly PayloadRecord[]> =>
-      this.#read(() => (store.readPayloads ? store.readPayloads(id, { fromSeq, limit: PAGE }) : store.read(id, { fromSeq, limit: PAGE })))
-    // A gap at the end reads as a shorter journal: its recorded end tells. Read first, so that
-    // events another writer appends meanwhile (it is then refused, and recovers) are no gap.
-    const end = await this.#read(() => store.lastSeq(id))
-    for (;;) {
-      const page = await readPage(seq + 1)
-      if (page.length === 0) break
-      for (const entry of page) {
-        // Gapless from the snapshot on: each record is the one after the last (O(1) per record).
-        if (entry.seq !== seq + 1) throw new RecoveryError(id, seq + 1, `the journal has no event ${seq + 1} (the next one stored is ${entry.seq})`)
-        visit(entry)
-        seq = entry.seq
-      }
-    }
-    if (end > seq) throw new RecoveryError(id, seq + 1, `the journal ends at ${end} but has no event ${seq + 1}`)
-    return seq
+  /** The journal after `seq`, activation markers too, to `visit`: see `eachAfter`. */
+  #eachAfter(seq: number, visit: (entry: PayloadRecord) => void): Promise<number> {
+    return eachAfter(this.config.store, this.config.id, seq, visit)
   }
 
   #revive(scope: ReturnType<typeof inertScope>, stored: { seq: number; data: Snapshot<unknown> } | undefined, input: unknown): Snapshot<unknown> {

@@ -1,5 +1,8 @@
 import type { Snapshot } from 'xstate'
 import { applyChanges, type Change, type ChangePath } from '../../shared/changes'
+import { RecoveryError } from '../../shared/errors'
+import type { KeeperStore, StoredSnapshot } from '../../stores/KeeperStore'
+import { eachAfter, isActivationMarker, readForRecovery } from './journal'
 
 /**
  * Snapshot mode with `compactEvery`: each message's state is journaled as
@@ -63,4 +66,51 @@ export function applyChangeRecord(before: Snapshot<unknown>, record: ChangeRecor
   if (record.changes === null) return record.state
   const context = applyChanges((before as { context?: unknown }).context, record.changes)
   return { ...record.state, context } as unknown as Snapshot<unknown>
+}
+
+/**
+ * `found`, the newest whole snapshot of `id`, with the change records after
+ * it applied, numbered as the last of them (`found` itself when none
+ * follows), and `end`, the journal's last seq: what a start and
+ * `migrateStore` read. Rejects with `RecoveryError` naming a record that is
+ * no change record, one without a snapshot before it, one of another
+ * version than its snapshot, or one that does not fit the state.
+ */
+export async function withChangeRecords(
+  store: KeeperStore,
+  id: string,
+  found: StoredSnapshot | undefined
+): Promise<{ readonly stored: StoredSnapshot | undefined; readonly end: number }> {
+  let data = found?.data as Snapshot<unknown> | undefined
+  const end = await eachAfter(store, id, found?.seq ?? 0, (entry) => {
+    if (isActivationMarker(entry.payload)) return
+    if (!isChangeRecord(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
+    if (!found || data === undefined) throw new RecoveryError(id, entry.seq, 'a change record has no snapshot before it')
+    if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
+    try {
+      data = applyChangeRecord(data, entry.payload)
+    } catch (error) {
+      throw new RecoveryError(id, entry.seq, "the change record doesn't fit the state before it", error)
+    }
+  })
+  return { stored: found && end > found.seq ? { ...found, seq: end, data: data as unknown as StoredSnapshot['data'] } : found, end }
+}
+
+/** How many records `changesFollow` reads at a time: markers are few, so the first page tells. */
+const PEEK = 16
+
+/**
+ * Whether `id`'s journal goes on after `seq` with change records (snapshot
+ * mode with `compactEvery`) rather than events (journal mode) or nothing:
+ * the first record that is no activation marker says.
+ */
+export async function changesFollow(store: KeeperStore, id: string, seq: number): Promise<boolean> {
+  for (let from = seq + 1; ; ) {
+    const page = await readForRecovery(id, () => store.read(id, { fromSeq: from, limit: PEEK }))
+    const first = page.find((entry) => !isActivationMarker(entry.payload))
+    if (first) return isChangeRecord(first.payload)
+    const last = page[page.length - 1]
+    if (page.length < PEEK || last === undefined) return false
+    from = last.seq + 1
+  }
 }

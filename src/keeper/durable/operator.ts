@@ -1,9 +1,10 @@
 import type { AnyActorLogic } from 'xstate'
-import { InvalidLogicError, SnapshotMigrationError } from '../../shared/errors'
+import { InvalidLogicError, RecoveryError, SnapshotMigrationError } from '../../shared/errors'
 import { assertFunction, readOptions } from '../../shared/validate'
 import { SnapshotConflictError } from '../../stores/errors'
-import type { KeeperStore } from '../../stores/KeeperStore'
+import type { KeeperStore, StoredSnapshot } from '../../stores/KeeperStore'
 import { isActorLogic } from '../../worker/isActorLogic'
+import { changesFollow, withChangeRecords } from './changeRecords'
 import { readMigrationPlan, snapshotUpgrader, type MigrationRecord, type Migrations, type SnapshotUpgrader, type StateCheck } from './migrations'
 
 /** How many stored snapshots one version of the logic wrote (`snapshotVersions`). */
@@ -99,7 +100,7 @@ export async function migrateStore(store: KeeperStore, options: MigrateStoreOpti
   const upgrade = snapshotUpgrader(logic, plan, o.input)
   let done = 0
   for (const { id } of listed) {
-    const outcome = await migrateOne(store, id, upgrade, apply ? plan.version : undefined)
+    const outcome = await migrateOne(store, id, upgrade, plan.version, apply)
     if (outcome === 'current') report.current++
     else if (outcome === 'migrated' || outcome === 'changed') report[outcome].push(id)
     else report.failed.push(outcome)
@@ -108,23 +109,42 @@ export async function migrateStore(store: KeeperStore, options: MigrateStoreOpti
   return report
 }
 
-/** Migrates the snapshot of `id`, writing it back as `writeVersion` (undefined: a dry run). */
+/** Migrates the snapshot of `id` to `target`, writing it back if `apply`. */
 async function migrateOne(
   store: KeeperStore,
   id: string,
   upgrade: SnapshotUpgrader,
-  writeVersion: number | undefined
+  target: number,
+  apply: boolean
 ): Promise<Exclude<MigrationOutcome, 'failed'> | SnapshotMigrationError> {
-  const stored = await store.loadSnapshot(id)
-  if (!stored) return 'changed'
+  const found = await store.loadSnapshot(id)
+  if (!found) return 'changed'
   try {
+    const stored = await withChanges(store, id, found, target)
     const { data, migrated } = upgrade(id, stored)
     if (!migrated) return 'current'
-    if (writeVersion !== undefined) await store.saveSnapshot(id, { seq: stored.seq, data, version: writeVersion, expectedSeq: stored.seq })
+    if (apply) await store.saveSnapshot(id, { seq: stored.seq, data, version: target, expectedSeq: found.seq })
     return 'migrated'
   } catch (error) {
     if (error instanceof SnapshotMigrationError) return error
     if (error instanceof SnapshotConflictError) return 'changed'
     throw error
+  }
+}
+
+/**
+ * `found` with the change records after it taken in (`compactEvery`): they
+ * are of its version, so the migrated state must hold them, and is written
+ * as of the last one (a start would refuse old changes after a newer
+ * snapshot). Events after it (journal mode) are left to the branch's
+ * `adapter`, as they are read. A record that can't be taken in fails the id.
+ */
+async function withChanges(store: KeeperStore, id: string, found: StoredSnapshot, target: number): Promise<StoredSnapshot> {
+  try {
+    if (!(await changesFollow(store, id, found.seq))) return found
+    return (await withChangeRecords(store, id, found)).stored ?? found
+  } catch (error) {
+    if (!(error instanceof RecoveryError)) throw error
+    throw new SnapshotMigrationError(id, error.seq ?? found.seq, found.version, target, `its change records can't be taken in (${error.message})`, error)
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type EventObject, type Snapshot } from 'xstate'
 import { InvalidRecordError, JournalConflictError, MemoryStore, SnapshotConflictError, type DurableOptions, type KeeperStore } from '../../../src/index'
-import { ACTIVATION_MARKER, Durability, isActivationMarker } from '../../../src/keeper/durable/Durability'
+import { Durability } from '../../../src/keeper/durable/Durability'
+import { ACTIVATION_MARKER, isActivationMarker } from '../../../src/keeper/durable/journal'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 
 // Activation markers (`Durability.mark`), straight on a store: what a new writer of an id writes

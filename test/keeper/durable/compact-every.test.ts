@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, setup } from 'xstate'
-import { call, JournalConflictError, MemoryStore, RecoveryError, startBranch, type AnyBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
+import { call, JournalConflictError, MemoryStore, migrateStore, RecoveryError, startBranch, type AnyBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
 import { CHANGE_RECORD } from '../../../src/keeper/durable/changeRecords'
 import { openedForEach } from '../../support/cleanup'
 
@@ -138,6 +138,35 @@ describe('snapshot mode with compactEvery', () => {
     await stop(v2)
     v2 = await open(startBranch(v2Options))
     expect(v2.state()).toEqual(live)
+  })
+
+  it('migrateStore takes the change records after the snapshot into the state it migrates, and writes it whole at the last one', async () => {
+    const store = new MemoryStore()
+    const v1 = await start(store, 100)
+    for (const event of EVENTS.slice(0, 3)) await call(v1, event)
+    const before = asStored(v1.state()) as Shop
+    await stop(v1)
+    const target = { logic: shop, version: 2, migrations: { 2: (s: { context: Shop }) => ({ ...s, context: { ...s.context, count: s.context.count + 1000 } }) } }
+    expect(await migrateStore(store, target)).toMatchObject({ migrated: ['shop'], failed: [] })
+    expect(await store.loadSnapshot('shop')).toMatchObject({ seq: 0, version: 1 }) // a dry run writes nothing
+    expect(await migrateStore(store, { ...target, apply: true })).toMatchObject({ migrated: ['shop'], failed: [] })
+    expect(await store.loadSnapshot('shop')).toMatchObject({ seq: 3, version: 2 })
+    const v2 = await open(startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot', compactEvery: 100, ...target } }))
+    expect(v2.state()).toEqual({ ...before, count: before.count + 1000 })
+    await call(v2, EVENTS[3] as ShopEvent)
+    expect((await store.read('shop', { fromSeq: 4 }))[0]).toMatchObject({ seq: 4, type: CHANGE_RECORD, version: 2 })
+  })
+
+  it('migrateStore reports a change record that does not fit its snapshot as failed, naming its seq, and writes nothing', async () => {
+    const store = new MemoryStore()
+    const v1 = await start(store, 100)
+    await call(v1, EVENTS[0] as ShopEvent)
+    await stop(v1)
+    await store.append('shop', [{ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state: {}, changes: [['s', ['nothing', 'here'], 1]] }, version: 1 }], 1)
+    const report = await migrateStore(store, { logic: shop, version: 2, migrations: { 2: (s: unknown) => s }, apply: true })
+    expect(report.failed).toHaveLength(1)
+    expect(report.failed[0]).toMatchObject({ branchId: 'shop', seq: 2 })
+    expect(await store.loadSnapshot('shop')).toMatchObject({ seq: 0, version: 1 })
   })
 
   it('a second writer on the id is refused by the journal, like an event', async () => {
