@@ -78,6 +78,10 @@ describe('listener and events', () => {
     expect(first.id).toMatch(/^branch-\d+$/)
     expect(second.id).toBe(`branch-${Number(first.id.slice('branch-'.length)) + 1}`)
     expect(first.name).toBeUndefined()
+    expect(first.children()).toEqual([
+      { id: 'keeper', status: 'running' },
+      { id: 'worker', status: 'running', incarnation: 1, restarts: 0 }
+    ])
   })
 
   it('a stopped branch keeps no listeners', async () => {
