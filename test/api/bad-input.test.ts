@@ -146,6 +146,18 @@ describe('call, cast and send reject bad input with typed errors', () => {
     for (const error of [thrown(() => untyped(whereis)(7)), thrown(() => untyped(cast)({}, { type: 'get' }))]) expect(error).toBeInstanceOf(InvalidOptionError)
   })
 
+  it('call options that are not an object, or a timeout that is not a duration, named in the error', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    try {
+      expect(await rejection(call(branch, { type: 'inc' }, 5 as never))).toMatchObject({ option: 'call options' })
+      expect(await rejection(call(branch, { type: 'inc' }, { timeout: -1 }))).toMatchObject({ option: 'timeout' })
+      expect(await rejection(callAll(branch, [{ type: 'inc' }], { timeout: 'soon' as never }))).toMatchObject({ option: 'timeout' })
+      expect(branch.state()).toBe(0)
+    } finally {
+      await branch.stop()
+    }
+  })
+
   it('a stopped branch, by handle', async () => {
     const branch = await startBranch({ logic: counterReducer })
     await branch.stop()
