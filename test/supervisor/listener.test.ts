@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { fromTransition } from 'xstate'
 import { call, cast, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
 import { counterReducer } from '../support/logics'
@@ -82,6 +82,23 @@ describe('listener and events', () => {
       { id: 'keeper', status: 'running' },
       { id: 'worker', status: 'running', incarnation: 1, restarts: 0 }
     ])
+  })
+
+  it('a listener without onTerminate (or onStateChange) is not called for it: no warning at the stop', async () => {
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const changes: number[] = []
+      const branch = await startBranch({ logic: counterReducer, listener: { onStateChange: (next) => changes.push(next) } })
+      cast(branch, { type: 'inc' })
+      await branch.stop()
+      const quiet = await startBranch({ logic: counterReducer, listener: {} })
+      cast(quiet, { type: 'inc' })
+      await quiet.stop()
+      expect(changes).toEqual([1])
+      expect(warnings).not.toHaveBeenCalled()
+    } finally {
+      warnings.mockRestore()
+    }
   })
 
   it('a stopped branch keeps no listeners', async () => {
