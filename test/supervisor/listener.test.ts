@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { fromTransition } from 'xstate'
-import { call, cast, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
+import { call, cast, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
 import { counterReducer } from '../support/logics'
+import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 
 const started = stoppedAfterEach<AnyBranch>()
@@ -135,5 +136,23 @@ describe('state through the keeper is immutable', () => {
 
     await expect(call(branch, { type: 'pushInPlace', n: 3 })).rejects.toBeInstanceOf(WorkerCrashedError)
     expect(await call(branch, { type: 'get' })).toEqual({ items: [1] })
+  })
+})
+
+describe('what a branch tells inspectors', () => {
+  it('_setup: where its state is kept, where its worker runs, when it passivates; _intensity: restarts in the window and the limit', async () => {
+    const clock = new ManualClock()
+    const plain = await startBranch({ logic: counterReducer, clock, intensity: { maxRestarts: 5, maxSeconds: 10 } })
+    const kept = await startBranch({ logic: counterReducer, idleTimeout: 60_000, durable: { store: new MemoryStore(), id: 'inspected', mode: 'journal', durability: 'batched' } })
+    started.push(plain, kept)
+    expect(plain._setup()).toEqual({ durable: undefined, isolation: 'none', idleTimeout: Infinity })
+    expect(kept._setup()).toEqual({ durable: { mode: 'journal', durability: 'batched' }, isolation: 'none', idleTimeout: 60_000 })
+    expect(plain._intensity()).toEqual({ inWindow: 0, maxRestarts: 5, maxSeconds: 10 })
+    plain.kill()
+    clock.advance(4000)
+    plain.kill()
+    expect(plain._intensity()).toEqual({ inWindow: 2, maxRestarts: 5, maxSeconds: 10 })
+    clock.advance(7000) // the first restart leaves the 10 s window
+    expect(plain._intensity()).toEqual({ inWindow: 1, maxRestarts: 5, maxSeconds: 10 })
   })
 })
