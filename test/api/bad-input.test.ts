@@ -146,6 +146,32 @@ describe('call, cast and send reject bad input with typed errors', () => {
     for (const error of [thrown(() => untyped(whereis)(7)), thrown(() => untyped(cast)({}, { type: 'get' }))]) expect(error).toBeInstanceOf(InvalidOptionError)
   })
 
+  it('call options that are not an object, or a timeout that is not a duration, named in the error', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    try {
+      expect(await rejection(call(branch, { type: 'inc' }, 5 as never))).toMatchObject({ option: 'call options' })
+      expect(await rejection(call(branch, { type: 'inc' }, { timeout: -1 }))).toMatchObject({ option: 'timeout' })
+      expect(await rejection(callAll(branch, [{ type: 'inc' }], { timeout: 'soon' as never }))).toMatchObject({ option: 'timeout' })
+      expect(branch.state()).toBe(0)
+    } finally {
+      await branch.stop()
+    }
+  })
+
+  it('callAll events that are not a non-empty array, cast options and delays, named in the error with what they must be', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    try {
+      const events = { option: 'events', message: expect.stringContaining('must be a non-empty array of events') }
+      expect(await rejection(callAll(branch, 'inc' as never))).toMatchObject(events)
+      expect(await rejection(callAll(branch, []))).toMatchObject(events)
+      expect(thrown(() => cast(branch, { type: 'inc' }, 5 as never))).toMatchObject({ option: 'cast options' })
+      expect(thrown(() => cast(branch, { type: 'inc' }, { delay: -1 }))).toMatchObject({ option: 'delay' })
+      expect(branch.state()).toBe(0)
+    } finally {
+      await branch.stop()
+    }
+  })
+
   it('a stopped branch, by handle', async () => {
     const branch = await startBranch({ logic: counterReducer })
     await branch.stop()

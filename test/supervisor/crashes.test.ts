@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, fromPromise, fromTransition, setup } from 'xstate'
-import { BranchStartError, call, cast, reply, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
+import { BranchStartError, call, cast, MemoryStore, reply, StoreUnavailableError, RestartIntensityExceeded, startBranch, whereis, WorkerCrashedError, type AnyBranch, type Replies, type StopReason } from '../../src/index'
 import { counterMachine, counterReducer } from '../support/logics'
 import { openedForEach } from '../support/cleanup'
 
@@ -197,5 +197,27 @@ describe('a worker that crashes as the branch starts', () => {
     expect((error as BranchStartError).cause).toBe(broken)
     expect((error as Error).message).toContain('"never-started"')
     expect(whereis('never-started')).toBeUndefined()
+  })
+})
+
+describe('a durable branch whose first write fails', () => {
+  it("fails the start with the store's error, ends as a failed start (BranchStartError) and frees its name", async () => {
+    const refused = new StoreUnavailableError('RefusingStore', 'saveSnapshot', new Error('disk full'))
+    class RefusingStore extends MemoryStore {
+      override async saveSnapshot(): Promise<boolean> {
+        throw refused
+      }
+    }
+    const ended: StopReason[] = []
+    const error = await startBranch({
+      logic: counterReducer,
+      name: 'refused-start',
+      durable: { store: new RefusingStore(), id: 'refused-start' },
+      listener: { onTerminate: (reason) => ended.push(reason) }
+    }).catch((e: unknown) => e)
+    expect(error).toBe(refused)
+    expect(ended).toEqual([{ kind: 'failure', error: expect.any(BranchStartError) }])
+    expect((ended[0] as { error: unknown } | undefined)?.error).toMatchObject({ cause: refused })
+    expect(whereis('refused-start')).toBeUndefined()
   })
 })

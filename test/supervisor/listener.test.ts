@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { fromTransition } from 'xstate'
-import { call, cast, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
+import { call, cast, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch, type StopReason } from '../../src/index'
 import { counterReducer } from '../support/logics'
+import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 
 const started = stoppedAfterEach<AnyBranch>()
@@ -78,6 +79,27 @@ describe('listener and events', () => {
     expect(first.id).toMatch(/^branch-\d+$/)
     expect(second.id).toBe(`branch-${Number(first.id.slice('branch-'.length)) + 1}`)
     expect(first.name).toBeUndefined()
+    expect(first.children()).toEqual([
+      { id: 'keeper', status: 'running' },
+      { id: 'worker', status: 'running', incarnation: 1, restarts: 0 }
+    ])
+  })
+
+  it('a listener without onTerminate (or onStateChange) is not called for it: no warning at the stop', async () => {
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const changes: number[] = []
+      const branch = await startBranch({ logic: counterReducer, listener: { onStateChange: (next) => changes.push(next) } })
+      cast(branch, { type: 'inc' })
+      await branch.stop()
+      const quiet = await startBranch({ logic: counterReducer, listener: {} })
+      cast(quiet, { type: 'inc' })
+      await quiet.stop()
+      expect(changes).toEqual([1])
+      expect(warnings).not.toHaveBeenCalled()
+    } finally {
+      warnings.mockRestore()
+    }
   })
 
   it('a stopped branch keeps no listeners', async () => {
@@ -114,5 +136,23 @@ describe('state through the keeper is immutable', () => {
 
     await expect(call(branch, { type: 'pushInPlace', n: 3 })).rejects.toBeInstanceOf(WorkerCrashedError)
     expect(await call(branch, { type: 'get' })).toEqual({ items: [1] })
+  })
+})
+
+describe('what a branch tells inspectors', () => {
+  it('_setup: where its state is kept, where its worker runs, when it passivates; _intensity: restarts in the window and the limit', async () => {
+    const clock = new ManualClock()
+    const plain = await startBranch({ logic: counterReducer, clock, intensity: { maxRestarts: 5, maxSeconds: 10 } })
+    const kept = await startBranch({ logic: counterReducer, idleTimeout: 60_000, durable: { store: new MemoryStore(), id: 'inspected', mode: 'journal', durability: 'batched' } })
+    started.push(plain, kept)
+    expect(plain._setup()).toEqual({ durable: undefined, isolation: 'none', idleTimeout: Infinity })
+    expect(kept._setup()).toEqual({ durable: { mode: 'journal', durability: 'batched' }, isolation: 'none', idleTimeout: 60_000 })
+    expect(plain._intensity()).toEqual({ inWindow: 0, maxRestarts: 5, maxSeconds: 10 })
+    plain.kill()
+    clock.advance(4000)
+    plain.kill()
+    expect(plain._intensity()).toEqual({ inWindow: 2, maxRestarts: 5, maxSeconds: 10 })
+    clock.advance(7000) // the first restart leaves the 10 s window
+    expect(plain._intensity()).toEqual({ inWindow: 1, maxRestarts: 5, maxSeconds: 10 })
   })
 })

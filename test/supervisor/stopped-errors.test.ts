@@ -88,3 +88,31 @@ describe('a call to a stopping branch', () => {
     await stopping
   })
 })
+
+describe('a branch stopped while it reads its state back', () => {
+  it('stays stopped as it was when the read-back then fails for good: one termination, the shutdown', async () => {
+    let gate: Promise<void> | undefined
+    class GatedReads extends MemoryStore {
+      override async loadSnapshot(...args: Parameters<MemoryStore['loadSnapshot']>): ReturnType<MemoryStore['loadSnapshot']> {
+        await gate
+        return super.loadSnapshot(...args)
+      }
+    }
+    const store = new GatedReads()
+    const ended: unknown[] = []
+    const list = fromTransition((items: string[], event: { type: 'add'; item: string } | { type: 'inc' }) => (event.type === 'add' ? [...items, event.item] : items), [] as string[])
+    const branch = await startBranch({ logic: list, durable: { store, id: 'stopped-reading' }, listener: { onTerminate: (reason) => ended.push(reason) } })
+    await call(branch, { type: 'add', item: 'kept' })
+    const opened = deferred<void>()
+    gate = opened.promise
+    // Another writer leaves a damaged snapshot: the next write is refused, and the read-back waits at the gate.
+    await store.saveSnapshot('stopped-reading', { seq: 2, data: 'hello' })
+    await expect(call(branch, { type: 'add', item: 'refused' })).rejects.toThrow(SnapshotConflictError)
+    await branch.stop({ timeout: 0 })
+    expect(ended).toEqual([{ kind: 'shutdown' }])
+    opened.resolve()
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(ended).toEqual([{ kind: 'shutdown' }])
+    expect((await refusal(branch)).message).toContain('(it was stopped)')
+  })
+})
