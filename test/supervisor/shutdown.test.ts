@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it } from 'vitest'
 import { assign, setup } from 'xstate'
 import {
@@ -8,31 +7,18 @@ import {
   deferReply,
   startSupervisor,
   supervisorSpec,
-  type ReplyToken,
-  type StopReason,
-  type Supervised
+  type ReplyToken
 } from '../../src/index'
-import { childOf, recorded } from '../support/children'
+import { childOf, HandMadeChild, recorded } from '../support/children'
 import { ManualClock } from '../support/ManualClock'
 
 /** A child that ignores a graceful stop; only a brutal one (timeout 0) stops it. */
-class Stubborn implements Supervised {
+class Stubborn extends HandMadeChild {
   readonly id = 'stubborn'
-  status = 'running'
-  readonly #events = new EventEmitter<{ stop: (reason: StopReason) => void }>()
   stop(options?: { timeout?: number }): Promise<void> {
     if (options?.timeout !== 0) return new Promise(() => {})
-    this.status = 'stopped'
-    this.#events.emit('stop', { kind: 'shutdown' })
+    this.exit({ kind: 'shutdown' })
     return Promise.resolve()
-  }
-  on(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.on(event, handler)
-    return this
-  }
-  off(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.off(event, handler)
-    return this
   }
 }
 

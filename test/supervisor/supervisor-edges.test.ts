@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it } from 'vitest'
 import {
   branchSpec,
@@ -8,11 +7,9 @@ import {
   InvalidOptionError,
   startSupervisor,
   SupervisorStoppedError,
-  WorkerCrashedError,
-  type StopReason,
-  type Supervised
+  WorkerCrashedError
 } from '../../src/index'
-import { childOf, exits, finishable, recorded } from '../support/children'
+import { childOf, exits, finishable, HandMadeChild, recorded } from '../support/children'
 import { deferred, next } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
 import { startedForEach } from '../support/cleanup'
@@ -29,30 +26,21 @@ const tick = () => new Promise((resolve) => setImmediate(resolve))
  * A hand-made child. `crash` makes it exit on its own (synchronously, as a
  * device might); its stops are recorded, and `stopWith` decides how each ends.
  */
-class Device implements Supervised {
-  status = 'running'
+class Device extends HandMadeChild {
   readonly stops: ({ timeout?: number } | undefined)[] = []
-  readonly #events = new EventEmitter<{ stop: (reason: StopReason) => void }>()
   constructor(
     readonly id: string,
     readonly stopWith: (options: { timeout?: number } | undefined) => Promise<void> = () => Promise.resolve()
-  ) {}
+  ) {
+    super()
+  }
   crash(): void {
-    this.status = 'stopped'
-    this.#events.emit('stop', { kind: 'failure', error: new WorkerCrashedError(this.id, 'fault', new Error(`${this.id} fault`)) })
+    this.exit({ kind: 'failure', error: new WorkerCrashedError(this.id, 'fault', new Error(`${this.id} fault`)) })
   }
   stop(options?: { timeout?: number }): Promise<void> {
     this.stops.push(options)
     this.status = 'stopped'
     return this.stopWith(options)
-  }
-  on(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.on(event, handler)
-    return this
-  }
-  off(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.off(event, handler)
-    return this
   }
 }
 

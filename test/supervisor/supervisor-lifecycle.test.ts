@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it } from 'vitest'
 import {
   branchSpec,
@@ -17,7 +16,7 @@ import {
   type Supervised,
   type Supervisor
 } from '../../src/index'
-import { childOf, exits, finishable, recorded } from '../support/children'
+import { childOf, exits, finishable, HandMadeChild, recorded } from '../support/children'
 import { deferred, next } from '../support/deferred'
 import { ManualClock } from '../support/ManualClock'
 import { observe } from '../../src/supervisor/observe'
@@ -31,25 +30,16 @@ const { start } = startedForEach(startSupervisor)
 const { start: startDynamic } = startedForEach(startDynamicSupervisor)
 
 /** A hand-made child: it stops when told to, or when `stopWith` rejects its stop. */
-class Device implements Supervised {
-  status = 'running'
-  readonly #events = new EventEmitter<{ stop: (reason: StopReason) => void }>()
+class Device extends HandMadeChild {
   constructor(
     readonly id: string,
     readonly stopWith?: Error
-  ) {}
+  ) {
+    super()
+  }
   stop(): Promise<void> {
-    this.status = 'stopped'
-    this.#events.emit('stop', { kind: 'shutdown' })
+    this.exit({ kind: 'shutdown' })
     return this.stopWith ? Promise.reject(this.stopWith) : Promise.resolve()
-  }
-  on(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.on(event, handler)
-    return this
-  }
-  off(event: 'stop', handler: (reason: StopReason) => void): this {
-    this.#events.off(event, handler)
-    return this
   }
 }
 

@@ -1,5 +1,6 @@
+import { EventEmitter } from 'eventemitter3'
 import { assign, setup } from 'xstate'
-import { startBranch, type AnyBranch, type ChildSpec, type Supervisor } from '../../src/index'
+import { startBranch, type AnyBranch, type ChildSpec, type StopReason, type Supervised, type Supervisor } from '../../src/index'
 
 /** A counter that exits normally on `finish` (a final state). */
 export const finishable = setup({
@@ -43,3 +44,30 @@ export const exits = {
   shutdown: (b: AnyBranch) => void b.stop(),
   failure: (b: AnyBranch) => b.kill(new Error('device fault'))
 } as const
+
+/**
+ * A hand-made supervised child (a device, a stubborn process): its `stop`
+ * is the test's; `exit(reason)` ends it, telling its supervisor.
+ */
+export abstract class HandMadeChild implements Supervised {
+  status = 'running'
+  readonly #events = new EventEmitter<{ stop: (reason: StopReason) => void }>()
+  abstract readonly id: string
+  abstract stop(options?: { timeout?: number }): Promise<void>
+
+  /** Stopped, with `reason` told to the listeners (its supervisor). */
+  protected exit(reason: StopReason): void {
+    this.status = 'stopped'
+    this.#events.emit('stop', reason)
+  }
+
+  on(event: 'stop', handler: (reason: StopReason) => void): this {
+    this.#events.on(event, handler)
+    return this
+  }
+
+  off(event: 'stop', handler: (reason: StopReason) => void): this {
+    this.#events.off(event, handler)
+    return this
+  }
+}
