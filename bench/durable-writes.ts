@@ -43,9 +43,9 @@ const openStore = (dir: string, kind: StoreKind, use: string): Promise<KeeperSto
 
 /**
  * Journal, sync: `await call(branch, inc)` one at a time vs `await
- * store.append(id, [inc], seq)`; on MemoryStore also vs the same call to a
- * branch that is not durable followed by that append, so the difference is
- * what durability itself adds to a call.
+ * store.append(id, [inc], seq)`, and vs the same call to a branch that is
+ * not durable followed by that append, so the difference is what durability
+ * itself adds to a call.
  */
 async function syncRows(dir: string, kind: StoreKind, schedule: Schedule): Promise<Row[]> {
   const store = await openStore(dir, kind, 'sync')
@@ -56,9 +56,7 @@ async function syncRows(dir: string, kind: StoreKind, schedule: Schedule): Promi
     [
       { name: 'keepsake', writes: 1, fn: () => call(branch, INC) },
       { name: 'raw', writes: 1, fn: async () => (seq = await store.append('raw', [INC_RECORD], seq)) },
-      ...(kind === 'memory'
-        ? [{ name: 'plain', writes: 1, fn: async () => (await call(plain, INC), (plainSeq = await store.append('plain', [INC_RECORD], plainSeq))) }]
-        : [])
+      { name: 'plain', writes: 1, fn: async () => (await call(plain, INC), (plainSeq = await store.append('plain', [INC_RECORD], plainSeq))) }
     ],
     schedule
   )
@@ -73,16 +71,14 @@ async function syncRows(dir: string, kind: StoreKind, schedule: Schedule): Promi
       floor: perWrite('raw', 'store.append, awaited'),
       ...(kind === 'memory' ? {} : { anchor: ONE_ROW_ANCHOR[kind], target: ratioAtMost(1.15, 'issue 19') })
     }),
-    ...(kind === 'memory'
-      ? [
-          row({
-            name: 'journal, sync, MemoryStore, against a call that is not durable + store.append',
-            subject: keepsake,
-            floor: perWrite('plain', 'call, not durable, + store.append'),
-            target: ratioAtMost(1.5, 'issue 19')
-          })
-        ]
-      : [])
+    // What durability itself adds to a call: on SQLite the raw floor leaves out the call's own cost
+    // (~3 µs), which is a tenth of a NORMAL append.
+    row({
+      name: `journal, sync, ${storeName(kind)}, against a call that is not durable + store.append`,
+      subject: keepsake,
+      floor: perWrite('plain', 'call, not durable, + store.append'),
+      ...(kind === 'memory' ? { target: ratioAtMost(1.5, 'issue 19') } : {})
+    })
   ]
 }
 
