@@ -130,8 +130,12 @@ describe("eager failover of a cluster pool's durable keys", () => {
 
     const [onA, onB] = await Promise.all([keysOn(a), keysOn(b)])
     for (const key of keys) expect(shares.get(key) === 'a' ? onA : onB, key).toContain(key)
-    const [fa, fb] = await Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
-    for (const stats of [fa, fb]) expect(stats).toMatchObject({ lapses: 1, listed: keys.length, failed: 0 })
+    // Each survivor sees the lapse by its own clock, up to a heartbeat after the other: a's calls may have reached
+    // the share's node before it did (placed there, once, by the call), so its count is waited for, not read at once.
+    const stats = () => Promise.all([a, b].map((n) => n.run<FailoverStats>('poolFailovers', { pool: POOL })))
+    await until(async () => (await stats()).every((s) => s.lapses === 1 && s.listed === keys.length), LEASE + 10_000, 'a and b to see c lapse and read its manifest')
+    const [fa, fb] = await stats()
+    for (const s of [fa, fb]) expect(s).toMatchObject({ lapses: 1, listed: keys.length, failed: 0 })
     expect(fa!.shared + fb!.shared).toBe(keys.length)
     for (const key of keys) {
       // A call that failed as c died (OutcomeUnknownError) may have been applied: every acknowledged one there, in order, each once.
