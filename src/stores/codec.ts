@@ -229,6 +229,46 @@ export function decodePayloadPage(page: unknown, longest: unknown): PayloadRecor
   return records
 }
 
+/**
+ * Decodes a page that the database built as aggregates of its rows: the
+ * longest payload's length, the lowest and highest version, and two JSON
+ * arrays in the same row order, the sequence numbers and the payloads (one
+ * parse each, no text per event to build or read). Returns undefined when it
+ * can't vouch for the page (a payload over the limit, text that does not
+ * parse, columns of different lengths, sequence numbers out of order, or more
+ * than one version, which only a journal written across a migration has):
+ * the caller then reads the page row by row, in order, each event with its
+ * own version, naming any record at fault.
+ */
+export function decodePayloadColumns(row: readonly unknown[] | undefined): PayloadRecord[] | undefined {
+  const [longest, low, high, seqText, payloadText] = row ?? []
+  if (seqText === null || seqText === undefined) return []
+  if (typeof seqText !== 'string' || typeof payloadText !== 'string' || Number(longest) > MAX_RECORD_CHARS) return undefined
+  if (typeof low !== 'number' || low !== high) return undefined
+  const seqs = parseArray(seqText)
+  const payloads = parseArray(payloadText)
+  if (seqs === undefined || payloads === undefined || seqs.length !== payloads.length) return undefined
+  const records: PayloadRecord[] = []
+  let previous = -Infinity
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i] as number
+    if (!(seq > previous)) return undefined
+    previous = seq
+    records.push({ seq, version: low, payload: payloads[i] as JsonValue })
+  }
+  return records
+}
+
+/** `text` parsed, if it is a JSON array. */
+function parseArray(text: string): unknown[] | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return Array.isArray(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The part of a stored event that `readPayloads` returns. */
 export function payloadOf(event: StoredEvent): PayloadRecord {
   return { seq: event.seq, version: event.version, payload: event.payload }

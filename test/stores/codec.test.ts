@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidRecordError } from '../../src/index'
-import { decodePayloadPage, encodeJson, MAX_RECORD_DEPTH } from '../../src/stores/codec'
+import { decodePayloadColumns, decodePayloadPage, encodeJson, MAX_RECORD_CHARS, MAX_RECORD_DEPTH } from '../../src/stores/codec'
 
 describe('decodePayloadPage', () => {
   it('decodes a page of seq, version, payload triples in order', () => {
@@ -23,6 +23,44 @@ describe('decodePayloadPage', () => {
     expect(decodePayloadPage('[1,1,{"type"', 12)).toBeUndefined()
     expect(decodePayloadPage('[1,1]', 12)).toBeUndefined()
     expect(decodePayloadPage('[1,1,{"type":"a"}]', 64 * 1024 * 1024)).toBeUndefined()
+  })
+})
+
+describe('decodePayloadColumns', () => {
+  const page = (seqs: string, payloads: string, low: unknown = 2, high: unknown = low, longest: unknown = 12) => decodePayloadColumns([longest, low, high, seqs, payloads])
+
+  it('decodes a page of sequence numbers and payloads in the same order, all of one version', () => {
+    expect(page('[1,2]', '[{"type":"a"},{"type":"b"}]')).toEqual([
+      { seq: 1, version: 2, payload: { type: 'a' } },
+      { seq: 2, version: 2, payload: { type: 'b' } }
+    ])
+  })
+
+  it('reads an empty page (every aggregate NULL) as no events', () => {
+    expect(decodePayloadColumns([null, null, null, null, null])).toEqual([])
+    expect(decodePayloadColumns(undefined)).toEqual([])
+  })
+
+  it('does not vouch for a page of more than one version: the caller reads it row by row, each with its own', () => {
+    expect(page('[1,2]', '[{"type":"a"},{"type":"b"}]', 1, 4)).toBeUndefined()
+    expect(page('[1]', '[{"type":"a"}]', '1', '1')).toBeUndefined()
+  })
+
+  it('does not vouch for sequence numbers out of order, or columns of different lengths', () => {
+    expect(page('[2,1]', '[{"type":"b"},{"type":"a"}]')).toBeUndefined()
+    expect(page('[1,1]', '[{"type":"a"},{"type":"a"}]')).toBeUndefined()
+    expect(page('[1,2]', '[{"type":"a"}]')).toBeUndefined()
+    expect(page('[1]', '[{"type":"a"},{"type":"b"}]')).toBeUndefined()
+  })
+
+  it('does not vouch for text that does not parse, a column that is not text or not an array, or a payload over the record limit', () => {
+    expect(page('[1', '[{"type":"a"}]')).toBeUndefined()
+    expect(page('[1]', '[{"type"')).toBeUndefined()
+    expect(page('{"a":1}', '[1]')).toBeUndefined()
+    expect(page('[1]', '{"a":1}')).toBeUndefined()
+    expect(decodePayloadColumns([12, 1, 1, ['[1]'], '[1]'])).toBeUndefined()
+    expect(page('[1]', '[1]', 1, 1, MAX_RECORD_CHARS)).toEqual([{ seq: 1, version: 1, payload: 1 }])
+    expect(page('[1]', '[1]', 1, 1, String(MAX_RECORD_CHARS + 1))).toBeUndefined()
   })
 })
 
