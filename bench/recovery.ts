@@ -14,7 +14,7 @@ const TAIL = 1_000
 /** Events per setup transaction. */
 const CHUNK = 50_000
 /** What recovery reads per page (Durability's PAGE), so the raw read does the same queries. */
-const PAGE = 10_000
+const PAGE = 1_000
 
 const count = (n: number) => n.toLocaleString('en-US')
 const journalOf = (n: number) => `journal-${n}`
