@@ -282,3 +282,28 @@ export const deferTwice = fromTransition(
   },
   [] as readonly ReplyToken[]
 )
+
+/**
+ * `ask` defers its answer and, from a microtask (outside any message), calls `respond` and `deferReply`,
+ * noting in its table `outside` what each gave (a call is answered only through its token: neither
+ * may reach the call whose message was delivered last); `answer` replies through the token.
+ */
+export const outsideAnswerer = setup({
+  types: { context: {} as { token?: ReplyToken }, events: {} as { type: 'ask' } | { type: 'answer' } }
+}).createMachine({
+  context: {},
+  on: {
+    ask: {
+      actions: assign(({ self }) => {
+        const token = deferReply()
+        queueMicrotask(() => {
+          const outside = table(self, 'outside')
+          outside.set('respond', respond('from outside'))
+          outside.set('same token', deferReply() === token)
+        })
+        return { token }
+      })
+    },
+    answer: { actions: ({ context }) => void (context.token && replyTo(context.token, 'by token')) }
+  }
+})
