@@ -90,13 +90,13 @@ function sendWhole(after: unknown, path: (string | number)[], changes: Change[],
  * changes were not made from this base.
  */
 export function applyChanges(base: unknown, changes: readonly Change[]): unknown {
-  // Containers this call copied: the changes after the first write them in place.
-  const copied = new Set<object>()
+  // Containers this call copied: the changes after the first write them in place (a single change, most often, needs no record).
+  const copied = changes.length > 1 ? new Set<object>() : undefined
   const writable = (value: unknown, path: ChangePath): Record<string | number, unknown> => {
     if (typeof value !== 'object' || value === null) throw new Error(`the path ${JSON.stringify(path)} goes through ${value === null ? 'null' : typeof value}`)
-    if (copied.has(value)) return value as Record<string | number, unknown>
+    if (copied?.has(value)) return value as Record<string | number, unknown>
     const copy = Array.isArray(value) ? value.slice() : { ...value }
-    copied.add(copy)
+    copied?.add(copy)
     return copy as Record<string | number, unknown>
   }
   let root = base
