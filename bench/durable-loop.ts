@@ -1,24 +1,35 @@
-import { call, MemoryStore, startBranch, type DurableOptions } from '../src/index'
-import { durableLogic, INC, INC_RECORD } from './journal'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createActor } from 'xstate'
+import { call, MemoryStore, startBranch, type DurableOptions, type KeeperStore } from '../src/index'
+import { durableLogic, INC, INC_RECORD, openSqlite } from './journal'
 
 // A profile harness for a durable call's own cost (issue 19): `n` awaited sync
-// journal calls on MemoryStore, against the same call to a branch that is not
-// durable followed by the same `store.append` (what durability adds is the
-// difference), and against the append alone.
-//   node --cpu-prof --import tsx bench/durable-loop.ts <durable|plain|append> [n] [verifyReplay]
+// journal calls, against the same call to a branch that is not durable
+// followed by the same `store.append` (what durability adds is the
+// difference), against a bare xstate actor's send + getSnapshot with the same
+// append (the cheapest bare-xstate way to do the same work), and against the
+// append alone.
+//   node --cpu-prof --import tsx bench/durable-loop.ts <durable|plain|bare|append> [n] [verifyReplay]
 //   node --import tsx bench/durable-loop.ts all [n] [verifyReplay]
-// `all` alternates rounds of the three (ROUNDS, default 40) and prints the medians of CPU time per call and
+// `all` alternates rounds of the four (ROUNDS, default 40) and prints the medians of CPU time per call and
 // of the per-round differences. verifyReplay: `true`, `false` or `sampled` (default: the option's default).
+// STORE=memory (default), NORMAL or FULL: MemoryStore, or a SQLite file in a temp directory with that `synchronous`.
 
-type Side = 'durable' | 'plain' | 'append'
+type Side = 'durable' | 'plain' | 'bare' | 'append'
 const [side = 'all', nArg = '200000', verifyArg] = process.argv.slice(2)
 const n = Number(nArg)
 const verifyReplay = (verifyArg === undefined ? undefined : verifyArg === 'true' ? true : verifyArg === 'false' ? false : verifyArg) as DurableOptions['verifyReplay']
+const kind = process.env.STORE ?? 'memory'
+if (!['memory', 'NORMAL', 'FULL'].includes(kind)) throw new Error(`STORE: memory, NORMAL or FULL, not ${kind}`)
 
-const store = new MemoryStore()
+const dir = kind === 'memory' ? undefined : mkdtempSync(join(tmpdir(), 'keepsake-loop-'))
+const store: KeeperStore = dir ? await openSqlite(dir, 'loop', kind as 'NORMAL' | 'FULL') : new MemoryStore()
 const durable = await startBranch({ logic: durableLogic, durable: { store, id: 'durable', mode: 'journal', durability: 'sync', ...(verifyReplay === undefined ? {} : { verifyReplay }) } })
 const plain = await startBranch({ logic: durableLogic })
-let [plainSeq, rawSeq] = [0, 0]
+const bare = createActor(durableLogic, { input: undefined }).start()
+const seqs: Record<'plain' | 'bare' | 'append', number> = { plain: 0, bare: 0, append: 0 }
 
 /** CPU time (this process) per call, in ns: time spent descheduled on a loaded machine is not counted. */
 async function run(who: Side, count: number): Promise<number> {
@@ -27,9 +38,15 @@ async function run(who: Side, count: number): Promise<number> {
   else if (who === 'plain') {
     for (let i = 0; i < count; i++) {
       await call(plain, INC)
-      plainSeq = await store.append('plain', [INC_RECORD], plainSeq)
+      seqs.plain = await store.append('plain', [INC_RECORD], seqs.plain)
     }
-  } else for (let i = 0; i < count; i++) rawSeq = await store.append('raw', [INC_RECORD], rawSeq)
+  } else if (who === 'bare') {
+    for (let i = 0; i < count; i++) {
+      bare.send(INC)
+      seqs.bare = await store.append('bare', [INC_RECORD], seqs.bare)
+      bare.getSnapshot()
+    }
+  } else for (let i = 0; i < count; i++) seqs.append = await store.append('raw', [INC_RECORD], seqs.append)
   // The replay check runs from the event loop's next turn, which a loop of awaited calls on
   // MemoryStore never reaches: one turn inside the timed region counts the checks of the round.
   await new Promise((resolve) => setImmediate(resolve))
@@ -43,17 +60,21 @@ if (side === 'all') {
   const rounds = Number(process.env.ROUNDS ?? 40)
   // Whole snapshot intervals per round, so each round pays its share of the snapshots and their checks.
   const per = Math.max(1000, Math.floor(n / rounds / 1000) * 1000)
-  const sides: Side[] = ['durable', 'plain', 'append']
+  const sides: Side[] = ['durable', 'plain', 'bare', 'append']
   for (const who of sides) await run(who, per)
-  const times: Record<Side, number[]> = { durable: [], plain: [], append: [] }
+  const times: Record<Side, number[]> = { durable: [], plain: [], bare: [], append: [] }
   for (let r = 0; r < rounds; r++) for (const who of r % 2 ? [...sides].reverse() : sides) times[who].push(await run(who, per))
-  const adds = times.durable.map((t, i) => t - (times.plain[i] as number))
-  const [d, p, a] = [median(times.durable), median(times.plain), median(times.append)]
+  const over = (other: Side) => median(times.durable.map((t, i) => t - (times[other][i] as number))).toFixed(0)
+  const [d, p, b, a] = [median(times.durable), median(times.plain), median(times.bare), median(times.append)]
   console.log(
-    `durable ${d.toFixed(0)} ns, plain + append ${p.toFixed(0)} ns, append ${a.toFixed(0)} ns (CPU, medians of ${rounds} rounds of ${per}); ` +
-      `durability adds ${median(adds).toFixed(0)} ns (median of the rounds' differences); durable / append ${(d / a).toFixed(2)}x`
+    `${kind}: durable ${d.toFixed(0)} ns, plain + append ${p.toFixed(0)} ns, bare xstate + append ${b.toFixed(0)} ns, append ${a.toFixed(0)} ns ` +
+      `(CPU, medians of ${rounds} rounds of ${per}); durable over plain + append ${over('plain')} ns, over bare + append ${over('bare')} ns, ` +
+      `over append ${over('append')} ns (medians of the rounds' differences); durable / bare ${(d / b).toFixed(2)}x, durable / append ${(d / a).toFixed(2)}x`
   )
 } else {
-  console.log(`${side}: ${(await run(side as Side, n)).toFixed(0)} ns/call (CPU)`)
+  console.log(`${kind} ${side}: ${(await run(side as Side, n)).toFixed(0)} ns/call (CPU)`)
 }
 await Promise.all([durable.stop(), plain.stop()])
+bare.stop()
+await store.close()
+if (dir) rmSync(dir, { recursive: true, force: true })

@@ -103,9 +103,9 @@ export async function isolationGroup(profile: Profile): Promise<Group> {
     ],
     notes: [
       'A call to an isolated worker is two structured-clone messages: the event out; the reply back with the ' +
-        "state's change (what differs from the state sent before: here one field) and the rest of xstate's persisted " +
-        'snapshot but its context. The parent applies the change to the state it holds, sharing the rest, and ' +
-        'freezes only what is new.',
+        "state's change (what differs from the state sent before: here one field) and, only when more than the " +
+        "context changed, the rest of xstate's persisted snapshot. The parent applies the change to the state it " +
+        'holds, sharing the rest, and freezes only what is new.',
       `The ~1 MB state is the counter machine's context carrying ${items.length.toLocaleString('en-US')} records of ~100 bytes ` +
         '(the restart benchmarks\' state), which `get` leaves alone but for its call count. The bare round trips ' +
         'send the same event to a thread or a child process (`serialization: \'advanced\'`, structured clone as ' +

@@ -90,13 +90,13 @@ function sendWhole(after: unknown, path: (string | number)[], changes: Change[],
  * changes were not made from this base.
  */
 export function applyChanges(base: unknown, changes: readonly Change[]): unknown {
-  // Containers this call copied: the changes after the first write them in place.
-  const copied = new Set<object>()
+  // Containers this call copied: the changes after the first write them in place (a single change, most often, needs no record).
+  const copied = changes.length > 1 ? new Set<object>() : undefined
   const writable = (value: unknown, path: ChangePath): Record<string | number, unknown> => {
     if (typeof value !== 'object' || value === null) throw new Error(`the path ${JSON.stringify(path)} goes through ${value === null ? 'null' : typeof value}`)
-    if (copied.has(value)) return value as Record<string | number, unknown>
+    if (copied?.has(value)) return value as Record<string | number, unknown>
     const copy = Array.isArray(value) ? value.slice() : { ...value }
-    copied.add(copy)
+    copied?.add(copy)
     return copy as Record<string | number, unknown>
   }
   let root = base
@@ -161,6 +161,9 @@ export class StateChanges {
   readonly #machine: boolean
   readonly #persisted: boolean
   #last: unknown = NOTHING_TAKEN
+  /** A machine's live state taken last, and its persisted form: reused while only the context changes. */
+  #lastState: MachineState | undefined
+  #lastPersisted: WithContext | undefined
 
   constructor(logic: AnyActorLogic, persisted = false) {
     this.#logic = logic
@@ -173,21 +176,32 @@ export class StateChanges {
     this.#last = context
   }
 
-  /** `snapshot` persisted without its context, and its context's changes since the state taken before (none for logic without a context). */
-  take(snapshot: Snapshot<unknown>): { persisted: Snapshot<unknown>; context: Change[] | undefined } {
+  /**
+   * `snapshot` persisted without its context, and its context's changes since the state taken
+   * before (none for logic without a context). `same`: the persisted form is the one returned
+   * before (the same object): only the context changed.
+   */
+  take(snapshot: Snapshot<unknown>): { persisted: Snapshot<unknown>; context: Change[] | undefined; same: boolean } {
     const live = snapshot as WithContext
     if (!this.#machine) {
       const whole = (this.#persisted ? snapshot : this.#logic.getPersistedSnapshot(snapshot)) as WithContext
-      if (!('context' in whole)) return { persisted: whole, context: undefined }
-      return { persisted: { ...whole, context: undefined } as WithContext, context: this.#changes(whole.context) }
+      if (!('context' in whole)) return { persisted: whole, context: undefined, same: false }
+      return { persisted: { ...whole, context: undefined } as WithContext, context: this.#changes(whole.context), same: false }
     }
     const context = this.#changes(live.context)
     const values = context.map((change) => (change[0] === 's' ? change[2] : undefined))
+    const previous = this.#lastState
+    this.#lastState = snapshot as MachineState
+    // Most events of a machine only assign: its persisted form but the context is the one taken before.
+    if (this.#lastPersisted && previous && onlyContextChanged(previous, snapshot as MachineState) && values.every(isPrimitive)) {
+      return { persisted: this.#lastPersisted, context, same: true }
+    }
     const persisted = this.#logic.getPersistedSnapshot({ ...live, context: values } as WithContext) as WithContext
     const persistedValues = persisted.context as unknown[]
     persisted.context = undefined
-    if (persistedValues === values) return { persisted, context }
-    return { persisted, context: context.map((change, i) => (change[0] === 's' ? ['s', change[1], persistedValues[i]] : change)) }
+    this.#lastPersisted = persisted
+    if (persistedValues === values) return { persisted, context, same: false }
+    return { persisted, context: context.map((change, i) => (change[0] === 's' ? ['s', change[1], persistedValues[i]] : change)), same: false }
   }
 
   /** What changed from the context taken last to `context`, which becomes it. */
@@ -196,4 +210,43 @@ export class StateChanges {
     this.#last = context
     return changes
   }
+}
+
+/** What of a machine's live state its persisted form is made of, besides the context (xstate's `createMachineSnapshot`). */
+interface MachineState {
+  readonly _nodes?: unknown
+  readonly historyValue?: unknown
+  readonly status?: unknown
+  readonly output?: unknown
+  readonly error?: unknown
+  readonly children?: Record<string, unknown>
+}
+
+/**
+ * Whether `after`'s persisted form but its context is `before`'s: the same state nodes (its value
+ * is made from them), history, status, output and error, and no children (whose own states
+ * change without the machine's). xstate keeps each of these the same object when an event
+ * only assigns; anything else is persisted again.
+ */
+function onlyContextChanged(before: MachineState, after: MachineState): boolean {
+  return (
+    Array.isArray(after._nodes) &&
+    after._nodes === before._nodes &&
+    after.historyValue === before.historyValue &&
+    after.status === before.status &&
+    after.output === before.output &&
+    after.error === before.error &&
+    after.children === before.children &&
+    isEmpty(after.children)
+  )
+}
+
+function isEmpty(children: Record<string, unknown> | undefined): boolean {
+  for (const _ in children) return false
+  return true
+}
+
+/** A value persisting leaves as it is (xstate swaps only actor refs, which are objects). */
+function isPrimitive(value: unknown): boolean {
+  return typeof value !== 'object' || value === null
 }

@@ -93,9 +93,12 @@ describe('a worker reports through its hooks', () => {
     const { w, reports } = worker(fromTransition((n: number, _e: EventObject) => n + 1, 0))
     w.start()
     w.deliver({ type: 'any' })
+    // An event named like a child's outcome: a logic without children has none to look up.
+    w.deliver({ type: 'xstate.done.actor.x' })
     expect(reports).toEqual([
       ['snapshot', 0, undefined],
-      ['snapshot', 1, 'any']
+      ['snapshot', 1, 'any'],
+      ['snapshot', 2, 'xstate.done.actor.x']
     ])
   })
 

@@ -6,7 +6,7 @@ import { isInstance } from '../../shared/validate'
 import { InvalidRecordError } from '../../stores/errors'
 import type { NewEvent, PayloadRecord, StoredSnapshot } from '../../stores/KeeperStore'
 import { StateChanges } from '../../shared/changes'
-import { changeRecord, CHANGE_RECORD, withChangeRecords } from './changeRecords'
+import { changeRecord, CHANGE_RECORD, unchangedRecord, withChangeRecords, type ChangeTail } from './changeRecords'
 import type { ResumePoint } from '../../worker/restorePoint'
 import { groupAppend } from './groupCommit'
 import { ACTIVATION_MARKER, eachAfter, isActivationMarker, readForRecovery, type ActivationMark } from './journal'
@@ -99,6 +99,8 @@ export class Durability {
   readonly #changes: StateChanges | undefined
   /** With `#changes`: the seq of the newest whole snapshot written (or on its way). */
   #compacted = 0
+  /** With `#changes`: how far the state seq runs ahead of the journal's positions (see `#takeOver`). */
+  #lag = 0
   /** An all-or-none batch being collected (`callAll`): written in one go when closed. */
   #batch: { events: EventObject[]; last: Snapshot<unknown> | undefined; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
 
@@ -128,55 +130,92 @@ export class Durability {
    * snapshot this logic can't restore; a gap in the journal; an event that
    * could not be applied), or with the store's error.
    */
-  async recover(input: unknown): Promise<ResumePoint | undefined> {
-    const { store, id, mode } = this.config
+  recover(input: unknown): Promise<ResumePoint | undefined> {
+    const { id } = this.config
     this.#epoch++
     this.#skip = 0
-    await this.settled()
+    // On the id's chain like a write: a recovery may write (a migrated state, a takeover), and what
+    // comes after it on this id in this process (another writer's recovery too) waits for it.
+    const recovered = this.settled().then(() => this.#recover(input))
+    const end = recovered.then(ignore, ignore)
+    this.#tails.set(id, end)
+    void end.then(() => {
+      if (this.#tails.get(id) === end) this.#tails.delete(id)
+    })
+    return recovered
+  }
+
+  async #recover(input: unknown): Promise<ResumePoint | undefined> {
+    const { store, id, mode } = this.config
     const found = await this.#read(() => store.loadSnapshot(id))
-    // Change records have their snapshot's version: applied before it is migrated.
-    const current = this.#changes ? await this.#withChanges(found) : found
+    // Snapshot mode reads on through the change records after it, whether this writer has compactEvery or not.
+    // They have the snapshot's version: applied before it is migrated.
+    const tail = mode === 'snapshot' ? await withChangeRecords(store, id, found) : undefined
+    const current = tail ? tail.stored : found
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
     const upgraded = current && { seq: current.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, current) }
     // Checked as one just below (restorable by this logic), before anything runs from it.
     const stored = upgraded as { seq: number; data: Snapshot<unknown>; migrated: boolean } | undefined
     if (stored) this.#checkRestorable(stored, input)
-    let point: ResumePoint | undefined
-    if (mode === 'snapshot') {
-      // With changes, the seq is the journal's end (#withChanges): a snapshot has the seq of the last change it holds.
-      if (!this.#changes) this.#seq = stored?.seq ?? 0
-      this.#changes?.from((stored?.data as { context?: unknown } | undefined)?.context)
-      if (stored) this.#revive(inertScope(this.#logic), stored, input)
-      point = stored && { kind: 'persisted', snapshot: stored.data, delays: [] }
-    } else {
-      point = await this.#replayJournal(stored, input)
+    if (!tail) {
+      const point = await this.#replayJournal(stored, input)
+      // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
+      if (stored?.migrated) await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: (found as StoredSnapshot).seq })
+      this.#failure = undefined
+      return point
     }
-    // Fenced on the snapshot read: a writer that replaced it meanwhile makes this fail with SnapshotConflictError.
-    if (stored?.migrated) {
-      await store.saveSnapshot(id, { seq: stored.seq, data: stored.data, version: this.config.migration.version, expectedSeq: (found as StoredSnapshot).seq })
-      this.#compacted = stored.seq
+    if (tail.lastBy === 'journal' && tail.lastState > (stored?.seq ?? 0)) {
+      throw new RecoveryError(id, tail.end, 'the journal holds events after the snapshot (journal mode wrote it): start it in journal mode')
+    }
+    this.#changes?.from((stored?.data as { context?: unknown } | undefined)?.context)
+    if (stored) {
+      this.#revive(inertScope(this.#logic), stored, input)
+      await this.#takeOver(stored, current as StoredSnapshot, found as StoredSnapshot, tail)
+    } else {
+      this.#seq = 0
+      this.#lag = -tail.end
     }
     this.#failure = undefined
-    return point
+    return stored && { kind: 'persisted', snapshot: stored.data, delays: [] }
+  }
+
+  /**
+   * Snapshot mode, after recovery found `stored` (`found` with any change
+   * records after it applied): numbers this writer's states on from it. A
+   * writer whose way of writing differs from the journal's last record's
+   * (with `compactEvery` or without) may find the other still writing, and
+   * fences it out before its first write: with `compactEvery`, by saving
+   * the state at the next seq fenced on the snapshot read (the other's next
+   * snapshot is then refused); without, by first appending a record that
+   * changes nothing at the journal's end (the other's next change record is
+   * then refused), then saving so. The same save writes back a migrated
+   * state, and, without `compactEvery`, takes the change records in.
+   * `current` is `stored` before any migration: the appended record is of
+   * the snapshot's version, so that one left without the save (the process
+   * died between) is read back with the records before it.
+   */
+  async #takeOver(stored: { seq: number; data: Snapshot<unknown>; migrated: boolean }, current: StoredSnapshot, found: StoredSnapshot, tail: ChangeTail): Promise<void> {
+    const { store, id, migration } = this.config
+    const changesLead = tail.lastBy === 'changes' && tail.lastState >= found.seq
+    const switching = this.#changes ? !changesLead : changesLead
+    let end = tail.end
+    this.#seq = stored.seq
+    if (switching) {
+      this.#seq++
+      if (!this.#changes) {
+        const unchanged = unchangedRecord(current.data as unknown as Snapshot<unknown>, this.#seq)
+        await store.append(id, [{ type: CHANGE_RECORD, payload: unchanged as unknown as NewEvent['payload'], version: found.version }], end)
+        end++
+      }
+    }
+    if (switching || stored.migrated) await store.saveSnapshot(id, { seq: this.#seq, data: stored.data, version: migration.version, expectedSeq: found.seq })
+    this.#compacted = switching || stored.migrated ? this.#seq : found.seq
+    this.#lag = this.#seq - end
   }
 
   /** Runs a store read of recovery; a corrupt record becomes the `RecoveryError` the start fails with. */
   #read<T>(read: () => Promise<T>): Promise<T> {
     return readForRecovery(this.config.id, read)
-  }
-
-  /**
-   * Change mode: `found`, the newest whole snapshot, with the change records
-   * after it applied, numbered as the last of them; what follows is written
-   * after the journal's end. Rejects with `RecoveryError` naming a record
-   * that is no change record, one without a snapshot before it, one of
-   * another version than its snapshot, or one that does not fit the state.
-   */
-  async #withChanges(found: StoredSnapshot | undefined): Promise<StoredSnapshot | undefined> {
-    const { stored, end } = await withChangeRecords(this.config.store, this.config.id, found)
-    this.#seq = end
-    this.#compacted = found?.seq ?? 0
-    return stored
   }
 
   #checkRestorable(stored: { seq: number; data: Snapshot<unknown> }, input: unknown): void {
@@ -218,7 +257,7 @@ export class Durability {
     const marker = (expectedSeq: number): Promise<number> => store.append(id, [{ type: ACTIVATION_MARKER, payload, version: migration.version }], expectedSeq)
     this.#stamp = [`${ACTIVATION_MARKER}:${tag}`]
     // With changes the journal numbers the states too: the marker goes after the last one.
-    if (mode === 'journal' || this.#changes) return this.#chain(() => marker(seq - 1)).then(() => seq)
+    if (mode === 'journal' || this.#changes) return this.#chain(() => marker(seq - this.#lag - 1)).then(() => seq)
     const data = this.#persistReported(snapshot)
     return this.#chain(async () => {
       await store.saveSnapshot(id, { seq, data, expectedSeq: seq - 1, version: migration.version })
@@ -477,13 +516,14 @@ export class Durability {
   #saveChange(snapshot: Snapshot<unknown>): Promise<void> {
     const { store, id, durability, migration, compactEvery } = this.config
     const taken = (this.#changes as StateChanges).take(snapshot)
-    const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context)
     const seq = ++this.#seq
+    const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context, seq)
     const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp ?? NO_TAGS }]
+    const position = seq - this.#lag
     const done =
       durability === 'batched'
-        ? this.#chain(() => groupAppend(store, { id, expectedSeq: seq - 1, events: records }))
-        : this.#chain(() => store.append(id, records, seq - 1))
+        ? this.#chain(() => groupAppend(store, { id, expectedSeq: position - 1, events: records }))
+        : this.#chain(() => store.append(id, records, position - 1))
     if (seq - this.#compacted >= compactEvery) {
       this.#compacted = seq
       const data = this.#persistReported(snapshot)

@@ -1,7 +1,7 @@
 import type { Snapshot } from 'xstate'
 import { applyChanges, type Change, type ChangePath } from '../../shared/changes'
 import { RecoveryError } from '../../shared/errors'
-import type { KeeperStore, StoredSnapshot } from '../../stores/KeeperStore'
+import type { KeeperStore, PayloadRecord, StoredSnapshot } from '../../stores/KeeperStore'
 import { eachAfter, isActivationMarker, readForRecovery } from './journal'
 
 /**
@@ -23,6 +23,14 @@ export interface ChangeRecord {
   readonly state: Snapshot<unknown>
   /** The context's changes since the record (or snapshot) before; null: it is undefined now. */
   readonly changes: readonly Change[] | null
+  /**
+   * The seq of the state it leaves. It equals the record's journal position
+   * until a writer without `compactEvery` saved snapshots after it: the next
+   * writer with it goes on at the journal's end, numbering states on from
+   * the snapshot (see `withChangeRecords`). Records written before it was
+   * kept have none: their position.
+   */
+  readonly at?: number
 }
 
 /**
@@ -32,10 +40,20 @@ export interface ChangeRecord {
  * snapshot would: JSON leaves out an object's key whose value is undefined,
  * so a change setting one to undefined is recorded as that key deleted.
  */
-export function changeRecord(state: Snapshot<unknown>, changes: readonly Change[] | undefined, context: unknown): ChangeRecord {
-  if (changes === undefined || context === undefined) return { type: CHANGE_RECORD, state, changes: null }
-  const stored = changes.some(setsUndefined) ? changes.map((change) => (setsUndefined(change) && !Array.isArray(at(context, change[1].slice(0, -1))) ? (['d', change[1]] as const) : change)) : changes
-  return { type: CHANGE_RECORD, state, changes: stored }
+export function changeRecord(state: Snapshot<unknown>, changes: readonly Change[] | undefined, context: unknown, seq: number): ChangeRecord {
+  if (changes === undefined || context === undefined) return { type: CHANGE_RECORD, state, changes: null, at: seq }
+  const stored = changes.some(setsUndefined) ? changes.map((change) => (setsUndefined(change) && !Array.isArray(valueAt(context, change[1].slice(0, -1))) ? (['d', change[1]] as const) : change)) : changes
+  return { type: CHANGE_RECORD, state, changes: stored, at: seq }
+}
+
+/**
+ * A record that changes nothing, leaving `state` (persisted) as state `seq`:
+ * what a writer appends to take the journal over from one that may still
+ * write change records (see `Durability.recover`).
+ */
+export function unchangedRecord(state: Snapshot<unknown>, seq: number): ChangeRecord {
+  const { context: _context, ...rest } = state as Snapshot<unknown> & { context?: unknown }
+  return { type: CHANGE_RECORD, state: rest as Snapshot<unknown>, changes: [], at: seq }
 }
 
 function setsUndefined(change: Change): boolean {
@@ -43,7 +61,7 @@ function setsUndefined(change: Change): boolean {
 }
 
 /** The value at `path` under `root`. */
-function at(root: unknown, path: ChangePath): unknown {
+function valueAt(root: unknown, path: ChangePath): unknown {
   let value = root
   for (const key of path) value = (value as Record<string | number, unknown>)[key]
   return value
@@ -68,24 +86,63 @@ export function applyChangeRecord(before: Snapshot<unknown>, record: ChangeRecor
   return { ...record.state, context } as unknown as Snapshot<unknown>
 }
 
+/** How the last record of a journal was written: see `ChangeTail.lastBy`. */
+export type JournalFormat = 'changes' | 'journal' | 'snapshot'
+
+/** What a snapshot-mode start, or `migrateStore`, finds in an id's journal from its newest snapshot on. */
+export interface ChangeTail {
+  /** The newest snapshot with the change records after it applied, its seq the state the last leaves; the snapshot itself when none follows. */
+  readonly stored: StoredSnapshot | undefined
+  /** The journal's last position (0: empty). */
+  readonly end: number
+  /**
+   * Who wrote the journal's last record: a writer with `compactEvery`
+   * ('changes': a change record or its activation marker), journal mode
+   * ('journal': an event or its marker), or a snapshot-mode writer without
+   * `compactEvery` ('snapshot': its marker); undefined when it is empty.
+   */
+  readonly lastBy: JournalFormat | undefined
+  /** The state seq that last record stands for. */
+  readonly lastState: number
+}
+
+/** Who wrote a journal record (see `ChangeTail.lastBy`), and the state seq it stands for. */
+function formatOf(entry: PayloadRecord): { readonly by: JournalFormat; readonly state: number } {
+  const { payload, seq } = entry
+  if (isChangeRecord(payload)) return { by: 'changes', state: typeof payload.at === 'number' ? payload.at : seq }
+  if (!isActivationMarker(payload)) return { by: 'journal', state: seq }
+  const marker = payload as { mode?: unknown; seq?: unknown }
+  const by = marker.mode === 'changes' || marker.mode === 'snapshot' ? marker.mode : 'journal'
+  return { by, state: typeof marker.seq === 'number' ? marker.seq : seq }
+}
+
 /**
- * `found`, the newest whole snapshot of `id`, with the change records after
- * it applied, numbered as the last of them (`found` itself when none
- * follows), and `end`, the journal's last seq: what a start and
- * `migrateStore` read. Rejects with `RecoveryError` naming a record that is
- * no change record, one without a snapshot before it, one of another
- * version than its snapshot, or one that does not fit the state.
+ * Reads `id`'s journal from `found` (its newest whole snapshot) on. The
+ * change records after it are applied when the journal was last written
+ * with `compactEvery`: they are the last ones, numbered on from the
+ * snapshot (each record's `at`), so the first is `found.seq - lastState`
+ * records before the end. Rejects with `RecoveryError` naming a record that
+ * is not the next state, no change record, one without a snapshot before
+ * it, one of another version than its snapshot, or one that does not fit
+ * the state.
  */
-export async function withChangeRecords(
-  store: KeeperStore,
-  id: string,
-  found: StoredSnapshot | undefined
-): Promise<{ readonly stored: StoredSnapshot | undefined; readonly end: number }> {
-  let data = found?.data as Snapshot<unknown> | undefined
-  const end = await eachAfter(store, id, found?.seq ?? 0, (entry) => {
-    if (isActivationMarker(entry.payload)) return
-    if (!isChangeRecord(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
-    if (!found || data === undefined) throw new RecoveryError(id, entry.seq, 'a change record has no snapshot before it')
+export async function withChangeRecords(store: KeeperStore, id: string, found: StoredSnapshot | undefined): Promise<ChangeTail> {
+  const end = await readForRecovery(id, () => store.lastSeq(id))
+  const [last] = end === 0 ? [] : await readForRecovery(id, () => (store.readPayloads ? store.readPayloads(id, { fromSeq: end, limit: 1 }) : store.read(id, { fromSeq: end, limit: 1 })))
+  if (last === undefined) return { stored: found, end, lastBy: undefined, lastState: 0 }
+  const { by, state: lastState } = formatOf(last)
+  const from = found?.seq ?? 0
+  if (by !== 'changes' || lastState <= from) return { stored: found, end, lastBy: by, lastState }
+  const first = end - (lastState - from) + 1
+  if (!found || first < 1) throw new RecoveryError(id, end, 'a change record has no snapshot before it')
+  let data = found.data as unknown as Snapshot<unknown>
+  let state = from
+  // Records appended since the end was read are taken in too: a writer goes on from the last one read.
+  const read = await eachAfter(store, id, first - 1, (entry) => {
+    const record = formatOf(entry)
+    if (record.by === 'journal') throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
+    if (record.state !== ++state) throw new RecoveryError(id, entry.seq, `the record stands for state ${record.state} where state ${state} belongs`)
+    if (!isChangeRecord(entry.payload)) return
     if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
     try {
       data = applyChangeRecord(data, entry.payload)
@@ -93,24 +150,5 @@ export async function withChangeRecords(
       throw new RecoveryError(id, entry.seq, "the change record doesn't fit the state before it", error)
     }
   })
-  return { stored: found && end > found.seq ? { ...found, seq: end, data: data as unknown as StoredSnapshot['data'] } : found, end }
-}
-
-/** How many records `changesFollow` reads at a time: markers are few, so the first page tells. */
-const PEEK = 16
-
-/**
- * Whether `id`'s journal goes on after `seq` with change records (snapshot
- * mode with `compactEvery`) rather than events (journal mode) or nothing:
- * the first record that is no activation marker says.
- */
-export async function changesFollow(store: KeeperStore, id: string, seq: number): Promise<boolean> {
-  for (let from = seq + 1; ; ) {
-    const page = await readForRecovery(id, () => store.read(id, { fromSeq: from, limit: PEEK }))
-    const first = page.find((entry) => !isActivationMarker(entry.payload))
-    if (first) return isChangeRecord(first.payload)
-    const last = page[page.length - 1]
-    if (page.length < PEEK || last === undefined) return false
-    from = last.seq + 1
-  }
+  return { stored: { ...found, seq: state, data: data as unknown as StoredSnapshot['data'] }, end: read, lastBy: by, lastState: state }
 }

@@ -7,20 +7,25 @@ import { GroupCommit, type GroupOutcome } from '../../stores/groupCommit'
 /**
  * One group of `durability: 'batched'` appends, as one `appendBatch`
  * transaction. A journal that conflicts fails alone: the batch is retried
- * without it; any other error fails what is left of the group.
+ * without it; any other error fails what is left of the group. The group is
+ * passed on as it came until a conflict (the common case: no copy, no
+ * wrapper per request); only a retry numbers what is left.
  */
 async function appendGroup(store: KeeperStore, requests: readonly AppendRequest[]): Promise<GroupOutcome<number>[]> {
   const outcomes: GroupOutcome<number>[] = []
-  let left = requests.map((request, at) => ({ request, at }))
-  while (left.length > 0) {
+  /** Where in `requests` each request still to write is (undefined: all of them, in order). */
+  let left: number[] | undefined
+  while (left === undefined || left.length > 0) {
+    const at = left
     try {
-      const seqs = await store.appendBatch(left.map((p) => p.request))
-      left.forEach((p, i) => (outcomes[p.at] = { ok: true, value: seqs[i] as number }))
-      left = []
+      const seqs = await store.appendBatch(at ? at.map((i) => requests[i] as AppendRequest) : requests)
+      seqs.forEach((seq, i) => (outcomes[at ? (at[i] as number) : i] = { ok: true, value: seq }))
+      return outcomes
     } catch (error) {
       const culprit = error instanceof JournalConflictError ? error.id : undefined
-      for (const p of left) if (culprit === undefined || p.request.id === culprit) outcomes[p.at] = { ok: false, error }
-      left = culprit === undefined ? [] : left.filter((p) => p.request.id !== culprit)
+      const indexes = at ?? requests.map((_, i) => i)
+      for (const i of indexes) if (culprit === undefined || (requests[i] as AppendRequest).id === culprit) outcomes[i] = { ok: false, error }
+      left = culprit === undefined ? [] : indexes.filter((i) => (requests[i] as AppendRequest).id !== culprit)
     }
   }
   return outcomes

@@ -4,7 +4,7 @@ import { assertFunction, readOptions } from '../../shared/validate'
 import { SnapshotConflictError } from '../../stores/errors'
 import type { KeeperStore, StoredSnapshot } from '../../stores/KeeperStore'
 import { isActorLogic } from '../../worker/isActorLogic'
-import { changesFollow, withChangeRecords } from './changeRecords'
+import { withChangeRecords } from './changeRecords'
 import { readMigrationPlan, snapshotUpgrader, type MigrationRecord, type Migrations, type SnapshotUpgrader, type StateCheck } from './migrations'
 
 /** How many stored snapshots one version of the logic wrote (`snapshotVersions`). */
@@ -141,7 +141,6 @@ async function migrateOne(
  */
 async function withChanges(store: KeeperStore, id: string, found: StoredSnapshot, target: number): Promise<StoredSnapshot> {
   try {
-    if (!(await changesFollow(store, id, found.seq))) return found
     return (await withChangeRecords(store, id, found)).stored ?? found
   } catch (error) {
     if (!(error instanceof RecoveryError)) throw error

@@ -248,17 +248,8 @@ export class IsolatedWorker implements Incarnation {
   }
 
   #snapshot(message: HostMessage & { t: 'snapshot' }): void {
-    let snapshot = message.snapshot
-    if (message.context) {
-      try {
-        const context = applyChanges((this.#last as { context?: unknown } | undefined)?.context, message.context)
-        snapshot = { ...snapshot, context } as unknown as Snapshot<unknown>
-      } catch (error) {
-        // The two sides no longer hold the same state: start again from the kept one.
-        this.#runner.kill(this.#host)
-        return this.hostDied(`sent a state change that does not fit the state held for it (${(error as Error).message})`)
-      }
-    }
+    const snapshot = this.#stateOf(message)
+    if (!snapshot) return
     this.#last = snapshot
     this.#delays = message.delays ?? []
     if (message.d && this.#busy) this.#busy.applied = true
@@ -282,6 +273,27 @@ export class IsolatedWorker implements Incarnation {
       }
     }
     this.#hooks.snapshot(snapshot, message.event)
+  }
+
+  /**
+   * The state `message` brings: its persisted form (or, absent, the one held: only the context
+   * changed) with its context's changes applied to the context held. Undefined when they do not
+   * fit what is held: the host is then ended, as the two sides no longer hold the same state.
+   */
+  #stateOf(message: HostMessage & { t: 'snapshot' }): Snapshot<unknown> | undefined {
+    // checkHostMessage let no message without a snapshot through without context changes.
+    if (!message.context) return message.snapshot
+    try {
+      const held = message.snapshot ?? this.#last
+      if (!held) throw new Error('no state is held to change')
+      const context = applyChanges((this.#last as { context?: unknown } | undefined)?.context, message.context)
+      return { ...held, context } as unknown as Snapshot<unknown>
+    } catch (error) {
+      // Start again from the kept state.
+      this.#runner.kill(this.#host)
+      this.hostDied(`sent a state change that does not fit the state held for it (${(error as Error).message})`)
+      return undefined
+    }
   }
 
   #processed(deferred: ReplyToken | undefined): void {

@@ -23,15 +23,26 @@ const HEADER = 12 // magic, payload length (u32 BE), CRC-32 of the payload (u32 
 
 /** Writes `message` as one frame; throws, having written nothing, when it can't be serialized. */
 export function writeFrame(stream: Writable, message: unknown): void {
-  const payload = nodeModule('node:v8').serialize(message)
-  const header = Buffer.allocUnsafe(HEADER)
-  header.set(MAGIC, 0)
-  header.writeUInt32BE(payload.length, 4)
-  header.writeUInt32BE(nodeModule('node:zlib').crc32(payload), 8)
-  stream.cork()
-  stream.write(header)
-  stream.write(payload)
-  stream.uncork()
+  // One buffer, one write: the header's room is reserved ahead of the payload in the serializer's own buffer.
+  const serializer = new (builtins().v8.DefaultSerializer)()
+  serializer.writeRawBytes(ROOM)
+  serializer.writeHeader()
+  serializer.writeValue(message)
+  const frame = serializer.releaseBuffer()
+  frame.set(MAGIC, 0)
+  frame.writeUInt32BE(frame.length - HEADER, 4)
+  frame.writeUInt32BE(builtins().zlib.crc32(frame.subarray(HEADER)), 8)
+  stream.write(frame)
+}
+
+/** A frame's header as it is first written: room the magic, length and checksum fill once the payload is known. */
+const ROOM = new Uint8Array(HEADER)
+
+let cached: { v8: typeof import('node:v8'); zlib: typeof import('node:zlib') } | undefined
+
+/** The built-ins every frame uses, fetched once (`nodeModule` asks the runtime each time). */
+function builtins(): { v8: typeof import('node:v8'); zlib: typeof import('node:zlib') } {
+  return (cached ??= { v8: nodeModule('node:v8'), zlib: nodeModule('node:zlib') })
 }
 
 /** What {@link readFrames} reports. */
@@ -71,7 +82,7 @@ export class FrameReader {
     this.parsed.length = 0
     this.#chunks.push(chunk)
     this.#buffered += chunk.length
-    for (;;) {
+    while (this.#buffered > 0) {
       const head = this.#peek(Math.min(this.#buffered, HEADER))
       const magic = Math.min(head.length, MAGIC.length)
       if (!head.subarray(0, magic).equals(MAGIC.subarray(0, magic))) throw new Error(`bytes that are not a frame (0x${head.subarray(0, magic).toString('hex')}...)`)
@@ -79,9 +90,9 @@ export class FrameReader {
       const length = head.readUInt32BE(4)
       if (this.#buffered < HEADER + length) break
       const payload = this.#take(HEADER + length).subarray(HEADER)
-      if (nodeModule('node:zlib').crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
+      if (builtins().zlib.crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
       try {
-        this.parsed.push(nodeModule('node:v8').deserialize(payload))
+        this.parsed.push(builtins().v8.deserialize(payload))
       } catch (error) {
         throw new Error(`a frame that does not deserialize (${(error as Error).message})`)
       }

@@ -27,8 +27,28 @@ export function findUncloneable(value: unknown, root: string): UncloneableError 
 
 /** Throws the {@link UncloneableError} of {@link findUncloneable}, if any. */
 export function assertCloneable(value: unknown, root: string): void {
+  if (isFlat(value)) return
   const error = findUncloneable(value, root)
   if (error) throw error
+}
+
+/**
+ * True for a plain object whose values are all primitives that cross (no symbol): most events,
+ * told without the walk's allocations. Anything else (or a value that can't be read) is walked.
+ */
+function isFlat(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  try {
+    const proto: unknown = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return false
+    for (const key in value) {
+      const item: unknown = (value as Record<string, unknown>)[key]
+      if (typeof item === 'object' ? item !== null : typeof item === 'function' || typeof item === 'symbol') return false
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 const CLONEABLE_OBJECTS: readonly Function[] = [Date, RegExp, ArrayBuffer, DataView, Error, Boolean, Number, String]

@@ -175,8 +175,9 @@ class Session {
     if (!this.live) return
     let persisted: Snapshot<unknown>
     let context: Change[] | undefined
+    let same: boolean
     try {
-      ;({ persisted, context } = this.#changes.take(snapshot))
+      ;({ persisted, context, same } = this.#changes.take(snapshot))
     } catch (error) {
       // Too deep to compare (or to read): too deep to cross too.
       return this.#crash(findUncloneable((snapshot as WithContext).context, 'state') ?? new UncloneableError('state', `not copyable (${String(error)})`))
@@ -188,7 +189,8 @@ class Session {
     const message: SnapshotMessage = {
       t: 'snapshot',
       inc: this.inc,
-      snapshot: persisted,
+      // Only the context changed: the parent keeps the rest of the state it holds.
+      ...(same ? {} : { snapshot: persisted }),
       ...(context ? { context } : {}),
       ...(answers ? { answers } : {}),
       ...(delays.length > 0 ? { delays } : {}),

@@ -44,7 +44,8 @@ export interface WireError {
 
 export type HostMessage =
   /**
-   * A transition's state, in xstate's persisted form without its context;
+   * A transition's state, in xstate's persisted form without its context
+   * (absent when only the context changed: the rest is the state sent before);
    * `context`: how its context differs from the one sent before in this
    * incarnation (the first replaces it whole; absent when the logic's state
    * has no context), so a call's cost does not grow with the state. `answers`: replies given inside
@@ -58,7 +59,7 @@ export type HostMessage =
   | {
       readonly t: 'snapshot'
       readonly inc: number
-      readonly snapshot: Snapshot<unknown>
+      readonly snapshot?: Snapshot<unknown>
       readonly context?: readonly Change[]
       readonly d?: true
       readonly p?: true
@@ -124,7 +125,7 @@ export function checkHostMessage(message: unknown): string | undefined {
   if (typeof m.inc !== 'number') return `a "${m.t}" message without an incarnation`
   switch (m.t) {
     case 'snapshot':
-      if (typeof m.snapshot !== 'object' || m.snapshot === null) return 'a malformed snapshot'
+      if (m.snapshot === undefined ? m.context === undefined : typeof m.snapshot !== 'object' || m.snapshot === null) return 'a malformed snapshot'
       if (m.context !== undefined && !isChangeList(m.context)) return 'a snapshot with malformed context changes'
       if (m.answers !== undefined && !Array.isArray(m.answers)) return 'a snapshot with malformed answers'
       if (m.delays !== undefined && !Array.isArray(m.delays)) return 'a snapshot with malformed delays'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assign, setup } from 'xstate'
-import { call, JournalConflictError, MemoryStore, migrateStore, RecoveryError, startBranch, type AnyBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
+import { call, JournalConflictError, MemoryStore, migrateStore, RecoveryError, SnapshotConflictError, startBranch, type AnyBranch, type KeeperStore, type NewSnapshot } from '../../../src/index'
 import { CHANGE_RECORD } from '../../../src/keeper/durable/changeRecords'
 import { openedForEach } from '../../support/cleanup'
 
@@ -177,6 +177,94 @@ describe('snapshot mode with compactEvery', () => {
     expect(await call(first, EVENTS[1] as ShopEvent).catch((e: unknown) => e)).toBeInstanceOf(JournalConflictError)
   })
 
+  it('compactEvery turned off and on again across starts of one id: every start recovers the newest state, and goes on writing', async () => {
+    const store = new MemoryStore()
+    // Each phase's events, with compactEvery set as given: 0 writes whole snapshots only.
+    const phases: [number, ShopEvent[]][] = [[4, EVENTS.slice(0, 6)], [0, EVENTS.slice(6, 8)], [4, EVENTS.slice(8, 10)], [0, EVENTS.slice(10)], [3, EVENTS.slice(0, 2)]]
+    let live: unknown = undefined
+    for (const [compactEvery, events] of phases) {
+      const branch = await start(store, compactEvery)
+      if (live !== undefined) expect(branch.state()).toEqual(live)
+      for (const event of events) await call(branch, event)
+      live = asStored(branch.state())
+      await stop(branch)
+    }
+    for (const compactEvery of [0, 4]) {
+      const branch = await start(store, compactEvery)
+      expect(branch.state()).toEqual(live)
+      await stop(branch)
+    }
+  })
+
+  it('a writer with compactEvery and one without on one id: the one that started last fences the other out', async () => {
+    const named = (store: KeeperStore, name: string, compactEvery: number) =>
+      open(startBranch({ logic: shop, name, input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot', compactEvery } }))
+    // [first, second]: compactEvery of the writer that starts first, and of the one that starts second.
+    for (const [first, second] of [[0, 4], [4, 0]] as const) {
+      const store = new MemoryStore()
+      const older = await named(store, 'older', first)
+      await call(older, EVENTS[0] as ShopEvent)
+      const newer = await named(store, 'newer', second)
+      await call(newer, EVENTS[1] as ShopEvent)
+      const live = asStored(newer.state())
+      // The older one's next write is refused: by the snapshot it would replace, or by the journal's end.
+      const refused = await call(older, EVENTS[2] as ShopEvent).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(first === 0 ? SnapshotConflictError : JournalConflictError)
+      await stop(older)
+      await stop(newer)
+      for (const compactEvery of [0, 4]) {
+        const branch = await start(store, compactEvery)
+        expect(branch.state()).toEqual(live)
+        await stop(branch)
+      }
+    }
+  })
+
+  it('a start without compactEvery that died between taking the journal over and saving: the next start finds every change', async () => {
+    const store = new LosingStore()
+    const branch = await start(store, 100)
+    for (const event of EVENTS.slice(0, 5)) await call(branch, event)
+    const live = asStored(branch.state())
+    await stop(branch)
+    store.failing = true // the takeover's save fails, after its record was appended
+    const died = await startBranch({ logic: shop, name: 'died', input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot' } }).catch((e: unknown) => e)
+    expect(died).toMatchObject({ message: 'the process died' })
+    expect(await store.lastSeq('shop')).toBe(6)
+    store.failing = false
+    for (const compactEvery of [0, 100]) {
+      const again = await open(startBranch({ logic: shop, name: `again-${compactEvery}`, input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot', compactEvery } }))
+      expect(again.state()).toEqual(live)
+      await stop(again)
+    }
+  })
+
+  it('a new version without compactEvery that died between taking the journal over and saving: the next start migrates every change', async () => {
+    const store = new LosingStore()
+    const v1 = await start(store, 100)
+    for (const event of EVENTS.slice(0, 5)) await call(v1, event)
+    const before = asStored(v1.state()) as Shop
+    await stop(v1)
+    const v2 = (compactEvery: number) => ({ logic: shop, name: `v2-${compactEvery}`, input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot' as const, compactEvery, version: 2, migrations: { 2: (s: { context: Shop }) => ({ ...s, context: { ...s.context, count: s.context.count + 1000 } }) } } })
+    store.failing = true
+    expect(await startBranch(v2(0)).catch((e: unknown) => e)).toMatchObject({ message: 'the process died' })
+    store.failing = false
+    for (const compactEvery of [0, 100]) {
+      const again = await open(startBranch(v2(compactEvery)))
+      expect(again.state()).toEqual({ ...before, count: before.count + 1000 })
+      await stop(again)
+    }
+  })
+
+  it('snapshot mode refuses to start on events journal mode wrote after the snapshot, rather than drop them', async () => {
+    const store = new MemoryStore()
+    const journal = await open(startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'journal', snapshotEvery: 100 } }))
+    await call(journal, EVENTS[0] as ShopEvent)
+    await stop(journal)
+    const error = await startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot' } }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect(error).toMatchObject({ seq: 1, message: expect.stringMatching(/start it in journal mode/) as unknown })
+  })
+
   it('a journal holding an event where a change record belongs fails the start, naming it', async () => {
     const store = new MemoryStore()
     await stop(await start(store))
@@ -187,11 +275,17 @@ describe('snapshot mode with compactEvery', () => {
   })
 })
 
-/** A MemoryStore whose snapshot writes after the first are lost while `losing` (as if the process died during each). */
+/**
+ * A MemoryStore whose snapshot writes after the first are lost while `losing`
+ * (as if the process died during each), or fail while `failing` (as if it
+ * died before each).
+ */
 class LosingStore extends MemoryStore {
   losing = false
+  failing = false
 
   override saveSnapshot(id: string, snapshot: NewSnapshot): Promise<boolean> {
+    if (this.failing && snapshot.seq > 0) return Promise.reject(new Error('the process died'))
     if (this.losing && snapshot.seq > 0) return new Promise(() => {})
     return super.saveSnapshot(id, snapshot)
   }

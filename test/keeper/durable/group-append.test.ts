@@ -37,6 +37,23 @@ describe('the group commit of batched appends', () => {
     expect((await store.read('b')).map((e) => e.seq)).toEqual([1, 2])
   })
 
+  it('retries as often as journals conflict, each outcome still its own request’s', async () => {
+    const store = new CountingStore()
+    await store.append('taken', [event(0)], 0)
+    await store.append('also-taken', [event(0)], 0)
+    const outcomes = await Promise.allSettled([
+      groupAppend(store, { id: 'a', expectedSeq: 0, events: [event(1)] }),
+      groupAppend(store, { id: 'taken', expectedSeq: 0, events: [event(2)] }),
+      groupAppend(store, { id: 'b', expectedSeq: 0, events: [event(3), event(4)] }),
+      groupAppend(store, { id: 'also-taken', expectedSeq: 0, events: [event(5)] }),
+      groupAppend(store, { id: 'c', expectedSeq: 0, events: [event(6), event(7), event(8)] })
+    ])
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as JournalConflictError).id))).toEqual([1, 'taken', 2, 'also-taken', 3])
+    // Five refused on the first conflict, four on the second, then the three others written.
+    expect(store.batches).toEqual([5, 4, 3])
+    expect((await store.read('c')).map((e) => e.payload)).toEqual([6, 7, 8].map((n) => ({ type: 'add', n })))
+  })
+
   it('fails every append of a group the store refuses as a whole, and the next group goes on', async () => {
     const store = new CountingStore()
     store.down = true

@@ -1,10 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyChanges, diffState } from '../../../src/shared/changes'
+import { createActor, fromPromise, setup } from 'xstate'
+import { applyChanges, diffState, StateChanges } from '../../../src/shared/changes'
 import { deepFreeze } from '../../../src/keeper/freeze'
 import { call, startBranch, UncloneableError, WorkerCrashedError, type AnyBranch } from '../../../src/index'
 import { stoppedAfterEach } from '../../support/cleanup'
-import { catalogStep, newCatalog, type Catalog, type CatalogEvent } from './logics'
+import { catalogStep, finisher, newCatalog, type Catalog, type CatalogEvent } from './logics'
 import { logicModule } from './support'
 
 /** What crosses the wire: the changes, structured-cloned. */
@@ -76,6 +77,40 @@ describe('a state crossing as its changes', () => {
         expect(roundTrip(structuredClone(before), after)).toEqual(after)
       })
     )
+  })
+})
+
+describe("a machine's persisted form, taken with its changes", () => {
+  it('is the one taken before (the same object) while events only assign, and made again once anything else changes', () => {
+    const actor = createActor(finisher).start()
+    const changes = new StateChanges(finisher)
+    const first = changes.take(actor.getSnapshot())
+    expect(first.same).toBe(false)
+    actor.send({ type: 'inc' })
+    const assigned = changes.take(actor.getSnapshot())
+    expect(assigned).toEqual({ persisted: first.persisted, context: [['s', ['count'], 1]], same: true })
+    expect(assigned.persisted).toBe(first.persisted)
+    actor.send({ type: 'finish' })
+    const finished = changes.take(actor.getSnapshot())
+    expect(finished.same).toBe(false)
+    expect(finished.persisted).toMatchObject({ status: 'done', value: 'finished', output: 1, context: undefined })
+    expect(finished.context).toEqual([])
+  })
+
+  it('is made again for every state of a machine with children (their states change without its own)', () => {
+    const parent = setup({ actors: { child: fromPromise(() => new Promise<never>(() => {})) } }).createMachine({
+      context: { n: 0 },
+      invoke: { src: 'child', id: 'child' },
+      on: { inc: { actions: ({ context }) => void context } }
+    })
+    const actor = createActor(parent).start()
+    const changes = new StateChanges(parent)
+    changes.take(actor.getSnapshot())
+    actor.send({ type: 'inc' })
+    const next = changes.take(actor.getSnapshot())
+    expect(next.same).toBe(false)
+    expect(next.persisted).toMatchObject({ children: { child: { src: 'child' } } })
+    actor.stop()
   })
 })
 

@@ -19,4 +19,12 @@ describe('deferReply twice in one message, isolated', () => {
     expect(await asked).toBe('one token')
     expect(await call(branch, { type: 'count' })).toBe(before)
   })
+
+  it("a call answered, then deferred in the same message, stores no token (isolation 'thread')", async () => {
+    const branch = await startBranch({ logic: logicModule('deferTwice'), isolation: 'thread' })
+    started.push(branch)
+    const before = (await call(branch, { type: 'count' })) as number
+    expect(await call(branch, { type: 'answerThenDefer' })).toBe('now')
+    expect(await call(branch, { type: 'count' })).toBe(before)
+  })
 })

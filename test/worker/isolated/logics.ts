@@ -268,11 +268,16 @@ export const nester = fromTransition(
 
 /**
  * Defers `ask` twice in one message and keeps both tokens; `answer` replies through the second;
- * `count` is answered with how many deferred tokens this side of the border holds.
+ * `count` is answered with how many deferred tokens this side of the border holds; `answerThenDefer`
+ * answers its call, then defers it (a token nothing would release).
  */
 export const deferTwice = fromTransition(
-  (tokens: readonly ReplyToken[], event: { type: 'ask' } | { type: 'answer' } | { type: 'count' }) => {
+  (tokens: readonly ReplyToken[], event: { type: 'ask' } | { type: 'answer' } | { type: 'count' } | { type: 'answerThenDefer' }) => {
     if (event.type === 'ask') return [deferReply(), deferReply()]
+    if (event.type === 'answerThenDefer') {
+      respond('now')
+      deferReply()
+    }
     if (event.type === 'answer') replyTo(tokens[1], tokens[0] === tokens[1] ? 'one token' : 'two tokens')
     if (event.type === 'count') {
       const replies = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v1')]
@@ -282,3 +287,28 @@ export const deferTwice = fromTransition(
   },
   [] as readonly ReplyToken[]
 )
+
+/**
+ * `ask` defers its answer and, from a microtask (outside any message), calls `respond` and `deferReply`,
+ * noting in its table `outside` what each gave (a call is answered only through its token: neither
+ * may reach the call whose message was delivered last); `answer` replies through the token.
+ */
+export const outsideAnswerer = setup({
+  types: { context: {} as { token?: ReplyToken }, events: {} as { type: 'ask' } | { type: 'answer' } }
+}).createMachine({
+  context: {},
+  on: {
+    ask: {
+      actions: assign(({ self }) => {
+        const token = deferReply()
+        queueMicrotask(() => {
+          const outside = table(self, 'outside')
+          outside.set('respond', respond('from outside'))
+          outside.set('same token', deferReply() === token)
+        })
+        return { token }
+      })
+    },
+    answer: { actions: ({ context }) => void (context.token && replyTo(context.token, 'by token')) }
+  }
+})

@@ -10,21 +10,42 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
+/** What the threads send to this one from now on (the host's messages). */
+function spyOnMessages(): unknown[] {
+  const emit = Thread.prototype.emit
+  const back: unknown[] = []
+  vi.spyOn(Thread.prototype, 'emit').mockImplementation(function (this: Thread, name: string | symbol, ...args: unknown[]) {
+    if (name === 'message') back.push(args[0])
+    return emit.call(this, name, ...args)
+  })
+  return back
+}
+
 describe('a message to a worker in a thread', () => {
   it('is answered by one message back: the state it left, carrying its end', async () => {
     const branch = await startBranch({ logic: logicModule('counterMachine'), isolation: 'thread' })
     started.push(branch)
-    const emit = Thread.prototype.emit
-    const back: unknown[] = []
-    vi.spyOn(Thread.prototype, 'emit').mockImplementation(function (this: Thread, name: string | symbol, ...args: unknown[]) {
-      if (name === 'message') back.push(args[0])
-      return emit.call(this, name, ...args)
-    })
+    const back = spyOnMessages()
     expect(await call(branch, { type: 'get' })).toBe(0)
     expect(back).toEqual([expect.objectContaining({ t: 'snapshot', d: true, p: true, answers: [[expect.any(Number), 0]] })])
     back.length = 0
     cast(branch, { type: 'inc' })
     expect(await call(branch, { type: 'get' })).toBe(1)
     expect(back.map((m) => (m as { t: string; p?: true }).p)).toEqual([true, true])
+  })
+
+  it('that only assigns brings the context\'s change alone; the parent keeps the rest of the state it holds', async () => {
+    const branch = await startBranch({ logic: logicModule('finisher'), isolation: 'thread' })
+    started.push(branch)
+    const back = spyOnMessages()
+    cast(branch, { type: 'inc' })
+    await call(branch, { type: 'inc' })
+    expect(back).toEqual([expect.objectContaining({ context: [['s', ['count'], 1]] }), expect.objectContaining({ context: [['s', ['count'], 2]] })])
+    expect(back.some((m) => 'snapshot' in (m as object))).toBe(false)
+    expect(branch.getSnapshot()).toMatchObject({ status: 'active', value: 'counting', context: { count: 2 } })
+    back.length = 0
+    await call(branch, { type: 'finish' })
+    expect(back[0]).toEqual(expect.objectContaining({ snapshot: expect.objectContaining({ status: 'done', value: 'finished', output: 2 }) }))
+    expect(branch.getSnapshot()).toMatchObject({ status: 'done', value: 'finished', output: 2, context: { count: 2 } })
   })
 })

@@ -37,6 +37,10 @@ describe('the wire', () => {
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, event: { type: 'read' } })).toBeUndefined()
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, event: 'read' })).toMatch(/malformed event/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, context: [['s', [], 1], ['d', ['a']], ['l', ['b'], 2]] })).toBeUndefined()
+    // Only the context changed: no persisted form, but then changes are due.
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, context: [['s', ['n'], 1]] })).toBeUndefined()
+    expect(checkHostMessage({ t: 'snapshot', inc: 1 })).toMatch(/malformed snapshot/)
+    expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: null, context: [] })).toMatch(/malformed snapshot/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, context: [['x', []]] })).toMatch(/context changes/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, context: [['l', ['b'], '2']] })).toMatch(/context changes/)
     expect(checkHostMessage({ t: 'crash', inc: 1, error: 'boom' })).toMatch(/without an error/)
