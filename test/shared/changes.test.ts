@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { applyChanges, diffState } from '../../src/shared/changes'
+
+// diffState's exact output where its choices show (the changes of a durable compactEvery record
+// and of an isolated worker's state are these lists), and applyChanges' refusals by name.
+
+describe('diffState', () => {
+  it('sends an array entry by entry while at most half of it (plus one) changed, and whole past that', () => {
+    // after.length 6: up to 4 changed entries go one by one, 5 go whole.
+    expect(diffState([1, 2, 3, 4, 5, 6], [9, 9, 9, 9, 5, 6])).toEqual([
+      ['s', [0], 9],
+      ['s', [1], 9],
+      ['s', [2], 9],
+      ['s', [3], 9]
+    ])
+    expect(diffState([1, 2, 3, 4, 5, 6], [9, 9, 9, 9, 9, 6])).toEqual([['s', [], [9, 9, 9, 9, 9, 6]]])
+    // Growth counts as changed: 4 new entries of 6 go one by one, 5 go whole.
+    expect(diffState([1, 2], [1, 2, 3, 4, 5, 6])).toEqual([
+      ['s', [2], 3],
+      ['s', [3], 4],
+      ['s', [4], 5],
+      ['s', [5], 6]
+    ])
+    expect(diffState([1], [1, 2, 3, 4, 5, 6])).toEqual([['s', [], [1, 2, 3, 4, 5, 6]]])
+  })
+
+  it('an array of the same length has no cut; a shorter one is cut to its length', () => {
+    expect(diffState({ list: [1, 2, 3] }, { list: [1, 9, 3] })).toEqual([['s', ['list', 1], 9]])
+    expect(diffState({ list: [1, 2, 3] }, { list: [1] })).toEqual([['l', ['list'], 1]])
+  })
+
+  it('enters an object without a prototype as a plain one; a class instance that is not the same goes whole', () => {
+    const before = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: 2 })
+    const after = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: 3 })
+    expect(diffState({ o: before }, { o: after })).toEqual([['s', ['o', 'b'], 3]])
+    const day = new Date(0)
+    const later = new Date(0)
+    expect(diffState({ day }, { day: later })).toEqual([['s', ['day'], later]])
+  })
+})
+
+describe('applyChanges', () => {
+  it('names what a path goes through that is no container', () => {
+    expect(() => applyChanges({ a: null }, [['s', ['a', 'b'], 1]])).toThrow('the path ["a","b"] goes through null')
+    expect(() => applyChanges({ a: 'x' }, [['d', ['a', 'b']]])).toThrow('the path ["a","b"] goes through string')
+  })
+
+  it('refuses a deletion of the root', () => {
+    expect(() => applyChanges({ a: 1 }, [['d', []]])).toThrow('a deletion of the root')
+  })
+
+  it('cuts the array at the path itself, sets and deletes in the container above it, each writing a copy once', () => {
+    const base = Object.freeze({ list: Object.freeze([1, 2, 3]), o: Object.freeze({ k: 1, gone: 2 }) })
+    const applied = applyChanges(base, [
+      ['l', ['list'], 1],
+      ['s', ['list', 1], 7],
+      ['d', ['o', 'gone']],
+      ['s', ['o', 'k'], 5]
+    ])
+    expect(applied).toEqual({ list: [1, 7], o: { k: 5 } })
+    expect(base).toEqual({ list: [1, 2, 3], o: { k: 1, gone: 2 } })
+  })
+})
