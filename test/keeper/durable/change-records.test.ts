@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Snapshot } from 'xstate'
-import { MemoryStore, RecoveryError, type NewEvent } from '../../../src/index'
+import { MemoryStore, RecoveryError, type NewEvent, type StoredSnapshot } from '../../../src/index'
 import { applyChangeRecord, changeRecord, changesFollow, CHANGE_RECORD, withChangeRecords, type ChangeRecord } from '../../../src/keeper/durable/changeRecords'
 import { ACTIVATION_MARKER } from '../../../src/keeper/durable/journal'
 
@@ -10,6 +10,8 @@ import { ACTIVATION_MARKER } from '../../../src/keeper/durable/journal'
 
 const state = { status: 'active', output: undefined, error: undefined } as Snapshot<unknown>
 const marker: NewEvent = { type: ACTIVATION_MARKER, payload: { type: ACTIVATION_MARKER, node: 'a' }, version: 1 }
+/** A whole snapshot of `b` at `seq`, its context `{ n: 0 }`. */
+const snapshot = (seq: number, version: number): StoredSnapshot => ({ id: 'b', seq, version, at: 0, data: { status: 'active', context: { n: 0 } } })
 const change = (version = 1): NewEvent => ({ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state, changes: [['s', ['n'], 1]] }, version })
 
 describe('changeRecord', () => {
@@ -40,7 +42,7 @@ describe('changeRecord', () => {
 })
 
 describe('applyChangeRecord', () => {
-  const before = { ...state, context: { n: 0 } } as Snapshot<unknown>
+  const before = { ...state, context: { n: 0 } } as unknown as Snapshot<unknown>
 
   it.each([
     ['no state', { type: CHANGE_RECORD, state: null, changes: [] }],
@@ -64,14 +66,14 @@ describe('withChangeRecords', () => {
     expect(orphan).toBeInstanceOf(RecoveryError)
     expect(orphan).toMatchObject({ seq: 2, message: expect.stringContaining('a change record has no snapshot before it') })
 
-    const found = { seq: 0, data: { ...state, context: { n: 0 } } as never, version: 2 }
+    const found = snapshot(0, 2)
     const older = await withChangeRecords(store, 'b', found).catch((e: unknown) => e)
     expect(older).toMatchObject({ seq: 2, message: expect.stringContaining('the change record has version 1 and its snapshot 2') })
   })
 
   it('gives the snapshot itself when nothing follows it', async () => {
     const store = new MemoryStore()
-    const found = { seq: 0, data: { ...state, context: { n: 0 } } as never, version: 1 }
+    const found = snapshot(0, 1)
     expect(await withChangeRecords(store, 'b', found)).toEqual({ stored: found, end: 0 })
     expect((await withChangeRecords(store, 'b', found)).stored).toBe(found)
   })
