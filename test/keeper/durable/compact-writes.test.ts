@@ -77,6 +77,17 @@ describe('snapshot mode with compactEvery, on a store', () => {
     expect(await snapshotSeq(store)).toBe(7)
   })
 
+  it('batched: the change records go through group commit, each at the next sequence number, and a start reads them back', async () => {
+    const store = new MemoryStore()
+    const d = durable(store, { durability: 'batched' })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    await recordAll(d, [1, 2])
+    expect((await store.read('b')).map((e) => e.seq)).toEqual([1, 2])
+    const point = await durable(store).recover(undefined)
+    expect((point?.snapshot as { context: Total }).context.total).toBe(2)
+  })
+
   describe('a compaction that fails', () => {
     const unhandled: unknown[] = []
     const listener = (reason: unknown) => unhandled.push(reason)

@@ -215,6 +215,51 @@ describe('durable writes, journal mode', () => {
     if (reported) expect(divergences[0]).toMatchObject({ seq: 2 })
   })
 
+  it('batched: the events go through group commit, each at the next sequence number', async () => {
+    const store = new MemoryStore()
+    const { d, persisted } = durable(store, { mode: 'journal', snapshotEvery: 0, durability: 'batched' })
+    await d.recover(undefined)
+    await recordAll(d, [1, 2, 3])
+    expect((await store.read('b')).map((e) => [e.seq, (e.payload as Add).n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3]
+    ])
+    expect(persisted).toEqual([1, 2, 3])
+  })
+
+  it('a store whose write throws instead of rejecting fails that record, and every one after it until recovery', async () => {
+    const store = new MemoryStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
+    await d.recover(undefined)
+    const refused = new Error('thrown, not rejected')
+    const append = store.append.bind(store)
+    store.append = () => {
+      throw refused
+    }
+    expect(await d.record(add(1), state(1)).catch((e: unknown) => e)).toBe(refused)
+    store.append = append
+    expect(await d.record(add(2), state(3)).catch((e: unknown) => e)).toBe(refused)
+    await d.recover(undefined)
+    await recordAll(d, [5])
+    expect(await totals(store)).toEqual([5])
+  })
+
+  it('a replay that throws where the live worker did not is a divergence', async () => {
+    const store = new MemoryStore()
+    // This logic throws on a negative n; the worker (another logic, say) reported a state for it.
+    const strict = fromTransition((s: Total, e: Add) => {
+      if (e.n < 0) throw new Error('no negative n')
+      return { total: s.total + e.n }
+    }, { total: 0 })
+    const { d, divergences } = durable(store, { mode: 'journal', snapshotEvery: 1, verifyReplay: true }, strict)
+    await d.recover(undefined)
+    await d.begin(state(0))
+    await d.record(add(-1), state(-1))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(divergences.map((e) => e.seq)).toEqual([1])
+  })
+
   it('a logic that replays to the same state is not reported', async () => {
     const store = new MemoryStore()
     const { d, divergences } = durable(store, { mode: 'journal', snapshotEvery: 2 })
