@@ -88,6 +88,24 @@ describe('snapshot mode with compactEvery, on a store', () => {
     expect((point?.snapshot as { context: Total }).context.total).toBe(2)
   })
 
+  it('a batch (callAll) is one change record, from the state before it to its last state', async () => {
+    const store = new MemoryStore()
+    const d = durable(store)
+    await d.recover(undefined)
+    await d.begin(state(0))
+    d.openBatch()
+    const calls = [d.record(add(1), state(1)), d.record(add(1), state(2))]
+    await d.closeBatch()
+    await Promise.all(calls)
+    await recordAll(d, [3])
+    const journal = await store.read('b')
+    expect(journal.map((e) => [e.seq, (e.payload as { changes: unknown }).changes])).toEqual([
+      [1, [['s', ['total'], 2]]],
+      [2, [['s', ['total'], 3]]]
+    ])
+    expect(await snapshotSeq(store)).toBe(0)
+  })
+
   describe('a compaction that fails', () => {
     const unhandled: unknown[] = []
     const listener = (reason: unknown) => unhandled.push(reason)
