@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type AnyActorLogic, type EventObject, type Snapshot } from 'xstate'
-import { InvalidOptionError, InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, type DurableOptions, type KeeperStore } from '../../../src/index'
+import { InvalidOptionError, InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, StoreUnavailableError, type DurableOptions, type KeeperStore } from '../../../src/index'
 import { Durability } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 import { FlakyStore } from '../../support/stores'
@@ -180,6 +180,25 @@ describe('durable writes, journal mode', () => {
     expect((error as Error).message).toContain('the write was queued before a recovery')
     await recovered
     expect(await totals(store)).toEqual([1])
+  })
+
+  it('a write queued before a recovery, behind one that fails, is refused as queued before the recovery', async () => {
+    const store = new FlakyStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
+    await d.recover(undefined)
+    const release = store.hold()
+    const inFlight = d.record(add(1), state(1)).catch((e: unknown) => e)
+    const queued = d.record(add(2), state(3)).catch((e: unknown) => e)
+    await new Promise((resolve) => setImmediate(resolve))
+    const recovered = d.recover(undefined).catch((e: unknown) => e)
+    store.down = true
+    release()
+    expect(await inFlight).toBeInstanceOf(StoreUnavailableError)
+    const error = await queued
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect((error as Error).message).toContain('the write was queued before a recovery')
+    store.down = false
+    await recovered
   })
 
   it('settled() waits for the writes queued so far, failed ones too', async () => {
