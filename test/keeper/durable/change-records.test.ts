@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Snapshot } from 'xstate'
 import { MemoryStore, RecoveryError, type NewEvent, type StoredSnapshot } from '../../../src/index'
-import { applyChangeRecord, changeRecord, changesFollow, CHANGE_RECORD, withChangeRecords, type ChangeRecord } from '../../../src/keeper/durable/changeRecords'
+import { applyChangeRecord, changeRecord, changesFollow, CHANGE_RECORD, isChangeRecord, withChangeRecords, type ChangeRecord } from '../../../src/keeper/durable/changeRecords'
 import { ACTIVATION_MARKER } from '../../../src/keeper/durable/journal'
 
 // The change records of snapshot mode with compactEvery, one function at a time: what a record
@@ -38,6 +38,18 @@ describe('changeRecord', () => {
   it('has no changes (null) for a logic without a context, and for a context that became undefined', () => {
     expect(changeRecord(state, undefined, { n: 1 })).toEqual({ type: CHANGE_RECORD, state, changes: null })
     expect(changeRecord(state, [['s', [], undefined]], undefined)).toEqual({ type: CHANGE_RECORD, state, changes: null })
+  })
+})
+
+describe('isChangeRecord', () => {
+  it.each([
+    ['a change record', { type: CHANGE_RECORD, state, changes: [] }, true],
+    ['an event', { type: 'add' }, false],
+    ['null', null, false],
+    ['undefined', undefined, false],
+    ['its type as a bare string', CHANGE_RECORD, false]
+  ])('%s: %s', (_, payload, expected) => {
+    expect(isChangeRecord(payload)).toBe(expected)
   })
 })
 
