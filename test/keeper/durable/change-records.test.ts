@@ -83,6 +83,14 @@ describe('withChangeRecords', () => {
     expect(older).toMatchObject({ seq: 2, message: expect.stringContaining('the change record has version 1 and its snapshot 2') })
   })
 
+  it('refuses an event where a change record belongs, naming it as such', async () => {
+    const store = new MemoryStore()
+    await store.append('b', [marker, { type: 'add', payload: { type: 'add', n: 1 }, version: 1 }], 0)
+    const error = await withChangeRecords(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect(error).toMatchObject({ seq: 2, message: expect.stringContaining(`the journal holds an event where a change record (${CHANGE_RECORD}) belongs`) })
+  })
+
   it('gives the snapshot itself when nothing follows it', async () => {
     const store = new MemoryStore()
     const found = snapshot(0, 1)

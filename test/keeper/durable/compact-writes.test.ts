@@ -85,7 +85,7 @@ describe('snapshot mode with compactEvery, on a store', () => {
     await recordAll(d, [1, 2])
     expect((await store.read('b')).map((e) => e.seq)).toEqual([1, 2])
     const point = await durable(store).recover(undefined)
-    expect((point?.snapshot as { context: Total }).context.total).toBe(2)
+    expect((point?.snapshot as unknown as { context: Total }).context.total).toBe(2)
   })
 
   it('a batch (callAll) is one change record, from the state before it to its last state', async () => {
