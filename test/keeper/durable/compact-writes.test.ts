@@ -3,6 +3,7 @@ import { fromTransition, type EventObject, type Snapshot } from 'xstate'
 import { MemoryStore, type DurableOptions, type KeeperStore, type NewSnapshot } from '../../../src/index'
 import { Durability } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
+import { FlakyStore } from '../../support/stores'
 
 // Snapshot mode with compactEvery, straight on a store: what the first change after a start holds,
 // where the compactions fall once a start (or a migration) has moved the count on, and a
@@ -77,13 +78,20 @@ describe('snapshot mode with compactEvery, on a store', () => {
     expect(await snapshotSeq(store)).toBe(7)
   })
 
-  it('batched: the change records go through group commit, each at the next sequence number, and a start reads them back', async () => {
-    const store = new MemoryStore()
+  it('batched: the change records go through group commit (appendBatch), each at the next sequence number, and a start reads them back; sync: one append each', async () => {
+    const store = new FlakyStore()
     const d = durable(store, { durability: 'batched' })
     await d.recover(undefined)
     await d.begin(state(0))
     await recordAll(d, [1, 2])
     expect((await store.read('b')).map((e) => e.seq)).toEqual([1, 2])
+    expect({ appends: store.appends, batches: store.batches }).toEqual({ appends: 0, batches: 2 })
+    const sync = new FlakyStore()
+    const s = durable(sync)
+    await s.recover(undefined)
+    await s.begin(state(0))
+    await recordAll(s, [1, 2])
+    expect({ appends: sync.appends, batches: sync.batches }).toEqual({ appends: 2, batches: 0 })
     const point = await durable(store).recover(undefined)
     expect((point?.snapshot as unknown as { context: Total }).context.total).toBe(2)
   })

@@ -234,8 +234,8 @@ describe('durable writes, journal mode', () => {
     if (reported) expect(divergences[0]).toMatchObject({ seq: 2 })
   })
 
-  it('batched: the events go through group commit, each at the next sequence number', async () => {
-    const store = new MemoryStore()
+  it('batched: the events go through group commit (appendBatch), each at the next sequence number; sync: one append each', async () => {
+    const store = new FlakyStore()
     const { d, persisted } = durable(store, { mode: 'journal', snapshotEvery: 0, durability: 'batched' })
     await d.recover(undefined)
     await recordAll(d, [1, 2, 3])
@@ -245,6 +245,12 @@ describe('durable writes, journal mode', () => {
       [3, 3]
     ])
     expect(persisted).toEqual([1, 2, 3])
+    expect({ appends: store.appends, batches: store.batches }).toEqual({ appends: 0, batches: 3 })
+    const sync = new FlakyStore()
+    const s = durable(sync, { mode: 'journal', snapshotEvery: 0 })
+    await s.d.recover(undefined)
+    await recordAll(s.d, [1, 2])
+    expect({ appends: sync.appends, batches: sync.batches }).toEqual({ appends: 2, batches: 0 })
   })
 
   it('a store whose write throws instead of rejecting fails that record, and every one after it until recovery', async () => {
