@@ -91,6 +91,14 @@ describe('withChangeRecords', () => {
     expect(error).toMatchObject({ seq: 2, message: expect.stringContaining(`the journal holds an event where a change record (${CHANGE_RECORD}) belongs`) })
   })
 
+  it("refuses a change record that does not fit the state before it, saying so, with the reason as its cause", async () => {
+    const store = new MemoryStore()
+    await store.append('b', [{ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state, changes: [['s', ['n', 'deep'], 1]] }, version: 1 }], 0)
+    const error = await withChangeRecords(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ seq: 1, message: expect.stringContaining("the change record doesn't fit the state before it") })
+    expect((error as Error).cause).toBeInstanceOf(Error)
+  })
+
   it('gives the snapshot itself when nothing follows it', async () => {
     const store = new MemoryStore()
     const found = snapshot(0, 1)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryStore } from '../../../src/index'
-import { eachAfter } from '../../../src/keeper/durable/journal'
+import { CorruptRecordError, MemoryStore, RecoveryError } from '../../../src/index'
+import { eachAfter, readForRecovery } from '../../../src/keeper/durable/journal'
 import type { PayloadRecord } from '../../../src/stores/KeeperStore'
 
 // What recovery reads of a journal from a store without the faster readPayloads: read() from
@@ -23,5 +23,16 @@ describe('eachAfter on a store without readPayloads', () => {
       [3, 3],
       [4, 4]
     ])
+  })
+})
+
+describe('readForRecovery', () => {
+  it('turns a corrupt record into the RecoveryError a start fails with, naming the id, seq and kind of record', async () => {
+    const corrupt = new CorruptRecordError('b', 7, 'snapshot', new SyntaxError('bad JSON'))
+    const error = await readForRecovery('b', () => Promise.reject(corrupt)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect(error).toMatchObject({ branchId: 'b', seq: 7, cause: corrupt, message: expect.stringContaining('its stored snapshot is corrupt') })
+    const other = new Error('store down')
+    expect(await readForRecovery('b', () => Promise.reject(other)).catch((e: unknown) => e)).toBe(other)
   })
 })
