@@ -39,10 +39,24 @@ describe('diffState', () => {
   })
 })
 
+describe('diffState at the edges of plain data', () => {
+  it('sends a value that replaces null whole, and an own __proto__ key that is new as one set', () => {
+    expect(diffState({ a: null }, { a: { b: 1 } })).toEqual([['s', ['a'], { b: 1 }]])
+    const after = JSON.parse('{"a": 1, "__proto__": {"x": 1}}') as object
+    expect(diffState({ a: 1 }, after)).toEqual([['s', ['__proto__'], { x: 1 }]])
+  })
+})
+
 describe('applyChanges', () => {
   it('names what a path goes through that is no container', () => {
     expect(() => applyChanges({ a: null }, [['s', ['a', 'b'], 1]])).toThrow('the path ["a","b"] goes through null')
     expect(() => applyChanges({ a: 'x' }, [['d', ['a', 'b']]])).toThrow('the path ["a","b"] goes through string')
+  })
+
+  it('sets a __proto__ key as an own, enumerable, writable value, leaving the prototype alone', () => {
+    const applied = applyChanges({ a: 1 }, [['s', ['__proto__'], { x: 1 }]]) as object
+    expect(Object.getPrototypeOf(applied)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(applied, '__proto__')).toEqual({ value: { x: 1 }, writable: true, enumerable: true, configurable: true })
   })
 
   it('refuses a deletion of the root', () => {
