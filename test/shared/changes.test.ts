@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { applyChanges, diffState } from '../../src/shared/changes'
+import { assign, createActor, fromCallback, fromPromise, setup } from 'xstate'
+import { applyChanges, diffState, StateChanges } from '../../src/shared/changes'
 
 // diffState's exact output where its choices show (the changes of a durable compactEvery record
 // and of an isolated worker's state are these lists), and applyChanges' refusals by name.
@@ -73,5 +74,34 @@ describe('applyChanges', () => {
     ])
     expect(applied).toEqual({ list: [1, 7], o: { k: 5 } })
     expect(base).toEqual({ list: [1, 2, 3], o: { k: 1, gone: 2 } })
+  })
+})
+
+describe('StateChanges of a machine', () => {
+  it("takes an actor in the context as xstate persists it (its id), in the changes as in the state, not the live actor", () => {
+    const machine = setup({ actors: { kid: fromCallback(() => () => {}) } }).createMachine({
+      context: ({ spawn }) => ({ n: 0, kid: spawn('kid', { id: 'kid' }) }),
+      on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) }, swap: { actions: assign({ kid: ({ spawn }) => spawn('kid', { id: 'kid2' }) }) } }
+    })
+    const actor = createActor(machine).start()
+    const changes = new StateChanges(machine)
+    const first = changes.take(actor.getSnapshot())
+    expect(first.context).toEqual([['s', [], { n: 0, kid: { xstate$$type: 1, id: 'kid' } }]])
+    expect((first.persisted as { context?: unknown }).context).toBeUndefined()
+    actor.send({ type: 'inc' })
+    expect(changes.take(actor.getSnapshot()).context).toEqual([['s', ['n'], 1]])
+    actor.send({ type: 'swap' })
+    expect(changes.take(actor.getSnapshot()).context).toEqual([['s', ['kid'], { xstate$$type: 1, id: 'kid2' }]])
+    actor.stop()
+  })
+})
+
+describe('StateChanges of a logic without a context', () => {
+  it('takes its state persisted whole, and no changes', () => {
+    const logic = fromPromise(() => new Promise<number>(() => {}))
+    const actor = createActor(logic).start()
+    const taken = new StateChanges(logic).take(actor.getSnapshot())
+    expect(taken).toEqual({ persisted: expect.objectContaining({ status: 'active' }), context: undefined })
+    actor.stop()
   })
 })
