@@ -94,6 +94,22 @@ describe('StateChanges of a machine', () => {
     expect(changes.take(actor.getSnapshot()).context).toEqual([['s', ['kid'], { xstate$$type: 1, id: 'kid2' }]])
     actor.stop()
   })
+
+  it('keeps a cut as it is beside an actor taken as persisted', () => {
+    const machine = setup({ actors: { kid: fromCallback(() => () => {}) } }).createMachine({
+      context: ({ spawn }) => ({ list: [1, 2, 3], kid: spawn('kid', { id: 'kid' }) }),
+      on: { both: { actions: assign({ list: ({ context }) => context.list.slice(0, 1), kid: ({ spawn }) => spawn('kid', { id: 'kid2' }) }) } }
+    })
+    const actor = createActor(machine).start()
+    const changes = new StateChanges(machine)
+    changes.take(actor.getSnapshot())
+    actor.send({ type: 'both' })
+    expect(changes.take(actor.getSnapshot()).context).toEqual([
+      ['l', ['list'], 1],
+      ['s', ['kid'], { xstate$$type: 1, id: 'kid2' }]
+    ])
+    actor.stop()
+  })
 })
 
 describe('StateChanges of a logic without a context', () => {
