@@ -179,3 +179,29 @@ describe('activation markers, snapshot mode', () => {
     expect(await store.read('b')).toHaveLength(1)
   })
 })
+
+describe('activation markers, snapshot mode with compactEvery', () => {
+  it("appends the marker after the last change record, mode 'changes', saving no snapshot; tags the taker's records; fences the former writer", async () => {
+    const store = new MemoryStore()
+    const options = { compactEvery: 100 }
+    const former = durable(store, options)
+    await former.recover(undefined)
+    await former.begin(state(0))
+    await former.record(add(1), state(1))
+    await former.record(add(2), state(3))
+    const taker = durable(store, options)
+    const point = await taker.recover(undefined)
+    expect(totalOf(point)).toBe(3)
+    expect(await taker.mark({ node: 'n2' }, 't', point!.snapshot)).toBe(3)
+    // The journal numbers the states: the marker is the next record in it, and the whole snapshot stays the first one.
+    expect(await snapshotOf(store)).toEqual({ seq: 0, total: 0 })
+    const [marker] = await store.read('b', { fromSeq: 3 })
+    expect(marker).toMatchObject({ seq: 3, type: ACTIVATION_MARKER, payload: { node: 'n2', type: ACTIVATION_MARKER, seq: 3, mode: 'changes' } })
+
+    await expect(former.record(add(4), state(7))).rejects.toBeInstanceOf(JournalConflictError)
+    await taker.record(add(4), state(7))
+    expect((await store.read('b', { fromSeq: 4 })).map((e) => [e.seq, e.tags])).toEqual([[4, [`${ACTIVATION_MARKER}:t`]]])
+    // A start reads past the marker.
+    expect(totalOf(await durable(store, options).recover(undefined))).toBe(7)
+  })
+})

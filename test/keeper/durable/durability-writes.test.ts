@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type AnyActorLogic, type EventObject, type Snapshot } from 'xstate'
-import { InvalidOptionError, InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, type DurableOptions, type KeeperStore } from '../../../src/index'
+import { InvalidOptionError, InvalidRecordError, MemoryStore, RecoveryError, ReplayDivergenceError, SnapshotConflictError, StoreUnavailableError, type DurableOptions, type KeeperStore } from '../../../src/index'
 import { Durability } from '../../../src/keeper/durable/Durability'
 import { readDurableOptions } from '../../../src/keeper/durable/options'
 import { FlakyStore } from '../../support/stores'
@@ -182,6 +182,25 @@ describe('durable writes, journal mode', () => {
     expect(await totals(store)).toEqual([1])
   })
 
+  it('a write queued before a recovery, behind one that fails, is refused as queued before the recovery', async () => {
+    const store = new FlakyStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
+    await d.recover(undefined)
+    const release = store.hold()
+    const inFlight = d.record(add(1), state(1)).catch((e: unknown) => e)
+    const queued = d.record(add(2), state(3)).catch((e: unknown) => e)
+    await new Promise((resolve) => setImmediate(resolve))
+    const recovered = d.recover(undefined).catch((e: unknown) => e)
+    store.down = true
+    release()
+    expect(await inFlight).toBeInstanceOf(StoreUnavailableError)
+    const error = await queued
+    expect(error).toBeInstanceOf(RecoveryError)
+    expect((error as Error).message).toContain('the write was queued before a recovery')
+    store.down = false
+    await recovered
+  })
+
   it('settled() waits for the writes queued so far, failed ones too', async () => {
     const store = new FlakyStore()
     const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
@@ -213,6 +232,57 @@ describe('durable writes, journal mode', () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect(divergences).toHaveLength(reported)
     if (reported) expect(divergences[0]).toMatchObject({ seq: 2 })
+  })
+
+  it('batched: the events go through group commit (appendBatch), each at the next sequence number; sync: one append each', async () => {
+    const store = new FlakyStore()
+    const { d, persisted } = durable(store, { mode: 'journal', snapshotEvery: 0, durability: 'batched' })
+    await d.recover(undefined)
+    await recordAll(d, [1, 2, 3])
+    expect((await store.read('b')).map((e) => [e.seq, (e.payload as Add).n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3]
+    ])
+    expect(persisted).toEqual([1, 2, 3])
+    expect({ appends: store.appends, batches: store.batches }).toEqual({ appends: 0, batches: 3 })
+    const sync = new FlakyStore()
+    const s = durable(sync, { mode: 'journal', snapshotEvery: 0 })
+    await s.d.recover(undefined)
+    await recordAll(s.d, [1, 2])
+    expect({ appends: sync.appends, batches: sync.batches }).toEqual({ appends: 2, batches: 0 })
+  })
+
+  it('a store whose write throws instead of rejecting fails that record, and every one after it until recovery', async () => {
+    const store = new MemoryStore()
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0 })
+    await d.recover(undefined)
+    const refused = new Error('thrown, not rejected')
+    const append = store.append.bind(store)
+    store.append = () => {
+      throw refused
+    }
+    expect(await d.record(add(1), state(1)).catch((e: unknown) => e)).toBe(refused)
+    store.append = append
+    expect(await d.record(add(2), state(3)).catch((e: unknown) => e)).toBe(refused)
+    await d.recover(undefined)
+    await recordAll(d, [5])
+    expect(await totals(store)).toEqual([5])
+  })
+
+  it('a replay that throws where the live worker did not is a divergence', async () => {
+    const store = new MemoryStore()
+    // This logic throws on a negative n; the worker (another logic, say) reported a state for it.
+    const strict = fromTransition((s: Total, e: Add) => {
+      if (e.n < 0) throw new Error('no negative n')
+      return { total: s.total + e.n }
+    }, { total: 0 })
+    const { d, divergences } = durable(store, { mode: 'journal', snapshotEvery: 1, verifyReplay: true }, strict)
+    await d.recover(undefined)
+    await d.begin(state(0))
+    await d.record(add(-1), state(-1))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(divergences.map((e) => e.seq)).toEqual([1])
   })
 
   it('a logic that replays to the same state is not reported', async () => {
