@@ -117,7 +117,7 @@ describe('StateChanges of a logic without a context', () => {
     const logic = fromPromise(() => new Promise<number>(() => {}))
     const actor = createActor(logic).start()
     const taken = new StateChanges(logic).take(actor.getSnapshot())
-    expect(taken).toEqual({ persisted: expect.objectContaining({ status: 'active' }), context: undefined })
+    expect(taken).toEqual({ persisted: expect.objectContaining({ status: 'active' }), context: undefined, same: false })
     actor.stop()
   })
 })

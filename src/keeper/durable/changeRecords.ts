@@ -140,7 +140,7 @@ export async function withChangeRecords(store: KeeperStore, id: string, found: S
   // Records appended since the end was read are taken in too: a writer goes on from the last one read.
   const read = await eachAfter(store, id, first - 1, (entry) => {
     const record = formatOf(entry)
-    if (record.by === 'journal') throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
+    if (!isChangeRecord(entry.payload) && !isActivationMarker(entry.payload)) throw new RecoveryError(id, entry.seq, `the journal holds an event where a change record (${CHANGE_RECORD}) belongs`)
     if (record.state !== ++state) throw new RecoveryError(id, entry.seq, `the record stands for state ${record.state} where state ${state} belongs`)
     if (!isChangeRecord(entry.payload)) return
     if (entry.version !== found.version) throw new RecoveryError(id, entry.seq, `the change record has version ${entry.version} and its snapshot ${found.version}`)
