@@ -93,3 +93,44 @@ describe('a handler that throws', () => {
     expect(warnings).not.toHaveBeenCalled()
   })
 })
+
+describe('subscribe', () => {
+  it('names a bad observer, or the callback of one, and what it must be', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    const refusal = (observer: unknown) => {
+      try {
+        branch.subscribe(observer as never)
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionError)
+        return error as InvalidOptionError
+      }
+      throw new Error('expected the observer to be refused')
+    }
+    expect(refusal(42).option).toBe('subscribe(observer)')
+    const callback = refusal({ complete: 'done' })
+    expect(callback.option).toBe('subscribe observer.complete')
+    expect(callback.message).toContain('a function')
+  })
+
+  it('an observer with only some callbacks gets those, with no warning; a stopped branch hands back a subscription to end', async () => {
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    let completed = 0
+    branch.subscribe({ complete: () => void completed++ })
+    const states: unknown[] = []
+    branch.subscribe({ next: (snapshot) => states.push(snapshot.context) })
+    const failing = await startBranch({ logic: counterReducer, intensity: { maxRestarts: 0 } })
+    started.push(failing)
+    failing.subscribe({ next: () => {} })
+    failing.kill(new Error('gone'))
+    expect(failing.status).toBe('stopped')
+    expect(await call(branch, { type: 'inc' })).toBe(1)
+    await branch.stop()
+    expect(states).toEqual([1])
+    expect(completed).toBe(1)
+    expect(warnings).not.toHaveBeenCalled()
+    expect(() => branch.subscribe(() => {}).unsubscribe()).not.toThrow()
+  })
+})

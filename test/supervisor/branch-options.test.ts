@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fromTransition } from 'xstate'
-import { call, cast, InvalidLogicError, InvalidOptionError, startBranch, UnknownOptionError } from '../../src/index'
+import { call, callAll, cast, InvalidLogicError, InvalidOptionError, startBranch, UnknownOptionError } from '../../src/index'
 import { readBranchOptions, readClock } from '../../src/supervisor/branchOptions'
 import { systemClock } from '../../src/shared/clock'
 import { ManualClock } from '../support/ManualClock'
@@ -70,6 +70,18 @@ describe('startBranch options, checked', () => {
       cast(branch, { type: 'inc' })
       expect(await call(branch, { type: 'get' })).toBe(1)
       expect(branch.worker()).toBeDefined() // the actor is here
+    } finally {
+      await branch.stop()
+    }
+  })
+
+  it('without isolation, an event may carry what cannot be cloned (a function): cast, call and callAll take it', async () => {
+    const applying = fromTransition((n: number, event: { type: 'apply'; fn: (n: number) => number } | { type: 'get' }) => (event.type === 'apply' ? event.fn(n) : n), 1)
+    const branch = await startBranch({ logic: applying })
+    try {
+      cast(branch, { type: 'apply', fn: (n) => n + 1 })
+      expect(await call(branch, { type: 'apply', fn: (n) => n * 10 })).toBe(20)
+      expect(await callAll(branch, [{ type: 'get' }, { type: 'apply', fn: (n) => n + 3 }])).toBe(23)
     } finally {
       await branch.stop()
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assign, setup } from 'xstate'
+import { assign, fromTransition, setup } from 'xstate'
 import { call, callAll, MemoryStore, startBranch, WorkerCrashedError, type AnyBranch } from '../../src/index'
 import { counterReducer } from '../support/logics'
 import { stoppedAfterEach } from '../support/cleanup'
@@ -70,5 +70,23 @@ describe('a machine that ends outside a durable batch', () => {
     clock.advance(100)
     expect(await stopped).toEqual({ kind: 'normal', output: undefined })
     expect(branch.status).toBe('stopped')
+  })
+})
+
+describe('a callAll made while another branch delivers a message', () => {
+  it('applies every event of the batch (the chained message keeps its rest)', async () => {
+    const counter = await startBranch({ logic: counterReducer })
+    const answers: Promise<unknown>[] = []
+    const caller = await startBranch({
+      logic: fromTransition((sent: number, event: { type: 'go' }) => {
+        if (event.type !== 'go') return sent
+        answers.push(callAll(counter, [{ type: 'inc' }, { type: 'inc', by: 2 }]))
+        return sent + 1
+      }, 0)
+    })
+    started.push(counter, caller)
+    await call(caller, { type: 'go' })
+    expect(answers).toHaveLength(1)
+    expect(await answers[0]).toBe(3)
   })
 })

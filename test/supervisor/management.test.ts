@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { setup } from 'xstate'
 import {
   branchSpec,
   call,
@@ -190,5 +191,21 @@ describe('a branch restarted by its supervisor after it gave up', () => {
     exits.failure(childOf(sup, 'counter'))
     await sup.whenIdle()
     expect(await call(childOf(sup, 'counter'), { type: 'get' })).toEqual({ count: expected })
+  })
+
+  it('keepState: the crashed worker\'s pending delays come with the state (the last restore point, not the kept state alone)', async () => {
+    const clock = new ManualClock()
+    const timer = setup({}).createMachine({
+      initial: 'waiting',
+      states: { waiting: { after: { 5000: 'done' } }, done: {} }
+    })
+    const sup = await start({ children: [branchSpec({ id: 'timer', branch: { logic: timer, clock, intensity: { maxRestarts: 0 } }, keepState: true })] })
+    exits.failure(childOf(sup, 'timer'))
+    await sup.whenIdle()
+    const restarted = childOf(sup, 'timer')
+    expect(restarted.getSnapshot().value).toBe('waiting')
+    // Rescheduled for the time it had left by xstate's own time base (Date.now()): all of it, on this clock.
+    clock.advance(5000)
+    expect(restarted.getSnapshot().value).toBe('done')
   })
 })

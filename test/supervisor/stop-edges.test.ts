@@ -102,3 +102,51 @@ describe('a failed write', () => {
     expect(await waiting).toBeInstanceOf(StoreUnavailableError)
   })
 })
+
+describe("stop's options", () => {
+  it('are checked, naming the option; a timeout of Infinity is taken (an unbounded wait)', async () => {
+    const branch = await startBranch({ logic: counterReducer })
+    started.push(branch)
+    await expect(branch.stop('soon' as never)).rejects.toMatchObject({ option: 'stop options' })
+    await expect(branch.stop({ timeout: -1 })).rejects.toMatchObject({ option: 'timeout' })
+    expect(branch.status).toBe('running')
+    await branch.stop({ timeout: Infinity })
+    expect(branch.status).toBe('stopped')
+  })
+})
+
+describe("a graceful stop's timer", () => {
+  it('ends the wait when it runs out, is cleared when the replies come first, and is not armed for an unbounded stop', async () => {
+    const clock = new ManualClock()
+    const tokens: ReplyToken[] = []
+    const branches = await Promise.all([0, 1, 2].map(() => startBranch({ logic: holder(tokens), clock })))
+    started.push(...branches)
+    const [late, answered, unbounded] = branches as [AnyBranch, AnyBranch, AnyBranch]
+    const waits = branches.map((branch) => call(branch, { type: 'hold' }, { timeout: Infinity }).catch((e: unknown) => e))
+    await turns(2)
+    expect(tokens).toHaveLength(3)
+
+    let ended = false
+    const stopping = late.stop({ timeout: 50 }).then(() => (ended = true))
+    clock.advance(49)
+    await turns(2)
+    expect(ended).toBe(false)
+    clock.advance(1)
+    await stopping
+    expect(await waits[0]).toBeInstanceOf(BranchStoppedError)
+    expect(clock.pending).toBe(0)
+
+    const graceful = answered.stop({ timeout: 1000 })
+    replyTo(tokens[1] as ReplyToken, 'done')
+    await graceful
+    expect(await waits[1]).toBe('done')
+    expect(clock.pending).toBe(0)
+
+    const forever = unbounded.stop({ timeout: Infinity })
+    await turns(2)
+    expect(clock.pending).toBe(0)
+    replyTo(tokens[2] as ReplyToken, 'done too')
+    await forever
+    expect(await waits[2]).toBe('done too')
+  })
+})

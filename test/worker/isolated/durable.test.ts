@@ -161,6 +161,20 @@ describe('durable with isolation: events the actor makes itself', () => {
   }, 60_000)
 })
 
+describe('durable with isolation: snapshots with a live child', () => {
+  it('writes the state the thread persisted, its invoked child as a record (not persisted again here), and a start recovers it', async () => {
+    const store = new MemoryStore()
+    const fetcher = () => startBranch({ logic: logicModule('fetcher'), isolation: 'thread', durable: { store, id: 'fetcher', mode: 'snapshot' } })
+    let fetching: AnyBranch = await fetcher()
+    started.push(fetching)
+    expect(await call(fetching, { type: 'fetch', value: 'a' }, LONG)).toBe('loaded a')
+    expect(await call(fetching, { type: 'fetch', value: 'b' }, LONG)).toBe('loaded b')
+    fetching = await again(fetching, fetcher)
+    started.push(fetching)
+    expect(fetching.state()).toEqual({ pending: null, fetched: 2 })
+  }, 60_000)
+})
+
 describe('durable with isolation: passivation', () => {
   it('passivates once its writes are settled and comes back with its state, journaling on', async () => {
     const store = new MemoryStore()

@@ -95,6 +95,22 @@ describe('an isolated branch in the rest of keepsake', () => {
     expect(await call(branch, { type: 'get' })).toBe(1)
     expect(branch.status).toBe('running')
   })
+  it('stopped while passivated, it is restarted by its supervisor with keepState from the state it kept', async () => {
+    const sup = await startSupervisor({
+      children: [branchSpec({ id: 'idle', branch: { logic: logicModule('counterReducer'), isolation: 'thread', idleTimeout: 50 }, keepState: true })]
+    })
+    supervisors.push(sup)
+    const first = sup.whichChildren()[0]?.child as AnyBranch
+    await call(first, { type: 'inc' })
+    await next(first, 'passivate')
+    const restarted = new Promise<void>((resolve) => sup.once('restart', () => resolve()))
+    await first.stop()
+    await restarted
+    const second = sup.whichChildren()[0]?.child as AnyBranch
+    expect(second).not.toBe(first)
+    expect(await call(second, { type: 'get' }, { timeout: 20_000 })).toBe(1)
+  })
+
   it("takes handlers of emitted events, before and after a restart (its worker, in another thread, passes none on)", async () => {
     const branch = await startBranch({ logic: logicModule('counterReducer'), isolation: 'thread' })
     branches.push(branch)

@@ -119,6 +119,21 @@ describe("isolation: 'thread'", () => {
     expect(await call(branch, { type: 'get' })).toBe(0)
   })
 
+  it('an uncloneable call or callAll is refused before the messages queued ahead of it are answered, not when its turn comes', async () => {
+    const branch = await isolated('counterReducer')
+    const order: string[] = []
+    const ahead = call(branch, { type: 'inc' }).then(() => order.push('ahead answered'))
+    const refused = (name: string) => (error: unknown) => {
+      expect(error).toBeInstanceOf(UncloneableError)
+      order.push(name)
+    }
+    const one = call(branch, { type: 'inc', extra: { fn: () => 1 } } as never).catch(refused('call refused'))
+    const batch = callAll(branch, [{ type: 'inc' }, { type: 'inc', fn: () => 1 } as never]).catch(refused('callAll refused'))
+    await Promise.all([ahead, one, batch])
+    expect(order).toEqual(['call refused', 'callAll refused', 'ahead answered'])
+    expect(await call(branch, { type: 'get' })).toBe(1)
+  })
+
   it('a state that cannot be cloned is a crash of that message, naming the field; the last good state stays', async () => {
     const branch = await isolated('leaky')
     await call(branch, { type: 'inc' })
