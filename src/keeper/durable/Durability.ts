@@ -47,6 +47,8 @@ interface Write {
  */
 export const VERIFY_SAMPLE = 10
 const ignore = (): void => {}
+/** What a snapshot-mode writer without `compactEvery` finds after no snapshot: nothing it would apply. */
+const NOTHING_AFTER: ChangeTail = { stored: undefined, end: 0, lastBy: undefined, lastState: 0 }
 /** The tags of an event the `tags` option does not tag (shared: most events). */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
@@ -147,10 +149,12 @@ export class Durability {
 
   async #recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
-    const found = await this.#read(() => store.loadSnapshot(id))
-    // Snapshot mode reads on through the change records after it, whether this writer has compactEvery or not.
+    // Snapshot mode reads on through the change records after the snapshot, whether this writer has compactEvery
+    // or not; the journal's end is read beside it. Without a snapshot there are none to read (every writer saves
+    // its first state before anything else), only the end to write after.
+    const [found, end] = await this.#read(() => Promise.all([store.loadSnapshot(id), mode === 'snapshot' ? store.lastSeq(id) : 0]))
     // They have the snapshot's version: applied before it is migrated.
-    const tail = mode === 'snapshot' ? await withChangeRecords(store, id, found) : undefined
+    const tail = mode !== 'snapshot' ? undefined : found || this.#changes ? await withChangeRecords(store, id, found, end) : NOTHING_AFTER
     const current = tail ? tail.stored : found
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
     const upgraded = current && { seq: current.seq, ...snapshotUpgrader(this.#logic, this.config.migration, input)(id, current) }

@@ -117,7 +117,8 @@ function formatOf(entry: PayloadRecord): { readonly by: JournalFormat; readonly 
 }
 
 /**
- * Reads `id`'s journal from `found` (its newest whole snapshot) on. The
+ * Reads `id`'s journal, which ends at `end`, from `found` (its newest whole
+ * snapshot) on. The
  * change records after it are applied when the journal was last written
  * with `compactEvery`: they are the last ones, numbered on from the
  * snapshot (each record's `at`), so the first is `found.seq - lastState`
@@ -126,8 +127,7 @@ function formatOf(entry: PayloadRecord): { readonly by: JournalFormat; readonly 
  * it, one of another version than its snapshot, or one that does not fit
  * the state.
  */
-export async function withChangeRecords(store: KeeperStore, id: string, found: StoredSnapshot | undefined): Promise<ChangeTail> {
-  const end = await readForRecovery(id, () => store.lastSeq(id))
+export async function withChangeRecords(store: KeeperStore, id: string, found: StoredSnapshot | undefined, end: number): Promise<ChangeTail> {
   const [last] = end === 0 ? [] : await readForRecovery(id, () => (store.readPayloads ? store.readPayloads(id, { fromSeq: end, limit: 1 }) : store.read(id, { fromSeq: end, limit: 1 })))
   if (last === undefined) return { stored: found, end, lastBy: undefined, lastState: 0 }
   const { by, state: lastState } = formatOf(last)

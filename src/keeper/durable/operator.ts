@@ -141,7 +141,7 @@ async function migrateOne(
  */
 async function withChanges(store: KeeperStore, id: string, found: StoredSnapshot, target: number): Promise<StoredSnapshot> {
   try {
-    return (await withChangeRecords(store, id, found)).stored ?? found
+    return (await withChangeRecords(store, id, found, await store.lastSeq(id))).stored ?? found
   } catch (error) {
     if (!(error instanceof RecoveryError)) throw error
     throw new SnapshotMigrationError(id, error.seq ?? found.seq, found.version, target, `its change records can't be taken in (${error.message})`, error)

@@ -12,6 +12,8 @@ const state = { status: 'active', output: undefined, error: undefined } as Snaps
 const marker: NewEvent = { type: ACTIVATION_MARKER, payload: { type: ACTIVATION_MARKER, node: 'a' }, version: 1 }
 /** A whole snapshot of `b` at `seq`, its context `{ n: 0 }`. */
 const snapshot = (seq: number, version: number): StoredSnapshot => ({ id: 'b', seq, version, at: 0, data: { status: 'active', context: { n: 0 } } })
+/** What a start reads: the journal's end, then the records from the snapshot on. */
+const tailOf = async (store: MemoryStore, id: string, found: StoredSnapshot | undefined) => withChangeRecords(store, id, found, await store.lastSeq(id))
 const change = (version = 1): NewEvent => ({ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state, changes: [['s', ['n'], 1]] }, version })
 
 describe('changeRecord', () => {
@@ -75,12 +77,12 @@ describe('withChangeRecords', () => {
   it('refuses a change record with no snapshot before it, and one of another version than its snapshot, naming its seq', async () => {
     const store = new MemoryStore()
     await store.append('b', [marker, change()], 0)
-    const orphan = await withChangeRecords(store, 'b', undefined).catch((e: unknown) => e)
+    const orphan = await tailOf(store, 'b', undefined).catch((e: unknown) => e)
     expect(orphan).toBeInstanceOf(RecoveryError)
     expect(orphan).toMatchObject({ seq: 2, message: expect.stringContaining('a change record has no snapshot before it') })
 
     const found = snapshot(0, 2)
-    const older = await withChangeRecords(store, 'b', found).catch((e: unknown) => e)
+    const older = await tailOf(store, 'b', found).catch((e: unknown) => e)
     expect(older).toMatchObject({ seq: 2, message: expect.stringContaining('the change record has version 1 and its snapshot 2') })
   })
 
@@ -88,19 +90,19 @@ describe('withChangeRecords', () => {
     const store = new MemoryStore()
     const event: NewEvent = { type: 'add', payload: { type: 'add', n: 1 }, version: 1 }
     await store.append('b', [change(), event, change()], 0)
-    const error = await withChangeRecords(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
+    const error = await tailOf(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RecoveryError)
     expect(error).toMatchObject({ seq: 2, message: expect.stringContaining(`the journal holds an event where a change record (${CHANGE_RECORD}) belongs`) })
     // Journal mode's: not folded, and said to be so (a start in snapshot mode refuses it; migrateStore leaves it to the adapter).
     await store.append('events', [marker, event], 0)
     const found = snapshot(0, 1)
-    expect(await withChangeRecords(store, 'events', found)).toEqual({ stored: found, end: 2, lastBy: 'journal', lastState: 2 })
+    expect(await tailOf(store, 'events', found)).toEqual({ stored: found, end: 2, lastBy: 'journal', lastState: 2 })
   })
 
   it("refuses a change record that does not fit the state before it, saying so, with the reason as its cause", async () => {
     const store = new MemoryStore()
     await store.append('b', [{ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state, changes: [['s', ['n', 'deep'], 1]] }, version: 1 }], 0)
-    const error = await withChangeRecords(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
+    const error = await tailOf(store, 'b', snapshot(0, 1)).catch((e: unknown) => e)
     expect(error).toMatchObject({ seq: 1, message: expect.stringContaining("the change record doesn't fit the state before it") })
     expect((error as Error).cause).toBeInstanceOf(Error)
   })
@@ -108,8 +110,8 @@ describe('withChangeRecords', () => {
   it('gives the snapshot itself when nothing follows it', async () => {
     const store = new MemoryStore()
     const found = snapshot(0, 1)
-    expect(await withChangeRecords(store, 'b', found)).toEqual({ stored: found, end: 0, lastBy: undefined, lastState: 0 })
-    expect((await withChangeRecords(store, 'b', found)).stored).toBe(found)
+    expect(await tailOf(store, 'b', found)).toEqual({ stored: found, end: 0, lastBy: undefined, lastState: 0 })
+    expect((await tailOf(store, 'b', found)).stored).toBe(found)
   })
 })
 
@@ -118,10 +120,10 @@ describe('withChangeRecords, the journal written by another writer', () => {
     const store = new MemoryStore()
     const markers = Array.from({ length: 40 }, (_, i): NewEvent => ({ type: ACTIVATION_MARKER, payload: { type: ACTIVATION_MARKER, seq: i + 1, mode: 'changes' }, version: 1 }))
     await store.append('b', [...markers, change()], 0)
-    const folded = await withChangeRecords(store, 'b', snapshot(0, 1))
+    const folded = await tailOf(store, 'b', snapshot(0, 1))
     expect(folded).toMatchObject({ end: 41, lastBy: 'changes', lastState: 41, stored: { seq: 41, data: { context: { n: 1 } } } })
     // A snapshot at the last record: nothing follows it.
-    expect((await withChangeRecords(store, 'b', snapshot(41, 1))).stored).toMatchObject({ seq: 41, data: { context: { n: 0 } } })
+    expect((await tailOf(store, 'b', snapshot(41, 1))).stored).toMatchObject({ seq: 41, data: { context: { n: 0 } } })
   })
 
   it("numbers the records after the snapshot from their own state seqs (at): a writer that went on from a snapshot the journal's end is behind", async () => {
@@ -129,12 +131,12 @@ describe('withChangeRecords, the journal written by another writer', () => {
     // Positions 1-2 hold states 10-11: a writer without compactEvery had saved snapshots up to 9.
     const at = (n: number): NewEvent => ({ type: CHANGE_RECORD, payload: { type: CHANGE_RECORD, state, changes: [['s', ['n'], n]], at: n }, version: 1 })
     await store.append('b', [at(10), at(11)], 0)
-    expect(await withChangeRecords(store, 'b', snapshot(10, 1))).toMatchObject({ end: 2, lastState: 11, stored: { seq: 11, data: { context: { n: 11 } } } })
-    expect(await withChangeRecords(store, 'b', snapshot(9, 1))).toMatchObject({ end: 2, lastState: 11, stored: { seq: 11 } })
+    expect(await tailOf(store, 'b', snapshot(10, 1))).toMatchObject({ end: 2, lastState: 11, stored: { seq: 11, data: { context: { n: 11 } } } })
+    expect(await tailOf(store, 'b', snapshot(9, 1))).toMatchObject({ end: 2, lastState: 11, stored: { seq: 11 } })
     // A state seq out of step with its place is named.
     await store.append('gap', [at(10), at(12)], 0)
-    expect(await withChangeRecords(store, 'gap', snapshot(10, 1)).catch((e: unknown) => e)).toMatchObject({ seq: 1, message: expect.stringContaining('the record stands for state 10 where state 11 belongs') })
+    expect(await tailOf(store, 'gap', snapshot(10, 1)).catch((e: unknown) => e)).toMatchObject({ seq: 1, message: expect.stringContaining('the record stands for state 10 where state 11 belongs') })
     // More states after the snapshot than the journal holds records.
-    expect(await withChangeRecords(store, 'b', snapshot(5, 1)).catch((e: unknown) => e)).toBeInstanceOf(RecoveryError)
+    expect(await tailOf(store, 'b', snapshot(5, 1)).catch((e: unknown) => e)).toBeInstanceOf(RecoveryError)
   })
 })
