@@ -122,8 +122,9 @@ describe('withChangeRecords, the journal written by another writer', () => {
     await store.append('b', [...markers, change()], 0)
     const folded = await tailOf(store, 'b', snapshot(0, 1))
     expect(folded).toMatchObject({ end: 41, lastBy: 'changes', lastState: 41, stored: { seq: 41, data: { context: { n: 1 } } } })
-    // A snapshot at the last record: nothing follows it.
-    expect((await tailOf(store, 'b', snapshot(41, 1))).stored).toMatchObject({ seq: 41, data: { context: { n: 0 } } })
+    // A snapshot at the last record: nothing follows it, the snapshot itself is what was found.
+    const atEnd = snapshot(41, 1)
+    expect((await tailOf(store, 'b', atEnd)).stored).toBe(atEnd)
   })
 
   it("numbers the records after the snapshot from their own state seqs (at): a writer that went on from a snapshot the journal's end is behind", async () => {
@@ -138,5 +139,21 @@ describe('withChangeRecords, the journal written by another writer', () => {
     expect(await tailOf(store, 'gap', snapshot(10, 1)).catch((e: unknown) => e)).toMatchObject({ seq: 1, message: expect.stringContaining('the record stands for state 10 where state 11 belongs') })
     // More states after the snapshot than the journal holds records.
     expect(await tailOf(store, 'b', snapshot(5, 1)).catch((e: unknown) => e)).toBeInstanceOf(RecoveryError)
+  })
+
+  it.each([
+    ['a change record', { type: CHANGE_RECORD, state, changes: [], at: 7 }, 'changes', 7],
+    ['a change record written before records named their state (its position)', { type: CHANGE_RECORD, state, changes: [] }, 'changes', 1],
+    ["the activation marker of a writer with compactEvery", { type: ACTIVATION_MARKER, seq: 7, mode: 'changes' }, 'changes', 7],
+    ['the activation marker of a writer without it', { type: ACTIVATION_MARKER, seq: 7, mode: 'snapshot' }, 'snapshot', 7],
+    ["journal mode's activation marker", { type: ACTIVATION_MARKER, seq: 7, mode: 'journal' }, 'journal', 7],
+    ['a marker that names no mode and no seq', { type: ACTIVATION_MARKER }, 'journal', 1],
+    ['an event', { type: 'add', seq: 7 }, 'journal', 1]
+  ])('tells who wrote the last record from what it is: %s', async (_, payload, lastBy, lastState) => {
+    const store = new MemoryStore()
+    await store.append('b', [{ type: (payload as { type: string }).type, payload, version: 1 }], 0)
+    const found = snapshot(7, 1)
+    const tail = await tailOf(store, 'b', found)
+    expect(tail).toEqual({ stored: found, end: 1, lastBy, lastState })
   })
 })

@@ -265,6 +265,28 @@ describe('snapshot mode with compactEvery', () => {
     expect(error).toMatchObject({ seq: 1, message: expect.stringMatching(/start it in journal mode/) as unknown })
   })
 
+  it('snapshot mode starts on an id journal mode wrote when its snapshot holds the last event', async () => {
+    const store = new MemoryStore()
+    const journal = await open(startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'journal', snapshotEvery: 1 } }))
+    await call(journal, EVENTS[0] as ShopEvent)
+    const live = asStored(journal.state())
+    await stop(journal)
+    expect((await store.loadSnapshot('shop'))?.seq).toBe(1)
+    const branch = await start(store, 0)
+    expect(branch.state()).toEqual(live)
+  })
+
+  it('a writer without compactEvery that starts after one with it compacted at its last change still fences it out', async () => {
+    const store = new MemoryStore()
+    const changes = await open(startBranch({ logic: shop, name: 'changes', input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot', compactEvery: 1 } }))
+    await call(changes, EVENTS[0] as ShopEvent)
+    // The compaction of its only change has landed: the snapshot is at the journal's last state.
+    await expect.poll(async () => (await store.loadSnapshot('shop'))?.seq).toBe(1)
+    const whole = await open(startBranch({ logic: shop, name: 'whole', input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot' } }))
+    await call(whole, EVENTS[1] as ShopEvent)
+    expect(await call(changes, EVENTS[2] as ShopEvent).catch((e: unknown) => e)).toBeInstanceOf(JournalConflictError)
+  })
+
   it('a journal holding an event where a change record belongs fails the start, naming it', async () => {
     const store = new MemoryStore()
     await stop(await start(store))
