@@ -204,4 +204,38 @@ describe('activation markers, snapshot mode with compactEvery', () => {
     // A start reads past the marker.
     expect(totalOf(await durable(store, options).recover(undefined))).toBe(7)
   })
+
+  it('a writer with it taking over from one without that marked: fences it out, numbers on from its snapshot, marks after its own records', async () => {
+    const store = new MemoryStore()
+    const former = durable(store) // snapshot mode, no compactEvery: its marker goes at the journal's end, seq its snapshot's
+    await former.recover(undefined)
+    await former.begin(state(0))
+    await former.record(add(1), state(1))
+    await former.mark({ node: 'n1' }, 't1', state(1))
+    await former.record(add(2), state(3))
+    expect(await store.read('b')).toMatchObject([{ seq: 1, payload: { seq: 2, mode: 'snapshot' } }])
+    const taker = durable(store, { compactEvery: 100 })
+    expect(totalOf(await taker.recover(undefined))).toBe(3)
+    await expect(former.record(add(4), state(7))).rejects.toBeInstanceOf(SnapshotConflictError)
+    await taker.record(add(4), state(7))
+    expect(await taker.mark({ node: 'n2' }, 't2', state(7))).toBe(6)
+    await taker.record(add(8), state(15))
+    // Its records follow the former's marker, each naming its state: 5 (the add), 6 (its marker), 7.
+    expect((await store.read('b', { fromSeq: 2 })).map((e) => [e.seq, (e.payload as { at?: number; seq?: number }).at ?? (e.payload as { seq?: number }).seq])).toEqual([[2, 5], [3, 6], [4, 7]])
+    expect(totalOf(await durable(store, { compactEvery: 100 }).recover(undefined))).toBe(15)
+    expect(totalOf(await durable(store).recover(undefined))).toBe(15)
+  })
+
+  it('a writer with it taking over from one without whose last write was its marker: fences it out all the same', async () => {
+    const store = new MemoryStore()
+    const former = durable(store)
+    await former.recover(undefined)
+    await former.begin(state(0))
+    await former.mark({ node: 'n1' }, 't1', state(0)) // the snapshot and the journal's last record both stand for state 1
+    const taker = durable(store, { compactEvery: 100 })
+    await taker.recover(undefined)
+    await expect(former.record(add(1), state(1))).rejects.toBeInstanceOf(SnapshotConflictError)
+    await taker.record(add(2), state(2))
+    expect(totalOf(await durable(store).recover(undefined))).toBe(2)
+  })
 })
