@@ -238,4 +238,20 @@ describe('activation markers, snapshot mode with compactEvery', () => {
     await taker.record(add(2), state(2))
     expect(totalOf(await durable(store).recover(undefined))).toBe(2)
   })
+
+  it('a writer with it fences out one without that saved after the last change record (its snapshot is ahead of the journal)', async () => {
+    const store = new MemoryStore()
+    const first = durable(store, { compactEvery: 100 })
+    await first.recover(undefined)
+    await first.begin(state(0))
+    await first.record(add(1), state(1)) // a change record, state 1
+    const whole = durable(store)
+    await whole.recover(undefined) // takes the journal over: a record that changes nothing (state 2), the snapshot at 2
+    await whole.record(add(2), state(3)) // snapshot 3: ahead of the journal's last state
+    const taker = durable(store, { compactEvery: 100 })
+    expect(totalOf(await taker.recover(undefined))).toBe(3)
+    await expect(whole.record(add(4), state(7))).rejects.toBeInstanceOf(SnapshotConflictError)
+    await taker.record(add(4), state(7))
+    expect(totalOf(await durable(store).recover(undefined))).toBe(7)
+  })
 })
