@@ -64,6 +64,15 @@ const EVENTS: ShopEvent[] = [
 const start = (store: KeeperStore, compactEvery = 4) =>
   open(startBranch({ logic: shop, name: 'shop', input: { items: 50 }, durable: { store, mode: 'snapshot', compactEvery } }))
 
+/** Starts the id once with each `compactEvery` (0: without), one after the other: each must recover `live`. */
+async function expectEveryStart(store: KeeperStore, live: unknown, settings: readonly number[] = [0, 4]): Promise<void> {
+  for (const compactEvery of settings) {
+    const branch = await start(store, compactEvery)
+    expect(branch.state()).toEqual(live)
+    await stop(branch)
+  }
+}
+
 /** What a whole snapshot of `state` keeps: its JSON. */
 const asStored = (state: unknown) => JSON.parse(JSON.stringify(state)) as unknown
 
@@ -189,11 +198,7 @@ describe('snapshot mode with compactEvery', () => {
       live = asStored(branch.state())
       await stop(branch)
     }
-    for (const compactEvery of [0, 4]) {
-      const branch = await start(store, compactEvery)
-      expect(branch.state()).toEqual(live)
-      await stop(branch)
-    }
+    await expectEveryStart(store, live)
   })
 
   it('a writer with compactEvery and one without on one id: the one that started last fences the other out', async () => {
@@ -212,11 +217,7 @@ describe('snapshot mode with compactEvery', () => {
       expect(refused).toBeInstanceOf(first === 0 ? SnapshotConflictError : JournalConflictError)
       await stop(older)
       await stop(newer)
-      for (const compactEvery of [0, 4]) {
-        const branch = await start(store, compactEvery)
-        expect(branch.state()).toEqual(live)
-        await stop(branch)
-      }
+      await expectEveryStart(store, live)
     }
   })
 
@@ -231,11 +232,7 @@ describe('snapshot mode with compactEvery', () => {
     expect(died).toMatchObject({ message: 'the process died' })
     expect(await store.lastSeq('shop')).toBe(6)
     store.failing = false
-    for (const compactEvery of [0, 100]) {
-      const again = await open(startBranch({ logic: shop, name: `again-${compactEvery}`, input: { items: 50 }, durable: { store, id: 'shop', mode: 'snapshot', compactEvery } }))
-      expect(again.state()).toEqual(live)
-      await stop(again)
-    }
+    await expectEveryStart(store, live, [0, 100])
   })
 
   it('a new version without compactEvery that died between taking the journal over and saving: the next start migrates every change', async () => {
