@@ -150,10 +150,10 @@ export class Durability {
   async #recover(input: unknown): Promise<ResumePoint | undefined> {
     const { store, id, mode } = this.config
     // Snapshot mode reads on through the change records after the snapshot, whether this writer has compactEvery
-    // or not; the journal's end is read beside it. Without a snapshot there are none to read (every writer saves
-    // its first state before anything else), only the end to write after.
+    // or not, and reads the journal's end beside it. Without a snapshot there are none (every writer saves its first
+    // state before anything else), only the end to write after. The records have the snapshot's version: applied
+    // before it is migrated.
     const [found, end] = await this.#read(() => Promise.all([store.loadSnapshot(id), mode === 'snapshot' ? store.lastSeq(id) : 0]))
-    // They have the snapshot's version: applied before it is migrated.
     const tail = mode !== 'snapshot' ? undefined : found || this.#changes ? await withChangeRecords(store, id, found, end) : NOTHING_AFTER
     const current = tail ? tail.stored : found
     // An older version's snapshot is migrated (and checked) here; it is written back once the whole recovery succeeded.
@@ -174,7 +174,7 @@ export class Durability {
     this.#changes?.from((stored?.data as { context?: unknown } | undefined)?.context)
     if (stored) {
       this.#revive(inertScope(this.#logic), stored, input)
-      await this.#takeOver(stored, current as StoredSnapshot, found as StoredSnapshot, tail)
+      await this.#takeOver(stored, found as StoredSnapshot, tail)
     } else {
       this.#seq = 0
       this.#lag = -tail.end
@@ -194,11 +194,11 @@ export class Durability {
    * changes nothing at the journal's end (the other's next change record is
    * then refused), then saving so. The same save writes back a migrated
    * state, and, without `compactEvery`, takes the change records in.
-   * `current` is `stored` before any migration: the appended record is of
-   * the snapshot's version, so that one left without the save (the process
-   * died between) is read back with the records before it.
+   * The appended record holds the state before any migration (`tail.stored`)
+   * at the snapshot's version, so that one left without the save (the
+   * process died between) is read back with the records before it.
    */
-  async #takeOver(stored: { seq: number; data: Snapshot<unknown>; migrated: boolean }, current: StoredSnapshot, found: StoredSnapshot, tail: ChangeTail): Promise<void> {
+  async #takeOver(stored: { seq: number; data: Snapshot<unknown>; migrated: boolean }, found: StoredSnapshot, tail: ChangeTail): Promise<void> {
     const { store, id, migration } = this.config
     const changesLead = tail.lastBy === 'changes' && tail.lastState >= found.seq
     const switching = this.#changes ? !changesLead : changesLead
@@ -207,7 +207,7 @@ export class Durability {
     if (switching) {
       this.#seq++
       if (!this.#changes) {
-        const unchanged = unchangedRecord(current.data as unknown as Snapshot<unknown>, this.#seq)
+        const unchanged = unchangedRecord((tail.stored as StoredSnapshot).data as unknown as Snapshot<unknown>, this.#seq)
         await store.append(id, [{ type: CHANGE_RECORD, payload: unchanged as unknown as NewEvent['payload'], version: found.version }], end)
         end++
       }
