@@ -27,6 +27,7 @@ import { EagerFailover, type FailoverStats, type TakeoverOutcome } from './eager
 import type { Manifest, ManifestEntry } from './manifest'
 import { Route, type Outcome, type Owners, type Transport } from './routes'
 import { StartQueue } from './startQueue'
+import { waitUntil } from './waitUntil'
 import { decodeError, encodeError, type Reply } from './wire'
 
 /** What a node gives each of its cluster pools: its NATS side and its view of the cluster. */
@@ -969,7 +970,7 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
       return 'failed'
     }
     activation.phase = 'moving'
-    if (!(await quiet(activation, branch, MOVE_TIMEOUT))) {
+    if (!(await waitUntil(() => activation.inFlight === 0 && branch._queued === 0, MOVE_TIMEOUT))) {
       // Nothing stopped: it goes on here (released now if it stopped on its own meanwhile).
       activation.phase = 'active'
       if (stopped(branch)) this.#release(key, activation, branch)
@@ -1126,16 +1127,6 @@ export class ClusterPool<L extends AnyActorLogic = AnyActorLogic> {
     await this.#local.stop()
     while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }
-}
-
-/** Resolves true once nothing delivered to the key is unanswered (calls) or queued (casts); false after `timeoutMs`. */
-async function quiet(activation: Activation, branch: Branch, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs
-  while (activation.inFlight > 0 || branch._queued > 0) {
-    if (Date.now() > until) return false
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  return true
 }
 
 /** Whether `branch` has stopped (read anew: it may have since it was last looked at). */

@@ -24,7 +24,8 @@ import { unseenNameRoute } from './lookup'
 import { loadNats, nats } from './nats'
 import { readNodeOptions, type NodeConfig, type NodeKind, type NodeOptions } from './options'
 import { ensureBucket } from './buckets'
-import { drained, jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
+import { waitUntil } from './waitUntil'
+import { jsonImage, jsonTables, readImage, readTables, type TablesImage } from './image'
 import { placeOn } from './placement'
 import { RefusalLog } from './refusals'
 import { Route, type Body, type Outcome, type Transport } from './routes'
@@ -335,13 +336,11 @@ export class ClusterNode {
     this.#held.set(name, held)
     branchNames.unregister(name, branch)
     this.#handedOver.add(branch)
-    try {
-      await drained(branch, ADOPT_TIMEOUT)
-    } catch (error) {
+    if (!(await waitUntil(() => branch._queued === 0, ADOPT_TIMEOUT))) {
       // Still running here: it just takes its name and what waited for it back.
       this.#handedOver.delete(branch)
       this.#unhold(name, held)
-      throw new TransferFailedError(name, 'its mailbox did not drain', { cause: error })
+      throw new TransferFailedError(name, 'its mailbox did not drain')
     }
     await branch.stop()
     const point = branch._finalImage()

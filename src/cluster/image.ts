@@ -1,7 +1,6 @@
 import type { AnyActorLogic, EventObject } from 'xstate'
 import { Tables } from '../keeper/Tables'
 import { encodeJson } from '../stores/codec'
-import type { AnyBranch } from '../supervisor/Branch'
 import type { RestorePoint } from '../worker/restorePoint'
 import { InvalidMessageError, WireValueError } from './errors'
 import { findWireProblem } from './wire'
@@ -10,15 +9,6 @@ import { findWireProblem } from './wire'
 
 /** A branch's tables on the wire: `[name, [key, value][]][]`. */
 export type TablesImage = [string, [unknown, unknown][]][]
-
-/** Resolves once nothing is queued in the branch (transfer waits for it before stopping it). */
-export async function drained(branch: AnyBranch, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (branch._queued > 0) {
-    if (Date.now() > until) throw new Error('its mailbox did not drain')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 /**
  * A restore point that survives JSON: the persisted form of the kept snapshot.
