@@ -1,4 +1,4 @@
-import { assign, emit, setup, toPromise, waitFor, type ActorRefFromLogic, type AnyActorLogic, type InspectionEvent } from 'xstate'
+import { assign, emit, fromCallback, setup, toPromise, waitFor, type ActorRefFromLogic, type AnyActorLogic, type InspectionEvent } from 'xstate'
 import { describe, expect, it } from 'vitest'
 import { cast, InvalidOptionError, RestartIntensityExceeded, startBranch, type Branch } from '../../src/index'
 import { counterMachine } from '../support/logics'
@@ -90,6 +90,33 @@ describe('a branch as an xstate Subscribable of its kept snapshot', () => {
     expect(late).toBe(1)
     subscription.unsubscribe()
     expect(() => branch.subscribe({ next: 1 } as never)).toThrow(InvalidOptionError)
+  })
+
+  it('subscribe: a restart of a machine with a child brings back a new snapshot object, which is not news either', async () => {
+    // With a child, the kept state comes back through xstate's restoreSnapshot: a new object, not the kept one.
+    const parent = setup({
+      types: { context: {} as { count: number }, events: {} as { type: 'inc' } | { type: 'crash' } },
+      actors: { idle: fromCallback(() => undefined) }
+    }).createMachine({
+      context: { count: 0 },
+      invoke: { id: 'idle', src: 'idle' },
+      on: {
+        inc: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+        crash: { actions: () => { throw new Error('crash') } }
+      }
+    })
+    const branch = await startBranch({ logic: parent })
+    branches.push(branch)
+    const seen: number[] = []
+    branch.subscribe((s) => seen.push(s.context.count))
+    cast(branch, { type: 'inc' })
+    const kept = branch.getSnapshot()
+    cast(branch, { type: 'crash' })
+    expect(branch.children()[1]).toMatchObject({ incarnation: 2, restarts: 1 })
+    expect(branch.getSnapshot()).not.toBe(kept)
+    expect(seen).toEqual([1])
+    cast(branch, { type: 'inc' })
+    expect(seen).toEqual([1, 2])
   })
 })
 

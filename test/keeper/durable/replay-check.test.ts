@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { fromTransition, type EventObject, type Snapshot } from 'xstate'
 import { MemoryStore, type DurableOptions, type KeeperStore, type NewEvent, type ReplayDivergenceError } from '../../../src/index'
@@ -27,6 +29,19 @@ function durable(store: KeeperStore, options: Partial<DurableOptions> = {}) {
 /** Records one event per entry: `[n, total the worker reports after it]`. */
 async function recordAll(d: Durability, steps: ReadonlyArray<readonly [number, number]>): Promise<void> {
   for (const [n, total] of steps) await d.record(add(n), state(total))
+}
+
+/** A full, synchronous garbage collection (V8's `gc`, exposed to a new context made after the flag is set). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
+
+/** Records an event made here, and returns only a weak reference to it: nothing of this call's frame outlives it. */
+async function recordWeakly(d: Durability, n: number, total: number): Promise<WeakRef<EventObject>> {
+  const event = add(n)
+  await d.record(event, state(total))
+  return new WeakRef(event)
 }
 
 /** Lets the snapshot taken after an append (not awaited by the call) land. */
@@ -166,6 +181,23 @@ describe("verifyReplay 'sampled' (the default)", () => {
     await d.record(add(1), state(99))
     await snapshotsLanded(d)
     expect(divergences.map((e) => e.seq)).toEqual([2 * VERIFY_SAMPLE + 2])
+  })
+
+  it('snapshotEvery 0 (journal mode without snapshots): no segment is opened, so the journaled events are not kept in memory', async () => {
+    // Nothing would ever end such a segment: it would keep every event the branch journals, for its whole life.
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 0 })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    const first = await recordWeakly(d, 1, 1)
+    const second = await recordWeakly(d, 2, 3)
+    await d.settled()
+    // A WeakRef's target is kept to the end of the job that made or read it: collect in a later one.
+    await new Promise((resolve) => setImmediate(resolve))
+    collectGarbage()
+    expect([first.deref(), second.deref()]).toEqual([undefined, undefined])
+    expect(divergences).toEqual([])
+    expect(await store.lastSeq('b')).toBe(2)
   })
 
   it('keeps no events for the intervals it does not check', async () => {
