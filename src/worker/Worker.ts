@@ -183,10 +183,9 @@ export class Worker implements Incarnation, Observer<Snapshot<unknown>> {
 
   /** Where the next incarnation resumes `kept` from (see `restorePointFor`). */
   restorePoint(kept: Snapshot<unknown>): ResumePoint {
-    const history = this.#history
     return restorePointFor(this.#logic, kept, this.actor, {
-      seen: (child) => history?.seen.has(child) ?? false,
-      firstState: (child) => history?.firstStates.get(child)
+      seen: (child) => this.#records().seen.has(child),
+      firstState: (child) => this.#records().firstStates.get(child)
     })
   }
 

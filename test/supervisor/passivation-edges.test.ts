@@ -4,6 +4,7 @@ import { call, cast, deferReply, replyTo, startBranch, type AnyBranch, type Repl
 import { ManualClock } from '../support/ManualClock'
 import { FlakyStore } from '../support/stores'
 import { stoppedAfterEach } from '../support/cleanup'
+import { turns } from '../support/deferred'
 
 // The idle timer's timing: a branch that can't be let go is looked at again a
 // full period later (not as soon as it could go), and a durable branch whose
@@ -70,6 +71,26 @@ describe('idle passivation, timing', () => {
     clock.advance(1) // a full period after the last message, at 1100
     await passivated
     expect(passivations).toEqual([2100])
+  })
+
+  it('a branch moved (suspended and resumed) while its writes settle waits a full period from its new worker', async () => {
+    const store = new FlakyStore()
+    const { clock, branch, passivations } = await open({ durable: { store, id: 'idle-moved', durability: 'batched' } })
+    const release = store.hold()
+    cast(branch, { type: 'add' })
+    clock.advance(1000) // idle for good, but the write is held
+    branch._resume(branch._suspend()) // the new worker re-arms the timer: no message comes
+    release()
+    await turns()
+    expect(passivations).toEqual([])
+    expect(await store.loadSnapshot('idle-moved')).toMatchObject({ data: { context: 1 } })
+    const passivated = new Promise((resolve) => branch.once('passivate', resolve))
+    clock.advance(999)
+    await turns()
+    expect(passivations).toEqual([])
+    clock.advance(1)
+    await passivated
+    expect(passivations).toEqual([2000])
   })
 
   it('a branch stopped while its writes settle is never let go, and leaves no timer', async () => {

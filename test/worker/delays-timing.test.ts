@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { assign, sendParent, sendTo, setup } from 'xstate'
-import { call, cast, startBranch, type AnyBranch } from '../../src/index'
+import { assign, sendParent, sendTo, setup, spawnChild } from 'xstate'
+import { call, callAll, cast, startBranch, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
 
@@ -126,5 +126,42 @@ describe('delayed events between a worker and its child, pending at a crash', ()
     expect(counts(branch)).toEqual({ ticks: 2, pokes: 1, otherPokes: 0 })
     advance(5000)
     expect(counts(branch)).toEqual({ ticks: 2, pokes: 1, otherPokes: 0 })
+  })
+})
+
+// A crashed `callAll` batch goes back to the state before it: a child the batch
+// spawned is not in that state, so the delayed events between it and the worker
+// have no actor to come from or go to in the next incarnation.
+
+type SpawnerEvent = { type: 'spawn' } | { type: 'boom' } | { type: 'tick' } | { type: 'get' }
+
+const spawner = setup({
+  types: { context: {} as { ticks: number }, events: {} as SpawnerEvent },
+  actors: { ticker }
+}).createMachine({
+  context: { ticks: 0 },
+  on: {
+    spawn: { actions: [spawnChild('ticker', { id: 'ticker' }), sendTo('ticker', { type: 'poke' }, { delay: 1000 })] },
+    boom: {
+      actions: () => {
+        throw new Error('boom')
+      }
+    },
+    tick: { actions: assign({ ticks: ({ context }) => context.ticks + 1 }) }
+  }
+})
+
+describe('delayed events of a child the restored state does not have', () => {
+  it('are dropped: the worker restarts once, without the child, and nothing fires', async () => {
+    const branch = await startBranch({ logic: spawner, clock })
+    started.push(branch)
+    const restarts: number[] = []
+    branch.on('restart', (report) => restarts.push(report.incarnation))
+    await expect(callAll(branch, [{ type: 'spawn' }, { type: 'boom' }])).rejects.toThrow()
+    expect(restarts).toEqual([2])
+    expect(Object.keys(branch.worker()?.getSnapshot().children ?? {})).toEqual([])
+    advance(5000)
+    expect(restarts).toEqual([2])
+    expect(await call(branch, { type: 'get' })).toEqual({ ticks: 0 })
   })
 })
