@@ -56,6 +56,12 @@ describe('GroupCommit', () => {
     expect(await Promise.all(failed)).toEqual(['connection lost', 'connection lost'])
     expect(await group.submit(3)).toBe(3)
   })
+
+  it('a request the write answered no outcome for fails alone, saying so; the others get theirs', async () => {
+    const group = new GroupCommit<number, number>(async (requests) => requests.slice(0, 1).map((n) => ({ ok: true, value: n })))
+    const results = [1, 2].map((n) => group.submit(n).catch((error: Error) => error.message))
+    expect(await Promise.all(results)).toEqual([1, 'the group write answered no outcome for this request'])
+  })
 })
 
 describe('PostgresStore group commit', () => {
