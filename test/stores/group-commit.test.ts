@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JournalConflictError } from '../../src/stores/errors'
 import { GroupCommit, type GroupOutcome } from '../../src/stores/groupCommit'
 import { PostgresStore } from '../../src/stores/PostgresStore'
+import { encodeAppend, planEach } from '../../src/stores/requests'
 import { startPostgres, type PostgresServer } from '../support/postgres'
 import { deferred } from '../support/deferred'
 
@@ -55,6 +56,24 @@ describe('GroupCommit', () => {
     const failed = [1, 2].map((n) => group.submit(n).catch((error: Error) => error.message))
     expect(await Promise.all(failed)).toEqual(['connection lost', 'connection lost'])
     expect(await group.submit(3)).toBe(3)
+  })
+
+  it('a request the write answered no outcome for fails alone, saying so; the others get theirs', async () => {
+    const group = new GroupCommit<number, number>(async (requests) => requests.slice(0, 1).map((n) => ({ ok: true, value: n })))
+    const results = [1, 2].map((n) => group.submit(n).catch((error: Error) => error.message))
+    expect(await Promise.all(results)).toEqual([1, 'the group write answered no outcome for this request'])
+  })
+})
+
+describe('planEach', () => {
+  it('fails the whole group on an error other than a conflict: nothing of it may be written', () => {
+    const unreadable = new Error('the journals\' ends could not be read')
+    const request = encodeAppend('a', [{ type: 't', payload: 1 }], 0, 0)
+    expect(() =>
+      planEach([request], () => {
+        throw unreadable
+      })
+    ).toThrow(unreadable)
   })
 })
 

@@ -248,6 +248,26 @@ describe('PostgresStore transactions on a pooled connection', () => {
       await pool.end()
     }
   })
+
+  it('gives a connection back without the error listener it added for its transaction', async () => {
+    const pool = new pg.Pool({ ...server.connection, max: 1 })
+    try {
+      const client = await pool.connect()
+      const listeners = client.listenerCount('error')
+      client.release()
+      const store = await PostgresStore.open({ pool, schema: 'listeners' })
+      await store.append('a', [{ type: 't', payload: 1 }], 0)
+      await store.appendBatch([{ id: 'a', expectedSeq: 1, events: [{ type: 't', payload: 2 }] }])
+      await store.delete('a')
+      const again = await pool.connect()
+      const left = again.listenerCount('error')
+      again.release() // before any expect: pool.end() would wait for it
+      expect(again).toBe(client) // max: 1, so the one every transaction ran on
+      expect(left).toBe(listeners)
+    } finally {
+      await pool.end()
+    }
+  })
 })
 
 describe('PostgresStore, what it keeps and reads', () => {
