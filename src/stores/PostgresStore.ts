@@ -234,7 +234,7 @@ export class PostgresStore implements KeeperStore {
    * its row until commit: appends are serialized, so the journals' ends it
    * reads next are exact and positions commit in increasing order.
    */
-  #write<P extends Plan>(requests: readonly EncodedRequest[], planned: (lastSeqOf: (id: string) => number) => P): Promise<P> {
+  #write<P extends Omit<Plan, 'lastSeqs'>>(requests: readonly EncodedRequest[], planned: (lastSeqOf: (id: string) => number) => P): Promise<P> {
     const eventCount = requests.reduce((n, r) => n + r.events.length, 0)
     const ids = [...new Set(requests.map((r) => r.id))]
     return this.#transaction(async (client) => {

@@ -136,19 +136,19 @@ export function planAppends(requests: readonly EncodedRequest[], lastSeqOf: (id:
  * (a group commit's): each is checked on its own, against the journals' ends
  * after the requests before it, and one that conflicts fails alone (its
  * outcome is its `JournalConflictError`) while the others are written.
+ * Each outcome holds its request's last sequence number; there is no
+ * `lastSeqs`, which would skip the requests that failed.
  */
-export function planEach(requests: readonly EncodedRequest[], lastSeqOf: (id: string) => number): Plan & { readonly outcomes: GroupOutcome<number>[] } {
+export function planEach(requests: readonly EncodedRequest[], lastSeqOf: (id: string) => number): Omit<Plan, 'lastSeqs'> & { readonly outcomes: GroupOutcome<number>[] } {
   const ends = new Map<string, number>()
   const finalSeqs = new Map<string, number>()
   const appends: PlannedAppend[] = []
-  const lastSeqs: number[] = []
   const outcomes: GroupOutcome<number>[] = []
   for (const request of requests) {
     try {
       const plan = planAppends([request], (id) => ends.get(id) ?? lastSeqOf(id))
       const last = plan.lastSeqs[0] as number
       ends.set(request.id, last)
-      lastSeqs.push(last)
       appends.push(...plan.appends)
       for (const [id, seq] of plan.finalSeqs) finalSeqs.set(id, seq)
       outcomes.push({ ok: true, value: last })
@@ -157,7 +157,7 @@ export function planEach(requests: readonly EncodedRequest[], lastSeqOf: (id: st
       outcomes.push({ ok: false, error })
     }
   }
-  return { appends, lastSeqs, finalSeqs, outcomes }
+  return { appends, finalSeqs, outcomes }
 }
 
 /** Reads `listSnapshots` options: the id prefix ('' for every id). */

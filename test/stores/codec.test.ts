@@ -59,6 +59,7 @@ describe('decodePayloadColumns', () => {
     expect(page('{"a":1}', '[1]')).toBeUndefined()
     expect(page('[1]', '{"a":1}')).toBeUndefined()
     expect(decodePayloadColumns([12, 1, 1, ['[1]'], '[1]'])).toBeUndefined()
+    expect(decodePayloadColumns([12, 1, 1, '[1]', ['[1]']])).toBeUndefined()
     expect(page('[1]', '[1]', 1, 1, MAX_RECORD_CHARS)).toEqual([{ seq: 1, version: 1, payload: 1 }])
     expect(page('[1]', '[1]', 1, 1, String(MAX_RECORD_CHARS + 1))).toBeUndefined()
   })
