@@ -344,7 +344,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     assertEvent(event)
     const delay = options === undefined ? 0 : castDelay(options)
     this.#assertRunning()
-    if (this.#config.isolated) assertCloneable(event, 'event')
+    if (this.#config.isolated !== undefined) assertCloneable(event, 'event')
     if (delay > 0) this.#courier.enqueueLater(event, delay)
     else this.#courier.enqueue({ event, call: undefined })
   }
@@ -487,7 +487,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
   }
 
   #assertRunning(): void {
-    if (this.#stopReason || this.#stopping) throw this.#stoppedError()
+    if (this.#stopReason !== undefined || this.#stopping) throw this.#stoppedError()
   }
 
   /** Why a message is refused: the branch stopped, or is stopping. */

@@ -107,7 +107,7 @@ export class Courier implements CallOwner {
     if (probe.on) probe.enqueued(this.#subject, envelope.event.type, envelope.call)
     // Nothing queued ahead of it and the worker free (most messages): it goes to the worker without queueing.
     // A branch that passivates is told of every message first, which may bring a worker back.
-    if (!this.#wake && !this.#mailbox?.size && this.#free()) this.#run(envelope)
+    if (this.#wake === undefined && !this.#mailbox?.size && this.#free()) this.#run(envelope)
     else this.#queue(envelope)
   }
 
@@ -135,7 +135,7 @@ export class Courier implements CallOwner {
   /** True when the worker can take a message now: one is up, not busy with one (a remote one), not waiting for a write. */
   #free(): boolean {
     // #inFlight stays set past a delivery only while a remote worker processes a message.
-    return !this.#draining && this.worker !== undefined && !this.#commits?.blocking && !this.#inFlight
+    return !this.#draining && this.worker !== undefined && this.#commits?.blocking !== true && this.#inFlight === undefined
   }
 
   /** Delivers `first`, then queued messages while the worker can take them; messages sent meanwhile queue. */
@@ -144,7 +144,7 @@ export class Courier implements CallOwner {
     try {
       let next: Envelope | undefined = first
       do this.#deliver(next)
-      while (this.worker && !this.#commits?.blocking && !this.#inFlight && (next = this.#mailbox?.shift()) !== undefined)
+      while (this.worker !== undefined && this.#commits?.blocking !== true && this.#inFlight === undefined && (next = this.#mailbox?.shift()) !== undefined)
     } finally {
       this.#draining = false
     }
@@ -155,7 +155,7 @@ export class Courier implements CallOwner {
   #deliver(envelope: Envelope): void {
     if (envelope.call?.aborted) return // its caller let it go before it was delivered
     if (probe.on) probe.delivered(this.#subject, envelope.event.type, envelope.call)
-    if (envelope.rest) return this.#deliverAll(envelope, envelope.rest)
+    if (envelope.rest !== undefined) return this.#deliverAll(envelope, envelope.rest)
     const worker = this.worker as Incarnation
     this.#inFlight = envelope
     this.#commits?.startMessage()
@@ -196,7 +196,7 @@ export class Courier implements CallOwner {
     delivery.chain = envelope.chain
     try {
       worker.deliver(envelope.event)
-      if (envelope.rest) this.#processRest(worker, envelope, envelope.rest)
+      if (envelope.rest !== undefined) this.#processRest(worker, envelope, envelope.rest)
     } finally {
       swapReplyChannel(call)
       delivery.branch = branch
@@ -243,7 +243,7 @@ export class Courier implements CallOwner {
 
   /** A state was kept: the answers given while it was made go out, once it is durable. */
   release(): void {
-    if (this.#held) this.#releaseHeld(this.#held)
+    if (this.#held !== undefined) this.#releaseHeld(this.#held)
   }
 
   #releaseHeld(call: Call): void {
