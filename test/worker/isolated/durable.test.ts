@@ -161,6 +161,20 @@ describe('durable with isolation: events the actor makes itself', () => {
   }, 60_000)
 })
 
+describe('durable with isolation: snapshot mode', () => {
+  it("takes only an event's type from the thread: an event the actor makes itself may hold what cannot cross", async () => {
+    const store = new MemoryStore()
+    const branch = await startBranch({ logic: logicModule('opener'), isolation: 'thread', durable: { store, id: 'opener', mode: 'snapshot' } })
+    started.push(branch)
+    const crashes: unknown[] = []
+    branch.on('restart', (report) => crashes.push(report))
+    cast(branch, { type: 'open' })
+    await expect.poll(() => branch.state(), LONG).toEqual({ opened: 2 })
+    expect(crashes).toEqual([])
+    expect((await store.loadSnapshot('opener'))?.data).toMatchObject({ context: { opened: 2 } })
+  }, 60_000)
+})
+
 describe('durable with isolation: snapshots with a live child', () => {
   it('writes the state the thread persisted, its invoked child as a record (not persisted again here), and a start recovers it', async () => {
     const store = new MemoryStore()

@@ -79,6 +79,21 @@ export const fetcher = setup({
   }
 })
 
+/** Loads, by an invoked promise, a result that holds a function (which no thread boundary copies), and keeps only its number. */
+export const opener = setup({
+  types: { context: {} as { opened: number }, events: {} as { type: 'open' } },
+  actors: { open: fromPromise(async () => ({ size: 2, close: () => undefined })) }
+}).createMachine({
+  context: { opened: 0 },
+  initial: 'idle',
+  states: {
+    idle: { on: { open: 'opening' } },
+    opening: {
+      invoke: { src: 'open', onDone: { target: 'idle', actions: assign({ opened: ({ context, event }) => context.opened + event.output.size }) } }
+    }
+  }
+})
+
 /** Counts unique ids in a table, which outlives crashes; `crash` throws, `abort` takes the process down. */
 export const seen = fromTransition((unique: number, event: { type: 'see'; id: string } | { type: 'crash' } | { type: 'abort' } | { type: 'count' }, { self }) => {
   if (event.type === 'crash') throw new Error('crash after a table write')
