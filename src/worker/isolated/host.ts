@@ -74,7 +74,7 @@ function handle(message: Exclude<ParentMessage, { t: 'load' }>): void {
       session = new Session(logic as AnyActorLogic, message.inc, message.point, message.tables)
       return session.start()
     case 'deliver':
-      if (session?.inc === message.inc) session.deliver(message.ref, message.events)
+      if (session?.inc === message.inc) session.deliver(message.ref, message.event, message.rest)
       return
     case 'dispose':
       if (session?.inc === message.inc) session.end()
@@ -135,13 +135,15 @@ class Session {
     this.#worker.start()
   }
 
-  deliver(ref: number, events: readonly EventObject[]): void {
+  deliver(ref: number, event: EventObject, rest: readonly EventObject[] | undefined): void {
     const channel = ref === 0 ? undefined : new HostChannel(this, ref)
     this.#delivering = true
     try {
-      for (const event of events) {
-        deliverAs(channel, this.#worker, event)
-        if (!this.live) return // it crashed: the crash was reported
+      deliverAs(channel, this.#worker, event)
+      if (!this.live) return // it crashed: the crash was reported
+      for (const next of rest ?? []) {
+        deliverAs(channel, this.#worker, next)
+        if (!this.live) return
       }
     } finally {
       this.#delivering = false
