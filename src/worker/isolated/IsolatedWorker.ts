@@ -175,7 +175,8 @@ export class IsolatedWorker implements Incarnation {
     const ref = call ? ++this.#nextRef : 0
     if (call) this.#calls.set(ref, call as RemoteCall)
     try {
-      this.#host.post({ t: 'deliver', inc: this.#incarnation, ref, events: rest ? [event, ...rest] : [event] })
+      // A single event crosses alone, not in a list: the common message is one object less on each side.
+      this.#host.post(rest ? { t: 'deliver', inc: this.#incarnation, ref, event, rest } : { t: 'deliver', inc: this.#incarnation, ref, event })
     } catch (error) {
       // The branch checks what its callers send; this is what slipped through.
       this.#calls.delete(ref)

@@ -82,15 +82,21 @@ export class FrameReader {
     this.parsed.length = 0
     this.#chunks.push(chunk)
     this.#buffered += chunk.length
+    // The header is read in place and the payload taken as one view: most frames arrive whole in one chunk,
+    // and each Buffer view made per frame costs more than the frame's own checks.
     while (this.#buffered > 0) {
-      const head = this.#peek(Math.min(this.#buffered, HEADER))
-      const magic = Math.min(head.length, MAGIC.length)
-      if (!head.subarray(0, magic).equals(MAGIC.subarray(0, magic))) throw new Error(`bytes that are not a frame (0x${head.subarray(0, magic).toString('hex')}...)`)
-      if (head.length < HEADER) break
+      const have = Math.min(this.#buffered, HEADER)
+      const head = this.#peek(have)
+      const magic = Math.min(have, MAGIC.length)
+      for (let i = 0; i < magic; i++) {
+        if (head[i] !== MAGIC[i]) throw new Error(`bytes that are not a frame (0x${head.subarray(0, magic).toString('hex')}...)`)
+      }
+      if (have < HEADER) break
       const length = head.readUInt32BE(4)
       if (this.#buffered < HEADER + length) break
-      const payload = this.#take(HEADER + length).subarray(HEADER)
-      if (builtins().zlib.crc32(payload) !== head.readUInt32BE(8)) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
+      const checksum = head.readUInt32BE(8)
+      const payload = this.#take(HEADER + length).subarray(HEADER, HEADER + length)
+      if (builtins().zlib.crc32(payload) !== checksum) throw new Error(`a frame of ${length} bytes whose checksum does not match`)
       try {
         this.parsed.push(builtins().v8.deserialize(payload))
       } catch (error) {
@@ -100,20 +106,20 @@ export class FrameReader {
     return this.parsed.splice(0)
   }
 
-  /** The first `n` buffered bytes, left in place. */
+  /** A buffer whose first `n` bytes are the first `n` buffered (it may hold more), left in place. */
   #peek(n: number): Buffer {
-    if (this.#chunks[0] && this.#chunks[0].length >= n) return this.#chunks[0].subarray(0, n)
+    const first = this.#chunks[0] as Buffer
+    if (first.length >= n) return first
     const joined = Buffer.concat(this.#chunks)
     this.#chunks = [joined]
-    return joined.subarray(0, n)
+    return joined
   }
 
-  /** Removes and returns the first `n` buffered bytes. */
+  /** Removes the first `n` buffered bytes; returns a buffer that starts with them (it may hold more). */
   #take(n: number): Buffer {
     const head = this.#peek(n)
-    const first = this.#chunks[0] as Buffer
-    if (first.length === n) this.#chunks.shift()
-    else this.#chunks[0] = first.subarray(n)
+    if (head.length === n) this.#chunks.shift()
+    else this.#chunks[0] = head.subarray(n)
     this.#buffered -= n
     return head
   }

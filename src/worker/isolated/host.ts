@@ -74,7 +74,7 @@ function handle(message: Exclude<ParentMessage, { t: 'load' }>): void {
       session = new Session(logic as AnyActorLogic, message.inc, message.point, message.tables)
       return session.start()
     case 'deliver':
-      if (session?.inc === message.inc) session.deliver(message.ref, message.events)
+      if (session?.inc === message.inc) session.deliver(message.ref, message.event, message.rest)
       return
     case 'dispose':
       if (session?.inc === message.inc) session.end()
@@ -135,22 +135,27 @@ class Session {
     this.#worker.start()
   }
 
-  deliver(ref: number, events: readonly EventObject[]): void {
+  deliver(ref: number, event: EventObject, rest: readonly EventObject[] | undefined): void {
     const channel = ref === 0 ? undefined : new HostChannel(this, ref)
     this.#delivering = true
     try {
-      for (const event of events) {
-        deliverAs(channel, this.#worker, event)
-        if (!this.live) return // it crashed: the crash was reported
+      deliverAs(channel, this.#worker, event)
+      if (!this.live) return // it crashed: the crash was reported
+      for (const next of rest ?? []) {
+        deliverAs(channel, this.#worker, next)
+        if (!this.live) return
       }
     } finally {
       this.#delivering = false
     }
-    const deferred = channel?.token ? { deferred: channel.token } : {}
+    const token = channel?.token
     const last = this.#pending
     this.#pending = undefined
-    if (last) this.#send({ ...last, message: { ...last.message, p: true, ...deferred } })
-    else this.#post({ t: 'processed', inc: this.inc, ...deferred })
+    if (!last) return this.#post(token ? { t: 'processed', inc: this.inc, deferred: token } : { t: 'processed', inc: this.inc })
+    // The message is this side's own, not sent yet: it says it ends the delivery.
+    last.message.p = true
+    if (token) last.message.deferred = token
+    this.#send(last)
   }
 
   /** A reply to the call `ref`: with the running transition's snapshot, or at once outside one. */
@@ -186,17 +191,15 @@ class Session {
     this.#answers = undefined
     const delays = capturePendingDelays(this.#worker.actor)
     const event = processed && eventReport && (eventReport === 'event' ? processed : { type: processed.type })
-    const message: SnapshotMessage = {
-      t: 'snapshot',
-      inc: this.inc,
-      // Only the context changed: the parent keeps the rest of the state it holds.
-      ...(same ? {} : { snapshot: persisted }),
-      ...(context ? { context } : {}),
-      ...(answers ? { answers } : {}),
-      ...(delays.length > 0 ? { delays } : {}),
-      ...(event ? { event } : {}),
-      ...(this.#delivering ? { d: true as const } : {})
-    }
+    // Set one by one, not spread: this runs for every state, and an absent part does not cross at all.
+    const message: OutgoingState = { t: 'snapshot', inc: this.inc }
+    // Only the context changed: the parent keeps the rest of the state it holds.
+    if (!same) message.snapshot = persisted
+    if (context) message.context = context
+    if (answers) message.answers = answers
+    if (delays.length > 0) message.delays = delays
+    if (event) message.event = event
+    if (this.#delivering) message.d = true
     const state: PendingState = { message, context, answers, delays, event }
     this.flush()
     if (this.#delivering) this.#pending = state
@@ -236,11 +239,12 @@ class Session {
   }
 }
 
-type SnapshotMessage = HostMessage & { t: 'snapshot' }
+/** A state message while this side makes it (its parts are set as they are known). */
+type OutgoingState = { -readonly [K in keyof (HostMessage & { t: 'snapshot' })]: (HostMessage & { t: 'snapshot' })[K] }
 
 /** A state to send, with what it was made of (to name what can't cross, if it can't). */
 interface PendingState {
-  readonly message: SnapshotMessage
+  readonly message: OutgoingState
   readonly context: readonly Change[] | undefined
   readonly answers: readonly (readonly [number, unknown])[] | undefined
   readonly delays: readonly unknown[]

@@ -29,8 +29,8 @@ export type ParentMessage =
   /** Sent once, first: the module to take the logic from, and what snapshots report of their events (nothing when undefined). */
   | { readonly t: 'load'; readonly url: string; readonly export: string; readonly events?: EventReport }
   | { readonly t: 'start'; readonly inc: number; readonly point: WirePoint; readonly tables: WireTables }
-  /** One message; several for `callAll` (applied all or none). `ref` is 0 for a cast. */
-  | { readonly t: 'deliver'; readonly inc: number; readonly ref: number; readonly events: readonly EventObject[] }
+  /** One message: its event, and for `callAll` the events after it in `rest` (applied all or none). `ref` is 0 for a cast. */
+  | { readonly t: 'deliver'; readonly inc: number; readonly ref: number; readonly event: EventObject; readonly rest?: readonly EventObject[] }
   | { readonly t: 'dispose'; readonly inc: number }
 
 /** An error as it crosses: enough to rebuild it on the other side. */
