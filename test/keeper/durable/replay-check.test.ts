@@ -183,23 +183,6 @@ describe("verifyReplay 'sampled' (the default)", () => {
     expect(divergences.map((e) => e.seq)).toEqual([2 * VERIFY_SAMPLE + 2])
   })
 
-  it('snapshotEvery 0 (journal mode without snapshots): no segment is opened, so the journaled events are not kept in memory', async () => {
-    // Nothing would ever end such a segment: it would keep every event the branch journals, for its whole life.
-    const store = new MemoryStore()
-    const { d, divergences } = durable(store, { snapshotEvery: 0 })
-    await d.recover(undefined)
-    await d.begin(state(0))
-    const first = await recordWeakly(d, 1, 1)
-    const second = await recordWeakly(d, 2, 3)
-    await d.settled()
-    // A WeakRef's target is kept to the end of the job that made or read it: collect in a later one.
-    await new Promise((resolve) => setImmediate(resolve))
-    collectGarbage()
-    expect([first.deref(), second.deref()]).toEqual([undefined, undefined])
-    expect(divergences).toEqual([])
-    expect(await store.lastSeq('b')).toBe(2)
-  })
-
   it('keeps no events for the intervals it does not check', async () => {
     const store = new MemoryStore()
     const { d, divergences } = durable(store, { snapshotEvery: 2, verifyReplay: 'sampled' })
@@ -226,5 +209,41 @@ describe("verifyReplay 'sampled' (the default)", () => {
     ])
     await snapshotsLanded(d)
     expect(divergences.map((e) => e.seq)).toEqual([2 * VERIFY_SAMPLE + 2])
+  })
+})
+
+describe('where no segment can end, none is opened (what one holds is only memory: checked by a real GC)', () => {
+  it('snapshotEvery 0 (journal mode without snapshots): no segment is opened, so the journaled events are not kept in memory', async () => {
+    // Nothing would ever end such a segment: it would keep every event the branch journals, for its whole life.
+    const store = new MemoryStore()
+    const { d, divergences } = durable(store, { snapshotEvery: 0 })
+    await d.recover(undefined)
+    await d.begin(state(0))
+    const first = await recordWeakly(d, 1, 1)
+    const second = await recordWeakly(d, 2, 3)
+    await d.settled()
+    // A WeakRef's target is kept to the end of the job that made or read it: collect in a later one.
+    await new Promise((resolve) => setImmediate(resolve))
+    collectGarbage()
+    expect([first.deref(), second.deref()]).toEqual([undefined, undefined])
+    expect(divergences).toEqual([])
+    expect(await store.lastSeq('b')).toBe(2)
+  })
+
+  it('snapshot mode opens no segment: nothing would end it, and it would hold the first state for the branch\'s life', async () => {
+    const d = new Durability(counter, readDurableOptions({ store: new MemoryStore(), mode: 'snapshot', verifyReplay: true }, 'b'), true)
+    d.attach({ persisted: () => {}, divergence: () => {} })
+    await d.recover(undefined)
+    const first = await (async () => {
+      const snapshot = state(0)
+      await d.begin(snapshot)
+      return new WeakRef(snapshot)
+    })()
+    await d.record(add(1), state(1))
+    await d.record(add(1), state(2))
+    await d.settled()
+    await new Promise((resolve) => setImmediate(resolve))
+    collectGarbage()
+    expect(first.deref()).toBeUndefined()
   })
 })
