@@ -127,6 +127,17 @@ describe('withChangeRecords, the journal written by another writer', () => {
     expect((await tailOf(store, 'b', atEnd)).stored).toBe(atEnd)
   })
 
+  it('reads the last record of a store without readPayloads through read(), to the same tail', async () => {
+    const store = new MemoryStore()
+    await store.append('b', [change(), marker, change()], 0)
+    const found = snapshot(0, 1)
+    const withReadPayloads = await tailOf(store, 'b', found)
+    // An own undefined hides the method, as on a store that never had it.
+    ;(store as { readPayloads?: unknown }).readPayloads = undefined
+    expect(await tailOf(store, 'b', found)).toEqual(withReadPayloads)
+    expect(withReadPayloads).toMatchObject({ end: 3, lastBy: 'changes', lastState: 3, stored: { seq: 3 } })
+  })
+
   it("numbers the records after the snapshot from their own state seqs (at): a writer that went on from a snapshot the journal's end is behind", async () => {
     const store = new MemoryStore()
     // Positions 1-2 hold states 10-11: a writer without compactEvery had saved snapshots up to 9.
