@@ -17,6 +17,20 @@ const add = (n: number): EventObject => ({ type: 'add', n }) as EventObject
 
 const durable = (store: KeeperStore, options: Partial<DurableOptions> = {}) => new Durability(counter, readDurableOptions({ store, mode: 'snapshot', compactEvery: 3, ...options }, 'b'))
 
+/** A writer of `b` that has read the store (as a start does). */
+async function recovered(store: KeeperStore, options: Partial<DurableOptions> = {}): Promise<Durability> {
+  const d = durable(store, options)
+  await d.recover(undefined)
+  return d
+}
+
+/** A writer of a new `b`, its first state (total 0) saved. */
+async function begun(store: KeeperStore, options: Partial<DurableOptions> = {}): Promise<Durability> {
+  const d = await recovered(store, options)
+  await d.begin(state(0))
+  return d
+}
+
 /** Records one event per total, each leaving that total. */
 async function recordAll(d: Durability, totals: number[]): Promise<void> {
   for (const total of totals) await d.record(add(1), state(total))
@@ -29,12 +43,9 @@ const snapshotSeq = async (store: KeeperStore) => (await store.loadSnapshot('b')
 describe('snapshot mode with compactEvery, on a store', () => {
   it('the first change after a start holds only what changed from the recovered state', async () => {
     const store = new MemoryStore()
-    const first = durable(store)
-    await first.recover(undefined)
-    await first.begin(state(0))
+    const first = await begun(store)
     await recordAll(first, [1])
-    const again = durable(store)
-    await again.recover(undefined)
+    const again = await recovered(store)
     await recordAll(again, [2])
     const [record] = await store.read('b', { fromSeq: 2 })
     expect((record?.payload as { changes: unknown }).changes).toEqual([['s', ['total'], 2]])
@@ -42,15 +53,12 @@ describe('snapshot mode with compactEvery, on a store', () => {
 
   it('counts compactEvery from the snapshot a start found, not from 0', async () => {
     const store = new MemoryStore()
-    const first = durable(store)
-    await first.recover(undefined)
-    await first.begin(state(0))
+    const first = await begun(store)
     await recordAll(first, [1, 2, 3, 4])
     await landed(first)
     expect(await snapshotSeq(store)).toBe(3)
     // Found: the snapshot at 3 and a change after it; the next compaction is at 6.
-    const again = durable(store)
-    await again.recover(undefined)
+    const again = await recovered(store)
     await recordAll(again, [5])
     await landed(again)
     expect(await snapshotSeq(store)).toBe(3)
@@ -61,14 +69,11 @@ describe('snapshot mode with compactEvery, on a store', () => {
 
   it('after a migration written back at the last change, counts compactEvery from it', async () => {
     const store = new MemoryStore()
-    const v1 = durable(store)
-    await v1.recover(undefined)
-    await v1.begin(state(0))
+    const v1 = await begun(store)
     await recordAll(v1, [1, 2, 3, 4])
     await landed(v1)
     // The new version migrates the snapshot at 3 with the change at 4, written back whole at 4.
-    const v2 = durable(store, { version: 2, migrations: { 2: (s: unknown) => s } })
-    await v2.recover(undefined)
+    const v2 = await recovered(store, { version: 2, migrations: { 2: (s: unknown) => s } })
     expect(await store.loadSnapshot('b')).toMatchObject({ seq: 4, version: 2 })
     await recordAll(v2, [5, 6])
     await landed(v2)
@@ -80,16 +85,12 @@ describe('snapshot mode with compactEvery, on a store', () => {
 
   it('batched: the change records go through group commit (appendBatch), each at the next sequence number, and a start reads them back; sync: one append each', async () => {
     const store = new FlakyStore()
-    const d = durable(store, { durability: 'batched' })
-    await d.recover(undefined)
-    await d.begin(state(0))
+    const d = await begun(store, { durability: 'batched' })
     await recordAll(d, [1, 2])
     expect((await store.read('b')).map((e) => e.seq)).toEqual([1, 2])
     expect({ appends: store.appends, batches: store.batches }).toEqual({ appends: 0, batches: 2 })
     const sync = new FlakyStore()
-    const s = durable(sync)
-    await s.recover(undefined)
-    await s.begin(state(0))
+    const s = await begun(sync)
     await recordAll(s, [1, 2])
     expect({ appends: sync.appends, batches: sync.batches }).toEqual({ appends: 2, batches: 0 })
     const point = await durable(store).recover(undefined)
@@ -98,9 +99,7 @@ describe('snapshot mode with compactEvery, on a store', () => {
 
   it('a batch (callAll) is one change record, from the state before it to its last state', async () => {
     const store = new MemoryStore()
-    const d = durable(store)
-    await d.recover(undefined)
-    await d.begin(state(0))
+    const d = await begun(store)
     d.openBatch()
     const calls = [d.record(add(1), state(1)), d.record(add(1), state(2))]
     await d.closeBatch()
@@ -124,9 +123,7 @@ describe('snapshot mode with compactEvery, on a store', () => {
     it('is taken again compactEvery later; the changes stay what makes a state durable, and nothing is left unhandled', async () => {
       process.on('unhandledRejection', listener)
       const store = new RefusingStore()
-      const d = durable(store)
-      await d.recover(undefined)
-      await d.begin(state(0))
+      const d = await begun(store)
       store.refusing = true
       await recordAll(d, [1, 2, 3])
       await landed(d)
