@@ -1,6 +1,7 @@
 import { createActor } from 'xstate'
 import { cast, startBranch } from '../src/index'
 import { counterMachine, counterReducer, type CounterEvent } from './logics'
+import { mixIfAsked } from './mixed'
 
 // Fixed work for an instruction count (issue 19): `warm` casts of one kind to warm the code up, then
 // `n` more, through keepsake or the bare actor. Run it under callgrind twice, with two `n`, and
@@ -13,15 +14,7 @@ const INC: CounterEvent = { type: 'inc' }
 
 const branch = await startBranch({ logic: build('keepsake') })
 const actor = createActor(build('emit')).start()
-// MIXED=1: both kinds of branch take casts first, so the shared path is polymorphic as in `npm run bench`.
-if (process.env.MIXED) {
-  const other = kind === 'machine' ? counterReducer : counterMachine
-  const [otherBranch, otherActor] = [await startBranch({ logic: other('keepsake') }), createActor(other('emit')).start()]
-  for (let i = 0; i < 20_000; i++) {
-    cast(otherBranch, INC)
-    otherActor.send(INC)
-  }
-}
+await mixIfAsked(kind, 20_000)
 const work = side === 'keepsake' ? () => cast(branch, INC) : () => actor.send(INC)
 for (let i = 0, warm = Number(warmArg); i < warm; i++) work()
 for (let i = 0, n = Number(nArg); i < n; i++) work()

@@ -1,6 +1,7 @@
 import { createActor } from 'xstate'
 import { call, cast, startBranch } from '../src/index'
 import { counterMachine, counterReducer, requester, type CounterEvent } from './logics'
+import { mixIfAsked } from './mixed'
 
 // A profile harness for the per-message path (issue 19): `n` awaited calls or
 // casts of one kind, keepsake or the bare actor, nothing else in the process.
@@ -19,18 +20,11 @@ const branch = await startBranch({ logic: build('keepsake') })
 const actor = createActor(build('emit')).start()
 const ask = requester(actor)
 
-// MIXED=1: the other kind's branch and actor get the same messages first, so the shared code is
-// polymorphic as in `npm run bench` (which runs both kinds in one process).
-if (process.env.MIXED) {
-  const other = kind === 'machine' ? counterReducer : counterMachine
-  const [otherBranch, otherActor] = [await startBranch({ logic: other('keepsake') }), createActor(other('emit')).start()]
-  for (let i = 0; i < 200_000; i++) {
-    cast(otherBranch, INC)
-    otherActor.send(INC)
-    cast(branch, INC)
-    actor.send(INC)
-  }
-}
+// MIXED=1: this kind's branch and actor take casts beside the other kind's.
+await mixIfAsked(kind, 200_000, () => {
+  cast(branch, INC)
+  actor.send(INC)
+})
 
 /** CPU time (this process, all threads) per operation, in ns: on a loaded machine, time spent descheduled is not counted. */
 async function run(who: 'keepsake' | 'xstate', count: number): Promise<number> {
