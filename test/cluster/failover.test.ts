@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startNats, type NatsServer } from '../support/nats'
-import { startPostgres, type PostgresServer } from '../support/postgres'
-import { startNodeProcess, until, type NodeProcess } from './nodes'
+import { describe, expect, it } from 'vitest'
+import { clusterServers, startNodeProcess, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
-let nats: NatsServer
-let pg: PostgresServer
-let nodes: NodeProcess[] = []
-
-beforeAll(async () => {
-  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()))
-  await Promise.all([nats?.stop(), pg?.stop()])
-})
+const nodes: NodeProcess[] = []
+const servers = clusterServers(nodes)
 
 const names = Array.from({ length: 20 }, (_, i) => `account-${i}`)
 
 describe('failover of durable branches', () => {
   it('kill -9 of the node holding 20 durable branches: they come back on the others with every acknowledged update; the returning node starts no duplicates', async () => {
-    const start = (node: string) => startNodeProcess({ nats: nats.url, cluster: 'failover', node, lease: LEASE, pg: pg.connection })
+    const start = (node: string) => startNodeProcess({ nats: servers.nats.url, cluster: 'failover', node, lease: LEASE, pg: servers.pg.connection })
     const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map(start))) as [NodeProcess, NodeProcess, NodeProcess]
-    nodes = [a, b, c]
+    nodes.push(a, b, c)
     await c.run('startAll', { kind: 'account', names })
     expect(await c.run('held')).toEqual([...names].sort())
 

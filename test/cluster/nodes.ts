@@ -1,5 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
+import { startNats, type NatsServer } from '../support/nats'
+import { startPostgres, type PostgresServer } from '../support/postgres'
 
 /** An error as it came back from a node process: its class name and own fields. */
 export interface RemoteFailure {
@@ -169,4 +172,44 @@ export async function until(check: () => Promise<boolean> | boolean, ms: number,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/** A test file's own nats-server and PostgreSQL; read them inside its tests (they start in its `beforeAll`). */
+export interface ClusterServers {
+  readonly nats: NatsServer
+  readonly pg: PostgresServer
+}
+
+/**
+ * Gives the calling test file a nats-server and a PostgreSQL of its own,
+ * started before its tests. After them it stops the node processes `left`
+ * holds then (a failed test leaves its nodes there), then both servers; a
+ * server that started beside one that failed to is stopped too.
+ */
+export function clusterServers(left: Iterable<NodeProcess>): ClusterServers {
+  let nats: PromiseSettledResult<NatsServer> | undefined
+  let pg: PromiseSettledResult<PostgresServer> | undefined
+  beforeAll(async () => {
+    ;[nats, pg] = await Promise.allSettled([startNats(), startPostgres()])
+    if (nats.status === 'rejected') throw nats.reason
+    if (pg.status === 'rejected') throw pg.reason
+  }, 60_000)
+  afterAll(async () => {
+    await stopAll([...left])
+    await Promise.all([nats, pg].map((s) => (s?.status === 'fulfilled' ? s.value.stop() : undefined)))
+  }, 60_000)
+  return {
+    get nats() {
+      return startedOf(nats)
+    },
+    get pg() {
+      return startedOf(pg)
+    }
+  }
+}
+
+/** A server `clusterServers` started (read inside a test, after its `beforeAll`). */
+function startedOf<T>(server: PromiseSettledResult<T> | undefined): T {
+  if (server?.status !== 'fulfilled') throw new Error('clusterServers: a server was read before beforeAll started it, or it failed to start (read the servers inside a test)')
+  return server.value
 }

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/postgres'
 import { MemoryStore } from '../../src/index'
 import { auditActivations } from '../../src/cluster'
-import { startNats, type NatsServer } from '../support/nats'
-import { startPostgres, type PostgresServer } from '../support/postgres'
-import { startNodeProcess, startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
+import { clusterServers, startNodeProcess, startNodeProcesses, until, type NodeProcess } from './nodes'
 import { Ledger } from './pool-ledger'
 import type { Ack, WorkloadOutcome, WorkloadPlan } from './pool-workload'
 
@@ -27,21 +25,11 @@ const HOT_EVERY = 4
 /** A phase's timeout: far beyond what it takes on a quiet machine (seconds), for one that is busy (placing the keys took 134 s at load 28). */
 const PHASE = 300_000
 
-let nats: NatsServer
-let pg: PostgresServer
 const nodes: NodeProcess[] = []
-
-beforeAll(async () => {
-  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
-}, 60_000)
-
-afterAll(async () => {
-  await stopAll(nodes)
-  await Promise.all([nats?.stop(), pg?.stop()])
-}, 60_000)
+const servers = clusterServers(nodes)
 
 type Moves = { plans: number; planned: number; movedOut: number; movedIn: number; failed: number }
-const env = (node: string) => ({ nats: nats.url, cluster: 'churn', node, lease: LEASE, pg: pg.connection, pools: 'journal' as const })
+const env = (node: string) => ({ nats: servers.nats.url, cluster: 'churn', node, lease: LEASE, pg: servers.pg.connection, pools: 'journal' as const })
 const moves = (n: NodeProcess) => n.run<Moves>('poolMoves', { pool: POOL })
 const keysOn = (n: NodeProcess) => n.run<string[]>('poolKeys', { pool: POOL })
 
@@ -145,7 +133,7 @@ describe('a cluster pool under churn', () => {
 
     // Every key's journal, read back from the store once: checked against the ledger, and audited. The audit reads
     // a copy of the journals in a MemoryStore (every event as stored, with its seq and tags): one read of each, not two.
-    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
     const copy = new MemoryStore()
     const journals = new Map<number, string[]>()
     try {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
 import { PostgresStore } from '../../src/postgres'
@@ -6,9 +6,7 @@ import { auditActivations } from '../../src/cluster'
 import { shareOf, type FailoverStats } from '../../src/cluster/eager'
 import type { RebalanceStats } from '../../src/cluster/rebalance'
 import { manifestKey } from '../../src/cluster/manifest'
-import { startNats, type NatsServer } from '../support/nats'
-import { startPostgres, type PostgresServer } from '../support/postgres'
-import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
+import { clusterServers, startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
 
 // Issue 21, eager failover (docs/design/cluster-pools.md, section 6): with `failover: 'eager'`, a dead node's
 // durable keys come back on the live nodes once its heartbeat lapses, before any message is sent to them.
@@ -16,25 +14,15 @@ import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 const POOL = 'accounts'
-let nats: NatsServer
-let pg: PostgresServer
 const nodes: NodeProcess[] = []
-
-beforeAll(async () => {
-  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
-}, 60_000)
-
-afterAll(async () => {
-  await stopAll(nodes)
-  await Promise.all([nats?.stop(), pg?.stop()])
-})
+const servers = clusterServers(nodes)
 
 type Adds = { acked: Record<string, string[]> }
 const keysOn = (n: NodeProcess) => n.run<string[]>('poolKeys', { pool: POOL })
 
 /** The keys c's manifest lists now (its chunks read from the placements bucket). */
 async function manifestOf(cluster: string, node: string): Promise<string[]> {
-  const nc = await connect({ servers: nats.url })
+  const nc = await connect({ servers: servers.nats.url })
   try {
     const kv = await new Kvm(nc).open(`keepsake_${cluster}_placements`)
     const listed: string[] = []
@@ -50,7 +38,7 @@ async function manifestOf(cluster: string, node: string): Promise<string[]> {
 
 describe("eager failover of a cluster pool's durable keys", () => {
   it('kill -9 of a node: its keys start on the others with no message sent to them, each once, every acknowledged update kept', async () => {
-    const env = (node: string) => ({ nats: nats.url, cluster: 'eager', node, lease: LEASE, pg: pg.connection, pools: true, failover: 'eager' as const })
+    const env = (node: string) => ({ nats: servers.nats.url, cluster: 'eager', node, lease: LEASE, pg: servers.pg.connection, pools: true, failover: 'eager' as const })
     const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
     nodes.push(a, b, c)
     // Keys placed once every node has planned for the membership: none moves on a join from then on.
@@ -86,7 +74,7 @@ describe("eager failover of a cluster pool's durable keys", () => {
       const { ids } = await b.run<{ ids: string[] }>('poolCall', { pool: POOL, key, event: { type: 'get' } })
       expect(ids).toEqual(acked[key])
     }
-    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
     for (const key of onC) {
       const audit = await auditActivations(store, POOL, key)
       expect(audit.problems).toEqual([])
@@ -103,7 +91,7 @@ describe("eager failover of a cluster pool's durable keys", () => {
     // their shares (one at a time here, so the calls come first for most): two nodes after one key's record, unless
     // the call goes where the takeover is.
     const failover = { mode: 'eager' as const, batch: 1 }
-    const env = (node: string) => ({ nats: nats.url, cluster: 'eager-calls', node, lease: LEASE, pg: pg.connection, pools: true, failover, localFirst: true })
+    const env = (node: string) => ({ nats: servers.nats.url, cluster: 'eager-calls', node, lease: LEASE, pg: servers.pg.connection, pools: true, failover, localFirst: true })
     const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
     nodes.push(a, b, c)
     const keys = Array.from({ length: 24 }, (_, i) => `r-${i}`)
@@ -145,7 +133,7 @@ describe("eager failover of a cluster pool's durable keys", () => {
       expect(ids.filter((id) => ackedIds.has(id))).toEqual(acked[key])
       expect(ids[0]).toBe(`${key}#c`)
     }
-    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
     for (const key of keys) {
       const audit = await auditActivations(store, POOL, key)
       expect(audit.problems).toEqual([])
@@ -161,7 +149,7 @@ describe("eager failover of a cluster pool's durable keys", () => {
   it("a message for a dead node's key that its taker has yet to come to moves it to the front: taken over at once, not placed lazily beside the takeovers", async () => {
     // A slow sweep (one takeover at a time, 120 keys): most keys are still waiting for it when the calls come.
     const failover = { mode: 'eager' as const, batch: 1 }
-    const env = (node: string) => ({ nats: nats.url, cluster: 'eager-first', node, lease: LEASE, pg: pg.connection, pools: true, failover, localFirst: true })
+    const env = (node: string) => ({ nats: servers.nats.url, cluster: 'eager-first', node, lease: LEASE, pg: servers.pg.connection, pools: true, failover, localFirst: true })
     const [a, b, c] = (await startNodeProcesses([env('a'), env('b'), env('c')])) as [NodeProcess, NodeProcess, NodeProcess]
     nodes.push(a, b, c)
     const keys = Array.from({ length: 120 }, (_, i) => `f-${i}`)

@@ -1,31 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/postgres'
 import { auditActivations } from '../../src/cluster'
-import { startNats, type NatsServer } from '../support/nats'
-import { startPostgres, type PostgresServer } from '../support/postgres'
 import { startProxy, type Proxy } from '../support/proxy'
-import { startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
+import { clusterServers, startNodeProcesses, stopAll, until, type NodeProcess } from './nodes'
 
 const LEASE = 2000
 const POOL = 'accounts'
-let nats: NatsServer
-let pg: PostgresServer
 const nodes: NodeProcess[] = []
 const proxies: Proxy[] = []
 
-beforeAll(async () => {
-  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
-}, 60_000)
-
+// Registered before clusterServers: vitest runs after-hooks last first, so the proxies close once the nodes have stopped.
 afterAll(async () => {
-  await stopAll(nodes)
   await Promise.all(proxies.map((p) => p.close()))
-  await Promise.all([nats?.stop(), pg?.stop()])
 })
+const servers = clusterServers(nodes)
 
 /** Three nodes, a, b and c; c reaches PostgreSQL through `cPg`, a and b through `abPg`. */
-async function startCluster(cluster: string, cPg: object = pg.connection, abPg: object = pg.connection): Promise<NodeProcess[]> {
-  const env = (node: string, connection: object) => ({ nats: nats.url, cluster, node, lease: LEASE, pg: connection, pools: true })
+async function startCluster(cluster: string, cPg: object = servers.pg.connection, abPg: object = servers.pg.connection): Promise<NodeProcess[]> {
+  const env = (node: string, connection: object) => ({ nats: servers.nats.url, cluster, node, lease: LEASE, pg: connection, pools: true })
   const started = await startNodeProcesses([env('a', abPg), env('b', abPg), env('c', cPg)])
   nodes.push(...started)
   return started
@@ -90,7 +82,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
       for (const id of adds.acked[key] ?? []) expect(kept).toContain(id)
     }
     // The store's markers: one activation at a time; c's keys were activated again elsewhere after c's.
-    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
     for (const key of keys) {
       const audit = await auditActivations(store, POOL, key)
       expect(audit.problems).toEqual([])
@@ -128,9 +120,9 @@ describe('failover of a cluster pool\'s durable keys', () => {
 
   it('a stalled node (SIGSTOP past its lease) loses its key: its write that lands late is refused by the store, its call fails typed, nothing acknowledged lost or doubled', async () => {
     // c reaches PostgreSQL through a proxy that can hold its writes on the way.
-    const pgProxy = await startProxy(pg.connection.port)
+    const pgProxy = await startProxy(servers.pg.connection.port)
     proxies.push(pgProxy)
-    const [a, b, c] = (await startCluster('poolstall', { ...pg.connection, port: pgProxy.port })) as [NodeProcess, NodeProcess, NodeProcess]
+    const [a, b, c] = (await startCluster('poolstall', { ...servers.pg.connection, port: pgProxy.port })) as [NodeProcess, NodeProcess, NodeProcess]
     const key = await keyOn(a, c, 'safe')
 
     // c takes a call for its key and sends its write; the write stalls on its way, and c's process stops.
@@ -158,7 +150,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
       const answered = pgProxy.answered
       pgProxy.release()
       await until(() => pgProxy.answered > answered, 10_000, "PostgreSQL's answer to c's write")
-      const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+      const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
       const kept = (await store.loadSnapshot(`${POOL}/${key}`))?.data as { context: { ids: string[] } }
       await store.close()
       expect(kept.context.ids).not.toContain('late')
@@ -182,9 +174,9 @@ describe('failover of a cluster pool\'s durable keys', () => {
 
   it('the activation marker closes the window: a stalled write landing after the new activation recovered, before it wrote, is kept and recovered, and the new activation is not refused', async () => {
     // c, and the others, reach PostgreSQL through proxies that can hold their writes on the way.
-    const [cProxy, abProxy] = await Promise.all([startProxy(pg.connection.port), startProxy(pg.connection.port)])
+    const [cProxy, abProxy] = await Promise.all([startProxy(servers.pg.connection.port), startProxy(servers.pg.connection.port)])
     proxies.push(cProxy, abProxy)
-    const [a, b, c] = (await startCluster('poolmark', { ...pg.connection, port: cProxy.port }, { ...pg.connection, port: abProxy.port })) as [NodeProcess, NodeProcess, NodeProcess]
+    const [a, b, c] = (await startCluster('poolmark', { ...servers.pg.connection, port: cProxy.port }, { ...servers.pg.connection, port: abProxy.port })) as [NodeProcess, NodeProcess, NodeProcess]
     const key = await keyOn(a, c, 'mark')
 
     cProxy.hold()
@@ -214,7 +206,7 @@ describe('failover of a cluster pool\'s durable keys', () => {
     const holders = (await Promise.all([a, b, c].map(keysOn))).flat().filter((k) => k === key)
     expect(holders).toHaveLength(1)
     // The store's markers: c's activation, then the new one (its refused first marker left no trace).
-    const store = await PostgresStore.open({ config: pg.connection, schema: 'cluster' })
+    const store = await PostgresStore.open({ config: servers.pg.connection, schema: 'cluster' })
     const audit = await auditActivations(store, POOL, key)
     await store.close()
     const holder = (await keysOn(a)).includes(key) ? 'a' : 'b'

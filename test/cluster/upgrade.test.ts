@@ -1,27 +1,15 @@
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { clusterNames, nameKey } from '../../src/cluster/keys'
-import { startNats, type NatsServer } from '../support/nats'
-import { startPostgres, type PostgresServer } from '../support/postgres'
-import { startNodeProcess, startNodeProcesses, until, type NodeProcess, type RemoteFailure } from './nodes'
+import { clusterServers, startNodeProcess, startNodeProcesses, until, type NodeProcess, type RemoteFailure } from './nodes'
 
 // Issue 20, rolling upgrade: three nodes go from version 1 of a logic to version 2 (its context
 // renamed, with a migration) one at a time, while a client keeps adding ids to durable branches.
 
 const LEASE = 1500
-let nats: NatsServer
-let pg: PostgresServer
 const running = new Set<NodeProcess>()
-
-beforeAll(async () => {
-  ;[nats, pg] = await Promise.all([startNats(), startPostgres()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([...running].map((n) => n.stop()))
-  await Promise.all([nats?.stop(), pg?.stop()])
-})
+const servers = clusterServers(running)
 
 type Ledger = { ids: string[]; version: number }
 type Adds = { acked: Record<string, string[]>; sent: Record<string, number>; errors: Record<string, number> }
@@ -31,7 +19,7 @@ const names = Array.from({ length: 9 }, (_, i) => `ledger-${i}`)
 describe('rolling upgrade of a cluster (issue 20)', () => {
   it('three nodes upgraded from v1 to v2 one at a time under load: every acknowledged update is present exactly once, branches are migrated on arrival, and a v2 branch is never moved to or started on a v1 node', async () => {
     const start = async (node: string, version: 1 | 2) => {
-      const started = await startNodeProcess({ nats: nats.url, cluster: 'upgrade', node, lease: LEASE, pg: pg.connection, version })
+      const started = await startNodeProcess({ nats: servers.nats.url, cluster: 'upgrade', node, lease: LEASE, pg: servers.pg.connection, version })
       running.add(started)
       return started
     }
@@ -39,11 +27,11 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
       await node.stop()
       running.delete(node)
     }
-    const servers = await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: nats.url, cluster: 'upgrade', node, lease: LEASE, pg: pg.connection, version: 1 as const })))
-    for (const node of servers) running.add(node)
-    const client = await startNodeProcess({ nats: nats.url, cluster: 'upgrade', node: 'client', lease: LEASE, kinds: 'none' })
+    const members = await startNodeProcesses(['a', 'b', 'c'].map((node) => ({ nats: servers.nats.url, cluster: 'upgrade', node, lease: LEASE, pg: servers.pg.connection, version: 1 as const })))
+    for (const node of members) running.add(node)
+    const client = await startNodeProcess({ nats: servers.nats.url, cluster: 'upgrade', node: 'client', lease: LEASE, kinds: 'none' })
     running.add(client)
-    const nodes: Record<string, NodeProcess> = { a: servers[0] as NodeProcess, b: servers[1] as NodeProcess, c: servers[2] as NodeProcess }
+    const nodes: Record<string, NodeProcess> = { a: members[0] as NodeProcess, b: members[1] as NodeProcess, c: members[2] as NodeProcess }
     const get = (name: string) => client.run<Ledger>('call', { name, event: { type: 'get' } })
     const failure = async (run: Promise<unknown>): Promise<RemoteFailure | undefined> =>
       run.then(
@@ -142,9 +130,9 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
   it("a node refuses an adopt of a newer version than its own logic, whatever the sender's view of its heartbeat: VersionTooNewError, and the branch stays where it was, answering", async () => {
     // The sender's own check reads the receiver's heartbeat, which can be stale or missing; the receiver checks
     // again. A hand-built adopt from a v2 sender (its lease revision real, its image empty) drives that check alone.
-    const [a, b] = (await startNodeProcesses(['a', 'b'].map((node) => ({ nats: nats.url, cluster: 'upgrade-forged', node, lease: 30_000, version: 1 as const })))) as [NodeProcess, NodeProcess]
+    const [a, b] = (await startNodeProcesses(['a', 'b'].map((node) => ({ nats: servers.nats.url, cluster: 'upgrade-forged', node, lease: 30_000, version: 1 as const })))) as [NodeProcess, NodeProcess]
     running.add(a).add(b)
-    const raw = await connect({ servers: nats.url })
+    const raw = await connect({ servers: servers.nats.url })
     try {
       await b.run('start', { kind: 'tally', name: 'kept' })
       await a.run('call', { name: 'kept', event: { type: 'add', id: 'k1' } })
@@ -165,8 +153,8 @@ describe('rolling upgrade of a cluster (issue 20)', () => {
   it('a branch with delayed events pending is not moved to a node with a newer version of its logic: TransferFailedError naming them, and it stays on its node, answering', async () => {
     // A kind without durable has no event adapter: an old delayed event arriving at the new logic is refused, not fired nor dropped.
     const [a, b] = (await startNodeProcesses([
-      { nats: nats.url, cluster: 'upgrade-delays', node: 'a', lease: 30_000, version: 2 as const },
-      { nats: nats.url, cluster: 'upgrade-delays', node: 'b', lease: 30_000, version: 1 as const }
+      { nats: servers.nats.url, cluster: 'upgrade-delays', node: 'a', lease: 30_000, version: 2 as const },
+      { nats: servers.nats.url, cluster: 'upgrade-delays', node: 'b', lease: 30_000, version: 1 as const }
     ])) as [NodeProcess, NodeProcess]
     running.add(a).add(b)
     await until(async () => (await b.run<string[]>('nodes')).includes('a'), 10_000, 'b to see a')
