@@ -19,7 +19,7 @@ import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
 import { loadLogic } from './loadLogic'
-import { toWire, type EventReport, type HostMessage, type ParentMessage, type WirePoint, type WireTables } from './protocol'
+import { calledForm, toWire, type EventReport, type HostMessage, type ParentMessage, type SnapshotMessage, type WirePoint, type WireTables } from './protocol'
 
 interface Link {
   post(message: HostMessage): void
@@ -216,7 +216,8 @@ class Session {
   #send({ message, context, answers, delays, event }: PendingState): void {
     if (!this.live) return
     try {
-      link.post(message)
+      // A call's common end crosses flat (see calledForm).
+      link.post(calledForm(message) ?? message)
     } catch (error) {
       // The state (or a reply) can't cross: this transition is a crash, and the
       // parent restarts from the last state that could.
@@ -240,7 +241,7 @@ class Session {
 }
 
 /** A state message while this side makes it (its parts are set as they are known). */
-type OutgoingState = { -readonly [K in keyof (HostMessage & { t: 'snapshot' })]: (HostMessage & { t: 'snapshot' })[K] }
+type OutgoingState = { -readonly [K in keyof SnapshotMessage]: SnapshotMessage[K] }
 
 /** A state to send, with what it was made of (to name what can't cross, if it can't). */
 interface PendingState {

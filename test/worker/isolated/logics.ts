@@ -327,3 +327,11 @@ export const outsideAnswerer = setup({
     answer: { actions: ({ context }) => void (context.token && replyTo(context.token, 'by token')) }
   }
 })
+
+/** Counts the calls it answers: `get` sets one field of a context that holds more and replies, in one transition (a call's common end). */
+export const tally = setup({
+  types: { context: {} as { calls: number; kept: { readonly note: string } }, events: {} as { type: 'get' } }
+}).createMachine({
+  context: { calls: 0, kept: { note: 'untouched' } },
+  on: { get: { actions: [assign({ calls: ({ context }) => context.calls + 1 }), ({ context }) => respond({ calls: context.calls })] } }
+})
