@@ -6,7 +6,7 @@
  * crash that leaves this thread or process healthy ends the incarnation only;
  * the next one starts here again.
  */
-import { Socket } from 'node:net'
+import { Socket, type SocketConstructorOpts } from 'node:net'
 import { parentPort } from 'node:worker_threads'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { systemClock } from '../../shared/clock'
@@ -15,7 +15,7 @@ import { deliverAs, releaseToken, type ReplyChannel, type ReplyToken } from '../
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
 import { StateChanges, type Change } from '../../shared/changes'
-import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
+import { CHANNEL_ARG, CHANNEL_FD, frameReading, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
 import { loadLogic } from './loadLogic'
@@ -23,31 +23,32 @@ import { calledForm, toWire, type EventReport, type HostMessage, type ParentMess
 
 interface Link {
   post(message: HostMessage): void
-  listen(handler: (message: ParentMessage) => void): void
 }
 
-function openLink(): Link {
+/** The link to the parent; what arrives goes to `receive`, in order. */
+function openLink(receive: (message: ParentMessage) => void): Link {
   const port = parentPort
-  if (port) return { post: (m) => port.postMessage(m), listen: (h) => void port.on('message', h) }
+  if (port) {
+    port.on('message', receive)
+    return { post: (m) => port.postMessage(m) }
+  }
   if (!process.argv.includes(CHANNEL_ARG)) throw new Error('keepsake: the isolated host must run in a worker thread or a child process started by keepsake')
-  const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+  const onread = frameReading({
+    message: (m) => receive(m as ParentMessage),
+    broken: (why) => {
+      process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
+      process.exit(70)
+    }
+  })
+  // `onread` is read by Node 20's constructor as by later ones' (whose docs list it); this @types/node lists it for connect() only.
+  const options: SocketConstructorOpts & { onread: typeof onread } = { fd: CHANNEL_FD, readable: true, writable: true, onread }
+  const channel = new Socket(options)
   // The parent is gone, or its frames can't be read: nothing can reach this worker any more.
   channel.on('close', () => process.exit(0))
   channel.on('error', () => process.exit(0))
-  return {
-    post: (m) => writeFrame(channel, m),
-    listen: (h) =>
-      readFrames(channel, {
-        message: (m) => h(m as ParentMessage),
-        broken: (why) => {
-          process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
-          process.exit(70)
-        }
-      })
-  }
+  return { post: (m) => writeFrame(channel, m) }
 }
 
-const link = openLink()
 let logic: AnyActorLogic | undefined
 let loadError: Error | undefined
 /** What each snapshot reports of its event (a durable branch's keeper needs it). */
@@ -57,7 +58,7 @@ let backlog: Exclude<ParentMessage, { t: 'load' }>[] | undefined = []
 let session: Session | undefined
 
 // `load` comes first; what follows waits in the backlog until the logic is loaded.
-link.listen((message) => {
+const link = openLink((message) => {
   if (message.t === 'load') {
     eventReport = message.events
     void load(message.url, message.export)

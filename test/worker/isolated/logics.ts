@@ -335,3 +335,13 @@ export const tally = setup({
   context: { calls: 0, kept: { note: 'untouched' } },
   on: { get: { actions: [assign({ calls: ({ context }) => context.calls + 1 }), ({ context }) => respond({ calls: context.calls })] } }
 })
+
+/** Keeps the byte arrays it is sent and answers them as lists of numbers on `bytes` (a typed array deserialized here is a view of the bytes it was read from). */
+export const byteKeeper = fromTransition(
+  (kept: readonly Uint8Array[], event: { type: 'keep'; bytes: Uint8Array } | { type: 'bytes' }) => {
+    if (event.type === 'keep') return [...kept, event.bytes]
+    respond(kept.map((bytes) => [...bytes]))
+    return kept
+  },
+  [] as readonly Uint8Array[]
+)
