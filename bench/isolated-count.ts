@@ -8,6 +8,8 @@ import { bigItems, type CounterEvent } from './logics'
 // `n`, and divide the difference of the totals by the difference of `n`, for each process (the parent and the
 // host or echo child: --trace-children=yes). It exits without stopping the branch, so a child process ends by
 // its channel closing and writes its own count (a stopped branch's host is killed by SIGKILL, which writes nothing).
+// The host can't run --single-threaded (NODE_OPTIONS refuses it): at a few thousand calls its compiler and GC
+// threads decide its figure (bench/RESULTS.md, iso19d), so compare pieces with loops of their own, or use large n.
 //   valgrind --tool=callgrind --trace-children=yes node --single-threaded --import tsx bench/isolated-count.ts <thread|process> <keepsake|echo> <n> [warm]
 
 const [mode = 'process', side = 'keepsake', nArg = '2000', warmArg = '500'] = process.argv.slice(2)
