@@ -7,7 +7,7 @@ import type { Tables } from '../../keeper/Tables'
 import { applyChanges } from '../../shared/changes'
 import { findUncloneable } from './cloneable'
 import { WorkerExitedError, WorkerHungError } from './errors'
-import { checkHostMessage, fromWire, type EventReport, type HostMessage, type WirePoint, type WireTables } from './protocol'
+import { checkHostMessage, expandCalled, fromWire, type EventReport, type HostMessage, type SnapshotMessage, type WirePoint, type WireTables } from './protocol'
 import { spawnHost, type HostLink } from './transport'
 import type { IsolationConfig } from './options'
 
@@ -95,7 +95,7 @@ export class IsolatedRunner {
       return this.#current?.hostDied(`broke the wire protocol: it sent ${problem}`)
     }
     if (message.t === 'table') return mirror(tables, message)
-    this.#current?.receive(message)
+    this.#current?.receive(message.t === 'called' ? expandCalled(message) : message)
   }
 }
 
@@ -215,7 +215,7 @@ export class IsolatedWorker implements Incarnation {
   }
 
   /** @internal From the runner: a message of this host, checked. */
-  receive(message: Exclude<HostMessage, { t: 'table' }>): void {
+  receive(message: Exclude<HostMessage, { t: 'table' | 'called' }>): void {
     if (!this.#alive || message.inc !== this.#incarnation) return
     switch (message.t) {
       case 'snapshot':
@@ -248,7 +248,7 @@ export class IsolatedWorker implements Incarnation {
     this.#hooks.crash(new WorkerExitedError(this.#options.branchId, how, cause))
   }
 
-  #snapshot(message: HostMessage & { t: 'snapshot' }): void {
+  #snapshot(message: SnapshotMessage): void {
     const snapshot = this.#stateOf(message)
     if (!snapshot) return
     this.#last = snapshot
@@ -281,7 +281,7 @@ export class IsolatedWorker implements Incarnation {
    * changed) with its context's changes applied to the context held. Undefined when they do not
    * fit what is held: the host is then ended, as the two sides no longer hold the same state.
    */
-  #stateOf(message: HostMessage & { t: 'snapshot' }): Snapshot<unknown> | undefined {
+  #stateOf(message: SnapshotMessage): Snapshot<unknown> | undefined {
     // checkHostMessage let no message without a snapshot through without context changes.
     if (!message.context) return message.snapshot
     try {

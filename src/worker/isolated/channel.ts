@@ -54,20 +54,45 @@ export interface FrameHandlers {
 
 /** Reads frames from `stream` as they arrive, until one is broken. */
 export function readFrames(stream: Readable, handlers: FrameHandlers): void {
+  const onData = frameSink(handlers, () => stream.off('data', onData))
+  stream.on('data', onData)
+}
+
+/** How much one read of a {@link frameReading} socket takes at most (libuv's own read size). */
+const READ_SIZE = 64 * 1024
+
+/**
+ * The `onread` option of a socket whose frames go to `handlers` (the host's channel): it reads into
+ * one buffer of its own instead of through its stream, whose 'data' events schedule another read
+ * after each, on every call. The bytes are copied out before they are parsed: the reader may keep
+ * a partial frame, and a typed array deserialized from a frame is a view of the bytes it was read from.
+ */
+export function frameReading(handlers: FrameHandlers): { buffer: Uint8Array; callback: (read: number, buffer: Uint8Array) => boolean } {
+  let reading = true
+  const sink = frameSink(handlers, () => (reading = false))
+  const callback = (read: number, buffer: Uint8Array): boolean => {
+    sink(Buffer.from(buffer.subarray(0, read)))
+    // False stops the reads: nothing after a broken frame is read.
+    return reading
+  }
+  return { buffer: Buffer.allocUnsafe(READ_SIZE), callback }
+}
+
+/** Takes the chunks of a byte stream and reports their frames, until one is broken; then calls `stop`. */
+function frameSink(handlers: FrameHandlers, stop: () => void): (chunk: Buffer) => void {
   const reader = new FrameReader()
-  const onData = (chunk: Buffer) => {
+  return (chunk) => {
     let messages: unknown[]
     try {
       messages = reader.push(chunk)
     } catch (error) {
-      stream.off('data', onData)
+      stop()
       // Frames parsed before the bad bytes are still delivered, in order.
       for (const message of reader.parsed.splice(0)) handlers.message(message)
       return handlers.broken((error as Error).message)
     }
     for (const message of messages) handlers.message(message)
   }
-  stream.on('data', onData)
 }
 
 /** Splits a byte stream into frames; throws at the first byte that can't belong to one. */

@@ -6,7 +6,7 @@
  * crash that leaves this thread or process healthy ends the incarnation only;
  * the next one starts here again.
  */
-import { Socket } from 'node:net'
+import { Socket, type SocketConstructorOpts } from 'node:net'
 import { parentPort } from 'node:worker_threads'
 import type { AnyActorLogic, EventObject, Snapshot } from 'xstate'
 import { systemClock } from '../../shared/clock'
@@ -15,39 +15,40 @@ import { deliverAs, releaseToken, type ReplyChannel, type ReplyToken } from '../
 import type { TableProvider } from '../tables'
 import { Worker } from '../Worker'
 import { StateChanges, type Change } from '../../shared/changes'
-import { CHANNEL_ARG, CHANNEL_FD, readFrames, writeFrame } from './channel'
+import { CHANNEL_ARG, CHANNEL_FD, frameReading, writeFrame } from './channel'
 import { findUncloneable } from './cloneable'
 import { UncloneableError } from './errors'
 import { loadLogic } from './loadLogic'
-import { toWire, type EventReport, type HostMessage, type ParentMessage, type WirePoint, type WireTables } from './protocol'
+import { calledForm, toWire, type EventReport, type HostMessage, type ParentMessage, type SnapshotMessage, type WirePoint, type WireTables } from './protocol'
 
 interface Link {
   post(message: HostMessage): void
-  listen(handler: (message: ParentMessage) => void): void
 }
 
-function openLink(): Link {
+/** The link to the parent; what arrives goes to `receive`, in order. */
+function openLink(receive: (message: ParentMessage) => void): Link {
   const port = parentPort
-  if (port) return { post: (m) => port.postMessage(m), listen: (h) => void port.on('message', h) }
+  if (port) {
+    port.on('message', receive)
+    return { post: (m) => port.postMessage(m) }
+  }
   if (!process.argv.includes(CHANNEL_ARG)) throw new Error('keepsake: the isolated host must run in a worker thread or a child process started by keepsake')
-  const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+  const onread = frameReading({
+    message: (m) => receive(m as ParentMessage),
+    broken: (why) => {
+      process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
+      process.exit(70)
+    }
+  })
+  // `onread` is read by Node 20's constructor as by later ones' (whose docs list it); this @types/node lists it for connect() only.
+  const options: SocketConstructorOpts & { onread: typeof onread } = { fd: CHANNEL_FD, readable: true, writable: true, onread }
+  const channel = new Socket(options)
   // The parent is gone, or its frames can't be read: nothing can reach this worker any more.
   channel.on('close', () => process.exit(0))
   channel.on('error', () => process.exit(0))
-  return {
-    post: (m) => writeFrame(channel, m),
-    listen: (h) =>
-      readFrames(channel, {
-        message: (m) => h(m as ParentMessage),
-        broken: (why) => {
-          process.stderr.write(`keepsake: an isolated host's channel from its parent broke: it received ${why}\n`)
-          process.exit(70)
-        }
-      })
-  }
+  return { post: (m) => writeFrame(channel, m) }
 }
 
-const link = openLink()
 let logic: AnyActorLogic | undefined
 let loadError: Error | undefined
 /** What each snapshot reports of its event (a durable branch's keeper needs it). */
@@ -57,7 +58,7 @@ let backlog: Exclude<ParentMessage, { t: 'load' }>[] | undefined = []
 let session: Session | undefined
 
 // `load` comes first; what follows waits in the backlog until the logic is loaded.
-link.listen((message) => {
+const link = openLink((message) => {
   if (message.t === 'load') {
     eventReport = message.events
     void load(message.url, message.export)
@@ -216,7 +217,8 @@ class Session {
   #send({ message, context, answers, delays, event }: PendingState): void {
     if (!this.live) return
     try {
-      link.post(message)
+      // A call's common end crosses flat (see calledForm).
+      link.post(calledForm(message) ?? message)
     } catch (error) {
       // The state (or a reply) can't cross: this transition is a crash, and the
       // parent restarts from the last state that could.
@@ -240,7 +242,7 @@ class Session {
 }
 
 /** A state message while this side makes it (its parts are set as they are known). */
-type OutgoingState = { -readonly [K in keyof (HostMessage & { t: 'snapshot' })]: (HostMessage & { t: 'snapshot' })[K] }
+type OutgoingState = { -readonly [K in keyof SnapshotMessage]: SnapshotMessage[K] }
 
 /** A state to send, with what it was made of (to name what can't cross, if it can't). */
 interface PendingState {

@@ -68,6 +68,12 @@ export type HostMessage =
       readonly answers?: readonly (readonly [ref: number, value: unknown])[]
       readonly delays?: readonly PendingDelay[]
     }
+  /**
+   * The common end of a call, flat: the delivered message's last state, which set at most one field
+   * of the context (`key` to `value`) and answered the call `ref` with `answer`. It stands for the
+   * snapshot message {@link expandCalled} makes of it: one object to clone each way instead of six.
+   */
+  | { readonly t: 'called'; readonly inc: number; readonly ref: number; readonly answer: unknown; readonly key?: string; readonly value?: unknown }
   /** A reply given outside a transition (a deferred reply), or why it could not cross. */
   | { readonly t: 'answer'; readonly inc: number; readonly ref: number; readonly value?: unknown; readonly error?: WireError }
   /** A delivered message was processed; `deferred` is its call's reply token if its answer was deferred. */
@@ -107,7 +113,33 @@ export function fromWire(wire: WireError): Error {
   return error
 }
 
-const HOST_KINDS = new Set(['snapshot', 'answer', 'processed', 'crash', 'done', 'table'])
+/** A state message as the host builds it, and as {@link expandCalled} gives it back. */
+export type SnapshotMessage = HostMessage & { t: 'snapshot' }
+type CalledMessage = HostMessage & { t: 'called' }
+
+/**
+ * `message` in its flat form, when it is a call's common end: the delivery's last state (`p`) with no
+ * persisted form (only the context changed), at most one change, the set of a top-level key, one
+ * answer, and nothing else (no delays, no event, no deferred reply). Undefined for any other.
+ */
+export function calledForm(message: SnapshotMessage): CalledMessage | undefined {
+  const { context, answers } = message
+  if (!message.p || message.snapshot || message.delays || message.event || message.deferred || answers?.length !== 1 || !context || context.length > 1) return undefined
+  const [ref, answer] = answers[0] as readonly [number, unknown]
+  if (context.length === 0) return { t: 'called', inc: message.inc, ref, answer }
+  const change = context[0] as Change
+  const key = change[1][0]
+  if (change[0] !== 's' || change[1].length !== 1 || typeof key !== 'string') return undefined
+  return { t: 'called', inc: message.inc, ref, answer, key, value: change[2] }
+}
+
+/** The snapshot message a {@link calledForm} stands for (the parent handles that one). */
+export function expandCalled(message: CalledMessage): SnapshotMessage {
+  const context: Change[] = message.key === undefined ? [] : [['s', [message.key], message.value]]
+  return { t: 'snapshot', inc: message.inc, context, answers: [[message.ref, message.answer]], d: true, p: true }
+}
+
+const HOST_KINDS = new Set(['snapshot', 'called', 'answer', 'processed', 'crash', 'done', 'table'])
 
 /**
  * Checks the shape of what a host sent before the parent acts on it (a host
@@ -133,6 +165,9 @@ export function checkHostMessage(message: unknown): string | undefined {
       if (m.d !== undefined && m.d !== true) return 'a snapshot with a malformed delivery flag'
       if (m.p !== undefined && (m.p !== true || m.d !== true)) return 'a snapshot with a malformed processed flag'
       return m.deferred === undefined || (m.p === true && typeof m.deferred === 'string') ? undefined : 'a malformed reply token'
+    case 'called':
+      if (typeof m.ref !== 'number') return 'a call\'s end without a call ref'
+      return m.key === undefined || typeof m.key === 'string' ? undefined : 'a call\'s end with a malformed context key'
     case 'answer':
       return typeof m.ref === 'number' ? undefined : 'an answer without a call ref'
     case 'processed':

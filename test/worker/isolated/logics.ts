@@ -327,3 +327,21 @@ export const outsideAnswerer = setup({
     answer: { actions: ({ context }) => void (context.token && replyTo(context.token, 'by token')) }
   }
 })
+
+/** Counts the calls it answers: `get` sets one field of a context that holds more and replies, in one transition (a call's common end). */
+export const tally = setup({
+  types: { context: {} as { calls: number; kept: { readonly note: string } }, events: {} as { type: 'get' } }
+}).createMachine({
+  context: { calls: 0, kept: { note: 'untouched' } },
+  on: { get: { actions: [assign({ calls: ({ context }) => context.calls + 1 }), ({ context }) => respond({ calls: context.calls })] } }
+})
+
+/** Keeps the byte arrays it is sent and answers them as lists of numbers on `bytes` (a typed array deserialized here is a view of the bytes it was read from). */
+export const byteKeeper = fromTransition(
+  (kept: readonly Uint8Array[], event: { type: 'keep'; bytes: Uint8Array } | { type: 'bytes' }) => {
+    if (event.type === 'keep') return [...kept, event.bytes]
+    respond(kept.map((bytes) => [...bytes]))
+    return kept
+  },
+  [] as readonly Uint8Array[]
+)

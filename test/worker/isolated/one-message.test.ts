@@ -27,11 +27,27 @@ describe('a message to a worker in a thread', () => {
     started.push(branch)
     const back = spyOnMessages()
     expect(await call(branch, { type: 'get' })).toBe(0)
-    expect(back).toEqual([expect.objectContaining({ t: 'snapshot', d: true, p: true, answers: [[expect.any(Number), 0]] })])
+    // A state that changed nothing and answered the call: the flat form, no context key.
+    expect(back).toEqual([{ t: 'called', inc: expect.any(Number), ref: expect.any(Number), answer: 0 }])
     back.length = 0
     cast(branch, { type: 'inc' })
     expect(await call(branch, { type: 'get' })).toBe(1)
-    expect(back.map((m) => (m as { t: string; p?: true }).p)).toEqual([true, true])
+    expect(back).toEqual([expect.objectContaining({ t: 'snapshot', p: true }), expect.objectContaining({ t: 'called' })])
+  })
+
+  it('that sets one field and answers crosses flat; the parent holds the same state as the host', async () => {
+    const branch = await startBranch({ logic: logicModule('tally'), isolation: 'thread' })
+    started.push(branch)
+    const back = spyOnMessages()
+    expect(await call(branch, { type: 'get' })).toEqual({ calls: 1 })
+    expect(await call(branch, { type: 'get' })).toEqual({ calls: 2 })
+    expect(back).toEqual([
+      { t: 'called', inc: expect.any(Number), ref: expect.any(Number), answer: { calls: 1 }, key: 'calls', value: 1 },
+      { t: 'called', inc: expect.any(Number), ref: expect.any(Number), answer: { calls: 2 }, key: 'calls', value: 2 }
+    ])
+    const kept = branch.getSnapshot() as { status: string; context: { calls: number; kept: { note: string } } }
+    expect(kept).toMatchObject({ status: 'active', context: { calls: 2, kept: { note: 'untouched' } } })
+    expect(Object.isFrozen(kept.context)).toBe(true)
   })
 
   it('that only assigns brings the context\'s change alone; the parent keeps the rest of the state it holds', async () => {

@@ -24,6 +24,15 @@ describe("isolation: 'process'", () => {
     expect(await pidOf(device)).not.toBe(process.pid)
   })
 
+  it('keeps the typed arrays of events it read intact while it reads more', async () => {
+    const branch = await inProcess('byteKeeper')
+    cast(branch, { type: 'keep', bytes: new Uint8Array(64).fill(1) })
+    expect(await call(branch, { type: 'bytes' })).toEqual([Array(64).fill(1)])
+    // The same frame again but for its bytes: read where the first was, were the read buffer reused under it.
+    cast(branch, { type: 'keep', bytes: new Uint8Array(64).fill(2) })
+    expect(await call(branch, { type: 'bytes' })).toEqual([Array(64).fill(1), Array(64).fill(2)])
+  })
+
   it('a worker that calls process.abort() restarts with its state in a new process', async () => {
     const branch = await inProcess('device')
     await call(branch, { type: 'read', value: 1 })

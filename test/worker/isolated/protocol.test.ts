@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BranchStartError, LogicModuleError, startBranch, UncloneableError, WorkerExitedError } from '../../../src/index'
 import { findUncloneable } from '../../../src/worker/isolated/cloneable'
-import { checkHostMessage, fromWire, toWire } from '../../../src/worker/isolated/protocol'
+import { calledForm, checkHostMessage, expandCalled, fromWire, toWire } from '../../../src/worker/isolated/protocol'
 
 describe('the wire', () => {
   it('finds the first field structured clone would refuse or change, by path', () => {
@@ -52,6 +52,41 @@ describe('the wire', () => {
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, p: 1 })).toMatch(/processed flag/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, deferred: 'token' })).toMatch(/reply token/)
     expect(checkHostMessage({ t: 'snapshot', inc: 1, snapshot: {}, d: true, p: true, deferred: 7 })).toMatch(/reply token/)
+    // A call's common end, flat.
+    expect(checkHostMessage({ t: 'called', inc: 1, ref: 2, answer: 3, key: 'n', value: 4 })).toBeUndefined()
+    expect(checkHostMessage({ t: 'called', inc: 1, ref: 2, answer: undefined })).toBeUndefined()
+    expect(checkHostMessage({ t: 'called', ref: 2, answer: 3 })).toMatch(/without an incarnation/)
+    expect(checkHostMessage({ t: 'called', inc: 1, answer: 3 })).toMatch(/without a call ref/)
+    expect(checkHostMessage({ t: 'called', inc: 1, ref: 2, answer: 3, key: ['n'], value: 4 })).toMatch(/malformed context key/)
+  })
+
+  it("sends a call's common end flat, standing for the same snapshot message, and any other as it is", () => {
+    const end = { t: 'snapshot', inc: 1, context: [['s', ['calls'], 5]], answers: [[7, { n: 5 }]], d: true, p: true } as const
+    const flat = calledForm(end)
+    expect(flat).toEqual({ t: 'called', inc: 1, ref: 7, answer: { n: 5 }, key: 'calls', value: 5 })
+    expect(expandCalled(flat as NonNullable<typeof flat>)).toEqual(end)
+    // A state that changed nothing: no key; set to undefined: a key with an undefined value.
+    const same = { ...end, context: [] }
+    expect(expandCalled(calledForm(same) as NonNullable<typeof flat>)).toEqual(same)
+    const cleared = { ...end, context: [['s', ['calls'], undefined]] as const }
+    expect(expandCalled(calledForm(cleared) as NonNullable<typeof flat>)).toEqual(cleared)
+    // Anything more, or other, crosses as the snapshot message.
+    const others = [
+      { ...end, p: undefined },
+      { ...end, snapshot: { status: 'active' } },
+      { ...end, deferred: 'token' },
+      { ...end, delays: [] },
+      { ...end, event: { type: 'get' } },
+      { ...end, answers: [] },
+      { ...end, answers: [[7, 1], [8, 2]] },
+      { ...end, context: undefined },
+      { ...end, context: [['s', ['a'], 1], ['s', ['b'], 2]] },
+      { ...end, context: [['s', ['a', 'b'], 1]] },
+      { ...end, context: [['s', [], 1]] },
+      { ...end, context: [['s', [0], 1]] },
+      { ...end, context: [['d', ['a']]] }
+    ] as const
+    for (const other of others) expect(calledForm(other as Parameters<typeof calledForm>[0])).toBeUndefined()
   })
 })
 
