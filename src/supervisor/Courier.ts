@@ -1,13 +1,12 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { Keeper } from '../keeper/Keeper'
-import { swapReplyChannel } from '../worker/reply'
+import { enterDelivery, type Delivery } from '../worker/delivery'
 import type { Incarnation } from '../worker/Worker'
 import type { Call, CallOwner } from './Call'
 import type { Commits } from './Commits'
 import { Mailbox } from './Mailbox'
 import { probe } from './probe'
-import { delivery } from './recursion'
 
 /** A message on its way to the worker; `call` is set for calls. */
 export interface Envelope {
@@ -58,6 +57,8 @@ export class Courier implements CallOwner {
   readonly #commits: Commits | undefined
   readonly #clock: Clock
   readonly #wake: (() => boolean) | undefined
+  /** The delivery context of a message that is no call and has no chain (a cast): made once, as most messages are. */
+  readonly #plain: Delivery
   /** Messages waiting for the worker (made on the first that has to wait: most never do). */
   #mailbox: Mailbox<Envelope> | undefined
   #draining = false
@@ -88,6 +89,7 @@ export class Courier implements CallOwner {
     this.#commits = setup.commits
     this.#clock = setup.clock
     this.#wake = setup.wake
+    this.#plain = { reply: undefined, branch: setup.subject.id, chain: undefined }
   }
 
   /** Messages queued and not yet delivered. */
@@ -190,17 +192,13 @@ export class Courier implements CallOwner {
    * answers go to, and the branch and call chain a call made meanwhile comes from.
    */
   #process(worker: Incarnation, envelope: Envelope): void {
-    const { branch, chain } = delivery
-    const call = swapReplyChannel(envelope.call)
-    delivery.branch = this.#subject.id
-    delivery.chain = envelope.chain
+    const { call, chain } = envelope
+    const outer = enterDelivery(call === undefined && chain === undefined ? this.#plain : { reply: call, branch: this.#subject.id, chain })
     try {
       worker.deliver(envelope.event)
       if (envelope.rest !== undefined) this.#processRest(worker, envelope, envelope.rest)
     } finally {
-      swapReplyChannel(call)
-      delivery.branch = branch
-      delivery.chain = chain
+      enterDelivery(outer)
     }
   }
 
