@@ -16,6 +16,8 @@ import { durableLogic, INC, INC_RECORD, openSqlite } from './journal'
 // `all` alternates rounds of the four (ROUNDS, default 40) and prints the medians of CPU time per call and
 // of the per-round differences. verifyReplay: `true`, `false` or `sampled` (default: the option's default).
 // STORE=memory (default), NORMAL or FULL: MemoryStore, or a SQLite file in a temp directory with that `synchronous`.
+// WARM=w (one side only): w calls before the n counted, so that under callgrind two runs with the same w and two n
+// give instructions per call as the difference of their totals over the difference of n (see bench/cast-count.ts).
 
 type Side = 'durable' | 'plain' | 'bare' | 'append'
 const [side = 'all', nArg = '200000', verifyArg] = process.argv.slice(2)
@@ -72,6 +74,7 @@ if (side === 'all') {
       `over append ${over('append')} ns (medians of the rounds' differences); durable / bare ${(d / b).toFixed(2)}x, durable / append ${(d / a).toFixed(2)}x`
   )
 } else {
+  await run(side as Side, Number(process.env.WARM ?? 0))
   console.log(`${kind} ${side}: ${(await run(side as Side, n)).toFixed(0)} ns/call (CPU)`)
 }
 await Promise.all([durable.stop(), plain.stop()])
