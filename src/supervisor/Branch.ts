@@ -12,7 +12,6 @@ import type { ActivationMark } from '../keeper/durable/journal'
 import { Keeper, stateOf } from '../keeper/Keeper'
 import type { Tables } from '../keeper/Tables'
 import type { RestorePoint, ResumePoint } from '../worker/restorePoint'
-import { currentDelivery } from '../worker/delivery'
 import { Worker, type Incarnation, type WorkerHooks } from '../worker/Worker'
 import { assertCloneable } from '../worker/isolated/cloneable'
 import { WorkerHungError } from '../worker/isolated/errors'
@@ -21,7 +20,7 @@ import { readBranchOptions, type BranchConfig } from './branchOptions'
 import { Call } from './Call'
 import { CallGroups, groupKeyOf } from './dedupe'
 import { IdleTimer, type IdleHost } from './passivation'
-import { chainFor } from './recursion'
+import { chainFor, delivery } from './recursion'
 import { Commits } from './Commits'
 import { Courier } from './Courier'
 import { Announcer } from './Announcer'
@@ -299,7 +298,7 @@ export class Branch<L extends AnyActorLogic = AnyActorLogic> extends Announcer<L
     this.#assertRunning()
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#config.isolated) assertCloneable(rest ? [event, ...rest] : event, 'event')
-    const chain = currentDelivery() === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
+    const chain = delivery.branch === undefined && o.reentrant === undefined ? undefined : chainFor(this.id, event.type, o.reentrant)
     if (!rest && (o.dedupe !== undefined || this.#config.grouper !== undefined)) {
       const key = groupKeyOf(event, o.dedupe, this.#config.grouper)
       if (key !== undefined) {

@@ -1,12 +1,13 @@
 import type { EventObject, Snapshot } from 'xstate'
 import type { Clock } from '../shared/clock'
 import type { Keeper } from '../keeper/Keeper'
-import { enterDelivery } from '../worker/delivery'
+import { swapReplyChannel } from '../worker/reply'
 import type { Incarnation } from '../worker/Worker'
 import type { Call, CallOwner } from './Call'
 import type { Commits } from './Commits'
 import { Mailbox } from './Mailbox'
 import { probe } from './probe'
+import { delivery } from './recursion'
 
 /** A message on its way to the worker; `call` is set for calls. */
 export interface Envelope {
@@ -189,13 +190,17 @@ export class Courier implements CallOwner {
    * answers go to, and the branch and call chain a call made meanwhile comes from.
    */
   #process(worker: Incarnation, envelope: Envelope): void {
-    // A context per delivery, not one kept per branch for casts: that would cost every branch, idle or passivated, ~56 bytes.
-    const outer = enterDelivery({ reply: envelope.call, branch: this.#subject.id, chain: envelope.chain })
+    const { branch, chain } = delivery
+    const call = swapReplyChannel(envelope.call)
+    delivery.branch = this.#subject.id
+    delivery.chain = envelope.chain
     try {
       worker.deliver(envelope.event)
       if (envelope.rest !== undefined) this.#processRest(worker, envelope, envelope.rest)
     } finally {
-      enterDelivery(outer)
+      swapReplyChannel(call)
+      delivery.branch = branch
+      delivery.chain = chain
     }
   }
 

@@ -1,6 +1,5 @@
 import { assertFunction } from '../shared/validate'
 import { processWide } from '../shared/processWide'
-import { currentDelivery, enterDelivery } from './delivery'
 import type {
   ActionArgs,
   ActionFunction,
@@ -40,35 +39,42 @@ export interface ReplyChannel {
 const NO_CALL = 'keepsake-reply:none' as ReplyToken
 
 /**
- * One per process, so `replyTo` from either copy of keepsake (ESM, CJS)
- * answers a deferred call to a branch of either, by its token. (The call
- * being processed right now is the current delivery's: see `delivery.ts`.)
+ * One per process, so `reply()` from either copy of keepsake (ESM, CJS)
+ * answers a call to a branch of either: the call whose message a worker is
+ * processing right now (`current`), and deferred calls by token.
  */
-const replies = processWide('replies.v2', () => ({
+const replies = processWide('replies.v1', () => ({
   tokenPrefix: `keepsake-reply:${Math.random().toString(36).slice(2, 10)}:`,
   tokenSeq: 0,
-  deferred: new Map<string, ReplyChannel>()
+  deferred: new Map<string, ReplyChannel>(),
+  current: undefined as ReplyChannel | undefined
 }))
 
 /**
  * Has `worker` deliver `event` with `channel` as the call being processed, so
- * that `reply`, `respond` and `deferReply` inside the logic address it (an
- * isolated worker's host: no branch processes it on this side). Nests
+ * that `reply`, `respond` and `deferReply` inside the logic address it. Nests
  * safely: a worker that synchronously messages another branch restores its
- * own call.
+ * own call. Takes the worker and the event rather than a closure: it runs
+ * for every message.
  */
 export function deliverAs(channel: ReplyChannel | undefined, worker: { deliver(event: EventObject): void }, event: EventObject): void {
-  const outer = enterDelivery({ reply: channel, branch: undefined, chain: undefined })
+  const saved = swapReplyChannel(channel)
   try {
     worker.deliver(event)
   } finally {
-    enterDelivery(outer)
+    swapReplyChannel(saved)
   }
 }
 
-/** The call being processed right now, if the message is one. */
-function currentCall(): ReplyChannel | undefined {
-  return currentDelivery()?.reply
+/**
+ * Makes `channel` the call being processed and returns the one it replaces, for a deliverer that
+ * keeps a context of its own around the delivery (the branch's courier: one scope for both, as
+ * this runs for every message); it restores the returned one once the delivery ends, however it ends.
+ */
+export function swapReplyChannel(channel: ReplyChannel | undefined): ReplyChannel | undefined {
+  const saved = replies.current
+  replies.current = channel
+  return saved
 }
 
 /** Forgets a deferred call's token (the call settled). */
@@ -87,7 +93,7 @@ export function releaseToken(token: ReplyToken): void {
  * }, 0)
  */
 export function respond(value: unknown): boolean {
-  const current = currentCall()
+  const current = replies.current
   return current ? current.answer(value) : false
 }
 
@@ -113,7 +119,7 @@ export function reply<
 ): ActionFunction<TContext, TExpressionEvent, TEvent, TParams, never, never, never, never, never> {
   assertFunction(fn, 'reply(fn)')
   return (args, params) => {
-    const current = currentCall()
+    const current = replies.current
     if (current) current.answer(fn(args, params))
   }
 }
@@ -129,7 +135,7 @@ export function reply<
  * on: { load: { target: 'loading', actions: assign({ pending: () => deferReply() }) } }
  */
 export function deferReply(): ReplyToken {
-  const current = currentCall()
+  const current = replies.current
   if (!current) return NO_CALL
   const fresh = `${replies.tokenPrefix}${++replies.tokenSeq}` as ReplyToken
   const token = current.markDeferred(fresh)

@@ -79,7 +79,7 @@ describe('reply() and the call being processed', () => {
 
 describe('deferred tokens', () => {
   // The process-wide reply table (shared by every copy of keepsake loaded, see processWide).
-  const table = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v2')]
+  const table = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v1')]
 
   it('a deferred call that settles, answered or timed out, leaves no token behind', async () => {
     const clock = new ManualClock()

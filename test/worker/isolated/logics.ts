@@ -295,7 +295,7 @@ export const deferTwice = fromTransition(
     }
     if (event.type === 'answer') replyTo(tokens[1], tokens[0] === tokens[1] ? 'one token' : 'two tokens')
     if (event.type === 'count') {
-      const replies = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v2')]
+      const replies = (globalThis as unknown as Record<symbol, { deferred: Map<string, unknown> }>)[Symbol.for('keepsake.replies.v1')]
       respond(replies?.deferred.size ?? -1)
     }
     return tokens
