@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +12,10 @@ import { anyIn, documents, entries, root, snippets, typecheckSnippets } from './
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(root, 'test', '.readme-'))
+// A snippet makes its store's directory in the temp dir and leaves it there, as a user's program may:
+// `os.tmpdir()` reads TMPDIR, so each run's leftovers land in `dir` and go with it, not in /tmp.
+const tmp = join(dir, 'tmp')
+mkdirSync(tmp)
 let postgres: PostgresServer | undefined
 let nats: NatsServer | undefined
 
@@ -23,6 +27,7 @@ async function runSnippet(name: string, code: string): Promise<string> {
   const { connection } = postgres ?? {}
   const env = {
     ...process.env,
+    TMPDIR: tmp,
     ...(connection ? { DATABASE_URL: `postgres://postgres@127.0.0.1:${connection.port}/postgres` } : {}),
     ...(nats ? { NATS_URL: nats.url } : {})
   }
