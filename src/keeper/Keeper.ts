@@ -19,6 +19,8 @@ export class Keeper {
   readonly tables: Tables
   #snapshot: Snapshot<unknown> | undefined
   #writer: number | undefined
+  /** The kept state, when the walk that froze it entered it as data (see `deepFreeze`); else undefined. */
+  #walked: object | undefined
 
   /** A keeper of `tables` (new, empty ones unless a branch brings its own). */
   constructor(tables: Tables = new Tables()) {
@@ -45,7 +47,9 @@ export class Keeper {
     if (incarnation !== this.#writer) return false
     // The same snapshot again (an event that changed nothing) is frozen again too: its context is
     // frozen already, which ends the walk at once, unless it was swapped in place since.
-    deepFreeze((snapshot as { context?: unknown }).context)
+    const state = stateOf(snapshot)
+    if (deepFreeze(state, this.#walked)) this.#walked = state as object
+    else if (state !== this.#walked) this.#walked = undefined
     this.#snapshot = snapshot
     return true
   }

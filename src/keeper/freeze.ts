@@ -16,18 +16,28 @@ import { UnkeepableStateError } from '../shared/errors'
  * were not all walked: they are remembered as such, and the next walk that
  * meets one enters it again instead of stopping there.
  *
+ * `previous`, a state an earlier walk entered and froze whole (see the
+ * return value), saves asking V8 whether each child `root` shares with it is
+ * frozen: an update made by spreading (xstate's `assign`, a reducer's
+ * `{ ...state }`) shares every child it did not change, and `Object.isFrozen`
+ * is a call into V8's C++ runtime per child, per message. Returns true when
+ * this walk entered `root` as data (an array, a plain object, a Map or Set),
+ * so that all under it is frozen now: a `previous` for the next walk.
+ *
  * This runs on every message, so it allocates nothing (its stack is shared)
  * and looks up nothing unless a walk has failed in this process.
  */
-export function deepFreeze(root: unknown): void {
+export function deepFreeze(root: unknown, previous?: object): boolean {
   // A reducer's number or string: nothing to freeze, and no walk to set up.
-  if (typeof root !== 'object' || root === null) return
+  if (typeof root !== 'object' || root === null) return false
   // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
   const base = stack.length
   try {
     // The root is entered directly: a state whose parts did not change stacks nothing.
-    if (isOpen(root)) enter(root)
-    while (stack.length > base) enter(stack.pop() as object)
+    if (!isOpen(root)) return false
+    const data = enter(root, previous as Record<PropertyKey, unknown> | undefined)
+    while (stack.length > base) enter(stack.pop() as object, undefined)
+    return data
   } catch (error) {
     stack.length = base
     markUnwalked(root)
@@ -69,23 +79,27 @@ function markUnwalked(root: unknown): void {
 /**
  * Freezes `value` (open when it was pushed) if it is plain data or a collection, and stacks what
  * under it is still open; a class instance is left as it is. Plain objects and arrays (most of
- * any state) are told first: this runs for every object a message made.
+ * any state) are told first: this runs for every object a message made. `kept`: the value
+ * `value` replaces (the root's previous state, else undefined), whose children under the same
+ * key are frozen whole already.
  */
-function enter(value: object): void {
+function enter(value: object, kept: Record<PropertyKey, unknown> | undefined): boolean {
   // An object reached twice may be entered twice, which freezes nothing more.
   if (Array.isArray(value)) {
     Object.freeze(value)
-    for (let i = 0; i < value.length; i++) pushIfOpen(value[i])
-    return
+    for (let i = 0; i < value.length; i++) pushIfOpen(value[i], kept, i)
+    return true
   }
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto === Object.prototype || proto === null) {
     Object.freeze(value)
-    for (const key in value) pushIfOpen((value as Record<string, unknown>)[key])
-  } else if (value instanceof Map || value instanceof Set) {
-    freeze(value, false)
-    for (const item of value.values()) pushIfOpen(item)
+    for (const key in value) pushIfOpen((value as Record<string, unknown>)[key], kept, key)
+    return true
   }
+  if (!(value instanceof Map || value instanceof Set)) return false
+  freeze(value, false)
+  for (const item of value.values()) pushIfOpen(item, undefined, 0)
+  return true
 }
 
 /**
@@ -96,7 +110,8 @@ function isOpen(value: unknown): boolean {
   return !Object.isFrozen(value) || unwalked?.delete(value as object) === true
 }
 
-function pushIfOpen(value: unknown): void {
+/** Stacks `value`, found under `key`, if it is an object still open (one `kept` holds under the same key is not). */
+function pushIfOpen(value: unknown, kept: Record<PropertyKey, unknown> | undefined, key: PropertyKey): void {
   // Only objects are entered (a function is not plain data): a primitive, most values in a state, costs no call to Object.isFrozen.
-  if (typeof value === 'object' && value !== null && isOpen(value)) stack.push(value)
+  if (typeof value === 'object' && value !== null && (kept === undefined || kept[key] !== value) && isOpen(value)) stack.push(value)
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Snapshot } from 'xstate'
 import { Keeper } from '../../src/keeper/Keeper'
 
@@ -65,5 +65,57 @@ describe('what the keeper freezes, and what it leaves', () => {
     expect(kept(42).state).toBe(42)
     expect(kept('text').state).toBe('text')
     expect(kept(undefined).state).toBeUndefined()
+  })
+})
+
+describe('what a state shares with the one kept before it', () => {
+  it('a child shared with the state kept before (an update by spreading) is not asked about again', () => {
+    const keeper = kept({ list: [{ a: 1 }], settings: { on: true }, count: 0 })
+    const previous = keeper.state as { list: unknown[]; settings: object; count: number }
+    const isFrozen = vi.spyOn(Object, 'isFrozen')
+    try {
+      keeper.accept(1, snap({ ...previous, count: 1 }))
+      // The new root only: its two object children are the ones the last walk froze whole.
+      expect(isFrozen).toHaveBeenCalledTimes(1)
+    } finally {
+      isFrozen.mockRestore()
+    }
+    expect(Object.isFrozen(keeper.state)).toBe(true)
+  })
+
+  it('a child that changed is frozen, beside the shared ones', () => {
+    const keeper = kept({ list: [{ a: 1 }], settings: { on: true } })
+    const previous = keeper.state as { list: unknown[]; settings: object }
+    const list = [...previous.list, { a: 2 }]
+    keeper.accept(1, snap({ ...previous, list }))
+    expect(Object.isFrozen(list)).toBe(true)
+    expect(Object.isFrozen(list[1])).toBe(true)
+  })
+
+  it('a child shared with a class instance kept before (left unfrozen) is frozen once a plain state holds it', () => {
+    class Holder {
+      constructor(readonly child: { n: number }) {}
+    }
+    const child = { n: 1 }
+    const keeper = kept(new Holder(child))
+    expect(Object.isFrozen(child)).toBe(false)
+    keeper.accept(1, snap({ child }))
+    expect(Object.isFrozen(child)).toBe(true)
+  })
+
+  it('a child shared with a state frozen by its own maker (not walked) is frozen once a new state holds it', () => {
+    const child = { n: 1 }
+    const keeper = kept(Object.freeze({ child }))
+    expect(Object.isFrozen(child)).toBe(false)
+    keeper.accept(1, snap({ child }))
+    expect(Object.isFrozen(child)).toBe(true)
+  })
+
+  it('a child shared with an array kept before under the same index is frozen already; a new one is frozen', () => {
+    const keeper = kept([{ a: 1 }])
+    const previous = keeper.state as object[]
+    const next = [previous[0], { a: 2 }]
+    keeper.accept(1, snap(next))
+    expect(next.every((item) => Object.isFrozen(item))).toBe(true)
   })
 })
