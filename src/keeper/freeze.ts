@@ -90,7 +90,7 @@ function enter(value: object, kept: Record<PropertyKey, unknown> | undefined): b
     for (let i = 0; i < value.length; i++) pushIfOpen(value[i], kept, i)
     return true
   }
-  const proto: unknown = Object.getPrototypeOf(value)
+  const proto = prototypeOf(value)
   if (proto === Object.prototype || proto === null) {
     Object.freeze(value)
     for (const key in value) pushIfOpen((value as Record<string, unknown>)[key], kept, key)
@@ -100,6 +100,31 @@ function enter(value: object, kept: Record<PropertyKey, unknown> | undefined): b
   freeze(value, false)
   for (const item of value.values()) pushIfOpen(item, undefined, 0)
   return true
+}
+
+/**
+ * Whether `__proto__` reads as the standard accessor. Node's `--disable-proto=throw` makes it
+ * throw, `--disable-proto=delete` removes it (a read gives undefined, which `prototypeOf` asks
+ * again anyway).
+ */
+const PROTO_READS = (() => {
+  try {
+    return ({} as { __proto__?: unknown }).__proto__ === Object.prototype
+  } catch {
+    return false
+  }
+})()
+
+/**
+ * `value`'s prototype. Read as `__proto__` first: for the maps a walk has seen, TurboFan folds
+ * that read into a constant, where `Object.getPrototypeOf` is a call into V8's runtime for every
+ * object a message made. Anything but `Object.prototype` is asked again. (An own `__proto__`
+ * data property, as JSON.parse makes, holds data: only one deliberately set to
+ * `Object.prototype` would pass for plain here.)
+ */
+function prototypeOf(value: object): unknown {
+  if (PROTO_READS && (value as { __proto__?: unknown }).__proto__ === Object.prototype) return Object.prototype
+  return Object.getPrototypeOf(value)
 }
 
 /**

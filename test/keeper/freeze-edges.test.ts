@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import type { Snapshot } from 'xstate'
 import { Keeper } from '../../src/keeper/Keeper'
@@ -118,4 +121,29 @@ describe('what a state shares with the one kept before it', () => {
     keeper.accept(1, snap(next))
     expect(next.every((item) => Object.isFrozen(item))).toBe(true)
   })
+})
+
+describe('how the walk tells plain data', () => {
+  it('an own "__proto__" key (as JSON.parse makes) is data: the object is plain, and what the key holds is frozen', () => {
+    const parsed = JSON.parse('{"__proto__": {"x": 1}, "y": [2]}') as Record<string, unknown>
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype)
+    kept({ parsed })
+    expect(Object.isFrozen(parsed)).toBe(true)
+    expect(Object.isFrozen(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value)).toBe(true)
+    expect(Object.isFrozen(parsed.y)).toBe(true)
+  })
+
+  it('a class instance with an own "__proto__" key is still a class instance: left as it is', () => {
+    const device = Object.defineProperty(new Device(), '__proto__', { value: { x: 1 }, enumerable: true })
+    kept({ device })
+    expect(Object.isFrozen(device)).toBe(false)
+    expect(device.send()).toBe(1)
+  })
+
+  const run = promisify(execFile)
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  it.each(['throw', 'delete'])('under node --disable-proto=%s, states are frozen as they are otherwise', async (mode) => {
+    const { stdout } = await run(process.execPath, [`--disable-proto=${mode}`, '--import', 'tsx', 'test/keeper/fixtures/freeze-without-proto.ts'], { cwd: root, timeout: 60_000 })
+    expect(JSON.parse(stdout)).toEqual([true, true, true, true, true, true, true, true])
+  }, 60_000)
 })
