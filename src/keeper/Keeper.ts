@@ -19,8 +19,12 @@ export class Keeper {
   readonly tables: Tables
   #snapshot: Snapshot<unknown> | undefined
   #writer: number | undefined
-  /** True when the kept state was frozen whole by a walk that entered it as data (see `deepFreeze`). A flag, not the state: storing true or false takes no write barrier. */
-  #walked = false
+  /**
+   * The kept state, when the walk that froze it entered it as data (see `deepFreeze`); else
+   * undefined. The state itself, not a flag: a snapshot object may have its context swapped in
+   * place, so what it holds now is not what was walked.
+   */
+  #walked: object | undefined
 
   /** A keeper of `tables` (new, empty ones unless a branch brings its own). */
   constructor(tables: Tables = new Tables()) {
@@ -49,8 +53,8 @@ export class Keeper {
     // frozen already, which ends the walk at once, unless it was swapped in place since.
     // The context read in place, not through stateOf: this runs for every message, past V8's inlining budget.
     const state = (snapshot as { context?: unknown }).context
-    const previous = this.#walked ? (this.#snapshot as { context?: object }).context : undefined
-    this.#walked = deepFreeze(state, previous) || (previous !== undefined && state === previous)
+    if (deepFreeze(state, this.#walked)) this.#walked = state as object
+    else if (state !== this.#walked) this.#walked = undefined
     this.#snapshot = snapshot
     return true
   }

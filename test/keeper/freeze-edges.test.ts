@@ -114,6 +114,16 @@ describe('what a state shares with the one kept before it', () => {
     expect(Object.isFrozen(child)).toBe(true)
   })
 
+  it('what the kept snapshot holds after its context was swapped in place is not taken for walked', () => {
+    const first = snap({ n: 1 })
+    const keeper = kept({ n: 0 })
+    keeper.accept(1, first)
+    const child = { m: 1 }
+    ;(first as { context: unknown }).context = { n: 2, child } // swapped behind the keeper's back, never walked
+    keeper.accept(1, snap({ n: 3, child }))
+    expect(Object.isFrozen(child)).toBe(true)
+  })
+
   it('a child shared with an array kept before under the same index is frozen already; a new one is frozen', () => {
     const keeper = kept([{ a: 1 }])
     const previous = keeper.state as object[]
