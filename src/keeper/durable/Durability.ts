@@ -58,12 +58,51 @@ const NO_TAGS: readonly string[] = Object.freeze([])
  * gets a new Durability; its recovery and writes queue behind the writes the
  * old one still had in flight, so none lands behind its back.
  */
-const tails = processWide('durableTails.v1', () => new WeakMap<object, Map<string, Promise<unknown>>>())
+const tails = processWide('durableTails.v2', () => new WeakMap<object, Chains>())
 
-function tailsOf(store: object): Map<string, Promise<unknown>> {
-  let map = tails.get(store)
-  if (!map) tails.set(store, (map = new Map()))
-  return map
+/**
+ * The ends of the write chains on one store, by journal id: only of those
+ * with a write (or a recovery) in flight, so a store used for many ids holds
+ * nothing for an idle one. One is held in a slot, the others in a map: the
+ * usual store has one id busy at a time, each write ending before the next
+ * begins, and a map would add and drop (and shrink, and rehash) an entry per
+ * write. Its methods are public: another copy of keepsake in the process
+ * uses this one's (see `processWide`).
+ */
+class Chains {
+  #id: string | undefined = undefined
+  #end: Promise<unknown> | undefined = undefined
+  #more: Map<string, Promise<unknown>> | undefined = undefined
+
+  get(id: string): Promise<unknown> | undefined {
+    return id === this.#id ? this.#end : this.#more?.get(id)
+  }
+
+  set(id: string, end: Promise<unknown>): void {
+    if (id === this.#id || (this.#id === undefined && !this.#more?.has(id))) {
+      this.#id = id
+      this.#end = end
+    } else (this.#more ??= new Map()).set(id, end)
+  }
+
+  delete(id: string): void {
+    if (id !== this.#id) this.#more?.delete(id)
+    else {
+      this.#id = undefined
+      this.#end = undefined
+    }
+  }
+
+  /** How many ids have a chain (for tests). */
+  get size(): number {
+    return (this.#id === undefined ? 0 : 1) + (this.#more?.size ?? 0)
+  }
+}
+
+function tailsOf(store: object): Chains {
+  let chains = tails.get(store)
+  if (!chains) tails.set(store, (chains = new Chains()))
+  return chains
 }
 
 /**
@@ -91,7 +130,7 @@ export class Durability {
   /** This writer's writes on the chain, oldest first: they settle in that order. */
   readonly #writes: Write[] = []
   /** The ends of the write chains of the journals on this store (see `tails`). */
-  readonly #tails: Map<string, Promise<unknown>>
+  readonly #tails: Chains
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
