@@ -49,7 +49,7 @@ export const VERIFY_SAMPLE = 10
 const ignore = (): void => {}
 /** What a snapshot-mode writer without `compactEvery` finds after no snapshot: nothing it would apply. */
 const NOTHING_AFTER: ChangeTail = { stored: undefined, end: 0, lastBy: undefined, lastState: 0 }
-/** The tags of an event the `tags` option does not tag (shared: most events). */
+/** No tags, to spread beside an activation stamp. */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
 /**
@@ -412,10 +412,14 @@ export class Durability {
     return done
   }
 
-  /** The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`. */
-  #tagsOf(event: EventObject): readonly string[] {
-    const own = this.config.tags?.(event) ?? NO_TAGS
-    return this.#stamp ? [...own, ...this.#stamp] : own
+  /**
+   * The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`.
+   * None is undefined, not an empty array: a store takes that as no tags without reading an array
+   * (a shared one is frozen, which takes the engine's slow paths in the store's checks).
+   */
+  #tagsOf(event: EventObject): readonly string[] | undefined {
+    const own = this.config.tags?.(event) ?? undefined
+    return this.#stamp ? [...(own ?? NO_TAGS), ...this.#stamp] : own
   }
 
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
@@ -561,7 +565,7 @@ export class Durability {
     const taken = (this.#changes as StateChanges).take(snapshot)
     const seq = ++this.#seq
     const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context, seq)
-    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp ?? NO_TAGS }]
+    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp }]
     const position = seq - this.#lag
     const done =
       durability === 'batched'
