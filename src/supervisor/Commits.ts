@@ -131,7 +131,8 @@ export class Commits {
   replyAfter(commit: Promise<void>, call: Call, value: unknown): boolean {
     const newest = this.#newest
     if (newest === undefined || newest.commit !== commit) return false
-    ;(newest.replies ??= []).push(call, value)
+    if (newest.replies) newest.replies.push(call, value)
+    else newest.replies = [call, value]
     return true
   }
 

@@ -393,12 +393,9 @@ export class Durability {
     const { store, id, durability, migration, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    const records: NewEvent[] = []
-    for (const event of events) {
-      // Recovery would skip it as a marker: refused here rather than lost there.
-      if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
-      records.push({ type: event.type, payload: journalPayload(event), version: migration.version, tags: this.#tagsOf(event) })
-    }
+    // A call's one event as a one-element literal: an empty array pushed to would grow a backing store for 17.
+    const records: NewEvent[] = events.length === 1 ? [this.#recordOf(events[0] as EventObject, migration.version)] : []
+    if (events.length > 1) for (const event of events) records.push(this.#recordOf(event, migration.version))
     const done =
       durability === 'batched'
         ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }), events, first)
@@ -410,6 +407,13 @@ export class Durability {
       void done.then(() => this.#snapshotAt(last, data)).catch(() => {})
     }
     return done
+  }
+
+  /** `event` as the journal record appended for it. */
+  #recordOf(event: EventObject, version: number): NewEvent {
+    // Recovery would skip it as a marker: refused here rather than lost there.
+    if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
+    return { type: event.type, payload: journalPayload(event), version, tags: this.#tagsOf(event) }
   }
 
   /**
