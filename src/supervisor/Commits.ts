@@ -4,6 +4,7 @@ import { RecoveryError } from '../shared/errors'
 import type { Durability } from '../keeper/durable/Durability'
 import type { ActivationMark } from '../keeper/durable/journal'
 import type { ResumePoint } from '../worker/restorePoint'
+import type { Call } from './Call'
 
 /** What a durable branch's commits tell it. */
 export interface CommitHooks {
@@ -19,6 +20,13 @@ export interface CommitHooks {
   recovered(stored: ResumePoint | undefined): void
   /** What the store holds can't be brought back (damaged or unusable): waiting won't heal it. */
   unrecoverable(error: RecoveryError): void
+}
+
+/** A write delivery waits for (sync durability), and the replies given from the state it makes durable. */
+interface Blocking {
+  readonly commit: Promise<void>
+  /** Each call, then the value it gets: they go out in the write's own reaction, after delivery is unblocked. */
+  replies: unknown[] | undefined
 }
 
 /** The first and the longest wait between two attempts to read the state back, in ms. */
@@ -40,6 +48,8 @@ export class Commits {
   #current: Promise<void> | undefined
   /** With sync durability, delivery waits for this write. */
   #blocking: Promise<void> | undefined
+  /** With sync durability, the newest write awaited, while it is in flight: the replies it holds back. */
+  #newest: Blocking | undefined
   /** Set while the state is read back from the store after a failed write. */
   #recovering: { timer: unknown } | undefined
   /** Set once the branch stopped: nothing more is recovered. */
@@ -112,15 +122,48 @@ export class Commits {
     if (this.#recovering) this.#clock.clearTimeout(this.#recovering.timer)
   }
 
+  /**
+   * Resolves `call` with `value` once `commit` is done (rejects it if that fails), and says so; false
+   * when `commit` is not the newest write awaited (batched durability, or one that landed already).
+   * The reply goes out in the reaction that unblocks delivery, right after that, instead of in a
+   * reaction of its own: one promise reaction less on every sync durable call.
+   */
+  replyAfter(commit: Promise<void>, call: Call, value: unknown): boolean {
+    const newest = this.#newest
+    if (newest === undefined || newest.commit !== commit) return false
+    if (newest.replies) newest.replies.push(call, value)
+    else newest.replies = [call, value]
+    return true
+  }
+
   /** A write is under way: with sync durability, delivery waits for it; if it fails, recover. */
   #await(commit: Promise<void>): void {
     if (this.#durability.config.durability !== 'sync') return void commit.then(undefined, this.#failed)
     this.#blocking = commit
-    commit.then(() => {
-      if (this.#blocking !== commit) return
-      this.#blocking = undefined
-      this.#hooks.unblocked()
-    }, this.#failed)
+    const newest: Blocking = { commit, replies: undefined }
+    this.#newest = newest
+    commit.then(
+      () => {
+        if (this.#newest === newest) this.#newest = undefined
+        try {
+          if (this.#blocking !== commit) return
+          this.#blocking = undefined
+          this.#hooks.unblocked()
+        } finally {
+          const replies = newest.replies
+          if (replies) for (let i = 0; i < replies.length; i += 2) (replies[i] as Call).resolve(replies[i + 1])
+        }
+      },
+      (error: unknown) => {
+        if (this.#newest === newest) this.#newest = undefined
+        try {
+          this.#failed(error)
+        } finally {
+          const replies = newest.replies
+          if (replies) for (let i = 0; i < replies.length; i += 2) (replies[i] as Call).reject(error)
+        }
+      }
+    )
   }
 
   /**

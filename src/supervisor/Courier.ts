@@ -238,7 +238,13 @@ export class Courier implements CallOwner {
   /** A call whose message was processed without an answer: it gets the state, or waits for its deferred reply. */
   #settleUnanswered(call: Call): void {
     if (call.deferred) this.#deferred?.set(call, this.#commits?.current)
-    else resolveAfter(call, this.#keeper.state, this.#commits?.current)
+    else this.#resolveAfter(call, this.#keeper.state, this.#commits?.current)
+  }
+
+  /** Resolves `call` with `value` once `commit`, the write of the state it answers from, is done (at once without one). */
+  #resolveAfter(call: Call, value: unknown, commit: Promise<void> | undefined): void {
+    if (!commit) call.resolve(value)
+    else if (!this.#commits?.replyAfter(commit, call, value)) resolveAfter(call, value, commit)
   }
 
   /** A state was kept: the answers given while it was made go out, once it is durable. */
@@ -250,8 +256,8 @@ export class Courier implements CallOwner {
     const value = this.#heldValue
     const more = this.#heldMore
     this.#dropHeld()
-    resolveAfter(call, value, this.#commits?.current)
-    for (const held of more ?? []) resolveAfter(held.call, held.value, this.#commits?.current)
+    this.#resolveAfter(call, value, this.#commits?.current)
+    for (const held of more ?? []) this.#resolveAfter(held.call, held.value, this.#commits?.current)
   }
 
   #dropHeld(): void {
@@ -266,7 +272,7 @@ export class Courier implements CallOwner {
   answered(call: Call, value: unknown): void {
     // A deferred reply given outside a transition waits for its message's write; while that message is still
     // being delivered (a subscriber of its state answering) the write is not noted yet: the newest covers it.
-    if (!this.worker?.inTransition) return resolveAfter(call, value, this.#deferred?.get(call) ?? this.#commits?.current)
+    if (!this.worker?.inTransition) return this.#resolveAfter(call, value, this.#deferred?.get(call) ?? this.#commits?.current)
     if (!this.#held) {
       this.#held = call
       this.#heldValue = value
@@ -353,7 +359,6 @@ export class Courier implements CallOwner {
 }
 
 /** Resolves `call` with `value` once `commit`, the write of the state it answers from, is done. */
-function resolveAfter(call: Call, value: unknown, commit: Promise<void> | undefined): void {
-  if (!commit) call.resolve(value)
-  else commit.then(() => call.resolve(value), (error: unknown) => call.reject(error))
+function resolveAfter(call: Call, value: unknown, commit: Promise<void>): void {
+  commit.then(() => call.resolve(value), (error: unknown) => call.reject(error))
 }

@@ -119,7 +119,7 @@ describe('what a state shares with the one kept before it', () => {
     const keeper = kept({ n: 0 })
     keeper.accept(1, first)
     const child = { m: 1 }
-    ;(first as { context: unknown }).context = { n: 2, child } // swapped behind the keeper's back, never walked
+    ;(first as unknown as { context: unknown }).context = { n: 2, child } // swapped behind the keeper's back, never walked
     keeper.accept(1, snap({ n: 3, child }))
     expect(Object.isFrozen(child)).toBe(true)
   })

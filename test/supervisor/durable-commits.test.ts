@@ -3,7 +3,7 @@ import { assign, fromPromise, setup } from 'xstate'
 import { call, callAll, cast, MemoryStore, startBranch, StoreUnavailableError, type AnyBranch } from '../../src/index'
 import { ManualClock } from '../support/ManualClock'
 import { stoppedAfterEach } from '../support/cleanup'
-import { GatedStore } from '../support/stores'
+import { FlakyStore, GatedStore } from '../support/stores'
 import { turns } from '../support/deferred'
 
 // The commit bookkeeping of a durable branch (Commits), seen from outside:
@@ -49,6 +49,24 @@ describe('a durable branch with sync durability', () => {
     store.releaseOne()
     await went
     expect(await call(branch, { type: 'inc' })).toEqual({ n: 3, done: 1 })
+  })
+
+  it("a call's reply goes out after its event was told persisted and the next message was let through; a failed write rejects it with the store's error", async () => {
+    const store = new FlakyStore()
+    const branch = await startBranch({ logic: worker, durable: { store, id: 'replies', mode: 'journal' } })
+    started.push(branch)
+    const seen: string[] = []
+    branch.on('persisted', ({ seq }) => seen.push(`persisted ${seq}`))
+    const release = store.hold()
+    const first = call(branch, { type: 'inc' }).then((state) => seen.push(`reply ${(state as { n: number }).n}`))
+    const second = call(branch, { type: 'inc' }).then((state) => seen.push(`reply ${(state as { n: number }).n}`))
+    await turns()
+    expect(seen).toEqual([])
+    release()
+    await Promise.all([first, second])
+    expect(seen).toEqual(['persisted 1', 'reply 1', 'persisted 2', 'reply 2'])
+    store.down = true
+    await expect(call(branch, { type: 'inc' })).rejects.toBeInstanceOf(StoreUnavailableError)
   })
 
   it('a callAll batch is one write: the next message waits for it, and its failure is a recovery', async () => {

@@ -49,7 +49,7 @@ export const VERIFY_SAMPLE = 10
 const ignore = (): void => {}
 /** What a snapshot-mode writer without `compactEvery` finds after no snapshot: nothing it would apply. */
 const NOTHING_AFTER: ChangeTail = { stored: undefined, end: 0, lastBy: undefined, lastState: 0 }
-/** The tags of an event the `tags` option does not tag (shared: most events). */
+/** No tags, to spread beside an activation stamp. */
 const NO_TAGS: readonly string[] = Object.freeze([])
 
 /**
@@ -58,12 +58,51 @@ const NO_TAGS: readonly string[] = Object.freeze([])
  * gets a new Durability; its recovery and writes queue behind the writes the
  * old one still had in flight, so none lands behind its back.
  */
-const tails = processWide('durableTails.v1', () => new WeakMap<object, Map<string, Promise<unknown>>>())
+const tails = processWide('durableTails.v2', () => new WeakMap<object, Chains>())
 
-function tailsOf(store: object): Map<string, Promise<unknown>> {
-  let map = tails.get(store)
-  if (!map) tails.set(store, (map = new Map()))
-  return map
+/**
+ * The ends of the write chains on one store, by journal id: only of those
+ * with a write (or a recovery) in flight, so a store used for many ids holds
+ * nothing for an idle one. One is held in a slot, the others in a map: the
+ * usual store has one id busy at a time, each write ending before the next
+ * begins, and a map would add and drop (and shrink, and rehash) an entry per
+ * write. Its methods are public: another copy of keepsake in the process
+ * uses this one's (see `processWide`).
+ */
+class Chains {
+  #id: string | undefined = undefined
+  #end: Promise<unknown> | undefined = undefined
+  #more: Map<string, Promise<unknown>> | undefined = undefined
+
+  get(id: string): Promise<unknown> | undefined {
+    return id === this.#id ? this.#end : this.#more?.get(id)
+  }
+
+  set(id: string, end: Promise<unknown>): void {
+    if (id === this.#id || (this.#id === undefined && !this.#more?.has(id))) {
+      this.#id = id
+      this.#end = end
+    } else (this.#more ??= new Map()).set(id, end)
+  }
+
+  delete(id: string): void {
+    if (id !== this.#id) this.#more?.delete(id)
+    else {
+      this.#id = undefined
+      this.#end = undefined
+    }
+  }
+
+  /** How many ids have a chain (for tests). */
+  get size(): number {
+    return (this.#id === undefined ? 0 : 1) + (this.#more?.size ?? 0)
+  }
+}
+
+function tailsOf(store: object): Chains {
+  let chains = tails.get(store)
+  if (!chains) tails.set(store, (chains = new Chains()))
+  return chains
 }
 
 /**
@@ -91,7 +130,7 @@ export class Durability {
   /** This writer's writes on the chain, oldest first: they settle in that order. */
   readonly #writes: Write[] = []
   /** The ends of the write chains of the journals on this store (see `tails`). */
-  readonly #tails: Map<string, Promise<unknown>>
+  readonly #tails: Chains
   /** Batched snapshot mode: the newest state waiting for the write in flight to end. */
   #next: { snapshot: Snapshot<unknown>; done: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined
   #writing = false
@@ -354,12 +393,9 @@ export class Durability {
     const { store, id, durability, migration, snapshotEvery } = this.config
     const first = this.#seq + 1
     const last = (this.#seq += events.length)
-    const records: NewEvent[] = []
-    for (const event of events) {
-      // Recovery would skip it as a marker: refused here rather than lost there.
-      if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
-      records.push({ type: event.type, payload: journalPayload(event), version: migration.version, tags: this.#tagsOf(event) })
-    }
+    // A call's one event as a one-element literal: an empty array pushed to would grow a backing store for 17.
+    const records: NewEvent[] = events.length === 1 ? [this.#recordOf(events[0] as EventObject, migration.version)] : []
+    if (events.length > 1) for (const event of events) records.push(this.#recordOf(event, migration.version))
     const done =
       durability === 'batched'
         ? this.#chain(() => groupAppend(store, { id, expectedSeq: first - 1, events: records }), events, first)
@@ -373,10 +409,21 @@ export class Durability {
     return done
   }
 
-  /** The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`. */
-  #tagsOf(event: EventObject): readonly string[] {
-    const own = this.config.tags?.(event) ?? NO_TAGS
-    return this.#stamp ? [...own, ...this.#stamp] : own
+  /** `event` as the journal record appended for it. */
+  #recordOf(event: EventObject, version: number): NewEvent {
+    // Recovery would skip it as a marker: refused here rather than lost there.
+    if (event.type === ACTIVATION_MARKER) throw new InvalidRecordError('events[].type', `a type other than "${ACTIVATION_MARKER}" (reserved for activation markers)`, event.type)
+    return { type: event.type, payload: journalPayload(event), version, tags: this.#tagsOf(event) }
+  }
+
+  /**
+   * The tags stored beside `event`: the `tags` option's, and this writer's activation stamp after `mark`.
+   * None is undefined, not an empty array: a store takes that as no tags without reading an array
+   * (a shared one is frozen, which takes the engine's slow paths in the store's checks).
+   */
+  #tagsOf(event: EventObject): readonly string[] | undefined {
+    const own = this.config.tags?.(event) ?? undefined
+    return this.#stamp ? [...(own ?? NO_TAGS), ...this.#stamp] : own
   }
 
   async #snapshotAt(seq: number, data: Snapshot<unknown>): Promise<void> {
@@ -522,7 +569,7 @@ export class Durability {
     const taken = (this.#changes as StateChanges).take(snapshot)
     const seq = ++this.#seq
     const payload = changeRecord(taken.persisted, taken.context, (snapshot as { context?: unknown }).context, seq)
-    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp ?? NO_TAGS }]
+    const records: NewEvent[] = [{ type: CHANGE_RECORD, payload: payload as unknown as NewEvent['payload'], version: migration.version, tags: this.#stamp }]
     const position = seq - this.#lag
     const done =
       durability === 'batched'

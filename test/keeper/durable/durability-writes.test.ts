@@ -76,6 +76,18 @@ describe('durable writes, journal mode', () => {
     expect((await store.read('b')).map((e) => e.tags)).toEqual([[], ['big']])
   })
 
+  it('an event without tags reaches the store with none given (not an array to read), and a tags function that gives nothing tags none', async () => {
+    const store = new MemoryStore()
+    const given: unknown[] = []
+    const append = store.append.bind(store)
+    store.append = (id, events, expectedSeq) => (given.push(...events.map((e) => e.tags)), append(id, events, expectedSeq))
+    const { d } = durable(store, { mode: 'journal', snapshotEvery: 0, tags: (e) => ((e as Add).n === 2 ? ['two'] : (e as Add).n === 3 ? (null as unknown as string[]) : undefined) as string[] })
+    await d.recover(undefined)
+    await recordAll(d, [1, 2, 3])
+    expect(given).toEqual([undefined, ['two'], undefined])
+    expect((await store.read('b')).map((e) => e.tags)).toEqual([[], ['two'], []])
+  })
+
   it('snapshots when an append reaches or crosses a multiple of snapshotEvery, with the state after its last event', async () => {
     const store = new MemoryStore()
     const { d } = durable(store, { mode: 'journal', snapshotEvery: 3 })

@@ -73,13 +73,37 @@ describe('durable write order', () => {
 
   it('a store used for many ids keeps no write chain for an id once its writes have settled', async () => {
     const store = new MemoryStore()
-    const chains = (globalThis as unknown as Record<symbol, WeakMap<object, Map<string, unknown>>>)[Symbol.for('keepsake.durableTails.v1')]!
+    const chains = (globalThis as unknown as Record<symbol, WeakMap<object, { size: number }>>)[Symbol.for('keepsake.durableTails.v2')]!
     for (let i = 0; i < 20; i++) {
       const d = new Durability(counter, readDurableOptions({ store, id: `id-${i}`, mode: 'journal', snapshotEvery: 0 }, `id-${i}`))
       await d.recover(undefined)
       await d.record(add(i), state(i))
       await d.settled()
     }
+    await turn()
+    expect(chains.get(store)?.size).toBe(0)
+  })
+
+  it.each([
+    ['the only id with writes in flight on its store', [] as string[]],
+    ['one of several ids with writes in flight on its store', ['other-1', 'other-2']]
+  ])("a branch started again under the same id reads the store only after the old one's writes landed: %s", async (_, others) => {
+    const store = new FlakyStore()
+    const chains = (globalThis as unknown as Record<symbol, WeakMap<object, { size: number }>>)[Symbol.for('keepsake.durableTails.v2')]!
+    const of = (id: string) => new Durability(counter, readDurableOptions({ store, id, mode: 'journal', snapshotEvery: 0 }, id))
+    const busy = others.map(of)
+    for (const d of busy) await d.recover(undefined)
+    const old = of('b')
+    await old.recover(undefined)
+    const release = store.hold()
+    const theirs = busy.map((d, i) => d.record(add(i + 1), state(i + 1)))
+    const held = [old.record(add(4), state(4)), old.record(add(1), state(5))]
+    await turn()
+    expect(chains.get(store)?.size).toBe(others.length + 1)
+    const recovered = of('b').recover(undefined)
+    release()
+    await Promise.all([...held, ...theirs])
+    expect(totalOf(await recovered)).toBe(5)
     await turn()
     expect(chains.get(store)?.size).toBe(0)
   })
