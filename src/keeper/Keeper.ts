@@ -49,12 +49,11 @@ export class Keeper {
    */
   accept(incarnation: number, snapshot: Snapshot<unknown>): boolean {
     if (incarnation !== this.#writer) return false
-    // The same snapshot again (an event that changed nothing) is frozen again too: its context is
-    // frozen already, which ends the walk at once, unless it was swapped in place since.
-    // The context read in place, not through stateOf: this runs for every message, past V8's inlining budget.
+    // The same state again (an event that changed nothing) ends the walk at once; a context swapped in
+    // place in the same snapshot is a new state. Read in place, not through stateOf: this runs for every
+    // message, and a smaller accept keeps the worker's observer inlined into xstate's update.
     const state = (snapshot as { context?: unknown }).context
-    if (deepFreeze(state, this.#walked)) this.#walked = state as object
-    else if (state !== this.#walked) this.#walked = undefined
+    this.#walked = deepFreeze(state, this.#walked)
     this.#snapshot = snapshot
     return true
   }

@@ -16,28 +16,31 @@ import { UnkeepableStateError } from '../shared/errors'
  * were not all walked: they are remembered as such, and the next walk that
  * meets one enters it again instead of stopping there.
  *
- * `previous`, a state an earlier walk entered and froze whole (see the
- * return value), saves asking V8 whether each child `root` shares with it is
- * frozen: an update made by spreading (xstate's `assign`, a reducer's
- * `{ ...state }`) shares every child it did not change, and `Object.isFrozen`
- * is a call into V8's C++ runtime per child, per message. Returns true when
- * this walk entered `root` as data (an array, a plain object, a Map or Set),
- * so that all under it is frozen now: a `previous` for the next walk.
+ * `walked`, a state an earlier walk entered and froze whole (what it
+ * returned), saves asking V8 whether `root` is frozen when it is that state,
+ * and whether each child `root` shares with it is: an update made by spreading
+ * (xstate's `assign`, a reducer's `{ ...state }`) shares every child it did not
+ * change, and `Object.isFrozen` is a call into V8's C++ runtime per value, per
+ * message. Returns what to pass as `walked` to the next walk: `root` when this
+ * walk entered it as data (an array, a plain object, a Map or Set), so that all
+ * under it is frozen now, or when it is `walked`; else undefined.
  *
  * This runs on every message, so it allocates nothing (its stack is shared)
  * and looks up nothing unless a walk has failed in this process.
  */
-export function deepFreeze(root: unknown, previous?: object): boolean {
+export function deepFreeze(root: unknown, walked?: object): object | undefined {
   // A reducer's number or string: nothing to freeze, and no walk to set up.
-  if (typeof root !== 'object' || root === null) return false
+  if (typeof root !== 'object' || root === null) return undefined
+  // The state kept already (an event that changed nothing): frozen whole by its own walk.
+  if (root === walked) return walked
   // A getter the walk runs may freeze another branch's state meanwhile, on top of this walk's part of the stack.
   const base = stack.length
   try {
     // The root is entered directly: a state whose parts did not change stacks nothing.
-    if (!isOpen(root)) return false
-    const data = enter(root, previous as Record<PropertyKey, unknown> | undefined)
+    if (!isOpen(root)) return undefined
+    const data = enter(root, walked as Record<PropertyKey, unknown> | undefined)
     while (stack.length > base) enter(stack.pop() as object, undefined)
-    return data
+    return data ? root : undefined
   } catch (error) {
     stack.length = base
     markUnwalked(root)
