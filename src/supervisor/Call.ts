@@ -1,6 +1,7 @@
 import type { Clock } from '../shared/clock'
 import { CallTimeoutError } from '../shared/errors'
 import { releaseToken, type ReplyChannel, type ReplyToken } from '../worker/reply'
+import { timeoutsFor, type Expiring, type Timeouts } from './callTimeouts'
 
 /** What a call tells the branch it belongs to. */
 export interface CallOwner {
@@ -22,7 +23,7 @@ const REJECTED = 2
  * promise is made only when asked for, so a call answered synchronously costs
  * no promise executor and no timer.
  */
-export class Call implements ReplyChannel {
+export class Call implements ReplyChannel, Expiring {
   readonly branchId: string
   readonly eventType: string
   readonly #owner: CallOwner
@@ -30,7 +31,9 @@ export class Call implements ReplyChannel {
   #answered = false
   #outcome: unknown
   #token: ReplyToken | undefined
-  #timer: { clock: Clock; handle: unknown } | undefined
+  /** The timer that expires this call while it is pending, and its slot there. */
+  #timeouts: Timeouts | undefined
+  #slot = 0
   #resolve: ((value: unknown) => void) | undefined
   #reject: ((error: unknown) => void) | undefined
   /** The caller's signal and its listener, while the call is pending. */
@@ -85,11 +88,13 @@ export class Call implements ReplyChannel {
   /** Rejects the call with a {@link CallTimeoutError} unless it settles within `ms`. */
   arm(ms: number, clock: Clock): void {
     if (this.#state !== PENDING || ms === Infinity) return
-    const handle = clock.setTimeout(
-      () => this.reject(new CallTimeoutError(this.branchId, this.eventType, ms)),
-      ms
-    )
-    this.#timer = { clock, handle }
+    this.#timeouts = timeoutsFor(ms, clock)
+    this.#slot = this.#timeouts.add(this)
+  }
+
+  /** Its timeout came while pending: rejects with a {@link CallTimeoutError}. */
+  expire(ms: number): void {
+    this.reject(new CallTimeoutError(this.branchId, this.eventType, ms))
   }
 
   /** Rejects the call with `signal.reason` when `signal` aborts before it settles. */
@@ -131,8 +136,8 @@ export class Call implements ReplyChannel {
     if (this.#state !== PENDING) return false
     this.#state = state
     this.#outcome = outcome
-    if (this.#timer) this.#timer.clock.clearTimeout(this.#timer.handle)
-    this.#timer = undefined
+    this.#timeouts?.remove(this.#slot)
+    this.#timeouts = undefined
     if (this.#abort) this.#abort.signal.removeEventListener('abort', this.#abort.listener)
     this.#abort = undefined
     if (this.#token !== undefined) releaseToken(this.#token)
