@@ -12,8 +12,8 @@ export interface Expiring {
  * (~0.3 µs, a `Timeout` object and its list bookkeeping) was the largest single
  * item of a durable call. Calls of one duration armed on the system clock
  * within one millisecond of each other share one Node timer, armed 1 ms longer:
- * none expires before its own `ms` passed, none more than ~1 ms after (Node's
- * timers keep time in whole milliseconds themselves). The timer is ref'd while
+ * none expires earlier than a timer of its own would, none more than ~1 ms
+ * later (Node's timers keep time in whole milliseconds themselves). The timer is ref'd while
  * a call waits on it; when the last one is answered it is unref'd while calls
  * may still join it (a stream of calls answered one by one reuses it too), and
  * cleared once they may not, so at most one idle timer per duration is left.
@@ -51,7 +51,7 @@ export class Timeouts {
   /** The duration the calls asked for (the error names it). */
   readonly ms: number
   /** When a shared timer opened (`realNow`); NaN for a call's own. */
-  readonly opened: number
+  readonly #opened: number
   readonly #handle: unknown
   /** The clock of a call's own timer; undefined for a shared Node timer. */
   readonly #clock: Clock | undefined
@@ -61,14 +61,14 @@ export class Timeouts {
 
   constructor(ms: number, clock: Clock | undefined, opened: number) {
     this.ms = ms
-    this.opened = opened
+    this.#opened = opened
     this.#clock = clock
     this.#handle = clock ? clock.setTimeout(() => this.#fire(), ms) : nodeSetTimeout(() => this.#fire(), ms + 1)
   }
 
   /** True while a call armed now may join: a shared timer, unfired, opened less than 1 ms before `now`. */
   joinableAt(now: number): boolean {
-    return !this.#fired && now - this.opened < 1
+    return !this.#fired && now - this.#opened < 1
   }
 
   /** Adds `target`; returns its slot for `remove`. */

@@ -19,9 +19,9 @@ const holder = fromTransition((n: number, e: { type: 'hold' }) => {
   return n
 }, 0)
 
-async function open(): Promise<AnyBranch> {
+async function open(options: Omit<Parameters<typeof startBranch>[0], 'logic'> = {}): Promise<AnyBranch> {
   tokens.length = 0
-  const branch = await startBranch({ logic: holder })
+  const branch = await startBranch({ logic: holder, ...options })
   started.push(branch)
   return branch
 }
@@ -117,12 +117,14 @@ describe('call timeouts on the system clock', () => {
   it('a faked performance.now() (frozen) does not make calls armed apart share a timer', async () => {
     const branch = await open()
     vi.useFakeTimers({ toFake: ['performance'] })
+    const frozen = performance.now()
     const realMs = () => Number(process.hrtime.bigint()) / 1e6
     const firstArmed = realMs()
     const first = call(branch, { type: 'hold' }, { timeout: 50 }).catch((error: unknown) => ({ error, at: realMs() }))
     while (realMs() - firstArmed < 20);
     const secondArmed = realMs()
     const second = call(branch, { type: 'hold' }, { timeout: 50 }).catch((error: unknown) => ({ error, at: realMs() }))
+    expect(performance.now()).toBe(frozen)
     for (const [outcome, armed] of [[await first, firstArmed], [await second, secondArmed]] as const) {
       expect((outcome as { error: unknown }).error).toBeInstanceOf(CallTimeoutError)
       expect((outcome as { at: number }).at - armed).toBeGreaterThan(49)
@@ -130,8 +132,7 @@ describe('call timeouts on the system clock', () => {
   })
 
   it('a branch given `systemClock` explicitly shares them too', async () => {
-    const branch = await startBranch({ logic: holder, clock: systemClock })
-    started.push(branch)
+    const branch = await open({ clock: systemClock })
     const before = timers()
     const start = performance.now()
     const calls = Array.from({ length: 100 }, () => call(branch, { type: 'hold' }, { timeout: 60_000 }))
