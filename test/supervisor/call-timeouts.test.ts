@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fromTransition } from 'xstate'
 import { call, CallTimeoutError, deferReply, replyTo, startBranch, systemClock, type AnyBranch, type ReplyToken } from '../../src/index'
@@ -26,8 +27,22 @@ async function open(options: Omit<Parameters<typeof startBranch>[0], 'logic'> = 
   return branch
 }
 
-/** Ref'd Node timers of this thread: what keeps it alive. */
-const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+/**
+ * The Node timers made while `arm` runs (synchronously), so that what a test
+ * counts is its calls' own, not the test runner's, which come and go.
+ */
+function timersOf<T>(arm: () => T): { result: T; held: () => number } {
+  const made: NodeJS.Timeout[] = []
+  const hook = createHook({ init: (_id, type, _trigger, resource) => void (type === 'Timeout' && made.push(resource as NodeJS.Timeout)) }).enable()
+  try {
+    // Pending and ref'd: what keeps the process alive. `hasRef()` stays true once a timer fired or was
+    // cleared; Node marks those `_destroyed` (internal, but what its own timer list goes by).
+    const pending = (timer: NodeJS.Timeout) => (timer as NodeJS.Timeout & { _destroyed?: boolean })._destroyed !== true
+    return { result: arm(), held: () => made.filter((timer) => pending(timer) && timer.hasRef()).length }
+  } finally {
+    hook.disable()
+  }
+}
 
 /** Lets promise callbacks and deliveries run. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -49,19 +64,17 @@ afterEach(() => {
 describe('call timeouts on the system clock', () => {
   it('1,000 calls waiting hold a timer per millisecond it took to arm them, not 1,000; answered, they hold none', async () => {
     const branch = await open()
-    const before = timers()
     const start = performance.now()
-    const calls = Array.from({ length: 1000 }, () => call(branch, { type: 'hold' }, { timeout: 60_000 }))
+    const { result: calls, held } = timersOf(() => Array.from({ length: 1000 }, () => call(branch, { type: 'hold' }, { timeout: 60_000 })))
     const took = performance.now() - start
     await turn()
     expect(tokens).toHaveLength(1000)
-    const held = timers() - before
-    expect(held).toBeGreaterThanOrEqual(1)
-    expect(held).toBeLessThanOrEqual(Math.ceil(took) + 1)
-    expect(held).toBeLessThan(1000)
+    expect(held()).toBeGreaterThanOrEqual(1)
+    expect(held()).toBeLessThanOrEqual(Math.ceil(took) + 1)
+    expect(held()).toBeLessThan(1000)
     tokens.forEach((token, i) => replyTo(token, i))
     await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 1000 }, (_, i) => i))
-    expect(timers()).toBe(before)
+    expect(held()).toBe(0)
   })
 
   it('calls armed apart expire each on its own time, none before its timeout passed', async () => {
@@ -82,8 +95,7 @@ describe('call timeouts on the system clock', () => {
 
   it('in a shared timer, the calls answered resolve and the rest expire', async () => {
     const branch = await open()
-    const before = timers()
-    const calls = Array.from({ length: 10 }, () => timed(call(branch, { type: 'hold' }, { timeout: 30 })))
+    const { result: calls, held } = timersOf(() => Array.from({ length: 10 }, () => timed(call(branch, { type: 'hold' }, { timeout: 30 }))))
     await turn()
     tokens.forEach((token, i) => i % 2 === 0 && replyTo(token, i))
     await Promise.all(calls.map((c) => c.settled))
@@ -91,7 +103,7 @@ describe('call timeouts on the system clock', () => {
       if (i % 2 === 0) expect(c.outcome).toEqual({ value: i })
       else expect(c.outcome).toBeInstanceOf(CallTimeoutError)
     })
-    expect(timers()).toBe(before)
+    expect(held()).toBe(0)
   })
 
   it('under fake setTimeout with the real clock time, calls armed at different fake times expire at their own', async () => {
@@ -133,13 +145,14 @@ describe('call timeouts on the system clock', () => {
 
   it('a branch given `systemClock` explicitly shares them too', async () => {
     const branch = await open({ clock: systemClock })
-    const before = timers()
     const start = performance.now()
-    const calls = Array.from({ length: 100 }, () => call(branch, { type: 'hold' }, { timeout: 60_000 }))
+    const { result: calls, held } = timersOf(() => Array.from({ length: 100 }, () => call(branch, { type: 'hold' }, { timeout: 60_000 })))
     const took = performance.now() - start
     await turn()
-    expect(timers() - before).toBeLessThanOrEqual(Math.ceil(took) + 1)
+    expect(held()).toBeGreaterThanOrEqual(1)
+    expect(held()).toBeLessThanOrEqual(Math.ceil(took) + 1)
     tokens.splice(0).forEach((token) => replyTo(token, 'ok'))
     await Promise.all(calls)
+    expect(held()).toBe(0)
   })
 })
